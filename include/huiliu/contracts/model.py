@@ -1,0 +1,213 @@
+"""Pydantic models of a dataset contract.
+
+A contract states who owns a dataset, where it comes from, what it must look like, how it is
+extracted and scheduled, how it is classified and which of its columns hold personal information.
+Return grants are not part of it: they live in the governance store.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
+_DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
+SIMPLE_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
+RESERVED_COLUMNS = ("_batch_id", "_ingested_at", "_source")
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SharingClass(StrEnum):
+    """Sharing class in the city's data-sharing catalogue."""
+
+    UNCONDITIONAL = "unconditional"  # 无条件共享
+    CONDITIONAL = "conditional"  # 有条件共享
+    NONE = "none"  # 不予共享
+
+
+class Sensitivity(StrEnum):
+    """Graded sensitivity of the dataset as a whole."""
+
+    CORE = "core"  # 核心数据
+    IMPORTANT = "important"  # 重要数据
+    GENERAL = "general"  # 一般数据
+
+
+class Owner(Spec):
+    department: str = Field(description="owner department, e.g. 公安局")
+    department_code: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="short code, e.g. gongan")
+    steward: str = Field(description="the named data steward accountable for the dataset")
+    contact: str | None = Field(default=None, description="how to reach the steward")
+
+
+class SqlSource(Spec):
+    kind: Literal["sql"] = "sql"
+    connection: str = Field(description="connection name, resolved from HUILIU_SOURCE_<NAME> or the city")
+    table: str | None = Field(default=None, description="source table (or use query)")
+    query: str | None = Field(default=None, description="a SELECT to extract from, instead of a table")
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> SqlSource:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of `table` or `query`")
+        return self
+
+
+class FileSource(Spec):
+    kind: Literal["file"] = "file"
+    connection: str = Field(description="name of the drop folder, resolved like a connection")
+    pattern: str = Field(description="glob of the files to pick up, e.g. unemployment_*.csv")
+    format: Literal["csv", "xlsx"] = Field(description="file format")
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "gbk", "gb18030"] = Field(
+        default="auto", description="text encoding of CSV files; auto detects it"
+    )
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    sheet: str | None = Field(default=None, description="XLSX sheet name; the first sheet when omitted")
+
+
+Source = Annotated[SqlSource | FileSource, Field(discriminator="kind")]
+
+
+class ColumnSpec(Spec):
+    name: str = Field(pattern=NAME_PATTERN, description="column name in the lake")
+    type: str = Field(description="string, integer, float, boolean, date, timestamp or decimal(p,s)")
+    nullable: bool = Field(default=True, description="whether empty values are allowed")
+    required: bool = Field(default=True, description="whether the source must provide the column")
+    source_name: str | None = Field(default=None, description="column name in the source, e.g. 身份证号")
+    description: str | None = Field(default=None, description="what the column means")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value in SIMPLE_TYPES or _DECIMAL.match(value):
+            return value
+        raise ValueError(f"unknown type {value!r}; use one of {', '.join(SIMPLE_TYPES)} or decimal(p,s)")
+
+    @property
+    def source_column(self) -> str:
+        return self.source_name or self.name
+
+    @property
+    def decimal_precision_scale(self) -> tuple[int, int] | None:
+        match = _DECIMAL.match(self.type)
+        return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+class TableSchema(Spec):
+    primary_key: list[str] = Field(min_length=1, description="columns that identify a record")
+    columns: list[ColumnSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TableSchema:
+        names = [c.name for c in self.columns]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate column names: {', '.join(duplicated)}")
+        reserved = sorted(set(names) & set(RESERVED_COLUMNS))
+        if reserved:
+            raise ValueError(f"{', '.join(reserved)} are reserved for huiliu's own columns")
+        for key in self.primary_key:
+            if key not in names:
+                raise ValueError(f"primary key column {key!r} is not among the columns")
+        return self
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+class Extraction(Spec):
+    mode: Literal["full", "incremental"] = Field(description="full snapshot or rows past a watermark")
+    cursor_column: str | None = Field(default=None, description="watermark column for incremental mode")
+
+    @model_validator(mode="after")
+    def _cursor(self) -> Extraction:
+        if self.mode == "incremental" and not self.cursor_column:
+            raise ValueError("incremental extraction needs `cursor_column` (e.g. updated_at)")
+        return self
+
+
+class Classification(Spec):
+    sharing_class: SharingClass = Field(description="unconditional, conditional or none")
+    sensitivity: Sensitivity = Field(description="core, important or general")
+
+
+PI_ENTITY_TYPES = (
+    "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "BANK_CARD", "EMAIL_ADDRESS", "CN_PASSPORT",
+    "CN_VEHICLE_PLATE", "CN_USCC", "PERSON", "ADDRESS", "DATE_OF_BIRTH", "GENDER", "AGE",
+    "ETHNICITY", "RELIGION", "HEALTH", "FINANCIAL", "LOCATION", "FREE_TEXT",
+)
+SENSITIVE_PI_TYPES = frozenset({"ETHNICITY", "RELIGION", "HEALTH", "FINANCIAL", "BANK_CARD", "LOCATION"})
+
+
+class PersonalInformation(Spec):
+    column: str = Field(description="column holding personal information")
+    entity_type: str = Field(description="entity type, e.g. CN_RESIDENT_ID, PERSON, FREE_TEXT")
+    sensitive: bool = Field(default=False, description="sensitive personal information (PIPL art. 28)")
+
+    @field_validator("entity_type")
+    @classmethod
+    def _known_entity(cls, value: str) -> str:
+        if value not in PI_ENTITY_TYPES:
+            raise ValueError(f"unknown entity type {value!r}; use one of {', '.join(PI_ENTITY_TYPES)}")
+        return value
+
+
+class Retention(Spec):
+    days: int = Field(gt=0, description="how long landed batches are kept")
+    basis: str | None = Field(default=None, description="the rule that sets the period")
+
+
+class Freshness(Spec):
+    expected_interval_hours: int = Field(gt=0, description="the source should deliver at least this often")
+
+
+class DatasetContract(Spec):
+    """One dataset: owner, source, schema, extraction, classification and purpose."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="dataset name; also the lake table name")
+    title: str = Field(description="Chinese title, e.g. 人口基础信息")
+    title_en: str = Field(description="English title")
+    description: str | None = None
+    owner: Owner
+    source: Source
+    schema_: TableSchema = Field(alias="schema")
+    extraction: Extraction
+    schedule: str | None = Field(description="cron or preset such as @daily; null for manual only")
+    classification: Classification
+    personal_information: list[PersonalInformation] = Field(default_factory=list)
+    legal_basis: str = Field(min_length=2, description="the law or regulation that permits processing")
+    purpose: str = Field(min_length=2, description="why the data is collected")
+    retention: Retention
+    freshness: Freshness | None = None
+    quality_suite: str = Field(pattern=NAME_PATTERN, description="Great Expectations suite name")
+    jurisdiction: str = Field(default="5201", pattern=r"^\d{2,12}$", description="area the data covers")
+    tags: list[str] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> DatasetContract:
+        names = {c.name for c in self.schema_.columns}
+        cursor = self.extraction.cursor_column
+        if cursor is not None and cursor not in names:
+            raise ValueError(f"extraction.cursor_column {cursor!r} is not a column of the schema")
+        for pi in self.personal_information:
+            if pi.column not in names:
+                raise ValueError(f"personal_information column {pi.column!r} is not a column of the schema")
+        if isinstance(self.source, FileSource) and self.extraction.mode != "full":
+            raise ValueError("file sources deliver whole files: use extraction.mode: full")
+        return self
+
+    @property
+    def columns(self) -> list[ColumnSpec]:
+        return self.schema_.columns
+
+    @property
+    def landing_table(self) -> str:
+        return f"landing.{self.name}"

@@ -1,0 +1,87 @@
+"""One exception hierarchy for the whole library.
+
+Every error says what is wrong, where (dataset, file, line, column) and how to fix it, and never
+carries personal data values. ``Terminal`` errors will fail again on retry (a broken contract, a
+malformed file); ``Transient`` ones may succeed later (a source database that is down). Only the
+Airflow layer acts on the difference.
+"""
+
+from __future__ import annotations
+
+
+class HuiliuError(Exception):
+    """Base of every error raised by huiliu."""
+
+    retryable: bool = False
+
+
+class TerminalError(HuiliuError):
+    """Retrying will not help: the input or the configuration must be fixed first."""
+
+    retryable = False
+
+
+class TransientError(HuiliuError):
+    """A retry may succeed (a service is down, a lock is held)."""
+
+    retryable = True
+
+
+class ConfigurationError(TerminalError):
+    """A setting or connection name is missing or wrong."""
+
+
+class ContractError(TerminalError):
+    """One or more dataset contracts are invalid."""
+
+    def __init__(self, problems: list[ContractProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class ContractProblem:
+    """One problem in one contract file: the file, the field path and what to do."""
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        self.file = file
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"file": self.file, "field": self.field, "message": self.message}
+
+
+class SourceUnavailableError(TransientError):
+    """A department source cannot be reached."""
+
+
+class SchemaDriftError(TerminalError):
+    """The source no longer matches the dataset contract in a way that cannot be landed."""
+
+
+class FileRejectedError(TerminalError):
+    """A dropped file cannot be landed; it is moved to ``rejected/`` with this reason."""
+
+    def __init__(self, file: str, reason: str, line: int | None = None, column: str | None = None) -> None:
+        self.file = file
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {reason}")
+
+
+class LakeError(TerminalError):
+    """The lake could not be read or written as asked."""
+
+
+class UnknownUnitError(TerminalError):
+    """An administrative code that is not in the hierarchy."""

@@ -1,0 +1,91 @@
+"""Runtime settings: one object, read from ``HUILIU_*`` environment variables.
+
+The embedded default keeps everything under ``.huiliu/`` in the project root: a SQLite governance
+database, a SQLite Iceberg catalog and a local warehouse folder. Point the URLs at PostgreSQL and the
+warehouse at object storage for production; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _project_root() -> Path:
+    """The checkout that holds ``pyproject.toml``, else the current directory."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").exists() and (parent / "dags").is_dir():
+            return parent
+    return Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
+
+
+class Settings(BaseSettings):
+    """Where huiliu keeps its state, and which city it serves."""
+
+    model_config = SettingsConfigDict(env_prefix="HUILIU_", extra="ignore")
+
+    home: Path = Field(default=PROJECT_ROOT / ".huiliu", description="root of all embedded state")
+    governance_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the governance store; default: SQLite under home"
+    )
+    catalog_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the Iceberg SQL catalog; default: SQLite under home"
+    )
+    warehouse: str | None = Field(
+        default=None, description="Iceberg warehouse location (path or s3:// URI); default: home/warehouse"
+    )
+    catalog_name: str = Field(default="huiliu", description="name of the Iceberg catalog")
+    contracts_dir: Path = Field(
+        default=PROJECT_ROOT / "include" / "contracts", description="folder of dataset contract YAML files"
+    )
+    city_dir: Path | None = Field(
+        default=None, description="folder of the synthetic city's sources; default: home/city"
+    )
+    city_code: str = Field(default="5201", description="4-digit code of the city served (5201 = 贵阳市)")
+    lineage_namespace: str = Field(default="huiliu", description="OpenLineage namespace of huiliu's jobs")
+    batch_rows: int = Field(default=100_000, ge=1000, description="rows per Arrow record batch")
+
+    @property
+    def governance_db_url(self) -> str:
+        return self.governance_url or f"sqlite:///{self.home / 'governance.db'}"
+
+    @property
+    def catalog_db_url(self) -> str:
+        return self.catalog_url or f"sqlite:///{self.home / 'catalog.db'}"
+
+    @property
+    def warehouse_location(self) -> str:
+        return self.warehouse or (self.home / "warehouse").as_uri()
+
+    @property
+    def city_path(self) -> Path:
+        return self.city_dir or self.home / "city"
+
+    def ensure_home(self) -> None:
+        """Create the embedded folders the defaults point into."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self.warehouse is None:
+            (self.home / "warehouse").mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; call ``reset_settings`` after changing the environment."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
+
+
+def source_url_override(connection: str) -> str | None:
+    """A ``HUILIU_SOURCE_<NAME>`` environment variable overrides a source connection."""
+    return os.environ.get(f"HUILIU_SOURCE_{connection.upper()}")
