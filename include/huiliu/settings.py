@@ -50,6 +50,7 @@ class Settings(BaseSettings):
         default=None, description="folder of the synthetic city's sources; default: home/city"
     )
     city_code: str = Field(default="5201", description="4-digit code of the city served (5201 = 贵阳市)")
+    units_seed: int = Field(default=20240601, description="seed of the synthetic community and grid levels")
     lineage_namespace: str = Field(default="huiliu", description="OpenLineage namespace of huiliu's jobs")
     batch_rows: int = Field(default=100_000, ge=1000, description="rows per Arrow record batch")
 

@@ -1,0 +1,1 @@
+"""The only part of huiliu that knows Airflow: DAG factory, error mapping, local runner."""

@@ -1,0 +1,122 @@
+"""Build one ingestion DAG per dataset contract.
+
+Parsing stays cheap: this module imports only the contract models; the lake, the sources and
+lineage are imported inside the tasks. Later gates (quality, PII, return) are further tasks of
+the same DAG, fed by the ``land`` task's result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import DAG, Asset, get_current_context, task
+
+from huiliu.contracts import DatasetContract, load_contracts
+from huiliu.contracts.model import FileSource
+from huiliu.errors import HuiliuError
+
+START_DATE = datetime(2026, 1, 1)
+DAG_PREFIX = "ingest_"
+
+
+def landing_asset(contract: DatasetContract) -> Asset:
+    """The Airflow asset other DAGs can schedule on: the dataset's landing table."""
+    return Asset(name=contract.landing_table, uri=f"iceberg://huiliu/landing/{contract.name}", group="huiliu")
+
+
+def _run_identity(context: dict[str, Any]) -> tuple[str, tuple[str, str, str]]:
+    """The batch run key and the lineage parent (namespace, job, run id) of this DAG run."""
+    from huiliu.settings import get_settings
+
+    dag_run = context["dag_run"]
+    logical_date = context.get("logical_date")
+    run_key = logical_date.strftime("%Y%m%dT%H%M%S") if logical_date else dag_run.run_id
+    parent_run = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow/{dag_run.dag_id}/{dag_run.run_id}"))
+    return run_key, (get_settings().lineage_namespace, dag_run.dag_id, parent_run)
+
+
+def _fail_terminal(exc: HuiliuError) -> None:
+    """Errors that retrying cannot fix fail the task at once, without burning retries."""
+    if not exc.retryable:
+        raise AirflowFailException(str(exc)) from exc
+    raise exc
+
+
+def land_task(contract_name: str) -> dict[str, Any]:
+    """Land one batch of a SQL-sourced dataset (runs inside an Airflow task)."""
+    from huiliu.contracts import load_contract
+    from huiliu.ingest import land_dataset
+
+    run_key, parent = _run_identity(get_current_context())
+    try:
+        result = land_dataset(load_contract(contract_name), run_key, parent=parent)
+    except HuiliuError as exc:
+        _fail_terminal(exc)
+        raise
+    return result.as_dict()
+
+
+def land_files_task(contract_name: str) -> dict[str, Any]:
+    """Land every pending dropped file of a file-drop dataset; fail if any was rejected."""
+    from huiliu.contracts import load_contract
+    from huiliu.ingest import land_drop_folder
+
+    _, parent = _run_identity(get_current_context())
+    try:
+        outcome = land_drop_folder(load_contract(contract_name), parent=parent)
+    except HuiliuError as exc:
+        _fail_terminal(exc)
+        raise
+    if outcome.rejected:
+        reasons = "; ".join(str(e) for e in outcome.rejected)
+        raise AirflowFailException(
+            f"dataset {contract_name}: {len(outcome.rejected)} file(s) rejected and moved to rejected/ "
+            f"({len(outcome.landed)} landed): {reasons}"
+        )
+    rows = sum(r.rows for r in outcome.landed)
+    return {"dataset": contract_name, "files": len(outcome.landed), "rows": rows,
+            "batches": [r.as_dict() for r in outcome.landed]}
+
+
+def _doc(contract: DatasetContract) -> str:
+    pi = ", ".join(f"`{p.column}` ({p.entity_type})" for p in contract.personal_information) or "none"
+    return (
+        f"### {contract.title} / {contract.title_en}\n\n"
+        f"Owner: {contract.owner.department} — steward: {contract.owner.steward}\n\n"
+        f"Sharing class: {contract.classification.sharing_class.value}; "
+        f"sensitivity: {contract.classification.sensitivity.value}\n\n"
+        f"Personal information: {pi}\n\nPurpose: {contract.purpose}\n\nLegal basis: {contract.legal_basis}"
+    )
+
+
+def build_ingestion_dag(contract: DatasetContract) -> DAG:
+    """The ingestion DAG of one contract: ``land`` now; the gates follow it in later stages."""
+    is_file = isinstance(contract.source, FileSource)
+    with DAG(
+        dag_id=f"{DAG_PREFIX}{contract.name}",
+        description=f"{contract.title} ({contract.title_en}) → landing.{contract.name}",
+        schedule=contract.schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        doc_md=_doc(contract),
+        tags=["huiliu", "ingest", contract.owner.department_code, *contract.tags],
+        default_args={
+            "owner": contract.owner.department_code,
+            "retries": 2,
+            "retry_delay": timedelta(minutes=5),
+            "retry_exponential_backoff": True,
+        },
+    ) as dag:
+        callable_ = land_files_task if is_file else land_task
+        task(callable_, task_id="land", outlets=[landing_asset(contract)])(contract.name)
+    return dag
+
+
+def build_ingestion_dags(folder: Path | None = None) -> dict[str, DAG]:
+    """One DAG per contract; a broken contract raises, naming the file, field and fix."""
+    return {f"{DAG_PREFIX}{name}": build_ingestion_dag(c) for name, c in sorted(load_contracts(folder).items())}

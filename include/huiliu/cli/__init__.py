@@ -1,0 +1,1 @@
+"""The ``huiliu`` command line."""

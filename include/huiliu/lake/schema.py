@@ -1,0 +1,36 @@
+"""Lake schemas: a contract's columns plus huiliu's own bookkeeping columns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow as pa
+
+from huiliu.contracts.arrow import arrow_type
+from huiliu.contracts.model import DatasetContract
+
+META_FIELDS = (
+    pa.field("_batch_id", pa.string()),
+    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+    pa.field("_source", pa.string()),
+)
+
+
+def landing_schema(contract: DatasetContract) -> pa.Schema:
+    """Every data column nullable: landing keeps what arrived, the gates judge it later."""
+    data = [pa.field(c.name, arrow_type(c), nullable=True) for c in contract.columns]
+    return pa.schema([*data, *META_FIELDS])
+
+
+def with_meta_columns(
+    batch: pa.RecordBatch, target: pa.Schema, batch_id: str, ingested_at: datetime, source: str
+) -> pa.RecordBatch:
+    """Cast a source batch to the landing schema and stamp it with batch id, time and source."""
+    rows = batch.num_rows
+    arrays = [batch.column(field.name).cast(field.type) for field in target if not field.name.startswith("_")]
+    arrays += [
+        pa.array([batch_id] * rows, pa.string()),
+        pa.array([ingested_at] * rows, pa.timestamp("us", tz="UTC")),
+        pa.array([source] * rows, pa.string()),
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=target)

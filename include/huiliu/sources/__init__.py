@@ -1,0 +1,1 @@
+"""Department sources: SQL databases and dropped files, read as Arrow record batches."""

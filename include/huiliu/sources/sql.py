@@ -1,0 +1,233 @@
+"""Stream a SQL source table or query as Arrow record batches shaped by the contract.
+
+PostgreSQL is read with ADBC (binary COPY, straight into Arrow); other databases through
+SQLAlchemy with a server-side cursor. Either way at most one batch is held in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, MetaData, Table, create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchTableError, OperationalError, ProgrammingError
+
+from huiliu.contracts.arrow import arrow_schema
+from huiliu.contracts.model import DatasetContract, SqlSource
+from huiliu.errors import SchemaDriftError, SourceUnavailableError
+from huiliu.sources.drift import DriftReport, check_drift, type_family
+
+
+@dataclass(frozen=True)
+class WatermarkRange:
+    """Rows with ``low < cursor <= high`` (either bound may be open)."""
+
+    low: datetime | None = None
+    high: datetime | None = None
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, fit for messages and lineage."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a SQLAlchemy URL: show it as it is
+        return url
+
+
+class SqlExtraction:
+    """Iterate a SQL source as record batches matching ``arrow_schema(contract)``."""
+
+    def __init__(
+        self, contract: DatasetContract, url: str, batch_rows: int = 100_000,
+        window: WatermarkRange | None = None,
+    ) -> None:
+        if not isinstance(contract.source, SqlSource):
+            raise TypeError(f"dataset {contract.name} is not a SQL source")
+        self.contract = contract
+        self.source: SqlSource = contract.source
+        self.url = url
+        self.batch_rows = batch_rows
+        self.window = window or WatermarkRange()
+        self.schema = arrow_schema(contract)
+        self.drift = DriftReport()
+        self.rows = 0
+        self.high_watermark: datetime | None = None
+        self._engine: Engine | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{redact_url(self.url)} {self.source.table or '(query)'}"
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(self.url)
+        return self._engine
+
+    def _reflect(self) -> Table:
+        try:
+            table = Table(self.source.table, MetaData(), autoload_with=self.engine())
+        except NoSuchTableError:
+            raise SchemaDriftError(
+                f"dataset {self.contract.name}: table {self.source.table!r} does not exist in "
+                f"{redact_url(self.url)}; check the contract's source.table"
+            ) from None
+        except OperationalError as exc:
+            raise SourceUnavailableError(
+                f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)} "
+                f"({type(exc.orig).__name__}); check that the database is up and the connection is right"
+            ) from exc
+        return table
+
+    def check(self) -> DriftReport:
+        """Reflect the source and compare it with the contract (raises on breaking drift)."""
+        if self.source.table is not None:
+            table = self._reflect()
+            columns = {c.name: type_family(c.type) for c in table.columns}
+        else:
+            columns = self._query_columns()
+        self.drift = check_drift(self.contract, columns, self.where)
+        return self.drift
+
+    def _query_columns(self) -> dict[str, str | None]:
+        try:
+            with self.engine().connect() as conn:
+                result = conn.execute(text(f"SELECT * FROM ({self.source.query}) AS q WHERE 1 = 0"))
+                return dict.fromkeys(result.keys())
+        except OperationalError as exc:
+            raise SourceUnavailableError(
+                f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)}"
+            ) from exc
+
+    def _present(self) -> list[tuple[str, str]]:
+        """(source column, lake column) pairs present in the source."""
+        missing = set(self.drift.missing_optional)
+        return [(c.source_column, c.name) for c in self.contract.columns if c.name not in missing]
+
+    def _cursor_source(self) -> str | None:
+        cursor = self.contract.extraction.cursor_column
+        if self.contract.extraction.mode != "incremental" or cursor is None:
+            return None
+        return self.contract.schema_.column(cursor).source_column
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        self.check()
+        batches = self._adbc_batches() if self.engine().dialect.name == "postgresql" else self._sqlalchemy_batches()
+        for raw in batches:
+            batch = self._conform(raw)
+            self.rows += batch.num_rows
+            self._track_watermark(batch)
+            yield batch
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _select_sql(self) -> str:
+        quote = self.engine().dialect.identifier_preparer.quote
+        cols = ", ".join(f"{quote(src)} AS {quote(dst)}" for src, dst in self._present())
+        origin = quote(self.source.table) if self.source.table else f"({self.source.query}) AS q"
+        sql = f"SELECT {cols} FROM {origin}"
+        cursor = self._cursor_source()
+        conditions = []
+        if cursor is not None and self.window.low is not None:
+            conditions.append(f"{quote(cursor)} > '{self.window.low.isoformat(sep=' ')}'")
+        if cursor is not None and self.window.high is not None:
+            conditions.append(f"{quote(cursor)} <= '{self.window.high.isoformat(sep=' ')}'")
+        return sql + (" WHERE " + " AND ".join(conditions) if conditions else "")
+
+    def _adbc_batches(self) -> Iterator[pa.RecordBatch]:
+        import adbc_driver_postgresql.dbapi as adbc
+
+        url = make_url(self.url).set(drivername="postgresql")
+        try:
+            conn = adbc.connect(url.render_as_string(hide_password=False))
+        except Exception as exc:  # noqa: BLE001 - ADBC raises its own DB-API errors
+            raise SourceUnavailableError(
+                f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)}"
+            ) from exc
+        with conn, conn.cursor() as cur:
+            cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(16 << 20)})
+            cur.execute(self._select_sql())
+            reader = cur.fetch_record_batch()
+            pending: list[pa.RecordBatch] = []
+            size = 0
+            for batch in reader:
+                pending.append(batch)
+                size += batch.num_rows
+                if size >= self.batch_rows:
+                    yield from pa.Table.from_batches(pending).combine_chunks().to_batches()
+                    pending, size = [], 0
+            if pending:
+                yield from pa.Table.from_batches(pending).combine_chunks().to_batches()
+
+    def _sqlalchemy_batches(self) -> Iterator[pa.RecordBatch]:
+        names = [dst for _, dst in self._present()]
+        if self.source.table is not None:
+            table = self._reflect()
+            columns = [table.c[self._source_key(table, src)].label(dst) for src, dst in self._present()]
+            statement: Any = select(*columns)
+            cursor = self._cursor_source()
+            if cursor is not None:
+                cursor_col = table.c[self._source_key(table, cursor)]
+                if self.window.low is not None:
+                    statement = statement.where(cursor_col > self.window.low)
+                if self.window.high is not None:
+                    statement = statement.where(cursor_col <= self.window.high)
+        else:
+            statement = text(self._select_sql())
+        try:
+            with self.engine().connect().execution_options(stream_results=True, yield_per=self.batch_rows) as conn:
+                result = conn.execute(statement)
+                for chunk in result.partitions(self.batch_rows):
+                    columns_data = list(zip(*chunk, strict=True))
+                    yield pa.RecordBatch.from_arrays(
+                        [pa.array(values, from_pandas=False) for values in columns_data], names=names
+                    )
+        except (OperationalError, ProgrammingError) as exc:
+            raise SourceUnavailableError(
+                f"dataset {self.contract.name}: reading {self.where} failed ({type(exc.orig).__name__}); "
+                "check that the source is up and readable"
+            ) from exc
+
+    @staticmethod
+    def _source_key(table: Table, name: str) -> str:
+        lowered = {c.name.lower(): c.name for c in table.columns}
+        return lowered[name.lower()]
+
+    # -- shaping -------------------------------------------------------------------------------
+
+    def _conform(self, raw: pa.RecordBatch) -> pa.RecordBatch:
+        arrays = []
+        for field in self.schema:
+            index = raw.schema.get_field_index(field.name)
+            if index < 0:
+                arrays.append(pa.nulls(raw.num_rows, field.type))
+                continue
+            arrays.append(self._cast(raw.column(index), field))
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema.remove_metadata())
+
+    def _cast(self, array: pa.Array, field: pa.Field) -> pa.Array:
+        if array.type == field.type:
+            return array
+        if pa.types.is_null(array.type):
+            return pa.nulls(len(array), field.type)
+        try:
+            if pa.types.is_timestamp(array.type) and pa.types.is_timestamp(field.type) and array.type.tz:
+                array = pc.local_timestamp(array)
+            return array.cast(field.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaDriftError(
+                f"dataset {self.contract.name}: column {field.name!r} from {self.where} cannot be read as "
+                f"{field.type} (found {array.type}); fix the source values or the contract type"
+            ) from exc
+
+    def _track_watermark(self, batch: pa.RecordBatch) -> None:
+        cursor = self.contract.extraction.cursor_column
+        if self._cursor_source() is None or cursor is None or batch.num_rows == 0:
+            return
+        value = pc.max(batch.column(cursor)).as_py()
+        if value is not None and (self.high_watermark is None or value > self.high_watermark):
+            self.high_watermark = value

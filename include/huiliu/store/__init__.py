@@ -1,0 +1,1 @@
+"""The governance store: units, datasets, batches, watermarks and lineage, behind Alembic migrations."""

@@ -1,0 +1,106 @@
+"""SQLAlchemy 2 models of the governance store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class AdminUnit(Base):
+    """One unit of the administrative hierarchy (province down to grid)."""
+
+    __tablename__ = "admin_units"
+
+    code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(12), index=True)
+    parent_code: Mapped[str | None] = mapped_column(String(15), index=True)
+
+
+class DatasetRecord(Base):
+    """A registered dataset: its contract's owner and classification, as last deployed."""
+
+    __tablename__ = "datasets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_department: Mapped[str] = mapped_column(String(100))
+    department_code: Mapped[str] = mapped_column(String(32))
+    steward: Mapped[str] = mapped_column(String(200))
+    sharing_class: Mapped[str] = mapped_column(String(16))
+    sensitivity: Mapped[str] = mapped_column(String(16))
+    contract_sha256: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Watermark(Base):
+    """The highest cursor value landed for an incrementally extracted dataset."""
+
+    __tablename__ = "watermarks"
+
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), primary_key=True)
+    cursor_column: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class IngestBatch(Base):
+    """One landing batch: what was extracted, from where, and how it ended."""
+
+    __tablename__ = "ingest_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), index=True)
+    run_key: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    low_watermark: Mapped[str | None] = mapped_column(String(64))
+    high_watermark: Mapped[str | None] = mapped_column(String(64))
+    snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
+    drift: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LineageEventRecord(Base):
+    """An OpenLineage event as emitted, kept for lineage queries."""
+
+    __tablename__ = "lineage_events"
+    __table_args__ = (Index("ix_lineage_job", "job_namespace", "job_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    event_type: Mapped[str] = mapped_column(String(16))
+    run_id: Mapped[str] = mapped_column(String(36), index=True)
+    job_namespace: Mapped[str] = mapped_column(String(200))
+    job_name: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+
+
+class LineageDatasetEdge(Base):
+    """One input or output dataset of a lineage event, for upstream/downstream queries."""
+
+    __tablename__ = "lineage_edges"
+    __table_args__ = (Index("ix_lineage_edge_dataset", "dataset_namespace", "dataset_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("lineage_events.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(6))
+    dataset_namespace: Mapped[str] = mapped_column(String(300))
+    dataset_name: Mapped[str] = mapped_column(String(300))

@@ -1,0 +1,80 @@
+"""Shared fixtures: an isolated huiliu home per test, and fresh databases on the real services."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from huiliu.settings import Settings, get_settings, reset_settings
+
+POSTGRES_ADMIN = os.environ.get("HUILIU_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN = os.environ.get("HUILIU_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _clear_caches() -> None:
+    from huiliu.lake import catalog
+    from huiliu.store import db
+
+    reset_settings()
+    db.get_engine.cache_clear()
+    db._ready.clear()
+    catalog._catalog.cache_clear()
+
+
+@pytest.fixture
+def huiliu_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings whose governance store, catalog, warehouse and city all live in tmp_path."""
+    home = tmp_path / "huiliu"
+    monkeypatch.setenv("HUILIU_HOME", str(home))
+    for key in [k for k in os.environ if k.startswith("HUILIU_SOURCE_") or k.startswith("OPENLINEAGE")]:
+        monkeypatch.delenv(key)
+    _clear_caches()
+    settings = get_settings()
+    settings.ensure_home()
+    yield settings
+    _clear_caches()
+
+
+def service_unavailable(what: str, exc: Exception) -> None:
+    """Skip on a developer machine without the service; fail under CI=true."""
+    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
+    if IN_CI:
+        pytest.fail(message + " — CI requires the local services")
+    pytest.skip(message)
+
+
+def _fresh_database(admin_url: str, kind: str) -> Iterator[str]:
+    name = f"huiliu_t_{uuid.uuid4().hex[:10]}"
+    try:
+        engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    except sa.exc.OperationalError as exc:
+        service_unavailable(kind, exc)
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    sa.orm.close_all_sessions()
+    with engine.connect() as conn:
+        if kind == "PostgreSQL":
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        else:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the local server (dropped afterwards)."""
+    yield from _fresh_database(POSTGRES_ADMIN, "PostgreSQL")
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A new, empty MariaDB database on the local server (dropped afterwards)."""
+    yield from _fresh_database(MARIADB_ADMIN, "MariaDB")
