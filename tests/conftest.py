@@ -10,9 +10,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from huiliu.contracts import load_contract
 from huiliu.settings import Settings, get_settings, reset_settings
+from tests.helpers.source_tables import SourceDb
 
-POSTGRES_ADMIN = os.environ.get("HUILIU_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN = os.environ.get(
+    "HUILIU_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
 MARIADB_ADMIN = os.environ.get("HUILIU_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -32,7 +36,7 @@ def huiliu_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     """Settings whose governance store, catalog, warehouse and city all live in tmp_path."""
     home = tmp_path / "huiliu"
     monkeypatch.setenv("HUILIU_HOME", str(home))
-    for key in [k for k in os.environ if k.startswith("HUILIU_SOURCE_") or k.startswith("OPENLINEAGE")]:
+    for key in [k for k in os.environ if k.startswith(("HUILIU_SOURCE_", "OPENLINEAGE"))]:
         monkeypatch.delenv(key)
     _clear_caches()
     settings = get_settings()
@@ -78,3 +82,25 @@ def postgres_url() -> Iterator[str]:
 def mariadb_url() -> Iterator[str]:
     """A new, empty MariaDB database on the local server (dropped afterwards)."""
     yield from _fresh_database(MARIADB_ADMIN, "MariaDB")
+
+
+@pytest.fixture
+def sqlite_source(
+    huiliu_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SourceDb]:
+    url = f"sqlite:///{tmp_path / 'gongan.sqlite'}"
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", url)
+    yield SourceDb(url, load_contract("resident_registry"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def any_source(
+    request: pytest.FixtureRequest, huiliu_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SourceDb]:
+    """The same resident_registry source on each kind of department database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gongan.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url" if request.param == "postgresql" else "mariadb_url")
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", url)
+    yield SourceDb(url, load_contract("resident_registry"))

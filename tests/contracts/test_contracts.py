@@ -44,27 +44,61 @@ def _broken(tmp_path: Path, name: str, mutate) -> Path:  # type: ignore[no-untyp
 BROKEN = [
     pytest.param(lambda d: d.pop("owner"), "owner", "required field is missing", id="missing-owner"),
     pytest.param(lambda d: d.update(colour="blue"), "colour", "unknown field", id="unknown-field"),
-    pytest.param(lambda d: d["schema"]["columns"][0].update(type="varchar"), "schema.columns[0].type",
-                 "unknown type 'varchar'", id="bad-column-type"),
-    pytest.param(lambda d: d["schema"].update(primary_key=["nope"]), "schema",
-                 "primary key column 'nope' is not among the columns", id="bad-primary-key"),
-    pytest.param(lambda d: d["extraction"].update(cursor_column=None), "extraction",
-                 "incremental extraction needs `cursor_column`", id="incremental-without-cursor"),
-    pytest.param(lambda d: d["classification"].update(sharing_class="sometimes"), "classification.sharing_class",
-                 "'unconditional', 'conditional' or 'none'", id="bad-sharing-class"),
-    pytest.param(lambda d: d["personal_information"].append({"column": "ghost", "entity_type": "PERSON"}),
-                 "(top level)", "personal_information column 'ghost' is not a column", id="pi-unknown-column"),
-    pytest.param(lambda d: d["personal_information"][0].update(entity_type="SSN"),
-                 "personal_information[0].entity_type", "unknown entity type 'SSN'", id="pi-unknown-entity"),
-    pytest.param(lambda d: d["source"].update(table=None), "source", "exactly one of `table` or `query`",
-                 id="source-without-table"),
-    pytest.param(lambda d: d["schema"]["columns"].append({"name": "_batch_id", "type": "string"}), "schema",
-                 "reserved", id="reserved-column"),
+    pytest.param(
+        lambda d: d["schema"]["columns"][0].update(type="varchar"),
+        "schema.columns[0].type",
+        "unknown type 'varchar'",
+        id="bad-column-type",
+    ),
+    pytest.param(
+        lambda d: d["schema"].update(primary_key=["nope"]),
+        "schema",
+        "primary key column 'nope' is not among the columns",
+        id="bad-primary-key",
+    ),
+    pytest.param(
+        lambda d: d["extraction"].update(cursor_column=None),
+        "extraction",
+        "incremental extraction needs `cursor_column`",
+        id="incremental-without-cursor",
+    ),
+    pytest.param(
+        lambda d: d["classification"].update(sharing_class="sometimes"),
+        "classification.sharing_class",
+        "'unconditional', 'conditional' or 'none'",
+        id="bad-sharing-class",
+    ),
+    pytest.param(
+        lambda d: d["personal_information"].append({"column": "ghost", "entity_type": "PERSON"}),
+        "(top level)",
+        "personal_information column 'ghost' is not a column",
+        id="pi-unknown-column",
+    ),
+    pytest.param(
+        lambda d: d["personal_information"][0].update(entity_type="SSN"),
+        "personal_information[0].entity_type",
+        "unknown entity type 'SSN'",
+        id="pi-unknown-entity",
+    ),
+    pytest.param(
+        lambda d: d["source"].update(table=None),
+        "source",
+        "exactly one of `table` or `query`",
+        id="source-without-table",
+    ),
+    pytest.param(
+        lambda d: d["schema"]["columns"].append({"name": "_batch_id", "type": "string"}),
+        "schema",
+        "reserved",
+        id="reserved-column",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("mutate", "field", "message"), BROKEN)
-def test_broken_contract_names_file_field_and_problem(tmp_path: Path, mutate, field: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_broken_contract_names_file_field_and_problem(
+    tmp_path: Path, mutate, field: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
     path = _broken(tmp_path, "broken_case", mutate)
     contract, problems = parse_contract(path)
     assert contract is None
@@ -95,7 +129,8 @@ def test_all_problems_of_a_folder_are_reported_together(tmp_path: Path) -> None:
     contracts, problems = check_paths([tmp_path])
     assert [c.name for c in contracts] == ["grid_events"]
     assert {(Path(p.file).name, p.field) for p in problems} == {
-        ("first_bad.yaml", "purpose"), ("second_bad.yaml", "legal_basis"),
+        ("first_bad.yaml", "purpose"),
+        ("second_bad.yaml", "legal_basis"),
     }
     with pytest.raises(ContractError) as raised:
         load_contracts(tmp_path)

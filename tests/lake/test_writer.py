@@ -13,19 +13,29 @@ from huiliu.lake.stats import lake_stats
 from huiliu.lake.writer import StagedBatchWriter
 from huiliu.settings import Settings
 
-SCHEMA = pa.schema([
-    pa.field("id", pa.string()), pa.field("amount", pa.decimal128(10, 2)),
-    pa.field("_batch_id", pa.string()), pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-    pa.field("_source", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string()),
+        pa.field("amount", pa.decimal128(10, 2)),
+        pa.field("_batch_id", pa.string()),
+        pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+        pa.field("_source", pa.string()),
+    ]
+)
 
 
 def _batch(batch_id: str, ids: list[str]) -> pa.RecordBatch:
     now = datetime.now(UTC)
-    return pa.RecordBatch.from_pydict({
-        "id": ids, "amount": pa.array([100 * len(i) for i in ids], pa.decimal128(10, 2)),
-        "_batch_id": [batch_id] * len(ids), "_ingested_at": [now] * len(ids), "_source": ["test"] * len(ids),
-    }, schema=SCHEMA)
+    return pa.RecordBatch.from_pydict(
+        {
+            "id": ids,
+            "amount": pa.array([100 * len(i) for i in ids], pa.decimal128(10, 2)),
+            "_batch_id": [batch_id] * len(ids),
+            "_ingested_at": [now] * len(ids),
+            "_source": ["test"] * len(ids),
+        },
+        schema=SCHEMA,
+    )
 
 
 def _rows(settings: Settings) -> list[tuple[str, str]]:
@@ -38,7 +48,7 @@ def _land(settings: Settings, batch_id: str, ids: list[str], rows_per_file: int 
     table = lake_table("landing.writer_test", SCHEMA, settings)
     with StagedBatchWriter(table, batch_id, SCHEMA, rows_per_file=rows_per_file) as writer:
         for chunk in range(0, len(ids), 2):
-            writer.write(_batch(batch_id, ids[chunk:chunk + 2]))
+            writer.write(_batch(batch_id, ids[chunk : chunk + 2]))
         writer.commit()
 
 
@@ -60,11 +70,10 @@ def test_failure_before_commit_leaves_table_and_disk_unchanged(huiliu_home: Sett
     table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
     before = table.current_snapshot().snapshot_id
     files_before = set(Path(huiliu_home.home / "warehouse").rglob("*.parquet"))
-    with pytest.raises(RuntimeError, match="disk full"):  # noqa: PT012 - the failure lands mid-batch
-        with StagedBatchWriter(table, "b2", SCHEMA) as writer:
-            writer.write(_batch("b2", ["x", "y"]))
-            writer.write(_batch("b2", ["z"]))
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError, match="disk full"), StagedBatchWriter(table, "b2", SCHEMA) as writer:
+        writer.write(_batch("b2", ["x", "y"]))
+        writer.write(_batch("b2", ["z"]))
+        raise RuntimeError("disk full")
     table.refresh()
     assert table.current_snapshot().snapshot_id == before
     assert _rows(huiliu_home) == [("b1", "a"), ("b1", "b")]

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk import DAG, Asset, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import FileSource
@@ -78,8 +78,12 @@ def land_files_task(contract_name: str) -> dict[str, Any]:
             f"({len(outcome.landed)} landed): {reasons}"
         )
     rows = sum(r.rows for r in outcome.landed)
-    return {"dataset": contract_name, "files": len(outcome.landed), "rows": rows,
-            "batches": [r.as_dict() for r in outcome.landed]}
+    return {
+        "dataset": contract_name,
+        "files": len(outcome.landed),
+        "rows": rows,
+        "batches": [r.as_dict() for r in outcome.landed],
+    }
 
 
 def _doc(contract: DatasetContract) -> str:
@@ -119,4 +123,6 @@ def build_ingestion_dag(contract: DatasetContract) -> DAG:
 
 def build_ingestion_dags(folder: Path | None = None) -> dict[str, DAG]:
     """One DAG per contract; a broken contract raises, naming the file, field and fix."""
-    return {f"{DAG_PREFIX}{name}": build_ingestion_dag(c) for name, c in sorted(load_contracts(folder).items())}
+    return {
+        f"{DAG_PREFIX}{name}": build_ingestion_dag(c) for name, c in sorted(load_contracts(folder).items())
+    }

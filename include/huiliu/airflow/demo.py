@@ -40,7 +40,7 @@ def prepare(settings: Settings, seed: int, report: Progress) -> None:
     report("governance store: migrating")
     upgrade()
     sync_units(load_hierarchy(settings.city_code, None, settings.units_seed))
-    report("synthetic city: generating (small, seed %d)" % seed)
+    report(f"synthetic city: generating (small, seed {seed})")
     generate_city(settings.city_path, settings.city_code, None, "small", seed)
     report("airflow metadata database: migrating")
     migrate_metadata_db()
@@ -67,8 +67,9 @@ def run_all(report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> l
         started = time.perf_counter()
         state = run_dag(f"ingest_{name}", DEMO_LOGICAL_DATE)
         rows, batches = _landed_rows(name, started_at)
-        summary = DatasetSummary(name, contract.owner.department, state, rows, batches,
-                                 round(time.perf_counter() - started, 2))
+        summary = DatasetSummary(
+            name, contract.owner.department, state, rows, batches, round(time.perf_counter() - started, 2)
+        )
         on_dataset(summary)
         out.append(summary)
     return out
@@ -81,8 +82,14 @@ def write_summary(datasets: list[DatasetSummary], settings: Settings) -> Path:
     body: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(),
         "datasets": [
-            {"name": d.name, "owner": d.owner, "state": d.state, "rows_landed": d.rows_landed,
-             "batches": d.batches, "seconds": d.seconds}
+            {
+                "name": d.name,
+                "owner": d.owner,
+                "state": d.state,
+                "rows_landed": d.rows_landed,
+                "batches": d.batches,
+                "seconds": d.seconds,
+            }
             for d in datasets
         ],
     }
@@ -90,7 +97,9 @@ def write_summary(datasets: list[DatasetSummary], settings: Settings) -> Path:
     return path
 
 
-def run_demo(seed: int, report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> tuple[list[DatasetSummary], Path]:
+def run_demo(
+    seed: int, report: Progress, on_dataset: Callable[[DatasetSummary], None]
+) -> tuple[list[DatasetSummary], Path]:
     configure_airflow_env()
     settings = get_settings()
     prepare(settings, seed, report)

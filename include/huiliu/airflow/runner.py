@@ -15,7 +15,9 @@ def migrate_metadata_db() -> None:
     """Create or upgrade Airflow's metadata database (idempotent)."""
     configure_airflow_env()
     airflow_bin = Path(sys.executable).with_name("airflow")
-    subprocess.run([str(airflow_bin), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    subprocess.run(
+        [str(airflow_bin), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
+    )
 
 
 def run_dag(dag_id: str, logical_date: datetime | None = None) -> str:

@@ -16,8 +16,9 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
     from huiliu.contracts import load_contracts
 
     steps = 4 + len(load_contracts())
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         bar = progress.add_task("starting", total=steps)
 
         def report(message: str) -> None:
@@ -32,7 +33,15 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
         except HuiliuError as exc:
             fail(str(exc))
         progress.update(bar, completed=steps, description="done")
-    table = Table("dataset", "owner 负责部门", "state", "rows landed", "batches", "seconds", title="huiliu demo 演示结果")
+    table = Table(
+        "dataset",
+        "owner 负责部门",
+        "state",
+        "rows landed",
+        "batches",
+        "seconds",
+        title="huiliu demo 演示结果",
+    )
     for d in datasets:
         table.add_row(d.name, d.owner, d.state, f"{d.rows_landed:,}", str(d.batches), f"{d.seconds:.1f}")
     console.print(table)

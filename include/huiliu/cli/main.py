@@ -12,7 +12,9 @@ from huiliu.errors import FileRejectedError, HuiliuError
 
 app = typer.Typer(help="回流 huiliu — collect, gate and return city data.", no_args_is_help=True)
 db_app = typer.Typer(help="The governance store.", no_args_is_help=True)
-units_app = typer.Typer(help="Administrative units (city > district > street > community > grid).", no_args_is_help=True)
+units_app = typer.Typer(
+    help="Administrative units (city > district > street > community > grid).", no_args_is_help=True
+)
 contracts_app = typer.Typer(help="Dataset contracts.", no_args_is_help=True)
 lake_app = typer.Typer(help="The Iceberg lake.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -23,9 +25,11 @@ app.add_typer(lake_app, name="lake")
 
 def _mount_optional() -> None:
     from huiliu.cli.city_cmd import city_app
+    from huiliu.cli.dags_cmd import dags_app
     from huiliu.cli.demo_cmd import demo
 
     app.add_typer(city_app, name="city")
+    app.add_typer(dags_app, name="dags")
     app.command("demo")(demo)
 
 
@@ -60,12 +64,16 @@ def units_list(
     if level not in LEVELS:
         fail(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
     try:
-        tree = load_hierarchy(city or settings.city_code, [district] if district else None, settings.units_seed)
+        tree = load_hierarchy(
+            city or settings.city_code, [district] if district else None, settings.units_seed
+        )
         units = tree.at_level(level, within)  # type: ignore[arg-type]
     except HuiliuError as exc:
         fail(str(exc))
     if as_json:
-        print_json([{"code": u.code, "name": u.name, "level": u.level, "parent": u.parent_code} for u in units])
+        print_json(
+            [{"code": u.code, "name": u.name, "level": u.level, "parent": u.parent_code} for u in units]
+        )
         return
     table = Table("code 代码", "name 名称", "parent 上级", title=f"{len(units)} {level} units")
     for unit in units:

@@ -75,7 +75,11 @@ def check_paths(paths: Iterable[Path]) -> tuple[list[DatasetContract], list[Cont
         if contract is None:
             continue
         if contract.name in seen:
-            problems.append(ContractProblem(str(file), "name", f"dataset {contract.name!r} is also in {seen[contract.name]}"))
+            problems.append(
+                ContractProblem(
+                    str(file), "name", f"dataset {contract.name!r} is also in {seen[contract.name]}"
+                )
+            )
             continue
         seen[contract.name] = file
         contracts.append(contract)
@@ -98,5 +102,11 @@ def load_contract(name: str, folder: Path | None = None) -> DatasetContract:
     contracts = load_contracts(folder)
     if name not in contracts:
         known = ", ".join(sorted(contracts)) or "none"
-        raise ContractError([ContractProblem(str(folder or "contracts"), "name", f"no contract named {name!r}; known: {known}")])
+        raise ContractError(
+            [
+                ContractProblem(
+                    str(folder or "contracts"), "name", f"no contract named {name!r}; known: {known}"
+                )
+            ]
+        )
     return contracts[name]

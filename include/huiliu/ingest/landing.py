@@ -25,18 +25,9 @@ from huiliu.ingest.watermarks import incremental_window
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import landing_schema, with_meta_columns
 from huiliu.lake.writer import StagedBatchWriter
-from huiliu.lineage import (
-    DatasetRef,
-    LineageEmitter,
-    contract_facets,
-    file_dataset,
-    job_name,
-    lake_dataset,
-    output_statistics_facet,
-    schema_facet,
-    source_dataset,
-    track_run,
-)
+from huiliu.lineage.emitter import LineageEmitter, track_run
+from huiliu.lineage.events import contract_facets, output_statistics_facet, schema_facet
+from huiliu.lineage.naming import DatasetRef, file_dataset, job_name, lake_dataset, source_dataset
 from huiliu.settings import Settings, get_settings
 from huiliu.sources.connections import resolve_connection, resolve_drop_folder
 from huiliu.sources.dropbox import accept_file, pending_files, reject_file
@@ -71,15 +62,22 @@ def batch_id_for(dataset: str, run_key: str) -> str:
     return f"{dataset}:{run_key}"
 
 
-def _stamped(batches: Iterable[pa.RecordBatch], schema: pa.Schema, batch_id: str, source: str) -> Iterator[pa.RecordBatch]:
+def _stamped(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema, batch_id: str, source: str
+) -> Iterator[pa.RecordBatch]:
     ingested_at = datetime.now(UTC)
     for batch in batches:
         yield with_meta_columns(batch, schema, batch_id, ingested_at, source)
 
 
 def _write_and_commit(
-    contract: DatasetContract, batch_id: str, source_label: str, batches: Iterable[pa.RecordBatch],
-    settings: Settings, properties: Callable[[], dict[str, str]], before_commit: Hook | None,
+    contract: DatasetContract,
+    batch_id: str,
+    source_label: str,
+    batches: Iterable[pa.RecordBatch],
+    settings: Settings,
+    properties: Callable[[], dict[str, str]],
+    before_commit: Hook | None,
 ) -> tuple[int, int, int | None, int]:
     schema = landing_schema(contract)
     table = lake_table(contract.landing_table, schema, settings)
@@ -92,21 +90,30 @@ def _write_and_commit(
     return committed.rows, committed.files, committed.snapshot_id, committed.bytes
 
 
-def _lake_output(contract: DatasetContract, settings: Settings, rows: int | None = None, size: int | None = None) -> DatasetRef:
+def _lake_output(
+    contract: DatasetContract, settings: Settings, rows: int | None = None, size: int | None = None
+) -> DatasetRef:
     ref = lake_dataset(contract.landing_table, settings)
     facets = {"schema": schema_facet(landing_schema(contract)), **contract_facets(contract)}
-    output_facets = {} if rows is None else {"outputStatistics": output_statistics_facet(rows, size)}
-    return DatasetRef(ref.namespace, ref.name, facets=facets, output_facets=output_facets)
+    if rows is not None:
+        facets["outputStatistics"] = output_statistics_facet(rows, size)
+    return ref.with_facets(**facets)
 
 
 def land_dataset(
-    contract: DatasetContract, run_key: str, *, settings: Settings | None = None,
-    emitter: LineageEmitter | None = None, parent: tuple[str, str, str] | None = None,
+    contract: DatasetContract,
+    run_key: str,
+    *,
+    settings: Settings | None = None,
+    emitter: LineageEmitter | None = None,
+    parent: tuple[str, str, str] | None = None,
     before_commit: Hook | None = None,
 ) -> LandingResult:
     """Extract a SQL-sourced dataset and commit it as one landing batch."""
     if not isinstance(contract.source, SqlSource):
-        raise ConfigurationError(f"dataset {contract.name} is delivered as files: use land_drop_folder or ingest-file")
+        raise ConfigurationError(
+            f"dataset {contract.name} is delivered as files: use land_drop_folder or ingest-file"
+        )
     settings = settings or get_settings()
     store.register_dataset(contract)
     url = resolve_connection(contract.source.connection, settings)
@@ -126,9 +133,14 @@ def land_dataset(
 
     try:
         with track_run(
-            emitter, job=job_name(contract.name, "land"), namespace=settings.lineage_namespace,
-            inputs=[source_ref], outputs=[_lake_output(contract, settings)], parent=parent,
+            emitter,
+            job=job_name(contract.name, "land"),
+            namespace=settings.lineage_namespace,
+            inputs=[source_ref],
+            outputs=[_lake_output(contract, settings)],
+            parent=parent,
         ) as run:
+            extraction.check()
             rows, files, snapshot_id, size = _write_and_commit(
                 contract, batch_id, extraction.where, extraction, settings, properties, before_commit
             )
@@ -140,14 +152,26 @@ def land_dataset(
     if mark is not None and contract.extraction.cursor_column is not None:
         store.set_watermark(contract.name, contract.extraction.cursor_column, mark, batch_id)
     store.finish_batch(
-        batch_id, "committed", rows=rows, snapshot_id=snapshot_id,
-        high=mark.isoformat() if mark else high, drift=extraction.drift.as_dict(),
+        batch_id,
+        "committed",
+        rows=rows,
+        snapshot_id=snapshot_id,
+        high=mark.isoformat() if mark else high,
+        drift=extraction.drift.as_dict(),
     )
     if not extraction.drift.empty:
         log.warning("dataset %s: source drift recorded: %s", contract.name, extraction.drift.as_dict())
     return LandingResult(
-        contract.name, batch_id, "committed", rows, files, snapshot_id, extraction.where,
-        time.perf_counter() - started, mark.isoformat() if mark else None, extraction.drift.as_dict(),
+        contract.name,
+        batch_id,
+        "committed",
+        rows,
+        files,
+        snapshot_id,
+        extraction.where,
+        time.perf_counter() - started,
+        mark.isoformat() if mark else None,
+        extraction.drift.as_dict(),
     )
 
 
@@ -161,9 +185,14 @@ def file_run_key(path: Path) -> str:
 
 
 def land_file(
-    contract: DatasetContract, path: Path, *, settings: Settings | None = None,
-    emitter: LineageEmitter | None = None, parent: tuple[str, str, str] | None = None,
-    move_rejected: bool = True, before_commit: Hook | None = None,
+    contract: DatasetContract,
+    path: Path,
+    *,
+    settings: Settings | None = None,
+    emitter: LineageEmitter | None = None,
+    parent: tuple[str, str, str] | None = None,
+    move_rejected: bool = True,
+    before_commit: Hook | None = None,
 ) -> LandingResult:
     """Land one dropped CSV/XLSX file; a bad file is moved to ``rejected/`` and nothing is written.
 
@@ -184,8 +213,12 @@ def land_file(
     emitter = emitter or LineageEmitter()
     try:
         with track_run(
-            emitter, job=job_name(contract.name, "land"), namespace=settings.lineage_namespace,
-            inputs=[file_dataset(path)], outputs=[_lake_output(contract, settings)], parent=parent,
+            emitter,
+            job=job_name(contract.name, "land"),
+            namespace=settings.lineage_namespace,
+            inputs=[file_dataset(path)],
+            outputs=[_lake_output(contract, settings)],
+            parent=parent,
         ) as run:
             rows, files, snapshot_id, size = _write_and_commit(
                 contract, batch_id, path.name, extraction, settings, dict, before_commit
@@ -206,8 +239,16 @@ def land_file(
     }
     store.finish_batch(batch_id, "committed", rows=rows, snapshot_id=snapshot_id, drift=drift)
     return LandingResult(
-        contract.name, batch_id, "committed", rows, files, snapshot_id, path.name,
-        time.perf_counter() - started, None, drift,
+        contract.name,
+        batch_id,
+        "committed",
+        rows,
+        files,
+        snapshot_id,
+        path.name,
+        time.perf_counter() - started,
+        None,
+        drift,
     )
 
 
@@ -220,8 +261,11 @@ class DropFolderResult:
 
 
 def land_drop_folder(
-    contract: DatasetContract, *, settings: Settings | None = None,
-    emitter: LineageEmitter | None = None, parent: tuple[str, str, str] | None = None,
+    contract: DatasetContract,
+    *,
+    settings: Settings | None = None,
+    emitter: LineageEmitter | None = None,
+    parent: tuple[str, str, str] | None = None,
 ) -> DropFolderResult:
     """Land every pending file of a file-drop dataset; landed files move to ``processed/``."""
     if not isinstance(contract.source, FileSource):
@@ -231,7 +275,9 @@ def land_drop_folder(
     outcome = DropFolderResult()
     for path in pending_files(folder, contract.source.pattern):
         try:
-            outcome.landed.append(land_file(contract, path, settings=settings, emitter=emitter, parent=parent))
+            outcome.landed.append(
+                land_file(contract, path, settings=settings, emitter=emitter, parent=parent)
+            )
         except FileRejectedError as exc:
             log.error("dataset %s: %s", contract.name, exc)
             outcome.rejected.append(exc)

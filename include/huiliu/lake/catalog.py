@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
+from pyiceberg.catalog import load_catalog
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
@@ -24,7 +25,10 @@ def _catalog(name: str, uri: str, warehouse: str) -> SqlCatalog:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if warehouse.startswith("file://"):
         Path(warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-    catalog = SqlCatalog(name, uri=uri, warehouse=warehouse)
+    # load_catalog also merges PYICEBERG_CATALOG__<NAME>__* settings (e.g. the S3 endpoint)
+    catalog = load_catalog(name, type="sql", uri=uri, warehouse=warehouse)
+    if not isinstance(catalog, SqlCatalog):
+        raise LakeError(f"catalog {name!r} is not a SQL catalog")
     for zone in ZONES:
         catalog.create_namespace_if_not_exists(zone)
     return catalog

@@ -39,7 +39,9 @@ class CommittedBatch:
 class StagedBatchWriter:
     """Write Arrow batches of one landing batch to Parquet, then commit or abort."""
 
-    def __init__(self, table: Table, batch_id: str, schema: pa.Schema, rows_per_file: int = ROWS_PER_FILE) -> None:
+    def __init__(
+        self, table: Table, batch_id: str, schema: pa.Schema, rows_per_file: int = ROWS_PER_FILE
+    ) -> None:
         self.table = table
         self.batch_id = batch_id
         self.schema = schema
@@ -91,8 +93,12 @@ class StagedBatchWriter:
         snapshot = self.table.current_snapshot()
         size = sum(len(self.table.io.new_input(p)) for p in self._files)
         return CommittedBatch(
-            table=".".join(self.table.name()), batch_id=self.batch_id, rows=self.rows,
-            files=len(self._files), bytes=size, snapshot_id=snapshot.snapshot_id if snapshot else None,
+            table=".".join(self.table.name()),
+            batch_id=self.batch_id,
+            rows=self.rows,
+            files=len(self._files),
+            bytes=size,
+            snapshot_id=snapshot.snapshot_id if snapshot else None,
         )
 
     def abort(self) -> None:

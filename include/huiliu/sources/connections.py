@@ -20,7 +20,9 @@ def _city_connections(settings: Settings) -> dict[str, str]:
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"{path} is not valid JSON ({exc}); regenerate it with `huiliu city generate`") from exc
+        raise ConfigurationError(
+            f"{path} is not valid JSON ({exc}); regenerate it with `huiliu city generate`"
+        ) from exc
 
 
 def resolve_connection(name: str, settings: Settings | None = None) -> str:

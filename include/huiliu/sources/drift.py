@@ -24,9 +24,14 @@ COMPATIBLE: dict[str, frozenset[str]] = {
 def type_family(sql_type: sqltypes.TypeEngine) -> str | None:
     """The family of a reflected SQL type, or None when the database does not say."""
     checks: list[tuple[type, str]] = [
-        (sqltypes.Boolean, "boolean"), (sqltypes.Integer, "integer"), (sqltypes.Float, "float"),
-        (sqltypes.Numeric, "decimal"), (sqltypes.DateTime, "timestamp"), (sqltypes.Date, "date"),
-        (sqltypes.String, "string"), (sqltypes.Enum, "string"),
+        (sqltypes.Boolean, "boolean"),
+        (sqltypes.Integer, "integer"),
+        (sqltypes.Float, "float"),
+        (sqltypes.Numeric, "decimal"),
+        (sqltypes.DateTime, "timestamp"),
+        (sqltypes.Date, "date"),
+        (sqltypes.String, "string"),
+        (sqltypes.Enum, "string"),
     ]
     for klass, family in checks:
         if isinstance(sql_type, klass):
@@ -74,9 +79,8 @@ def check_drift(contract: DatasetContract, source_columns: dict[str, str | None]
             continue
         family = source_columns[found]
         if family is not None and family not in COMPATIBLE[contract_family(column)]:
-            problems.append(
-                f"column {column.source_column!r} has an incompatible type: expected {column.type}, found {family}"
-            )
+            name = column.source_column
+            problems.append(f"column {name!r} has an incompatible type: expected {column.type}, found {family}")
     expected = {c.source_column.lower() for c in contract.columns}
     report.extra_columns = sorted(n for n in source_columns if n.lower() not in expected)
     if problems:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, MetaData, Table, create_engine, inspect, select, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchTableError, OperationalError, ProgrammingError
 
@@ -35,7 +35,7 @@ def redact_url(url: str) -> str:
     """The URL without its password, fit for messages and lineage."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a SQLAlchemy URL: show it as it is
+    except Exception:
         return url
 
 
@@ -43,7 +43,10 @@ class SqlExtraction:
     """Iterate a SQL source as record batches matching ``arrow_schema(contract)``."""
 
     def __init__(
-        self, contract: DatasetContract, url: str, batch_rows: int = 100_000,
+        self,
+        contract: DatasetContract,
+        url: str,
+        batch_rows: int = 100_000,
         window: WatermarkRange | None = None,
     ) -> None:
         if not isinstance(contract.source, SqlSource):
@@ -58,6 +61,7 @@ class SqlExtraction:
         self.rows = 0
         self.high_watermark: datetime | None = None
         self._engine: Engine | None = None
+        self._checked = False
 
     @property
     def where(self) -> str:
@@ -91,6 +95,7 @@ class SqlExtraction:
         else:
             columns = self._query_columns()
         self.drift = check_drift(self.contract, columns, self.where)
+        self._checked = True
         return self.drift
 
     def _query_columns(self) -> dict[str, str | None]:
@@ -115,8 +120,11 @@ class SqlExtraction:
         return self.contract.schema_.column(cursor).source_column
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        self.check()
-        batches = self._adbc_batches() if self.engine().dialect.name == "postgresql" else self._sqlalchemy_batches()
+        if not self._checked:
+            self.check()
+        batches = (
+            self._adbc_batches() if self.engine().dialect.name == "postgresql" else self._sqlalchemy_batches()
+        )
         for raw in batches:
             batch = self._conform(raw)
             self.rows += batch.num_rows
@@ -144,7 +152,7 @@ class SqlExtraction:
         url = make_url(self.url).set(drivername="postgresql")
         try:
             conn = adbc.connect(url.render_as_string(hide_password=False))
-        except Exception as exc:  # noqa: BLE001 - ADBC raises its own DB-API errors
+        except Exception as exc:
             raise SourceUnavailableError(
                 f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)}"
             ) from exc
@@ -179,7 +187,11 @@ class SqlExtraction:
         else:
             statement = text(self._select_sql())
         try:
-            with self.engine().connect().execution_options(stream_results=True, yield_per=self.batch_rows) as conn:
+            with (
+                self.engine()
+                .connect()
+                .execution_options(stream_results=True, yield_per=self.batch_rows) as conn
+            ):
                 result = conn.execute(statement)
                 for chunk in result.partitions(self.batch_rows):
                     columns_data = list(zip(*chunk, strict=True))

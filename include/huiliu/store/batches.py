@@ -37,7 +37,12 @@ def get_batch(batch_id: str, url: str | None = None) -> IngestBatch | None:
 
 
 def start_batch(
-    batch_id: str, dataset: str, run_key: str, source: str, low: str | None, high: str | None,
+    batch_id: str,
+    dataset: str,
+    run_key: str,
+    source: str,
+    low: str | None,
+    high: str | None,
     url: str | None = None,
 ) -> None:
     """Mark a batch as running (a re-run of the same batch id reuses its row)."""
@@ -56,8 +61,14 @@ def start_batch(
 
 
 def finish_batch(
-    batch_id: str, status: str, *, rows: int = 0, snapshot_id: int | None = None,
-    high: str | None = None, drift: dict[str, Any] | None = None, message: str | None = None,
+    batch_id: str,
+    status: str,
+    *,
+    rows: int = 0,
+    snapshot_id: int | None = None,
+    high: str | None = None,
+    drift: dict[str, Any] | None = None,
+    message: str | None = None,
     url: str | None = None,
 ) -> None:
     with session_scope(url) as session:
@@ -76,7 +87,9 @@ def finish_batch(
 
 def batches_of(dataset: str, url: str | None = None) -> list[IngestBatch]:
     with session_scope(url) as session:
-        rows = session.scalars(select(IngestBatch).where(IngestBatch.dataset == dataset).order_by(IngestBatch.started_at))
+        rows = session.scalars(
+            select(IngestBatch).where(IngestBatch.dataset == dataset).order_by(IngestBatch.started_at)
+        )
         return list(rows)
 
 
@@ -86,7 +99,9 @@ def get_watermark(dataset: str, url: str | None = None) -> datetime | None:
         return datetime.fromisoformat(mark.value) if mark else None
 
 
-def set_watermark(dataset: str, cursor_column: str, value: datetime, batch_id: str, url: str | None = None) -> None:
+def set_watermark(
+    dataset: str, cursor_column: str, value: datetime, batch_id: str, url: str | None = None
+) -> None:
     """Advance the watermark (never moves it backwards)."""
     with session_scope(url) as session:
         mark = session.get(Watermark, dataset)

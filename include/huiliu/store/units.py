@@ -23,4 +23,4 @@ def sync_units(hierarchy: Hierarchy, url: str | None = None) -> int:
 def count_units(url: str | None = None) -> dict[str, int]:
     with session_scope(url) as session:
         rows = session.execute(select(AdminUnit.level, func.count()).group_by(AdminUnit.level))
-        return {level: count for level, count in rows}
+        return dict(rows.tuples().all())

@@ -1,0 +1,103 @@
+"""``make bench``: ingestion speed and memory figures, each beside its same-run baseline.
+
+Figures (issue targets in brackets):
+  * landing a 1M-row resident registry from PostgreSQL, vs reading the same query into Arrow
+    and writing one Parquet file with PyArrow  [time ratio <= 1.5]
+  * peak RSS of landing 4M rows vs 1M rows  [ratio <= 1.25]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+
+ADMIN = os.environ.get("HUILIU_BENCH_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+DATABASE = "huiliu_bench"
+console = Console()
+
+
+def _database_url() -> str:
+    engine = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE}
+        ).scalar()
+        if not exists:
+            conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
+    return sa.engine.make_url(ADMIN).set(database=DATABASE).render_as_string(hide_password=False)
+
+
+def _row_count(url: str, table: str) -> int:
+    with sa.create_engine(url).connect() as conn:
+        try:
+            return int(conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar() or 0)
+        except sa.exc.ProgrammingError:
+            return 0
+
+
+def prepare_sources(url: str) -> None:
+    """resident_registry (1M rows) and resident_registry_4m (4M rows: four shifted copies)."""
+    from huiliu.city import write_resident_rows
+
+    if _row_count(url, "resident_registry") != 1_000_000:
+        console.print("writing 1,000,000 synthetic residents to PostgreSQL …")
+        write_resident_rows(url, 1_000_000, seed=11)
+    if _row_count(url, "resident_registry_4m") != 4_000_000:
+        console.print("building the 4,000,000-row table …")
+        with sa.create_engine(url).begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS resident_registry_4m"))
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE resident_registry_4m AS "
+                    "SELECT r.*, k FROM resident_registry r CROSS JOIN generate_series(0, 3) AS k"
+                )
+            )
+            conn.execute(sa.text("UPDATE resident_registry_4m SET id_number = id_number || k::text"))
+            conn.execute(sa.text("ALTER TABLE resident_registry_4m DROP COLUMN k"))
+
+
+def run_once(url: str, table: str, baseline: bool = False) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="huiliu-bench-") as home:
+        cmd = [sys.executable, "-m", "bench.ingest_once", "--url", url, "--table", table, "--home", home]
+        out = subprocess.run(
+            [*cmd, *(["--baseline"] if baseline else [])], check=True, capture_output=True, text=True
+        )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def best_of(runs: int, url: str, table: str, baseline: bool = False) -> dict[str, float]:
+    results = [run_once(url, table, baseline) for _ in range(runs)]
+    return min(results, key=lambda r: r["seconds"])
+
+
+def main() -> None:
+    started = time.perf_counter()
+    url = _database_url()
+    prepare_sources(url)
+    console.print("timing (best of 3, alternating) …")
+    base = best_of(3, url, "resident_registry", baseline=True)
+    ours = best_of(3, url, "resident_registry")
+    big = run_once(url, "resident_registry_4m")
+    figures = [
+        ("landing 1M rows from PostgreSQL (s)", ours["seconds"], base["seconds"], "≤ 1.50"),
+        ("peak RSS, landing 4M vs 1M rows (MB)", big["peak_rss_mb"], ours["peak_rss_mb"], "≤ 1.25"),
+    ]
+    table = Table("figure", "huiliu", "baseline", "ratio", "target", title="huiliu bench")
+    for name, value, reference, target in figures:
+        table.add_row(name, f"{value:.2f}", f"{reference:.2f}", f"{value / reference:.2f}", target)
+    console.print(table)
+    console.print(
+        f"rows: {ours['rows']:,} and {big['rows']:,}; bench took {time.perf_counter() - started:.0f}s"
+    )
+
+
+if __name__ == "__main__":
+    main()

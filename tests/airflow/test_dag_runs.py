@@ -1,0 +1,93 @@
+"""DAGs run by Airflow itself (``dag.test()`` via ``huiliu dags run``) on real metadata databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from tests.airflow.conftest import AirflowEnv
+from tests.helpers.source_tables import SourceDb
+
+from huiliu.lake.catalog import lake_table
+from huiliu.settings import Settings
+from huiliu.store.db import session_scope
+from huiliu.store.models import LineageEventRecord
+
+pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
+
+
+def _landed_ids(settings: Settings, dataset: str, column: str) -> list[str]:
+    return sorted(lake_table(f"landing.{dataset}", settings=settings).scan().to_arrow()[column].to_pylist())
+
+
+def test_resident_dag_lands_and_a_rerun_replaces(
+    airflow_env: AirflowEnv, sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    sqlite_source.create(rows=200)
+    airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
+    for _ in range(2):
+        run = airflow_env.huiliu(
+            "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-01T00:00:00"
+        )
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert "ingest_resident_registry: success" in run.stdout
+    ids = _landed_ids(huiliu_home, "resident_registry", "id_number")
+    assert len(ids) == 200 and len(set(ids)) == 200
+    with session_scope() as session:
+        events = session.query(LineageEventRecord).filter_by(job_name="ingest.resident_registry.land").all()
+    assert sorted(e.event_type for e in events) == ["COMPLETE", "COMPLETE", "START", "START"]
+    parent = events[0].payload["run"]["facets"]["parent"]
+    assert parent["job"]["name"] == "ingest_resident_registry"
+
+
+GBK_CSV = (
+    "某市失业保险待遇发放明细（2026年10月）\n"
+    "业务流水号,身份证号,姓名,参保状态,领取月数,月发放金额,起始日期,社区代码\n"
+    'R0001,520102199001011234,张三,参保,3,"1,520.50",2026-08-01,520102016001\n'
+    "R0002,520102199202023456,李四,参保,6,1680.00,2026/5/1,520102016002\n"
+)
+
+
+def test_file_drop_dag_lands_good_files_and_rejects_bad_ones(
+    airflow_env: AirflowEnv, huiliu_home: Settings, tmp_path: Path
+) -> None:
+    drop = tmp_path / "renshe_drop"
+    drop.mkdir()
+    (drop / "unemployment_benefit_202610.csv").write_bytes(GBK_CSV.encode("gbk"))
+    truncated = GBK_CSV.encode("gbk") + "R0003,520102199303035678,王五,参保\n".encode("gbk")
+    (drop / "unemployment_benefit_202611.csv").write_bytes(truncated)
+    airflow_env.env["HUILIU_SOURCE_RENSHE_DROP"] = str(drop)
+    run = airflow_env.huiliu("dags", "run", "ingest_unemployment_benefit")
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert _landed_ids(huiliu_home, "unemployment_benefit", "record_id") == ["R0001", "R0002"]
+    assert (drop / "processed" / "unemployment_benefit_202610.csv").exists()
+    assert (drop / "rejected" / "unemployment_benefit_202611.csv").exists()
+    reason = (drop / "rejected" / "unemployment_benefit_202611.csv.reason.txt").read_text(encoding="utf-8")
+    assert "第 5 行" in reason or "line 5" in reason
+
+
+@pytest.mark.services
+def test_dag_runs_with_airflow_metadata_in_postgresql(
+    airflow_env: AirflowEnv, sqlite_source: SourceDb, postgres_url: str, huiliu_home: Settings
+) -> None:
+    sqlite_source.create(rows=30)
+    airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
+    airflow_env.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres_url
+    run = airflow_env.huiliu(
+        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-02T00:00:00"
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    with sa.create_engine(postgres_url).connect() as conn:
+        states = (
+            conn.execute(sa.text("SELECT state FROM dag_run WHERE dag_id = 'ingest_resident_registry'"))
+            .scalars()
+            .all()
+        )
+        task_states = (
+            conn.execute(sa.text("SELECT state FROM task_instance WHERE dag_id = 'ingest_resident_registry'"))
+            .scalars()
+            .all()
+        )
+    assert states == ["success"] and task_states == ["success"]
+    assert len(_landed_ids(huiliu_home, "resident_registry", "id_number")) == 30

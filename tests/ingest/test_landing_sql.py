@@ -1,0 +1,148 @@
+"""Landing from department databases: full and incremental, idempotent, atomic, drift-aware."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyarrow.compute as pc
+import pytest
+import sqlalchemy as sa
+from tests.helpers.source_tables import BASE_TIME, SourceDb
+
+from huiliu.contracts import load_contract
+from huiliu.errors import SchemaDriftError, SourceUnavailableError
+from huiliu.ingest import land_dataset
+from huiliu.lake.catalog import lake_table, table_identifiers
+from huiliu.settings import Settings
+from huiliu.store import batches as store
+from huiliu.store.db import session_scope
+from huiliu.store.models import LineageEventRecord
+
+CONTRACT = load_contract("resident_registry")
+
+
+def landed(settings: Settings):  # type: ignore[no-untyped-def]
+    return lake_table("landing.resident_registry", settings=settings).scan().to_arrow()
+
+
+def test_incremental_landing_on_every_database_kind(any_source: SourceDb, huiliu_home: Settings) -> None:
+    table = any_source.create(rows=300)
+    first = land_dataset(CONTRACT, "20261101T000000")
+    assert first.rows == 300 and first.status == "committed"
+    any_source.insert(table, range(300, 340), BASE_TIME + timedelta(days=3))
+    second = land_dataset(CONTRACT, "20261102T000000")
+    assert second.rows == 40
+    data = landed(huiliu_home)
+    assert data.num_rows == 340
+    assert sorted(set(data["_batch_id"].to_pylist())) == [first.batch_id, second.batch_id]
+    assert data.schema.field("birth_date").type.equals(__import__("pyarrow").date32())
+    ids = data.filter(pc.equal(data["_batch_id"], second.batch_id))["id_number"].to_pylist()
+    assert sorted(ids) == sorted(f"52010219900101{i:04d}" for i in range(300, 340))
+
+
+def test_rerun_of_same_logical_date_does_not_duplicate(
+    sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    table = sqlite_source.create(rows=120)
+    land_dataset(CONTRACT, "20261101T000000")
+    sqlite_source.insert(table, range(120, 130), BASE_TIME + timedelta(days=2))
+    land_dataset(CONTRACT, "20261102T000000")
+    again = land_dataset(CONTRACT, "20261101T000000")
+    assert again.rows == 120, "a re-run re-reads its original watermark window, not the newer rows"
+    data = landed(huiliu_home)
+    assert data.num_rows == 130
+    assert len(set(data["id_number"].to_pylist())) == 130
+
+
+def test_many_record_batches_land_as_one_commit(
+    sqlite_source: SourceDb, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(huiliu_home, "batch_rows", 1000)
+    sqlite_source.create(rows=3500)
+    land_dataset(CONTRACT, "r1", settings=huiliu_home)
+    table = lake_table("landing.resident_registry", settings=huiliu_home)
+    assert table.scan().to_arrow().num_rows == 3500
+    appends = [s for s in table.snapshots() if s.summary and s.summary.operation.value == "append"]
+    assert len(appends) == 1
+
+
+def test_failure_between_writing_and_commit_leaves_lake_and_watermark_unchanged(
+    sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    table = sqlite_source.create(rows=50)
+    first = land_dataset(CONTRACT, "r1")
+    sqlite_source.insert(table, range(50, 80), BASE_TIME + timedelta(days=1))
+    lake = lake_table("landing.resident_registry", settings=huiliu_home)
+    snapshot_before = lake.current_snapshot().snapshot_id
+    watermark_before = store.get_watermark("resident_registry")
+
+    def crash() -> None:
+        raise OSError("worker lost its disk between writing data files and committing")
+
+    with pytest.raises(OSError, match="worker lost"):
+        land_dataset(CONTRACT, "r2", before_commit=crash)
+    lake.refresh()
+    assert lake.current_snapshot().snapshot_id == snapshot_before
+    assert landed(huiliu_home).num_rows == 50
+    assert store.get_watermark("resident_registry") == watermark_before
+    assert store.get_batch("resident_registry:r2").status == "failed"
+    retried = land_dataset(CONTRACT, "r2")
+    assert retried.rows == 30 and landed(huiliu_home).num_rows == 80
+    assert first.rows == 50
+
+
+def test_extra_source_column_is_landed_without_it_and_recorded(
+    sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    sqlite_source.create(rows=10, extra=[sa.Column("note", sa.String(20))])
+    result = land_dataset(CONTRACT, "r1")
+    assert result.drift["extra_columns"] == ["note"]
+    assert store.get_batch(result.batch_id).drift["extra_columns"] == ["note"]
+    assert "note" not in landed(huiliu_home).column_names
+
+
+def test_missing_required_column_fails_naming_dataset_and_column(
+    sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    sqlite_source.create(rows=10, drop=("phone",))
+    with pytest.raises(SchemaDriftError) as raised:
+        land_dataset(CONTRACT, "r1")
+    message = str(raised.value)
+    assert (
+        "resident_registry" in message
+        and "'phone' is missing" in message
+        and "contract type string" in message
+    )
+    assert "landing.resident_registry" not in table_identifiers(huiliu_home), "nothing reaches the lake"
+
+
+def test_incompatible_type_fails_with_expected_and_found(
+    sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    sqlite_source.create(rows=5, retype={"birth_date": sa.Integer()}, drop=())
+    with pytest.raises(SchemaDriftError) as raised:
+        land_dataset(CONTRACT, "r1")
+    assert "column 'birth_date' has an incompatible type: expected date, found integer" in str(raised.value)
+    assert store.get_batch("resident_registry:r1").status == "failed"
+
+
+def test_dead_source_is_a_transient_error_with_a_hint(
+    huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", "postgresql+psycopg2://postgres:secret@127.0.0.1:1/gone")
+    with pytest.raises(SourceUnavailableError) as raised:
+        land_dataset(CONTRACT, "r1")
+    assert raised.value.retryable
+    assert "cannot reach source" in str(raised.value) and "secret" not in str(raised.value)
+
+
+def test_lineage_start_and_complete_are_stored(sqlite_source: SourceDb, huiliu_home: Settings) -> None:
+    sqlite_source.create(rows=5)
+    land_dataset(CONTRACT, "r1")
+    with session_scope() as session:
+        events = session.query(LineageEventRecord).order_by(LineageEventRecord.id).all()
+    assert [e.event_type for e in events] == ["START", "COMPLETE"]
+    complete = events[-1].payload
+    assert complete["job"]["name"] == "ingest.resident_registry.land"
+    assert complete["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] == 5
+    assert complete["inputs"][0]["name"].endswith("resident_registry")
