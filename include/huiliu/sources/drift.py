@@ -79,8 +79,10 @@ def check_drift(contract: DatasetContract, source_columns: dict[str, str | None]
             continue
         family = source_columns[found]
         if family is not None and family not in COMPATIBLE[contract_family(column)]:
-            name = column.source_column
-            problems.append(f"column {name!r} has an incompatible type: expected {column.type}, found {family}")
+            problems.append(
+                f"column {column.source_column!r} has an incompatible type: "
+                f"expected {column.type}, found {family}"
+            )
     expected = {c.source_column.lower() for c in contract.columns}
     report.extra_columns = sorted(n for n in source_columns if n.lower() not in expected)
     if problems:
