@@ -1,0 +1,302 @@
+"""Text encoding of dropped CSV files, and the rejection every file reader raises.
+
+Departments send CSV files as UTF-8 (with or without a byte-order mark) or as GBK, the code page
+Chinese Windows and Excel still save by default. Statistical detectors are unreliable on short
+Chinese samples (a two-line GBK file is often taken for Big5, cp1252 or even UTF-16), so the
+detection here trusts *decoding* first: valid UTF-8 is almost never accidental, and GBK text is read
+as GB18030, its superset. charset-normalizer is only consulted for files that are neither.
+
+``FileRejectionError`` lives here, in the lowest module of ``huiliu.sources``, so that the encoding
+check, the value converter and the file readers all raise the same error with a machine-readable
+``kind`` (used by :mod:`huiliu.sources.dropbox` to write a Chinese explanation). It is a
+:class:`huiliu.errors.FileRejectedError`, so callers that only know the base class still work.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+
+import charset_normalizer
+
+from huiliu.errors import FileRejectedError
+
+HEAD_SAMPLE_BYTES = 64 * 1024
+SCAN_CHUNK_BYTES = 1024 * 1024
+UTF8_BOM = codecs.BOM_UTF8
+_UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_CHINESE_ALIASES = frozenset({"gb2312", "gbk", "cp936", "gb18030", "hz", "euc_cn", "936"})
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+SUPPORTED_NOTE = "save it as 'CSV UTF-8 (comma delimited)' in Excel"
+
+
+class RejectKind(StrEnum):
+    """Why a file was rejected; each kind has a Chinese explanation in the drop box."""
+
+    EMPTY_FILE = "empty_file"
+    NO_HEADER = "no_header"
+    MISSING_COLUMNS = "missing_columns"
+    DUPLICATE_COLUMNS = "duplicate_columns"
+    UNDECODABLE = "undecodable"
+    UNSUPPORTED_ENCODING = "unsupported_encoding"
+    NUL_BYTES = "nul_bytes"
+    COLUMN_COUNT = "column_count"
+    TRUNCATED = "truncated"
+    UNTERMINATED_QUOTE = "unterminated_quote"
+    MALFORMED_CSV = "malformed_csv"
+    NOT_A_WORKBOOK = "not_a_workbook"
+    LEGACY_XLS = "legacy_xls"
+    SHEET_NOT_FOUND = "sheet_not_found"
+    PRECISION_LOST = "precision_lost"
+    BAD_VALUE = "bad_value"
+    EXCEL_ERROR = "excel_error"
+
+
+class FileRejectionError(FileRejectedError):
+    """A :class:`FileRejectedError` that also says which kind of problem it is.
+
+    Args:
+        file: name of the rejected file.
+        reason: what is wrong and how to fix it, in English, without any cell value.
+        line: 1-based line (CSV) or row (XLSX) number, when the problem has one.
+        column: the source (header) name of the column, when the problem has one.
+        kind: the kind of problem.
+        details: non-personal parameters of the problem (counts, header names, encodings) used to
+            fill the Chinese message template.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        reason: str,
+        line: int | None = None,
+        column: str | None = None,
+        *,
+        kind: RejectKind,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(file, reason, line=line, column=column)
+        self.kind = kind
+        self.details: dict[str, object] = dict(details or {})
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with all fields (the base class's ``args`` hold only the message)."""
+        return (_rebuild, (self.file, self.reason, self.line, self.column, self.kind.value, self.details))
+
+
+def _rebuild(
+    file: str, reason: str, line: int | None, column: str | None, kind: str, details: dict[str, object]
+) -> FileRejectionError:
+    """Unpickle a :class:`FileRejectionError`."""
+    return FileRejectionError(file, reason, line, column, kind=RejectKind(kind), details=details)
+
+
+def canonical_encoding(name: str) -> str:
+    """The codec name huiliu reads a declared or detected encoding with.
+
+    GBK, GB2312 and CP936 are read as GB18030, their superset, so that the rare characters of
+    personal names outside GBK (for example 䶮) still decode.
+
+    Args:
+        name: an encoding name or alias.
+
+    Returns:
+        ``"utf-8"``, ``"utf-8-sig"``, ``"gb18030"`` or another Python codec name.
+    """
+    lowered = name.strip().lower().replace("_", "-")
+    if lowered in {"utf-8", "utf8"}:
+        return "utf-8"
+    if lowered in {"utf-8-sig", "utf8-sig"}:
+        return "utf-8-sig"
+    python_name = codecs.lookup(lowered).name
+    if python_name in _CHINESE_ALIASES or lowered in _CHINESE_ALIASES:
+        return "gb18030"
+    return python_name
+
+
+def _is_ascii_compatible(encoding: str) -> bool:
+    """Whether the encoding writes ASCII (and so newlines and delimiters) as single bytes."""
+    try:
+        return '\n,;\t"AZaz09'.encode(encoding) == b'\n,;\t"AZaz09'
+    except (LookupError, UnicodeError):
+        return False
+
+
+class _Sample:
+    """A window of the file's bytes aligned to whole lines, plus where it starts."""
+
+    def __init__(self, data: bytes, lines_before: int, at_eof: bool) -> None:
+        self.data = data
+        self.lines_before = lines_before
+        self.at_eof = at_eof
+
+    def decode_error(self, encoding: str) -> int | None:
+        """The absolute 1-based line of the first undecodable byte, or None if it decodes."""
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            decoder.decode(self.data, final=self.at_eof)
+        except UnicodeDecodeError as exc:
+            return self.lines_before + self.data.count(b"\n", 0, exc.start) + 1
+        return None
+
+
+def _align(data: bytes, at_eof: bool) -> bytes:
+    """Cut a sample after its last newline so that no character is split (unless at EOF)."""
+    if at_eof:
+        return data
+    cut = data.rfind(b"\n")
+    return data[: cut + 1] if cut >= 0 else data
+
+
+def _samples(path: Path) -> list[_Sample]:
+    """The head of the file and, if the head is pure ASCII, the first window that is not.
+
+    A GBK file whose first 64 KiB happen to be ASCII must not be taken for UTF-8, so the file is
+    scanned (streaming, chunk by chunk) for its first non-ASCII byte.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_SAMPLE_BYTES)
+        at_eof = len(head) < HEAD_SAMPLE_BYTES or not handle.peek(1)
+        first = _Sample(_align(head, at_eof), 0, at_eof)
+        if at_eof or head.isascii():
+            found = None if at_eof else _first_non_ascii_window(handle, head)
+            return [first] if found is None else [first, found]
+        return [first]
+
+
+def _first_non_ascii_window(handle: io.BufferedReader, head: bytes) -> _Sample | None:
+    """Scan the rest of an open binary file for its first non-ASCII line window."""
+    cut = head.rfind(b"\n") + 1
+    carry = head[cut:]
+    lines_before = head.count(b"\n", 0, cut)
+    while True:
+        chunk = handle.read(SCAN_CHUNK_BYTES)
+        if not chunk:
+            return None
+        data = carry + chunk
+        if data.isascii():
+            cut = data.rfind(b"\n") + 1
+            lines_before += data.count(b"\n", 0, cut)
+            carry = data[cut:]
+            continue
+        position = _NON_ASCII.search(data).start()  # type: ignore[union-attr]
+        start = data.rfind(b"\n", 0, position) + 1
+        window = data[start : start + HEAD_SAMPLE_BYTES]
+        at_eof = start + HEAD_SAMPLE_BYTES >= len(data) and not handle.peek(1)
+        return _Sample(_align(window, at_eof), lines_before + data.count(b"\n", 0, start), at_eof)
+
+
+def _first_error(samples: list[_Sample], encoding: str) -> int | None:
+    """The first line (across samples) that does not decode with the encoding."""
+    for sample in samples:
+        line = sample.decode_error(encoding)
+        if line is not None:
+            return line
+    return None
+
+
+def _normalizer_guess(data: bytes) -> str | None:
+    """charset-normalizer's most likely ASCII-compatible encoding of a sample, if any."""
+    for match in charset_normalizer.from_bytes(data):
+        try:
+            encoding = canonical_encoding(match.encoding)
+        except LookupError:
+            continue
+        if _is_ascii_compatible(encoding):
+            return encoding
+    return None
+
+
+def _undecodable(path: Path, encoding: str, line: int, declared: bool) -> FileRejectionError:
+    """The rejection for bytes that are not valid in the (declared or detected) encoding."""
+    if declared:
+        how = f"the contract declares encoding {encoding}; {SUPPORTED_NOTE} or correct source.encoding"
+    else:
+        how = f"the file looks like {encoding} but is not consistently encoded; {SUPPORTED_NOTE}"
+    return FileRejectionError(
+        path.name,
+        f"contains bytes that are not valid {encoding} text ({how})",
+        line=line,
+        kind=RejectKind.UNDECODABLE,
+        details={"encoding": encoding},
+    )
+
+
+def _check_bom(path: Path, head: bytes) -> str | None:
+    """``utf-8-sig`` for a UTF-8 BOM; reject UTF-16/32 (Excel's 'Unicode text'); else None."""
+    if head.startswith(UTF8_BOM):
+        return "utf-8-sig"
+    if head.startswith(_UTF16_32_BOMS):
+        raise FileRejectionError(
+            path.name,
+            "the file is UTF-16/UTF-32 text (Excel's 'Unicode text'), which is not supported; "
+            + SUPPORTED_NOTE,
+            kind=RejectKind.UNSUPPORTED_ENCODING,
+            details={"encoding": "UTF-16"},
+        )
+    return None
+
+
+def _verify_declared(path: Path, declared: str, has_bom: bool, samples: list[_Sample]) -> str:
+    """Use a declared encoding, but reject the file if its sample does not decode with it."""
+    encoding = canonical_encoding(declared)
+    if encoding == "utf-8" and has_bom:
+        encoding = "utf-8-sig"
+    line = _first_error(samples, encoding)
+    if line is not None:
+        raise _undecodable(path, encoding, line, declared=True)
+    return encoding
+
+
+def detect_encoding(path: Path, declared: str = "auto") -> str:
+    """The encoding to read a CSV file with, verified by decoding a sample of it.
+
+    Order of decisions for ``declared="auto"``: a UTF-8 byte-order mark gives ``utf-8-sig``; a
+    sample that decodes as UTF-8 gives ``utf-8``; a sample that decodes as GB18030 gives
+    ``gb18030`` (whatever charset-normalizer says, since it mistakes short GBK text for Big5,
+    cp1252 or UTF-16); otherwise charset-normalizer's guess if the sample decodes with it.
+    The sample is the first 64 KiB, plus the first window holding a non-ASCII byte when the head
+    is pure ASCII. The full file is verified again, line by line, while it is read.
+
+    Args:
+        path: the CSV file.
+        declared: the contract's ``source.encoding``; anything but ``"auto"`` is used as given
+            (GBK/GB2312 as GB18030) after checking that the sample decodes with it.
+
+    Returns:
+        A Python codec name such as ``"utf-8"``, ``"utf-8-sig"`` or ``"gb18030"``.
+
+    Raises:
+        FileRejectionError: the file is UTF-16/32, or its sample does not decode (with the line).
+    """
+    samples = _samples(path)
+    head = samples[0].data
+    bom_encoding = _check_bom(path, head)
+    if declared != "auto":
+        return _verify_declared(path, declared, bom_encoding is not None, samples)
+    if bom_encoding is not None:
+        line = _first_error(samples, bom_encoding)
+        if line is not None:
+            raise _undecodable(path, "utf-8", line, declared=False)
+        return bom_encoding
+    return _detect_auto(path, samples)
+
+
+def _detect_auto(path: Path, samples: list[_Sample]) -> str:
+    """Pick UTF-8, then GB18030, then charset-normalizer's guess; reject if none decodes."""
+    utf8_error = _first_error(samples, "utf-8")
+    if utf8_error is None:
+        return "utf-8"
+    gb_error = _first_error(samples, "gb18030")
+    if gb_error is None:
+        return "gb18030"
+    guess = _normalizer_guess(samples[-1].data)
+    if guess is not None and guess not in {"utf-8", "gb18030"} and _first_error(samples, guess) is None:
+        return guess
+    if utf8_error >= gb_error:
+        raise _undecodable(path, "utf-8", utf8_error, declared=False)
+    raise _undecodable(path, "gb18030", gb_error, declared=False)
