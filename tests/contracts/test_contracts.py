@@ -88,8 +88,8 @@ BROKEN = [
     ),
     pytest.param(
         lambda d: d["schema"]["columns"].append({"name": "_batch_id", "type": "string"}),
-        "schema",
-        "reserved",
+        "schema.columns[11].name",
+        "'_batch_id' is reserved",
         id="reserved-column",
     ),
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from huiliu.contracts.model import DatasetContract
+from huiliu.contracts.model import RESERVED_COLUMNS, DatasetContract
 from huiliu.errors import ContractError, ContractProblem
 
 
@@ -24,6 +24,12 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+def _pattern_message(value: object) -> str:
+    if value in RESERVED_COLUMNS:
+        return f"{value!r} is reserved for huiliu's own columns; rename the column"
+    return f"{value!r} is not a valid name: use lowercase letters, digits and _, starting with a letter"
+
+
 def _problems(path: Path, error: ValidationError) -> list[ContractProblem]:
     out = []
     for item in error.errors():
@@ -32,6 +38,8 @@ def _problems(path: Path, error: ValidationError) -> list[ContractProblem]:
             message = "unknown field; remove it or check its spelling"
         elif item["type"] == "missing":
             message = "required field is missing"
+        elif item["type"] == "string_pattern_mismatch":
+            message = _pattern_message(item.get("input"))
         out.append(ContractProblem(str(path), _field_path(item["loc"]), message))
     return out
 
