@@ -83,3 +83,15 @@ def test_ingest_file_unknown_dataset_is_a_clear_error(huiliu_home: Settings, tmp
     result = runner.invoke(app, ["ingest-file", "no_such_dataset", str(path)])
     assert result.exit_code == 1
     assert "no contract named 'no_such_dataset'" in result.stderr
+
+
+def test_a_corrected_resend_of_the_same_file_replaces_its_batch(huiliu_home: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "unemployment_benefit_202610.csv"
+    path.write_bytes(GOOD.encode("gbk"))
+    assert runner.invoke(app, ["ingest-file", "unemployment_benefit", str(path)]).exit_code == 0
+    corrected = GOOD + "R2,520102199202023456,李四,参保,6,1680.00,2026-05-01,520102016002\n"
+    path.write_bytes(corrected.encode("utf-8-sig"))
+    result = runner.invoke(app, ["ingest-file", "unemployment_benefit", str(path)])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(runner.invoke(app, ["lake", "stats"]).stdout)
+    assert stats["tables"]["landing.unemployment_benefit"]["rows"] == 2

@@ -41,7 +41,7 @@ def prepare(settings: Settings, seed: int, report: Progress) -> None:
     upgrade()
     sync_units(load_hierarchy(settings.city_code, None, settings.units_seed))
     report(f"synthetic city: generating (small, seed {seed})")
-    generate_city(settings.city_path, settings.city_code, None, "small", seed)
+    generate_city(settings.city_path, settings.city_code, None, "small", seed, as_of=DEMO_LOGICAL_DATE.date())
     report("airflow metadata database: migrating")
     migrate_metadata_db()
 

@@ -33,15 +33,11 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
         except HuiliuError as exc:
             fail(str(exc))
         progress.update(bar, completed=steps, description="done")
-    table = Table(
-        "dataset",
-        "owner 负责部门",
-        "state",
-        "rows landed",
-        "batches",
-        "seconds",
-        title="huiliu demo 演示结果",
-    )
+    table = Table(title="huiliu demo 演示结果")
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("owner 负责部门", overflow="fold", max_width=16)
+    for header in ("state", "rows landed", "batches", "seconds"):
+        table.add_column(header, justify="right")
     for d in datasets:
         table.add_row(d.name, d.owner, d.state, f"{d.rows_landed:,}", str(d.batches), f"{d.seconds:.1f}")
     console.print(table)

@@ -176,12 +176,17 @@ def land_dataset(
 
 
 def file_run_key(path: Path) -> str:
-    """A content hash: the same file dropped twice is the same batch."""
+    """A delivery is identified by its file name: a corrected re-send of the same file replaces it."""
+    return "file-" + path.name
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a delivered file, kept with its batch as provenance."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return "file-" + digest.hexdigest()[:20]
+    return digest.hexdigest()
 
 
 def land_file(
@@ -208,7 +213,8 @@ def land_file(
     run_key = file_run_key(path)
     batch_id = batch_id_for(contract.name, run_key)
     extraction = open_file(path, contract, settings.batch_rows)
-    store.start_batch(batch_id, contract.name, run_key, str(path), None, None)
+    provenance = f"{path} sha256:{file_digest(path)}"
+    store.start_batch(batch_id, contract.name, run_key, provenance, None, None)
     started = time.perf_counter()
     emitter = emitter or LineageEmitter()
     try:
