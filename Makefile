@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
-export PYTHONDONTWRITEBYTECODE := 1
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: install demo test bench lint lock clean
 

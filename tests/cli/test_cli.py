@@ -85,7 +85,9 @@ def test_ingest_file_unknown_dataset_is_a_clear_error(huiliu_home: Settings, tmp
     assert "no contract named 'no_such_dataset'" in result.stderr
 
 
-def test_a_corrected_resend_of_the_same_file_replaces_its_batch(huiliu_home: Settings, tmp_path: Path) -> None:
+def test_a_corrected_resend_of_the_same_file_replaces_its_batch(
+    huiliu_home: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "unemployment_benefit_202610.csv"
     path.write_bytes(GOOD.encode("gbk"))
     assert runner.invoke(app, ["ingest-file", "unemployment_benefit", str(path)]).exit_code == 0

@@ -146,3 +146,27 @@ def test_lineage_start_and_complete_are_stored(sqlite_source: SourceDb, huiliu_h
     assert complete["job"]["name"] == "ingest.resident_registry.land"
     assert complete["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] == 5
     assert complete["inputs"][0]["name"].endswith("resident_registry")
+
+
+def test_events_of_a_real_landing_validate_against_the_openlineage_spec(
+    sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    from tests.lineage.lineage_spec import SpecValidator
+
+    sqlite_source.create(rows=5, drop=("phone",))
+    with pytest.raises(SchemaDriftError):
+        land_dataset(CONTRACT, "r0")
+    sqlite_source.create(rows=5)
+    land_dataset(
+        CONTRACT, "r1", parent=("huiliu", "ingest_resident_registry", "0190d6a4-6c4c-7cde-9f4e-5c2a1b3c4d5e")
+    )
+    with session_scope() as session:
+        payloads = [e.payload for e in session.query(LineageEventRecord).order_by(LineageEventRecord.id)]
+    assert [p["eventType"] for p in payloads] == ["START", "FAIL", "START", "COMPLETE"]
+    validator = SpecValidator()
+    for payload in payloads:
+        validator.validate_event(payload)
+    assert "errorMessage" in payloads[1]["run"]["facets"]
+    complete = payloads[-1]
+    assert complete["run"]["facets"]["parent"]["job"]["name"] == "ingest_resident_registry"
+    assert {"schema", "ownership", "huiliu_classification"} <= set(complete["outputs"][0]["facets"])

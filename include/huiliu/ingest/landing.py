@@ -32,6 +32,7 @@ from huiliu.settings import Settings, get_settings
 from huiliu.sources.connections import resolve_connection, resolve_drop_folder
 from huiliu.sources.dropbox import accept_file, pending_files, reject_file
 from huiliu.sources.files import open_file
+from huiliu.sources.prefetch import prefetch
 from huiliu.sources.sql import SqlExtraction, redact_url
 from huiliu.store import batches as store
 
@@ -82,7 +83,7 @@ def _write_and_commit(
     schema = landing_schema(contract)
     table = lake_table(contract.landing_table, schema, settings)
     with StagedBatchWriter(table, batch_id, schema) as writer:
-        for batch in _stamped(batches, schema, batch_id, source_label):
+        for batch in prefetch(_stamped(batches, schema, batch_id, source_label)):
             writer.write(batch)
         if before_commit is not None:
             before_commit()

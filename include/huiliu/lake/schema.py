@@ -29,8 +29,8 @@ def with_meta_columns(
     rows = batch.num_rows
     arrays = [batch.column(field.name).cast(field.type) for field in target if not field.name.startswith("_")]
     arrays += [
-        pa.array([batch_id] * rows, pa.string()),
-        pa.array([ingested_at] * rows, pa.timestamp("us", tz="UTC")),
-        pa.array([source] * rows, pa.string()),
+        pa.repeat(pa.scalar(batch_id, pa.string()), rows),
+        pa.repeat(pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")), rows),
+        pa.repeat(pa.scalar(source, pa.string()), rows),
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=target)

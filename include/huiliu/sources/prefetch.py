@@ -1,0 +1,56 @@
+"""Read ahead of the writer: a bounded background thread over a batch iterator.
+
+Reading a source (ADBC, a database cursor, a CSV decoder) and writing Parquet both spend most of
+their time outside the GIL, so overlapping them uses a second core. At most ``depth`` batches wait
+in the queue, so memory stays flat; an error in the reader is raised in the consumer.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` in order while a background thread produces up to ``depth`` ahead."""
+    pending: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        pending.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            pending.put(_DONE)
+        except BaseException as exc:
+            pending.put(_Failure(exc))
+
+    worker = threading.Thread(target=produce, name="huiliu-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = pending.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)

@@ -1,0 +1,43 @@
+"""`huiliu demo` end to end: the small city, every DAG through Airflow, the summary file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from huiliu.settings import Settings
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.xdist_group("airflow")]
+HUILIU = str(Path(sys.executable).with_name("huiliu"))
+
+
+def test_demo_lands_every_dataset_and_a_rerun_changes_nothing(huiliu_home: Settings, tmp_path: Path) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OPENLINEAGE", "HUILIU_SOURCE"))
+    }
+    env.update({"HUILIU_HOME": str(huiliu_home.home), "COLUMNS": "160"})
+    summaries = []
+    for _ in range(2):
+        run = subprocess.run([HUILIU, "demo"], env=env, capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        summaries.append(json.loads((huiliu_home.home / "demo" / "summary.json").read_text(encoding="utf-8")))
+    truth = json.loads((huiliu_home.home / "city" / "ground_truth.json").read_text(encoding="utf-8"))
+    first, second = ({d["name"]: d for d in s["datasets"]} for s in summaries)
+    assert set(first) == set(truth["counts"])
+    for name, entry in first.items():
+        assert entry["state"] == "success"
+        assert entry["rows_landed"] == truth["counts"][name], name
+        assert {"name", "owner", "rows_landed", "batches", "seconds"} <= set(entry)
+        assert second[name]["rows_landed"] == entry["rows_landed"]
+        assert second[name]["batches"] == entry["batches"] == 1, name
+    stats = subprocess.run([HUILIU, "lake", "stats"], env=env, capture_output=True, text=True, check=True)
+    tables = json.loads(stats.stdout)["tables"]
+    assert {t: v["rows"] for t, v in tables.items()} == {
+        f"landing.{n}": c for n, c in truth["counts"].items()
+    }
+    assert "huiliu demo" in run.stdout and "resident_registry" in run.stdout
