@@ -24,7 +24,7 @@ from huiliu.errors import ConfigurationError, FileRejectedError
 from huiliu.ingest.watermarks import incremental_window
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import landing_schema, with_meta_columns
-from huiliu.lake.writer import StagedBatchWriter
+from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
 from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.events import contract_facets, output_statistics_facet, schema_facet
 from huiliu.lineage.naming import DatasetRef, file_dataset, job_name, lake_dataset, source_dataset
@@ -71,24 +71,15 @@ def _stamped(
         yield with_meta_columns(batch, schema, batch_id, ingested_at, source)
 
 
-def _write_and_commit(
-    contract: DatasetContract,
-    batch_id: str,
-    source_label: str,
-    batches: Iterable[pa.RecordBatch],
-    settings: Settings,
-    properties: Callable[[], dict[str, str]],
-    before_commit: Hook | None,
-) -> tuple[int, int, int | None, int]:
-    schema = landing_schema(contract)
-    table = lake_table(contract.landing_table, schema, settings)
-    with StagedBatchWriter(table, batch_id, schema) as writer:
-        for batch in prefetch(_stamped(batches, schema, batch_id, source_label)):
+def _write_and_commit(plan: _Plan) -> CommittedBatch:
+    schema = landing_schema(plan.contract)
+    table = lake_table(plan.contract.landing_table, schema, plan.settings)
+    with StagedBatchWriter(table, plan.batch_id, schema) as writer:
+        for batch in prefetch(_stamped(plan.batches, schema, plan.batch_id, plan.source_label)):
             writer.write(batch)
-        if before_commit is not None:
-            before_commit()
-        committed = writer.commit(properties())
-    return committed.rows, committed.files, committed.snapshot_id, committed.bytes
+        if plan.before_commit is not None:
+            plan.before_commit()
+        return writer.commit(plan.properties())
 
 
 def _lake_output(
@@ -99,6 +90,62 @@ def _lake_output(
     if rows is not None:
         facets["outputStatistics"] = output_statistics_facet(rows, size)
     return ref.with_facets(**facets)
+
+
+@dataclass
+class _Plan:
+    """One landing batch, whatever its source: what to read, where from, and the hooks around it."""
+
+    contract: DatasetContract
+    batch_id: str
+    source_label: str
+    input_ref: DatasetRef
+    batches: Iterable[pa.RecordBatch]
+    settings: Settings
+    emitter: LineageEmitter
+    parent: tuple[str, str, str] | None
+    properties: Callable[[], dict[str, str]] = dict
+    before_write: Hook | None = None
+    before_commit: Hook | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def _land(plan: _Plan) -> CommittedBatch:
+    """Run one batch under lineage tracking; a failure marks the batch failed (or rejected)."""
+    contract, settings = plan.contract, plan.settings
+    try:
+        with track_run(
+            plan.emitter,
+            job=job_name(contract.name, "land"),
+            namespace=settings.lineage_namespace,
+            inputs=[plan.input_ref],
+            outputs=[_lake_output(contract, settings)],
+            parent=plan.parent,
+        ) as run:
+            if plan.before_write is not None:
+                plan.before_write()
+            committed = _write_and_commit(plan)
+            run.outputs = [_lake_output(contract, settings, committed.rows, committed.bytes)]
+    except Exception as exc:
+        status = "rejected" if isinstance(exc, FileRejectedError) else "failed"
+        store.finish_batch(plan.batch_id, status, message=str(exc)[:2000])
+        raise
+    return committed
+
+
+def _result(plan: _Plan, committed: CommittedBatch, high: str | None, drift: dict[str, Any]) -> LandingResult:
+    return LandingResult(
+        dataset=plan.contract.name,
+        batch_id=plan.batch_id,
+        status="committed",
+        rows=committed.rows,
+        files=committed.files,
+        snapshot_id=committed.snapshot_id,
+        source=plan.source_label,
+        seconds=time.perf_counter() - plan.started,
+        high_watermark=high,
+        drift=drift,
+    )
 
 
 def land_dataset(
@@ -121,59 +168,38 @@ def land_dataset(
     batch_id = batch_id_for(contract.name, run_key)
     window = incremental_window(contract, batch_id, settings)
     extraction = SqlExtraction(contract, url, settings.batch_rows, window)
-    source_ref = source_dataset(url, contract.source.table or f"{contract.name}_query")
-    low = window.low.isoformat() if window.low else None
-    high = window.high.isoformat() if window.high else None
-    store.start_batch(batch_id, contract.name, run_key, extraction.where, low, high)
-    started = time.perf_counter()
-    emitter = emitter or LineageEmitter()
 
     def properties() -> dict[str, str]:
         mark = extraction.high_watermark
         return {"huiliu.watermark": mark.isoformat()} if mark is not None else {}
 
-    try:
-        with track_run(
-            emitter,
-            job=job_name(contract.name, "land"),
-            namespace=settings.lineage_namespace,
-            inputs=[source_ref],
-            outputs=[_lake_output(contract, settings)],
-            parent=parent,
-        ) as run:
-            extraction.check()
-            rows, files, snapshot_id, size = _write_and_commit(
-                contract, batch_id, extraction.where, extraction, settings, properties, before_commit
-            )
-            run.outputs = [_lake_output(contract, settings, rows, size)]
-    except Exception as exc:
-        store.finish_batch(batch_id, "failed", message=str(exc)[:2000])
-        raise
+    low, high = (m.isoformat() if m else None for m in (window.low, window.high))
+    store.start_batch(batch_id, contract.name, run_key, extraction.where, low, high)
+    plan = _Plan(
+        contract,
+        batch_id,
+        extraction.where,
+        source_dataset(url, contract.source.table or f"{contract.name}_query"),
+        extraction,
+        settings,
+        emitter or LineageEmitter(),
+        parent,
+        properties,
+        extraction.check,
+        before_commit,
+    )
+    committed = _land(plan)
     mark = extraction.high_watermark
     if mark is not None and contract.extraction.cursor_column is not None:
         store.set_watermark(contract.name, contract.extraction.cursor_column, mark, batch_id)
+    drift = extraction.drift.as_dict()
+    high = mark.isoformat() if mark else high
     store.finish_batch(
-        batch_id,
-        "committed",
-        rows=rows,
-        snapshot_id=snapshot_id,
-        high=mark.isoformat() if mark else high,
-        drift=extraction.drift.as_dict(),
+        batch_id, "committed", rows=committed.rows, snapshot_id=committed.snapshot_id, high=high, drift=drift
     )
     if not extraction.drift.empty:
-        log.warning("dataset %s: source drift recorded: %s", contract.name, extraction.drift.as_dict())
-    return LandingResult(
-        contract.name,
-        batch_id,
-        "committed",
-        rows,
-        files,
-        snapshot_id,
-        extraction.where,
-        time.perf_counter() - started,
-        mark.isoformat() if mark else None,
-        extraction.drift.as_dict(),
-    )
+        log.warning("dataset %s: source drift recorded: %s", contract.name, drift)
+    return _result(plan, committed, high, drift)
 
 
 def file_run_key(path: Path) -> str:
@@ -216,47 +242,32 @@ def land_file(
     extraction = open_file(path, contract, settings.batch_rows)
     provenance = f"{path} sha256:{file_digest(path)}"
     store.start_batch(batch_id, contract.name, run_key, provenance, None, None)
-    started = time.perf_counter()
-    emitter = emitter or LineageEmitter()
+    plan = _Plan(
+        contract,
+        batch_id,
+        path.name,
+        file_dataset(path),
+        extraction,
+        settings,
+        emitter or LineageEmitter(),
+        parent,
+        before_commit=before_commit,
+    )
     try:
-        with track_run(
-            emitter,
-            job=job_name(contract.name, "land"),
-            namespace=settings.lineage_namespace,
-            inputs=[file_dataset(path)],
-            outputs=[_lake_output(contract, settings)],
-            parent=parent,
-        ) as run:
-            rows, files, snapshot_id, size = _write_and_commit(
-                contract, batch_id, path.name, extraction, settings, dict, before_commit
-            )
-            run.outputs = [_lake_output(contract, settings, rows, size)]
+        committed = _land(plan)
     except FileRejectedError as exc:
-        store.finish_batch(batch_id, "rejected", message=str(exc))
         if move_rejected:
             reject_file(path, exc)
-        raise
-    except Exception as exc:
-        store.finish_batch(batch_id, "failed", message=str(exc)[:2000])
         raise
     report = extraction.report
     drift = {
         "extra_columns": list(report.extra_columns) if report else [],
         "missing_optional_columns": list(report.missing_optional_columns) if report else [],
     }
-    store.finish_batch(batch_id, "committed", rows=rows, snapshot_id=snapshot_id, drift=drift)
-    return LandingResult(
-        contract.name,
-        batch_id,
-        "committed",
-        rows,
-        files,
-        snapshot_id,
-        path.name,
-        time.perf_counter() - started,
-        None,
-        drift,
+    store.finish_batch(
+        batch_id, "committed", rows=committed.rows, snapshot_id=committed.snapshot_id, drift=drift
     )
+    return _result(plan, committed, None, drift)
 
 
 @dataclass
