@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from tests.airflow.conftest import AirflowEnv
+from tests.conftest import _clear_caches
 from tests.helpers.source_tables import SourceDb
 
+from huiliu.contracts import load_contract
+from huiliu.ingest import land_dataset
 from huiliu.lake.catalog import lake_table
-from huiliu.settings import Settings
+from huiliu.settings import Settings, get_settings
 from huiliu.store.db import session_scope
 from huiliu.store.models import LineageEventRecord
 
@@ -91,3 +94,32 @@ def test_dag_runs_with_airflow_metadata_in_postgresql(
         )
     assert states == ["success"] and task_states == ["success"]
     assert len(_landed_ids(huiliu_home, "resident_registry", "id_number")) == 30
+
+
+def test_parity_landing_through_airflow_equals_landing_directly(
+    airflow_env: AirflowEnv,
+    sqlite_source: SourceDb,
+    huiliu_home: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The DAG adds orchestration only: the rows it lands are exactly what the library lands alone."""
+    sqlite_source.create(rows=150)
+    airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
+    run = airflow_env.huiliu(
+        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-03T00:00:00"
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    via_airflow = lake_table("landing.resident_registry", settings=huiliu_home).scan().to_arrow()
+
+    monkeypatch.setenv("HUILIU_HOME", str(tmp_path / "direct"))
+    _clear_caches()
+    result = land_dataset(load_contract("resident_registry"), "20261103T000000")
+    direct = lake_table("landing.resident_registry", settings=get_settings()).scan().to_arrow()
+    data_columns = [c for c in direct.column_names if not c.startswith("_")]
+    assert (
+        via_airflow.select(data_columns)
+        .sort_by("id_number")
+        .equals(direct.select(data_columns).sort_by("id_number"))
+    )
+    assert set(via_airflow["_batch_id"].to_pylist()) == {result.batch_id}
