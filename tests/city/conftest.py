@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
 import time
 import uuid
@@ -22,6 +21,7 @@ import openpyxl
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from tests.conftest import MARIADB_ADMIN, POSTGRES_ADMIN, service_unavailable
 
 from huiliu.city import CityManifest, generate_city
 from huiliu.city.generator import city_contracts
@@ -30,10 +30,8 @@ from huiliu.divisions import Hierarchy, load_hierarchy
 from huiliu.settings import get_settings
 
 AS_OF = date(2026, 10, 15)
-POSTGRES_SERVER = os.environ.get(
-    "HUILIU_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
-MARIADB_SERVER = os.environ.get("HUILIU_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/")
+POSTGRES_SERVER = POSTGRES_ADMIN
+MARIADB_SERVER = MARIADB_ADMIN
 
 Row = dict[str, Any]
 
@@ -45,10 +43,7 @@ def require_service(name: str, url: str) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means the service is not usable here
-        message = f"{name} is not reachable at {make_url(url).render_as_string(hide_password=True)}: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true: services must be running)")
-        pytest.skip(message)
+        service_unavailable(f"{name} at {make_url(url).render_as_string(hide_password=True)}", exc)
     finally:
         engine.dispose()
 
