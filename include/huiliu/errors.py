@@ -85,3 +85,14 @@ class LakeError(TerminalError):
 
 class UnknownUnitError(TerminalError):
     """An administrative code that is not in the hierarchy."""
+
+
+def safe_message(error: BaseException) -> str:
+    """A message fit for logs, lineage and the governance store.
+
+    huiliu's own errors never carry data values; a third-party error (a driver, a PyArrow cast)
+    may quote the value it failed on, so only its type is kept.
+    """
+    if isinstance(error, HuiliuError):
+        return str(error)[:2000]
+    return f"{type(error).__name__} (details withheld: they may contain data values)"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,9 +51,19 @@ class Settings(BaseSettings):
         default=None, description="folder of the synthetic city's sources; default: home/city"
     )
     city_code: str = Field(default="5201", description="4-digit code of the city served (5201 = 贵阳市)")
+    timezone: str = Field(default="Asia/Shanghai", description="time zone of the lake's naive timestamps")
     units_seed: int = Field(default=20240601, description="seed of the synthetic community and grid levels")
     lineage_namespace: str = Field(default="huiliu", description="OpenLineage namespace of huiliu's jobs")
     batch_rows: int = Field(default=100_000, ge=1000, description="rows per Arrow record batch")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
 
     @property
     def governance_db_url(self) -> str:

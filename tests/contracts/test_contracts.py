@@ -147,3 +147,31 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert '"field": "schema.columns[1].type"' in result.stdout
     assert str(bad) in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "message"),
+    [
+        pytest.param(
+            lambda d: d.update(schedule="every day"), "schedule", "is not a schedule", id="bad-schedule"
+        ),
+        pytest.param(
+            lambda d: d["extraction"].update(cursor_column="birth_date"),
+            "(top level)",
+            "must be a timestamp column",
+            id="date-cursor",
+        ),
+    ],
+)
+def test_contract_problems_that_would_otherwise_break_the_dags(
+    tmp_path: Path, mutate, field: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    _, problems = parse_contract(_broken(tmp_path, "broken_case", mutate))
+    assert any(p.field == field and message in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_cron_schedules_are_accepted(tmp_path: Path) -> None:
+    contract, problems = parse_contract(
+        _broken(tmp_path, "cron_case", lambda d: d.update(schedule="0 2 * * *"))
+    )
+    assert problems == [] and contract is not None and contract.schedule == "0 2 * * *"

@@ -170,3 +170,75 @@ def test_events_of_a_real_landing_validate_against_the_openlineage_spec(
     complete = payloads[-1]
     assert complete["run"]["facets"]["parent"]["job"]["name"] == "ingest_resident_registry"
     assert {"schema", "ownership", "huiliu_classification"} <= set(complete["outputs"][0]["facets"])
+
+
+def _ids(settings: Settings) -> list[str]:
+    return landed(settings)["id_number"].to_pylist()
+
+
+def test_retry_after_a_lost_store_update_keeps_every_row(
+    sqlite_source: SourceDb, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = sqlite_source.create(rows=100)
+    land_dataset(CONTRACT, "d1")
+    sqlite_source.insert(table, range(100, 150), BASE_TIME + timedelta(days=1))
+    real = store.set_watermark
+
+    def store_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("governance store connection lost after the lake commit")
+
+    monkeypatch.setattr(store, "set_watermark", store_down)
+    with pytest.raises(OSError, match="connection lost"):
+        land_dataset(CONTRACT, "d2")
+    monkeypatch.setattr(store, "set_watermark", real)
+    retry = land_dataset(CONTRACT, "d2")
+    assert retry.rows == 50
+    assert sorted(_ids(huiliu_home)) == sorted(set(_ids(huiliu_home))) and len(_ids(huiliu_home)) == 150
+
+
+def test_rerun_of_an_old_date_after_a_failed_attempt_keeps_its_rows(
+    sqlite_source: SourceDb, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = sqlite_source.create(rows=100)
+    land_dataset(CONTRACT, "d1")
+    sqlite_source.insert(table, range(100, 150), BASE_TIME + timedelta(days=1))
+    land_dataset(CONTRACT, "d2")
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", "postgresql+psycopg2://postgres@127.0.0.1:1/down")
+    with pytest.raises(SourceUnavailableError):
+        land_dataset(CONTRACT, "d1")
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", sqlite_source.url)
+    again = land_dataset(CONTRACT, "d1")
+    assert again.rows == 100
+    assert len(_ids(huiliu_home)) == 150 and len(set(_ids(huiliu_home))) == 150
+
+
+def test_an_empty_run_closes_its_window(sqlite_source: SourceDb, huiliu_home: Settings) -> None:
+    table = sqlite_source.create(rows=100)
+    land_dataset(CONTRACT, "d1")
+    assert land_dataset(CONTRACT, "d2").rows == 0
+    sqlite_source.insert(table, range(100, 150), BASE_TIME + timedelta(days=1))
+    assert land_dataset(CONTRACT, "d3").rows == 50
+    assert land_dataset(CONTRACT, "d2").rows == 0
+    assert len(_ids(huiliu_home)) == 150
+
+
+def test_an_error_after_the_lake_commit_never_deletes_committed_files(
+    sqlite_source: SourceDb, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyiceberg.table import Table
+
+    sqlite_source.create(rows=40)
+    real_refresh = Table.refresh
+    calls = {"n": 0}
+
+    def flaky_refresh(self):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("catalog briefly unreachable")
+        return real_refresh(self)
+
+    monkeypatch.setattr(Table, "refresh", flaky_refresh)
+    land_dataset(CONTRACT, "d1")
+    monkeypatch.setattr(Table, "refresh", real_refresh)
+    assert calls["n"] >= 1
+    assert len(_ids(huiliu_home)) == 40

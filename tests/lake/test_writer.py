@@ -84,3 +84,20 @@ def test_empty_batch_commits_nothing_and_clears_a_previous_version(huiliu_home: 
     _land(huiliu_home, "b1", ["a"])
     _land(huiliu_home, "b1", [])
     assert _rows(huiliu_home) == []
+
+
+def test_a_contract_type_change_iceberg_cannot_apply_is_a_clear_error(huiliu_home: Settings) -> None:
+    from huiliu.errors import LakeError
+
+    lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    narrowed = SCHEMA.set(SCHEMA.get_field_index("amount"), pa.field("amount", pa.int32()))
+    with pytest.raises(LakeError) as raised:
+        lake_table("landing.writer_test", narrowed, huiliu_home)
+    assert "landing.writer_test" in str(raised.value) and "amount" in str(raised.value)
+
+
+def test_a_widened_decimal_evolves_the_table(huiliu_home: Settings) -> None:
+    lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    widened = SCHEMA.set(SCHEMA.get_field_index("amount"), pa.field("amount", pa.decimal128(12, 2)))
+    table = lake_table("landing.writer_test", widened, huiliu_home)
+    assert str(table.schema().find_field("amount").field_type) == "decimal(12, 2)"

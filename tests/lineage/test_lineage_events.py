@@ -115,8 +115,16 @@ def test_fail_with_error_facet_validates(spec: SpecValidator) -> None:
 def test_error_without_traceback_or_message(spec: SpecValidator) -> None:
     event = _event("FAIL", error=RuntimeError())
     spec.validate_event(event)
-    assert event["run"]["facets"]["errorMessage"]["message"] == "RuntimeError"
+    assert event["run"]["facets"]["errorMessage"]["message"].startswith("RuntimeError")
     assert "stackTrace" not in event["run"]["facets"]["errorMessage"]
+
+
+def test_a_third_party_error_message_is_withheld(spec: SpecValidator) -> None:
+    event = _event("FAIL", error=ValueError("Could not convert '52011120070402571X' with type str"))
+    spec.validate_event(event)
+    message = event["run"]["facets"]["errorMessage"]["message"]
+    assert message.startswith("ValueError") and "withheld" in message
+    assert "52011120070402571X" not in json.dumps(event, ensure_ascii=False)
 
 
 def test_classification_facet_follows_base_facet_shape_and_its_own_schema(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from huiliu.errors import SourceUnavailableError
 from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.events import build_run_event, new_run_id
 from huiliu.lineage.naming import DatasetRef, job_name, lake_dataset, source_dataset
@@ -105,15 +106,15 @@ def test_runs_of_job(chain: dict[str, DatasetRef]) -> None:
 def test_runs_of_job_reports_running_and_failed_runs(emitter: LineageEmitter) -> None:
     parent = ("huiliu", "ingest_resident_registry", new_run_id())
     job = job_name("resident_registry", "land")
-    with pytest.raises(RuntimeError), track_run(emitter, job=job, inputs=[SOURCE], parent=parent):
-        raise RuntimeError("source database is read-only")
+    with pytest.raises(SourceUnavailableError), track_run(emitter, job=job, inputs=[SOURCE], parent=parent):
+        raise SourceUnavailableError("source database is read-only")
     running = new_run_id()
     emitter.emit(
         build_run_event("START", run_id=running, job=job, namespace="huiliu", inputs=[SOURCE], outputs=[])
     )
     failed, started = runs_of_job(job)
     assert failed["state"] == "FAIL"
-    assert failed["error"] == "RuntimeError: source database is read-only"
+    assert failed["error"] == "SourceUnavailableError: source database is read-only"
     assert failed["parent_run_id"] == parent[2]
     assert failed["ended_at"] is not None
     assert (started["run_id"], started["state"], started["ended_at"]) == (running, "START", None)

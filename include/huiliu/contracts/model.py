@@ -17,6 +17,16 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
 _DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
 RESERVED_COLUMNS = ("_batch_id", "_ingested_at", "_source")
+SCHEDULE_PRESETS = (
+    "@once",
+    "@continuous",
+    "@hourly",
+    "@daily",
+    "@weekly",
+    "@monthly",
+    "@quarterly",
+    "@yearly",
+)
 
 
 class Spec(BaseModel):
@@ -207,12 +217,31 @@ class DatasetContract(Spec):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str | None) -> str | None:
+        if value is None or value in SCHEDULE_PRESETS:
+            return value
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(
+                f"{value!r} is not a schedule: use a preset ({', '.join(SCHEDULE_PRESETS)}), "
+                "a cron expression such as '0 2 * * *', or null"
+            )
+        return value
+
     @model_validator(mode="after")
     def _cross_field(self) -> DatasetContract:
         names = {c.name for c in self.schema_.columns}
         cursor = self.extraction.cursor_column
         if cursor is not None and cursor not in names:
             raise ValueError(f"extraction.cursor_column {cursor!r} is not a column of the schema")
+        if cursor is not None and self.schema_.column(cursor).type != "timestamp":
+            raise ValueError(
+                f"extraction.cursor_column {cursor!r} must be a timestamp column (e.g. updated_at); "
+                "use extraction.mode: full for sources without one"
+            )
         for pi in self.personal_information:
             if pi.column not in names:
                 raise ValueError(f"personal_information column {pi.column!r} is not a column of the schema")

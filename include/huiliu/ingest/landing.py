@@ -20,8 +20,8 @@ from typing import Any
 import pyarrow as pa
 
 from huiliu.contracts.model import DatasetContract, FileSource, SqlSource
-from huiliu.errors import ConfigurationError, FileRejectedError
-from huiliu.ingest.watermarks import incremental_window
+from huiliu.errors import ConfigurationError, FileRejectedError, safe_message
+from huiliu.ingest.watermarks import WATERMARK, WINDOW_LOW, closed_high, incremental_window
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import landing_schema, with_meta_columns
 from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
@@ -128,12 +128,23 @@ def _land(plan: _Plan) -> CommittedBatch:
             run.outputs = [_lake_output(contract, settings, committed.rows, committed.bytes)]
     except Exception as exc:
         status = "rejected" if isinstance(exc, FileRejectedError) else "failed"
-        store.finish_batch(plan.batch_id, status, message=str(exc)[:2000])
+        store.finish_batch(plan.batch_id, status, message=safe_message(exc))
         raise
     return committed
 
 
-def _result(plan: _Plan, committed: CommittedBatch, high: str | None, drift: dict[str, Any]) -> LandingResult:
+def _committed(
+    plan: _Plan, committed: CommittedBatch, high: str | None, drift: dict[str, Any]
+) -> LandingResult:
+    """Record the batch as committed in the governance store and describe it."""
+    store.finish_batch(
+        plan.batch_id,
+        "committed",
+        rows=committed.rows,
+        snapshot_id=committed.snapshot_id,
+        high=high,
+        drift=drift,
+    )
     return LandingResult(
         dataset=plan.contract.name,
         batch_id=plan.batch_id,
@@ -167,39 +178,45 @@ def land_dataset(
     url = resolve_connection(contract.source.connection, settings)
     batch_id = batch_id_for(contract.name, run_key)
     window = incremental_window(contract, batch_id, settings)
-    extraction = SqlExtraction(contract, url, settings.batch_rows, window)
+    extraction = SqlExtraction(contract, url, settings.batch_rows, window, settings.timezone)
+
+    incremental = contract.extraction.mode == "incremental"
 
     def properties() -> dict[str, str]:
-        mark = extraction.high_watermark
-        return {"huiliu.watermark": mark.isoformat()} if mark is not None else {}
+        """The batch's window, recorded in the Iceberg snapshot that commits it."""
+        if not incremental:
+            return {}
+        recorded = {WATERMARK: closed_high(window, extraction.high_watermark).isoformat()}
+        if window.low is not None:
+            recorded[WINDOW_LOW] = window.low.isoformat()
+        return recorded
 
     low, high = (m.isoformat() if m else None for m in (window.low, window.high))
     store.start_batch(batch_id, contract.name, run_key, extraction.where, low, high)
+    source_ref = source_dataset(url, contract.source.table or f"{contract.name}_query")
     plan = _Plan(
         contract,
         batch_id,
         extraction.where,
-        source_dataset(url, contract.source.table or f"{contract.name}_query"),
+        source_ref,
         extraction,
         settings,
         emitter or LineageEmitter(),
         parent,
-        properties,
-        extraction.check,
-        before_commit,
+        properties=properties,
+        before_write=extraction.check,
+        before_commit=before_commit,
     )
     committed = _land(plan)
-    mark = extraction.high_watermark
-    if mark is not None and contract.extraction.cursor_column is not None:
-        store.set_watermark(contract.name, contract.extraction.cursor_column, mark, batch_id)
+    landed_max = extraction.high_watermark
+    cursor = contract.extraction.cursor_column
+    if landed_max is not None and cursor is not None:
+        store.set_watermark(contract.name, cursor, landed_max, batch_id)
+    high = closed_high(window, landed_max).isoformat() if incremental else None
     drift = extraction.drift.as_dict()
-    high = mark.isoformat() if mark else high
-    store.finish_batch(
-        batch_id, "committed", rows=committed.rows, snapshot_id=committed.snapshot_id, high=high, drift=drift
-    )
     if not extraction.drift.empty:
         log.warning("dataset %s: source drift recorded: %s", contract.name, drift)
-    return _result(plan, committed, high, drift)
+    return _committed(plan, committed, high, drift)
 
 
 def file_run_key(path: Path) -> str:
@@ -236,7 +253,7 @@ def land_file(
     settings = settings or get_settings()
     store.register_dataset(contract)
     if not path.is_file():
-        raise FileRejectedError(str(path), "file not found")
+        raise ConfigurationError(f"{path}: no such file; check the path (nothing was landed or moved)")
     run_key = file_run_key(path)
     batch_id = batch_id_for(contract.name, run_key)
     extraction = open_file(path, contract, settings.batch_rows)
@@ -264,10 +281,7 @@ def land_file(
         "extra_columns": list(report.extra_columns) if report else [],
         "missing_optional_columns": list(report.missing_optional_columns) if report else [],
     }
-    store.finish_batch(
-        batch_id, "committed", rows=committed.rows, snapshot_id=committed.snapshot_id, drift=drift
-    )
-    return _result(plan, committed, None, drift)
+    return _committed(plan, committed, None, drift)
 
 
 @dataclass

@@ -1,10 +1,18 @@
-"""Which rows an incremental extraction reads."""
+"""Which rows an incremental extraction reads.
+
+A batch's window ``(low, high]`` is fixed by its first attempt and kept for every re-run of the
+same batch id, so a re-run re-reads exactly the rows it landed before, never newer ones (which
+belong to later batches) and never fewer. The window is recorded twice: in the governance store and
+in the summary of the Iceberg snapshot that committed the batch, which wins when the two disagree
+(a store update lost after the lake commit).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table import Table
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.lake.catalog import get_catalog
@@ -12,29 +20,59 @@ from huiliu.settings import Settings
 from huiliu.sources.sql import WatermarkRange
 from huiliu.store import batches as store
 
+WINDOW_LOW = "huiliu.window-low"
+WATERMARK = "huiliu.watermark"
+EMPTY_FLOOR = datetime(1, 1, 1)
+"""The ``high`` of an empty first batch: its window ``(None, EMPTY_FLOOR]`` holds no rows."""
 
-def _lake_watermark(contract: DatasetContract, settings: Settings) -> datetime | None:
-    """The watermark recorded in the landing table's own snapshots (survives a lost store update)."""
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _landing_table(contract: DatasetContract, settings: Settings) -> Table | None:
     try:
-        table = get_catalog(settings).load_table(contract.landing_table)
+        return get_catalog(settings).load_table(contract.landing_table)
     except NoSuchTableError:
         return None
-    marks = [
-        datetime.fromisoformat(s.summary.additional_properties["huiliu.watermark"])
-        for s in table.snapshots()
-        if s.summary is not None and "huiliu.watermark" in s.summary.additional_properties
-    ]
-    return max(marks, default=None)
+
+
+def _summaries(table: Table | None) -> list[dict[str, str]]:
+    if table is None:
+        return []
+    return [s.summary.additional_properties for s in table.snapshots() if s.summary is not None]
+
+
+def _lake_window(summaries: list[dict[str, str]], batch_id: str) -> WatermarkRange | None:
+    """The window recorded by the latest commit of this batch id, if the lake has one."""
+    mine = [p for p in summaries if p.get("huiliu.batch_id") == batch_id and WATERMARK in p]
+    if not mine:
+        return None
+    return WatermarkRange(_parse(mine[-1].get(WINDOW_LOW)), _parse(mine[-1][WATERMARK]))
+
+
+def _lake_watermark(summaries: list[dict[str, str]]) -> datetime | None:
+    return max((datetime.fromisoformat(p[WATERMARK]) for p in summaries if WATERMARK in p), default=None)
 
 
 def incremental_window(contract: DatasetContract, batch_id: str, settings: Settings) -> WatermarkRange:
-    """The watermark window of a batch: the original window on a re-run, else past the last mark."""
+    """The window of a batch: its recorded window on a re-run, else everything past the last mark."""
     if contract.extraction.mode != "incremental":
         return WatermarkRange()
+    summaries = _summaries(_landing_table(contract, settings))
+    recorded = _lake_window(summaries, batch_id)
+    if recorded is not None:
+        return recorded
     previous = store.get_batch(batch_id)
-    if previous is not None and previous.status == "committed":
-        low = datetime.fromisoformat(previous.low_watermark) if previous.low_watermark else None
-        high = datetime.fromisoformat(previous.high_watermark) if previous.high_watermark else None
-        return WatermarkRange(low, high)
-    marks = [m for m in (store.get_watermark(contract.name), _lake_watermark(contract, settings)) if m]
+    if previous is not None:
+        high = _parse(previous.high_watermark) if previous.status == "committed" else None
+        return WatermarkRange(_parse(previous.low_watermark), high)
+    marks = [m for m in (store.get_watermark(contract.name), _lake_watermark(summaries)) if m]
     return WatermarkRange(low=max(marks, default=None))
+
+
+def closed_high(window: WatermarkRange, landed_max: datetime | None) -> datetime:
+    """The ``high`` to record for a batch: the largest cursor landed, or the window's own bounds."""
+    if landed_max is not None:
+        return landed_max if window.high is None else min(landed_max, window.high)
+    return window.high or window.low or EMPTY_FLOOR

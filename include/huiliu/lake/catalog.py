@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 from pyiceberg.catalog import load_catalog
 from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.exceptions import NoSuchTableError, ResolveError, ValidationError
 from pyiceberg.table import Table
 
 from huiliu.errors import LakeError
@@ -40,6 +40,10 @@ def get_catalog(settings: Settings | None = None) -> SqlCatalog:
     return _catalog(settings.catalog_name, settings.catalog_db_url, settings.warehouse_location)
 
 
+# full statistics for the batch id, so replacing a batch finds its files from metadata alone
+BATCH_ID_METRICS = {"write.metadata.metrics.column._batch_id": "full"}
+
+
 def lake_table(identifier: str, schema: pa.Schema | None = None, settings: Settings | None = None) -> Table:
     """Load a lake table, creating it from ``schema`` when it does not exist yet.
 
@@ -52,14 +56,44 @@ def lake_table(identifier: str, schema: pa.Schema | None = None, settings: Setti
     except NoSuchTableError:
         if schema is None:
             raise LakeError(f"lake table {identifier} does not exist yet; run its ingestion first") from None
-        return catalog.create_table_if_not_exists(identifier, schema=schema)
+        properties = BATCH_ID_METRICS if "_batch_id" in schema.names else {}
+        return catalog.create_table_if_not_exists(identifier, schema=schema, properties=properties)
     if schema is not None:
-        missing = [f.name for f in schema if f.name not in table.schema().column_names]
-        if missing:
-            with table.update_schema() as update:
-                update.union_by_name(schema)
-            table.refresh()
+        _evolve(table, identifier, schema)
     return table
+
+
+def _same_type(lake: pa.DataType, wanted: pa.DataType) -> bool:
+    """Arrow types equal up to string width (Iceberg reads strings back as large_string)."""
+    if pa.types.is_large_string(lake):
+        lake = pa.string()
+    return lake.equals(wanted)
+
+
+def _evolve(table: Table, identifier: str, schema: pa.Schema) -> None:
+    """Add new columns and apply type widenings Iceberg allows; refuse anything else clearly."""
+    current = table.schema().as_arrow()
+    changed = [
+        f.name
+        for f in schema
+        if f.name not in current.names or not _same_type(current.field(f.name).type, f.type)
+    ]
+    if not changed:
+        return
+    try:
+        with table.update_schema() as update:
+            update.union_by_name(schema)
+    except (ValueError, TypeError, ResolveError, ValidationError):
+        found = {f.name: str(current.field(f.name).type) for f in schema if f.name in current.names}
+        details = "; ".join(
+            f"{n}: lake {found[n]} vs contract {schema.field(n).type}" for n in changed if n in found
+        )
+        raise LakeError(
+            f"lake table {identifier}: the contract changes column types in a way Iceberg cannot apply "
+            f"in place ({details}). Keep the old type, or migrate the table (create a new table and "
+            "re-land the data) before deploying the contract."
+        ) from None
+    table.refresh()
 
 
 def table_identifiers(settings: Settings | None = None) -> list[str]:

@@ -51,6 +51,7 @@ class StagedBatchWriter:
         self._writer: pq.ParquetWriter | None = None
         self._stream: object | None = None
         self._rows_in_file = 0
+        self._committed = False
 
     def _safe_batch_dir(self) -> str:
         return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.batch_id)
@@ -83,27 +84,56 @@ class StagedBatchWriter:
     def commit(self, properties: dict[str, str] | None = None) -> CommittedBatch:
         """Atomically replace this batch id's rows with the staged files."""
         self._close_file()
-        summary = {"huiliu.batch_id": self.batch_id, **(properties or {})}
-        with self.table.transaction() as tx, warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Delete operation did not match any records")
-            tx.delete(EqualTo("_batch_id", self.batch_id), snapshot_properties=summary)
-            if self._files:
-                tx.add_files(self._files, snapshot_properties=summary)
-        self.table.refresh()
-        snapshot = self.table.current_snapshot()
         size = sum(len(self.table.io.new_input(p)) for p in self._files)
+        summary = {"huiliu.batch_id": self.batch_id, **(properties or {})}
+        before = self.table.current_snapshot()
+        try:
+            with self.table.transaction() as tx, warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+                tx.delete(EqualTo("_batch_id", self.batch_id), snapshot_properties=summary)
+                if self._files:
+                    tx.add_files(self._files, snapshot_properties=summary)
+        except Exception:
+            if self._commit_landed(before.snapshot_id if before else None):
+                log.warning("batch %s: commit reported an error but is in the table", self.batch_id)
+            else:
+                raise
+        self._committed = True
+        snapshot = self._current_snapshot_id()
         return CommittedBatch(
             table=".".join(self.table.name()),
             batch_id=self.batch_id,
             rows=self.rows,
             files=len(self._files),
             bytes=size,
-            snapshot_id=snapshot.snapshot_id if snapshot else None,
+            snapshot_id=snapshot,
         )
 
+    def _current_snapshot_id(self) -> int | None:
+        try:
+            self.table.refresh()
+        except Exception:
+            log.warning("batch %s: committed, but the table could not be re-read", self.batch_id)
+        snapshot = self.table.current_snapshot()
+        return snapshot.snapshot_id if snapshot else None
+
+    def _commit_landed(self, previous_snapshot: int | None) -> bool:
+        """After an error from the catalog: did our commit reach the table anyway?"""
+        try:
+            self.table.refresh()
+        except Exception:
+            self._committed = True
+            return False
+        snapshot = self.table.current_snapshot()
+        if snapshot is None or snapshot.snapshot_id == previous_snapshot or snapshot.summary is None:
+            return False
+        return snapshot.summary.additional_properties.get("huiliu.batch_id") == self.batch_id
+
     def abort(self) -> None:
-        """Drop the staged files; the table is untouched."""
+        """Drop the staged files; the table is untouched. Does nothing once the batch is committed."""
         self._close_file()
+        if self._committed:
+            return
         for path in self._files:
             try:
                 self.table.io.delete(path)

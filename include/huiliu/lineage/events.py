@@ -31,6 +31,7 @@ from openlineage.client.serde import Serde
 from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
 
 from huiliu.contracts.model import DatasetContract
+from huiliu.errors import HuiliuError, safe_message
 from huiliu.lineage.facets import CLASSIFICATION_FACET, ClassificationDatasetFacet, PersonalInformationColumn
 from huiliu.lineage.naming import PRODUCER, DatasetRef
 
@@ -211,7 +212,10 @@ def error_facet(error: BaseException) -> error_message_run.ErrorMessageRunFacet:
     The stack trace lists files, lines, functions and source lines only; it leaves out the
     messages of chained exceptions, which could carry values huiliu does not control.
     """
-    message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, HuiliuError):
+        message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    else:
+        message = safe_message(error)
     if len(message) > MAX_ERROR_MESSAGE:
         message = message[: MAX_ERROR_MESSAGE - 1] + "…"
     frames = traceback.format_list(traceback.extract_tb(error.__traceback__)) if error.__traceback__ else []

@@ -27,8 +27,9 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     stop = threading.Event()
 
     def produce() -> None:
+        source = iter(items)
         try:
-            for item in items:
+            for item in source:
                 while not stop.is_set():
                     try:
                         pending.put(item, timeout=0.1)
@@ -38,8 +39,12 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
                 if stop.is_set():
                     return
             pending.put(_DONE)
-        except BaseException as exc:
+        except BaseException as exc:  # handed to the consumer, which re-raises it
             pending.put(_Failure(exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()  # in this thread, which owns the generator: releases source cursors
 
     worker = threading.Thread(target=produce, name="huiliu-prefetch", daemon=True)
     worker.start()

@@ -6,6 +6,7 @@ SQLAlchemy with a server-side cursor. Either way at most one batch is held in me
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, MetaData, Table, create_engine, select, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchTableError, OperationalError, ProgrammingError
 
@@ -21,6 +22,8 @@ from huiliu.contracts.arrow import arrow_schema
 from huiliu.contracts.model import DatasetContract, SqlSource
 from huiliu.errors import SchemaDriftError, SourceUnavailableError
 from huiliu.sources.drift import DriftReport, check_drift, type_family
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class SqlExtraction:
         url: str,
         batch_rows: int = 100_000,
         window: WatermarkRange | None = None,
+        timezone: str = "Asia/Shanghai",
     ) -> None:
         if not isinstance(contract.source, SqlSource):
             raise TypeError(f"dataset {contract.name} is not a SQL source")
@@ -61,6 +65,8 @@ class SqlExtraction:
         self.rows = 0
         self.high_watermark: datetime | None = None
         self._engine: Engine | None = None
+        self._actual: dict[str, str] = {}
+        self.timezone = timezone
         self._checked = False
 
     @property
@@ -94,9 +100,27 @@ class SqlExtraction:
             columns = {c.name: type_family(c.type) for c in table.columns}
         else:
             columns = self._query_columns()
+        self._actual = {name.lower(): name for name in columns}
         self.drift = check_drift(self.contract, columns, self.where)
+        self.drift.null_cursor_rows = self._count_null_cursor()
+        if self.drift.null_cursor_rows:
+            log.warning(
+                "dataset %s: %d source rows have no %s and are never extracted incrementally",
+                self.contract.name,
+                self.drift.null_cursor_rows,
+                self.contract.extraction.cursor_column,
+            )
         self._checked = True
         return self.drift
+
+    def _count_null_cursor(self) -> int:
+        cursor = self._cursor_source()
+        if cursor is None or self.source.table is None:
+            return 0
+        quote = self.engine().dialect.identifier_preparer.quote
+        sql = f"SELECT count(*) FROM {quote(self.source.table)} WHERE {quote(cursor)} IS NULL"
+        with self.engine().connect() as conn:
+            return int(conn.execute(text(sql)).scalar() or 0)
 
     def _query_columns(self) -> dict[str, str | None]:
         try:
@@ -108,16 +132,24 @@ class SqlExtraction:
                 f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)}"
             ) from exc
 
+    def _source_name(self, name: str) -> str:
+        """The column's name as the source spells it (contracts match names case-insensitively)."""
+        return self._actual.get(name.lower(), name)
+
     def _present(self) -> list[tuple[str, str]]:
         """(source column, lake column) pairs present in the source."""
         missing = set(self.drift.missing_optional)
-        return [(c.source_column, c.name) for c in self.contract.columns if c.name not in missing]
+        return [
+            (self._source_name(c.source_column), c.name)
+            for c in self.contract.columns
+            if c.name not in missing
+        ]
 
     def _cursor_source(self) -> str | None:
         cursor = self.contract.extraction.cursor_column
         if self.contract.extraction.mode != "incremental" or cursor is None:
             return None
-        return self.contract.schema_.column(cursor).source_column
+        return self._source_name(self.contract.schema_.column(cursor).source_column)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         if not self._checked:
@@ -125,11 +157,14 @@ class SqlExtraction:
         batches = (
             self._adbc_batches() if self.engine().dialect.name == "postgresql" else self._sqlalchemy_batches()
         )
-        for raw in batches:
-            batch = self._conform(raw)
-            self.rows += batch.num_rows
-            self._track_watermark(batch)
-            yield batch
+        try:
+            for raw in batches:
+                batch = self._conform(raw)
+                self.rows += batch.num_rows
+                self._track_watermark(batch)
+                yield batch
+        finally:
+            batches.close()  # releases the source cursor (and its locks) when landing stops early
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -158,8 +193,15 @@ class SqlExtraction:
             ) from exc
         with conn, conn.cursor() as cur:
             cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(16 << 20)})
-            cur.execute(self._select_sql())
-            reader = cur.fetch_record_batch()
+            try:
+                # naive watermarks and timestamptz values are read in the lake's time zone
+                cur.execute(f"SET TIME ZONE '{self.timezone}'")
+                cur.execute(self._select_sql())
+                reader = cur.fetch_record_batch()
+            except adbc.ProgrammingError as exc:
+                raise self._query_failed(exc) from exc
+            except adbc.OperationalError as exc:
+                raise self._unreachable(exc) from exc
             pending: list[pa.RecordBatch] = []
             size = 0
             for batch in reader:
@@ -179,11 +221,18 @@ class SqlExtraction:
             statement: Any = select(*columns)
             cursor = self._cursor_source()
             if cursor is not None:
-                cursor_col = table.c[self._source_key(table, cursor)]
-                if self.window.low is not None:
-                    statement = statement.where(cursor_col > self.window.low)
-                if self.window.high is not None:
-                    statement = statement.where(cursor_col <= self.window.high)
+                cursor_col: Any = table.c[self._source_key(table, cursor)]
+                low: Any = self.window.low
+                high: Any = self.window.high
+                if self.engine().dialect.name == "sqlite":
+                    # SQLite keeps timestamps as text in more than one layout ('T' or ' '): compare as times
+                    cursor_col = func.julianday(cursor_col)
+                    low = func.julianday(low.isoformat(sep=" ")) if low is not None else None
+                    high = func.julianday(high.isoformat(sep=" ")) if high is not None else None
+                if low is not None:
+                    statement = statement.where(cursor_col > low)
+                if high is not None:
+                    statement = statement.where(cursor_col <= high)
         else:
             statement = text(self._select_sql())
         try:
@@ -196,13 +245,35 @@ class SqlExtraction:
                 for chunk in result.partitions(self.batch_rows):
                     columns_data = list(zip(*chunk, strict=True))
                     yield pa.RecordBatch.from_arrays(
-                        [pa.array(values, from_pandas=False) for values in columns_data], names=names
+                        [self._column_array(n, v) for n, v in zip(names, columns_data, strict=True)],
+                        names=names,
                     )
-        except (OperationalError, ProgrammingError) as exc:
-            raise SourceUnavailableError(
-                f"dataset {self.contract.name}: reading {self.where} failed ({type(exc.orig).__name__}); "
-                "check that the source is up and readable"
-            ) from exc
+        except ProgrammingError as exc:
+            raise self._query_failed(exc.orig) from exc
+        except OperationalError as exc:
+            raise self._unreachable(exc.orig) from exc
+
+    def _column_array(self, name: str, values: tuple[object, ...]) -> pa.Array:
+        try:
+            return pa.array(values, from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # the Arrow message quotes the offending value: keep it out of logs and lineage
+            raise SchemaDriftError(
+                f"dataset {self.contract.name}: column {name!r} from {self.where} mixes value types "
+                "(e.g. numbers and text) and cannot be read as one column; fix the source values"
+            ) from None
+
+    def _query_failed(self, exc: BaseException) -> SchemaDriftError:
+        return SchemaDriftError(
+            f"dataset {self.contract.name}: the source rejected the extraction query ({type(exc).__name__}) "
+            f"on {self.where}; check the contract's source table/query and column names"
+        )
+
+    def _unreachable(self, exc: BaseException) -> SourceUnavailableError:
+        return SourceUnavailableError(
+            f"dataset {self.contract.name}: reading {self.where} failed ({type(exc).__name__}); "
+            "check that the source is up and readable"
+        )
 
     @staticmethod
     def _source_key(table: Table, name: str) -> str:
@@ -228,13 +299,14 @@ class SqlExtraction:
             return pa.nulls(len(array), field.type)
         try:
             if pa.types.is_timestamp(array.type) and pa.types.is_timestamp(field.type) and array.type.tz:
-                array = pc.local_timestamp(array)
+                # the lake keeps wall-clock time of the city's time zone, as department systems do
+                array = pc.local_timestamp(array.cast(pa.timestamp(array.type.unit, tz=self.timezone)))
             return array.cast(field.type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             raise SchemaDriftError(
                 f"dataset {self.contract.name}: column {field.name!r} from {self.where} cannot be read as "
                 f"{field.type} (found {array.type}); fix the source values or the contract type"
-            ) from exc
+            ) from None
 
     def _track_watermark(self, batch: pa.RecordBatch) -> None:
         cursor = self.contract.extraction.cursor_column
