@@ -37,6 +37,7 @@ _NUMBER = r"(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)"
 _INTEGER = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$"
 _FLOAT = rf"^[+-]?{_NUMBER}(?:[eE][+-]?\d+)?$"
 _DECIMAL = rf"^[+-]?¥?{_NUMBER}元?$"
+_SCIENTIFIC = r"^[+-]?\d+(?:\.\d+)?[eE][+-]\d+$"  # Excel writes the sign: 5.20103E+17
 _COMPACT_DATE = (r"^(\d{4})(\d{2})(\d{2})($|[ T].*)$", r"\1-\2-\3\4")
 _DATE_PART = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
 _DATE = rf"^{_DATE_PART}$"
@@ -271,6 +272,40 @@ def to_arrow_array(
             kind=RejectKind.BAD_VALUE,
             details={"expected_zh": _EXPECTED_ZH[key]},
         ) from None
+
+
+def reject_scientific_notation(
+    values: list[str | None], column: ColumnSpec, *, file: str, line_numbers: list[int]
+) -> None:
+    """Reject a text cell of a string column written in scientific notation (e.g. ``1.2E+17``).
+
+    That is how Excel shows a long number typed into a General-format cell; saving as CSV writes
+    what is shown, so the digits of an ID or card number beyond the first few are lost.
+
+    Args:
+        values: the column's cells (text), top to bottom.
+        column: the contract column (a string column).
+        file: file name, for the error.
+        line_numbers: the line number of each cell.
+
+    Raises:
+        FileRejectionError: kind ``precision_lost``, naming the first such cell's line and column.
+    """
+    text = _clean(values, normalise=True)
+    found = pc.index(pc.match_substring_regex(text, _SCIENTIFIC), True).as_py()
+    if found < 0:
+        return
+    raise FileRejectionError(
+        file,
+        "the value is written in scientific notation (digits, E and an exponent): Excel stored a long "
+        f"number (e.g. an ID or card number) as a number, kept at most {EXCEL_SIGNIFICANT_DIGITS} "
+        "significant digits and saved the CSV as shown, so the value is lost; format the column as Text "
+        "in Excel, enter the values again and save the file again",
+        line=line_numbers[found],
+        column=column.source_column,
+        kind=RejectKind.PRECISION_LOST,
+        details={"digits": EXCEL_SIGNIFICANT_DIGITS},
+    )
 
 
 def _datetime_text(value: dt.datetime) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
 from huiliu.contracts.model import FileSource
-from huiliu.sources.encoding import FileRejectionError, RejectKind, detect_encoding
-from huiliu.sources.file_layout import Layout, Row, is_blank
+from huiliu.sources.encoding import FileRejectionError, RejectKind, canonical_encoding, detect_encoding
+from huiliu.sources.file_layout import Layout, Rows, is_blank
 
 
 class CsvSource:
@@ -43,8 +43,27 @@ class CsvSource:
                 self.last_line_unterminated = not raw.endswith(b"\n")
                 yield text
 
+    @property
+    def follows_declaration(self) -> bool:
+        """Whether the file is read with the encoding the contract declares (not auto, not overridden)."""
+        if self.declared == "auto" or self.encoding is None:
+            return False
+        declared = canonical_encoding(self.declared).removesuffix("-sig")
+        return declared == self.encoding.removesuffix("-sig")
+
+    @property
+    def declared_encoding(self) -> str | None:
+        """The contract's declared encoding when the file was read with another one, else None."""
+        if self.declared == "auto" or self.encoding is None or self.follows_declaration:
+            return None
+        return self.declared
+
+    def candidates(self) -> Generator[tuple[str | None, Rows], None, None]:
+        """The one place the data can be: the whole file (no sheet)."""
+        yield None, self.rows()
+
     def _undecodable(self, line: int, encoding: str) -> FileRejectionError:
-        declared = self.declared != "auto"
+        declared = self.follows_declaration
         origin = "declared in the contract" if declared else "detected from the start of the file"
         return FileRejectionError(
             self.file,
@@ -55,7 +74,7 @@ class CsvSource:
             details={"encoding": encoding},
         )
 
-    def rows(self) -> Iterator[Row]:
+    def rows(self) -> Rows:
         """Non-blank records as (first line, cells)."""
         if self.path.stat().st_size == 0:
             return

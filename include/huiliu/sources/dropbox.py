@@ -27,7 +27,7 @@ _SAVE_AS_XLSX = "请在 Excel 中另存为“Excel 工作簿（*.xlsx）”"
 
 ZH_TEMPLATES: dict[RejectKind, str] = {
     RejectKind.EMPTY_FILE: "文件为空，没有任何内容（应有表头行，包含：{expected}）",
-    RejectKind.NO_HEADER: "前 {rows} 行中找不到表头行（表头应包含：{expected}）",
+    RejectKind.NO_HEADER: "{where_zh}前 {rows} 行中找不到表头行（表头应包含：{expected}）{note_zh}",
     RejectKind.MISSING_COLUMNS: "第 {line} 行的表头缺少必需的列：{missing}（文件中的表头为：{found}）",
     RejectKind.DUPLICATE_COLUMNS: "第 {line} 行的表头中「{column}」列出现了不止一次",
     RejectKind.UNDECODABLE: (
@@ -53,6 +53,14 @@ ZH_TEMPLATES: dict[RejectKind, str] = {
     RejectKind.BAD_VALUE: "第 {line} 行「{column}」列的值不是有效的{expected_zh}",
     RejectKind.EXCEL_ERROR: (
         "第 {line} 行「{column}」列是 Excel 错误值（如 #N/A、#VALUE!），请修正公式或直接填写数据"
+    ),
+    RejectKind.DATA_AFTER_FOOTER: (
+        "第 {line} 行是数据行，却位于第 {footer_line} 行的表尾（{marker}）之后，无法确定是否计入合计，"
+        "请把数据行移到表尾之前或删除"
+    ),
+    RejectKind.FORMULA_NOT_CALCULATED: (
+        "第 {line} 行「{column}」列是公式，但文件中没有计算结果（文件由程序生成、未经 Excel 保存），"
+        "请用 Excel 或 WPS 打开文件并保存，使公式算出结果"
     ),
 }
 

@@ -54,6 +54,8 @@ class RejectKind(StrEnum):
     PRECISION_LOST = "precision_lost"
     BAD_VALUE = "bad_value"
     EXCEL_ERROR = "excel_error"
+    DATA_AFTER_FOOTER = "data_after_footer"
+    FORMULA_NOT_CALCULATED = "formula_not_calculated"
 
 
 class FileRejectionError(FileRejectedError):
@@ -241,15 +243,48 @@ def _check_bom(path: Path, head: bytes) -> str | None:
     return None
 
 
+def _declared_undecodable(
+    path: Path, declared: str, encoding: str, line: int, utf8_line: int
+) -> FileRejectionError:
+    """The rejection of a file that decodes neither with its declared encoding nor as UTF-8."""
+    read_as = f" (read as {encoding})" if encoding != declared.strip().lower() else ""
+    return FileRejectionError(
+        path.name,
+        f"contains bytes that are not valid {encoding} text (the contract declares encoding {declared}"
+        f"{read_as}); UTF-8 was also tried and fails at line {utf8_line}, so the file mixes encodings "
+        f"or is damaged; {SUPPORTED_NOTE} or correct source.encoding",
+        line=line,
+        kind=RejectKind.UNDECODABLE,
+        details={"encoding": f"{declared}（合同声明）或 UTF-8", "utf8_line": utf8_line},
+    )
+
+
 def _verify_declared(path: Path, declared: str, has_bom: bool, samples: list[_Sample]) -> str:
-    """Use a declared encoding, but reject the file if its sample does not decode with it."""
+    """Use a declared encoding, unless the file is plainly UTF-8; reject it if neither decodes.
+
+    The declaration is a hint: a department that used to send GBK may now send 'CSV UTF-8'. A UTF-8
+    byte-order mark, or non-ASCII text that decodes strictly as UTF-8 (which is almost never
+    accidental), wins over a declared non-UTF-8 encoding, which would read it as mojibake or fail.
+    """
     encoding = canonical_encoding(declared)
-    if encoding == "utf-8" and has_bom:
-        encoding = "utf-8-sig"
+    if encoding in {"utf-8", "utf-8-sig"}:
+        if has_bom:
+            encoding = "utf-8-sig"
+        line = _first_error(samples, encoding)
+        if line is not None:
+            raise _undecodable(path, encoding, line, declared=True)
+        return encoding
+    utf8 = "utf-8-sig" if has_bom else "utf-8"
+    utf8_error = _first_error(samples, utf8)
+    non_ascii = any(not sample.data.isascii() for sample in samples)
+    if utf8_error is None and (has_bom or non_ascii):
+        return utf8
     line = _first_error(samples, encoding)
-    if line is not None:
-        raise _undecodable(path, encoding, line, declared=True)
-    return encoding
+    if line is None:
+        return encoding
+    if utf8_error is None:  # ASCII text declared in an encoding that is not ASCII-compatible
+        return utf8
+    raise _declared_undecodable(path, declared, encoding, line, utf8_error)
 
 
 def detect_encoding(path: Path, declared: str = "auto") -> str:
@@ -264,14 +299,17 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
 
     Args:
         path: the CSV file.
-        declared: the contract's ``source.encoding``; anything but ``"auto"`` is used as given
-            (GBK/GB2312 as GB18030) after checking that the sample decodes with it.
+        declared: the contract's ``source.encoding``; anything but ``"auto"`` is used (GBK/GB2312
+            as GB18030) after checking that the sample decodes with it, except that a file with a
+            UTF-8 BOM or whose non-ASCII sample is valid UTF-8 is read as UTF-8 whatever the
+            declaration (the caller compares the result with the declaration to report it).
 
     Returns:
         A Python codec name such as ``"utf-8"``, ``"utf-8-sig"`` or ``"gb18030"``.
 
     Raises:
-        FileRejectionError: the file is UTF-16/32, or its sample does not decode (with the line).
+        FileRejectionError: the file is UTF-16/32, or its sample does not decode (with the line;
+            for a declared encoding, neither with it nor as UTF-8).
     """
     samples = _samples(path)
     head = samples[0].data

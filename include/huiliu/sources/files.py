@@ -15,8 +15,8 @@ only when iteration completes, so a rejected file writes nothing.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,13 +24,14 @@ import pyarrow as pa
 from huiliu.contracts.arrow import arrow_schema, arrow_type
 from huiliu.contracts.model import ColumnSpec, DatasetContract, FileSource
 from huiliu.errors import ConfigurationError
-from huiliu.sources.convert import to_arrow_array
+from huiliu.sources.convert import reject_scientific_notation, to_arrow_array
 from huiliu.sources.csv_reader import CsvSource
 from huiliu.sources.encoding import FileRejectionError, RejectKind
-from huiliu.sources.file_layout import Layout, Row
+from huiliu.sources.file_layout import Layout, Row, Rows
 from huiliu.sources.xlsx_reader import XlsxSource
 
 __all__ = [
+    "FOOTER_MARKERS",
     "HEADER_SEARCH_ROWS",
     "FileExtraction",
     "FileReadReport",
@@ -41,6 +42,20 @@ __all__ = [
 ]
 
 HEADER_SEARCH_ROWS = 20
+FOOTER_MARKERS = (
+    "合计",
+    "小计",
+    "总计",
+    "制表人",
+    "填表人",
+    "审核人",
+    "负责人",
+    "制表日期",
+    "填报日期",
+    "备注",
+    "说明",
+)
+"""A row after the header whose first non-empty cell starts with one of these is a footer."""
 _XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 _CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 
@@ -59,7 +74,13 @@ class FileReadReport:
         missing_optional_columns: source names of non-required contract columns not in the file
             (landed as nulls).
         format: ``"csv"`` or ``"xlsx"``.
-        sheet: the sheet read (XLSX only).
+        sheet: the sheet read (XLSX only); when the contract names none, the first sheet whose
+            first rows hold the header (e.g. the data sheet behind a 说明 sheet).
+        footer_rows_skipped: rows after the data that were skipped as footers (合计, 制表人...).
+        declared_encoding: the contract's declared encoding when the file was read with another
+            one (a UTF-8 file declared as GBK), else None.
+        null_cells: per contract column present in the file, the number of empty cells, when
+            not zero.
     """
 
     path: Path
@@ -71,6 +92,9 @@ class FileReadReport:
     missing_optional_columns: list[str]
     format: str = "csv"
     sheet: str | None = None
+    footer_rows_skipped: int = 0
+    declared_encoding: str | None = None
+    null_cells: dict[str, int] = field(default_factory=dict)
 
 
 def normalise_header(cell: object) -> str:
@@ -88,6 +112,20 @@ def normalise_header(cell: object) -> str:
 def _display_header(cell: object) -> str:
     """A header cell as shown in reports and messages: trimmed, without BOM."""
     return "" if cell is None else str(cell).replace("\ufeff", "").strip()
+
+
+def footer_marker(cells: Sequence[object]) -> str | None:
+    """The footer marker a row's first non-empty cell starts with (NFKC, spaces ignored), or None.
+
+    ``合  计``, ``制表人：张三`` and ``备注:...`` are footers; a marker in any later cell is not.
+    """
+    for cell in cells:
+        if cell is None:
+            continue
+        text = "".join(unicodedata.normalize("NFKC", str(cell)).split())
+        if text:
+            return next((marker for marker in FOOTER_MARKERS if text.startswith(marker)), None)
+    return None
 
 
 class _HeaderFinder:
@@ -142,33 +180,49 @@ class _HeaderFinder:
             kind=RejectKind.DUPLICATE_COLUMNS,
         )
 
-    def failure(self, empty: bool, where: str) -> FileRejectionError:
-        """The rejection when no header was found: empty file, missing columns or no header."""
+    def failure(
+        self, empty: bool, sheet: str | None, note: str = "", note_zh: str = ""
+    ) -> FileRejectionError:
+        """The rejection when no header was found: empty file (or sheet), missing columns or no header.
+
+        Args:
+            empty: whether the file (or sheet) has no non-blank row.
+            sheet: the sheet searched (XLSX), or None.
+            note: what to say about the workbook's other sheets, or "".
+            note_zh: the same in Chinese.
+        """
         expected = ", ".join(self.expected)
+        where = f"sheet {sheet!r}" if sheet else "the file"
+        where_zh = f"工作表“{sheet}”" if sheet else "文件"
         if empty:
             return FileRejectionError(
                 self.file,
-                f"{where} has no content; expected a header row with: {expected}",
+                f"{where} has no content{note}; expected a header row with: {expected}",
                 kind=RejectKind.EMPTY_FILE,
                 details={"expected": expected},
             )
         if self.best is not None:
-            return self._missing(*self.best[1:])
+            return self._missing(*self.best[1:], sheet=sheet)
         return FileRejectionError(
             self.file,
-            f"no header row found in the first {HEADER_SEARCH_ROWS} rows; expected a row with the "
-            f"column headers: {expected}",
+            f"no header row found in the first {HEADER_SEARCH_ROWS} rows of {where}{note}; expected a row "
+            f"with the column headers: {expected}",
             kind=RejectKind.NO_HEADER,
-            details={"expected": expected, "rows": HEADER_SEARCH_ROWS},
+            details={
+                "expected": expected,
+                "rows": HEADER_SEARCH_ROWS,
+                "where_zh": where_zh,
+                "note_zh": note_zh,
+            },
         )
 
-    def _missing(self, line: int, headers: list[str]) -> FileRejectionError:
+    def _missing(self, line: int, headers: list[str], sheet: str | None) -> FileRejectionError:
         present = {normalise_header(h) for h in headers}
         missing = [c.source_column for c in self.required if normalise_header(c.source_column) not in present]
         return FileRejectionError(
             self.file,
             f"required column(s) missing from the header row: {', '.join(missing)}; "
-            f"found headers: {', '.join(headers)}",
+            f"found headers: {', '.join(headers)}" + (f" (sheet {sheet!r})" if sheet else ""),
             line=line,
             column=missing[0] if len(missing) == 1 else None,
             kind=RejectKind.MISSING_COLUMNS,
@@ -199,6 +253,7 @@ class _BatchBuilder:
         self.lines: list[int] = []
         self.values: dict[str, list[object]] = {name: [] for name in layout.positions}
         self.slots = [(self.values[name], index) for name, index in layout.positions.items()]
+        self.null_cells: dict[str, int] = dict.fromkeys(layout.positions, 0)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -224,8 +279,15 @@ class _BatchBuilder:
         if column.name not in self.values:
             return pa.nulls(count, type=arrow_type(column))
         values, lines = self.values[column.name], self.lines
-        texts = self.to_text(values, column, lines) if self.to_text is not None else values
-        return to_arrow_array(texts, column, file=self.file, first_line=lines[0], line_numbers=lines)  # type: ignore[arg-type]
+        if self.to_text is not None:
+            texts = self.to_text(values, column, lines)
+        else:
+            texts = values  # type: ignore[assignment]
+            if column.type == "string":
+                reject_scientific_notation(texts, column, file=self.file, line_numbers=lines)
+        array = to_arrow_array(texts, column, file=self.file, first_line=lines[0], line_numbers=lines)
+        self.null_cells[column.name] += array.null_count
+        return array
 
 
 def _file_format(path: Path, source: FileSource) -> str:
@@ -275,13 +337,22 @@ class FileExtraction:
         """Yield the batches; raise FileRejectionError (after some batches, maybe) on any problem."""
         self.report = None
         reader = self._reader()
-        rows = reader.rows()
+        candidates = reader.candidates()
+        rows: Rows | None = None
         try:
-            layout = self._find_header(rows, reader)
+            rows, layout = self._locate(candidates, reader)
             to_text = reader.column_texts if isinstance(reader, XlsxSource) else None
             builder = _BatchBuilder(self.contract, layout, self.path.name, to_text)
-            count = 0
+            count = footers = 0
+            footer: tuple[int, str] | None = None  # (line, marker) of the first footer row
             for line, cells in rows:
+                marker = footer_marker(cells)
+                if marker is not None:
+                    footers += 1
+                    footer = footer or (line, marker)
+                    continue
+                if footer is not None:
+                    raise self._data_after_footer(line, *footer)
                 reader.check_row(line, cells, layout)
                 builder.add(line, cells)
                 count += 1
@@ -289,24 +360,109 @@ class FileExtraction:
                     yield builder.flush()
             if len(builder):
                 yield builder.flush()
+            if isinstance(reader, XlsxSource):
+                self._check_formulas(reader, layout, builder.null_cells)
         finally:
-            rows.close()
-        self.report = self._report(reader, layout, count)
+            if rows is not None:
+                rows.close()
+            candidates.close()
+        self.report = self._report(reader, layout, count, footers, builder.null_cells)
 
-    def _find_header(self, rows: Iterator[Row], reader: CsvSource | XlsxSource) -> Layout:
-        finder = _HeaderFinder(self.contract, self.path.name)
+    def _locate(
+        self, candidates: Generator[tuple[str | None, Rows], None, None], reader: CsvSource | XlsxSource
+    ) -> tuple[Rows, Layout]:
+        """The rows after the header, and the layout, of the first candidate (sheet) with the header."""
+        failures: list[tuple[str | None, _HeaderFinder, bool]] = []
+        for sheet, rows in candidates:
+            finder = _HeaderFinder(self.contract, self.path.name)
+            layout, empty = self._find_header(rows, finder)
+            if layout is not None:
+                return rows, layout
+            rows.close()
+            failures.append((sheet, finder, empty))
+        raise self._no_header(failures, reader)
+
+    def _find_header(self, rows: Iterator[Row], finder: _HeaderFinder) -> tuple[Layout | None, bool]:
+        """The layout if the header is among the first rows, and whether there were no rows at all."""
         seen = 0
         for line, cells in rows:
             layout = finder.offer(line, cells)
             if layout is not None:
-                return layout
+                return layout, False
             seen += 1
             if seen >= HEADER_SEARCH_ROWS:
                 break
-        where = f"sheet {reader.sheet!r}" if reader.sheet else "the file"
-        raise finder.failure(empty=seen == 0, where=where)
+        return None, seen == 0
 
-    def _report(self, reader: CsvSource | XlsxSource, layout: Layout, count: int) -> FileReadReport:
+    def _no_header(
+        self, failures: list[tuple[str | None, _HeaderFinder, bool]], reader: CsvSource | XlsxSource
+    ) -> FileRejectionError:
+        """The rejection when no candidate had the header; it names the sheets searched and the others."""
+        if not failures:  # a workbook without worksheets is rejected before this
+            return _HeaderFinder(self.contract, self.path.name).failure(empty=True, sheet=None)
+        partial = [f for f in failures if f[1].best is not None]
+        nonempty = [f for f in failures if not f[2]]
+        sheet, finder, empty = (partial or nonempty or failures)[0]
+        note = note_zh = ""
+        if isinstance(reader, XlsxSource) and sheet is not None:
+            others = [name for name in reader.sheet_names if name != sheet]
+            if not others:
+                note = " (the workbook has no other sheet)"
+            elif len(failures) > 1:
+                note = f" (nor in the workbook's other sheets: {', '.join(others)})"
+                note_zh = f"，工作簿中的其他工作表（{'、'.join(others)}）也没有"
+            else:
+                note = (
+                    f" (the workbook's other sheets: {', '.join(others)}; if the data is on one of them, "
+                    "set source.sheet in the contract)"
+                )
+                listed = "、".join(others)
+                note_zh = f"；工作簿中还有工作表：{listed}，如数据在其中，请告知数据管理员在合同中指定工作表"
+        return finder.failure(empty=empty, sheet=sheet, note=note, note_zh=note_zh)
+
+    def _data_after_footer(self, line: int, footer_line: int, marker: str) -> FileRejectionError:
+        return FileRejectionError(
+            self.path.name,
+            f"a data row comes after the footer row '{marker}' at line {footer_line}: rows below a "
+            "total or signature row are ambiguous (are they counted in the total?); move them above "
+            "the footer rows or delete them",
+            line=line,
+            kind=RejectKind.DATA_AFTER_FOOTER,
+            details={"footer_line": footer_line, "marker": marker},
+        )
+
+    def _check_formulas(self, reader: XlsxSource, layout: Layout, null_cells: dict[str, int]) -> None:
+        """Reject formulas without a calculated value in required or non-nullable columns.
+
+        The sheet is scanned again only when such a column has empty cells (rare in a good file).
+        """
+        checked = {
+            layout.positions[c.name]: c.source_column
+            for c in self.contract.columns
+            if null_cells.get(c.name) and (c.required or not c.nullable)
+        }
+        found = reader.uncalculated_formula(checked, layout.header_line) if checked else None
+        if found is None:
+            return
+        row, column = found
+        raise FileRejectionError(
+            self.path.name,
+            "the cell holds a formula whose value was never calculated (the workbook was written by a "
+            "program and not saved by Excel), so there is no value to read; open the file in Excel or "
+            "WPS, save it so the formulas are calculated, and deliver it again",
+            line=row,
+            column=column,
+            kind=RejectKind.FORMULA_NOT_CALCULATED,
+        )
+
+    def _report(
+        self,
+        reader: CsvSource | XlsxSource,
+        layout: Layout,
+        count: int,
+        footers: int,
+        null_cells: dict[str, int],
+    ) -> FileReadReport:
         return FileReadReport(
             path=self.path,
             encoding=reader.encoding,
@@ -317,6 +473,9 @@ class FileExtraction:
             missing_optional_columns=layout.missing_optional,
             format=self.format,
             sheet=reader.sheet,
+            footer_rows_skipped=footers,
+            declared_encoding=reader.declared_encoding if isinstance(reader, CsvSource) else None,
+            null_cells={name: n for name, n in null_cells.items() if n},
         )
 
 

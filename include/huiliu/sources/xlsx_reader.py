@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import openpyxl
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.xml.functions import iterparse
 
 from huiliu.contracts.model import ColumnSpec, FileSource
 from huiliu.sources.convert import excel_cell_text
 from huiliu.sources.encoding import FileRejectionError, RejectKind
-from huiliu.sources.file_layout import Layout, Row, is_blank
+from huiliu.sources.file_layout import Layout, Row, Rows, is_blank
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW_TAG, _CELL_TAG = f"{_SHEET_NS}row", f"{_SHEET_NS}c"
+_FORMULA_TAG, _VALUE_TAG = f"{_SHEET_NS}f", f"{_SHEET_NS}v"
 _SAVE_AS_XLSX = "open it in Excel and save it as 'Excel Workbook (*.xlsx)'"
+
+
+def _no_cached_value(cell: Element) -> bool:
+    """Whether a formula cell has no cached result: no ``<v>``, or an empty one that is not text.
+
+    openpyxl and other writers save ``<f>..</f><v/>``; Excel saves a formula whose result is the
+    empty string as ``t="str"`` with an empty ``<v>``, which is a calculated (empty) value.
+    """
+    value = cell.find(_VALUE_TAG)
+    if value is None:
+        return True
+    return not value.text and cell.get("t") != "str"
 
 
 class XlsxSource:
@@ -30,6 +49,8 @@ class XlsxSource:
         self.sheet_name = source.sheet
         self.encoding: str | None = None
         self.sheet: str | None = None
+        self.sheet_names: list[str] = []
+        self._sheet_path: str | None = None
         self.epoch: dt.datetime = CALENDAR_WINDOWS_1900
 
     def _check_magic(self) -> bool:
@@ -59,12 +80,13 @@ class XlsxSource:
         except Exception as exc:  # openpyxl raises many types for damaged or foreign files
             raise self._not_a_workbook(f"the workbook cannot be opened: {type(exc).__name__}") from None
 
-    def _worksheet(self, workbook: Workbook) -> ReadOnlyWorksheet:
+    def _worksheets(self, workbook: Workbook) -> list[ReadOnlyWorksheet]:
+        """The sheets that may hold the data: the contract's sheet, or every worksheet in order."""
         names = list(workbook.sheetnames)
         if self.sheet_name is None and workbook.worksheets:
-            return workbook.worksheets[0]
+            return list(workbook.worksheets)
         if self.sheet_name is not None and self.sheet_name in names:
-            return workbook[self.sheet_name]
+            return [workbook[self.sheet_name]]
         wanted = self.sheet_name or "(first sheet)"
         raise FileRejectionError(
             self.file,
@@ -74,21 +96,43 @@ class XlsxSource:
             details={"sheet": wanted, "sheets": "、".join(names)},
         )
 
-    def rows(self) -> Iterator[Row]:
-        """Non-blank rows as (row number, cell values)."""
+    def candidates(self) -> Generator[tuple[str | None, Rows], None, None]:
+        """(sheet name, its non-blank rows) of each sheet that may hold the data, in order.
+
+        The workbook stays open until this generator is closed; ``sheet`` is the sheet of the
+        last candidate yielded.
+        """
         if not self._check_magic():
+            yield None, self._no_rows()
             return
         workbook = self._open()
         try:
             self.epoch = workbook.epoch
-            sheet = self._worksheet(workbook)
-            self.sheet = sheet.title
-            sheet.reset_dimensions()
-            yield from self._sheet_rows(sheet)
+            self.sheet_names = list(workbook.sheetnames)
+            for sheet in self._worksheets(workbook):
+                self.sheet = sheet.title
+                self._sheet_path = sheet._worksheet_path
+                sheet.reset_dimensions()
+                yield sheet.title, self._sheet_rows(sheet)
         finally:
             workbook.close()
 
-    def _sheet_rows(self, sheet: ReadOnlyWorksheet) -> Iterator[Row]:
+    @staticmethod
+    def _no_rows() -> Rows:
+        """The rows of an empty file: none."""
+        yield from ()
+
+    def rows(self) -> Iterator[Row]:
+        """Non-blank rows (row number, cell values) of the contract's sheet, or the first sheet."""
+        candidates = self.candidates()
+        try:
+            for _sheet, rows in candidates:
+                yield from rows
+                return
+        finally:
+            candidates.close()
+
+    def _sheet_rows(self, sheet: ReadOnlyWorksheet) -> Rows:
         rows = sheet.iter_rows(min_row=1, values_only=True)
         number = 0
         while True:
@@ -104,6 +148,42 @@ class XlsxSource:
 
     def check_row(self, line: int, cells: Sequence[object], layout: Layout) -> None:
         """Rows of a sheet may be ragged: cells beyond the header are ignored."""
+
+    def uncalculated_formula(self, columns: dict[int, str], after_row: int) -> tuple[int, str] | None:
+        """The first cell below ``after_row`` in the given columns that is a formula without a value.
+
+        A workbook written by a program (not saved by Excel) holds formulas without their cached
+        results, which openpyxl's ``data_only`` mode reads as empty. Scans the sheet's XML once,
+        streaming; called only when such columns have empty cells.
+
+        Args:
+            columns: 0-based column index -> source column name, of the columns to check.
+            after_row: the header row; only rows below it are checked.
+
+        Returns:
+            (row number, source column name) of the first such cell, or None.
+        """
+        if self._sheet_path is None or not columns:
+            return None
+        with zipfile.ZipFile(self.path) as archive, archive.open(self._sheet_path) as stream:
+            row, column = 0, 0
+            for _event, element in iterparse(stream):
+                if element.tag == _ROW_TAG:
+                    element.clear()
+                    continue
+                if element.tag != _CELL_TAG:
+                    continue
+                reference = element.get("r")
+                if reference:
+                    letters, row = coordinate_from_string(reference)
+                    column = column_index_from_string(letters) - 1
+                else:
+                    column += 1
+                uncalculated = element.find(_FORMULA_TAG) is not None and _no_cached_value(element)
+                element.clear()
+                if uncalculated and row > after_row and column in columns:
+                    return row, columns[column]
+        return None
 
     def column_texts(self, values: list[object], column: ColumnSpec, lines: list[int]) -> list[str | None]:
         """The text of one column's typed cells (numbers, dates) for conversion."""
