@@ -97,3 +97,12 @@ def test_a_corrected_resend_of_the_same_file_replaces_its_batch(
     assert result.exit_code == 0, result.output
     stats = json.loads(runner.invoke(app, ["lake", "stats"]).stdout)
     assert stats["tables"]["landing.unemployment_benefit"]["rows"] == 2
+
+
+def test_ingest_file_of_a_missing_path_exits_1_and_moves_nothing(
+    huiliu_home: Settings, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["ingest-file", "unemployment_benefit", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 1
+    assert "no such file" in result.stderr
+    assert not (tmp_path / "rejected").exists()

@@ -242,3 +242,19 @@ def test_an_error_after_the_lake_commit_never_deletes_committed_files(
     monkeypatch.setattr(Table, "refresh", real_refresh)
     assert calls["n"] >= 1
     assert len(_ids(huiliu_home)) == 40
+
+
+@pytest.mark.services
+def test_a_query_the_source_rejects_is_terminal(
+    postgres_url: str, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huiliu.contracts.model import SqlSource
+
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", postgres_url)
+    typo = CONTRACT.model_copy(
+        update={"source": SqlSource(connection="gongan", query="SELECT * FROM resident_regstry")}
+    )
+    with pytest.raises(SchemaDriftError) as raised:
+        land_dataset(typo, "r1")
+    assert not raised.value.retryable
+    assert "rejected the extraction query" in str(raised.value)

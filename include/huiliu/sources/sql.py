@@ -127,6 +127,8 @@ class SqlExtraction:
             with self.engine().connect() as conn:
                 result = conn.execute(text(f"SELECT * FROM ({self.source.query}) AS q WHERE 1 = 0"))
                 return dict.fromkeys(result.keys())
+        except ProgrammingError as exc:
+            raise self._query_failed(exc.orig) from exc
         except OperationalError as exc:
             raise SourceUnavailableError(
                 f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)}"
