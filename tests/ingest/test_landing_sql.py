@@ -258,3 +258,45 @@ def test_a_query_the_source_rejects_is_terminal(
         land_dataset(typo, "r1")
     assert not raised.value.retryable
     assert "rejected the extraction query" in str(raised.value)
+
+
+@pytest.mark.services
+def test_a_postgresql_table_in_a_named_schema(
+    postgres_url: str, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huiliu.contracts.model import SqlSource
+
+    source = SourceDb(postgres_url, CONTRACT)
+    with source.engine.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA population"))
+    table = source.table()
+    table.schema = "population"
+    with source.engine.begin() as conn:
+        table.create(conn)
+    source.insert(table, range(12), BASE_TIME)
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", postgres_url)
+    contract = CONTRACT.model_copy(
+        update={"source": SqlSource(connection="gongan", table="resident_registry", db_schema="population")}
+    )
+    assert land_dataset(contract, "r1").rows == 12
+    with session_scope() as session:
+        complete = session.query(LineageEventRecord).filter_by(event_type="COMPLETE").one().payload
+    assert complete["inputs"][0]["name"].endswith(".population.resident_registry")
+
+
+@pytest.mark.services
+def test_mariadb_zero_dates_land_as_missing_and_are_counted(
+    mariadb_url: str, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = SourceDb(mariadb_url, CONTRACT)
+    table = source.create(rows=5)
+    with source.engine.begin() as conn:
+        conn.execute(sa.text("SET SESSION sql_mode = ''"))
+        conn.execute(
+            sa.text("UPDATE resident_registry SET birth_date = '0000-00-00' WHERE phone LIKE '%0001'")
+        )
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", mariadb_url)
+    result = land_dataset(CONTRACT, "r1")
+    assert result.rows == 5 and result.drift["zero_dates"] == 1
+    assert landed(huiliu_home)["birth_date"].null_count == 1
+    assert table.name == "resident_registry"

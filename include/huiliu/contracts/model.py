@@ -60,6 +60,10 @@ class SqlSource(Spec):
     kind: Literal["sql"] = "sql"
     connection: str = Field(description="connection name, resolved from HUILIU_SOURCE_<NAME> or the city")
     table: str | None = Field(default=None, description="source table (or use query)")
+    db_schema: str | None = Field(
+        default=None,
+        description="database schema of the table (PostgreSQL); the connection's default when omitted",
+    )
     query: str | None = Field(default=None, description="a SELECT to extract from, instead of a table")
 
     @model_validator(mode="after")

@@ -193,7 +193,7 @@ def land_dataset(
 
     low, high = (m.isoformat() if m else None for m in (window.low, window.high))
     store.start_batch(batch_id, contract.name, run_key, extraction.where, low, high)
-    source_ref = source_dataset(url, contract.source.table or f"{contract.name}_query")
+    source_ref = source_dataset(url, extraction.qualified_table or f"{contract.name}_query")
     plan = _Plan(
         contract,
         batch_id,

@@ -52,17 +52,19 @@ class DriftReport:
     extra_columns: list[str] = field(default_factory=list)
     missing_optional: list[str] = field(default_factory=list)
     null_cursor_rows: int = 0
+    zero_dates: int = 0
 
     def as_dict(self) -> dict[str, list[str] | int]:
         return {
             "extra_columns": self.extra_columns,
             "missing_optional_columns": self.missing_optional,
             "null_cursor_rows": self.null_cursor_rows,
+            "zero_dates": self.zero_dates,
         }
 
     @property
     def empty(self) -> bool:
-        return not (self.extra_columns or self.missing_optional or self.null_cursor_rows)
+        return not (self.extra_columns or self.missing_optional or self.null_cursor_rows or self.zero_dates)
 
 
 def check_drift(contract: DatasetContract, source_columns: dict[str, str | None], where: str) -> DriftReport:

@@ -71,7 +71,19 @@ class SqlExtraction:
 
     @property
     def where(self) -> str:
-        return f"{redact_url(self.url)} {self.source.table or '(query)'}"
+        return f"{redact_url(self.url)} {self.qualified_table or '(query)'}"
+
+    @property
+    def qualified_table(self) -> str | None:
+        """``schema.table`` when the contract names a schema, else the table name."""
+        if self.source.table is None:
+            return None
+        return f"{self.source.db_schema}.{self.source.table}" if self.source.db_schema else self.source.table
+
+    def _quoted_table(self) -> str:
+        quote = self.engine().dialect.identifier_preparer.quote
+        table = quote(self.source.table or "")
+        return f"{quote(self.source.db_schema)}.{table}" if self.source.db_schema else table
 
     def engine(self) -> Engine:
         if self._engine is None:
@@ -80,10 +92,12 @@ class SqlExtraction:
 
     def _reflect(self) -> Table:
         try:
-            table = Table(self.source.table, MetaData(), autoload_with=self.engine())
+            table = Table(
+                self.source.table, MetaData(), schema=self.source.db_schema, autoload_with=self.engine()
+            )
         except NoSuchTableError:
             raise SchemaDriftError(
-                f"dataset {self.contract.name}: table {self.source.table!r} does not exist in "
+                f"dataset {self.contract.name}: table {self.qualified_table!r} does not exist in "
                 f"{redact_url(self.url)}; check the contract's source.table"
             ) from None
         except OperationalError as exc:
@@ -118,7 +132,7 @@ class SqlExtraction:
         if cursor is None or self.source.table is None:
             return 0
         quote = self.engine().dialect.identifier_preparer.quote
-        sql = f"SELECT count(*) FROM {quote(self.source.table)} WHERE {quote(cursor)} IS NULL"
+        sql = f"SELECT count(*) FROM {self._quoted_table()} WHERE {quote(cursor)} IS NULL"
         with self.engine().connect() as conn:
             return int(conn.execute(text(sql)).scalar() or 0)
 
@@ -173,7 +187,7 @@ class SqlExtraction:
     def _select_sql(self) -> str:
         quote = self.engine().dialect.identifier_preparer.quote
         cols = ", ".join(f"{quote(src)} AS {quote(dst)}" for src, dst in self._present())
-        origin = quote(self.source.table) if self.source.table else f"({self.source.query}) AS q"
+        origin = self._quoted_table() if self.source.table else f"({self.source.query}) AS q"
         sql = f"SELECT {cols} FROM {origin}"
         cursor = self._cursor_source()
         conditions = []
@@ -256,6 +270,8 @@ class SqlExtraction:
             raise self._unreachable(exc.orig) from exc
 
     def _column_array(self, name: str, values: tuple[object, ...]) -> pa.Array:
+        if name in self._temporal_columns() and self.engine().dialect.name in ("mysql", "mariadb"):
+            values = self._null_zero_dates(values)
         try:
             return pa.array(values, from_pandas=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -264,6 +280,17 @@ class SqlExtraction:
                 f"dataset {self.contract.name}: column {name!r} from {self.where} mixes value types "
                 "(e.g. numbers and text) and cannot be read as one column; fix the source values"
             ) from None
+
+    def _temporal_columns(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.contract.columns if c.type in ("date", "timestamp"))
+
+    def _null_zero_dates(self, values: tuple[object, ...]) -> tuple[object, ...]:
+        """MySQL's zero dates (0000-00-00) arrive as text: they are missing values, counted on the batch."""
+        zero = sum(1 for v in values if isinstance(v, str) and v.startswith("0000-00-00"))
+        if not zero:
+            return values
+        self.drift.zero_dates += zero
+        return tuple(None if isinstance(v, str) and v.startswith("0000-00-00") else v for v in values)
 
     def _query_failed(self, exc: BaseException) -> SchemaDriftError:
         return SchemaDriftError(
