@@ -66,6 +66,8 @@ def test_ingest_file_rejects_with_exit_2_and_moves_the_file(
     assert "unemployment_benefit_202611.csv" in result.stderr
     if line_hint:
         assert line_hint in result.stderr
+        assert f"第 {line_hint.split()[1]} 行" in result.stderr
+    assert "文件被拒收" in result.stderr
     assert not path.exists()
     assert (tmp_path / "rejected" / path.name).exists()
     assert (

@@ -129,8 +129,13 @@ def ingest_file(
     try:
         result = land_file(load_contract(dataset), path)
     except FileRejectedError as exc:
+        from huiliu.sources.dropbox import message_zh
+
+        err_console.print(message_zh(exc), highlight=False, soft_wrap=True)
         err_console.print(f"rejected: {exc}", highlight=False, soft_wrap=True)
-        err_console.print("文件已移至 rejected/ 目录并附拒收原因；请修正后重新报送。", highlight=False)
+        err_console.print(
+            "文件已移至 rejected/ 目录并附拒收原因（reason 文件）。", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2) from None
     except HuiliuError as exc:
         fail(str(exc))
