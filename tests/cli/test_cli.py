@@ -108,3 +108,15 @@ def test_ingest_file_of_a_missing_path_exits_1_and_moves_nothing(
     assert result.exit_code == 1
     assert "no such file" in result.stderr
     assert not (tmp_path / "rejected").exists()
+
+
+def test_skipped_footer_rows_are_recorded_on_the_batch(huiliu_home: Settings, tmp_path: Path) -> None:
+    from huiliu.store.batches import batches_of
+
+    path = tmp_path / "unemployment_benefit_202612.csv"
+    path.write_bytes((GOOD + "合计,,,,3,1520.50,,\n制表人：王五\n").encode("gbk"))
+    result = runner.invoke(app, ["ingest-file", "unemployment_benefit", str(path)])
+    assert result.exit_code == 0, result.output
+    (batch,) = batches_of("unemployment_benefit")
+    assert batch.rows == 1 and batch.drift["footer_rows_skipped"] == 2
+    assert batch.drift["encoding"] == "gb18030"

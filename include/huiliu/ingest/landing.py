@@ -33,7 +33,7 @@ from huiliu.sources.connections import resolve_connection, resolve_drop_folder
 from huiliu.sources.dropbox import accept_file, pending_files, reject_file
 from huiliu.sources.files import open_file
 from huiliu.sources.prefetch import prefetch
-from huiliu.sources.sql import SqlExtraction, redact_url
+from huiliu.sources.sql import SqlExtraction
 from huiliu.store import batches as store
 
 log = logging.getLogger(__name__)
@@ -276,11 +276,7 @@ def land_file(
         if move_rejected:
             reject_file(path, exc)
         raise
-    report = extraction.report
-    drift = {
-        "extra_columns": list(report.extra_columns) if report else [],
-        "missing_optional_columns": list(report.missing_optional_columns) if report else [],
-    }
+    drift = extraction.report.drift() if extraction.report else {}
     return _committed(plan, committed, None, drift)
 
 
@@ -318,4 +314,4 @@ def land_drop_folder(
     return outcome
 
 
-__all__ = ["DropFolderResult", "LandingResult", "land_dataset", "land_drop_folder", "land_file", "redact_url"]
+__all__ = ["DropFolderResult", "LandingResult", "land_dataset", "land_drop_folder", "land_file"]

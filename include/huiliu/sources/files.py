@@ -96,6 +96,16 @@ class FileReadReport:
     declared_encoding: str | None = None
     null_cells: dict[str, int] = field(default_factory=dict)
 
+    def drift(self) -> dict[str, object]:
+        """What the file did differently from its contract, recorded on the landing batch."""
+        return {
+            "extra_columns": list(self.extra_columns),
+            "missing_optional_columns": list(self.missing_optional_columns),
+            "footer_rows_skipped": self.footer_rows_skipped,
+            "declared_encoding": self.declared_encoding,
+            "encoding": self.encoding,
+        }
+
 
 def normalise_header(cell: object) -> str:
     """A header cell as matched against contract source names.
