@@ -1,0 +1,1 @@
+"""Tests of the shared report renderer: labels, charts, pages and report files."""
