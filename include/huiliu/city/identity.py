@@ -11,17 +11,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from stdnum import numdb
 from stdnum.cn import uscc as stdnum_uscc
 
 from huiliu.city.vocab import BANK_BINS, MOBILE_PREFIXES
 from huiliu.divisions import reference
+from huiliu.quality.rules.resident_id import FIRST_YEAR as FIRST_YEAR
+from huiliu.quality.rules.resident_id import ID_CHECK_CHARS, ID_WEIGHTS, region_table
 
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-ID_CHECK_CHARS = "10X98765432"
 _ID_CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode(), dtype=np.uint8)
-FIRST_YEAR = 1900
-LAST_YEAR = 2100
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -154,18 +151,6 @@ def corrupt_uscc(code: str, shift: int) -> str:
     return code[:-1] + _USCC_ALPHABET[(right + shift) % len(_USCC_ALPHABET)]
 
 
-def _year_ranges(county: str) -> list[tuple[int, int]]:
-    """Parse stdnum's ``[1983-]南明区,[-1982]…`` county field into (first, last) year ranges."""
-    ranges: list[tuple[int, int]] = []
-    for part in county.split(","):
-        if not part.startswith("["):
-            return [(FIRST_YEAR, LAST_YEAR)]
-        span = part[1:].split("]")[0]
-        start, end = span.split("-")
-        ranges.append((int(start) if start else FIRST_YEAR, int(end) if end else LAST_YEAR))
-    return ranges
-
-
 @lru_cache(maxsize=1)
 def region_validity() -> tuple[np.ndarray, np.ndarray]:
     """Region codes usable in ID numbers, and for each the years in which stdnum accepts it.
@@ -174,16 +159,6 @@ def region_validity() -> tuple[np.ndarray, np.ndarray]:
         ``(codes, valid)``: an int array of 6-digit codes that are in the division tables and
         stdnum's table, and a bool matrix ``valid[code_index, year - FIRST_YEAR]``.
     """
-    database = numdb.get("cn/loc")
-    codes: list[int] = []
-    rows: list[np.ndarray] = []
-    for code in sorted(reference.all_region_codes()):
-        info = {k: v for _, props in database.info(code) for k, v in props.items()}
-        if "county" not in info:
-            continue
-        row = np.zeros(LAST_YEAR - FIRST_YEAR + 1, dtype=bool)
-        for start, end in _year_ranges(info["county"]):
-            row[max(start, FIRST_YEAR) - FIRST_YEAR : min(end, LAST_YEAR) - FIRST_YEAR + 1] = True
-        codes.append(int(code))
-        rows.append(row)
-    return np.array(codes, dtype=np.int64), np.vstack(rows)
+    codes, valid = region_table()
+    keep = np.isin(codes, np.array(sorted(int(c) for c in reference.all_region_codes()), dtype=np.int64))
+    return codes[keep], valid[keep]

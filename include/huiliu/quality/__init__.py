@@ -1,0 +1,1 @@
+"""Data quality: domain rules and the checks that gate landed batches."""

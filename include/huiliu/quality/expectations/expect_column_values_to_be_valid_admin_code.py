@@ -1,0 +1,104 @@
+"""ExpectColumnValuesToBeValidAdminCode: column values are unit codes of the city inside a jurisdiction."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+from great_expectations.compatibility import pydantic
+from great_expectations.core.suite_parameters import SuiteParameterDict, is_suite_parameter
+from great_expectations.execution_engine import PandasExecutionEngine
+from great_expectations.expectations.expectation import ColumnMapExpectation
+from great_expectations.expectations.metrics.map_metric_provider import (
+    ColumnMapMetricProvider,
+    column_condition_partial,
+)
+from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
+
+from huiliu.errors import UnknownUnitError
+from huiliu.quality.expectations.common import (
+    SentenceRendering,
+    add_params,
+    finish_template,
+    library_metadata,
+    schema_metadata,
+)
+from huiliu.quality.rules.admin_code import hierarchy_codes, significant_code, valid_admin_codes
+
+SHORT_DESCRIPTION = "Expect column values to be administrative unit codes of the city, inside a jurisdiction."
+
+
+class ColumnValuesValidAdminCode(ColumnMapMetricProvider):
+    """Row-wise validity of administrative unit codes (pandas only)."""
+
+    condition_metric_name = "column_values.valid_admin_code"
+    filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
+    condition_value_keys = ("jurisdiction", "city_code")
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(
+        cls,  # noqa: N805
+        column: pd.Series,
+        jurisdiction: str,
+        city_code: str | None = None,
+        **_kwargs: Any,
+    ) -> pd.Series:
+        known = hierarchy_codes(str(city_code) if city_code else None)
+        valid = valid_admin_codes(column, known_codes=known, jurisdiction=str(jurisdiction))
+        return pd.Series(valid, index=column.index)
+
+
+class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectation):
+    """Expect column values to be unit codes of the city's hierarchy lying inside a jurisdiction.
+
+    Codes are those of ``huiliu.divisions``: province 2 digits, city 4, district 6, street 9,
+    community 12, grid 15. A value is valid when the unit exists and its code starts with the
+    jurisdiction's significant digits.
+
+    Args:
+        column: the code column.
+        jurisdiction: the code of the unit whose area the values must lie in (padded form accepted).
+        city_code: the 4-digit city whose hierarchy is loaded; ``settings.city_code`` when omitted.
+        mostly: the share of non-null values that must be valid.
+    """
+
+    jurisdiction: str | SuiteParameterDict = pydantic.Field(
+        description="Code of the unit whose area the values must lie in, e.g. 5201."
+    )
+    city_code: str | SuiteParameterDict | None = pydantic.Field(
+        default=None, description="4-digit city code of the hierarchy; the configured city when omitted."
+    )
+
+    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
+        tags=("column map expectation",)
+    )
+    _library_metadata = library_metadata
+
+    map_metric = "column_values.valid_admin_code"
+    success_keys = ("jurisdiction", "city_code", "mostly")
+    args_keys = ("column", "jurisdiction")
+
+    class Config:
+        title = "Expect column values to be valid administrative unit codes"
+
+        @staticmethod
+        def schema_extra(schema: dict[str, Any], model: type[ExpectColumnValuesToBeValidAdminCode]) -> None:
+            ColumnMapExpectation.Config.schema_extra(schema, model)
+            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+
+    @pydantic.validator("jurisdiction")
+    @classmethod
+    def _jurisdiction_is_a_code(cls, value: Any) -> Any:
+        if not is_suite_parameter(value):
+            try:
+                significant_code(value)
+            except UnknownUnitError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @classmethod
+    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        add_params(renderer_configuration, "column", "jurisdiction", kind=RendererValueType.STRING)
+        sentence = "values must be administrative unit codes inside jurisdiction $jurisdiction"
+        finish_template(renderer_configuration, sentence)
+        return renderer_configuration

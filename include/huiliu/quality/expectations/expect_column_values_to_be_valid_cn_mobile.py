@@ -1,0 +1,71 @@
+"""ExpectColumnValuesToBeValidCnMobile: column values are mainland China mobile numbers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+from great_expectations.execution_engine import PandasExecutionEngine
+from great_expectations.expectations.expectation import ColumnMapExpectation
+from great_expectations.expectations.metrics.map_metric_provider import (
+    ColumnMapMetricProvider,
+    column_condition_partial,
+)
+from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
+
+from huiliu.quality.expectations.common import (
+    SentenceRendering,
+    add_params,
+    finish_template,
+    library_metadata,
+    schema_metadata,
+)
+from huiliu.quality.rules.mobile import valid_cn_mobiles
+
+SHORT_DESCRIPTION = "Expect column values to be mainland China mobile numbers."
+
+
+class ColumnValuesValidCnMobile(ColumnMapMetricProvider):
+    """Row-wise validity of mainland mobile numbers (pandas only)."""
+
+    condition_metric_name = "column_values.valid_cn_mobile"
+    filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, **_kwargs: Any) -> pd.Series:  # noqa: N805
+        return pd.Series(valid_cn_mobiles(column), index=column.index)
+
+
+class ExpectColumnValuesToBeValidCnMobile(SentenceRendering, ColumnMapExpectation):
+    """Expect column values to be mainland China mobile numbers.
+
+    Values may carry a ``+86`` or ``86`` prefix and spaces or dashes; the remaining 11 digits must
+    start with 1 and lie in a range phonenumbers assigns to mobile service.
+
+    Args:
+        column: the phone column.
+        mostly: the share of non-null values that must be valid.
+    """
+
+    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
+        "phonenumbers", tags=("column map expectation",)
+    )
+    _library_metadata = library_metadata
+
+    map_metric = "column_values.valid_cn_mobile"
+    success_keys = ("mostly",)
+    args_keys = ("column",)
+
+    class Config:
+        title = "Expect column values to be valid CN mobile numbers"
+
+        @staticmethod
+        def schema_extra(schema: dict[str, Any], model: type[ExpectColumnValuesToBeValidCnMobile]) -> None:
+            ColumnMapExpectation.Config.schema_extra(schema, model)
+            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+
+    @classmethod
+    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        add_params(renderer_configuration, "column", kind=RendererValueType.STRING)
+        finish_template(renderer_configuration, "values must be mainland China mobile numbers")
+        return renderer_configuration

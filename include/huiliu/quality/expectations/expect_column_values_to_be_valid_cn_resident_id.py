@@ -1,0 +1,109 @@
+"""ExpectColumnValuesToBeValidCnResidentId: column values are valid resident ID numbers (GB 11643)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+import pandas as pd
+from great_expectations.compatibility import pydantic
+from great_expectations.core.suite_parameters import SuiteParameterDict
+from great_expectations.execution_engine import PandasExecutionEngine
+from great_expectations.expectations.expectation import ColumnMapExpectation
+from great_expectations.expectations.metrics.map_metric_provider import (
+    ColumnMapMetricProvider,
+    column_condition_partial,
+)
+from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
+
+from huiliu.quality.expectations.common import (
+    SentenceRendering,
+    add_params,
+    check_as_of,
+    finish_template,
+    library_metadata,
+    schema_metadata,
+)
+from huiliu.quality.rules.resident_id import valid_resident_ids
+from huiliu.quality.rules.timestamps import as_of_date
+
+SHORT_DESCRIPTION = "Expect column values to be valid mainland China resident ID numbers (GB 11643-1999)."
+
+
+class ColumnValuesValidCnResidentId(ColumnMapMetricProvider):
+    """Row-wise validity of resident ID numbers (pandas only)."""
+
+    condition_metric_name = "column_values.valid_cn_resident_id"
+    filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
+    condition_value_keys = ("as_of", "region_prefixes")
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(
+        cls,  # noqa: N805
+        column: pd.Series,
+        as_of: str | date | None = None,
+        region_prefixes: list[str] | None = None,
+        **_kwargs: Any,
+    ) -> pd.Series:
+        valid = valid_resident_ids(column, as_of=as_of_date(as_of), region_prefixes=region_prefixes or ())
+        return pd.Series(valid, index=column.index)
+
+
+class ExpectColumnValuesToBeValidCnResidentId(SentenceRendering, ColumnMapExpectation):
+    """Expect column values to be valid resident ID numbers (公民身份号码).
+
+    A valid number has 18 characters (17 digits and a digit or uppercase ``X``), a correct
+    ISO 7064 MOD 11-2 check character, a real birth date not after ``as_of`` and at most 120 years
+    before it, and a region code python-stdnum accepts for the birth year. With
+    ``region_prefixes`` the region code must also start with one of them.
+
+    Args:
+        column: the ID column.
+        as_of: the reference day (ISO date or date-time string, or a date); today when omitted.
+        region_prefixes: allowed region code prefixes, e.g. ``["5201"]``; any region when empty.
+        mostly: the share of non-null values that must be valid.
+    """
+
+    as_of: str | date | SuiteParameterDict | None = pydantic.Field(
+        default=None, description="Reference day (ISO 8601); birth dates may not be after it."
+    )
+    region_prefixes: list[str] | SuiteParameterDict = pydantic.Field(
+        default=[], description="Allowed region code prefixes; empty allows every region."
+    )
+
+    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
+        "python-stdnum", tags=("column map expectation",)
+    )
+    _library_metadata = library_metadata
+
+    map_metric = "column_values.valid_cn_resident_id"
+    success_keys = ("as_of", "region_prefixes", "mostly")
+    args_keys = ("column",)
+
+    class Config:
+        title = "Expect column values to be valid CN resident ID numbers"
+
+        @staticmethod
+        def schema_extra(
+            schema: dict[str, Any], model: type[ExpectColumnValuesToBeValidCnResidentId]
+        ) -> None:
+            ColumnMapExpectation.Config.schema_extra(schema, model)
+            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+
+    @pydantic.validator("as_of")
+    @classmethod
+    def _as_of_is_iso(cls, value: Any) -> Any:
+        return check_as_of(value, as_of_date)
+
+    @classmethod
+    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        add_params(renderer_configuration, "column", "as_of", kind=RendererValueType.STRING)
+        add_params(renderer_configuration, "region_prefixes", kind=RendererValueType.ARRAY)
+        params = renderer_configuration.params
+        sentence = "values must be valid resident ID numbers (GB 11643)"
+        if params.as_of:
+            sentence += " as of $as_of"
+        if params.region_prefixes and params.region_prefixes.value:
+            sentence += " with a region code starting with one of $region_prefixes"
+        finish_template(renderer_configuration, sentence)
+        return renderer_configuration

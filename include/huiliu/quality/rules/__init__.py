@@ -1,0 +1,42 @@
+"""Domain rules as vectorised functions: each returns a bool numpy array, True for valid values and nulls."""
+
+from huiliu.quality.rules.admin_code import hierarchy_codes, significant_code, valid_admin_codes
+from huiliu.quality.rules.credit_code import valid_credit_codes
+from huiliu.quality.rules.mobile import national_numbers, normalise_mobiles, valid_cn_mobiles
+from huiliu.quality.rules.resident_id import (
+    REASONS,
+    birth_dates_from_ids,
+    explain_resident_id,
+    gender_codes,
+    genders_from_ids,
+    ids_match_birth_dates,
+    ids_match_genders,
+    resident_id_reasons,
+    structurally_valid_ids,
+    valid_resident_ids,
+)
+from huiliu.quality.rules.timestamps import as_of_date, as_of_datetime, wall_clock_times, within_window
+
+__all__ = [
+    "REASONS",
+    "as_of_date",
+    "as_of_datetime",
+    "birth_dates_from_ids",
+    "explain_resident_id",
+    "gender_codes",
+    "genders_from_ids",
+    "hierarchy_codes",
+    "ids_match_birth_dates",
+    "ids_match_genders",
+    "national_numbers",
+    "normalise_mobiles",
+    "resident_id_reasons",
+    "significant_code",
+    "structurally_valid_ids",
+    "valid_admin_codes",
+    "valid_cn_mobiles",
+    "valid_credit_codes",
+    "valid_resident_ids",
+    "wall_clock_times",
+    "within_window",
+]

@@ -1,0 +1,95 @@
+"""Mainland China mobile numbers, normalised and range-checked vectorised.
+
+Numbers may carry a ``+86`` or ``86`` country prefix and spaces or dashes anywhere. After
+normalising they must be 11 digits starting with 1, in a range that phonenumbers assigns to mobile
+service. phonenumbers' mainland mobile ranges are decided by the first five digits (e.g. 1740[0-5]),
+so it is asked once per distinct 5-digit prefix, about a representative number, and remembered.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+from phonenumbers import PhoneNumberType
+
+from huiliu.quality.rules.arrays import (
+    ArrayLike,
+    as_arrow_strings,
+    decimal_number,
+    fixed_width_columns,
+    null_mask,
+    to_numpy_bool,
+)
+
+COUNTRY_CODE = 86
+NATIONAL_LENGTH = 11
+PREFIX_DIGITS = 5
+_REST = 10 ** (NATIONAL_LENGTH - PREFIX_DIGITS)
+_FIRST_PREFIX = 10 ** (PREFIX_DIGITS - 1)
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def normalise_mobiles(values: ArrayLike) -> pa.Array:
+    """Strip spaces, dashes and a ``+86``/``86`` prefix in front of an 11-digit ``1…`` number."""
+    compact = pc.replace_substring_regex(as_arrow_strings(values), r"[\s\-]+", "")
+    return pc.replace_substring_regex(compact, r"^\+?86(1\d{10})$", r"\1")
+
+
+@cache
+def prefix_is_mobile(prefix: int) -> bool:
+    """Whether phonenumbers assigns the 5-digit prefix (e.g. 13800) to mainland mobile service."""
+    number = phonenumbers.PhoneNumber(country_code=COUNTRY_CODE, national_number=prefix * _REST)
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE_TYPES
+
+
+def _prefixes_are_mobile(prefixes: np.ndarray) -> np.ndarray:
+    """Verdicts for 5-digit prefixes starting with 1, asking phonenumbers once per distinct prefix."""
+    offsets = prefixes - _FIRST_PREFIX
+    present = np.flatnonzero(np.bincount(offsets, minlength=_FIRST_PREFIX))
+    table = np.zeros(_FIRST_PREFIX, dtype=bool)
+    table[present] = [prefix_is_mobile(int(p)) for p in present + _FIRST_PREFIX]
+    return table[offsets]
+
+
+def _plain_numbers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and values of the entries that are exactly 11 ASCII digits starting with 1."""
+    rows, columns = fixed_width_columns(strings, NATIONAL_LENGTH)
+    digits = columns - np.uint8(ord("0"))
+    plain = (digits <= 9).all(axis=0) & (digits[0] == 1)
+    return rows[plain], decimal_number(digits[:, plain])
+
+
+def national_numbers(values: ArrayLike) -> np.ndarray:
+    """The 11-digit national number of each value after normalising, or -1 when there is none."""
+    strings = as_arrow_strings(values)
+    numbers = np.full(len(strings), -1, dtype=np.int64)
+    rows, plain = _plain_numbers(strings)
+    numbers[rows] = plain
+    rest = numbers < 0
+    rest[null_mask(strings)] = False
+    if rest.any():
+        normalised = normalise_mobiles(strings.filter(pa.array(rest)))
+        shaped = to_numpy_bool(pc.match_substring_regex(normalised, r"^1\d{10}$"), null_as=False)
+        found = pc.cast(normalised.filter(pa.array(shaped)), pa.int64()).to_numpy()
+        numbers[np.flatnonzero(rest)[shaped]] = found
+    return numbers
+
+
+def valid_cn_mobiles(values: ArrayLike) -> np.ndarray:
+    """Which values are mainland mobile numbers (nulls count as valid).
+
+    Args:
+        values: the phone column (strings, or integers).
+
+    Returns:
+        A bool array, True for mobile numbers and nulls.
+    """
+    numbers = national_numbers(values)
+    valid = null_mask(as_arrow_strings(values))
+    found = np.flatnonzero(numbers >= 0)
+    valid[found] = _prefixes_are_mobile(numbers[found] // _REST)
+    return valid

@@ -1,0 +1,120 @@
+"""Dates and timestamps against a reference time: not in the future, not older than a window.
+
+The lake's naive timestamps are wall-clock times in Asia/Shanghai. Time-zone-aware values (and a
+time-zone-aware ``as_of``) are converted to Shanghai wall time first, so every comparison is between
+naive Shanghai times. Date columns are compared by calendar day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from huiliu.quality.rules.arrays import ArrayLike, as_arrow, null_mask, to_numpy_bool
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_OFFSET_PATTERN = r"(Z|[+-]\d\d(:?\d\d)?)$"
+
+
+def shanghai_wall_time(moment: datetime) -> datetime:
+    """A naive Shanghai wall-clock time; naive input is taken to be one already."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+def as_of_datetime(value: str | date | None) -> datetime:
+    """A reference time from an ISO string, a date (midnight) or a datetime, as naive Shanghai time.
+
+    None means now.
+    """
+    if value is None:
+        return datetime.now(SHANGHAI).replace(tzinfo=None)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return shanghai_wall_time(value)
+
+
+def as_of_date(value: str | date | None) -> date:
+    """The Shanghai calendar day of a reference time given as for ``as_of_datetime``."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return as_of_datetime(value).date()
+
+
+def _parse_strings(strings: pa.Array) -> np.ndarray:
+    """ISO 8601 strings as naive Shanghai times (NaT where unparseable); offsets are honoured."""
+    text = pd.Series(strings.to_pandas(), dtype=object)
+    with_offset = to_numpy_bool(pc.match_substring_regex(strings, _OFFSET_PATTERN), null_as=False)
+    naive = pd.to_datetime(text.where(~with_offset), format="ISO8601", errors="coerce")
+    out = naive.to_numpy(dtype="datetime64[us]", copy=True)
+    if with_offset.any():
+        aware = pd.to_datetime(text[with_offset], format="ISO8601", errors="coerce", utc=True)
+        out[with_offset] = aware.dt.tz_convert(SHANGHAI).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    return out
+
+
+def wall_clock_times(values: ArrayLike) -> tuple[np.ndarray, bool]:
+    """Values as naive Shanghai ``datetime64[us]`` (NaT for nulls and unparseable strings).
+
+    Returns:
+        ``(times, is_date)``: the times, and whether the column holds calendar dates.
+    """
+    return _arrow_wall_clock_times(as_arrow(values))
+
+
+def _arrow_wall_clock_times(array: pa.Array) -> tuple[np.ndarray, bool]:
+    kind = array.type
+    if pa.types.is_null(kind):
+        return np.full(len(array), np.datetime64("NaT", "us")), False
+    if pa.types.is_dictionary(kind):
+        return _arrow_wall_clock_times(array.dictionary_decode())
+    if pa.types.is_date(kind):
+        return array.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[us]"), True
+    if pa.types.is_timestamp(kind):
+        if kind.tz is not None:
+            array = pc.local_timestamp(array.cast(pa.timestamp(kind.unit, "Asia/Shanghai")))
+        return pc.cast(array, pa.timestamp("us"), safe=False).to_numpy(zero_copy_only=False), False
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return _parse_strings(array), False
+    raise TypeError(f"expected dates, timestamps or ISO 8601 strings, got Arrow type {kind}")
+
+
+def within_window(
+    values: ArrayLike,
+    *,
+    as_of: datetime,
+    max_age_days: int | None,
+    future_tolerance: timedelta = timedelta(minutes=5),
+) -> np.ndarray:
+    """Which values lie between ``as_of - max_age_days`` and ``as_of + future_tolerance``.
+
+    Args:
+        values: a date, timestamp or ISO 8601 string column.
+        as_of: the reference time (naive means Shanghai wall time).
+        max_age_days: the oldest allowed age in days; None checks only that nothing is in the future.
+        future_tolerance: clock skew allowed for timestamps (dates may be as late as ``as_of``'s day).
+
+    Returns:
+        A bool array, True inside the window and for nulls; unparseable strings are False.
+    """
+    array = as_arrow(values)
+    times, is_date = _arrow_wall_clock_times(array)
+    reference = shanghai_wall_time(as_of)
+    if is_date:
+        latest = np.datetime64((reference + future_tolerance).date(), "us")
+        earliest = np.datetime64(reference.date() - timedelta(days=max_age_days or 0), "us")
+    else:
+        latest = np.datetime64(reference + future_tolerance, "us")
+        earliest = np.datetime64(reference - timedelta(days=max_age_days or 0), "us")
+    inside = times <= latest
+    if max_age_days is not None:
+        inside &= times >= earliest
+    return null_mask(array) | inside
