@@ -104,3 +104,14 @@ def any_source(
         url = request.getfixturevalue("postgres_url" if request.param == "postgresql" else "mariadb_url")
     monkeypatch.setenv("HUILIU_SOURCE_GONGAN", url)
     yield SourceDb(url, load_contract("resident_registry"))
+
+
+@pytest.fixture
+def source(huiliu_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SourceDb:
+    """An empty resident_registry table on SQLite, as the gongan connection."""
+    url = f"sqlite:///{tmp_path / 'gongan.sqlite'}"
+    monkeypatch.setenv("HUILIU_SOURCE_GONGAN", url)
+    db = SourceDb(url, load_contract("resident_registry"))
+    with db.engine.begin() as conn:
+        db.table().create(conn)
+    return db

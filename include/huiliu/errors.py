@@ -96,3 +96,21 @@ def safe_message(error: BaseException) -> str:
     if isinstance(error, HuiliuError):
         return str(error)[:2000]
     return f"{type(error).__name__} (details withheld: they may contain data values)"
+
+
+class SuiteError(TerminalError):
+    """A quality suite file that cannot be used: unparsable, wrong columns, unknown expectation."""
+
+    def __init__(self, file: str, problems: list[str]) -> None:
+        self.file = file
+        self.problems = problems
+        listed = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"quality suite {file}:\n{listed}")
+
+
+class BatchHeldError(TerminalError):
+    """The quality gate held a whole batch in quarantine; nothing of it reached curated."""
+
+
+class QuarantineError(TerminalError):
+    """A quarantine action that cannot be applied (unknown row, already decided, failed re-validation)."""

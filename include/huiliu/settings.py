@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     units_seed: int = Field(default=20240601, description="seed of the synthetic community and grid levels")
     lineage_namespace: str = Field(default="huiliu", description="OpenLineage namespace of huiliu's jobs")
     batch_rows: int = Field(default=100_000, ge=1000, description="rows per Arrow record batch")
+    expectations_dir: Path = Field(
+        default=PROJECT_ROOT / "expectations", description="folder of Great Expectations suite JSON files"
+    )
+    quality_chunk_rows: int = Field(
+        default=500_000, ge=1000, description="rows the quality gate validates at a time"
+    )
+    id_region_prefixes: str = Field(
+        default="",
+        description="comma-separated region-code prefixes resident ID numbers must start with "
+        "(e.g. 52 or 5201); empty accepts any region code valid in the birth year",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -76,6 +87,14 @@ class Settings(BaseSettings):
     @property
     def warehouse_location(self) -> str:
         return self.warehouse or (self.home / "warehouse").as_uri()
+
+    @property
+    def reports_path(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def id_regions(self) -> list[str]:
+        return [p.strip() for p in self.id_region_prefixes.split(",") if p.strip()]
 
     @property
     def city_path(self) -> Path:

@@ -74,3 +74,13 @@ def test_broken_contract_is_refused_at_parse_time(
     (error,) = broken.import_errors.values()
     assert "grid_events.yaml: extraction" in error
     assert "incremental extraction needs `cursor_column`" in error
+
+
+def test_each_ingestion_dag_gates_quality_and_checks_freshness(bag: DagBag) -> None:
+    for dag_id in [d for d in bag.dag_ids if d.startswith("ingest_")]:
+        dag = bag.dags[dag_id]
+        gate = dag.get_task("quality_gate")
+        assert gate.upstream_task_ids == {"land"}
+        assert [a.name for a in gate.outlets] == [f"curated.{dag_id.removeprefix('ingest_')}"]
+        freshness = dag.get_task("freshness")
+        assert freshness.upstream_task_ids == {"land"} and freshness.trigger_rule == "all_done"

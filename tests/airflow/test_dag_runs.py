@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from tests.airflow.conftest import AirflowEnv
 from tests.conftest import _clear_caches
+from tests.helpers.residents import a_community, insert, person
 from tests.helpers.source_tables import SourceDb
 
 from huiliu.contracts import load_contract
@@ -20,14 +22,26 @@ from huiliu.store.models import LineageEventRecord
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
 
 
-def _landed_ids(settings: Settings, dataset: str, column: str) -> list[str]:
-    return sorted(lake_table(f"landing.{dataset}", settings=settings).scan().to_arrow()[column].to_pylist())
+# an hour before the logical dates below (in Asia/Shanghai wall time), so the source is fresh
+RECENT = datetime(2026, 11, 1, 7, 0)
+
+
+def _landed_ids(settings: Settings, dataset: str, column: str, zone: str = "landing") -> list[str]:
+    return sorted(lake_table(f"{zone}.{dataset}", settings=settings).scan().to_arrow()[column].to_pylist())
+
+
+def residents(source: SourceDb, settings: Settings, rows: int, **changes: object) -> None:
+    """Valid residents (checksummed IDs, real communities) in the source table."""
+    with source.engine.begin() as conn:
+        source.table().create(conn)
+    community = a_community(settings)
+    insert(source, [person(i, community, **{"updated_at": RECENT, **changes}) for i in range(rows)])
 
 
 def test_resident_dag_lands_and_a_rerun_replaces(
     airflow_env: AirflowEnv, sqlite_source: SourceDb, huiliu_home: Settings
 ) -> None:
-    sqlite_source.create(rows=200)
+    residents(sqlite_source, huiliu_home, 200)
     airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
     for _ in range(2):
         run = airflow_env.huiliu(
@@ -37,6 +51,7 @@ def test_resident_dag_lands_and_a_rerun_replaces(
         assert "ingest_resident_registry: success" in run.stdout
     ids = _landed_ids(huiliu_home, "resident_registry", "id_number")
     assert len(ids) == 200 and len(set(ids)) == 200
+    assert _landed_ids(huiliu_home, "resident_registry", "id_number", "curated") == ids
     with session_scope() as session:
         events = session.query(LineageEventRecord).filter_by(job_name="ingest.resident_registry.land").all()
     assert sorted(e.event_type for e in events) == ["COMPLETE", "COMPLETE", "START", "START"]
@@ -74,11 +89,11 @@ def test_file_drop_dag_lands_good_files_and_rejects_bad_ones(
 def test_dag_runs_with_airflow_metadata_in_postgresql(
     airflow_env: AirflowEnv, sqlite_source: SourceDb, postgres_url: str, huiliu_home: Settings
 ) -> None:
-    sqlite_source.create(rows=30)
+    residents(sqlite_source, huiliu_home, 30)
     airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
     airflow_env.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres_url
     run = airflow_env.huiliu(
-        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-02T00:00:00"
+        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-01T00:00:00"
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     with sa.create_engine(postgres_url).connect() as conn:
@@ -92,7 +107,7 @@ def test_dag_runs_with_airflow_metadata_in_postgresql(
             .scalars()
             .all()
         )
-    assert states == ["success"] and task_states == ["success"]
+    assert states == ["success"] and task_states == ["success"] * 3
     assert len(_landed_ids(huiliu_home, "resident_registry", "id_number")) == 30
 
 
@@ -104,17 +119,17 @@ def test_parity_landing_through_airflow_equals_landing_directly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The DAG adds orchestration only: the rows it lands are exactly what the library lands alone."""
-    sqlite_source.create(rows=150)
+    residents(sqlite_source, huiliu_home, 150)
     airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
     run = airflow_env.huiliu(
-        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-03T00:00:00"
+        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-01T00:00:00"
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     via_airflow = lake_table("landing.resident_registry", settings=huiliu_home).scan().to_arrow()
 
     monkeypatch.setenv("HUILIU_HOME", str(tmp_path / "direct"))
     _clear_caches()
-    result = land_dataset(load_contract("resident_registry"), "20261103T000000")
+    result = land_dataset(load_contract("resident_registry"), "20261101T000000")
     direct = lake_table("landing.resident_registry", settings=get_settings()).scan().to_arrow()
     data_columns = [c for c in direct.column_names if not c.startswith("_")]
     assert (
@@ -123,3 +138,30 @@ def test_parity_landing_through_airflow_equals_landing_directly(
         .equals(direct.select(data_columns).sort_by("id_number"))
     )
     assert set(via_airflow["_batch_id"].to_pylist()) == {result.batch_id}
+
+
+def test_a_held_batch_fails_the_run_and_reaches_no_curated_row(
+    airflow_env: AirflowEnv, sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    residents(sqlite_source, huiliu_home, 40, community_code="520102999999")
+    airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
+    run = airflow_env.huiliu(
+        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-01T00:00:00"
+    )
+    assert run.returncode == 1
+    assert "is held in quarantine.resident_registry" in run.stdout + run.stderr
+    assert len(_landed_ids(huiliu_home, "resident_registry", "id_number", "quarantine")) == 40
+    assert _landed_ids(huiliu_home, "resident_registry", "id_number", "curated") == []
+
+
+def test_a_stale_source_fails_the_freshness_task_but_its_rows_are_gated(
+    airflow_env: AirflowEnv, sqlite_source: SourceDb, huiliu_home: Settings
+) -> None:
+    residents(sqlite_source, huiliu_home, 25, updated_at=datetime(2026, 10, 20, 9, 0))
+    airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
+    run = airflow_env.huiliu(
+        "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-01T00:00:00"
+    )
+    assert run.returncode == 1
+    assert "stale source — dataset resident_registry" in run.stdout + run.stderr
+    assert len(_landed_ids(huiliu_home, "resident_registry", "id_number", "curated")) == 25

@@ -6,17 +6,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import sqlalchemy as sa
 from tests.conftest import _clear_caches
+from tests.helpers.residents import a_community, bad_rows, insert, person
 from tests.helpers.source_tables import SourceDb
 
 from huiliu.contracts import load_contract
 from huiliu.ingest import land_dataset
 from huiliu.lake.catalog import lake_table
+from huiliu.quality.gate import run_gate
 from huiliu.settings import Settings, get_settings
+from huiliu.store.db import head_revision
 
 CONTRACT = load_contract("resident_registry")
 
@@ -46,9 +50,31 @@ def test_landing_with_governance_store_and_catalog_in_postgresql(
             sa.text("SELECT status, rows FROM ingest_batches WHERE batch_id = :b"), {"b": result.batch_id}
         ).one()
         tables = conn.execute(sa.text("SELECT table_name FROM iceberg_tables")).scalars().all()
-    assert revision == "0001"
+    assert revision == head_revision()
     assert tuple(batch) == ("committed", 25)
     assert tables == ["resident_registry"]
+
+
+@pytest.mark.services
+def test_quality_gate_with_governance_store_and_catalog_in_postgresql(
+    source: SourceDb, postgres_state: Settings, postgres_url: str
+) -> None:
+    community = a_community(postgres_state)
+    insert(source, [person(i, community) for i in range(30)] + [bad_rows(community)["unknown_community"]])
+    landed = land_dataset(CONTRACT, "r1")
+    result = run_gate(CONTRACT, landed.batch_id, as_of=datetime(2026, 11, 1, tzinfo=UTC))
+    assert (result.rows_curated, result.rows_quarantined) == (30, 1)
+    with sa.create_engine(postgres_url).connect() as conn:
+        run = conn.execute(
+            sa.text("SELECT status, rows_quarantined FROM quality_runs WHERE batch_id = :b"),
+            {"b": landed.batch_id},
+        ).one()
+        tables = conn.execute(sa.text("SELECT table_namespace, table_name FROM iceberg_tables")).all()
+    assert tuple(run) == ("quarantined", 1)
+    assert {tuple(t) for t in tables} >= {
+        ("curated", "resident_registry"),
+        ("quarantine", "resident_registry"),
+    }
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -1,8 +1,8 @@
 """Build one ingestion DAG per dataset contract.
 
-Parsing stays cheap: this module imports only the contract models; the lake, the sources and
-lineage are imported inside the tasks. Later gates (quality, PII, return) are further tasks of
-the same DAG, fed by the ``land`` task's result.
+Parsing stays cheap: this module imports only the contract models; the lake, the sources,
+Great Expectations and lineage are imported inside the tasks. The gates are further tasks of the
+same DAG, fed by the ``land`` task's result.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from huiliu.airflow.quality_tasks import freshness_task, quality_gate_task
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import FileSource
 from huiliu.errors import HuiliuError
@@ -28,15 +29,25 @@ def landing_asset(contract: DatasetContract) -> Asset:
     return Asset(name=contract.landing_table, uri=f"iceberg://huiliu/landing/{contract.name}", group="huiliu")
 
 
-def _run_identity(context: dict[str, Any]) -> tuple[str, tuple[str, str, str]]:
-    """The batch run key and the lineage parent (namespace, job, run id) of this DAG run."""
+def curated_asset(contract: DatasetContract) -> Asset:
+    """The asset of the dataset's curated table, updated when the quality gate passes rows."""
+    return Asset(name=contract.curated_table, uri=f"iceberg://huiliu/curated/{contract.name}", group="huiliu")
+
+
+def run_parent(context: dict[str, Any]) -> tuple[str, str, str]:
+    """The lineage parent (namespace, job, run id) of this DAG run."""
     from huiliu.settings import get_settings
 
     dag_run = context["dag_run"]
-    logical_date = context.get("logical_date")
-    run_key = logical_date.strftime("%Y%m%dT%H%M%S") if logical_date else dag_run.run_id
     parent_run = str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow/{dag_run.dag_id}/{dag_run.run_id}"))
-    return run_key, (get_settings().lineage_namespace, dag_run.dag_id, parent_run)
+    return get_settings().lineage_namespace, dag_run.dag_id, parent_run
+
+
+def _run_identity(context: dict[str, Any]) -> tuple[str, tuple[str, str, str]]:
+    """The batch run key and the lineage parent (namespace, job, run id) of this DAG run."""
+    logical_date = context.get("logical_date")
+    run_key = logical_date.strftime("%Y%m%dT%H%M%S") if logical_date else context["dag_run"].run_id
+    return run_key, run_parent(context)
 
 
 def _fail_terminal(exc: HuiliuError) -> None:
@@ -98,7 +109,7 @@ def _doc(contract: DatasetContract) -> str:
 
 
 def build_ingestion_dag(contract: DatasetContract) -> DAG:
-    """The ingestion DAG of one contract: ``land`` now; the gates follow it in later stages."""
+    """The ingestion DAG of one contract: ``land``, then ``quality_gate``; ``freshness`` beside them."""
     is_file = isinstance(contract.source, FileSource)
     with DAG(
         dag_id=f"{DAG_PREFIX}{contract.name}",
@@ -117,7 +128,11 @@ def build_ingestion_dag(contract: DatasetContract) -> DAG:
         },
     ) as dag:
         callable_ = land_files_task if is_file else land_task
-        task(callable_, task_id="land", outlets=[landing_asset(contract)])(contract.name)
+        landed = task(callable_, task_id="land", outlets=[landing_asset(contract)])(contract.name)
+        gate = task(quality_gate_task, task_id="quality_gate", outlets=[curated_asset(contract)], retries=0)
+        gate(contract.name, landed)
+        fresh = task(freshness_task, task_id="freshness", trigger_rule="all_done", retries=0)(contract.name)
+        landed >> fresh
     return dag
 
 

@@ -195,6 +195,36 @@ class Retention(Spec):
 
 class Freshness(Spec):
     expected_interval_hours: int = Field(gt=0, description="the source should deliver at least this often")
+    record_window_days: int | None = Field(
+        default=None,
+        gt=0,
+        description="a record's cursor timestamp older than this many days is stale (quality gate)",
+    )
+
+
+class DuplicateRule(StrEnum):
+    """What the quality gate does with rows that share a primary key within one batch."""
+
+    LATEST_WINS = "latest_wins"  # keep the row with the newest order_by value, quarantine the rest
+    QUARANTINE_ALL = "quarantine_all"  # quarantine every row of the key
+
+
+class QualityPolicy(Spec):
+    """How the quality gate treats a batch: thresholds and the duplicate rule."""
+
+    max_failing_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="hold the whole batch in quarantine when more than this share of rows fails",
+    )
+    duplicates: DuplicateRule = Field(
+        default=DuplicateRule.LATEST_WINS, description="latest_wins or quarantine_all"
+    )
+    order_by: str | None = Field(
+        default=None,
+        description="column that decides which duplicate is the latest; the extraction cursor when omitted",
+    )
 
 
 class DatasetContract(Spec):
@@ -216,6 +246,7 @@ class DatasetContract(Spec):
     retention: Retention
     freshness: Freshness | None = None
     quality_suite: str = Field(pattern=NAME_PATTERN, description="Great Expectations suite name")
+    quality: QualityPolicy = Field(default_factory=QualityPolicy, description="quality gate thresholds")
     jurisdiction: str = Field(default="5201", pattern=r"^\d{2,12}$", description="area the data covers")
     tags: list[str] = Field(default_factory=list)
 
@@ -249,6 +280,9 @@ class DatasetContract(Spec):
         for pi in self.personal_information:
             if pi.column not in names:
                 raise ValueError(f"personal_information column {pi.column!r} is not a column of the schema")
+        order_by = self.quality.order_by
+        if order_by is not None and order_by not in names:
+            raise ValueError(f"quality.order_by {order_by!r} is not a column of the schema")
         if isinstance(self.source, FileSource) and self.extraction.mode != "full":
             raise ValueError("file sources deliver whole files: use extraction.mode: full")
         return self
@@ -260,3 +294,16 @@ class DatasetContract(Spec):
     @property
     def landing_table(self) -> str:
         return f"landing.{self.name}"
+
+    @property
+    def curated_table(self) -> str:
+        return f"curated.{self.name}"
+
+    @property
+    def quarantine_table(self) -> str:
+        return f"quarantine.{self.name}"
+
+    @property
+    def duplicate_order_column(self) -> str | None:
+        """The column that decides which of several rows with one key is the latest."""
+        return self.quality.order_by or self.extraction.cursor_column

@@ -104,3 +104,71 @@ class LineageDatasetEdge(Base):
     direction: Mapped[str] = mapped_column(String(6))
     dataset_namespace: Mapped[str] = mapped_column(String(300))
     dataset_name: Mapped[str] = mapped_column(String(300))
+
+
+class QualityRun(Base):
+    """The quality gate's verdict on one landed batch."""
+
+    __tablename__ = "quality_runs"
+
+    batch_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), index=True)
+    suite: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # passed, quarantined, held, empty, failed
+    rows_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_curated: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    pass_rate: Mapped[float | None] = mapped_column()
+    held_reason: Mapped[str | None] = mapped_column(Text)
+    expectations: Mapped[list[Any]] = mapped_column(default=list)
+    freshness: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    docs_path: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class QuarantineAction(Base):
+    """A steward's decision on one quarantined row: released (re-validated) or discarded."""
+
+    __tablename__ = "quarantine_actions"
+    __table_args__ = (Index("ix_quarantine_action_row", "dataset", "quarantine_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), index=True)
+    quarantine_id: Mapped[str] = mapped_column(String(300))
+    batch_id: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # released, discarded, rejected
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    release_batch_id: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReconciliationRun(Base):
+    """One run of the cross-department reconciliation checks."""
+
+    __tablename__ = "reconciliation_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(120), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[list[Any]] = mapped_column(default=list)
+    report_path: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QualityFlag(Base):
+    """A record flagged by a reconciliation check (it stays in curated; its owner must look)."""
+
+    __tablename__ = "quality_flags"
+    __table_args__ = (Index("ix_quality_flag_record", "dataset", "record_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("reconciliation_runs.id", ondelete="CASCADE"), index=True)
+    dataset: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(200))
+    check: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

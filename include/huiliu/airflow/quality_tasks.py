@@ -1,0 +1,66 @@
+"""Airflow tasks of the quality step: gate each landed batch, and check the source's freshness.
+
+Library calls are imported inside the tasks so that parsing a DAG file stays cheap.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import get_current_context
+from airflow.sdk.exceptions import AirflowFailException
+
+from huiliu.errors import HuiliuError
+
+
+def landed_batch_ids(landed: dict[str, Any] | None) -> list[str]:
+    """Batch ids from the ``land`` task's result (one SQL batch, or one per landed file)."""
+    if not landed:
+        return []
+    if "batch_id" in landed:
+        return [landed["batch_id"]]
+    return [b["batch_id"] for b in landed.get("batches", [])]
+
+
+def reference_time(context: dict[str, Any]) -> datetime:
+    """The time a run checks against: its logical date, or now for runs without one."""
+    logical = context.get("logical_date")
+    # a plain datetime: Airflow hands out pendulum instances
+    return datetime.fromtimestamp(logical.timestamp(), UTC) if logical else datetime.now(UTC)
+
+
+def quality_gate_task(contract_name: str, landed: dict[str, Any] | None) -> dict[str, Any]:
+    """Gate every batch the ``land`` task committed; fail the task when a batch is held."""
+    from huiliu.airflow.dag_factory import run_parent
+    from huiliu.contracts import load_contract
+    from huiliu.errors import BatchHeldError
+    from huiliu.quality.gate import run_gate
+
+    context = get_current_context()
+    contract = load_contract(contract_name)
+    results, held = [], []
+    for batch_id in landed_batch_ids(landed):
+        try:
+            gate = run_gate(contract, batch_id, as_of=reference_time(context), parent=run_parent(context))
+            results.append(gate.as_dict())
+        except BatchHeldError as exc:
+            held.append(str(exc))
+        except HuiliuError as exc:
+            if not exc.retryable:
+                raise AirflowFailException(str(exc)) from exc
+            raise
+    if held:
+        raise AirflowFailException(" | ".join(held))
+    return {"dataset": contract_name, "batches": results}
+
+
+def freshness_task(contract_name: str) -> dict[str, Any]:
+    """Fail (and so mark the DAG run) when the source has not delivered within its interval."""
+    from huiliu.contracts import load_contract
+    from huiliu.quality.freshness import check_freshness
+
+    freshness = check_freshness(load_contract(contract_name), reference_time(get_current_context()))
+    if freshness.stale:
+        raise AirflowFailException(f"stale source — {freshness.message()}; ask the steward to deliver")
+    return freshness.as_dict()

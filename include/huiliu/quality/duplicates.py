@@ -1,0 +1,83 @@
+"""Rows of one batch that share a primary key, resolved by the contract's duplicate rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from huiliu.contracts.model import DuplicateRule
+
+DUPLICATE_RULE = "huiliu_primary_key_is_unique"
+
+
+@dataclass(frozen=True)
+class DuplicateResolution:
+    """Which rows lose to a duplicate, and how many keys were duplicated."""
+
+    losers: np.ndarray  # positions in the batch, ascending
+    duplicated_keys: int
+    rule: DuplicateRule
+
+    @property
+    def detail(self) -> str:
+        if self.rule is DuplicateRule.LATEST_WINS:
+            return "an older or repeated row of a primary key that also has a newer row in this batch"
+        return "one of several rows with the same primary key in this batch (the contract quarantines all)"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _unique_single_key(keys: pa.Table) -> bool:
+    column = keys.column(0)
+    return (
+        keys.num_columns == 1
+        and pc.count_distinct(column, mode="only_valid").as_py() == len(column) - column.null_count
+    )
+
+
+def resolve_duplicates(
+    keys: pa.Table, order: pa.ChunkedArray | None, rule: DuplicateRule
+) -> DuplicateResolution:
+    """Find the rows to quarantine among rows sharing a (non-null) primary key.
+
+    Args:
+        keys: the primary key columns of the batch, in batch order.
+        order: the column that says which row is the latest (newest value wins); ties and a
+            missing column keep the first row in batch order.
+        rule: latest_wins quarantines all but the winner; quarantine_all quarantines every row.
+    """
+    if keys.num_rows == 0 or _unique_single_key(keys):
+        return DuplicateResolution(np.empty(0, dtype=np.int64), 0, rule)
+    names = [f"k{i}" for i in range(keys.num_columns)]
+    frame = pa.table(
+        {**{n: keys.column(i) for i, n in enumerate(names)}, "pos": pa.array(np.arange(keys.num_rows))}
+    )
+    order_sql = "pos"
+    if order is not None:
+        frame = frame.append_column("ord", order)
+        order_sql = "ord DESC NULLS LAST, pos"
+    partition = ", ".join(_quote(n) for n in names)
+    not_null = " AND ".join(f"{_quote(n)} IS NOT NULL" for n in names)
+    losing = "cnt > 1 AND rn > 1" if rule is DuplicateRule.LATEST_WINS else "cnt > 1"
+    sql = f"""
+        WITH ranked AS (
+            SELECT pos, {partition},
+                   row_number() OVER (PARTITION BY {partition} ORDER BY {order_sql}) AS rn,
+                   count(*) OVER (PARTITION BY {partition}) AS cnt
+            FROM frame WHERE {not_null}
+        )
+        SELECT pos, rn FROM ranked WHERE cnt > 1 AND ({losing}) ORDER BY pos
+    """
+    with duckdb.connect() as conn:
+        conn.register("frame", frame)
+        result = conn.sql(sql).to_arrow_table()
+        grouped = f"SELECT 1 FROM frame WHERE {not_null} GROUP BY {partition} HAVING count(*) > 1"
+        keys_hit = conn.execute(f"SELECT count(*) FROM ({grouped})").fetchone()
+    losers = result.column("pos").to_numpy().astype(np.int64)
+    return DuplicateResolution(losers, int(keys_hit[0]) if keys_hit else 0, rule)

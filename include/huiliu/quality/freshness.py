@@ -1,0 +1,96 @@
+"""Has a source delivered in time? Each contract states its expected update interval.
+
+The last delivery is the newest cursor value landed for incremental datasets (when the department
+last changed a record), and the end of the last non-empty landing batch for full snapshots and
+file drops. A dataset is ``stale`` when that is older than the interval at the reference time,
+``unknown`` when nothing was ever delivered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from huiliu.contracts.model import DatasetContract
+from huiliu.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """A dataset's freshness at a reference time."""
+
+    dataset: str
+    status: str  # fresh, stale, unknown, not_tracked
+    last_delivery_at: datetime | None
+    expected_interval_hours: int | None
+    age_hours: float | None
+    basis: str  # cursor, batch
+
+    @property
+    def stale(self) -> bool:
+        return self.status == "stale"
+
+    def message(self) -> str:
+        if self.status == "unknown":
+            expected = self.expected_interval_hours
+            return f"dataset {self.dataset}: nothing delivered yet (expected every {expected} h)"
+        return (
+            f"dataset {self.dataset}: last delivery {self.last_delivery_at:%Y-%m-%d %H:%M} UTC, "
+            f"{self.age_hours:.1f} h before the check, expected every {self.expected_interval_hours} h"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "status": self.status,
+            "last_delivery_at": self.last_delivery_at.isoformat() if self.last_delivery_at else None,
+            "expected_interval_hours": self.expected_interval_hours,
+            "age_hours": None if self.age_hours is None else round(self.age_hours, 2),
+            "basis": self.basis,
+        }
+
+
+def judge(
+    contract: DatasetContract, last_delivery: datetime | None, reference: datetime, basis: str
+) -> Freshness:
+    """Pure: compare a last delivery (UTC-aware) with the contract's interval at ``reference``."""
+    interval = contract.freshness.expected_interval_hours if contract.freshness else None
+    if interval is None:
+        return Freshness(contract.name, "not_tracked", last_delivery, None, None, basis)
+    if last_delivery is None:
+        return Freshness(contract.name, "unknown", None, interval, None, basis)
+    age = (reference - last_delivery).total_seconds() / 3600
+    status = "stale" if age > interval else "fresh"
+    return Freshness(contract.name, status, last_delivery, interval, max(age, 0.0), basis)
+
+
+def _as_utc(moment: datetime, zone: str) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return moment.astimezone(UTC)
+
+
+def last_delivery(contract: DatasetContract, settings: Settings | None = None) -> tuple[datetime | None, str]:
+    """The last delivery time (UTC) from the governance store, and what it is based on."""
+    from huiliu.store.batches import batches_of, get_watermark
+
+    settings = settings or get_settings()
+    if contract.extraction.mode == "incremental":
+        mark = get_watermark(contract.name)
+        return (_as_utc(mark, settings.timezone) if mark else None), "cursor"
+    ends = [
+        b.finished_at
+        for b in batches_of(contract.name)
+        if b.status == "committed" and b.rows and b.finished_at
+    ]
+    return (_as_utc(max(ends), "UTC") if ends else None), "batch"
+
+
+def check_freshness(
+    contract: DatasetContract, reference: datetime | None = None, settings: Settings | None = None
+) -> Freshness:
+    """The dataset's freshness at ``reference`` (now when omitted)."""
+    delivered, basis = last_delivery(contract, settings)
+    return judge(contract, delivered, reference or datetime.now(UTC), basis)

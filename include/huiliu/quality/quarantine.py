@@ -1,0 +1,315 @@
+"""Review quarantined rows; release corrected ones into curated (re-validated) or discard them.
+
+Quarantined rows stay in ``quarantine.<dataset>`` as evidence; a decision is a row in the
+governance store (who, when, why, what was changed) plus a lineage run. A released row is written
+to ``curated.<dataset>`` under its own release batch id, so re-running the gate on the original
+batch never removes it, and a decided row is not offered for review again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.expressions import AlwaysTrue, EqualTo, In
+
+from huiliu.contracts.arrow import arrow_type
+from huiliu.contracts.model import DatasetContract
+from huiliu.errors import LakeError, QuarantineError
+from huiliu.lake.catalog import lake_table
+from huiliu.lake.schema import landing_schema
+from huiliu.lineage.emitter import LineageEmitter, track_run
+from huiliu.lineage.events import output_statistics_facet
+from huiliu.lineage.naming import job_name, lake_dataset
+from huiliu.quality import records, zones
+from huiliu.quality.suites import load_checked_suite
+from huiliu.quality.validation import SuiteRunner
+from huiliu.quality.verdict import combine, decide
+from huiliu.settings import Settings, get_settings
+from huiliu.store.models import QuarantineAction
+
+META = ("_batch_id", "_ingested_at", "_source", *(f.name for f in zones.QUARANTINE_FIELDS))
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """One quarantined row and its review state."""
+
+    quarantine_id: str
+    batch_id: str
+    failed_rules: str
+    failures: list[dict[str, Any]]
+    held: bool
+    quarantined_at: datetime | None
+    values: dict[str, Any] = field(repr=False)
+    state: str = "pending"
+
+    def as_dict(self, with_values: bool = False) -> dict[str, Any]:
+        body = {
+            "quarantine_id": self.quarantine_id,
+            "batch_id": self.batch_id,
+            "state": self.state,
+            "held": self.held,
+            "failed_rules": self.failed_rules,
+            "quarantined_at": self.quarantined_at.isoformat() if self.quarantined_at else None,
+        }
+        if with_values:
+            body["failures"] = self.failures
+            body["values"] = {k: None if v is None else str(v) for k, v in self.values.items()}
+        else:
+            body["failures"] = [
+                {"rule": f["rule"], "columns": sorted(f.get("values", {}))} for f in self.failures
+            ]
+        return body
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    """What a release did: rows now in curated, and rows that still fail (with their rules)."""
+
+    released: list[str]
+    still_failing: dict[str, list[str]]
+    release_batch_id: str | None
+
+
+def _table(contract: DatasetContract, settings: Settings | None) -> Any:
+    try:
+        return lake_table(contract.quarantine_table, settings=settings)
+    except LakeError:
+        return None
+
+
+def read_quarantine(
+    contract: DatasetContract,
+    *,
+    batch_id: str | None = None,
+    ids: list[str] | None = None,
+    settings: Settings | None = None,
+) -> pa.Table:
+    """Quarantined rows of a dataset, optionally of one batch or with the given quarantine ids."""
+    table = _table(contract, settings)
+    if table is None:
+        return zones.quarantine_schema(contract).empty_table()
+    row_filter = AlwaysTrue()
+    if batch_id is not None:
+        row_filter = EqualTo("_batch_id", batch_id)
+    if ids:
+        row_filter = In("_quarantine_id", set(ids))
+    return table.scan(row_filter=row_filter).to_arrow()
+
+
+def _rows(contract: DatasetContract, table: pa.Table, decided: dict[str, str]) -> list[QuarantinedRow]:
+    data = [c.name for c in contract.columns]
+    out = []
+    for item in table.to_pylist():
+        qid = item["_quarantine_id"]
+        out.append(
+            QuarantinedRow(
+                quarantine_id=qid,
+                batch_id=item["_batch_id"],
+                failed_rules=item["_failed_rules"] or "",
+                failures=json.loads(item["_failures"] or "[]"),
+                held=bool(item["_held"]),
+                quarantined_at=item["_quarantined_at"],
+                values={c: item.get(c) for c in data},
+                state=decided.get(qid, "pending"),
+            )
+        )
+    return out
+
+
+def list_rows(
+    contract: DatasetContract,
+    *,
+    batch_id: str | None = None,
+    state: str | None = "pending",
+    settings: Settings | None = None,
+) -> list[QuarantinedRow]:
+    """Quarantined rows with their state (pending, released or discarded); ``state=None`` for all."""
+    rows = _rows(
+        contract,
+        read_quarantine(contract, batch_id=batch_id, settings=settings),
+        records.decided_ids(contract.name),
+    )
+    return [r for r in rows if state is None or r.state == state]
+
+
+def show_row(
+    contract: DatasetContract, quarantine_id: str, settings: Settings | None = None
+) -> QuarantinedRow:
+    rows = _rows(
+        contract,
+        read_quarantine(contract, ids=[quarantine_id], settings=settings),
+        records.decided_ids(contract.name),
+    )
+    if not rows:
+        raise QuarantineError(
+            f"dataset {contract.name}: no quarantined row {quarantine_id!r}; list them with "
+            f"`huiliu quarantine list {contract.name}`"
+        )
+    return rows[0]
+
+
+def _pending(contract: DatasetContract, ids: list[str], settings: Settings | None) -> pa.Table:
+    if not ids:
+        raise QuarantineError("name at least one quarantine id")
+    table = read_quarantine(contract, ids=ids, settings=settings)
+    found = set(table.column("_quarantine_id").to_pylist())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise QuarantineError(f"dataset {contract.name}: no quarantined row(s) {', '.join(missing)}")
+    decided = records.decided_ids(contract.name)
+    done = [f"{i} ({decided[i]})" for i in ids if i in decided]
+    if done:
+        raise QuarantineError(f"dataset {contract.name}: already decided: {', '.join(done)}")
+    return table
+
+
+def _apply_changes(contract: DatasetContract, rows: pa.Table, changes: dict[str, str | None]) -> pa.Table:
+    """Set corrected values (given as text) on every row, cast to the contract's column types."""
+    for column, text in changes.items():
+        if column not in {c.name for c in contract.columns}:
+            raise QuarantineError(f"dataset {contract.name} has no column {column!r} to correct")
+        spec = contract.schema_.column(column)
+        try:
+            value = pa.array([text] * rows.num_rows, pa.string()).cast(arrow_type(spec))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise QuarantineError(f"value for {column} is not a valid {spec.type}") from None
+        rows = rows.set_column(
+            rows.schema.get_field_index(column), column, value.cast(rows.schema.field(column).type)
+        )
+    return rows
+
+
+def _revalidate(contract: DatasetContract, rows: pa.Table, settings: Settings) -> dict[str, list[str]]:
+    """Run the suite over corrected rows; return the ids that still fail, with their rules."""
+    from huiliu.quality.gate import _frames, run_parameters
+
+    runner = SuiteRunner(load_checked_suite(contract, settings), contract.name)
+    parameters = run_parameters(contract, datetime.now(UTC), settings)
+    chunks = [
+        runner.validate(frame, parameters, "release")
+        for _, frame in _frames(contract, rows, rows.num_rows or 1)
+    ]
+    verdict = decide(combine(chunks), rows.num_rows, 1.0)
+    ids = rows.column("_quarantine_id").to_pylist()
+    return {ids[p]: [verdict.rules[r].rule for r in rules] for p, rules in verdict.failures_by_row.items()}
+
+
+def _action(
+    contract: DatasetContract, qid: str, batch: str, action: str, actor: str, reason: str, **extra: Any
+) -> QuarantineAction:
+    return QuarantineAction(
+        dataset=contract.name,
+        quarantine_id=qid,
+        batch_id=batch,
+        action=action,
+        actor=actor,
+        reason=reason,
+        **extra,
+    )
+
+
+def release(
+    contract: DatasetContract,
+    ids: list[str],
+    *,
+    actor: str,
+    reason: str,
+    changes: dict[str, str | None] | None = None,
+    settings: Settings | None = None,
+    emitter: LineageEmitter | None = None,
+) -> ReleaseOutcome:
+    """Correct (optionally) and re-validate quarantined rows; write those that pass to curated.
+
+    Rows that still fail stay pending in quarantine; the outcome names their failing rules.
+    """
+    settings = settings or get_settings()
+    _require(actor, reason)
+    rows = _apply_changes(contract, _pending(contract, ids, settings), changes or {})
+    failing = _revalidate(contract, rows, settings)
+    passing = pc.invert(pc.is_in(rows.column("_quarantine_id"), pa.array(list(failing), pa.string())))
+    good = rows.filter(passing)
+    if good.num_rows == 0:
+        return ReleaseOutcome([], failing, None)
+    release_batch = f"{contract.name}:release-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    with track_run(
+        emitter or LineageEmitter(),
+        job=job_name(contract.name, "quarantine_release", pipeline="quality"),
+        namespace=settings.lineage_namespace,
+        inputs=[lake_dataset(contract.quarantine_table, settings)],
+    ) as run:
+        curated = good.select(landing_schema(contract).names).set_column(
+            len(contract.columns), "_batch_id", pa.array([release_batch] * good.num_rows, pa.string())
+        )
+        committed = zones.write_zone(
+            contract.curated_table,
+            zones.curated_schema(contract),
+            release_batch,
+            curated.cast(landing_schema(contract)),
+            settings,
+            {"huiliu.release-by": actor},
+        )
+        run.add_output(
+            lake_dataset(contract.curated_table, settings).with_facets(
+                outputStatistics=output_statistics_facet(committed.rows, committed.bytes)
+            )
+        )
+    released = good.column("_quarantine_id").to_pylist()
+    batches = dict(
+        zip(rows.column("_quarantine_id").to_pylist(), rows.column("_batch_id").to_pylist(), strict=True)
+    )
+    records.record_actions(
+        _action(
+            contract,
+            qid,
+            batches[qid],
+            "released",
+            actor,
+            reason,
+            changes=changes or {},
+            release_batch_id=release_batch,
+        )
+        for qid in released
+    )
+    return ReleaseOutcome(released, failing, release_batch)
+
+
+def discard(
+    contract: DatasetContract,
+    ids: list[str],
+    *,
+    actor: str,
+    reason: str,
+    settings: Settings | None = None,
+    emitter: LineageEmitter | None = None,
+) -> list[str]:
+    """Record that quarantined rows will never be returned (they stay in quarantine as evidence)."""
+    settings = settings or get_settings()
+    _require(actor, reason)
+    rows = _pending(contract, ids, settings)
+    with track_run(
+        emitter or LineageEmitter(),
+        job=job_name(contract.name, "quarantine_discard", pipeline="quality"),
+        namespace=settings.lineage_namespace,
+        inputs=[lake_dataset(contract.quarantine_table, settings)],
+    ):
+        pairs = list(
+            zip(rows.column("_quarantine_id").to_pylist(), rows.column("_batch_id").to_pylist(), strict=True)
+        )
+        records.record_actions(
+            _action(contract, qid, batch, "discarded", actor, reason) for qid, batch in pairs
+        )
+    return [qid for qid, _ in pairs]
+
+
+def _require(actor: str, reason: str) -> None:
+    if not actor.strip():
+        raise QuarantineError("say who decides (--by NAME)")
+    if len(reason.strip()) < 4:
+        raise QuarantineError("give a reason of at least a few words (--reason '...'); it is kept for audit")

@@ -1,0 +1,63 @@
+"""Quality runs and quarantine actions in the governance store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from huiliu.store.db import session_scope
+from huiliu.store.models import QualityRun, QuarantineAction, utcnow
+
+
+def save_quality_run(batch_id: str, dataset: str, fields: dict[str, Any], started_at: datetime) -> None:
+    """Insert or replace the verdict of one batch (a re-run of the gate replaces it)."""
+    with session_scope() as session:
+        run = session.get(QualityRun, batch_id) or QualityRun(batch_id=batch_id, dataset=dataset)
+        for name, value in fields.items():
+            setattr(run, name, value)
+        run.started_at = started_at
+        run.finished_at = utcnow()
+        session.add(run)
+
+
+def quality_runs(dataset: str | None = None) -> list[QualityRun]:
+    """Every recorded verdict, oldest first (optionally of one dataset)."""
+    with session_scope() as session:
+        query = select(QualityRun).order_by(QualityRun.finished_at)
+        if dataset is not None:
+            query = query.where(QualityRun.dataset == dataset)
+        return list(session.scalars(query))
+
+
+def latest_quality_run(dataset: str) -> QualityRun | None:
+    runs = quality_runs(dataset)
+    return runs[-1] if runs else None
+
+
+def record_actions(actions: Iterable[QuarantineAction]) -> None:
+    with session_scope() as session:
+        session.add_all(list(actions))
+
+
+def decided_ids(dataset: str) -> dict[str, str]:
+    """Quarantine ids of the dataset already released or discarded, with the action taken."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(QuarantineAction.quarantine_id, QuarantineAction.action)
+            .where(QuarantineAction.dataset == dataset)
+            .where(QuarantineAction.action.in_(("released", "discarded")))
+        )
+        return {str(qid): str(action) for qid, action in rows.tuples()}
+
+
+def actions_of(dataset: str, quarantine_id: str | None = None) -> list[QuarantineAction]:
+    with session_scope() as session:
+        query = (
+            select(QuarantineAction).where(QuarantineAction.dataset == dataset).order_by(QuarantineAction.at)
+        )
+        if quarantine_id is not None:
+            query = query.where(QuarantineAction.quarantine_id == quarantine_id)
+        return list(session.scalars(query))

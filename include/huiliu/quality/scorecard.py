@@ -1,0 +1,116 @@
+"""The quality scorecard: per dataset and per owner department, over time.
+
+Built from the gate's verdicts in the governance store plus each source's freshness now; written
+as JSON and as HTML pages with charts (Chinese, with an English version).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from huiliu.contracts.model import DatasetContract
+from huiliu.store.models import QualityRun
+
+
+def _trend(runs: Sequence[QualityRun]) -> list[dict[str, Any]]:
+    """Pass rate per day (rows curated / rows gated), oldest first."""
+    days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for run in runs:
+        if run.finished_at is None or not run.rows_total:
+            continue
+        day = days[run.finished_at.date().isoformat()]
+        day[0] += run.rows_curated
+        day[1] += run.rows_total
+    return [{"day": d, "pass_rate": round(c / t, 4)} for d, (c, t) in sorted(days.items())]
+
+
+def dataset_card(
+    contract: DatasetContract, runs: Sequence[QualityRun], freshness: dict[str, Any]
+) -> dict[str, Any]:
+    """One dataset's scorecard entry (pure)."""
+    total = sum(r.rows_total for r in runs)
+    curated = sum(r.rows_curated for r in runs)
+    last = runs[-1] if runs else None
+    return {
+        "dataset": contract.name,
+        "title": contract.title,
+        "title_en": contract.title_en,
+        "owner": contract.owner.department,
+        "owner_code": contract.owner.department_code,
+        "batches": len(runs),
+        "rows_total": total,
+        "rows_curated": curated,
+        "rows_quarantined": sum(r.rows_quarantined for r in runs),
+        "batches_held": sum(1 for r in runs if r.status == "held"),
+        "pass_rate": round(curated / total, 4) if total else None,
+        "last_status": last.status if last else "not run",
+        "last_pass_rate": last.pass_rate if last else None,
+        "last_gated_at": last.finished_at.isoformat() if last and last.finished_at else None,
+        "failed_rules": _failed_rules(last),
+        "freshness": freshness,
+        "trend": _trend(runs),
+    }
+
+
+def _failed_rules(run: QualityRun | None) -> list[dict[str, Any]]:
+    if run is None:
+        return []
+    failed = [r for r in run.expectations or [] if r.get("unexpected_count")]
+    return sorted(failed, key=lambda r: -int(r["unexpected_count"]))[:10]
+
+
+def department_cards(datasets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Datasets summed per owner department (pure)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for card in datasets:
+        groups[card["owner"]].append(card)
+    out = []
+    for owner, cards in sorted(groups.items()):
+        total = sum(c["rows_total"] for c in cards)
+        curated = sum(c["rows_curated"] for c in cards)
+        out.append(
+            {
+                "owner": owner,
+                "datasets": [c["dataset"] for c in cards],
+                "rows_total": total,
+                "rows_curated": curated,
+                "rows_quarantined": sum(c["rows_quarantined"] for c in cards),
+                "pass_rate": round(curated / total, 4) if total else None,
+                "stale_datasets": [c["dataset"] for c in cards if c["freshness"].get("status") == "stale"],
+            }
+        )
+    return out
+
+
+def build_scorecard(reference: datetime | None = None) -> dict[str, Any]:
+    """The scorecard of every contract's dataset, from the governance store."""
+    from huiliu.contracts import load_contracts
+    from huiliu.quality.freshness import check_freshness
+    from huiliu.quality.records import quality_runs
+
+    reference = reference or datetime.now(UTC)
+    datasets = [
+        dataset_card(contract, quality_runs(name), check_freshness(contract, reference).as_dict())
+        for name, contract in sorted(load_contracts().items())
+    ]
+    return {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "reference_time": reference.isoformat(),
+        "datasets": datasets,
+        "departments": department_cards(datasets),
+    }
+
+
+def write_scorecard(card: dict[str, Any], out: Path | None = None) -> Any:
+    """Write ``scorecard.json``, ``scorecard.html`` (zh) and ``scorecard.en.html``."""
+    from huiliu.quality.scorecard_page import render_scorecard
+    from huiliu.reports.files import write_report
+    from huiliu.settings import get_settings
+
+    directory = out or get_settings().reports_path / "quality"
+    pages = {lang: render_scorecard(card, lang) for lang in ("zh", "en")}
+    return write_report(directory, "scorecard", card, pages)

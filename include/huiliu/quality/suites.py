@@ -1,0 +1,188 @@
+"""Quality suites: Great Expectations suite JSON files in ``expectations/``, one per dataset.
+
+A suite is reviewed like code. Two levels of checking:
+
+* ``suite_problems`` is cheap (no Great Expectations import): the file parses, names the contract's
+  suite, every expectation type exists (GX's own or huiliu's custom ones), every column it names
+  is a column of the contract, and severities are valid. ``huiliu contracts check`` and DAG
+  parsing use it.
+* ``build_gx_suite`` turns the document into a real ``gx.ExpectationSuite`` for a run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from huiliu.contracts.model import RESERVED_COLUMNS, DatasetContract
+from huiliu.errors import SuiteError
+from huiliu.quality.custom_types import CUSTOM_EXPECTATION_TYPES
+from huiliu.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+SEVERITIES = ("critical", "warning", "info")
+COLUMN_KWARGS = ("column", "column_A", "column_B")
+COLUMN_LIST_KWARGS = ("column_list", "column_set")
+# suite parameters the gate supplies at run time, e.g. {"$PARAMETER": "as_of"}
+RUN_PARAMETERS = ("as_of", "max_record_age_days", "jurisdiction", "city_code", "id_regions")
+
+
+@dataclass(frozen=True)
+class SuiteDocument:
+    """A parsed suite file."""
+
+    path: Path
+    body: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.body.get("name", ""))
+
+    @property
+    def expectations(self) -> list[dict[str, Any]]:
+        return list(self.body.get("expectations") or [])
+
+
+def suite_path(contract: DatasetContract, settings: Settings | None = None) -> Path:
+    """Where the contract's suite lives: ``<expectations_dir>/<quality_suite>.json``."""
+    return (settings or get_settings()).expectations_dir / f"{contract.quality_suite}.json"
+
+
+def read_suite(contract: DatasetContract, settings: Settings | None = None) -> SuiteDocument:
+    """Read and parse the contract's suite file.
+
+    Raises:
+        SuiteError: the file is missing, is not JSON, or is not a suite object.
+    """
+    path = suite_path(contract, settings)
+    if not path.is_file():
+        raise SuiteError(
+            str(path),
+            [
+                f"dataset {contract.name} names quality_suite {contract.quality_suite!r} but the file "
+                f"does not exist; draft one with `huiliu quality suggest {contract.name}` and review it"
+            ],
+        )
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SuiteError(
+            str(path), [f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]
+        ) from None
+    except UnicodeDecodeError:
+        raise SuiteError(str(path), ["not UTF-8 text; save the suite as UTF-8 JSON"]) from None
+    if not isinstance(body, dict) or not isinstance(body.get("expectations"), list):
+        raise SuiteError(str(path), ['a suite is a JSON object with "name" and an "expectations" list'])
+    return SuiteDocument(path, body)
+
+
+@lru_cache(maxsize=1)
+def known_expectation_types() -> frozenset[str]:
+    """GX's core expectation types and huiliu's custom ones, found without importing GX."""
+    names: set[str] = set(CUSTOM_EXPECTATION_TYPES)
+    spec = importlib.util.find_spec("great_expectations.expectations.core")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        names.update(p.stem for p in Path(folder).glob("expect_*.py"))
+    return frozenset(names)
+
+
+def _columns_named(kwargs: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for key in COLUMN_KWARGS:
+        if key in kwargs:
+            yield key, kwargs[key]
+    for key in COLUMN_LIST_KWARGS:
+        for value in kwargs.get(key) or []:
+            yield key, value
+
+
+def _expectation_problems(index: int, item: Any, columns: set[str]) -> list[str]:
+    if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        return [f'expectation #{index + 1} has no "type"']
+    kind = item["type"]
+    where = f"expectation #{index + 1} ({kind})"
+    problems = []
+    if kind not in known_expectation_types():
+        problems.append(
+            f"{where}: unknown expectation type; use a Great Expectations core type or one of huiliu's "
+            "custom ones (huiliu.quality.expectations)"
+        )
+    kwargs = item.get("kwargs") or {}
+    if not isinstance(kwargs, dict):
+        return [*problems, f'{where}: "kwargs" must be an object']
+    for key, column in _columns_named(kwargs):
+        if column not in columns:
+            problems.append(f"{where}: {key} {column!r} is not a column of the contract")
+    severity = item.get("severity", "critical")
+    if severity not in SEVERITIES:
+        problems.append(f"{where}: severity {severity!r} must be one of {', '.join(SEVERITIES)}")
+    return problems
+
+
+def suite_problems(contract: DatasetContract, document: SuiteDocument) -> list[str]:
+    """Everything wrong with a suite for this contract, as readable sentences (empty when fine)."""
+    problems = []
+    if document.name != contract.quality_suite:
+        problems.append(
+            f'"name" is {document.name!r} but contract {contract.name} names suite {contract.quality_suite!r}'
+        )
+    columns = {c.name for c in contract.columns} | set(RESERVED_COLUMNS)
+    for index, item in enumerate(document.expectations):
+        problems.extend(_expectation_problems(index, item, columns))
+    return problems
+
+
+def load_checked_suite(contract: DatasetContract, settings: Settings | None = None) -> SuiteDocument:
+    """Read the contract's suite and refuse it when it has any problem.
+
+    Raises:
+        SuiteError: naming the file and every problem found.
+    """
+    document = read_suite(contract, settings)
+    problems = suite_problems(contract, document)
+    if problems:
+        raise SuiteError(str(document.path), problems)
+    return document
+
+
+def build_gx_suite(document: SuiteDocument) -> gx.ExpectationSuite:
+    """The document as a Great Expectations suite (custom expectations registered first).
+
+    Raises:
+        SuiteError: Great Expectations refuses an expectation's configuration.
+    """
+    import great_expectations as gx
+    from great_expectations.exceptions import GreatExpectationsError
+
+    import huiliu.quality.expectations  # noqa: F401  (registers the custom expectation types)
+
+    body = {k: v for k, v in document.body.items() if k in ("name", "expectations", "meta", "notes")}
+    try:
+        return gx.ExpectationSuite(**body)
+    except (GreatExpectationsError, TypeError, ValueError) as exc:
+        raise SuiteError(str(document.path), [f"Great Expectations refuses the suite: {exc}"]) from None
+
+
+def write_suite(path: Path, body: dict[str, Any]) -> None:
+    """Write a suite document as reviewed JSON (UTF-8, stable key order, two-space indent)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def suite_contract_problems(contracts: list[DatasetContract], settings: Settings | None = None) -> list[Any]:
+    """``ContractProblem``s for contracts whose suite is missing or broken (for ``contracts check``)."""
+    from huiliu.errors import ContractProblem
+
+    problems = []
+    for contract in contracts:
+        try:
+            load_checked_suite(contract, settings)
+        except SuiteError as exc:
+            problems += [ContractProblem(exc.file, "quality_suite", p) for p in exc.problems]
+    return problems

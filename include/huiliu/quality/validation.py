@@ -1,0 +1,157 @@
+"""Run a suite over a pandas frame with Great Expectations' own API, and read back row outcomes.
+
+One ephemeral GX context per runner: a pandas datasource, a whole-dataframe batch definition, a
+validation definition over the suite and a checkpoint whose action builds Data Docs on disk.
+Results come back in COMPLETE format so each expectation lists the frame index of its failing
+rows; the frame's index holds the rows' positions in the landed batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from huiliu.errors import SuiteError
+from huiliu.quality.suites import SuiteDocument, build_gx_suite
+
+log = logging.getLogger(__name__)
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "partial_unexpected_count": 5,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result over one frame."""
+
+    type: str
+    columns: tuple[str, ...]
+    severity: str
+    success: bool
+    element_count: int
+    unexpected_count: int
+    unexpected_rows: np.ndarray = field(repr=False)
+    kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+    error: str | None = None
+
+    @property
+    def rule(self) -> str:
+        """A short readable name: the type and its columns, e.g. ``expect_…_not_be_null(name)``."""
+        return f"{self.type}({', '.join(self.columns)})" if self.columns else self.type
+
+
+def _columns(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    names = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)]
+    names += [c for c in kwargs.get("column_list") or [] if isinstance(c, str)]
+    return tuple(names)
+
+
+def _outcome(result: Any) -> ExpectationOutcome:
+    config = result.expectation_config
+    info = result.result or {}
+    exception = result.exception_info or {}
+    raised = bool(exception.get("raised_exception"))
+    rows = np.asarray(info.get("unexpected_index_list") or [], dtype=np.int64)
+    kwargs = dict(config.kwargs)
+    severity = getattr(config.severity, "value", config.severity) or "critical"
+    return ExpectationOutcome(
+        type=config.type,
+        columns=_columns(kwargs),
+        severity=str(severity),
+        success=bool(result.success),
+        element_count=int(info.get("element_count") or 0),
+        unexpected_count=int(info.get("unexpected_count") or 0),
+        unexpected_rows=rows,
+        kwargs=kwargs,
+        error=str(exception.get("exception_message")) if raised else None,
+    )
+
+
+def _context_config(docs_dir: Path | None) -> Any:
+    """An in-memory context with no progress bars and only our Data Docs site (if any)."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    sites = {}
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        sites["huiliu"] = _docs_site(docs_dir)
+    return DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+    )
+
+
+def _docs_site(directory: Path) -> dict[str, Any]:
+    return {
+        "class_name": "SiteBuilder",
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(directory)},
+    }
+
+
+class SuiteRunner:
+    """Validate frames of one dataset against its suite; optionally build Data Docs for each run."""
+
+    def __init__(self, document: SuiteDocument, dataset: str, docs_dir: Path | None = None) -> None:
+        import great_expectations as gx
+
+        self.document = document
+        self.docs_dir = docs_dir
+        self._context = gx.get_context(mode="ephemeral", project_config=_context_config(docs_dir))
+        source = self._context.data_sources.add_pandas("lake")
+        batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("batch")
+        suite = self._context.suites.add(build_gx_suite(document))
+        definition = self._context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{dataset}_gate", data=batch, suite=suite)
+        )
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir else []
+        self._checkpoint = self._context.checkpoints.add(
+            gx.Checkpoint(
+                name=f"{dataset}_checkpoint",
+                validation_definitions=[definition],
+                actions=actions,
+                result_format=RESULT_FORMAT,
+            )
+        )
+
+    def validate(
+        self, frame: pd.DataFrame, parameters: dict[str, Any], run_name: str, run_time: datetime | None = None
+    ) -> list[ExpectationOutcome]:
+        """Run the suite over ``frame``; failing rows are reported by ``frame.index`` value.
+
+        Raises:
+            SuiteError: an expectation could not be evaluated (e.g. a custom expectation's
+                parameter is missing or a column has a type the expectation cannot check).
+        """
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        run_id = RunIdentifier(run_name=_UNSAFE.sub("_", run_name), run_time=run_time)
+        result = self._checkpoint.run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=run_id
+        )
+        outcomes = [_outcome(r) for v in result.run_results.values() for r in v.results]
+        broken = [f"{o.rule}: {o.error}" for o in outcomes if o.error]
+        if broken:
+            raise SuiteError(str(self.document.path), [f"could not evaluate {b}" for b in broken])
+        return outcomes
+
+    @property
+    def docs_index(self) -> Path | None:
+        return self.docs_dir / "index.html" if self.docs_dir else None

@@ -1,0 +1,140 @@
+"""The gate's decision for one batch, from expectation outcomes: which rows fail, and whether to hold.
+
+Severity decides what a failure does (Great Expectations' own ``severity`` field):
+
+* ``warning`` — each failing row is quarantined; the rest of the batch goes on.
+* ``critical`` — failing rows are quarantined, and if the expectation as a whole fails (below its
+  ``mostly``), the whole batch is held in quarantine.
+* ``info`` — reported in the results and Data Docs only.
+
+A batch is also held when more than the contract's ``max_failing_share`` of its rows fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from huiliu.quality.duplicates import DUPLICATE_RULE, DuplicateResolution
+from huiliu.quality.validation import ExpectationOutcome
+
+ROW_SEVERITIES = ("critical", "warning")
+
+
+@dataclass
+class RuleResult:
+    """One rule summed over every chunk of the batch."""
+
+    rule: str
+    type: str
+    columns: tuple[str, ...]
+    severity: str
+    success: bool = True
+    element_count: int = 0
+    unexpected_count: int = 0
+    rows: list[np.ndarray] = field(default_factory=list, repr=False)
+
+    def add(self, outcome: ExpectationOutcome) -> None:
+        self.success = self.success and outcome.success
+        self.element_count += outcome.element_count
+        self.unexpected_count += outcome.unexpected_count
+        if outcome.severity in ROW_SEVERITIES and len(outcome.unexpected_rows):
+            self.rows.append(outcome.unexpected_rows)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "type": self.type,
+            "columns": list(self.columns),
+            "severity": self.severity,
+            "success": self.success,
+            "element_count": self.element_count,
+            "unexpected_count": self.unexpected_count,
+        }
+
+
+def combine(chunks: Sequence[Sequence[ExpectationOutcome]]) -> list[RuleResult]:
+    """Sum each expectation's outcomes over the chunks (same suite, same order in every chunk)."""
+    rules: list[RuleResult] = []
+    for chunk in chunks:
+        for index, outcome in enumerate(chunk):
+            if index == len(rules):
+                rules.append(RuleResult(outcome.rule, outcome.type, outcome.columns, outcome.severity))
+            rules[index].add(outcome)
+    return rules
+
+
+def duplicate_rule(resolution: DuplicateResolution, key: Sequence[str], rows_total: int) -> RuleResult:
+    """The primary-key rule as a result beside the suite's (always a row-level ``warning``)."""
+    rule = f"{DUPLICATE_RULE}({', '.join(key)})"
+    result = RuleResult(rule, DUPLICATE_RULE, tuple(key), "warning", element_count=rows_total)
+    result.unexpected_count = len(resolution.losers)
+    result.success = not len(resolution.losers)
+    if len(resolution.losers):
+        result.rows.append(resolution.losers)
+    return result
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What happens to the batch."""
+
+    rows_total: int
+    failing_positions: np.ndarray  # ascending positions of rows with at least one row-level failure
+    failures_by_row: dict[int, list[int]]  # position -> indices into ``rules``
+    rules: list[RuleResult]
+    held: bool
+    held_reasons: list[str]
+
+    @property
+    def status(self) -> str:
+        if self.rows_total == 0:
+            return "empty"
+        if self.held:
+            return "held"
+        return "quarantined" if len(self.failing_positions) else "passed"
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rows_total if self.held else len(self.failing_positions)
+
+    @property
+    def rows_curated(self) -> int:
+        return self.rows_total - self.rows_quarantined
+
+    @property
+    def pass_rate(self) -> float | None:
+        return None if self.rows_total == 0 else self.rows_curated / self.rows_total
+
+
+def _failures_by_row(rules: Sequence[RuleResult]) -> tuple[np.ndarray, dict[int, list[int]]]:
+    parts = [(rows, np.full(len(rows), i)) for i, r in enumerate(rules) for rows in r.rows]
+    if not parts:
+        return np.empty(0, dtype=np.int64), {}
+    positions = np.concatenate([p for p, _ in parts])
+    indices = np.concatenate([i for _, i in parts])
+    order = np.argsort(positions, kind="stable")
+    positions, indices = positions[order], indices[order]
+    unique, starts = np.unique(positions, return_index=True)
+    groups = np.split(indices, starts[1:])
+    return unique, {int(p): sorted(set(g.tolist())) for p, g in zip(unique, groups, strict=True)}
+
+
+def decide(rules: list[RuleResult], rows_total: int, max_failing_share: float) -> Verdict:
+    """Quarantine failing rows; hold the batch on a failed critical rule or too many failing rows."""
+    positions, by_row = _failures_by_row(rules)
+    reasons = [
+        f"critical rule failed: {r.rule} ({r.unexpected_count} of {r.element_count} rows)"
+        for r in rules
+        if r.severity == "critical" and not r.success
+    ]
+    share = len(positions) / rows_total if rows_total else 0.0
+    if share > max_failing_share:
+        reasons.append(
+            f"{len(positions)} of {rows_total} rows ({share:.1%}) fail, above the contract's "
+            f"max_failing_share of {max_failing_share:.1%}"
+        )
+    return Verdict(rows_total, positions, by_row, rules, bool(reasons), reasons)

@@ -1,0 +1,130 @@
+"""The curated and quarantine zones: their schemas and how a batch's rows are written to them.
+
+``curated.<dataset>`` has the landing columns. ``quarantine.<dataset>`` adds, per row, a stable
+quarantine id, the failed rules, the failures with their offending values (JSON), whether the
+whole batch was held, and when. Both are written with the landing zone's staged writer, keyed by
+the batch id, so re-running the gate on a batch replaces its rows instead of adding to them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from huiliu.contracts.model import DatasetContract
+from huiliu.lake.catalog import lake_table
+from huiliu.lake.schema import landing_schema
+from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
+from huiliu.quality.verdict import RuleResult, Verdict
+from huiliu.settings import Settings
+
+HELD_RULE = "huiliu_batch_held"
+QUARANTINE_FIELDS = (
+    pa.field("_quarantine_id", pa.string()),
+    pa.field("_failed_rules", pa.string()),
+    pa.field("_failures", pa.string()),
+    pa.field("_held", pa.bool_()),
+    pa.field("_quarantined_at", pa.timestamp("us", tz="UTC")),
+)
+
+
+def curated_schema(contract: DatasetContract) -> pa.Schema:
+    return landing_schema(contract)
+
+
+def quarantine_schema(contract: DatasetContract) -> pa.Schema:
+    return pa.schema([*landing_schema(contract), *QUARANTINE_FIELDS])
+
+
+def key_strings(rows: pa.Table, key: Sequence[str]) -> list[str]:
+    """The primary key of each row as text (several key columns joined with ``/``)."""
+    columns = [rows.column(k).to_pylist() for k in key]
+    return ["/".join("" if v is None else str(v) for v in values) for values in zip(*columns, strict=True)]
+
+
+def quarantine_ids(batch_id: str, keys: Sequence[str]) -> list[str]:
+    """``<batch id>|<key>|<n>``: stable across re-runs of the gate on the same landed batch."""
+    seen: Counter[str] = Counter()
+    ids = []
+    for key in keys:
+        ids.append(f"{batch_id}|{key}|{seen[key]}")
+        seen[key] += 1
+    return ids
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _failures(
+    rows: pa.Table, positions: np.ndarray, verdict: Verdict, rules: Sequence[RuleResult]
+) -> tuple[list[str], list[str]]:
+    """Per quarantined row: the failed rules joined, and a JSON list of failures with values."""
+    values = {c: rows.column(c).to_pylist() for c in {c for r in rules for c in r.columns}}
+    names, details = [], []
+    for i, position in enumerate(positions.tolist()):
+        failed = [rules[r] for r in verdict.failures_by_row.get(position, [])]
+        entries = [
+            {
+                "rule": r.rule,
+                "severity": r.severity,
+                "values": {c: _text(values[c][i]) for c in r.columns},
+            }
+            for r in failed
+        ]
+        if verdict.held and not failed:
+            entries.append({"rule": HELD_RULE, "severity": "critical", "values": {}})
+        names.append("; ".join(e["rule"] for e in entries))
+        details.append(json.dumps(entries, ensure_ascii=False))
+    return names, details
+
+
+def quarantine_rows(contract: DatasetContract, batch: pa.Table, batch_id: str, verdict: Verdict) -> pa.Table:
+    """The rows the verdict quarantines, with their reasons, in the quarantine schema."""
+    positions = np.arange(batch.num_rows) if verdict.held else verdict.failing_positions
+    rows = batch.take(pa.array(positions, type=pa.int64()))
+    names, details = _failures(rows, positions, verdict, verdict.rules)
+    ids = quarantine_ids(batch_id, key_strings(rows, contract.schema_.primary_key))
+    now = datetime.now(UTC)
+    extra = {
+        "_quarantine_id": pa.array(ids, pa.string()),
+        "_failed_rules": pa.array(names, pa.string()),
+        "_failures": pa.array(details, pa.string()),
+        "_held": pa.array(np.full(len(positions), verdict.held), pa.bool_()),
+        "_quarantined_at": pa.array([now] * len(positions), pa.timestamp("us", tz="UTC")),
+    }
+    base = rows.cast(landing_schema(contract))
+    for name, array in extra.items():
+        base = base.append_column(name, array)
+    return base
+
+
+def curated_rows(contract: DatasetContract, batch: pa.Table, verdict: Verdict) -> pa.Table:
+    """The rows that pass: everything not quarantined, or nothing when the batch is held."""
+    if verdict.held:
+        return batch.slice(0, 0).cast(landing_schema(contract))
+    keep = np.ones(batch.num_rows, dtype=bool)
+    keep[verdict.failing_positions] = False
+    return batch.filter(pa.array(keep)).cast(landing_schema(contract))
+
+
+def write_zone(
+    identifier: str,
+    schema: pa.Schema,
+    batch_id: str,
+    rows: pa.Table,
+    settings: Settings,
+    summary: dict[str, str],
+) -> CommittedBatch:
+    """Replace ``batch_id``'s rows of a zone table with ``rows`` in one Iceberg commit."""
+    table = lake_table(identifier, schema, settings)
+    with StagedBatchWriter(table, batch_id, schema) as writer:
+        for record_batch in rows.to_batches(max_chunksize=250_000):
+            writer.write(record_batch)
+        return writer.commit(summary)

@@ -1,0 +1,101 @@
+"""Suite files: the reviewed suites are valid, and broken ones are refused naming file and problem."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from huiliu.contracts import load_contract, load_contracts
+from huiliu.errors import SuiteError
+from huiliu.quality.custom_types import CUSTOM_EXPECTATION_TYPES
+from huiliu.quality.suites import build_gx_suite, load_checked_suite, suite_contract_problems
+from huiliu.settings import Settings
+
+GOOD = Path(__file__).resolve().parents[2] / "expectations" / "resident_registry.json"
+
+
+def _settings(folder: Path) -> Settings:
+    return Settings(expectations_dir=folder)
+
+
+def _write(folder: Path, body: object | str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    (folder / "resident_registry.json").write_text(text, encoding="utf-8")
+
+
+def test_every_shipped_suite_is_valid_for_its_contract() -> None:
+    assert suite_contract_problems(list(load_contracts().values())) == []
+
+
+def test_the_custom_type_list_matches_the_registered_expectations() -> None:
+    from huiliu.quality.expectations import CUSTOM_EXPECTATIONS
+
+    assert set(CUSTOM_EXPECTATIONS) == CUSTOM_EXPECTATION_TYPES
+
+
+def test_a_shipped_suite_builds_as_a_great_expectations_suite() -> None:
+    suite = build_gx_suite(load_checked_suite(load_contract("resident_registry")))
+    types = {e.expectation_type for e in suite.expectations}
+    assert "expect_column_values_to_be_valid_cn_resident_id" in types
+
+
+def _problems(tmp_path: Path, body: object | str) -> SuiteError:
+    _write(tmp_path, body)
+    with pytest.raises(SuiteError) as caught:
+        load_checked_suite(load_contract("resident_registry"), _settings(tmp_path))
+    return caught.value
+
+
+def _suite(*expectations: dict) -> dict:
+    return {"name": "resident_registry", "expectations": list(expectations)}
+
+
+def test_a_missing_suite_tells_how_to_draft_one(tmp_path: Path) -> None:
+    with pytest.raises(SuiteError, match="huiliu quality suggest resident_registry"):
+        load_checked_suite(load_contract("resident_registry"), _settings(tmp_path))
+
+
+def test_a_suite_that_does_not_parse_names_line_and_column(tmp_path: Path) -> None:
+    error = _problems(tmp_path, '{"name": "resident_registry",\n "expectations": [,]}')
+    assert "resident_registry.json" in str(error) and "line 2" in str(error)
+
+
+def test_an_unknown_column_is_named(tmp_path: Path) -> None:
+    error = _problems(
+        tmp_path, _suite({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "nmae"}})
+    )
+    assert "column 'nmae' is not a column of the contract" in str(error)
+
+
+def test_a_missing_custom_expectation_is_named(tmp_path: Path) -> None:
+    error = _problems(
+        tmp_path,
+        _suite({"type": "expect_column_values_to_be_valid_cn_pasport", "kwargs": {"column": "id_number"}}),
+    )
+    assert "expect_column_values_to_be_valid_cn_pasport" in str(error) and "unknown expectation type" in str(
+        error
+    )
+
+
+def test_a_wrong_suite_name_and_severity_are_named(tmp_path: Path) -> None:
+    body = {
+        "name": "residents",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "name"}, "severity": "fatal"}
+        ],
+    }
+    error = _problems(tmp_path, body)
+    assert any("names suite 'resident_registry'" in p for p in error.problems)
+    assert any("severity 'fatal'" in p for p in error.problems)
+
+
+def test_contracts_check_refuses_a_dataset_without_a_suite(tmp_path: Path) -> None:
+    shutil.copy(GOOD, tmp_path / "resident_registry.json")
+    problems = suite_contract_problems(list(load_contracts().values()), _settings(tmp_path))
+    missing = {Path(p.file).stem for p in problems}
+    assert "resident_registry" not in missing and "hotline_tickets" in missing
+    assert all(p.field == "quality_suite" for p in problems)
