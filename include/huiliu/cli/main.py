@@ -27,7 +27,13 @@ def _mount_optional() -> None:
     from huiliu.cli.city_cmd import city_app
     from huiliu.cli.dags_cmd import dags_app
     from huiliu.cli.demo_cmd import demo
+    from huiliu.cli.quality_cmd import quality_app
+    from huiliu.cli.quarantine_cmd import quarantine_app
+    from huiliu.cli.reconcile_cmd import reconcile_app
 
+    app.add_typer(quality_app, name="quality")
+    app.add_typer(quarantine_app, name="quarantine")
+    app.add_typer(reconcile_app, name="reconcile")
     app.add_typer(city_app, name="city")
     app.add_typer(dags_app, name="dags")
     app.command("demo")(demo)
@@ -98,7 +104,7 @@ def contracts_check(
     paths: list[Path] = typer.Argument(None, help="contract files or folders; default include/contracts"),
     as_json: bool = typer.Option(False, "--json", help="print problems as JSON"),
 ) -> None:
-    """Validate dataset contracts; exit 1 naming the file, field and problem for each."""
+    """Validate dataset contracts and their quality suites; exit 1 naming file, field and problem."""
     from huiliu.contracts import check_paths
     from huiliu.settings import get_settings
 
@@ -106,7 +112,10 @@ def contracts_check(
     missing = [p for p in targets if not p.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(map(str, missing))}")
+    from huiliu.quality.suites import suite_contract_problems
+
     contracts, problems = check_paths(targets)
+    problems += suite_contract_problems(contracts)
     if as_json:
         print_json({"valid": [c.name for c in contracts], "problems": [p.as_dict() for p in problems]})
     else:
