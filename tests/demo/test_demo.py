@@ -35,9 +35,28 @@ def test_demo_lands_every_dataset_and_a_rerun_changes_nothing(huiliu_home: Setti
         assert {"name", "owner", "rows_landed", "batches", "seconds"} <= set(entry)
         assert second[name]["rows_landed"] == entry["rows_landed"]
         assert second[name]["batches"] == entry["batches"] == 1, name
+        assert entry["rows_curated"] + entry["rows_quarantined"] == entry["rows_landed"], name
+        assert 0.9 < entry["pass_rate"] < 1.0, name
+        for column in ("rows_curated", "rows_quarantined", "pass_rate"):
+            assert second[name][column] == entry[column], (name, column)
     stats = subprocess.run([HUILIU, "lake", "stats"], env=env, capture_output=True, text=True, check=True)
     tables = json.loads(stats.stdout)["tables"]
-    assert {t: v["rows"] for t, v in tables.items()} == {
+    assert {t: v["rows"] for t, v in tables.items() if t.startswith("landing.")} == {
         f"landing.{n}": c for n, c in truth["counts"].items()
     }
-    assert "huiliu demo" in run.stdout and "resident_registry" in run.stdout
+    for name, entry in first.items():
+        assert tables[f"curated.{name}"]["rows"] == entry["rows_curated"], name
+        assert tables[f"quarantine.{name}"]["rows"] == entry["rows_quarantined"], name
+    assert "huiliu demo" in run.stdout and "rows_quarantined" in run.stdout
+    recon = summaries[1]["reconciliation"]
+    assert recon["state"] == "success" and len(recon["checks"]) == 8
+    for report in summaries[1]["reports"].values():
+        assert Path(report).exists(), report
+
+    score = subprocess.run([HUILIU, "quality", "score"], env=env, capture_output=True, text=True, check=True)
+    result = json.loads(score.stdout)
+    assert result["recall"] >= 0.99, result["by_defect"]
+    assert result["false_quarantine_rate"] <= 0.005
+    planted_kinds = {d["defect"] for d in truth["defects"]}
+    assert set(result["by_defect"]) == planted_kinds
+    assert all(kind["recall"] >= 0.99 for kind in result["by_defect"].values()), result["by_defect"]

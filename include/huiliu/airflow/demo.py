@@ -6,15 +6,17 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from huiliu.airflow.environment import configure_airflow_env
 from huiliu.settings import Settings, get_settings
 
-# a fixed logical date: re-running the demo replaces the same batches instead of adding new ones
-DEMO_LOGICAL_DATE = datetime(2026, 11, 1, tzinfo=UTC)
+# a fixed logical date (midnight 2026-11-01 in Asia/Shanghai, the city's as-of date): re-running
+# the demo replaces the same batches instead of adding new ones
+DEMO_LOGICAL_DATE = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
+CITY_AS_OF = date(2026, 11, 1)
 Progress = Callable[[str], None]
 
 
@@ -26,6 +28,10 @@ class DatasetSummary:
     rows_landed: int
     batches: int
     seconds: float
+    rows_curated: int = 0
+    rows_quarantined: int = 0
+    pass_rate: float | None = None
+    quality: str = "not run"
 
 
 def prepare(settings: Settings, seed: int, report: Progress) -> None:
@@ -41,7 +47,7 @@ def prepare(settings: Settings, seed: int, report: Progress) -> None:
     upgrade()
     sync_units(load_hierarchy(settings.city_code, None, settings.units_seed))
     report(f"synthetic city: generating (small, seed {seed})")
-    generate_city(settings.city_path, settings.city_code, None, "small", seed, as_of=DEMO_LOGICAL_DATE.date())
+    generate_city(settings.city_path, settings.city_code, None, "small", seed, as_of=CITY_AS_OF)
     report("airflow metadata database: migrating")
     migrate_metadata_db()
 
@@ -53,6 +59,24 @@ def _landed_rows(dataset: str, since: datetime) -> tuple[int, int]:
     batches = [b for b in batches_of(dataset) if b.status == "committed"]
     recent = [b for b in batches if b.finished_at and b.finished_at.replace(tzinfo=UTC) >= since]
     return sum(b.rows for b in recent), len(batches)
+
+
+def _quality(dataset: str, since: datetime) -> dict[str, Any]:
+    """The quality columns of the batches gated since ``since``."""
+    from huiliu.quality.records import quality_runs
+
+    runs = [r for r in quality_runs(dataset) if r.finished_at and r.finished_at.replace(tzinfo=UTC) >= since]
+    if not runs:
+        return {}
+    total = sum(r.rows_total for r in runs)
+    curated = sum(r.rows_curated for r in runs)
+    statuses = sorted({r.status for r in runs})
+    return {
+        "rows_curated": curated,
+        "rows_quarantined": sum(r.rows_quarantined for r in runs),
+        "pass_rate": round(curated / total, 4) if total else None,
+        "quality": ",".join(statuses),
+    }
 
 
 def run_all(report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> list[DatasetSummary]:
@@ -68,15 +92,63 @@ def run_all(report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> l
         state = run_dag(f"ingest_{name}", DEMO_LOGICAL_DATE)
         rows, batches = _landed_rows(name, started_at)
         summary = DatasetSummary(
-            name, contract.owner.department, state, rows, batches, round(time.perf_counter() - started, 2)
+            name,
+            contract.owner.department,
+            state,
+            rows,
+            batches,
+            round(time.perf_counter() - started, 2),
+            **_quality(name, started_at),
         )
         on_dataset(summary)
         out.append(summary)
     return out
 
 
-def write_summary(datasets: list[DatasetSummary], settings: Settings) -> Path:
-    """``.huiliu/demo/summary.json``: one entry per dataset (later stages add fields)."""
+@dataclass(frozen=True)
+class DemoOutcome:
+    """Everything the demo did: per-dataset summaries, the reconciliation and the reports written."""
+
+    datasets: list[DatasetSummary]
+    reconciliation: dict[str, Any]
+    reports: dict[str, str]
+    summary_path: Path
+
+
+def run_reconciliation(report: Progress) -> dict[str, Any]:
+    """Run the cross-department reconciliation DAG once and describe its latest run."""
+    from huiliu.airflow.runner import run_dag
+    from huiliu.reconciliation.store import latest_run
+
+    report("running reconcile_city")
+    state = run_dag("reconcile_city", DEMO_LOGICAL_DATE)
+    run = latest_run()
+    checks = [
+        {k: c.get(k) for k in ("name", "status", "rows_compared", "mismatches")}
+        for c in (run.summary if run else [])
+    ]
+    return {"state": state, "status": run.status if run else None, "checks": checks}
+
+
+def write_reports(settings: Settings, report: Progress) -> dict[str, str]:
+    """The quality scorecard, plus where the reconciliation report and Data Docs are."""
+    from huiliu.quality.scorecard import build_scorecard, write_scorecard
+
+    report("writing the quality scorecard")
+    card = write_scorecard(build_scorecard(DEMO_LOGICAL_DATE))
+    reports = settings.reports_path
+    return {
+        "quality_scorecard": str(card.zh_path),
+        "quality_scorecard_en": str(card.en_path),
+        "reconciliation": str(reports / "reconciliation" / "latest.html"),
+        "data_docs": str(reports / "quality" / "docs"),
+    }
+
+
+def write_summary(
+    datasets: list[DatasetSummary], settings: Settings, extra: dict[str, Any] | None = None
+) -> Path:
+    """``.huiliu/demo/summary.json``: one entry per dataset, the reconciliation and report paths."""
     path = settings.home / "demo" / "summary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     body: dict[str, Any] = {
@@ -88,20 +160,26 @@ def write_summary(datasets: list[DatasetSummary], settings: Settings) -> Path:
                 "state": d.state,
                 "rows_landed": d.rows_landed,
                 "batches": d.batches,
+                "rows_curated": d.rows_curated,
+                "rows_quarantined": d.rows_quarantined,
+                "pass_rate": d.pass_rate,
+                "quality": d.quality,
                 "seconds": d.seconds,
             }
             for d in datasets
         ],
+        **(extra or {}),
     }
     path.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
 
 
-def run_demo(
-    seed: int, report: Progress, on_dataset: Callable[[DatasetSummary], None]
-) -> tuple[list[DatasetSummary], Path]:
+def run_demo(seed: int, report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> DemoOutcome:
     configure_airflow_env()
     settings = get_settings()
     prepare(settings, seed, report)
     datasets = run_all(report, on_dataset)
-    return datasets, write_summary(datasets, settings)
+    reconciliation = run_reconciliation(report)
+    reports = write_reports(settings, report)
+    path = write_summary(datasets, settings, {"reconciliation": reconciliation, "reports": reports})
+    return DemoOutcome(datasets, reconciliation, reports, path)

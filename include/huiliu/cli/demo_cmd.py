@@ -15,7 +15,7 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
     from huiliu.airflow.demo import DatasetSummary, run_demo
     from huiliu.contracts import load_contracts
 
-    steps = 4 + len(load_contracts())
+    steps = 6 + len(load_contracts())
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as progress:
@@ -26,21 +26,54 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
 
         def on_dataset(summary: DatasetSummary) -> None:
             mark = "✓" if summary.state == "success" else "✗"
-            progress.console.print(f"{mark} {summary.name}: {summary.rows_landed} rows in {summary.seconds}s")
+            progress.console.print(
+                f"{mark} {summary.name}: {summary.rows_landed} landed, {summary.rows_curated} curated, "
+                f"{summary.rows_quarantined} quarantined in {summary.seconds}s"
+            )
 
         try:
-            datasets, path = run_demo(seed, report, on_dataset)
+            outcome = run_demo(seed, report, on_dataset)
         except HuiliuError as exc:
             fail(str(exc))
         progress.update(bar, completed=steps, description="done")
     table = Table(title="huiliu demo 演示结果")
     table.add_column("dataset", no_wrap=True)
-    table.add_column("owner 负责部门", overflow="fold", max_width=16)
-    for header in ("state", "rows landed", "batches", "seconds"):
+    table.add_column("owner 负责部门", overflow="fold", max_width=12)
+    for header in ("state", "rows_landed", "rows_curated", "rows_quarantined", "pass_rate", "seconds"):
         table.add_column(header, justify="right")
+    datasets = outcome.datasets
     for d in datasets:
-        table.add_row(d.name, d.owner, d.state, f"{d.rows_landed:,}", str(d.batches), f"{d.seconds:.1f}")
+        rate = "—" if d.pass_rate is None else f"{d.pass_rate:.2%}"
+        table.add_row(
+            d.name,
+            d.owner,
+            d.state,
+            f"{d.rows_landed:,}",
+            f"{d.rows_curated:,}",
+            f"{d.rows_quarantined:,}",
+            rate,
+            f"{d.seconds:.1f}",
+        )
     console.print(table)
-    console.print(f"summary written to {path}")
-    if any(d.state != "success" for d in datasets):
+    _print_reconciliation(outcome.reconciliation)
+    for name, where in outcome.reports.items():
+        console.print(f"{name}: {where}")
+    console.print(f"summary written to {outcome.summary_path}")
+    if any(d.state != "success" for d in datasets) or outcome.reconciliation["state"] != "success":
         fail("some DAG runs failed; see the messages above")
+
+
+def _print_reconciliation(reconciliation: dict) -> None:  # type: ignore[type-arg]
+    table = Table(title=f"reconciliation 跨部门核对 — {reconciliation['status']}")
+    table.add_column("check", no_wrap=True)
+    for header in ("status", "compared", "mismatches"):
+        table.add_column(header, justify="right")
+    for check in reconciliation["checks"]:
+        compared = check.get("rows_compared")
+        table.add_row(
+            check["name"],
+            str(check["status"]),
+            "—" if compared is None else f"{compared:,}",
+            f"{check.get('mismatches') or 0:,}",
+        )
+    console.print(table)
