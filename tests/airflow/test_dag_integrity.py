@@ -82,5 +82,7 @@ def test_each_ingestion_dag_gates_quality_and_checks_freshness(bag: DagBag) -> N
         gate = dag.get_task("quality_gate")
         assert gate.upstream_task_ids == {"land"}
         assert [a.name for a in gate.outlets] == [f"curated.{dag_id.removeprefix('ingest_')}"]
+        assert dag.get_task("data_docs").upstream_task_ids == {"quality_gate"}
+        assert dag.get_task("data_docs").trigger_rule == "all_done"
         freshness = dag.get_task("freshness")
         assert freshness.upstream_task_ids == {"land"} and freshness.trigger_rule == "all_done"

@@ -107,7 +107,7 @@ def test_dag_runs_with_airflow_metadata_in_postgresql(
             .scalars()
             .all()
         )
-    assert states == ["success"] and task_states == ["success"] * 3
+    assert states == ["success"] and task_states == ["success"] * 4
     assert len(_landed_ids(huiliu_home, "resident_registry", "id_number")) == 30
 
 

@@ -14,6 +14,7 @@ from huiliu.errors import BatchHeldError, QuarantineError
 from huiliu.ingest import land_dataset
 from huiliu.lake.catalog import lake_table
 from huiliu.quality import quarantine
+from huiliu.quality.datadocs import build_data_docs
 from huiliu.quality.gate import run_gate
 from huiliu.quality.records import latest_quality_run
 from huiliu.settings import Settings
@@ -62,7 +63,10 @@ def test_failing_rows_go_to_quarantine_with_rules_and_values(source: SourceDb, h
     assert newest["updated_at"].to_pylist() == [UPDATED]
     run = latest_quality_run("resident_registry")
     assert run is not None and run.status == "quarantined" and run.rows_quarantined == 6
-    assert Path(result.docs or "").is_file()
+    assert Path(result.validation_result or "").is_file()
+    assert build_data_docs(CONTRACT) == Path(result.docs)
+    page = Path(result.docs).read_text(encoding="utf-8")
+    assert "resident_registry" in page and Path(result.docs).parent.joinpath("validations").is_dir()
 
 
 def test_rerunning_the_gate_replaces_its_rows(source: SourceDb, huiliu_home: Settings) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from huiliu.airflow.quality_tasks import freshness_task, quality_gate_task
+from huiliu.airflow.quality_tasks import data_docs_task, freshness_task, quality_gate_task
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import FileSource
 from huiliu.errors import HuiliuError
@@ -109,7 +109,7 @@ def _doc(contract: DatasetContract) -> str:
 
 
 def build_ingestion_dag(contract: DatasetContract) -> DAG:
-    """The ingestion DAG of one contract: ``land``, then ``quality_gate``; ``freshness`` beside them."""
+    """One contract's DAG: ``land`` → ``quality_gate`` → ``data_docs``, and ``freshness`` after ``land``."""
     is_file = isinstance(contract.source, FileSource)
     with DAG(
         dag_id=f"{DAG_PREFIX}{contract.name}",
@@ -130,7 +130,9 @@ def build_ingestion_dag(contract: DatasetContract) -> DAG:
         callable_ = land_files_task if is_file else land_task
         landed = task(callable_, task_id="land", outlets=[landing_asset(contract)])(contract.name)
         gate = task(quality_gate_task, task_id="quality_gate", outlets=[curated_asset(contract)], retries=0)
-        gate(contract.name, landed)
+        gated = gate(contract.name, landed)
+        docs = task(data_docs_task, task_id="data_docs", trigger_rule="all_done", retries=0)(contract.name)
+        gated >> docs
         fresh = task(freshness_task, task_id="freshness", trigger_rule="all_done", retries=0)(contract.name)
         landed >> fresh
     return dag

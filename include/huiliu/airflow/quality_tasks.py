@@ -64,3 +64,14 @@ def freshness_task(contract_name: str) -> dict[str, Any]:
     if freshness.stale:
         raise AirflowFailException(f"stale source — {freshness.message()}; ask the steward to deliver")
     return freshness.as_dict()
+
+
+def data_docs_task(contract_name: str) -> str:
+    """Render the dataset's Great Expectations Data Docs, including the run just gated (or held)."""
+    from huiliu.contracts import load_contract
+    from huiliu.quality.datadocs import build_data_docs
+
+    try:
+        return str(build_data_docs(load_contract(contract_name)))
+    except HuiliuError as exc:
+        raise AirflowFailException(str(exc)) from exc

@@ -75,6 +75,20 @@ def run(
     )
 
 
+@quality_app.command("docs")
+def docs(dataset: str | None = typer.Argument(None, help="dataset name; every dataset when omitted")) -> None:
+    """Render Great Expectations Data Docs from the gate's saved validation results."""
+    from huiliu.contracts import load_contract, load_contracts
+    from huiliu.quality.datadocs import build_data_docs
+
+    try:
+        contracts = [load_contract(dataset)] if dataset else list(load_contracts().values())
+        for contract in contracts:
+            console.print(f"{contract.name}: {build_data_docs(contract)}")
+    except HuiliuError as exc:
+        fail(str(exc))
+
+
 @quality_app.command("freshness")
 def freshness(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Has every source delivered within its contract's interval? Exit 1 when any is stale."""

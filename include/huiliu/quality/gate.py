@@ -1,39 +1,48 @@
 """The quality gate: validate one landed batch and route its rows to curated or quarantine.
 
-Steps: read the batch from ``landing.<dataset>``; resolve primary-key duplicates by the contract's
-rule; run the dataset's Great Expectations suite chunk by chunk (Data Docs built for each run);
-decide per row and per batch (see ``huiliu.quality.verdict``); write ``quarantine.<dataset>`` then
-``curated.<dataset>``, each replacing that batch id's rows; record the verdict and emit lineage.
-A held batch raises ``BatchHeldError`` after its rows are safely in quarantine.
+Steps: read the batch's keys from ``landing.<dataset>`` and resolve primary-key duplicates by the
+contract's rule; stream the batch in chunks, run the dataset's Great Expectations suite on each
+(Data Docs built for each run) while a second thread reads the next chunk and another stages the
+passing rows of the last one as Parquet; decide per row and per batch (see
+``huiliu.quality.verdict``); commit ``quarantine.<dataset>`` then ``curated.<dataset>``, each
+replacing that batch id's rows (curated gets nothing of a held batch). Memory holds a few chunks,
+whatever the size of the batch or of the table. A held batch raises ``BatchHeldError`` after its
+rows are safely in quarantine.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
 from openlineage.client.facet_v2 import data_quality_metrics_input_dataset as dqm
-from pyiceberg.expressions import EqualTo
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import BatchHeldError
 from huiliu.lake.catalog import lake_table
+from huiliu.lake.schema import landing_schema
+from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
 from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.naming import DatasetRef, job_name, lake_dataset
 from huiliu.quality import records, zones
-from huiliu.quality.duplicates import resolve_duplicates
+from huiliu.quality.batch_stream import BatchScan, check_same_rows, data_frame
+from huiliu.quality.datadocs import docs_dir, results_dir
+from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
 from huiliu.quality.freshness import Freshness, check_freshness
 from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import ExpectationOutcome, SuiteRunner
-from huiliu.quality.verdict import Verdict, combine, decide, duplicate_rule
+from huiliu.quality.verdict import ROW_SEVERITIES, Verdict, combine, decide, duplicate_rule
 from huiliu.settings import Settings, get_settings
+from huiliu.sources.prefetch import prefetch
 from huiliu.store.batches import register_dataset
 
 log = logging.getLogger(__name__)
@@ -53,7 +62,8 @@ class GateResult:
     held_reasons: list[str]
     rules: list[dict[str, Any]]
     freshness: dict[str, Any]
-    docs: str | None
+    docs: str
+    validation_result: str | None
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -72,42 +82,117 @@ def run_parameters(contract: DatasetContract, as_of: datetime, settings: Setting
     }
 
 
-def read_batch(contract: DatasetContract, batch_id: str, settings: Settings) -> pa.Table:
-    """The landed rows of one batch (empty when the batch landed nothing)."""
-    table = lake_table(contract.landing_table, settings=settings)
-    return table.scan(row_filter=EqualTo("_batch_id", batch_id)).to_arrow()
+@dataclass
+class _Routed:
+    """Rows routed while streaming: failing rows kept aside, passing rows staged for curated."""
+
+    outcomes: list[list[ExpectationOutcome]] = field(default_factory=list)
+    failing: list[pa.Table] = field(default_factory=list)
+    positions: list[np.ndarray] = field(default_factory=list)
+    rows: int = 0
 
 
-def _frames(contract: DatasetContract, batch: pa.Table, chunk_rows: int) -> Any:
-    import pandas as pd
+def _row_failures(
+    outcomes: list[ExpectationOutcome], losers: np.ndarray, start: int, stop: int
+) -> np.ndarray:
+    """Batch positions in ``[start, stop)`` with a row-level failure or a lost duplicate."""
+    parts = [o.unexpected_rows for o in outcomes if o.severity in ROW_SEVERITIES]
+    parts.append(losers[(losers >= start) & (losers < stop)])
+    return np.unique(np.concatenate(parts)).astype(np.int64)
 
-    data = batch.select([c.name for c in contract.columns])
-    for offset in range(0, data.num_rows, chunk_rows):
-        frame = data.slice(offset, chunk_rows).to_pandas(date_as_object=False)
-        frame.index = pd.RangeIndex(offset, offset + len(frame))
-        yield offset, frame
+
+class _GateRun:
+    """One streaming pass of the gate over a landed batch."""
+
+    def __init__(self, contract: DatasetContract, batch_id: str, as_of: datetime, settings: Settings) -> None:
+        self.contract, self.batch_id, self.settings = contract, batch_id, settings
+        self.scan = BatchScan(contract, batch_id, settings)
+        self.key = contract.schema_.primary_key
+        self.parameters = run_parameters(contract, as_of, settings)
+        self.runner = SuiteRunner(
+            load_checked_suite(contract, settings), contract.name, results_dir(contract, settings)
+        )
+
+    def _duplicates(self) -> tuple[pa.Table, DuplicateResolution]:
+        order = self.contract.duplicate_order_column
+        keys = self.scan.columns([*self.key, *([order] if order else [])])
+        column = keys.column(order) if order else None
+        return keys, resolve_duplicates(keys.select(self.key), column, self.contract.quality.duplicates)
+
+    def route(self, curated: StagedBatchWriter) -> tuple[Verdict, _Routed]:
+        """Validate chunk by chunk; stage passing rows while the next chunk is validated."""
+        keys, resolution = self._duplicates()
+        routed = _Routed()
+        chunk_rows = self.settings.quality_chunk_rows
+        parts = max(1, -(-keys.num_rows // chunk_rows))
+        schema = zones.curated_schema(self.contract)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-curated") as pool:
+            staged = []
+            for number, chunk in enumerate(prefetch(self.scan.chunks(chunk_rows)), start=1):
+                offset = routed.rows
+                check_same_rows(chunk, keys, offset, self.key)
+                name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
+                outcomes = self.runner.validate(
+                    data_frame(self.contract, chunk, offset), self.parameters, name
+                )
+                failing = _row_failures(outcomes, resolution.losers, offset, offset + chunk.num_rows)
+                keep = np.ones(chunk.num_rows, dtype=bool)
+                keep[failing - offset] = False
+                passing = chunk.filter(pa.array(keep)).cast(schema)
+                staged.append(pool.submit(_write_table, curated, passing))
+                routed.outcomes.append(outcomes)
+                routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
+                routed.positions.append(failing)
+                routed.rows += chunk.num_rows
+            for future in staged:
+                future.result()
+        rules = [*combine(routed.outcomes), duplicate_rule(resolution, self.key, routed.rows)]
+        return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed
+
+    def quarantined(self, verdict: Verdict, routed: _Routed) -> pa.Table:
+        """The quarantine rows: the failing ones, or the whole batch (read again) when held."""
+        if verdict.held:
+            rows = self.scan.all_rows()
+            return zones.quarantine_rows(
+                self.contract, rows, np.arange(rows.num_rows), self.batch_id, verdict
+            )
+        schema = landing_schema(self.contract)
+        rows = (
+            pa.concat_tables([t.cast(schema) for t in routed.failing])
+            if routed.failing
+            else schema.empty_table()
+        )
+        positions = np.concatenate(routed.positions) if routed.positions else np.empty(0, dtype=np.int64)
+        return zones.quarantine_rows(self.contract, rows, positions, self.batch_id, verdict)
 
 
-def validate_batch(
-    contract: DatasetContract, batch: pa.Table, batch_id: str, as_of: datetime, settings: Settings
-) -> tuple[Verdict, Path | None]:
-    """Run duplicates resolution and the suite over the batch; return the verdict and Data Docs."""
-    document = load_checked_suite(contract, settings)
-    key = contract.schema_.primary_key
-    order_column = contract.duplicate_order_column
-    resolution = resolve_duplicates(
-        batch.select(key), batch.column(order_column) if order_column else None, contract.quality.duplicates
-    )
-    docs_dir = settings.reports_path / "quality" / "docs" / contract.name
-    runner = SuiteRunner(document, contract.name, docs_dir)
-    parameters = run_parameters(contract, as_of, settings)
-    chunks: list[list[ExpectationOutcome]] = []
-    parts = max(1, -(-batch.num_rows // settings.quality_chunk_rows))
-    for number, (_, frame) in enumerate(_frames(contract, batch, settings.quality_chunk_rows), start=1):
-        run_name = batch_id if parts == 1 else f"{batch_id} part {number} of {parts}"
-        chunks.append(runner.validate(frame, parameters, run_name))
-    rules = [*combine(chunks), duplicate_rule(resolution, key, batch.num_rows)]
-    return decide(rules, batch.num_rows, contract.quality.max_failing_share), runner.docs_index
+def _write_table(writer: StagedBatchWriter, rows: pa.Table) -> None:
+    for record_batch in rows.to_batches(max_chunksize=250_000):
+        writer.write(record_batch)
+
+
+def gate_batch(
+    contract: DatasetContract, batch_id: str, as_of: datetime, settings: Settings
+) -> tuple[Verdict, Path | None, CommittedBatch, CommittedBatch]:
+    """Validate and route one batch; commit quarantine, then curated (empty when held)."""
+    run = _GateRun(contract, batch_id, as_of, settings)
+    schema = zones.curated_schema(contract)
+    table = lake_table(contract.curated_table, schema, settings)
+    with StagedBatchWriter(table, batch_id, schema) as curated:
+        verdict, routed = run.route(curated)
+        if verdict.held:
+            curated.abort()
+        summary = {"huiliu.quality-status": verdict.status}
+        quarantined = zones.write_zone(
+            contract.quarantine_table,
+            zones.quarantine_schema(contract),
+            batch_id,
+            run.quarantined(verdict, routed),
+            settings,
+            summary,
+        )
+        committed = curated.commit(summary)
+    return verdict, run.runner.saved[-1] if run.runner.saved else None, committed, quarantined
 
 
 def _assertions(verdict: Verdict) -> dqa.DataQualityAssertionsDatasetFacet:
@@ -135,19 +220,6 @@ def _input_ref(contract: DatasetContract, settings: Settings, verdict: Verdict |
             columnMetrics={}, rowCount=verdict.rows_total
         ),
     )
-
-
-def _write(contract: DatasetContract, batch: pa.Table, batch_id: str, verdict: Verdict, settings: Settings):
-    summary = {"huiliu.quality-status": verdict.status}
-    held = zones.quarantine_rows(contract, batch, batch_id, verdict)
-    quarantined = zones.write_zone(
-        contract.quarantine_table, zones.quarantine_schema(contract), batch_id, held, settings, summary
-    )
-    passed = zones.curated_rows(contract, batch, verdict)
-    curated = zones.write_zone(
-        contract.curated_table, zones.curated_schema(contract), batch_id, passed, settings, summary
-    )
-    return curated, quarantined
 
 
 def _record(
@@ -213,9 +285,8 @@ def run_gate(
         inputs=[_input_ref(contract, settings, None)],
         parent=parent,
     ) as run:
-        batch = read_batch(contract, batch_id, settings)
-        verdict, docs = validate_batch(contract, batch, batch_id, as_of, settings)
-        curated, quarantined = _write(contract, batch, batch_id, verdict, settings)
+        verdict, saved, curated, quarantined = gate_batch(contract, batch_id, as_of, settings)
+        docs = docs_dir(contract, settings) / "index.html"
         run.add_input(_input_ref(contract, settings, verdict))
         for table, committed in ((contract.curated_table, curated), (contract.quarantine_table, quarantined)):
             run.add_output(
@@ -236,7 +307,8 @@ def run_gate(
         held_reasons=verdict.held_reasons,
         rules=[r.as_dict() for r in verdict.rules],
         freshness=fresh.as_dict(),
-        docs=str(docs) if docs else None,
+        docs=str(docs),
+        validation_result=str(saved) if saved else None,
         seconds=round(time.perf_counter() - clock, 3),
     )
     log.info("dataset %s batch %s: %s", contract.name, batch_id, _summary(result))

@@ -27,6 +27,7 @@ from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.naming import job_name, lake_dataset
 from huiliu.quality import records, zones
+from huiliu.quality.batch_stream import data_frame
 from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import SuiteRunner
 from huiliu.quality.verdict import combine, decide
@@ -188,15 +189,12 @@ def _apply_changes(contract: DatasetContract, rows: pa.Table, changes: dict[str,
 
 def _revalidate(contract: DatasetContract, rows: pa.Table, settings: Settings) -> dict[str, list[str]]:
     """Run the suite over corrected rows; return the ids that still fail, with their rules."""
-    from huiliu.quality.gate import _frames, run_parameters
+    from huiliu.quality.gate import run_parameters
 
     runner = SuiteRunner(load_checked_suite(contract, settings), contract.name)
     parameters = run_parameters(contract, datetime.now(UTC), settings)
-    chunks = [
-        runner.validate(frame, parameters, "release")
-        for _, frame in _frames(contract, rows, rows.num_rows or 1)
-    ]
-    verdict = decide(combine(chunks), rows.num_rows, 1.0)
+    outcomes = runner.validate(data_frame(contract, rows, 0), parameters, "release")
+    verdict = decide(combine([outcomes]), rows.num_rows, 1.0)
     ids = rows.column("_quarantine_id").to_pylist()
     return {ids[p]: [verdict.rules[r].rule for r in rules] for p, rules in verdict.failures_by_row.items()}
 

@@ -1,13 +1,15 @@
 """Run a suite over a pandas frame with Great Expectations' own API, and read back row outcomes.
 
 One ephemeral GX context per runner: a pandas datasource, a whole-dataframe batch definition, a
-validation definition over the suite and a checkpoint whose action builds Data Docs on disk.
-Results come back in COMPLETE format so each expectation lists the frame index of its failing
-rows; the frame's index holds the rows' positions in the landed batch.
+validation definition over the suite and a checkpoint. Results come back in COMPLETE format so each
+expectation lists the frame index of its failing rows; the frame's index holds the rows' positions
+in the landed batch. Each run's result is also saved as GX JSON (lists of failing rows cut to a
+sample) for ``huiliu.quality.datadocs`` to render as Data Docs.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -109,24 +111,27 @@ def _docs_site(directory: Path) -> dict[str, Any]:
 class SuiteRunner:
     """Validate frames of one dataset against its suite; optionally build Data Docs for each run."""
 
-    def __init__(self, document: SuiteDocument, dataset: str, docs_dir: Path | None = None) -> None:
+    def __init__(self, document: SuiteDocument, dataset: str, results_dir: Path | None = None) -> None:
         import great_expectations as gx
+        from great_expectations.execution_engine import pandas_execution_engine
 
+        # GX names an in-memory batch by an md5 over every value, which costs as much as half the
+        # validation of a large batch; huiliu names its batches itself, so the fingerprint is off
+        pandas_execution_engine.HASH_THRESHOLD = 0
         self.document = document
-        self.docs_dir = docs_dir
-        self._context = gx.get_context(mode="ephemeral", project_config=_context_config(docs_dir))
+        self.results_dir = results_dir
+        self.saved: list[Path] = []
+        self._context = gx.get_context(mode="ephemeral", project_config=_context_config(None))
         source = self._context.data_sources.add_pandas("lake")
         batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("batch")
         suite = self._context.suites.add(build_gx_suite(document))
         definition = self._context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{dataset}_gate", data=batch, suite=suite)
         )
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir else []
         self._checkpoint = self._context.checkpoints.add(
             gx.Checkpoint(
                 name=f"{dataset}_checkpoint",
                 validation_definitions=[definition],
-                actions=actions,
                 result_format=RESULT_FORMAT,
             )
         )
@@ -147,11 +152,35 @@ class SuiteRunner:
             batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=run_id
         )
         outcomes = [_outcome(r) for v in result.run_results.values() for r in v.results]
+        if self.results_dir is not None:
+            self.saved += [
+                save_result(self.results_dir, key, value) for key, value in result.run_results.items()
+            ]
         broken = [f"{o.rule}: {o.error}" for o in outcomes if o.error]
         if broken:
             raise SuiteError(str(self.document.path), [f"could not evaluate {b}" for b in broken])
         return outcomes
 
-    @property
-    def docs_index(self) -> Path | None:
-        return self.docs_dir / "index.html" if self.docs_dir else None
+
+SAMPLE_ROWS = 20
+_LISTS = (
+    "unexpected_index_list",
+    "unexpected_list",
+    "partial_unexpected_index_list",
+    "partial_unexpected_list",
+)
+
+
+def save_result(directory: Path, key: Any, result: Any) -> Path:
+    """Write one suite result as GX JSON, its failing-row lists cut to ``SAMPLE_ROWS`` entries."""
+    body = result.to_json_dict()
+    for item in body.get("results", []):
+        details = item.get("result") or {}
+        for name in _LISTS:
+            if isinstance(details.get(name), list):
+                details[name] = details[name][:SAMPLE_ROWS]
+    body["huiliu_key"] = list(key.to_tuple())
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{_UNSAFE.sub('_', '-'.join(key.to_tuple()[1:3]))}.json"
+    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    return path

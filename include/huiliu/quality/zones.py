@@ -85,10 +85,10 @@ def _failures(
     return names, details
 
 
-def quarantine_rows(contract: DatasetContract, batch: pa.Table, batch_id: str, verdict: Verdict) -> pa.Table:
-    """The rows the verdict quarantines, with their reasons, in the quarantine schema."""
-    positions = np.arange(batch.num_rows) if verdict.held else verdict.failing_positions
-    rows = batch.take(pa.array(positions, type=pa.int64()))
+def quarantine_rows(
+    contract: DatasetContract, rows: pa.Table, positions: np.ndarray, batch_id: str, verdict: Verdict
+) -> pa.Table:
+    """Quarantined ``rows`` (at ``positions`` in the batch) with their reasons, in the quarantine schema."""
     names, details = _failures(rows, positions, verdict, verdict.rules)
     ids = quarantine_ids(batch_id, key_strings(rows, contract.schema_.primary_key))
     now = datetime.now(UTC)
@@ -103,15 +103,6 @@ def quarantine_rows(contract: DatasetContract, batch: pa.Table, batch_id: str, v
     for name, array in extra.items():
         base = base.append_column(name, array)
     return base
-
-
-def curated_rows(contract: DatasetContract, batch: pa.Table, verdict: Verdict) -> pa.Table:
-    """The rows that pass: everything not quarantined, or nothing when the batch is held."""
-    if verdict.held:
-        return batch.slice(0, 0).cast(landing_schema(contract))
-    keep = np.ones(batch.num_rows, dtype=bool)
-    keep[verdict.failing_positions] = False
-    return batch.filter(pa.array(keep)).cast(landing_schema(contract))
 
 
 def write_zone(

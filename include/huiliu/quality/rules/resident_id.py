@@ -13,13 +13,16 @@ is a numpy operation over the whole column.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import stdnum
 from stdnum import numdb
 
 from huiliu.quality.rules.arrays import (
@@ -79,8 +82,32 @@ def _table_codes(prefixes: list, head: str = "") -> Iterator[str]:
             yield from _table_codes(children, code)
 
 
+def _cache_file() -> Path:
+    """Where the parsed table is kept between processes (per python-stdnum version)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "huiliu" / f"id-regions-stdnum-{stdnum.__version__}-{FIRST_YEAR}-{LAST_YEAR}.npz"
+
+
 @lru_cache(maxsize=1)
 def region_table() -> tuple[np.ndarray, np.ndarray]:
+    """The table below, read from this machine's cache when an earlier process parsed it."""
+    cache = _cache_file()
+    try:
+        with np.load(cache) as stored:
+            return stored["codes"], stored["valid"]
+    except (OSError, KeyError, ValueError):
+        codes, valid = parse_region_table()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.npz")
+        np.savez_compressed(partial, codes=codes, valid=valid)
+        partial.replace(cache)
+    except OSError:  # a read-only home: parse again next time
+        pass
+    return codes, valid
+
+
+def parse_region_table() -> tuple[np.ndarray, np.ndarray]:
     """Every region code in python-stdnum's table, and the birth years for which stdnum accepts it.
 
     Returns:

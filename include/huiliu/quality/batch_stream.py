@@ -1,0 +1,83 @@
+"""Read one landed batch for the gate: its keys first, then its rows in chunks, from one snapshot.
+
+Both reads are pinned to the same Iceberg snapshot and filtered on the batch id, so they see the
+same rows in the same order; a row's position in the batch is its index in that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pandas as pd
+import pyarrow as pa
+from pyiceberg.expressions import EqualTo
+
+from huiliu.contracts.model import DatasetContract
+from huiliu.errors import LakeError
+from huiliu.lake.catalog import lake_table
+from huiliu.settings import Settings
+
+
+class BatchScan:
+    """The rows of one landing batch, read as of the table's current snapshot."""
+
+    def __init__(self, contract: DatasetContract, batch_id: str, settings: Settings) -> None:
+        self.contract = contract
+        self.batch_id = batch_id
+        self.table = lake_table(contract.landing_table, settings=settings)
+        snapshot = self.table.current_snapshot()
+        self.snapshot_id = snapshot.snapshot_id if snapshot else None
+
+    def _scan(self, columns: Sequence[str] = ("*",)):  # type: ignore[no-untyped-def]
+        return self.table.scan(
+            row_filter=EqualTo("_batch_id", self.batch_id),
+            selected_fields=tuple(columns),
+            snapshot_id=self.snapshot_id,
+        )
+
+    def columns(self, names: Sequence[str]) -> pa.Table:
+        """A few columns of every row of the batch, in batch order."""
+        if self.snapshot_id is None:
+            return pa.table({n: pa.array([], pa.string()) for n in names})
+        return self._scan(list(dict.fromkeys(names))).to_arrow()
+
+    def all_rows(self) -> pa.Table:
+        if self.snapshot_id is None:
+            return pa.table({})
+        return self._scan().to_arrow()
+
+    def chunks(self, rows: int) -> Iterator[pa.Table]:
+        """The batch's rows as tables of up to ``rows`` rows each, in batch order."""
+        if self.snapshot_id is None:
+            return
+        buffered: list[pa.RecordBatch] = []
+        size = 0
+        for record_batch in self._scan().to_arrow_batch_reader():
+            buffered.append(record_batch)
+            size += record_batch.num_rows
+            while size >= rows:
+                table = pa.Table.from_batches(buffered)
+                yield table.slice(0, rows).combine_chunks()
+                rest = table.slice(rows)
+                buffered, size = rest.to_batches(), rest.num_rows
+        if size:
+            yield pa.Table.from_batches(buffered).combine_chunks()
+
+
+def check_same_rows(chunk: pa.Table, keys: pa.Table, offset: int, key: Sequence[str]) -> None:
+    """Guard: the chunk's keys are the keys read first at the same positions."""
+    expected = keys.slice(offset, chunk.num_rows)
+    for name in key:
+        got, want = chunk.column(name), expected.column(name)
+        if not got.equals(want.cast(got.type)):
+            raise LakeError(
+                f"landing batch rows changed order between two reads of the same snapshot ({name}); "
+                "re-run the quality gate"
+            )
+
+
+def data_frame(contract: DatasetContract, rows: pa.Table, offset: int) -> pd.DataFrame:
+    """The contract's columns as a pandas frame indexed by batch position (strings stay Arrow)."""
+    frame = rows.select([c.name for c in contract.columns]).to_pandas(date_as_object=False)
+    frame.index = pd.RangeIndex(offset, offset + len(frame))
+    return frame

@@ -1,0 +1,66 @@
+"""Great Expectations Data Docs for every gate run of a dataset.
+
+The gate saves each run's validation result as GX JSON under
+``<reports>/quality/results/<dataset>/``; this module loads them into an in-memory GX context
+with a filesystem Data Docs site at ``<reports>/quality/docs/<dataset>/`` and renders the pages
+GX itself renders (suite, each validation, and an index of all runs). Rendering is its own step
+(the ``data_docs`` task after ``quality_gate``) so that gating a batch does not wait on HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from huiliu.contracts.model import DatasetContract
+from huiliu.quality.suites import build_gx_suite, load_checked_suite
+from huiliu.quality.validation import _context_config
+from huiliu.settings import Settings, get_settings
+
+
+def results_dir(contract: DatasetContract, settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).reports_path / "quality" / "results" / contract.name
+
+
+def docs_dir(contract: DatasetContract, settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).reports_path / "quality" / "docs" / contract.name
+
+
+def _identifier(key: list[str]) -> Any:
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    suite, run_name, run_time, batch = key
+    return ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite),
+        run_id=RunIdentifier(run_name=run_name, run_time=run_time),
+        batch_identifier=batch,
+    )
+
+
+def _load(path: Path) -> tuple[Any, Any]:
+    from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
+
+    body = json.loads(path.read_text(encoding="utf-8"))
+    key = body.pop("huiliu_key")
+    return _identifier(key), expectationSuiteValidationResultSchema.load(body)
+
+
+def build_data_docs(contract: DatasetContract, settings: Settings | None = None) -> Path:
+    """Render the dataset's Data Docs from every saved run; return the site's ``index.html``."""
+    import great_expectations as gx
+
+    settings = settings or get_settings()
+    site = docs_dir(contract, settings)
+    context = gx.get_context(mode="ephemeral", project_config=_context_config(site))
+    context.suites.add(build_gx_suite(load_checked_suite(contract, settings)))
+    store = context.validation_results_store
+    for path in sorted(results_dir(contract, settings).glob("*.json")):
+        identifier, result = _load(path)
+        store.set(identifier, result)
+    context.build_data_docs(site_names=["huiliu"])
+    return site / "index.html"
