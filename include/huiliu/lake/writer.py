@@ -21,7 +21,7 @@ from pyiceberg.expressions import EqualTo
 from pyiceberg.table import Table
 
 log = logging.getLogger(__name__)
-ROWS_PER_FILE = 2_000_000
+ROWS_PER_FILE = 500_000  # files the gates can read one at a time
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,25 @@ class BatchScan:
             return pa.table({})
         return self._scan().to_arrow()
 
+    def record_batches(self) -> Iterator[pa.RecordBatch]:
+        """Every row as record batches, one data file at a time (pyiceberg's own reader reads all
+        files of a scan at once, which would hold the whole batch in memory)."""
+        from pyiceberg.io.pyarrow import ArrowScan
+
+        scan = self._scan()
+        reader = ArrowScan(
+            scan.table_metadata, scan.io, scan.projection(), scan.row_filter, scan.case_sensitive
+        )
+        for task in scan.plan_files():
+            yield from reader.to_record_batches([task])
+
     def chunks(self, rows: int) -> Iterator[pa.Table]:
         """The batch's rows as tables of up to ``rows`` rows each, in batch order."""
         if self.snapshot_id is None:
             return
         buffered: list[pa.RecordBatch] = []
         size = 0
-        for record_batch in self._scan().to_arrow_batch_reader():
+        for record_batch in self.record_batches():
             buffered.append(record_batch)
             size += record_batch.num_rows
             while size >= rows:

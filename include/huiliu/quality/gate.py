@@ -120,17 +120,25 @@ class _GateRun:
         return keys, resolve_duplicates(keys.select(self.key), column, self.contract.quality.duplicates)
 
     def route(self, curated: StagedBatchWriter) -> tuple[Verdict, _Routed]:
-        """Validate chunk by chunk; stage passing rows while the next chunk is validated."""
-        keys, resolution = self._duplicates()
+        """Validate chunk by chunk; stage passing rows while the next chunk is read and validated.
+
+        The keys are read and checked for duplicates in a thread of their own, while the first
+        chunk is read.
+        """
         routed = _Routed()
         chunk_rows = self.settings.quality_chunk_rows
-        parts = max(1, -(-keys.num_rows // chunk_rows))
         schema = zones.curated_schema(self.contract)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-curated") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-keys") as keys_pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-curated") as pool,
+        ):
+            duplicates = keys_pool.submit(self._duplicates)
             staged = []
             for number, chunk in enumerate(prefetch(self.scan.chunks(chunk_rows)), start=1):
+                keys, resolution = duplicates.result()
                 offset = routed.rows
                 check_same_rows(chunk, keys, offset, self.key)
+                parts = max(1, -(-keys.num_rows // chunk_rows))
                 name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
                 outcomes = self.runner.validate(
                     data_frame(self.contract, chunk, offset), self.parameters, name
@@ -138,14 +146,14 @@ class _GateRun:
                 failing = _row_failures(outcomes, resolution.losers, offset, offset + chunk.num_rows)
                 keep = np.ones(chunk.num_rows, dtype=bool)
                 keep[failing - offset] = False
-                passing = chunk.filter(pa.array(keep)).cast(schema)
-                staged.append(pool.submit(_write_table, curated, passing))
+                staged.append(pool.submit(_write_table, curated, chunk.filter(pa.array(keep)).cast(schema)))
                 routed.outcomes.append(outcomes)
                 routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
                 routed.positions.append(failing)
                 routed.rows += chunk.num_rows
             for future in staged:
                 future.result()
+            _, resolution = duplicates.result()
         rules = [*combine(routed.outcomes), duplicate_rule(resolution, self.key, routed.rows)]
         return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed
 
