@@ -76,13 +76,29 @@ def test_broken_contract_is_refused_at_parse_time(
     assert "incremental extraction needs `cursor_column`" in error
 
 
-def test_each_ingestion_dag_gates_quality_and_checks_freshness(bag: DagBag) -> None:
+def test_each_ingestion_dag_gates_pii_then_quality_and_checks_freshness(bag: DagBag) -> None:
     for dag_id in [d for d in bag.dag_ids if d.startswith("ingest_")]:
         dag = bag.dags[dag_id]
+        pii_gate = dag.get_task("pii_gate")
+        assert pii_gate.upstream_task_ids == {"land"} and pii_gate.trigger_rule == "all_done"
+        approval = dag.get_task("pii_approval")
+        assert approval.upstream_task_ids == {"pii_gate"} and approval.options == ["Approve", "Reject"]
+        assert "reason" in approval.params and "pii_gate" in approval.body
+        decision = dag.get_task("pii_decision")
+        assert decision.upstream_task_ids == {"pii_gate", "pii_approval"}
+        assert decision.trigger_rule == "none_failed_min_one_success"
         gate = dag.get_task("quality_gate")
-        assert gate.upstream_task_ids == {"land"}
+        assert gate.upstream_task_ids == {"land", "pii_decision"}
         assert [a.name for a in gate.outlets] == [f"curated.{dag_id.removeprefix('ingest_')}"]
         assert dag.get_task("data_docs").upstream_task_ids == {"quality_gate"}
         assert dag.get_task("data_docs").trigger_rule == "all_done"
         freshness = dag.get_task("freshness")
         assert freshness.upstream_task_ids == {"land"} and freshness.trigger_rule == "all_done"
+
+
+def test_a_failure_anywhere_fails_the_run(bag: DagBag) -> None:
+    dag = bag.dags["ingest_volunteer_points"]
+    outcome = dag.get_task("outcome")
+    assert outcome.trigger_rule == "none_failed"
+    assert outcome.upstream_task_ids == {t.task_id for t in dag.tasks} - {"outcome"}
+    assert [t.task_id for t in dag.leaves] == ["outcome"]

@@ -37,8 +37,12 @@ def test_demo_lands_every_dataset_and_a_rerun_changes_nothing(huiliu_home: Setti
         assert second[name]["batches"] == entry["batches"] == 1, name
         assert entry["rows_curated"] + entry["rows_quarantined"] == entry["rows_landed"], name
         assert 0.9 < entry["pass_rate"] < 1.0, name
-        for column in ("rows_curated", "rows_quarantined", "pass_rate"):
+        for column in ("rows_curated", "rows_quarantined", "pass_rate", "pii_columns", "pii_findings"):
             assert second[name][column] == entry[column], (name, column)
+        assert entry["pii_decision"] == "not_required", name  # the contracts declare all they carry
+    assert first["resident_registry"]["pii_columns"] == 7
+    free_text = {n: e["pii_findings"] for n, e in first.items() if e["pii_findings"]}
+    assert set(free_text) == {"hotline_tickets", "grid_events"} and min(free_text.values()) > 1000
     stats = subprocess.run([HUILIU, "lake", "stats"], env=env, capture_output=True, text=True, check=True)
     tables = json.loads(stats.stdout)["tables"]
     assert {t: v["rows"] for t, v in tables.items() if t.startswith("landing.")} == {

@@ -67,6 +67,17 @@ def test_failing_rows_go_to_quarantine_with_rules_and_values(source: SourceDb, h
     assert build_data_docs(CONTRACT) == Path(result.docs)
     page = Path(result.docs).read_text(encoding="utf-8")
     assert "resident_registry" in page and Path(result.docs).parent.joinpath("validations").is_dir()
+    reports = "".join(
+        p.read_text(encoding="utf-8")
+        for p in huiliu_home.reports_path.rglob("*")
+        if p.is_file() and p.suffix in (".json", ".html")
+    )
+    for row in bad.values():
+        assert row["id_number"] not in reports  # failing values stay in the quarantine table
+    assert all(
+        row.quarantine_id.count("#") == 1 and row.values["id_number"] not in row.quarantine_id
+        for row in quarantine.list_rows(CONTRACT)
+    )
 
 
 def test_rerunning_the_gate_replaces_its_rows(source: SourceDb, huiliu_home: Settings) -> None:

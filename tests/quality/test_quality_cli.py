@@ -138,3 +138,13 @@ def test_contracts_check_refuses_a_dataset_without_its_suite(
     result = runner.invoke(app, ["contracts", "check"])
     assert result.exit_code == 1
     assert "grid_events.json" in result.output and "huiliu quality suggest grid_events" in result.output
+
+
+def test_batches_lists_verdicts_and_a_typo_is_refused(source: SourceDb, huiliu_home: Settings) -> None:
+    batch = _landed(source, huiliu_home)
+    typo = runner.invoke(app, ["quality", "run", "resident_registry", "--batch", batch + "x"])
+    assert typo.exit_code == 1 and "does not exist" in typo.output and "huiliu quality batches" in typo.output
+    runner.invoke(app, ["quality", "run", "resident_registry", "--batch", batch])
+    listed = json.loads(runner.invoke(app, ["quality", "batches", "resident_registry", "--json"]).stdout)
+    summary = [(b["batch_id"], b["quality"], b["rows_quarantined"]) for b in listed]
+    assert summary == [(batch, "quarantined", 1)]

@@ -99,3 +99,16 @@ def test_contracts_check_refuses_a_dataset_without_a_suite(tmp_path: Path) -> No
     missing = {Path(p.file).stem for p in problems}
     assert "resident_registry" not in missing and "hotline_tickets" in missing
     assert all(p.field == "quality_suite" for p in problems)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "expect_column_values_to_be_unique",
+        "expect_column_mean_to_be_between",
+        "expect_table_row_count_to_equal",
+    ],
+)
+def test_batch_wide_expectations_are_refused(tmp_path: Path, kind: str) -> None:
+    error = _problems(tmp_path, _suite({"type": kind, "kwargs": {"column": "name"}}))
+    assert "judges the whole batch at once" in str(error)

@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from huiliu.cli.main import app
+from huiliu.contracts import load_contract
 from huiliu.lake.catalog import lake_table
+from huiliu.reconciliation.masking import display_key
 from huiliu.reconciliation.runner import JOB, ReconciliationOutcome, run_reconciliation
 from huiliu.reconciliation.store import flags_for, latest_run, run_by_key
 from huiliu.settings import Settings, get_settings
@@ -49,11 +51,16 @@ def outcome(city_lake: CityLake) -> ReconciliationOutcome:
     return run_reconciliation("20261015T030000")
 
 
+def stored_key(dataset: str, key: str) -> str:
+    """A record key as flags store it (masked when the key is personal information)."""
+    return display_key(key, load_contract(dataset))
+
+
 def defect_keys(truth: dict[str, Any], kinds: tuple[str, ...]) -> dict[str, set[str]]:
     keys: dict[str, set[str]] = defaultdict(set)
     for item in truth["defects"]:
         if item["defect"] in kinds:
-            keys[item["dataset"]].add(item["key"])
+            keys[item["dataset"]].add(stored_key(item["dataset"], item["key"]))
     return keys
 
 
@@ -72,7 +79,10 @@ def test_every_planted_cross_department_defect_is_flagged(
 
 
 def test_findings_match_the_planted_kind(outcome: ReconciliationOutcome, on_city: CityLake) -> None:
-    kinds = {(d["dataset"], d["key"]): d["defect"] for d in on_city.ground_truth["defects"]}
+    kinds = {
+        (d["dataset"], stored_key(d["dataset"], d["key"])): d["defect"]
+        for d in on_city.ground_truth["defects"]
+    }
     for flag in flags_for():
         finding = flag.detail.split(":", 1)[0]
         if finding in CROSS_DATASET_DEFECTS:
@@ -136,8 +146,10 @@ def raw_ids_of_flagged(dataset: str) -> list[str]:
     """The real ID numbers behind a dataset's flags (and certificate numbers, which embed them)."""
     key, flagged = RECORD_KEYS[dataset], flagged_keys(dataset)
     rows = lake_table(f"curated.{dataset}").scan(selected_fields=(key, "id_number")).to_arrow().to_pylist()
-    values = [r["id_number"] for r in rows if r[key] in flagged]
-    return values + (sorted(flagged) if dataset == "disability_registry" else [])
+    hits = [r for r in rows if stored_key(dataset, r[key]) in flagged]
+    return [r["id_number"] for r in hits] + (
+        [r[key] for r in hits] if dataset == "disability_registry" else []
+    )
 
 
 def test_no_raw_personal_data_in_report_or_store_summary(
@@ -211,3 +223,51 @@ def test_nothing_curated_yet_reports_every_check_skipped(huiliu_home: Settings) 
     outcome = run_reconciliation("empty")
     assert outcome.status == "skipped" and outcome.flags == 0
     assert all(r.reason and "does not exist yet" in r.reason for r in outcome.results)
+
+
+def test_a_registry_row_in_quarantine_still_counts_as_registered(huiliu_home: Settings) -> None:
+    """A resident whose registry row failed a quality rule (a bad phone, say) is not "absent"."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from huiliu.lake.schema import conform, landing_schema
+    from huiliu.quality.zones import quarantine_schema
+
+    def rows(contract_name: str, schema: pa.Schema, **columns: list[object]) -> pa.Table:
+        count = len(next(iter(columns.values())))
+        meta = {"_batch_id": ["b"] * count, "_ingested_at": [datetime(2026, 10, 1, tzinfo=UTC)] * count}
+        return conform(pa.table({**columns, **meta}), schema)
+
+    registry, allowance = load_contract("resident_registry"), load_contract("subsistence_allowance")
+    lake_table(registry.curated_table, landing_schema(registry)).append(
+        rows(
+            "resident_registry",
+            landing_schema(registry),
+            id_number=["A"],
+            status=["正常"],
+            community_code=["c"],
+        )
+    )
+    lake_table(registry.quarantine_table, quarantine_schema(registry)).append(
+        rows(
+            "resident_registry",
+            quarantine_schema(registry),
+            id_number=["B"],
+            status=["正常"],
+            community_code=["c"],
+        )
+    )
+    lake_table(allowance.curated_table, landing_schema(allowance)).append(
+        rows(
+            "subsistence_allowance",
+            landing_schema(allowance),
+            case_id=["1", "2", "3"],
+            id_number=["A", "B", "C"],
+            community_code=["c"] * 3,
+        )
+    )
+    outcome = run_reconciliation("20261101T000000")
+    check = next(r for r in outcome.results if r.name == "allowance_recipients_in_registry")
+    assert check.mismatches == 1
+    assert [(f.record_key, f.detail.split(":")[0]) for f in check.flags] == [("3", "absent_from_registry")]

@@ -1,8 +1,9 @@
 """Build one ingestion DAG per dataset contract.
 
 Parsing stays cheap: this module imports only the contract models; the lake, the sources,
-Great Expectations and lineage are imported inside the tasks. The gates are further tasks of the
-same DAG, fed by the ``land`` task's result.
+Great Expectations, Presidio and lineage are imported inside the tasks. The gates are further
+tasks of the same DAG, fed by the ``land`` task's result: the PII gate first (with a compliance
+officer's approval when it needs one), then the quality gate.
 """
 
 from __future__ import annotations
@@ -12,9 +13,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Asset, get_current_context, task
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, Asset, XComArg, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from huiliu.airflow.pii_tasks import (
+    DECISION_TASK,
+    GATE_TASK,
+    pii_approval_operator,
+    pii_decision_task,
+    pii_gate_task,
+)
 from huiliu.airflow.quality_tasks import data_docs_task, freshness_task, quality_gate_task
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import FileSource
@@ -108,8 +117,27 @@ def _doc(contract: DatasetContract) -> str:
     )
 
 
+def _pii_step(contract: DatasetContract, landed: XComArg) -> XComArg:
+    """``pii_gate`` → (``pii_approval`` when a batch needs it) → ``pii_decision``; returns the decision.
+
+    ``pii_gate`` runs whatever ``land`` did (as the quality gate does): it checks the batches that
+    landed and earlier ones not gated yet. A batch it could not check, or that waits for approval,
+    is refused by the quality gate.
+    """
+    gate = task.branch(pii_gate_task, task_id=GATE_TASK, trigger_rule="all_done")(contract.name, landed)
+    approval = pii_approval_operator(contract)
+    decision = task(
+        pii_decision_task, task_id=DECISION_TASK, trigger_rule="none_failed_min_one_success", retries=0
+    )
+    decided = decision(contract.name)
+    gate >> [approval, decided]
+    approval >> decided
+    return decided
+
+
 def build_ingestion_dag(contract: DatasetContract) -> DAG:
-    """One contract's DAG: ``land`` → ``quality_gate`` → ``data_docs``, and ``freshness`` after ``land``."""
+    """One contract's DAG: ``land`` → ``pii_gate`` → [``pii_approval``] → ``pii_decision`` →
+    ``quality_gate`` → ``data_docs``, and ``freshness`` after ``land``."""
     is_file = isinstance(contract.source, FileSource)
     with DAG(
         dag_id=f"{DAG_PREFIX}{contract.name}",
@@ -129,13 +157,33 @@ def build_ingestion_dag(contract: DatasetContract) -> DAG:
     ) as dag:
         callable_ = land_files_task if is_file else land_task
         landed = task(callable_, task_id="land", outlets=[landing_asset(contract)])(contract.name)
-        gate = task(quality_gate_task, task_id="quality_gate", outlets=[curated_asset(contract)], retries=0)
+        decided = _pii_step(contract, landed)
+        gate = task(
+            quality_gate_task,
+            task_id="quality_gate",
+            outlets=[curated_asset(contract)],
+            trigger_rule="all_done",
+        )
         gated = gate(contract.name, landed)
+        decided >> gated
         docs = task(data_docs_task, task_id="data_docs", trigger_rule="all_done", retries=0)(contract.name)
         gated >> docs
         fresh = task(freshness_task, task_id="freshness", trigger_rule="all_done", retries=0)(contract.name)
         landed >> fresh
+        _outcome_leaf(dag)
     return dag
+
+
+def _outcome_leaf(dag: DAG) -> None:
+    """A last task that fails (upstream_failed) when any task failed, so the run's state says so.
+
+    Several tasks run whatever happened before them (``all_done``: the gate still gates the good
+    files of a drop with a rejected file; Data Docs and freshness are always reported), and a run's
+    state follows its leaf tasks.
+    """
+    others = list(dag.tasks)
+    done = EmptyOperator(task_id="outcome", trigger_rule="none_failed")
+    others >> done
 
 
 def build_ingestion_dags(folder: Path | None = None) -> dict[str, DAG]:

@@ -32,6 +32,9 @@ class DatasetSummary:
     rows_quarantined: int = 0
     pass_rate: float | None = None
     quality: str = "not run"
+    pii_columns: int = 0
+    pii_findings: int = 0
+    pii_decision: str = "not run"
 
 
 def prepare(settings: Settings, seed: int, report: Progress) -> None:
@@ -79,6 +82,23 @@ def _quality(dataset: str, since: datetime) -> dict[str, Any]:
     }
 
 
+def _pii(dataset: str, since: datetime) -> dict[str, Any]:
+    """The PII columns of the latest batch classified since ``since``: PI columns, free-text findings."""
+    from huiliu.pii.decisions import classifications, latest_decision
+    from huiliu.pii.report import count_pii_columns
+
+    recent = [c for c in classifications(dataset) if c["classified_at"].replace(tzinfo=UTC) >= since]
+    if not recent:
+        return {}
+    latest = recent[-1]
+    decision = latest_decision(latest["batch_id"])
+    return {
+        "pii_columns": count_pii_columns(latest["columns"]),
+        "pii_findings": sum(s["findings"] for s in latest["free_text"].values()),
+        "pii_decision": decision.status if decision else "not run",
+    }
+
+
 def run_all(report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> list[DatasetSummary]:
     """Run every ingestion DAG once with ``dag.test()``."""
     from huiliu.airflow.runner import run_dag
@@ -99,6 +119,7 @@ def run_all(report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> l
             batches,
             round(time.perf_counter() - started, 2),
             **_quality(name, started_at),
+            **_pii(name, started_at),
         )
         on_dataset(summary)
         out.append(summary)
@@ -142,6 +163,7 @@ def write_reports(settings: Settings, report: Progress) -> dict[str, str]:
         "quality_scorecard_en": str(card.en_path),
         "reconciliation": str(reports / "reconciliation" / "latest.html"),
         "data_docs": str(reports / "quality" / "docs"),
+        "pii_reports": str(reports / "pii"),
     }
 
 
@@ -164,6 +186,9 @@ def write_summary(
                 "rows_quarantined": d.rows_quarantined,
                 "pass_rate": d.pass_rate,
                 "quality": d.quality,
+                "pii_columns": d.pii_columns,
+                "pii_findings": d.pii_findings,
+                "pii_decision": d.pii_decision,
                 "seconds": d.seconds,
             }
             for d in datasets

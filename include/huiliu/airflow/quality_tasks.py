@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
-from huiliu.errors import HuiliuError
+from huiliu.errors import HuiliuError, TransientError
 
 
 def landed_batch_ids(landed: dict[str, Any] | None) -> list[str]:
@@ -30,28 +30,36 @@ def reference_time(context: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(logical.timestamp(), UTC) if logical else datetime.now(UTC)
 
 
-def quality_gate_task(contract_name: str, landed: dict[str, Any] | None) -> dict[str, Any]:
-    """Gate every batch the ``land`` task committed; fail the task when a batch is held."""
+def quality_gate_task(contract_name: str, landed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Gate every batch landed by this run, and any earlier batch left ungated.
+
+    It runs even when ``land`` failed (a rejected file does not stop the good files of the same
+    drop from being gated). Every batch is tried; the task fails at the end if any was held or
+    could not be gated, naming each.
+    """
     from huiliu.airflow.dag_factory import run_parent
     from huiliu.contracts import load_contract
     from huiliu.errors import BatchHeldError
     from huiliu.quality.gate import run_gate
+    from huiliu.quality.records import ungated_batches
 
     context = get_current_context()
     contract = load_contract(contract_name)
-    results, held = [], []
-    for batch_id in landed_batch_ids(landed):
+    batches = list(dict.fromkeys([*landed_batch_ids(landed), *ungated_batches(contract_name)]))
+    results, problems, retry = [], [], False
+    for batch_id in batches:
         try:
             gate = run_gate(contract, batch_id, as_of=reference_time(context), parent=run_parent(context))
             results.append(gate.as_dict())
         except BatchHeldError as exc:
-            held.append(str(exc))
+            problems.append(str(exc))
         except HuiliuError as exc:
-            if not exc.retryable:
-                raise AirflowFailException(str(exc)) from exc
-            raise
-    if held:
-        raise AirflowFailException(" | ".join(held))
+            problems.append(f"batch {batch_id}: {exc}")
+            retry = retry or exc.retryable
+    if problems and retry:
+        raise TransientError(" | ".join(problems))  # Airflow retries the task
+    if problems:
+        raise AirflowFailException(" | ".join(problems))
     return {"dataset": contract_name, "batches": results}
 
 

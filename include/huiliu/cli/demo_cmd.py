@@ -39,7 +39,8 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
     table = Table(title="huiliu demo 演示结果")
     table.add_column("dataset", no_wrap=True)
     table.add_column("owner 负责部门", overflow="fold", max_width=12)
-    for header in ("state", "rows_landed", "rows_curated", "rows_quarantined", "pass_rate", "seconds"):
+    headers = ("state", "rows_landed", "rows_curated", "rows_quarantined", "pass_rate")
+    for header in (*headers, "pii_columns", "pii_findings", "seconds"):
         table.add_column(header, justify="right")
     datasets = outcome.datasets
     for d in datasets:
@@ -52,6 +53,8 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
             f"{d.rows_curated:,}",
             f"{d.rows_quarantined:,}",
             rate,
+            str(d.pii_columns),
+            f"{d.pii_findings:,}",
             f"{d.seconds:.1f}",
         )
     console.print(table)

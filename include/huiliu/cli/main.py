@@ -27,6 +27,8 @@ def _mount_optional() -> None:
     from huiliu.cli.city_cmd import city_app
     from huiliu.cli.dags_cmd import dags_app
     from huiliu.cli.demo_cmd import demo
+    from huiliu.cli.pii_approval_cmd import register as register_pii_approvals
+    from huiliu.cli.pii_cmd import pii_app
     from huiliu.cli.quality_cmd import quality_app
     from huiliu.cli.quarantine_cmd import quarantine_app
     from huiliu.cli.reconcile_cmd import reconcile_app
@@ -37,6 +39,8 @@ def _mount_optional() -> None:
     app.add_typer(city_app, name="city")
     app.add_typer(dags_app, name="dags")
     app.command("demo")(demo)
+    app.add_typer(pii_app, name="pii")
+    register_pii_approvals(pii_app)
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -46,11 +47,55 @@ def suggest(
     console.print(f"draft written to {path} ({len(body['expectations'])} expectations); review it before use")
 
 
+@quality_app.command("batches")
+def batches(
+    dataset: str = typer.Argument(..., help="dataset name"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Landing batches of a dataset with the gate's verdict on each (newest last)."""
+    from huiliu.quality.records import quality_runs
+    from huiliu.store.batches import batches_of
+
+    verdicts = {r.batch_id: r for r in quality_runs(dataset)}
+    rows = [
+        {
+            "batch_id": b.batch_id,
+            "landing": b.status,
+            "rows": b.rows,
+            "landed_at": b.finished_at.isoformat() if b.finished_at else None,
+            "quality": verdicts[b.batch_id].status if b.batch_id in verdicts else "not gated",
+            "rows_quarantined": verdicts[b.batch_id].rows_quarantined if b.batch_id in verdicts else None,
+        }
+        for b in batches_of(dataset)
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{dataset} batches")
+    for header in ("batch id", "landing", "rows", "quality", "quarantined"):
+        table.add_column(header)
+    for row in rows:
+        quarantined = "—" if row["rows_quarantined"] is None else f"{row['rows_quarantined']:,}"
+        table.add_row(row["batch_id"], row["landing"], f"{row['rows']:,}", row["quality"], quarantined)
+    console.print(table)
+
+
+def _batch_time(batch_id: str) -> datetime | None:
+    """A scheduled batch's logical time from its run key (``<dataset>:YYYYMMDDTHHMMSS``)."""
+    try:
+        return datetime.strptime(batch_id.rsplit(":", 1)[-1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 @quality_app.command("run")
 def run(
     dataset: str = typer.Argument(..., help="dataset name"),
     batch: str = typer.Option(
         ..., "--batch", help="landing batch id, e.g. resident_registry:20261101T000000"
+    ),
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", help="reference time of the checks; default the batch's logical time, else now"
     ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
@@ -59,8 +104,9 @@ def run(
     from huiliu.errors import BatchHeldError
     from huiliu.quality.gate import run_gate
 
+    reference = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of else _batch_time(batch)
     try:
-        result = run_gate(load_contract(dataset), batch)
+        result = run_gate(load_contract(dataset), batch, as_of=reference)
     except BatchHeldError as exc:
         fail(str(exc), code=3)
     except HuiliuError as exc:
@@ -71,7 +117,7 @@ def run(
     rate = "—" if result.pass_rate is None else f"{result.pass_rate:.2%}"
     console.print(
         f"{result.status}: {result.rows_curated:,} curated, {result.rows_quarantined:,} quarantined of "
-        f"{result.rows_total:,} (pass rate {rate}); Data Docs: {result.docs}"
+        f"{result.rows_total:,} (pass rate {rate}); render Data Docs with `huiliu quality docs {dataset}`"
     )
 
 

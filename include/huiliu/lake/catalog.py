@@ -15,7 +15,7 @@ from pyiceberg.table import Table
 from huiliu.errors import LakeError
 from huiliu.settings import Settings, get_settings
 
-ZONES = ("landing", "curated", "quarantine")
+ZONES = ("landing", "curated", "quarantine", "pii")
 logging.getLogger("pyiceberg").setLevel(logging.WARNING)
 
 

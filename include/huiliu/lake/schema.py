@@ -34,3 +34,16 @@ def with_meta_columns(
         pa.repeat(pa.scalar(source, pa.string()), rows),
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=target)
+
+
+def conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``rows`` in ``schema``'s column order and types, matched by name; missing columns are nulls.
+
+    Tables read back from the lake may hold columns in another order (a column added to a contract
+    is appended after the bookkeeping columns) or lack columns added after they were written.
+    """
+    arrays = [
+        rows.column(f.name).cast(f.type) if f.name in rows.column_names else pa.nulls(rows.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)

@@ -47,6 +47,74 @@ class ClassificationDatasetFacet(DatasetFacet):
         return CLASSIFICATION_SCHEMA_URL
 
 
+PII_FACET = "huiliu_pii"
+"""The key of the PII gate's facet in a dataset's `facets`."""
+
+PII_SCHEMA_ID = "https://huiliu.example.gov.cn/spec/facets/1-0-0/PiiDatasetFacet.json"
+PII_SCHEMA_URL = f"{PII_SCHEMA_ID}#/$defs/PiiDatasetFacet"
+
+
+@attr.define
+class PiiEntity(RedactMixin):
+    """One entity type detected in a column: its share of sampled values or rows of free text."""
+
+    entity_type: str
+    match_ratio: float | None = attr.field(default=None)
+    rows: int | None = attr.field(default=None)
+
+    _skip_redact: ClassVar[list[str]] = ["entity_type", "match_ratio", "rows"]
+
+
+@attr.define
+class PiiColumn(RedactMixin):
+    """The PII gate's classification of one column: kind, detected and declared entity types."""
+
+    column: str
+    kind: str
+    entities: list[PiiEntity] = attr.field(factory=list)
+    declared: list[str] = attr.field(factory=list)
+
+    _skip_redact: ClassVar[list[str]] = ["column", "kind", "entities", "declared"]
+
+
+@attr.define
+class PiiRuleFinding(RedactMixin):
+    """One finding of the PII policy that holds the batch: column, entity type and rule."""
+
+    column: str
+    entity_type: str
+    rule: str
+
+    _skip_redact: ClassVar[list[str]] = ["column", "entity_type", "rule"]
+
+
+@attr.define
+class PiiDatasetFacet(DatasetFacet):
+    """The PII gate's classification of one landed batch: entity types and shares, never values."""
+
+    batch_id: str
+    status: str
+    rows: int
+    sampled_rows: int
+    free_text_findings: int
+    columns: list[PiiColumn] = attr.field(factory=list)
+    held: list[PiiRuleFinding] = attr.field(factory=list)
+
+    _additional_skip_redact: ClassVar[list[str]] = [
+        "batch_id",
+        "status",
+        "rows",
+        "sampled_rows",
+        "free_text_findings",
+        "columns",
+        "held",
+    ]
+
+    @staticmethod
+    def _get_schema() -> str:
+        return PII_SCHEMA_URL
+
+
 def facet_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schemas of huiliu's facets, keyed by their `$id`."""
     folder = resources.files("huiliu.lineage").joinpath("schemas")

@@ -15,7 +15,7 @@ from typing import Any
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.quality.suites import build_gx_suite, load_checked_suite
-from huiliu.quality.validation import _context_config
+from huiliu.quality.validation import context_config
 from huiliu.settings import Settings, get_settings
 
 
@@ -50,16 +50,27 @@ def _load(path: Path) -> tuple[Any, Any]:
     return _identifier(key), expectationSuiteValidationResultSchema.load(body)
 
 
+KEEP_RUNS = 60
+
+
+def kept_results(directory: Path, keep: int = KEEP_RUNS) -> list[Path]:
+    """The newest ``keep`` saved results; older ones are deleted (the verdicts stay in the store)."""
+    saved = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    for old in saved[:-keep]:
+        old.unlink(missing_ok=True)
+    return saved[-keep:]
+
+
 def build_data_docs(contract: DatasetContract, settings: Settings | None = None) -> Path:
     """Render the dataset's Data Docs from every saved run; return the site's ``index.html``."""
     import great_expectations as gx
 
     settings = settings or get_settings()
     site = docs_dir(contract, settings)
-    context = gx.get_context(mode="ephemeral", project_config=_context_config(site))
+    context = gx.get_context(mode="ephemeral", project_config=context_config(site))
     context.suites.add(build_gx_suite(load_checked_suite(contract, settings)))
     store = context.validation_results_store
-    for path in sorted(results_dir(contract, settings).glob("*.json")):
+    for path in kept_results(results_dir(contract, settings)):
         identifier, result = _load(path)
         store.set(identifier, result)
     context.build_data_docs(site_names=["huiliu"])

@@ -73,19 +73,26 @@ def _as_utc(moment: datetime, zone: str) -> datetime:
 
 
 def last_delivery(contract: DatasetContract, settings: Settings | None = None) -> tuple[datetime | None, str]:
-    """The last delivery time (UTC) from the governance store, and what it is based on."""
+    """The last delivery time (UTC) from the governance store, and what it is based on.
+
+    For incremental sources the newest cursor value landed, but never later than the landing that
+    brought it: a row stamped in the future does not make a source look fresh.
+    """
     from huiliu.store.batches import batches_of, get_watermark
 
     settings = settings or get_settings()
-    if contract.extraction.mode == "incremental":
-        mark = get_watermark(contract.name)
-        return (_as_utc(mark, settings.timezone) if mark else None), "cursor"
     ends = [
         b.finished_at
         for b in batches_of(contract.name)
         if b.status == "committed" and b.rows and b.finished_at
     ]
-    return (_as_utc(max(ends), "UTC") if ends else None), "batch"
+    landed = _as_utc(max(ends), "UTC") if ends else None
+    if contract.extraction.mode != "incremental":
+        return landed, "batch"
+    mark = get_watermark(contract.name)
+    if mark is None or landed is None:
+        return None, "cursor"
+    return min(_as_utc(mark, settings.timezone), landed), "cursor"
 
 
 def check_freshness(

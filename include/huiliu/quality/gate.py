@@ -12,9 +12,11 @@ rows are safely in quarantine.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,13 +28,14 @@ from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
 from openlineage.client.facet_v2 import data_quality_metrics_input_dataset as dqm
 
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import BatchHeldError
+from huiliu.errors import BatchHeldError, ConfigurationError
 from huiliu.lake.catalog import lake_table
-from huiliu.lake.schema import landing_schema
+from huiliu.lake.schema import conform, landing_schema
 from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
 from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.naming import DatasetRef, job_name, lake_dataset
+from huiliu.pii.decisions import Decision, check_not_pending, pii_rejection
 from huiliu.quality import records, zones
 from huiliu.quality.batch_stream import BatchScan, check_same_rows, data_frame
 from huiliu.quality.datadocs import docs_dir, results_dir
@@ -40,7 +43,7 @@ from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
 from huiliu.quality.freshness import Freshness, check_freshness
 from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import ExpectationOutcome, SuiteRunner
-from huiliu.quality.verdict import ROW_SEVERITIES, Verdict, combine, decide, duplicate_rule
+from huiliu.quality.verdict import ROW_SEVERITIES, RuleResult, Verdict, combine, decide, duplicate_rule
 from huiliu.settings import Settings, get_settings
 from huiliu.sources.prefetch import prefetch
 from huiliu.store.batches import register_dataset
@@ -101,6 +104,15 @@ def _row_failures(
     return np.unique(np.concatenate(parts)).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """The batch's keys in batch order, its duplicate resolution and each row's rank by key."""
+
+    table: pa.Table
+    resolution: DuplicateResolution
+    ranks: np.ndarray
+
+
 class _GateRun:
     """One streaming pass of the gate over a landed batch."""
 
@@ -112,66 +124,86 @@ class _GateRun:
         self.runner = SuiteRunner(
             load_checked_suite(contract, settings), contract.name, results_dir(contract, settings)
         )
+        self.released = released_ranks(contract.name, batch_id)
 
-    def _duplicates(self) -> tuple[pa.Table, DuplicateResolution]:
+    def _keys(self) -> _Keys:
         order = self.contract.duplicate_order_column
         keys = self.scan.columns([*self.key, *([order] if order else [])])
         column = keys.column(order) if order else None
-        return keys, resolve_duplicates(keys.select(self.key), column, self.contract.quality.duplicates)
+        resolution = resolve_duplicates(keys.select(self.key), column, self.contract.quality.duplicates)
+        return _Keys(keys, resolution, zones.row_ranks(keys, self.key, order))
 
-    def route(self, curated: StagedBatchWriter) -> tuple[Verdict, _Routed]:
+    def _route_chunk(self, chunk: pa.Table, offset: int, keys: _Keys, name: str, routed: _Routed) -> pa.Table:
+        """Validate one chunk, keep its failing rows aside and return its passing rows.
+
+        Rows released from quarantine on an earlier run are already in curated under their release
+        batch id, so they are not written again.
+        """
+        check_same_rows(chunk, keys.table, offset, self.key)
+        frame = data_frame(self.contract, chunk, offset)
+        outcomes = self.runner.validate(frame, self.parameters, name)
+        failing = _row_failures(outcomes, keys.resolution.losers, offset, offset + chunk.num_rows)
+        keep = np.ones(chunk.num_rows, dtype=bool)
+        keep[failing - offset] = False
+        keep &= ~np.isin(keys.ranks[offset : offset + chunk.num_rows], self.released)
+        routed.outcomes.append(outcomes)
+        routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
+        routed.positions.append(failing)
+        routed.rows += chunk.num_rows
+        return conform(chunk.filter(pa.array(keep)), zones.curated_schema(self.contract))
+
+    def route(self, curated: StagedBatchWriter) -> tuple[Verdict, _Routed, _Keys]:
         """Validate chunk by chunk; stage passing rows while the next chunk is read and validated.
 
-        The keys are read and checked for duplicates in a thread of their own, while the first
-        chunk is read.
+        The keys are read, ranked and checked for duplicates in a thread of their own while the
+        first chunk is read.
         """
         routed = _Routed()
         chunk_rows = self.settings.quality_chunk_rows
-        schema = zones.curated_schema(self.contract)
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-keys") as keys_pool,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-curated") as pool,
+            closing(prefetch(self.scan.chunks(chunk_rows))) as chunks,
         ):
-            duplicates = keys_pool.submit(self._duplicates)
+            pending = keys_pool.submit(self._keys)
             staged = []
-            for number, chunk in enumerate(prefetch(self.scan.chunks(chunk_rows)), start=1):
-                keys, resolution = duplicates.result()
-                offset = routed.rows
-                check_same_rows(chunk, keys, offset, self.key)
-                parts = max(1, -(-keys.num_rows // chunk_rows))
+            for number, chunk in enumerate(chunks, start=1):
+                keys = pending.result()
+                parts = max(1, -(-keys.table.num_rows // chunk_rows))
                 name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
-                outcomes = self.runner.validate(
-                    data_frame(self.contract, chunk, offset), self.parameters, name
-                )
-                failing = _row_failures(outcomes, resolution.losers, offset, offset + chunk.num_rows)
-                keep = np.ones(chunk.num_rows, dtype=bool)
-                keep[failing - offset] = False
-                staged.append(pool.submit(_write_table, curated, chunk.filter(pa.array(keep)).cast(schema)))
-                routed.outcomes.append(outcomes)
-                routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
-                routed.positions.append(failing)
-                routed.rows += chunk.num_rows
+                passing = self._route_chunk(chunk, routed.rows, keys, name, routed)
+                staged.append(pool.submit(_write_table, curated, passing))
             for future in staged:
                 future.result()
-            _, resolution = duplicates.result()
-        rules = [*combine(routed.outcomes), duplicate_rule(resolution, self.key, routed.rows)]
-        return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed
+            keys = pending.result()
+        rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
+        return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed, keys
 
-    def quarantined(self, verdict: Verdict, routed: _Routed) -> pa.Table:
+    def quarantined(self, verdict: Verdict, routed: _Routed, keys: _Keys) -> pa.Table:
         """The quarantine rows: the failing ones, or the whole batch (read again) when held."""
         if verdict.held:
             rows = self.scan.all_rows()
-            return zones.quarantine_rows(
-                self.contract, rows, np.arange(rows.num_rows), self.batch_id, verdict
+            positions = np.arange(rows.num_rows)
+        else:
+            schema = landing_schema(self.contract)
+            rows = (
+                pa.concat_tables([conform(t, schema) for t in routed.failing])
+                if routed.failing
+                else schema.empty_table()
             )
-        schema = landing_schema(self.contract)
-        rows = (
-            pa.concat_tables([t.cast(schema) for t in routed.failing])
-            if routed.failing
-            else schema.empty_table()
-        )
-        positions = np.concatenate(routed.positions) if routed.positions else np.empty(0, dtype=np.int64)
-        return zones.quarantine_rows(self.contract, rows, positions, self.batch_id, verdict)
+            positions = np.concatenate(routed.positions) if routed.positions else np.empty(0, dtype=np.int64)
+        return zones.quarantine_rows(self.contract, rows, positions, keys.ranks, self.batch_id, verdict)
+
+
+def released_ranks(dataset: str, batch_id: str) -> np.ndarray:
+    """Ranks (see ``zones.row_ranks``) of the batch's rows already released from quarantine."""
+    prefix = f"{batch_id}#"
+    ranks = [
+        int(qid.removeprefix(prefix))
+        for qid, action in records.decided_ids(dataset).items()
+        if action == "released" and qid.startswith(prefix) and qid.removeprefix(prefix).isdigit()
+    ]
+    return np.array(ranks, dtype=np.int64)
 
 
 def _write_table(writer: StagedBatchWriter, rows: pa.Table) -> None:
@@ -179,15 +211,71 @@ def _write_table(writer: StagedBatchWriter, rows: pa.Table) -> None:
         writer.write(record_batch)
 
 
+def _hold_pii_rejected(
+    contract: DatasetContract, batch_id: str, settings: Settings, rejection: Decision
+) -> tuple[Verdict, None, CommittedBatch, CommittedBatch]:
+    """The whole batch to quarantine (rule ``huiliu_pii_rejected``), none to curated, unvalidated."""
+    rows = BatchScan(contract, batch_id, settings).all_rows()
+    reason = (
+        f"personal information rejected by {rejection.decided_by} at "
+        f"{rejection.decided_at:%Y-%m-%d %H:%M} UTC: {rejection.reason}"
+    )
+    count = rows.num_rows
+    rule = RuleResult(
+        zones.PII_REJECTED_RULE, zones.PII_REJECTED_RULE, (), "critical", success=False, element_count=count
+    )
+    rule.unexpected_count = count
+    verdict = Verdict(count, np.arange(count), {}, [rule], True, [reason])
+    ranks = zones.row_ranks(rows, contract.schema_.primary_key, contract.duplicate_order_column)
+    held = zones.quarantine_rows(contract, rows, verdict.failing_positions, ranks, batch_id, verdict)
+    failure = {"rule": zones.PII_REJECTED_RULE, "severity": "critical", "values": {}, **rejection.as_dict()}
+    for name, value in (
+        ("_failed_rules", zones.PII_REJECTED_RULE),
+        ("_failures", json.dumps([failure], ensure_ascii=False)),
+    ):
+        held = held.set_column(
+            held.schema.get_field_index(name), name, pa.array([value] * count, pa.string())
+        )
+    summary = {"huiliu.quality-status": "held"}
+    quarantined = zones.write_zone(
+        contract.quarantine_table, zones.quarantine_schema(contract), batch_id, held, settings, summary
+    )
+    schema = zones.curated_schema(contract)
+    curated = zones.write_zone(
+        contract.curated_table, schema, batch_id, schema.empty_table(), settings, summary
+    )
+    return verdict, None, curated, quarantined
+
+
+def require_landed(contract: DatasetContract, batch_id: str) -> None:
+    """Refuse a batch id that names no committed landing batch of the dataset."""
+    from huiliu.store.batches import get_batch
+
+    batch = get_batch(batch_id)
+    if batch is None or batch.dataset != contract.name or batch.status != "committed":
+        state = "does not exist" if batch is None else f"is {batch.status}"
+        raise ConfigurationError(
+            f"dataset {contract.name}: landing batch {batch_id!r} {state}; list the batches with "
+            f"`huiliu quality batches {contract.name}`"
+        )
+
+
 def gate_batch(
     contract: DatasetContract, batch_id: str, as_of: datetime, settings: Settings
 ) -> tuple[Verdict, Path | None, CommittedBatch, CommittedBatch]:
-    """Validate and route one batch; commit quarantine, then curated (empty when held)."""
+    """Validate and route one batch; commit quarantine, then curated (empty when held).
+
+    A batch whose personal information a compliance officer rejected is not validated: every row
+    goes to quarantine under ``huiliu_pii_rejected``, with who rejected it, when and why.
+    """
+    rejection = pii_rejection(batch_id)
+    if rejection is not None:
+        return _hold_pii_rejected(contract, batch_id, settings, rejection)
     run = _GateRun(contract, batch_id, as_of, settings)
     schema = zones.curated_schema(contract)
     table = lake_table(contract.curated_table, schema, settings)
     with StagedBatchWriter(table, batch_id, schema) as curated:
-        verdict, routed = run.route(curated)
+        verdict, routed, keys = run.route(curated)
         if verdict.held:
             curated.abort()
         summary = {"huiliu.quality-status": verdict.status}
@@ -195,7 +283,7 @@ def gate_batch(
             contract.quarantine_table,
             zones.quarantine_schema(contract),
             batch_id,
-            run.quarantined(verdict, routed),
+            run.quarantined(verdict, routed, keys),
             settings,
             summary,
         )
@@ -279,12 +367,15 @@ def run_gate(
 
     Raises:
         BatchHeldError: the batch was held; its rows are in quarantine, none in curated.
+        PiiDecisionError: the batch waits for a PII approval (nothing is written).
         SuiteError: the suite is missing or broken (nothing is written).
     """
     settings = settings or get_settings()
     as_of = as_of or datetime.now(UTC)
     started, clock = datetime.now(UTC), time.perf_counter()
     register_dataset(contract)
+    require_landed(contract, batch_id)
+    check_not_pending(contract.name, batch_id)
     load_checked_suite(contract, settings)
     with track_run(
         emitter or LineageEmitter(),

@@ -8,8 +8,8 @@ batch never removes it, and a decided row is not offered for review again.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from huiliu.contracts.arrow import arrow_type
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError, QuarantineError
 from huiliu.lake.catalog import lake_table
-from huiliu.lake.schema import landing_schema
+from huiliu.lake.schema import conform, landing_schema
 from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.naming import job_name, lake_dataset
@@ -213,6 +213,75 @@ def _action(
     )
 
 
+def _keys_in_curated(contract: DatasetContract, rows: pa.Table, settings: Settings) -> set[str]:
+    """Primary keys of ``rows`` that curated already holds (a kept duplicate, or an earlier release)."""
+    try:
+        table = lake_table(contract.curated_table, settings=settings)
+    except LakeError:
+        return set()
+    key = contract.schema_.primary_key
+    wanted = set(zones.key_strings(rows, key))
+    found = table.scan(
+        row_filter=In(key[0], set(rows.column(key[0]).to_pylist())), selected_fields=tuple(key)
+    )
+    return wanted & set(zones.key_strings(found.to_arrow(), key))
+
+
+def _still_failing(contract: DatasetContract, rows: pa.Table, settings: Settings) -> dict[str, list[str]]:
+    """Rows that fail the suite again, or whose key curated already holds."""
+    failing = _revalidate(contract, rows, settings)
+    for qid, rules in zip(
+        rows.column("_quarantine_id").to_pylist(), rows.column("_failed_rules").to_pylist(), strict=True
+    ):
+        if zones.PII_REJECTED_RULE in (rules or ""):
+            failing.setdefault(qid, []).append(
+                f"{zones.PII_REJECTED_RULE}: a compliance officer rejected this batch's personal "
+                "information; it cannot be released row by row: fix the contract or the source, land again"
+            )
+    taken = _keys_in_curated(contract, rows, settings)
+    keys = zones.key_strings(rows, contract.schema_.primary_key)
+    for qid, key in zip(rows.column("_quarantine_id").to_pylist(), keys, strict=True):
+        if key in taken:
+            failing.setdefault(qid, []).append(
+                "huiliu_primary_key_is_unique: curated already holds this key; correct the key or discard"
+            )
+    return failing
+
+
+def release_batch_id(contract: DatasetContract, ids: list[str]) -> str:
+    """Derived from the rows released, so a retried release replaces its own earlier commit."""
+    digest = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+    return f"{contract.name}:release-{digest}"
+
+
+def _write_release(
+    contract: DatasetContract,
+    good: pa.Table,
+    batch: str,
+    actor: str,
+    settings: Settings,
+    emitter: LineageEmitter,
+) -> None:
+    with track_run(
+        emitter,
+        job=job_name(contract.name, "quarantine_release", pipeline="quality"),
+        namespace=settings.lineage_namespace,
+        inputs=[lake_dataset(contract.quarantine_table, settings)],
+    ) as run:
+        schema = landing_schema(contract)
+        rows = conform(good, schema).set_column(
+            schema.get_field_index("_batch_id"), "_batch_id", pa.array([batch] * good.num_rows, pa.string())
+        )
+        committed = zones.write_zone(
+            contract.curated_table, schema, batch, rows, settings, {"huiliu.release-by": actor}
+        )
+        run.add_output(
+            lake_dataset(contract.curated_table, settings).with_facets(
+                outputStatistics=output_statistics_facet(committed.rows, committed.bytes)
+            )
+        )
+
+
 def release(
     contract: DatasetContract,
     ids: list[str],
@@ -225,57 +294,33 @@ def release(
 ) -> ReleaseOutcome:
     """Correct (optionally) and re-validate quarantined rows; write those that pass to curated.
 
-    Rows that still fail stay pending in quarantine; the outcome names their failing rules.
+    Rows that still fail (the suite, or a key curated already holds) stay pending; the outcome names
+    why. The governance store records which columns were corrected, never the values (they are in
+    curated).
     """
     settings = settings or get_settings()
     _require(actor, reason)
     rows = _apply_changes(contract, _pending(contract, ids, settings), changes or {})
-    failing = _revalidate(contract, rows, settings)
-    passing = pc.invert(pc.is_in(rows.column("_quarantine_id"), pa.array(list(failing), pa.string())))
-    good = rows.filter(passing)
+    failing = _still_failing(contract, rows, settings)
+    good = rows.filter(
+        pc.invert(pc.is_in(rows.column("_quarantine_id"), pa.array(list(failing), pa.string())))
+    )
     if good.num_rows == 0:
         return ReleaseOutcome([], failing, None)
-    release_batch = f"{contract.name}:release-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    with track_run(
-        emitter or LineageEmitter(),
-        job=job_name(contract.name, "quarantine_release", pipeline="quality"),
-        namespace=settings.lineage_namespace,
-        inputs=[lake_dataset(contract.quarantine_table, settings)],
-    ) as run:
-        curated = good.select(landing_schema(contract).names).set_column(
-            len(contract.columns), "_batch_id", pa.array([release_batch] * good.num_rows, pa.string())
-        )
-        committed = zones.write_zone(
-            contract.curated_table,
-            zones.curated_schema(contract),
-            release_batch,
-            curated.cast(landing_schema(contract)),
-            settings,
-            {"huiliu.release-by": actor},
-        )
-        run.add_output(
-            lake_dataset(contract.curated_table, settings).with_facets(
-                outputStatistics=output_statistics_facet(committed.rows, committed.bytes)
-            )
-        )
     released = good.column("_quarantine_id").to_pylist()
-    batches = dict(
-        zip(rows.column("_quarantine_id").to_pylist(), rows.column("_batch_id").to_pylist(), strict=True)
+    batch = release_batch_id(contract, released)
+    _write_release(contract, good, batch, actor, settings, emitter or LineageEmitter())
+    origins = dict(
+        zip(good.column("_quarantine_id").to_pylist(), good.column("_batch_id").to_pylist(), strict=True)
     )
+    corrected = {"columns": sorted(changes or {})}
     records.record_actions(
         _action(
-            contract,
-            qid,
-            batches[qid],
-            "released",
-            actor,
-            reason,
-            changes=changes or {},
-            release_batch_id=release_batch,
+            contract, qid, origins[qid], "released", actor, reason, changes=corrected, release_batch_id=batch
         )
         for qid in released
     )
-    return ReleaseOutcome(released, failing, release_batch)
+    return ReleaseOutcome(released, failing, batch)
 
 
 def discard(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from huiliu.store.db import session_scope
-from huiliu.store.models import QualityRun, QuarantineAction, utcnow
+from huiliu.store.models import IngestBatch, QualityRun, QuarantineAction, utcnow
 
 
 def save_quality_run(batch_id: str, dataset: str, fields: dict[str, Any], started_at: datetime) -> None:
@@ -60,4 +60,20 @@ def actions_of(dataset: str, quarantine_id: str | None = None) -> list[Quarantin
         )
         if quarantine_id is not None:
             query = query.where(QuarantineAction.quarantine_id == quarantine_id)
+        return list(session.scalars(query))
+
+
+def ungated_batches(dataset: str) -> list[str]:
+    """Committed landing batches with no verdict yet, or landed again after their last verdict.
+
+    A gate run that failed or was interrupted leaves its batch here, so the next run gates it.
+    """
+    with session_scope() as session:
+        query = (
+            select(IngestBatch.batch_id)
+            .outerjoin(QualityRun, QualityRun.batch_id == IngestBatch.batch_id)
+            .where(IngestBatch.dataset == dataset, IngestBatch.status == "committed")
+            .where((QualityRun.batch_id.is_(None)) | (QualityRun.finished_at < IngestBatch.finished_at))
+            .order_by(IngestBatch.started_at)
+        )
         return list(session.scalars(query))

@@ -95,13 +95,39 @@ def quarantined_keys(contracts: Mapping[str, DatasetContract]) -> dict[str, Coun
 
 
 def flagged_keys(contracts: Mapping[str, DatasetContract]) -> dict[str, set[str]]:
-    """Per dataset, the record keys the latest reconciliation run flagged."""
+    """Per dataset, the record keys the latest reconciliation run flagged (masked where personal)."""
     from huiliu.reconciliation.store import flags_for
 
     return {name: {f.record_key for f in flags_for(name)} for name in contracts}
 
 
+def _masked_truth(truth: dict[str, Any], contracts: Mapping[str, DatasetContract]) -> dict[str, Any]:
+    """The ground truth with keys masked as reconciliation flags store them.
+
+    Only for matching flags: a masked certificate number keeps the region code, the last four
+    characters and the length, which tell the records of one small city apart.
+    """
+    from huiliu.reconciliation.masking import display_key
+
+    defects = [{**d, "key": display_key(d["key"], contracts.get(d["dataset"]))} for d in truth["defects"]]
+    return {**truth, "defects": defects}
+
+
 def score_city(ground_truth_path: Path, contracts: Mapping[str, DatasetContract]) -> dict[str, Any]:
     """Score the lake's current quarantine and reconciliation flags against a city's ground truth."""
     truth = json.loads(ground_truth_path.read_text(encoding="utf-8"))
-    return score_detection(truth, quarantined_keys(contracts), flagged_keys(contracts))
+    flagged = flagged_keys(contracts)
+    masked = _masked_truth(truth, contracts)
+    found = {d["key"] for d in masked["defects"]}
+    raw_by_masked = {
+        (m["dataset"], m["key"]): d["key"] for m, d in zip(masked["defects"], truth["defects"], strict=True)
+    }
+    unmasked = {
+        name: {
+            raw_by_masked.get((name, key), key)
+            for key in keys
+            if key in found or (name, key) in raw_by_masked
+        }
+        for name, keys in flagged.items()
+    }
+    return score_detection(truth, quarantined_keys(contracts), unmasked)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from huiliu.contracts.model import DatasetContract
+from huiliu.reports.html import SHANGHAI
 from huiliu.store.models import QualityRun
 
 
@@ -22,7 +23,7 @@ def _trend(runs: Sequence[QualityRun]) -> list[dict[str, Any]]:
     for run in runs:
         if run.finished_at is None or not run.rows_total:
             continue
-        day = days[run.finished_at.date().isoformat()]
+        day = days[run.finished_at.astimezone(SHANGHAI).date().isoformat()]
         day[0] += run.rows_curated
         day[1] += run.rows_total
     return [{"day": d, "pass_rate": round(c / t, 4)} for d, (c, t) in sorted(days.items())]

@@ -93,6 +93,37 @@ def known_expectation_types() -> frozenset[str]:
     return frozenset(names)
 
 
+# whole-column aggregates and cross-row checks: the gate validates a batch in chunks, so these
+# would be judged per chunk; uniqueness is the contract's primary key and duplicate rule
+_BATCH_WIDE = frozenset(
+    {
+        "expect_column_values_to_be_unique",
+        "expect_compound_columns_to_be_unique",
+        "expect_multicolumn_values_to_be_unique",
+        "expect_column_values_to_be_increasing",
+        "expect_column_values_to_be_decreasing",
+        "expect_column_values_to_not_be_outliers",
+        "expect_column_value_z_scores_to_be_less_than",
+        "expect_query_results_to_match_comparison",
+        "unexpected_rows_expectation",
+    }
+)
+_ROW_LEVEL_PREFIXES = (
+    "expect_column_values_",
+    "expect_column_value_lengths_",
+    "expect_column_pair_values_",
+    "expect_multicolumn_",
+    "expect_select_column_values_",
+    "expect_table_column",
+    "expect_column_to_exist",
+)
+
+
+def batch_wide(kind: str) -> bool:
+    """Whether an expectation type judges the whole batch at once (refused in huiliu suites)."""
+    return kind in _BATCH_WIDE or not kind.startswith(_ROW_LEVEL_PREFIXES)
+
+
 def _columns_named(kwargs: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     for key in COLUMN_KWARGS:
         if key in kwargs:
@@ -112,6 +143,11 @@ def _expectation_problems(index: int, item: Any, columns: set[str]) -> list[str]
         problems.append(
             f"{where}: unknown expectation type; use a Great Expectations core type or one of huiliu's "
             "custom ones (huiliu.quality.expectations)"
+        )
+    elif batch_wide(kind):
+        problems.append(
+            f"{where}: judges the whole batch at once, but the gate validates large batches in chunks; "
+            "use a row-level expectation (uniqueness is the contract's primary key and quality.duplicates)"
         )
     kwargs = item.get("kwargs") or {}
     if not isinstance(kwargs, dict):

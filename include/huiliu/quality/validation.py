@@ -46,6 +46,13 @@ class ExpectationOutcome:
     unexpected_rows: np.ndarray = field(repr=False)
     kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
+    missing_count: int = 0
+    row_level: bool = True
+
+    @property
+    def mostly(self) -> float:
+        value = self.kwargs.get("mostly", 1.0)
+        return float(value) if isinstance(value, int | float) else 1.0
 
     @property
     def rule(self) -> str:
@@ -77,10 +84,12 @@ def _outcome(result: Any) -> ExpectationOutcome:
         unexpected_rows=rows,
         kwargs=kwargs,
         error=str(exception.get("exception_message")) if raised else None,
+        missing_count=int(info.get("missing_count") or 0),
+        row_level="unexpected_count" in info,
     )
 
 
-def _context_config(docs_dir: Path | None) -> Any:
+def context_config(docs_dir: Path | None) -> Any:
     """An in-memory context with no progress bars and only our Data Docs site (if any)."""
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -121,7 +130,7 @@ class SuiteRunner:
         self.document = document
         self.results_dir = results_dir
         self.saved: list[Path] = []
-        self._context = gx.get_context(mode="ephemeral", project_config=_context_config(None))
+        self._context = gx.get_context(mode="ephemeral", project_config=context_config(None))
         source = self._context.data_sources.add_pandas("lake")
         batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("batch")
         suite = self._context.suites.add(build_gx_suite(document))
@@ -163,20 +172,19 @@ class SuiteRunner:
 
 
 SAMPLE_ROWS = 20
-_LISTS = (
-    "unexpected_index_list",
-    "unexpected_list",
-    "partial_unexpected_index_list",
-    "partial_unexpected_list",
-)
+_INDEX_LISTS = ("unexpected_index_list", "partial_unexpected_index_list")
+# failing values are personal data more often than not: they stay in quarantine.<dataset> only
+_VALUE_LISTS = ("unexpected_list", "partial_unexpected_list", "partial_unexpected_counts")
 
 
 def save_result(directory: Path, key: Any, result: Any) -> Path:
-    """Write one suite result as GX JSON, its failing-row lists cut to ``SAMPLE_ROWS`` entries."""
+    """Write one suite result as GX JSON without failing values; row positions cut to a sample."""
     body = result.to_json_dict()
     for item in body.get("results", []):
         details = item.get("result") or {}
-        for name in _LISTS:
+        for name in _VALUE_LISTS:
+            details.pop(name, None)
+        for name in _INDEX_LISTS:
             if isinstance(details.get(name), list):
                 details[name] = details[name][:SAMPLE_ROWS]
     body["huiliu_key"] = list(key.to_tuple())

@@ -35,12 +35,23 @@ class RuleResult:
     success: bool = True
     element_count: int = 0
     unexpected_count: int = 0
+    missing_count: int = 0
+    mostly: float = 1.0
+    row_level: bool = True
     rows: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def add(self, outcome: ExpectationOutcome) -> None:
-        self.success = self.success and outcome.success
+        """Sum one chunk's outcome; a row-level rule is judged on the summed counts, as GX would
+        judge the whole batch (``mostly`` applies to the share of non-missing values)."""
         self.element_count += outcome.element_count
         self.unexpected_count += outcome.unexpected_count
+        self.missing_count += outcome.missing_count
+        self.mostly, self.row_level = outcome.mostly, outcome.row_level
+        if self.row_level:
+            checked = self.element_count - self.missing_count
+            self.success = checked == 0 or (checked - self.unexpected_count) / checked >= self.mostly
+        else:
+            self.success = self.success and outcome.success
         if outcome.severity in ROW_SEVERITIES and len(outcome.unexpected_rows):
             self.rows.append(outcome.unexpected_rows)
 

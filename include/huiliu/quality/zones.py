@@ -9,22 +9,23 @@ the batch id, so re-running the gate on a batch replaces its rows instead of add
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.lake.catalog import lake_table
-from huiliu.lake.schema import landing_schema
+from huiliu.lake.schema import conform, landing_schema
 from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
 from huiliu.quality.verdict import RuleResult, Verdict
 from huiliu.settings import Settings
 
 HELD_RULE = "huiliu_batch_held"
+PII_REJECTED_RULE = "huiliu_pii_rejected"
 QUARANTINE_FIELDS = (
     pa.field("_quarantine_id", pa.string()),
     pa.field("_failed_rules", pa.string()),
@@ -48,14 +49,23 @@ def key_strings(rows: pa.Table, key: Sequence[str]) -> list[str]:
     return ["/".join("" if v is None else str(v) for v in values) for values in zip(*columns, strict=True)]
 
 
-def quarantine_ids(batch_id: str, keys: Sequence[str]) -> list[str]:
-    """``<batch id>|<key>|<n>``: stable across re-runs of the gate on the same landed batch."""
-    seen: Counter[str] = Counter()
-    ids = []
-    for key in keys:
-        ids.append(f"{batch_id}|{key}|{seen[key]}")
-        seen[key] += 1
-    return ids
+def row_ranks(keys: pa.Table, key: Sequence[str], order: str | None) -> np.ndarray:
+    """Each row's rank in the batch sorted by primary key (then the order column, then position).
+
+    Quarantine ids are built from it: stable across re-runs of the gate and re-deliveries of the
+    same rows, whatever the verdict, and free of the key's own (often personal) values.
+    """
+    sort_keys = [(k, "ascending") for k in key] + ([(order, "ascending")] if order else [])
+    table = keys.append_column("__position", pa.array(np.arange(keys.num_rows)))
+    order_of_rows = pc.sort_indices(table, sort_keys=[*sort_keys, ("__position", "ascending")])
+    ranks = np.empty(keys.num_rows, dtype=np.int64)
+    ranks[order_of_rows.to_numpy()] = np.arange(keys.num_rows)
+    return ranks
+
+
+def quarantine_ids(batch_id: str, ranks: np.ndarray) -> list[str]:
+    """``<batch id>#<rank>`` for each row."""
+    return [f"{batch_id}#{rank}" for rank in ranks.tolist()]
 
 
 def _text(value: Any) -> str | None:
@@ -86,11 +96,16 @@ def _failures(
 
 
 def quarantine_rows(
-    contract: DatasetContract, rows: pa.Table, positions: np.ndarray, batch_id: str, verdict: Verdict
+    contract: DatasetContract,
+    rows: pa.Table,
+    positions: np.ndarray,
+    ranks: np.ndarray,
+    batch_id: str,
+    verdict: Verdict,
 ) -> pa.Table:
     """Quarantined ``rows`` (at ``positions`` in the batch) with their reasons, in the quarantine schema."""
     names, details = _failures(rows, positions, verdict, verdict.rules)
-    ids = quarantine_ids(batch_id, key_strings(rows, contract.schema_.primary_key))
+    ids = quarantine_ids(batch_id, ranks[positions])
     now = datetime.now(UTC)
     extra = {
         "_quarantine_id": pa.array(ids, pa.string()),
@@ -99,7 +114,7 @@ def quarantine_rows(
         "_held": pa.array(np.full(len(positions), verdict.held), pa.bool_()),
         "_quarantined_at": pa.array([now] * len(positions), pa.timestamp("us", tz="UTC")),
     }
-    base = rows.cast(landing_schema(contract))
+    base = conform(rows, landing_schema(contract))
     for name, array in extra.items():
         base = base.append_column(name, array)
     return base

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
 from pyiceberg.table import Table
 
@@ -189,10 +190,25 @@ def _open_tables(
     return tables, reasons
 
 
+def _with_quarantined(contract: DatasetContract, data: pa.Table, columns: list[str]) -> pa.Table:
+    """Registry rows plus the registry's quarantined rows: a person whose registry row failed a
+    quality rule (a bad phone, say) is still a registered person, not "absent from the registry"."""
+    try:
+        held = lake_table(contract.quarantine_table)
+    except LakeError:
+        return data
+    if not set(columns) <= set(held.schema().column_names):
+        return data
+    rows = held.scan(selected_fields=tuple(columns)).to_arrow()
+    return pa.concat_tables([data, rows.cast(data.schema)]) if rows.num_rows else data
+
+
 def _current_rows(spec: ReconciliationSpec, contract: DatasetContract, table: Table) -> DatasetRows:
     """The dataset's current version of each record (per ID number for the registry), needed columns only."""
     columns = needed_columns(spec, contract)
     data = table.scan(selected_fields=tuple(columns)).to_arrow()
+    if contract.name == spec.registry.dataset:
+        data = _with_quarantined(contract, data, columns)
     key = (
         [spec.registry.id_column] if contract.name == spec.registry.dataset else contract.schema_.primary_key
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from huiliu.reconciliation.masking import display_key
 from huiliu.reconciliation.results import CheckResult
 from huiliu.store.db import session_scope
 from huiliu.store.models import QualityFlag, ReconciliationRun
@@ -117,13 +118,18 @@ def _latest() -> Any:
 
 
 def _flag_rows(run_id: str, results: Iterable[CheckResult]) -> Iterable[dict[str, Any]]:
+    """Flags as stored: a key made of personal information (a disability certificate number holds
+    the holder's ID number) is stored masked, as the department's own systems display it."""
+    from huiliu.contracts import load_contracts
+
+    contracts = load_contracts()
     for result in results:
         for flag in result.flags:
             yield {
                 "run_id": run_id,
                 "check": result.name,
                 "dataset": flag.dataset,
-                "record_key": flag.record_key[:RECORD_KEY_LENGTH],
+                "record_key": display_key(flag.record_key, contracts.get(flag.dataset))[:RECORD_KEY_LENGTH],
                 "detail": flag.detail,
             }
 

@@ -172,3 +172,46 @@ class QualityFlag(Base):
     check: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[str] = mapped_column(Text)
     flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PiiClassification(Base):
+    """The PII gate's classification of one landed batch: per column, free-text counts, drift, verdict.
+
+    Column entries carry entity types, shares, confidences and masked examples, never raw values.
+    The latest classification of a batch that passed or was approved is the one the return flow uses.
+    """
+
+    __tablename__ = "pii_classifications"
+
+    batch_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), index=True)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    sampled_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    columns: Mapped[list[Any]] = mapped_column(default=list)
+    free_text: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    drift: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pass, needs_approval
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    classified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class PiiDecision(Base):
+    """A compliance decision on a batch's personal information: who decided, when and why.
+
+    One row per request; a re-run of the gate on a decided batch adds a row, so the history stays.
+    """
+
+    __tablename__ = "pii_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), index=True)
+    batch_id: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, approved, rejected, not_required
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(32), default="policy")  # policy, airflow_hitl, api
+    dag_id: Mapped[str | None] = mapped_column(String(250))
+    run_id: Mapped[str | None] = mapped_column(String(250))

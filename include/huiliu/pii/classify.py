@@ -1,0 +1,398 @@
+"""Column classification: which personal information each column of a table carries, and why.
+
+Record batches stream through a uniform sample of ``sample_rows`` rows (the smallest random keys:
+memory stays flat); rows and nulls are counted exactly. Each column's sampled values are checked:
+
+* structured values (ID numbers, phones, names, 民族 …): the share of non-empty values that one
+  recognizer's finding covers almost entirely (``min_coverage``), whether checksums hold, and the
+  patterns that fired. A share of ``min_match_ratio`` classifies the column; a column name hinting
+  the entity (phone, 身份证 …) lowers the bar to ``min_match_ratio_with_hint``, but a name alone
+  never classifies a column whose values do not match. Matches scoring below the registry
+  threshold (a bare 汉 or 肢体) count only under a hinting name.
+* value shapes without a recognizer: GENDER (男/女), DATE_OF_BIRTH (dates under a birth name),
+  AGE (0..120 under an age name);
+* long text: the free-text scanner runs on the sampled rows; FREE_TEXT and every entity type found
+  in at least ``free_text_min_share`` of them. Evidence is only ever shown masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from huiliu.contracts.model import SENSITIVE_PI_TYPES
+from huiliu.pii.config import ClassificationSpec
+from huiliu.pii.engine import PiiEngine, get_engine
+from huiliu.pii.normalize import normalize_batch
+from huiliu.pii.scanner import gated_rows, recognizer_gates, scan_texts
+
+Kind = Literal["structured", "free_text", "none"]
+PROBE = 100  # values (spread over the sample) tried first; a recognizer matching none is skipped
+GENDER_VALUES = frozenset({"男", "女", "男性", "女性"})
+GENDER_CODES = frozenset({"m", "f", "male", "female", "1", "2"})
+_DATE = re.compile(
+    r"^(19|20)\d\d([-/.]?)(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])$|^(19|20)\d\d年\d\d?月\d\d?日$"
+)
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+@dataclass(frozen=True)
+class EntityMatch:
+    """How one entity type shows in a column's sampled values."""
+
+    entity_type: str
+    match_ratio: float
+    matched: int
+    confidence: float
+    checksum_valid_ratio: float | None = None
+    recognizers: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    context_words: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    score: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {
+            k: round(v, 4) if isinstance(v, float) else list(v) if isinstance(v, tuple) else v
+            for k, v in data.items()
+        }
+
+
+@dataclass(frozen=True)
+class ColumnClassification:
+    """The personal information of one column.
+
+    Attributes:
+        name: column name.
+        arrow_type: Arrow type of the column.
+        rows: rows of the table.
+        nulls: null values in the whole column (counted exactly, not sampled).
+        values_checked: non-empty sampled values the classification rests on.
+        kind: ``structured``, ``free_text`` or ``none``.
+        entities: the entity types the column is classified as, best first.
+        observed: every entity type seen in the values, classified or not (for drift).
+        name_hints: entity types the column name suggests.
+        explanation: why, in one paragraph.
+    """
+
+    name: str
+    arrow_type: str
+    rows: int
+    nulls: int
+    values_checked: int
+    kind: Kind
+    entities: tuple[EntityMatch, ...]
+    observed: tuple[EntityMatch, ...]
+    name_hints: tuple[str, ...]
+    explanation: str
+
+    @property
+    def entity_types(self) -> list[str]:
+        return [e.entity_type for e in self.entities]
+
+    @property
+    def match_ratio(self) -> float:
+        return self.entities[0].match_ratio if self.entities else 0.0
+
+    @property
+    def sensitive(self) -> bool:
+        return any(e in SENSITIVE_PI_TYPES for e in self.entity_types)
+
+    def as_dict(self) -> dict[str, Any]:
+        top = self.entities[0] if self.entities else EntityMatch("", 0.0, 0, 0.0)
+        data = {k: v for k, v in asdict(self).items() if k not in ("entities", "observed", "name_hints")}
+        data["type"] = data.pop("arrow_type")
+        data |= {"entity_types": self.entity_types, "match_ratio": round(self.match_ratio, 4)}
+        data |= {"checksum_valid": top.checksum_valid_ratio, "confidence": top.confidence}
+        data |= {"sensitive": self.sensitive, "name_hints": list(self.name_hints)}
+        return data | {
+            "entities": [e.as_dict() for e in self.entities],
+            "observed": [e.as_dict() for e in self.observed],
+        }
+
+
+@dataclass(frozen=True)
+class TableClassification:
+    """The classification of every column of a table."""
+
+    columns: tuple[ColumnClassification, ...]
+    rows: int
+    sampled_rows: int
+    source: str | None = None
+
+    def column(self, name: str) -> ColumnClassification:
+        return next(c for c in self.columns if c.name == name)
+
+    def as_dict(self) -> dict[str, Any]:
+        fields = {"source": self.source, "rows": self.rows, "sampled_rows": self.sampled_rows}
+        return fields | {"columns": [c.as_dict() for c in self.columns]}
+
+
+@dataclass
+class _Sampler:
+    """A uniform sample of ``size`` rows of a stream of batches (smallest random keys), and counts."""
+
+    size: int
+    rng: np.random.Generator
+    keys: np.ndarray = field(default_factory=lambda: np.empty(0))
+    sample: pa.Table | None = None
+    rows: int = 0
+    nulls: Counter[str] = field(default_factory=Counter)
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.rows += batch.num_rows
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            self.nulls[name] += column.null_count
+        keys = self.rng.random(batch.num_rows)
+        rows = np.flatnonzero(keys < self.keys.max()) if len(self.keys) >= self.size else np.arange(len(keys))
+        if len(rows) > self.size:
+            rows = np.sort(rows[np.argpartition(keys[rows], self.size)[: self.size]])
+        part = pa.Table.from_batches([batch.take(pa.array(rows))])  # only the few candidate rows
+        merged = part if self.sample is None else pa.concat_tables([self.sample, part])
+        keys = np.concatenate([self.keys, keys[rows]])
+        if len(keys) > self.size:
+            keep = np.sort(np.argpartition(keys, self.size)[: self.size])
+            merged, keys = merged.take(pa.array(keep)), keys[keep]
+        self.sample, self.keys = merged, keys
+
+
+def classify_batches(
+    batches: Iterable[pa.RecordBatch],
+    engine: PiiEngine | None = None,
+    sample_rows: int | None = None,
+    seed: int = 0,
+    source: str | None = None,
+) -> TableClassification:
+    """Classify the columns of a stream of record batches (one schema)."""
+    engine = engine or get_engine()
+    settings = engine.config.classification
+    sampler = _Sampler(sample_rows or settings.sample_rows, np.random.default_rng(seed))
+    schema: pa.Schema | None = None
+    for batch in batches:
+        schema = schema or batch.schema
+        sampler.add(batch)
+    if schema is None or sampler.sample is None:
+        return TableClassification((), 0, 0, source)
+    columns = tuple(
+        _classify_column(name, sampler.sample.column(name), sampler, engine, settings)
+        for name in schema.names
+    )
+    return TableClassification(columns, sampler.rows, sampler.sample.num_rows, source)
+
+
+def classify_table(table: pa.Table, engine: PiiEngine | None = None, **options: Any) -> TableClassification:
+    """Classify the columns of an Arrow table."""
+    return classify_batches(table.to_batches(max_chunksize=65_536), engine, **options)
+
+
+def name_hints(name: str, hints: dict[str, list[str]]) -> tuple[str, ...]:
+    """Entity types a column name suggests: English keywords as whole words, Chinese ones anywhere."""
+    words = "_" + "_".join(w.lower() for w in _WORDS.findall(name)) + "_"
+
+    def hit(keyword: str) -> bool:
+        return f"_{'_'.join(keyword.lower().split())}_" in words if keyword.isascii() else keyword in name
+
+    return tuple(entity for entity, keywords in hints.items() if any(map(hit, keywords)))
+
+
+def _classify_column(
+    name: str, column: pa.ChunkedArray, sampler: _Sampler, engine: PiiEngine, settings: ClassificationSpec
+) -> ColumnClassification:
+    hints = name_hints(name, settings.hints)
+    values = [v for v in (_text(x) for x in column.to_pylist()) if v]
+    base = {"name": name, "arrow_type": str(column.type), "rows": sampler.rows, "nulls": sampler.nulls[name]}
+    observed = _structured(values, hints, engine) + _shapes(column.type, values, hints)
+    chosen = _choose(observed, hints, settings, engine.config.score_threshold)
+    kind: Kind = "structured" if chosen else "none"
+    if not chosen and values and sum(map(len, values)) / len(values) >= settings.free_text_min_length:
+        observed = _free_text(values, engine)
+        chosen = [m for m in observed[1:] if m.match_ratio >= settings.free_text_min_share]
+        chosen, kind = ([observed[0], *chosen], "free_text") if chosen else ([], "none")
+    return ColumnClassification(
+        **base,
+        values_checked=len(values),
+        kind=kind,
+        entities=tuple(chosen),
+        observed=tuple(observed),
+        name_hints=hints,
+        explanation=_explain(kind, chosen, observed, hints, len(values)),
+    )
+
+
+def _text(value: Any) -> str | None:
+    """A sampled value as text; integral floats (phones saved as numbers) without ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, datetime | date):
+        value = value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass
+class _Tally:
+    """What matched one entity type in a column: counts, scores, recognizers, patterns, examples."""
+
+    matched: int = 0
+    checksums: list[bool] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    recognizers: Counter[str] = field(default_factory=Counter)
+    patterns: Counter[str] = field(default_factory=Counter)
+    contexts: Counter[str] = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, recognizer: str, finding: Any, example: str, checksum: bool) -> None:
+        self.scores.append(finding.score)
+        self.recognizers[recognizer] += 1
+        self.patterns[finding.pattern or ""] += 1
+        self.contexts.update([finding.context_word] if finding.context_word else [])
+        if checksum and finding.validated is not None:
+            self.checksums.append(finding.validated)
+        if len(self.examples) < 3 and example not in self.examples:
+            self.examples.append(example)
+
+    def match(self, entity: str, total: int, hinted: bool, engine: PiiEngine) -> EntityMatch:
+        ratio, mean = self.matched / total, sum(self.scores) / len(self.scores)
+        checks = sum(self.checksums) / len(self.checksums) if self.checksums else None
+        names = tuple(r for r, _ in self.recognizers.most_common())
+        patterns = tuple(p for p, _ in self.patterns.most_common(3))
+        words = tuple(w for w, _ in self.contexts.most_common(5))
+        masked = tuple(engine.mask(entity, v) for v in self.examples)
+        confidence = _confidence(ratio, mean, hinted)
+        return EntityMatch(
+            entity, ratio, self.matched, confidence, checks, names, patterns, words, masked, mean
+        )
+
+
+def _structured(values: list[str], hints: tuple[str, ...], engine: PiiEngine) -> list[EntityMatch]:
+    """Entity types whose findings cover whole values, with their share of the values."""
+    if not values:
+        return []
+    settings = engine.config.classification
+    norms = [n.text.strip() for n in normalize_batch(values)[0]]
+    array = pa.array(norms, pa.string())
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for recognizer, gate in zip(engine.recognizers, recognizer_gates(engine), strict=True):
+        rows = list(range(len(norms))) if gate is None else gated_rows(array, gate)  # values that may match
+        probe = rows[:: max(1, len(rows) // PROBE)]
+        if recognizer.entity not in hints and not any(
+            _cover(recognizer.find(norms[r]), norms[r], settings) for r in probe
+        ):
+            continue  # not one of the probed values matches: the share is negligible
+        tally = tallies[recognizer.entity]
+        for row in rows:
+            hit = _cover(recognizer.find(norms[row]), norms[row], settings)
+            if hit is not None:
+                tally.matched += 1
+                tally.add(recognizer.name, hit, values[row], recognizer.HAS_CHECKSUM)
+    return [t.match(e, len(values), e in hints, engine) for e, t in tallies.items() if t.matched]
+
+
+def _cover(hits: list[Any], value: str, settings: ClassificationSpec) -> Any:
+    """The best finding covering ``min_coverage`` of a value, or None."""
+    covering = [h for h in hits if (h.end - h.start) >= settings.min_coverage * len(value)]
+    return max(covering, key=lambda h: h.score, default=None)
+
+
+def _confidence(ratio: float, score: float, hinted: bool) -> float:
+    return round(min(1.0, 0.6 * ratio + 0.3 * score + (0.1 if hinted else 0.0)), 2)
+
+
+def _shapes(arrow_type: pa.DataType, values: list[str], hints: tuple[str, ...]) -> list[EntityMatch]:
+    """GENDER, DATE_OF_BIRTH and AGE: value shapes that need no recognizer (dates and ages need a hint)."""
+    counts = {"GENDER": sum(v in GENDER_VALUES for v in values)}
+    if "GENDER" in hints:
+        counts["GENDER"] = max(counts["GENDER"], sum(v.lower() in GENDER_CODES for v in values))
+    if "DATE_OF_BIRTH" in hints:
+        temporal = pa.types.is_temporal(arrow_type)
+        counts["DATE_OF_BIRTH"] = len(values) if temporal else sum(bool(_DATE.match(v)) for v in values)
+    if "AGE" in hints and (pa.types.is_integer(arrow_type) or pa.types.is_string(arrow_type)):
+        counts["AGE"] = sum(v.isdigit() and int(v) <= 120 for v in values)
+    return [_shape(entity, n, len(values), entity in hints) for entity, n in counts.items() if n]
+
+
+def _shape(entity: str, matched: int, total: int, hinted: bool) -> EntityMatch:
+    ratio, rule = matched / total, f"{entity.lower()}_value"
+    confidence = _confidence(ratio, 0.8, hinted)
+    return EntityMatch(entity, ratio, matched, confidence, None, ("value_shape",), (rule,), score=0.8)
+
+
+def _choose(
+    observed: list[EntityMatch], hints: tuple[str, ...], settings: ClassificationSpec, threshold: float
+) -> list[EntityMatch]:
+    """The entity types that classify the column, best first.
+
+    One type must reach the bar (``min_match_ratio``, or ``min_match_ratio_with_hint`` under a
+    hinting name), or several types of at least 10% each must together (a contact column of
+    mobiles and landlines). Matches scoring below the threshold (a bare 汉) need a hinting name.
+    """
+    usable = [
+        m for m in observed if m.match_ratio >= 0.1 and (m.score >= threshold or m.entity_type in hints)
+    ]
+
+    def bar(m: EntityMatch) -> float:
+        return settings.min_match_ratio_with_hint if m.entity_type in hints else settings.min_match_ratio
+
+    if (
+        not any(m.match_ratio >= bar(m) for m in usable)
+        and sum(m.match_ratio for m in usable) < settings.min_match_ratio
+    ):
+        return []
+    return sorted(usable, key=lambda m: (-m.match_ratio, -m.confidence))
+
+
+def _free_text(values: list[str], engine: PiiEngine) -> list[EntityMatch]:
+    """FREE_TEXT and, per entity type, the share of sampled rows holding it."""
+    findings = scan_texts(values, engine)
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for value, row in zip(values, findings, strict=True):
+        for entity in {f.entity_type for f in row}:
+            tallies[entity].matched += 1
+        for f in row:
+            tallies[f.entity_type].add(f.recognizer, f, value[f.start : f.end], checksum=False)
+    with_findings = sum(1 for row in findings if row)
+    if not with_findings:
+        return []
+    share = with_findings / len(values)
+    ranked = sorted(tallies.items(), key=lambda item: -item[1].matched)
+    free = EntityMatch("FREE_TEXT", share, with_findings, _confidence(share, 0.8, False), score=0.8)
+    return [free] + [t.match(e, len(values), False, engine) for e, t in ranked]
+
+
+def _explain(
+    kind: Kind, chosen: list[EntityMatch], observed: list[EntityMatch], hints: tuple[str, ...], checked: int
+) -> str:
+    """One paragraph: what matched, how much, by which recognizer, pattern and context word; name hints."""
+    hint = f"; column name hints {', '.join(hints)}" if hints else ""
+    best = max(observed, key=lambda m: m.match_ratio, default=None)
+    if kind == "free_text":
+        head = f"free text: {chosen[0].match_ratio:.0%} of {checked} sampled values hold personal information"
+        return (
+            "; ".join([head, *(_describe(m, checked, share="of rows, found by") for m in chosen[1:])]) + hint
+        )
+    if kind == "structured":
+        return "; ".join(_describe(m, checked) for m in chosen) + hint
+    if best is None:
+        return f"no personal information: nothing matches the {checked} sampled values" + hint
+    return f"no personal information: at most {_describe(best, checked)}, below the bar" + hint
+
+
+def _describe(m: EntityMatch, checked: int, share: str = "of {checked} sampled values match") -> str:
+    text = f"{m.entity_type}: {m.match_ratio:.1%} {share.format(checked=checked)} {', '.join(m.recognizers)}"
+    if m.patterns:
+        text += f" (pattern {', '.join(m.patterns)})"
+    if m.context_words:
+        text += f", context words {', '.join(m.context_words)}"
+    if m.checksum_valid_ratio is not None:
+        text += f", checksum valid for {m.checksum_valid_ratio:.1%}"
+    return text

@@ -1,0 +1,351 @@
+"""The PII registry: YAML → pydantic models, with a user file merged on top of the packaged one.
+
+The packaged ``config/recognizers.yaml`` lists every recognizer (kind, entity, patterns, context
+words, scores), the anonymizer operator of each entity, column-classification settings and
+column-name hints. A user file named by ``HUILIU_PII_CONFIG`` (or passed to :func:`load_config`)
+is merged on top of it: mappings merge key by key, any other value (a list, a number) replaces
+the packaged one. So a user can switch a recognizer off (``enabled: false``), replace its
+context words, change an operator, or add a recognizer of ``kind: pattern`` for a new entity.
+
+A broken file raises :class:`~huiliu.errors.ConfigurationError` naming the file, the field and
+what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from huiliu.errors import ConfigurationError
+
+ENV_VAR = "HUILIU_PII_CONFIG"
+PACKAGED = "recognizers.yaml"
+ENTITY_NAME = r"^[A-Z][A-Z0-9_]*$"
+PATTERN_KINDS = (
+    "pattern",
+    "cn_resident_id",
+    "cn_mobile",
+    "cn_landline",
+    "bank_card",
+    "email",
+    "cn_passport",
+    "cn_vehicle_plate",
+    "cn_uscc",
+    "cn_ethnicity",
+    "cn_religion",
+    "cn_health",
+)
+OPERATORS = ("cn_mask", "mask", "replace", "redact", "hash", "keep")
+MASK_STYLES = ("resident_id", "mobile", "card", "name", "address", "email", "middle")
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PatternSpec(Spec):
+    """One pattern of a recognizer: a regular expression or a list of literal terms."""
+
+    name: str = Field(min_length=1, description="name reported in findings and explanations")
+    regex: str | None = Field(default=None, description="Python regular expression on normalised text")
+    terms: list[str] | None = Field(default=None, description="literal terms, matched longest first")
+    score: Score = Field(description="score of a match before validation and context")
+    whole_value: bool = Field(
+        default=False, description="match only a whole text (a column value), e.g. a bare 汉 in a 民族 column"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PatternSpec:
+        if (self.regex is None) == (self.terms is None):
+            raise ValueError("give exactly one of `regex` or `terms`")
+        if self.terms is not None and not all(self.terms):
+            raise ValueError("terms must be non-empty strings")
+        try:
+            re.compile(self.expression, re.ASCII)
+        except re.error as exc:
+            raise ValueError(f"the regex does not compile ({exc}); fix the expression") from None
+        return self
+
+    @property
+    def expression(self) -> str:
+        """The regular expression this pattern matches with."""
+        if self.terms is not None:
+            body = "|".join(re.escape(t) for t in sorted(set(self.terms), key=lambda t: (-len(t), t)))
+        else:
+            body = self.regex or ""
+        return rf"^[ \t\r\n]*(?:{body})[ \t\r\n]*$" if self.whole_value else body
+
+
+class RecognizerSpec(Spec):
+    """Fields shared by every recognizer."""
+
+    entity: str = Field(pattern=ENTITY_NAME, description="entity type reported, e.g. CN_MOBILE")
+    enabled: bool = Field(default=True, description="false removes the recognizer from the registry")
+    context: list[str] = Field(default_factory=list, description="words that raise the score when near")
+    context_boost: Score = Field(default=0.3, description="added to the score when a context word is near")
+    context_window: int = Field(default=12, ge=0, le=200, description="characters before a match searched")
+
+
+class PatternRecognizerSpec(RecognizerSpec):
+    """A recognizer of regular expressions or terms, with an optional checksum."""
+
+    kind: Literal[
+        "pattern",
+        "cn_resident_id",
+        "cn_mobile",
+        "cn_landline",
+        "bank_card",
+        "email",
+        "cn_passport",
+        "cn_vehicle_plate",
+        "cn_uscc",
+        "cn_ethnicity",
+        "cn_religion",
+        "cn_health",
+    ] = Field(description="which recognizer class; `pattern` for a new entity defined only here")
+    patterns: list[PatternSpec] = Field(min_length=1, description="the patterns, tried in order")
+    valid_score: Score | None = Field(
+        default=None, description="score when the checksum (or number plan) validates; None keeps it"
+    )
+    invalid_score: Score | None = Field(
+        default=None, description="score when the checksum fails; None drops the match"
+    )
+
+
+class PersonScores(Spec):
+    context: Score = Field(default=0.85, description="after a context word, clear boundary")
+    context_weak: Score = Field(default=0.7, description="after a context word, boundary by a particle")
+    clause: Score = Field(default=0.6, description="at the start of a clause, before a verb or bracket")
+    segment: Score = Field(default=0.5, description="a whole clause or value that is a name")
+    nr_bonus: Score = Field(default=0.1, description="added when jieba's dictionary tags the name nr")
+
+
+class PersonSpec(RecognizerSpec):
+    """Chinese personal names: surname list, context words, jieba part-of-speech tags."""
+
+    kind: Literal["cn_person"]
+    surnames: str = Field(min_length=1, description="single-character surnames, as one string")
+    compound_surnames: list[str] = Field(default_factory=list, description="two-character surnames")
+    ambiguous_surnames: str = Field(
+        default="", description="surnames that are also common words: only accepted after a context word"
+    )
+    followers: list[str] = Field(description="words that often follow a name (verbs, particles)")
+    weak_followers: str = Field(default="", description="one-character particles that may follow a name")
+    not_in_names: str = Field(default="", description="characters never part of a given name")
+    joiners: str = Field(
+        default="", description="characters joining two names (和, 与, 、); the second needs no context"
+    )
+    scores: PersonScores = Field(default_factory=PersonScores)
+
+
+class AddressScores(Spec):
+    full: Score = Field(default=0.85, description="road, number and compound or building")
+    road: Score = Field(default=0.65, description="road and house number only")
+    compound: Score = Field(default=0.75, description="compound with building (and unit, room)")
+    village: Score = Field(default=0.6, description="village and group")
+    admin_bonus: Score = Field(default=0.1, description="added when an administrative name precedes")
+
+
+class AddressSpec(RecognizerSpec):
+    """Chinese addresses: a gazetteer of real divisions plus address grammar."""
+
+    kind: Literal["cn_address"]
+    road_suffixes: list[str] = Field(min_length=1, description="路, 街, 大道, 巷 …")
+    compound_suffixes: list[str] = Field(min_length=1, description="小区, 花园, 家园, 苑 …")
+    cues: list[str] = Field(description="words that end just before an address (反映, 住址, 暂住 …)")
+    gazetteer_cities: list[str] = Field(
+        default_factory=list, description="4-digit city codes whose communities join the gazetteer"
+    )
+    scores: AddressScores = Field(default_factory=AddressScores)
+
+
+AnyRecognizerSpec = Annotated[PatternRecognizerSpec | PersonSpec | AddressSpec, Field(discriminator="kind")]
+
+
+class OperatorSpec(Spec):
+    """How one entity is anonymised: a presidio-anonymizer operator and its parameters."""
+
+    operator: Literal["cn_mask", "mask", "replace", "redact", "hash", "keep"]
+    params: dict[str, str | int | bool] = Field(default_factory=dict, description="operator parameters")
+
+    @model_validator(mode="after")
+    def _known_style(self) -> OperatorSpec:
+        style = self.params.get("style")
+        if self.operator == "cn_mask" and style not in MASK_STYLES:
+            raise ValueError(f"cn_mask needs params.style, one of {', '.join(MASK_STYLES)}")
+        return self
+
+
+class ClassificationSpec(Spec):
+    """Column classification settings."""
+
+    sample_rows: int = Field(default=1000, ge=50, description="rows sampled (uniformly) per table")
+    min_match_ratio: Score = Field(default=0.6, description="share of values that must match")
+    min_match_ratio_with_hint: Score = Field(
+        default=0.3, description="share needed when the column name hints the entity"
+    )
+    min_coverage: Score = Field(default=0.8, description="share of a value a finding must cover")
+    free_text_min_length: int = Field(default=20, ge=1, description="mean length of a free-text column")
+    free_text_min_share: Score = Field(default=0.02, description="share of rows with findings in free text")
+    hints: dict[str, list[str]] = Field(
+        default_factory=dict, description="entity → column-name keywords (English tokens, Chinese parts)"
+    )
+
+
+class ScannerSpec(Spec):
+    """Free-text scanning settings."""
+
+    processes: int = Field(default=2, ge=1, le=64, description="worker processes for large inputs")
+    min_rows_per_process: int = Field(default=20_000, ge=1, description="rows before a process is added")
+
+
+class PiiConfig(Spec):
+    """The whole PII registry."""
+
+    version: Literal[1] = 1
+    language: Literal["zh"] = "zh"
+    score_threshold: Score = Field(default=0.4, description="findings below this score are dropped")
+    segmenter: Literal["jieba", "char"] = Field(default="jieba", description="spaCy blank zh segmenter")
+    recognizers: dict[str, AnyRecognizerSpec] = Field(description="recognizer name → specification")
+    anonymizers: dict[str, OperatorSpec] = Field(description="entity → operator; DEFAULT for the rest")
+    classification: ClassificationSpec = Field(default_factory=ClassificationSpec)
+    scanner: ScannerSpec = Field(default_factory=ScannerSpec)
+
+    @field_validator("anonymizers")
+    @classmethod
+    def _has_default(cls, value: dict[str, OperatorSpec]) -> dict[str, OperatorSpec]:
+        if "DEFAULT" not in value:
+            raise ValueError("add a DEFAULT operator, used for entities without their own")
+        return value
+
+    @property
+    def enabled(self) -> dict[str, PatternRecognizerSpec | PersonSpec | AddressSpec]:
+        """The recognizers switched on, in file order."""
+        return {name: spec for name, spec in self.recognizers.items() if spec.enabled}
+
+    def operator_for(self, entity: str) -> OperatorSpec:
+        return self.anonymizers.get(entity, self.anonymizers["DEFAULT"])
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: mappings merge key by key, other values replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def packaged_path() -> Path:
+    """The packaged registry file."""
+    return Path(str(resources.files("huiliu.pii").joinpath("config").joinpath(PACKAGED)))
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from a file, or a :class:`ConfigurationError` naming the file and line."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"PII config {path}: no such file; fix the path or unset {ENV_VAR}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"PII config {path}: cannot be read ({type(exc).__name__})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigurationError(
+            f"PII config {path}: {where}not valid YAML ({problem}); check indentation and quoting"
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"PII config {path}: the file must be a YAML mapping (key: value lines)")
+    return data
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """A dotted field path; the union tag pydantic adds after a recognizer's name is left out."""
+    items = list(loc)
+    if (
+        len(items) > 2
+        and items[0] == "recognizers"
+        and items[2] in (*PATTERN_KINDS, "cn_person", "cn_address")
+    ):
+        del items[2]
+    parts = [f"[{p}]" if isinstance(p, int) else str(p) for p in items]
+    return ".".join(parts).replace(".[", "[") or "(top level)"
+
+
+def _fix(item: dict[str, Any]) -> str:
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        return "unknown field; remove it or check its spelling"
+    if kind == "missing":
+        return "required field is missing; add it"
+    if kind == "union_tag_invalid":
+        return f"unknown recognizer kind; use one of {', '.join((*PATTERN_KINDS, 'cn_person', 'cn_address'))}"
+    if kind == "union_tag_not_found":
+        return "add `kind:` (pattern, cn_person, cn_address or a built-in kind)"
+    if kind == "string_pattern_mismatch":
+        return "use upper-case letters, digits and _ (e.g. CN_SOCIAL_CARD)"
+    message = str(item["msg"]).removeprefix("Value error, ")
+    return message if ";" in message else f"{message}; correct the value"
+
+
+def _validation_error(path: Path, error: ValidationError) -> ConfigurationError:
+    lines = [f"{_field(item['loc'])}: {_fix(item)}" for item in error.errors()]
+    return ConfigurationError(f"PII config {path}:\n" + "\n".join(f"  - {line}" for line in lines))
+
+
+def validate_config(data: dict[str, Any], path: Path) -> PiiConfig:
+    """A :class:`PiiConfig` from merged YAML data; errors name ``path``."""
+    try:
+        return PiiConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(path, exc) from None
+
+
+def user_config_path() -> Path | None:
+    """The user file named by ``HUILIU_PII_CONFIG``, if set."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    return Path(value) if value else None
+
+
+@lru_cache(maxsize=1)
+def packaged_data() -> dict[str, Any]:
+    """The packaged registry as plain data."""
+    return read_yaml(packaged_path())
+
+
+def load_config(path: Path | None = None) -> PiiConfig:
+    """The registry: the packaged file with ``path`` (or ``HUILIU_PII_CONFIG``) merged on top.
+
+    Raises:
+        ConfigurationError: the user file is missing, not YAML, or has an invalid field.
+    """
+    user = path or user_config_path()
+    if user is None:
+        return validate_config(packaged_data(), packaged_path())
+    return validate_config(deep_merge(packaged_data(), read_yaml(user)), user)
+
+
+def builtin_spec(name: str) -> PatternRecognizerSpec | PersonSpec | AddressSpec:
+    """The packaged specification of one built-in recognizer (its default patterns and context)."""
+    return _packaged_config().recognizers[name]
+
+
+@lru_cache(maxsize=1)
+def _packaged_config() -> PiiConfig:
+    return validate_config(packaged_data(), packaged_path())

@@ -1,0 +1,252 @@
+"""The offline Chinese Presidio engines: AnalyzerEngine and AnonymizerEngine built from the registry.
+
+No model is downloaded: the NLP engine wraps a blank spaCy ``zh`` pipeline whose tokenizer
+segments with jieba (or by character), run on the normalised text, with token offsets mapped
+back to the original. Its tokens serve Presidio's own context enhancer for recognizers that use
+it; huiliu's recognizers take the normalised text from the artifacts and handle context
+themselves.
+
+Masking follows the conventions of Chinese government systems through one anonymizer operator,
+``cn_mask``, with a ``style``: 520102********4514, 138****5678, card numbers to the last four,
+张*, addresses without numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import InvalidParamError, OperatorConfig
+from presidio_anonymizer.entities import RecognizerResult as AnonymizerInput
+from presidio_anonymizer.operators import Operator, OperatorType
+from presidio_anonymizer.operators.operators_factory import OperatorsFactory
+
+from huiliu.errors import ConfigurationError
+from huiliu.pii.config import MASK_STYLES, OperatorSpec, PiiConfig, load_config, user_config_path
+from huiliu.pii.normalize import NormalizedText, normalize
+from huiliu.pii.recognizers import LANGUAGE, ChineseRecognizer
+from huiliu.pii.recognizers.cn import RECOGNIZER_KINDS
+
+
+class ChineseNlpArtifacts(NlpArtifacts):
+    """Presidio NLP artifacts that also carry the normalised text."""
+
+    def __init__(self, normalized: NormalizedText, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.normalized = normalized
+
+    def to_json(self) -> str:
+        data = {"tokens": [t.text for t in self.tokens], "normalized": self.normalized.text}
+        return json.dumps(data, ensure_ascii=False)
+
+
+class ChineseNlpEngine(NlpEngine):
+    """A blank spaCy ``zh`` pipeline (jieba or character segmentation): tokens, no model, no download."""
+
+    def __init__(self, segmenter: str = "jieba") -> None:
+        self.segmenter = segmenter
+        self.nlp: Any = None
+
+    def load(self) -> None:
+        import jieba
+        import spacy
+
+        jieba.setLogLevel(logging.WARNING)
+        self.nlp = spacy.blank(LANGUAGE, config={"nlp": {"tokenizer": {"segmenter": self.segmenter}}})
+
+    def is_loaded(self) -> bool:
+        return self.nlp is not None
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        """Tokens of the normalised text, with their start offsets in the original text."""
+        norm = normalize(text)
+        doc = self.nlp(norm.text)
+        return ChineseNlpArtifacts(
+            normalized=norm,
+            entities=[],
+            tokens=doc,
+            tokens_indices=[norm.to_original(t.idx, t.idx + len(t))[0] for t in doc],
+            lemmas=[t.text for t in doc],
+            nlp_engine=self,
+            language=language,
+        )
+
+    def process_batch(
+        self, texts: Iterable[str], language: str, batch_size: int = 1, n_process: int = 1, **kwargs: Any
+    ) -> Iterator[tuple[str, NlpArtifacts]]:
+        del batch_size, n_process, kwargs  # Presidio's signature: texts are processed one by one
+        for text in texts:
+            yield text, self.process_text(text, language)
+
+    def is_stopword(self, word: str, language: str) -> bool:  # noqa: ARG002 (one language)
+        return bool(self.nlp.vocab[word].is_stop)
+
+    def is_punct(self, word: str, language: str) -> bool:  # noqa: ARG002 (one language)
+        return bool(self.nlp.vocab[word].is_punct)
+
+    def get_supported_entities(self) -> list[str]:
+        return []
+
+    def get_supported_languages(self) -> list[str]:
+        return [LANGUAGE]
+
+
+def _significant(char: str) -> bool:
+    return char.isalnum()
+
+
+def mask_middle(value: str, keep_start: int, keep_end: int, char: str = "*") -> str:
+    """Mask letters, digits and characters except the first ``keep_start`` and last ``keep_end``."""
+    positions = [i for i, c in enumerate(value) if _significant(c)]
+    hidden = set(positions[keep_start : len(positions) - keep_end if keep_end else None])
+    return "".join(char if i in hidden else c for i, c in enumerate(value))
+
+
+def mask_text(value: str, style: str, keep_start: int = 0, keep_end: int = 0, char: str = "*") -> str:
+    """A value masked the way Chinese government systems show it.
+
+    Styles: ``resident_id`` (first 6 and last 4), ``mobile`` (first 3 and last 4 of the national
+    number, a +86 prefix kept), ``card`` (last 4), ``name`` (the surname), ``address`` (every
+    digit hidden), ``email`` (first letter and domain), ``middle`` (``keep_start``/``keep_end``).
+    """
+    if style == "resident_id":
+        return mask_middle(value, 6, 4, char)
+    if style == "mobile":
+        digits = [i for i, c in enumerate(value) if c.isdigit()]
+        cut = digits[-11] if len(digits) >= 11 else 0
+        return value[:cut] + mask_middle(value[cut:], 3, 4, char)
+    if style == "card":
+        return mask_middle(value, 0, 4, char)
+    if style == "name":
+        return value[:1] + char * max(1, len(value) - 1)
+    if style == "address":
+        return "".join(char if c.isdigit() else c for c in value)
+    if style == "email":
+        local, at, domain = value.partition("@")
+        return (local[:1] + char * 3 + at + domain) if at else mask_middle(value, 1, 0, char)
+    return mask_middle(value, keep_start, keep_end, char)
+
+
+class CnMask(Operator):
+    """The ``cn_mask`` anonymizer operator: :func:`mask_text` with a ``style`` parameter."""
+
+    def operate(self, text: str, params: dict[str, Any] | None = None) -> str:
+        params = params or {}
+        return mask_text(
+            text,
+            str(params.get("style", "middle")),
+            int(params.get("keep_start", 0)),
+            int(params.get("keep_end", 0)),
+            str(params.get("masking_char", "*")),
+        )
+
+    def validate(self, params: dict[str, Any] | None = None) -> None:
+        if (params or {}).get("style") not in MASK_STYLES:
+            raise InvalidParamError(f"cn_mask needs a style, one of {', '.join(MASK_STYLES)}")
+
+    def operator_name(self) -> str:
+        return "cn_mask"
+
+    def operator_type(self) -> OperatorType:
+        return OperatorType.Anonymize
+
+
+@dataclass(frozen=True, eq=False)
+class PiiEngine:
+    """The analyzer, the anonymizer and the recognizers of one registry.
+
+    Attributes:
+        config: the registry the engines were built from.
+        analyzer: Presidio's AnalyzerEngine with huiliu's recognizers and the blank-zh NLP engine.
+        anonymizer: Presidio's AnonymizerEngine with the ``cn_mask`` operator.
+        recognizers: the recognizers, in registry order (the order ``analyze`` runs them).
+    """
+
+    config: PiiConfig
+    analyzer: AnalyzerEngine
+    anonymizer: AnonymizerEngine
+    recognizers: tuple[ChineseRecognizer, ...]
+
+    def analyze(self, text: str) -> list[RecognizerResult]:
+        """A plain ``AnalyzerEngine.analyze`` call on one text (original offsets)."""
+        return self.analyzer.analyze(text=text, language=LANGUAGE)
+
+    def operators(self) -> dict[str, OperatorConfig]:
+        """The anonymizer operator of every entity, ``DEFAULT`` included."""
+        return {entity: _operator(spec) for entity, spec in self.config.anonymizers.items()}
+
+    def anonymize(self, text: str, results: Iterable[Any]) -> str:
+        """The text with every finding (anything with entity_type, start, end, score) replaced."""
+        inputs = [AnonymizerInput(r.entity_type, r.start, r.end, r.score) for r in results]
+        if not inputs:
+            return text
+        return self.anonymizer.anonymize(text, inputs, operators=self.operators()).text
+
+    def mask(self, entity: str, value: str) -> str:
+        """A value as it may be shown as evidence: the entity's operator, never the raw value."""
+        spec = self.config.operator_for(entity)
+        if spec.operator == "keep":
+            return mask_middle(value, 2, 2)
+        masked = self.anonymizer.anonymize(
+            value, [AnonymizerInput(entity, 0, len(value), 1.0)], self.operators()
+        )
+        return masked.text
+
+
+def _operator(spec: OperatorSpec) -> OperatorConfig:
+    return OperatorConfig(spec.operator, dict(spec.params))
+
+
+def _check_operators(config: PiiConfig, source: Path | None) -> None:
+    """Validate every operator's parameters now, not at the first anonymisation."""
+    factory = OperatorsFactory()
+    factory.add_anonymize_operator(CnMask)
+    for entity, spec in config.anonymizers.items():
+        operator = factory.create_operator_class(spec.operator, OperatorType.Anonymize)
+        try:
+            operator.validate(params=dict(spec.params))
+        except (InvalidParamError, ValueError, TypeError) as exc:
+            where = source or "the packaged registry"
+            raise ConfigurationError(
+                f"PII config {where}: anonymizers.{entity}.params: {exc}; correct the operator parameters"
+            ) from None
+
+
+def build_engine(config: PiiConfig, source: Path | None = None) -> PiiEngine:
+    """Engines for one registry: recognizers in registry order, threshold, operators."""
+    _check_operators(config, source)
+    recognizers = tuple(
+        RECOGNIZER_KINDS[spec.kind](spec=spec, name=name)  # type: ignore[call-arg]
+        for name, spec in config.enabled.items()
+    )
+    registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=[LANGUAGE])  # type: ignore[arg-type]
+    analyzer = AnalyzerEngine(
+        registry=registry,
+        nlp_engine=ChineseNlpEngine(config.segmenter),
+        supported_languages=[LANGUAGE],
+        default_score_threshold=config.score_threshold,
+    )
+    anonymizer = AnonymizerEngine()
+    anonymizer.add_anonymizer(CnMask)
+    return PiiEngine(config, analyzer, anonymizer, recognizers)
+
+
+def get_engine(path: Path | None = None) -> PiiEngine:
+    """The process-wide engine of the registry (packaged + ``path`` or ``HUILIU_PII_CONFIG``)."""
+    user = path or user_config_path()
+    stamp = user.stat().st_mtime_ns if user is not None and user.exists() else 0
+    return _cached_engine(str(user) if user else "", stamp)
+
+
+@lru_cache(maxsize=4)
+def _cached_engine(path: str, stamp: int) -> PiiEngine:  # noqa: ARG001 (the file's mtime is part of the cache key)
+    source = Path(path) if path else None
+    return build_engine(load_config(source), source)

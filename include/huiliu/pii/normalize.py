@@ -1,0 +1,140 @@
+"""Text normalisation before detection, with a map back to the original character offsets.
+
+People type numbers in full-width digits (１３８…), paste text with zero-width spaces, or mix
+full-width and ASCII punctuation. Every recognizer works on the normalised text; every span it
+reports is mapped back to the original text, so that masking and reports point at what the user
+actually has.
+
+Normalisation is NFKC applied character by character (full-width letters, digits and punctuation
+become ASCII, the ideographic space a plain space) with zero-width characters removed. Working
+character by character means every character of the normalised text comes from exactly one
+character of the original, which keeps the offset map exact.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+"""Characters removed before detection: zero-width space/joiners, word joiner, BOM, soft hyphen."""
+_RANGES = ((0, 0x20000), (0x2F800, 0x2FA20))  # BMP, SMP and the CJK compatibility supplement
+_BULK_MIN = 64
+
+
+class NormalizedText(NamedTuple):
+    """A text as the recognizers see it, and the way back to the original.
+
+    Attributes:
+        original: the text as given.
+        text: the normalised text.
+        offsets: for each character of ``text``, the index of the original character it comes
+            from; None when both texts have the same length and character positions.
+    """
+
+    original: str
+    text: str
+    offsets: tuple[int, ...] | None = None
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """The ``[start, end)`` span of the normalised text as a span of the original text."""
+        if self.offsets is None:
+            return start, end
+        if end <= start:
+            position = self.offsets[start] if start < len(self.offsets) else len(self.original)
+            return position, position
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[int, str | None], re.Pattern[str]]:
+    """The translation table of every character NFKC changes, and a class of the deleted ones."""
+    table: dict[int, str | None] = {}
+    deleted = set(ZERO_WIDTH)
+    for low, high in _RANGES:
+        for code in range(low, high):
+            if 0xD800 <= code <= 0xDFFF:
+                continue
+            char = chr(code)
+            mapped = unicodedata.normalize("NFKC", char)
+            if mapped != char:
+                table[code] = mapped or None
+                if not mapped:
+                    deleted.add(char)
+    for char in deleted:
+        table[ord(char)] = None
+    return table, re.compile("[" + "".join(re.escape(c) for c in sorted(deleted)) + "]")
+
+
+def normalize(text: str) -> NormalizedText:
+    """Normalise one text for detection (NFKC per character, zero-width characters removed)."""
+    table, deleted = _tables()
+    if deleted.search(text) is None:
+        if unicodedata.is_normalized("NFKC", text):
+            return NormalizedText(text, text)
+        translated = text.translate(table)
+        if len(translated) == len(text):  # nothing deleted and nothing grew: positions unchanged
+            return NormalizedText(text, translated)
+    return _with_offsets(text, table)
+
+
+def normalize_many(texts: Iterable[str]) -> list[NormalizedText]:
+    """Normalise many texts; the same as calling :func:`normalize` on each."""
+    return normalize_batch(list(texts))[0]
+
+
+def normalize_batch(texts: list[str]) -> tuple[list[NormalizedText], pa.Array]:
+    """Normalise many texts in bulk; also return the normalised texts as an Arrow array.
+
+    Arrow's NFKC (C++) does the work for every text where it provably equals normalising
+    character by character: no combining marks, Hangul jamo, characters outside the BMP,
+    zero-width characters or characters Arrow's Unicode version maps differently, and the same
+    length after normalising. The other texts go through :func:`normalize`.
+    """
+    array = pa.array(texts, pa.string())
+    if len(texts) < _BULK_MIN:
+        norms = [normalize(text) for text in texts]
+        return norms, pa.array([n.text for n in norms], pa.string())
+    bulk = pc.utf8_normalize(array, form="NFKC")
+    same = pc.equal(pc.utf8_length(array), pc.utf8_length(bulk))
+    safe = pc.and_(same, pc.invert(pc.match_substring_regex(array, _bulk_unsafe()))).to_numpy(
+        zero_copy_only=False
+    )
+    new = tuple.__new__
+    if safe.all():
+        return [new(NormalizedText, (t, n, None)) for t, n in zip(texts, bulk.to_pylist(), strict=True)], bulk
+    pairs = zip(texts, bulk.to_pylist(), safe, strict=True)
+    norms = [new(NormalizedText, (t, n, None)) if ok else normalize(t) for t, n, ok in pairs]
+    return norms, pa.array([n.text for n in norms], pa.string())
+
+
+@lru_cache(maxsize=1)
+def _bulk_unsafe() -> str:
+    """An RE2 class of the characters whose texts :func:`normalize_batch` leaves to Python."""
+    table, _ = _tables()
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    arrow = pc.utf8_normalize(pa.array(chars, pa.string()), form="NFKC").to_pylist()
+    differ = "".join(
+        f"\\x{{{ord(c):x}}}" for c, n in zip(chars, arrow, strict=True) if c.translate(table) != n
+    )
+    jamo = r"\x{1100}-\x{11ff}\x{3130}-\x{318f}\x{a960}-\x{a97f}\x{d7b0}-\x{d7ff}"
+    return rf"[\p{{M}}{jamo}\x{{10000}}-\x{{10ffff}}{differ}]"
+
+
+def _with_offsets(text: str, table: dict[int, str | None]) -> NormalizedText:
+    """Normalise a text whose length changes, recording where each output character comes from."""
+    pieces: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        mapped = table.get(ord(char), char)
+        if not mapped:
+            continue
+        pieces.append(mapped)
+        offsets.extend([index] * len(mapped))
+    return NormalizedText(text, "".join(pieces), tuple(offsets))

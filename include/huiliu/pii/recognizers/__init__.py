@@ -1,0 +1,366 @@
+"""Base classes of huiliu's Presidio recognizers.
+
+Every recognizer does its work in :meth:`ChineseRecognizer.find`, on normalised text, and returns
+lightweight :class:`Hit` records. Its Presidio ``analyze`` normalises the text (or takes the
+normalised text the NLP engine already made), calls ``find`` and turns each hit into a
+``RecognizerResult`` in the original text's offsets, with an explanation and metadata saying which
+pattern and context word fired and whether the checksum validated. The fast scanner calls ``find``
+directly, so both paths share one implementation.
+
+Context words are handled inside the recognizer (a substring search in the characters before a
+match, which suits Chinese better than token lemmas) and the result is marked as already
+context-enhanced, so Presidio's lemma enhancer leaves the score alone.
+
+The concrete recognizers, one per file, are in :mod:`huiliu.pii.recognizers.cn`. Their
+``PATTERNS`` and ``CONTEXT`` class attributes are read from the packaged registry YAML, the one
+place patterns and context words are written; a user registry replaces them per instance.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from presidio_analyzer import (
+    AnalysisExplanation,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
+
+from huiliu.pii.config import PatternRecognizerSpec, PatternSpec, RecognizerSpec, builtin_spec
+from huiliu.pii.normalize import NormalizedText, normalize
+
+if TYPE_CHECKING:
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+LANGUAGE = "zh"
+PATTERN_KEY = "pattern"
+CONTEXT_KEY = "context_word"
+CHECKSUM_KEY = "checksum_valid"
+VALIDATED_KEY = "validated"
+HANZI = "\u3400-\u9fff"
+
+
+class Hit(NamedTuple):
+    """One match of a recognizer in normalised text.
+
+    Attributes:
+        start: first character (normalised text).
+        end: one past the last character (normalised text).
+        score: final score, after validation and context.
+        pattern: name of the pattern or rule that matched.
+        context_word: the context word found before the match, if any.
+        validated: the checksum or number-plan check: True, False, or None when there is none.
+    """
+
+    start: int
+    end: int
+    score: float
+    pattern: str
+    context_word: str | None = None
+    validated: bool | None = None
+
+
+def remove_contained(hits: list[Hit]) -> list[Hit]:
+    """Drop duplicate hits and hits inside another hit with an equal or higher score.
+
+    The same rule as Presidio's ``EntityRecognizer.remove_duplicates`` for one entity type.
+    """
+    if len(hits) < 2:
+        return hits
+    seen: dict[tuple[int, int, float], Hit] = {}
+    for hit in hits:
+        seen.setdefault((hit.start, hit.end, hit.score), hit)
+    ordered = sorted(seen.values(), key=lambda h: (h.start, -(h.end - h.start), -h.score))
+    kept: list[Hit] = []
+    for hit in ordered:
+        if hit.score == 0:
+            continue
+        if not any(k.start <= hit.start and hit.end <= k.end and hit.score <= k.score for k in kept):
+            kept.append(hit)
+    return kept
+
+
+def normalized_from(text: str, nlp_artifacts: NlpArtifacts | None) -> NormalizedText:
+    """The normalised text the NLP engine attached to its artifacts, or a fresh one."""
+    norm = getattr(nlp_artifacts, "normalized", None)
+    if isinstance(norm, NormalizedText) and norm.original == text:
+        return norm
+    return normalize(text)
+
+
+def builtin_patterns(name: str) -> list[Pattern]:
+    """The packaged patterns of a built-in pattern recognizer, as Presidio ``Pattern`` objects."""
+    spec = builtin_spec(name)
+    assert isinstance(spec, PatternRecognizerSpec)
+    return [Pattern(p.name, p.expression, p.score) for p in spec.patterns]
+
+
+def builtin_context(name: str) -> list[str]:
+    """The packaged context words of a built-in recognizer."""
+    return list(builtin_spec(name).context)
+
+
+class ChineseRecognizer:
+    """What huiliu's recognizers share: ``find`` on normalised text, results in original offsets.
+
+    Subclasses set ``spec`` before ``EntityRecognizer.__init__`` runs, implement :meth:`find`, and
+    may set ``GATE``: an RE2 regular expression that every text holding an entity of this
+    recognizer matches, used by the scanner to skip texts in bulk.
+    """
+
+    GATE: ClassVar[str | None] = None
+    HAS_CHECKSUM: ClassVar[bool] = False
+    spec: RecognizerSpec
+    name: str
+    id: str
+
+    @property
+    def entity(self) -> str:
+        return self.spec.entity
+
+    @property
+    def gate(self) -> str | None:
+        """The bulk pre-filter of this recognizer, or None when every text must be checked."""
+        return self.GATE
+
+    def find(self, text: str) -> list[Hit]:
+        """Entities in normalised text."""
+        raise NotImplementedError
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Presidio entry point: entities of ``text`` in its own (original) offsets."""
+        del entities, regex_flags  # Presidio's signature: every entity of the recognizer is reported
+        norm = normalized_from(text, nlp_artifacts)
+        return [self.to_result(hit, norm) for hit in self.find(norm.text)]
+
+    def metadata(self, hit: Hit) -> dict[str, Any]:
+        """The recognition metadata of a hit: recognizer, pattern, context word, validation."""
+        data: dict[str, Any] = {
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+            PATTERN_KEY: hit.pattern,
+            CONTEXT_KEY: hit.context_word,
+        }
+        if hit.validated is not None:
+            data[CHECKSUM_KEY if self.HAS_CHECKSUM else VALIDATED_KEY] = hit.validated
+        return data
+
+    def to_result(self, hit: Hit, norm: NormalizedText) -> RecognizerResult:
+        """A Presidio result for a hit, in the original text's offsets."""
+        start, end = norm.to_original(hit.start, hit.end)
+        explanation = AnalysisExplanation(
+            recognizer=self.name,
+            original_score=hit.score,
+            pattern_name=hit.pattern,
+            validation_result=hit.validated,
+            textual_explanation=self.explain(hit),
+        )
+        if hit.context_word:
+            explanation.set_supportive_context_word(hit.context_word)
+        return RecognizerResult(self.entity, start, end, hit.score, explanation, self.metadata(hit))
+
+    def explain(self, hit: Hit) -> str:
+        """One line saying why a hit was reported."""
+        parts = [f"Detected by `{self.name}` using `{hit.pattern}`"]
+        if hit.context_word:
+            parts.append(f"context word `{hit.context_word}`")
+        if hit.validated is not None:
+            parts.append(
+                ("checksum " if self.HAS_CHECKSUM else "number plan ")
+                + ("valid" if hit.validated else "invalid")
+            )
+        return ", ".join(parts)
+
+    def context_word(self, text: str, start: int) -> str | None:
+        """A context word (as configured) within ``context_window`` characters before ``start``."""
+        window = self.spec.context_window
+        if not window or not self.spec.context:
+            return None
+        match = self._context_pattern().search(text, max(0, start - window), start)
+        return None if match is None else self._context_words[match.group().lower()]
+
+    def _context_pattern(self) -> re.Pattern[str]:
+        pattern = getattr(self, "_context_re", None)
+        if pattern is None:
+            words = sorted(set(self.spec.context), key=lambda w: (-len(w), w))
+            self._context_words = {w.lower(): w for w in reversed(self.spec.context)}
+            pattern = self._context_re = re.compile("|".join(map(re.escape, words)), re.IGNORECASE)
+        return pattern
+
+    def boosted(self, score: float, word: str | None) -> float:
+        """A score raised by the context boost when a context word was found."""
+        if word is None:
+            return score
+        return min(EntityRecognizer.MAX_SCORE, round(score + self.spec.context_boost, 6))
+
+
+class CnPatternRecognizer(ChineseRecognizer, PatternRecognizer):
+    """A pattern recognizer configured from the registry: ``PATTERNS``, ``CONTEXT``, checksum hooks.
+
+    Subclasses name their registry entry in ``KIND`` and override ``validate_result`` (True: the
+    checksum or number plan holds, False: it fails, None: no check) and ``invalidate_result``
+    (True: not this entity at all, e.g. a 18-digit run that is a resident ID, not a card).
+    """
+
+    KIND: ClassVar[str] = "pattern"
+
+    def __init__(self, spec: PatternRecognizerSpec | None = None, name: str | None = None) -> None:
+        self.spec = spec or self._builtin()
+        self._patterns = [(p, re.compile(p.expression, re.ASCII)) for p in self.spec.patterns]
+        super().__init__(
+            supported_entity=self.spec.entity,
+            name=name or type(self).__name__,
+            supported_language=LANGUAGE,
+            patterns=[Pattern(p.name, p.expression, p.score) for p in self.spec.patterns],
+            context=list(self.spec.context),
+        )
+
+    def _builtin(self) -> PatternRecognizerSpec:
+        if self.KIND not in BUILTIN_NAMES:
+            raise TypeError(f"a `{self.KIND}` recognizer is defined only in the registry: pass its spec")
+        spec = builtin_spec(BUILTIN_NAMES[self.KIND])
+        assert isinstance(spec, PatternRecognizerSpec)
+        return spec
+
+    @property
+    def gate(self) -> str | None:
+        """The patterns themselves, look-arounds dropped, as one RE2 expression (a superset)."""
+        return derived_gate(self.spec.patterns)
+
+    def find(self, text: str) -> list[Hit]:
+        hits = []
+        for pattern, compiled in self._patterns:
+            for match in compiled.finditer(text):
+                start, end = match.span()
+                if start < end:
+                    hit = self._score(text, start, end, pattern)
+                    if hit is not None:
+                        hits.append(hit)
+        return remove_contained(hits)
+
+    def _score(self, text: str, start: int, end: int, pattern: PatternSpec) -> Hit | None:
+        """The hit of one match after invalidation, validation and context, or None."""
+        candidate = text[start:end]
+        if self.invalidate_result(candidate) or self.reject_span(text, start, end):
+            return None
+        valid = self.validate_result(candidate)
+        score = pattern.score
+        if valid is False:
+            if self.spec.invalid_score is None:
+                return None
+            score = self.spec.invalid_score
+        elif valid is True and self.spec.valid_score is not None:
+            score = self.spec.valid_score
+        word = self.context_word(text, start)
+        score = self.boosted(score, word)
+        return Hit(start, end, score, pattern.name, word, valid) if score > 0 else None
+
+    def reject_span(self, text: str, start: int, end: int) -> bool:  # noqa: ARG002 (a hook for subclasses)
+        """Whether a match is not an entity given the text around it (default: never)."""
+        return False
+
+
+BUILTIN_NAMES = {
+    "cn_resident_id": "cn_resident_id",
+    "cn_mobile": "cn_mobile",
+    "cn_landline": "cn_landline",
+    "bank_card": "bank_card",
+    "email": "email",
+    "cn_passport": "cn_passport",
+    "cn_vehicle_plate": "cn_vehicle_plate",
+    "cn_uscc": "cn_uscc",
+    "cn_ethnicity": "ethnicity",
+    "cn_religion": "religion",
+    "cn_health": "health",
+}
+"""Recognizer kind → its entry in the packaged registry."""
+
+_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
+
+
+def derived_gate(patterns: list[PatternSpec]) -> str | None:
+    """A bulk pre-filter for patterns: their alternation in RE2 syntax, look-arounds dropped.
+
+    Dropping a look-around only widens what a pattern matches, so every text a pattern matches
+    also matches the gate. None when a pattern uses syntax whose meaning differs in RE2.
+    """
+    parts = []
+    for pattern in patterns:
+        expression = pattern.expression
+        if "{," in expression or re.compile(expression, re.ASCII).flags & (re.MULTILINE | re.VERBOSE):
+            return None
+        parts.append(f"(?:{re2_superset(expression)})")
+    return "|".join(parts) or None
+
+
+def re2_superset(expression: str) -> str:
+    """A Python expression rewritten for RE2: look-arounds removed, ``$``, ``\\Z``, ``\\s`` translated."""
+    out: list[str] = []
+    i = 0
+    while i < len(expression):
+        char = expression[i]
+        if char == "\\":
+            out.append(_escape(expression[i : i + 2], in_class=False))
+            i += 2
+        elif char == "[":
+            end = _class_end(expression, i)
+            body = re.sub(r"\\.", lambda m: _escape(m.group(), in_class=True), expression[i:end])
+            out.append(body)
+            i = end
+        elif expression.startswith(_LOOKAROUNDS, i):
+            i = _group_end(expression, i)
+        else:
+            out.append(r"(?:\n?\z)" if char == "$" else char)
+            i += 1
+    return "".join(out)
+
+
+def _escape(escape: str, in_class: bool) -> str:
+    if escape == "\\s":
+        return r"\t\n\v\f\r " if in_class else r"[\t\n\v\f\r ]"
+    if escape == "\\Z" and not in_class:
+        return r"\z"
+    return escape
+
+
+def _class_end(expression: str, start: int) -> int:
+    """The index after the character class that opens at ``start`` (a leading ``]`` is literal)."""
+    i = start + 1
+    if expression[i : i + 1] == "^":
+        i += 1
+    if expression[i : i + 1] == "]":
+        i += 1
+    while i < len(expression) and expression[i] != "]":
+        i += 2 if expression[i] == "\\" else 1
+    return min(i + 1, len(expression))
+
+
+def _group_end(expression: str, start: int) -> int:
+    """The index after the group that opens at ``start`` (escapes and classes respected)."""
+    depth, i = 0, start
+    while i < len(expression):
+        char = expression[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _class_end(expression, i)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(expression)

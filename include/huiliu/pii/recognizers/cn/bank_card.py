@@ -1,0 +1,38 @@
+"""``BANK_CARD``: 16 to 19 digit card numbers, Luhn-validated, grouped by four or not.
+
+A run of 18 digits that is a plausible resident ID number is not a card. A number failing the
+Luhn check scores low: it is reported only after a context word such as 银行卡 (a typo in a card
+number is still a card number).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from stdnum import luhn
+
+from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
+from huiliu.pii.recognizers.cn.resident_id import plausible_resident_id
+
+
+def card_digits(text: str) -> str:
+    """The digits of a card number written with spaces or dashes."""
+    return text.replace(" ", "").replace("-", "")
+
+
+class BankCardRecognizer(CnPatternRecognizer):
+    """Bank card numbers with the Luhn check."""
+
+    KIND: ClassVar[str] = "bank_card"
+    PATTERNS = builtin_patterns("bank_card")
+    CONTEXT = builtin_context("bank_card")
+    HAS_CHECKSUM: ClassVar[bool] = True
+
+    def invalidate_result(self, pattern_text: str) -> bool | None:
+        """A resident ID number, or a run of one repeated digit, is not a card."""
+        digits = card_digits(pattern_text)
+        return plausible_resident_id(digits) or len(set(digits)) == 1
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """The Luhn check digit."""
+        return luhn.checksum(card_digits(pattern_text)) == 0

@@ -1,0 +1,41 @@
+"""``CN_MOBILE``: mainland mobile numbers, optionally with +86, with spaces or dashes inside.
+
+``1[3-9]`` and nine more digits; the number plan (which prefixes are assigned) is checked with
+phonenumbers. An unassigned prefix keeps a lower score, since people still wrote a number there.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import ClassVar
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
+
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def national_digits(text: str) -> str:
+    """The 11 digits of a mobile number written with +86, spaces or dashes."""
+    return text.replace(" ", "").replace("-", "")[-11:]
+
+
+@lru_cache(maxsize=4096)
+def assigned_prefix(prefix: str) -> bool:
+    """Whether numbers starting with a 4-digit prefix are valid mobile numbers (phonenumbers)."""
+    number = phonenumbers.parse(f"+86{prefix}0000000", None)
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE_TYPES
+
+
+class CnMobileRecognizer(CnPatternRecognizer):
+    """Mobile numbers; a prefix outside the number plan lowers the score."""
+
+    KIND: ClassVar[str] = "cn_mobile"
+    PATTERNS = builtin_patterns("cn_mobile")
+    CONTEXT = builtin_context("cn_mobile")
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Whether the prefix is assigned to mobile numbers."""
+        return assigned_prefix(national_digits(pattern_text)[:4])

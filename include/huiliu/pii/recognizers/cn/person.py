@@ -1,0 +1,265 @@
+"""``PERSON``: Chinese personal names, from a surname list, context words and jieba's tags.
+
+A candidate is a surname (one of the registry's list, or a compound one such as 欧阳) followed by
+one or two more characters, found in three places:
+
+* right after a context word (居民, 联系人, 户主, 来电人, 住户 …): ``context`` score;
+* at the start of a clause (start of text, after punctuation), when a verb or bracket typically
+  following a name comes next (反映, 咨询, ``(身份证``), or a particle (已, 说) and jieba's
+  part-of-speech dictionary tags the name ``nr``: ``clause`` score; or when the name is the whole
+  clause (a column value, "，张伟，"): ``segment`` score;
+* right after a found name and a joiner (和, 与, 、): as after a context word.
+
+Where the name ends (two or three characters) is decided by what follows: punctuation or a
+follower word (反映, 与, 家庭 …) after the second or third character; when both readings are
+equally clear, jieba's dictionary decides (a word tagged ``nr`` is a name). A candidate that is a
+frequent ordinary word in jieba's dictionary (严重, 高兴, 苗族) is not a name, and a name the
+dictionary tags ``nr`` scores higher. Surnames that are also prepositions (于, 和, 向 …) are only
+accepted after a context word. Nothing here knows the given names of any data set: a name is
+recognised by its surname and its surroundings.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import ClassVar
+
+from presidio_analyzer import EntityRecognizer
+
+from huiliu.pii.config import PersonSpec, builtin_spec
+from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
+
+_CLAUSE_BREAK = r" \t\n\r\f\v,.;:!?()\[\]{}<>\"'、·|/"  # spelled out: RE2's \s lacks \v
+_RE2_HANZI = r"\x{3400}-\x{9fff}"
+STRONG, WEAK, NONE, IMPOSSIBLE = 2, 1, 0, -1
+
+
+PROPER_NOUN_TAGS = frozenset({"ns", "nt", "nz"})
+COMMON_WORD_FREQUENCY = 50
+COMMON_PROPER_NOUN_FREQUENCY = 500
+COMMON_NAME_TAGGED_FREQUENCY = 1000
+
+
+@lru_cache(maxsize=1)
+def word_tags() -> dict[str, str]:
+    """jieba's dictionary: word → part-of-speech tag (``nr`` for personal names)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg.dt.word_tag_tab
+
+
+@lru_cache(maxsize=1)
+def word_frequencies() -> dict[str, int]:
+    """jieba's dictionary: word → frequency in its corpus."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.dt.initialize()
+    return jieba.dt.FREQ
+
+
+def common_word(word: str) -> bool:
+    """Whether jieba's dictionary has ``word`` as a frequent word that is not a personal name.
+
+    Place and other proper names (``ns``, ``nz``, ``nt``) must be ten times as frequent as common
+    words: 甘宁 or 高建国 are tagged as places but are names here; 汉族 (``nz``) is a word. jieba
+    also tags some frequent two-character words as names (阳光, 明白): those count as words.
+    """
+    tag = word_tags().get(word)
+    if tag is None:
+        return False
+    if tag.startswith("nr"):
+        limit = COMMON_NAME_TAGGED_FREQUENCY if len(word) == 2 else None
+    else:
+        limit = COMMON_PROPER_NOUN_FREQUENCY if tag in PROPER_NOUN_TAGS else COMMON_WORD_FREQUENCY
+    return limit is not None and word_frequencies().get(word, 0) >= limit
+
+
+def tagged_name(word: str) -> bool:
+    """Whether jieba's part-of-speech dictionary tags ``word`` as a personal name (``nr``)."""
+    return word_tags().get(word, "").startswith("nr") and not common_word(word)
+
+
+class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
+    """Chinese personal names."""
+
+    KIND: ClassVar[str] = "cn_person"
+    CONTEXT = builtin_context("person")
+
+    def __init__(self, spec: PersonSpec | None = None, name: str | None = None) -> None:
+        packaged = builtin_spec("person")
+        assert isinstance(packaged, PersonSpec)
+        self.spec: PersonSpec = spec or packaged
+        self._compile(self.spec)
+        super().__init__(
+            supported_entities=[self.spec.entity],
+            name=name or type(self).__name__,
+            supported_language=LANGUAGE,
+            context=list(self.spec.context),
+        )
+
+    def load(self) -> None:
+        """Read jieba's dictionary (tags and frequencies) once per process, when the engine is built."""
+        word_tags()
+        word_frequencies()
+
+    @property
+    def gate(self) -> str | None:
+        """Texts without a surname after a context word or at a clause start hold no candidate."""
+        return self._gate
+
+    def _compile(self, spec: PersonSpec) -> None:
+        def alternation(words: list[str]) -> str:
+            return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+        surnames = "".join(c for c in spec.surnames if not c.isspace())
+        self._surnames = frozenset(surnames)
+        self._compounds = frozenset(spec.compound_surnames)
+        self._joiners = frozenset(spec.joiners)
+        surname = f"(?:{alternation(spec.compound_surnames)}|[{re.escape(surnames)}])"
+        name_ahead = f"(?={surname}[{HANZI}])"
+        starts = f"(?:{alternation(spec.context)}):?|^|[{_CLAUSE_BREAK}]"
+        self._gate = (
+            f"(?:{starts})(?:{alternation(spec.compound_surnames)}|[{re.escape(surnames)}])[{_RE2_HANZI}]"
+        )
+        self._after_context = re.compile(f"({alternation(spec.context)}):?{name_ahead}", re.ASCII)
+        self._after_break = re.compile(f"[{_CLAUSE_BREAK}]+{name_ahead}", re.ASCII)
+        self._at_start = re.compile(name_ahead, re.ASCII)
+        self._strong = re.compile(alternation(spec.followers)) if spec.followers else None
+        self._weak = frozenset(spec.weak_followers) - {" "}
+        self._not_in_names = frozenset(spec.not_in_names)
+        self._ambiguous = frozenset(spec.ambiguous_surnames)
+
+    def find(self, text: str) -> list[Hit]:
+        hits: dict[int, Hit] = {}
+        for match in self._after_context.finditer(text):
+            hit = self._after_word(text, match.end(), match.group(1))
+            if hit is not None:
+                hits[hit.start] = hit
+        starts = [m.end() for m in self._after_break.finditer(text)]
+        if self._at_start.match(text):
+            starts.insert(0, 0)
+        for start in starts:
+            if start not in hits:
+                hit = self._at_clause(text, start)
+                if hit is not None:
+                    hits[start] = hit
+        found = sorted(hits.values())
+        return self._joined(text, found) if found else found
+
+    def _joined(self, text: str, hits: list[Hit]) -> list[Hit]:
+        """Add names joined to a found name by 和, 与, 、 …: the joiner acts as a context word."""
+        starts = {h.start for h in hits}
+        queue = list(hits)
+        while queue:
+            hit = queue.pop()
+            start = hit.end + 1
+            if (
+                text[hit.end : start] in self._joiners
+                and start not in starts
+                and self._has_surname(text, start)
+            ):
+                joined = self._after_word(text, start, text[hit.end])
+                if joined is not None:
+                    joined = joined._replace(pattern="joined_to_name")
+                    hits.append(joined)
+                    starts.add(start)
+                    queue.append(joined)
+        return sorted(hits)
+
+    def _has_surname(self, text: str, start: int) -> bool:
+        return text[start : start + 1] in self._surnames or text[start : start + 2] in self._compounds
+
+    def _after_word(self, text: str, start: int, word: str) -> Hit | None:
+        """A name right after a context word (or a joiner after another name)."""
+        found = self._name_end(text, start, allow_unclear=True)
+        if found is None:
+            return None
+        end, strength = found
+        if self._is_word(text[start:end]):
+            return None
+        if strength == STRONG:
+            return self._hit(text, start, end, self.spec.scores.context, "after_context_word", word)
+        rule = "after_context_word_particle" if strength == WEAK else "after_context_word_jieba_nr"
+        return self._hit(text, start, end, self.spec.scores.context_weak, rule, word)
+
+    def _at_clause(self, text: str, start: int) -> Hit | None:
+        """A name at the start of a clause, before a typical verb or a bracket, or alone in it."""
+        if text[start] in self._ambiguous and text[start : start + 2] not in self._compounds:
+            return None
+        found = self._name_end(text, start, allow_unclear=False)
+        if found is None:
+            return None
+        end, strength = found
+        name = text[start:end]
+        if self._is_word(name) or (len(name) == 3 and self._is_word(name[:2])):
+            return None
+        scores = self.spec.scores
+        if strength != STRONG:
+            if strength == WEAK and self._tagged_name(name):
+                return self._hit(text, start, end, scores.clause, "clause_jieba_nr")
+            return None
+        if end < len(text) and "\u3400" <= text[end] <= "\u9fff":
+            return self._hit(text, start, end, scores.clause, "clause_before_verb")
+        if text[end : end + 1] == "(":
+            return self._hit(text, start, end, scores.clause, "clause_before_bracket")
+        if end == len(text) or not text[end].isalnum():
+            return self._hit(text, start, end, scores.segment, "whole_clause")
+        return None
+
+    def _hit(self, text: str, start: int, end: int, score: float, rule: str, word: str | None = None) -> Hit:
+        if self._tagged_name(text[start:end]):
+            score = min(1.0, round(score + self.spec.scores.nr_bonus, 6))
+        return Hit(start, end, score, rule, word)
+
+    def _is_word(self, candidate: str) -> bool:
+        """Whether jieba's dictionary knows the candidate as a frequent ordinary word (not a name)."""
+        return common_word(candidate)
+
+    def _given_ok(self, char: str) -> bool:
+        return "\u3400" <= char <= "\u9fff" and char not in self._not_in_names
+
+    def _strength(self, text: str, end: int) -> int:
+        """How clearly a name ends at ``end``: punctuation or a follower word, a particle, or not."""
+        if end == len(text) or not "\u3400" <= text[end] <= "\u9fff":
+            return STRONG
+        if self._strong is not None and self._strong.match(text, end):
+            return STRONG
+        return WEAK if text[end] in self._weak else NONE
+
+    def _tagged_name(self, word: str) -> bool:
+        return tagged_name(word)
+
+    def _name_end(self, text: str, start: int, allow_unclear: bool) -> tuple[int, int] | None:
+        """Where the name starting at ``start`` ends, and how clearly; None when it is no name."""
+        given = start + (2 if text[start : start + 2] in self._compounds else 1)
+        if given >= len(text) or not self._given_ok(text[given]):
+            return None
+        two = self._strength(text, given + 1)
+        three = IMPOSSIBLE
+        if given + 1 < len(text) and self._given_ok(text[given + 1]):
+            three = self._strength(text, given + 2)
+        if three > two:
+            return given + 2, three
+        if two > three:
+            return given + 1, two
+        return self._tie(text, start, given, two, allow_unclear)
+
+    def _tie(
+        self, text: str, start: int, given: int, strength: int, allow_unclear: bool
+    ) -> tuple[int, int] | None:
+        """Both lengths read equally well: a name in jieba's dictionary, else 2 after a particle, else 3.
+
+        With no clear boundary at all, only a name jieba's dictionary tags ``nr`` is accepted, and
+        only when ``allow_unclear`` (after a context word).
+        """
+        for end in (given + 2, given + 1):
+            if self._tagged_name(text[start:end]) and (strength > NONE or allow_unclear):
+                return end, strength
+        if strength == NONE:
+            return None
+        return (given + 1, WEAK) if strength == WEAK else (given + 2, STRONG)

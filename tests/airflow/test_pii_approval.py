@@ -1,0 +1,137 @@
+"""The PII approval through Airflow's human-in-the-loop task, answered with `huiliu pii approve|reject`.
+
+The DAG runs in a background process (``dag.test()`` keeps waiting while ``pii_approval`` awaits
+input); the test answers like a compliance officer would, from another process.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests.airflow.conftest import HUILIU, AirflowEnv
+from tests.airflow.test_dag_runs import RECENT, _landed_ids
+from tests.helpers.residents import a_community, insert, person
+from tests.helpers.source_tables import SourceDb
+
+from huiliu.pii.decisions import decision_history
+from huiliu.settings import PROJECT_ROOT, Settings
+
+pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
+
+WAIT_SECONDS = 300
+NAMES = [s + g for g in ("伟", "芳", "敏", "静") for s in "王李张刘陈"]
+
+
+@pytest.fixture
+def held_run(
+    airflow_env: AirflowEnv, sqlite_source: SourceDb, huiliu_home: Settings, tmp_path: Path
+) -> AirflowEnv:
+    """40 residents, and a resident contract that forgot to declare its phone column."""
+    with sqlite_source.engine.begin() as conn:
+        sqlite_source.table().create(conn)
+    community = a_community(huiliu_home)
+    insert(sqlite_source, [person(i, community, name=NAMES[i % 20], updated_at=RECENT) for i in range(40)])
+    folder = tmp_path / "contracts"
+    shutil.copytree(PROJECT_ROOT / "include" / "contracts", folder)
+    contract = yaml.safe_load((folder / "resident_registry.yaml").read_text("utf-8"))
+    contract["personal_information"] = [p for p in contract["personal_information"] if p["column"] != "phone"]
+    (folder / "resident_registry.yaml").write_text(yaml.safe_dump(contract, allow_unicode=True), "utf-8")
+    airflow_env.env["HUILIU_SOURCE_GONGAN"] = sqlite_source.url
+    airflow_env.env["HUILIU_CONTRACTS_DIR"] = str(folder)
+    return airflow_env
+
+
+def start_run(env: AirflowEnv) -> subprocess.Popen[str]:
+    command = [HUILIU, "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-01T00:00:00"]
+    return subprocess.Popen(command, env=env.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(run: subprocess.Popen[str]) -> str:
+    """The run's output once it ends (killed, and the test failed, if it hangs)."""
+    try:
+        output, _ = run.communicate(timeout=WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        output, _ = run.communicate()
+        pytest.fail(f"the DAG run did not finish within {WAIT_SECONDS}s: {output[-3000:]}")
+    return output
+
+
+def wait_for_approval(env: AirflowEnv, run: subprocess.Popen[str]) -> dict[str, Any]:
+    """The pending approval, once Airflow's approval task is waiting for an answer."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if run.poll() is not None:
+            pytest.fail(f"the run ended before asking for approval: {finish(run)[-3000:]}")
+        listed = env.huiliu("pii", "approvals", "--json")
+        assert listed.returncode == 0, listed.stderr[-2000:]
+        waiting = [a for a in json.loads(listed.stdout) if a["awaiting_input"]]
+        if waiting:
+            return waiting[0]
+        time.sleep(3)
+    run.kill()
+    pytest.fail(f"no approval was pending within {WAIT_SECONDS}s: {finish(run)[-3000:]}")
+
+
+def test_an_approved_batch_continues_and_the_decision_is_recorded(
+    held_run: AirflowEnv, huiliu_home: Settings
+) -> None:
+    run = start_run(held_run)
+    pending = wait_for_approval(held_run, run)
+    assert pending["dataset"] == "resident_registry" and pending["dag_id"] == "ingest_resident_registry"
+    assert [(f["column"], f["entity_type"], f["rule"]) for f in pending["findings"]] == [
+        ("phone", "CN_MOBILE", "undeclared_column")
+    ]
+    reason = "回访需要联系电话，契约将补充声明"
+    answer = held_run.huiliu(
+        "pii",
+        "approve",
+        "resident_registry",
+        "--batch",
+        pending["batch_id"],
+        "--by",
+        "张科长",
+        "--reason",
+        reason,
+    )
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+
+    output = finish(run)
+    assert run.returncode == 0 and "ingest_resident_registry: success" in output, output[-3000:]
+    (decision,) = decision_history("resident_registry")
+    assert (decision.status, decision.decided_by, decision.reason) == ("approved", "张科长", reason)
+    assert decision.channel == "airflow_hitl" and isinstance(decision.decided_at, datetime)
+    assert len(_landed_ids(huiliu_home, "resident_registry", "id_number", "curated")) == 40
+    again = held_run.huiliu("pii", "approve", "resident_registry", "--by", "张科长", "--reason", "再次")
+    assert again.returncode == 1 and "no PII approval pending" in again.stderr
+
+
+def test_a_rejected_batch_goes_to_quarantine_and_the_run_fails_clearly(
+    held_run: AirflowEnv, huiliu_home: Settings
+) -> None:
+    run = start_run(held_run)
+    pending = wait_for_approval(held_run, run)
+    missing_reason = held_run.huiliu("pii", "reject", "resident_registry", "--by", "张科长", "--reason", " ")
+    assert missing_reason.returncode == 1 and "reason" in missing_reason.stderr
+    answer = held_run.huiliu(
+        "pii", "reject", "resident_registry", "--by", "张科长", "--reason", "未声明的手机号不得入库"
+    )
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert pending["batch_id"] in answer.stdout
+
+    output = finish(run)
+    assert run.returncode == 1
+    assert "is held in quarantine.resident_registry" in output, output[-3000:]
+    assert "personal information rejected by 张科长" in output and "未声明的手机号不得入库" in output
+    (decision,) = decision_history("resident_registry")
+    assert (decision.status, decision.decided_by) == ("rejected", "张科长")
+    assert len(_landed_ids(huiliu_home, "resident_registry", "id_number", "quarantine")) == 40
+    assert _landed_ids(huiliu_home, "resident_registry", "id_number", "curated") == []

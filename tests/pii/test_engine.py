@@ -1,0 +1,72 @@
+"""The engines: offline blank-zh NLP engine, Presidio registry from the YAML, masking conventions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from huiliu.pii.engine import ChineseNlpEngine, PiiEngine, get_engine, mask_text
+
+
+@pytest.fixture(scope="module")
+def engine() -> PiiEngine:
+    return get_engine()
+
+
+def test_engine_is_cached_per_process(engine: PiiEngine) -> None:
+    assert get_engine() is engine
+
+
+def test_recognizers_are_registered_in_presidios_registry(engine: PiiEngine) -> None:
+    registered = engine.analyzer.registry.get_recognizers(language="zh", all_fields=True)
+    assert [r.name for r in registered] == [r.name for r in engine.recognizers]
+    assert set(engine.analyzer.get_supported_entities("zh")) >= {"CN_RESIDENT_ID", "PERSON", "ADDRESS"}
+
+
+def test_nlp_engine_is_a_blank_chinese_pipeline_with_original_offsets() -> None:
+    nlp = ChineseNlpEngine("jieba")
+    nlp.load()
+    assert nlp.nlp.meta["name"] == "pipeline" and not nlp.nlp.pipe_names
+    text = "\u200b市民张三电话１３８"
+    artifacts = nlp.process_text(text, "zh")
+    assert [t.text for t in artifacts.tokens][:2] == ["市民", "张三"]
+    assert artifacts.tokens_indices[0] == 1  # the zero-width space is not part of the token
+    assert artifacts.normalized.text == "市民张三电话138"
+
+
+def test_import_stays_light() -> None:
+    code = "import sys, huiliu.pii; print('presidio_analyzer' in sys.modules, 'spacy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("value", "style", "masked"),
+    [
+        pytest.param("520102199003074514", "resident_id", "520102********4514", id="resident-id"),
+        pytest.param("13812345678", "mobile", "138****5678", id="mobile"),
+        pytest.param("+86 138 1234 5678", "mobile", "+86 138 **** 5678", id="mobile-spaced"),
+        pytest.param("6228480402564890018", "card", "***************0018", id="card"),
+        pytest.param("张三", "name", "张*", id="name"),
+        pytest.param("欧阳娜娜", "name", "欧***", id="long-name"),
+        pytest.param("遵义路128号阳光小区3栋", "address", "遵义路***号阳光小区*栋", id="address"),
+        pytest.param("zhang.san@example.com", "email", "z***@example.com", id="email"),
+    ],
+)
+def test_masking_conventions(value: str, style: str, masked: str) -> None:
+    assert mask_text(value, style) == masked
+
+
+def test_anonymize_uses_the_operator_of_each_entity(engine: PiiEngine) -> None:
+    text = "居民张三，身份证520102199003074517，苗族，患有高血压，电话13812345678。"
+    masked = engine.anonymize(text, engine.analyze(text))
+    assert masked == "居民张*，身份证520102********4517，<民族>，患有<健康信息>，电话138****5678。"
+
+
+def test_evidence_is_never_the_raw_value(engine: PiiEngine) -> None:
+    assert (
+        engine.mask("CN_USCC", "91520102MABGCNAC14") == "91**************14"
+    )  # kept in text, masked as evidence
+    assert engine.mask("RELIGION", "佛教") == "<宗教信仰>"

@@ -1,0 +1,47 @@
+"""Normalisation: NFKC per character, zero-width characters removed, offsets back to the original."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiliu.pii.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("电话１３８１２３４５６７８。", "电话13812345678。", id="full-width-digits"),
+        pytest.param("（身份证）：ＡＢＣ", "(身份证):ABC", id="full-width-punctuation-and-letters"),
+        pytest.param("138\u200b1234\u200c5678", "13812345678", id="zero-width-removed"),
+        pytest.param("\ufeff张三\u00ad", "张三", id="bom-and-soft-hyphen"),
+        pytest.param("面积20㎡", "面积20m2", id="one-character-becomes-two"),
+        pytest.param("plain ascii", "plain ascii", id="unchanged"),
+    ],
+)
+def test_normalised_text(text: str, expected: str) -> None:
+    assert normalize(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "original"),
+    [
+        pytest.param(
+            "号码１３８\u200b１２３４５６７８",
+            (2, 13),
+            "１３８\u200b１２３４５６７８",
+            id="zero-width-inside",
+        ),
+        pytest.param("\u200b\u200b张三", (0, 2), "张三", id="zero-width-before"),
+        pytest.param("面积20㎡，张三", (7, 9), "张三", id="after-expansion"),
+        pytest.param("全角１３８", (2, 5), "１３８", id="same-length"),
+    ],
+)
+def test_offsets_map_back_to_the_original(text: str, span: tuple[int, int], original: str) -> None:
+    norm = normalize(text)
+    start, end = norm.to_original(*span)
+    assert text[start:end] == original
+
+
+def test_identity_texts_need_no_offset_map() -> None:
+    assert normalize("市民张三（电话１３８）").offsets is None
+    assert normalize("a\u200bb").offsets == (0, 2)

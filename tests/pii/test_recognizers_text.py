@@ -1,0 +1,91 @@
+"""PERSON, ADDRESS and the sensitive categories through a real AnalyzerEngine: (text, spans) tables.
+
+The sentences are written by hand, not taken from the synthetic city's templates. ⟦…⟧ marks each
+expected span in the original text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from huiliu.pii.engine import PiiEngine, get_engine
+from tests.pii import unmark
+
+
+@pytest.fixture(scope="module")
+def engine() -> PiiEngine:
+    return get_engine()
+
+
+def check(engine: PiiEngine, marked: str, entity: str) -> None:
+    text, expected = unmark(marked)
+    found = sorted((r.start, r.end) for r in engine.analyze(text) if r.entity_type == entity)
+    assert found == expected, [text[s:e] for s, e in found]
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        pytest.param("户主⟦王建国⟧，男，汉族。", id="after-context-word"),
+        pytest.param("据居民⟦李秀英⟧称，其子⟦张伟⟧于昨日离家未归。", id="two-context-words"),
+        pytest.param("联系人：⟦陈小明⟧ 13912345678", id="context-colon"),
+        pytest.param("申请人⟦欧阳娜娜⟧提交了低保申请材料。", id="compound-surname"),
+        pytest.param("经查，⟦刘德华⟧已于2024年迁出本辖区。", id="clause-start-jieba-nr"),
+        pytest.param("⟦赵想⟧反映小区停水。", id="clause-start-before-verb"),
+        pytest.param("⟦罗东⟧（身份证号见附件）咨询入学政策。", id="clause-start-before-bracket"),
+        pytest.param("住户⟦秦磊波⟧与邻居⟦杜秀华⟧因漏水发生纠纷。", id="three-character-names"),
+        pytest.param("残疾人⟦孙丽丽⟧需要帮扶。", id="context-then-verb"),
+        pytest.param("联系人⟦王五⟧、⟦赵六⟧。", id="joined-names"),
+        pytest.param("市民\u200b⟦张佳林⟧反映", id="zero-width-before-name"),
+        pytest.param("高峰期间车辆排队较长。", id="word-starting-with-surname"),
+        pytest.param("建议加强管理，向社区反映多次未果。", id="preposition-surname"),
+        pytest.param("于是居民们自发组织清理。", id="conjunction"),
+        pytest.param("小区业主委员会决定更换物业公司。", id="context-word-then-noun"),
+        pytest.param("市民通过12345热线反映噪音问题。", id="context-word-then-verb"),
+        pytest.param("时间：2024年5月3日，地点：南明区人民政府。", id="dates-and-places"),
+        pytest.param("严重，", id="common-word-alone"),
+    ],
+)
+def test_person(engine: PiiEngine, marked: str) -> None:
+    check(engine, marked, "PERSON")
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        pytest.param("户主现住⟦南明区花果园大街12号⟧。", id="district-road-number"),
+        pytest.param("住在⟦云岩区中华北路200号⟧的居民反映路灯不亮。", id="cue-word"),
+        pytest.param("地址：⟦贵州省贵阳市观山湖区长岭北路55号会展城B区3栋1单元602室⟧", id="full-with-zone"),
+        pytest.param("⟦花溪区青岩镇龙井村3组12号⟧村民反映饮水困难。", id="village-group"),
+        pytest.param("李明说他住在⟦阳光花园5栋2单元301室⟧。", id="compound-first"),
+        pytest.param("反映⟦宝山南路１３１号碧水新村７栋２单元１３０４室⟧门口", id="full-width-digits"),
+        pytest.param("现住址⟦南明区沙冲中路190号林城雅居5栋\u200b2单元1104室⟧，", id="zero-width-inside"),
+        pytest.param("反映59路公交车间隔超过20分钟。", id="bus-route"),
+        pytest.param("位于遵义路的商铺占道经营。", id="road-without-number"),
+        pytest.param("请到市民服务中心3楼办理。", id="building-floor-of-an-office"),
+        pytest.param("反映小区地下车库积水，已有18辆车受损。", id="compound-without-building"),
+        pytest.param("门口路灯损坏12盏已3天。", id="road-like-word"),
+    ],
+)
+def test_address(engine: PiiEngine, marked: str) -> None:
+    check(engine, marked, "ADDRESS")
+
+
+@pytest.mark.parametrize(
+    ("marked", "entity"),
+    [
+        pytest.param("该户户主为⟦苗族⟧，妻子为⟦布依族⟧。", "ETHNICITY", id="ethnic-groups"),
+        pytest.param("⟦土家族⟧", "ETHNICITY", id="longest-name"),
+        pytest.param("汉", "ETHNICITY", id="bare-name-scores-below-the-threshold"),
+        pytest.param("周末带孩子去水族馆。", "ETHNICITY", id="aquarium"),
+        pytest.param("汉字书写规范", "ETHNICITY", id="bare-name-inside-text"),
+        pytest.param("其母信仰⟦佛教⟧，本人为⟦基督徒⟧。", "RELIGION", id="religions"),
+        pytest.param("新教材已发放。", "RELIGION", id="new-textbooks"),
+        pytest.param("患有⟦高血压⟧和⟦糖尿病⟧多年。", "HEALTH", id="illnesses"),
+        pytest.param("持有⟦肢体残疾二级⟧证明。", "HEALTH", id="disability-grade"),
+        pytest.param("⟦视力残疾⟧", "HEALTH", id="disability-value"),
+        pytest.param("视力检查时间调整。", "HEALTH", id="eyesight-is-not-a-disability"),
+    ],
+)
+def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> None:
+    check(engine, marked, entity)
