@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     quality_chunk_rows: int = Field(
         default=500_000, ge=1000, description="rows the quality gate validates at a time"
     )
+    pii_config: Path | None = Field(
+        default=None, description="a PII recognizer/anonymizer YAML merged over the packaged registry"
+    )
     id_region_prefixes: str = Field(
         default="",
         description="comma-separated region-code prefixes resident ID numbers must start with "

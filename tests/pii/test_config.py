@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from huiliu.errors import ConfigurationError
 from huiliu.pii.config import ENV_VAR, PatternRecognizerSpec, deep_merge, load_config
 from huiliu.pii.engine import build_engine, get_engine
 from huiliu.pii.recognizers.cn import RECOGNIZER_KINDS
+from huiliu.settings import reset_settings
 
 CASES = Path(__file__).parent / "cases"
 
@@ -113,11 +115,23 @@ def test_user_file_extends_the_packaged_registry() -> None:
     assert engine.anonymize(text, engine.analyze(text)).startswith("社保卡号A******78")
 
 
-def test_environment_variable_selects_the_user_file(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def settings_read_again() -> Iterator[None]:
+    """Settings are cached per process: read them again after the test changed the environment."""
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def test_environment_variable_selects_the_user_file(
+    monkeypatch: pytest.MonkeyPatch, settings_read_again: None
+) -> None:
     monkeypatch.setenv(ENV_VAR, str(CASES / "extend.yaml"))
+    reset_settings()
     assert "social_security_card" in load_config().recognizers
     assert "social_security_card" in {r.name for r in get_engine().recognizers}
     monkeypatch.setenv(ENV_VAR, str(CASES / "unknown_field.yaml"))
+    reset_settings()
     with pytest.raises(ConfigurationError, match=r"unknown_field\.yaml"):
         load_config()
 

@@ -13,7 +13,6 @@ what to do.
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from importlib import resources
@@ -318,9 +317,10 @@ def validate_config(data: dict[str, Any], path: Path) -> PiiConfig:
 
 
 def user_config_path() -> Path | None:
-    """The user file named by ``HUILIU_PII_CONFIG``, if set."""
-    value = os.environ.get(ENV_VAR, "").strip()
-    return Path(value) if value else None
+    """The user file named by ``HUILIU_PII_CONFIG`` (``Settings.pii_config``), if set."""
+    from huiliu.settings import get_settings
+
+    return get_settings().pii_config
 
 
 @lru_cache(maxsize=1)
