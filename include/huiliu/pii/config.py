@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -27,7 +27,7 @@ from huiliu.errors import ConfigurationError
 ENV_VAR = "HUILIU_PII_CONFIG"
 PACKAGED = "recognizers.yaml"
 ENTITY_NAME = r"^[A-Z][A-Z0-9_]*$"
-PATTERN_KINDS = (
+PatternKind = Literal[
     "pattern",
     "cn_resident_id",
     "cn_mobile",
@@ -40,7 +40,8 @@ PATTERN_KINDS = (
     "cn_ethnicity",
     "cn_religion",
     "cn_health",
-)
+]
+PATTERN_KINDS: tuple[str, ...] = get_args(PatternKind)
 OPERATORS = ("cn_mask", "mask", "replace", "redact", "hash", "keep")
 MASK_STYLES = ("resident_id", "mobile", "card", "name", "address", "email", "middle")
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -96,20 +97,7 @@ class RecognizerSpec(Spec):
 class PatternRecognizerSpec(RecognizerSpec):
     """A recognizer of regular expressions or terms, with an optional checksum."""
 
-    kind: Literal[
-        "pattern",
-        "cn_resident_id",
-        "cn_mobile",
-        "cn_landline",
-        "bank_card",
-        "email",
-        "cn_passport",
-        "cn_vehicle_plate",
-        "cn_uscc",
-        "cn_ethnicity",
-        "cn_religion",
-        "cn_health",
-    ] = Field(description="which recognizer class; `pattern` for a new entity defined only here")
+    kind: PatternKind = Field(description="the recognizer class; `pattern` for an entity defined only here")
     patterns: list[PatternSpec] = Field(min_length=1, description="the patterns, tried in order")
     valid_score: Score | None = Field(
         default=None, description="score when the checksum (or number plan) validates; None keeps it"
