@@ -278,3 +278,43 @@ def test_a_large_batch_runs(batch_definition: Any) -> None:
     results = validate(batch_definition, frame, json.loads(SUITE_FILE), PARAMETERS)
     assert results[0].result["unexpected_index_list"] == planted.tolist()
     assert [r.success for r in results] == [False, True, True, True, True, True, True]
+
+
+BLANKS = ["王芳", None, "", "  ", "\u3000", " 李娜 ", "\t\n", "x"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "success"), [({}, False), ({"mostly": 0.375}, True), ({"mostly": 0.4}, False)]
+)
+def test_not_blank_counts_null_empty_and_whitespace_over_all_rows(
+    batch_definition: Any, kwargs: dict, success: bool
+) -> None:
+    frame = pa.table({"name": pa.array(BLANKS, pa.string())}).to_pandas()
+    body = {
+        "name": "required",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_blank", "kwargs": {"column": "name"} | kwargs}
+        ],
+    }
+    (result,) = validate(batch_definition, frame, body, {})
+    assert result.result["unexpected_index_list"] == [1, 2, 3, 4, 6]
+    assert result.result["element_count"] == 8 and result.result["unexpected_count"] == 5
+    assert result.success is success
+
+
+def test_a_column_of_nulls_is_blank_not_vacuously_valid(batch_definition: Any) -> None:
+    frame = pd.DataFrame({"name": pd.Series([None] * 3, dtype="str"), "born": [None, date(1990, 1, 1), None]})
+    body = {
+        "name": "required-nulls",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_blank", "kwargs": {"column": "name"}},
+            {"type": "expect_column_values_to_not_be_blank", "kwargs": {"column": "born"}},
+        ],
+    }
+    name, born = validate(batch_definition, frame, body, {})
+    assert name.success is False and name.result["unexpected_index_list"] == [0, 1, 2]
+    assert born.success is False and born.result["unexpected_index_list"] == [0, 2]
+    rendered = get_renderer_impl("expect_column_values_to_not_be_blank", LegacyRendererType.PRESCRIPTIVE)[1](
+        configuration=name.expectation_config
+    )[0]
+    assert "must not be blank" in rendered.to_json_dict()["string_template"]["template"]

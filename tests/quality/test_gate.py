@@ -46,7 +46,7 @@ def test_failing_rows_go_to_quarantine_with_rules_and_values(source: SourceDb, h
     held = gated(huiliu_home, "quarantine", landed.batch_id)
     reasons = dict(zip(held["id_number"].to_pylist(), held["_failed_rules"].to_pylist(), strict=True))
     assert "valid_cn_resident_id" in reasons[bad["checksum"]["id_number"]]
-    assert "not_be_null(name)" in reasons[bad["missing_name"]["id_number"]]
+    assert "not_be_blank(name)" in reasons[bad["missing_name"]["id_number"]]
     assert "valid_admin_code(community_code)" in reasons[bad["unknown_community"]["id_number"]]
     assert "freshness_window(updated_at)" in reasons[bad["stale"]["id_number"]]
     assert "match_cn_resident_id(id_number, birth_date)" in reasons[bad["birth_mismatch"]["id_number"]]

@@ -36,7 +36,7 @@ def test_run_then_review_release_and_discard(source: SourceDb, huiliu_home: Sett
     listed = json.loads(runner.invoke(app, ["quarantine", "list", "resident_registry", "--json"]).stdout)
     assert len(listed) == 2 and all("values" not in row for row in listed)
     by_rule = {row["failed_rules"].split("(")[0]: row["quarantine_id"] for row in listed}
-    nameless = by_rule["expect_column_values_to_not_be_null"]
+    nameless = by_rule["expect_column_values_to_not_be_blank"]
 
     shown = json.loads(
         runner.invoke(app, ["quarantine", "show", "resident_registry", nameless, "--values"]).stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from huiliu.divisions import load_hierarchy
 from huiliu.errors import UnknownUnitError
 from huiliu.quality import rules
 from huiliu.quality.rules import mobile as mobile_rule
+from huiliu.quality.rules import resident_id as id_rule
 from huiliu.quality.rules.resident_id import ID_CHECK_CHARS, region_table
 from huiliu.settings import get_settings
 
@@ -255,15 +257,25 @@ def test_mobiles_agree_with_phonenumbers() -> None:
     assert 0.2 < got.mean() < 0.8
 
 
-def test_phonenumbers_is_asked_once_per_prefix() -> None:
-    mobile_rule.prefix_is_mobile.cache_clear()
-    values = pd.Series(_random_phones(np.random.default_rng(22), 50_000), dtype="str")
-    rules.valid_cn_mobiles(values)
-    numbers = mobile_rule.national_numbers(values)
-    distinct = len(np.unique(numbers[numbers >= 0] // 10**6))
-    assert mobile_rule.prefix_is_mobile.cache_info().misses == distinct
-    rules.valid_cn_mobiles(values)
-    assert mobile_rule.prefix_is_mobile.cache_info().misses == distinct
+def test_mobile_prefix_table_is_phonenumbers_verdicts_kept_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    mobile_rule.mobile_prefix_table.cache_clear()
+    table = mobile_rule.mobile_prefix_table()
+    stored = list((tmp_path / "huiliu").glob("cn-mobile-prefixes-phonenumbers-*.npz"))
+    assert len(stored) == 1
+    for prefix in (13800, 17400, 17406, 19200, 10000, 12345, 16600, 19999):
+        assert table[prefix - 10_000] == mobile_rule.prefix_is_mobile(prefix)
+    assert 0.2 < table.mean() < 0.9
+
+    def asked(prefix: int) -> bool:
+        raise AssertionError("phonenumbers was asked again")
+
+    monkeypatch.setattr(mobile_rule, "prefix_is_mobile", asked)
+    mobile_rule.mobile_prefix_table.cache_clear()  # as a new process would
+    assert (mobile_rule.mobile_prefix_table() == table).all()
+    mobile_rule.mobile_prefix_table.cache_clear()
 
 
 def _with_check(head: str) -> str:
@@ -408,3 +420,36 @@ AS_OF_CASES |= {date(2024, 6, 1): datetime(2024, 6, 1), UTC_NOW: NOW}
 def test_as_of_parsing(value: str | date, expected: datetime) -> None:
     assert rules.as_of_datetime(value) == expected
     assert rules.as_of_date(value) == expected.date()
+
+
+def test_one_id_column_is_parsed_once_for_all_its_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = pa.array(["11010519491231002X", "110105194912310029", None, "520102199003074517"])
+    calls = []
+    parse = id_rule._parse_ids
+
+    def counting(strings: pa.Array) -> object:
+        calls.append(len(strings))
+        return parse(strings)
+
+    monkeypatch.setattr(id_rule, "_parse_ids", counting)
+    monkeypatch.setattr(id_rule, "_last_parsed", id_rule._LastParsed())
+    day = date(2026, 11, 1)
+    assert rules.valid_resident_ids(ids, as_of=day).tolist() == [True, False, True, True]
+    assert rules.ids_match_genders(ids, pa.array(["女", "女", "男", "男"])).tolist() == [True] * 4
+    assert rules.ids_match_birth_dates(ids, pa.array([date(1949, 12, 31)] * 4)).tolist() == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert calls == [4]
+
+
+def test_a_new_id_array_of_the_same_length_is_parsed_afresh() -> None:
+    day = date(2026, 11, 1)
+    first = pa.array(["11010519491231002X", "520102199003074517"])
+    second = pa.array(["110105194912310029", "520102199003074514"])
+    assert rules.valid_resident_ids(first, as_of=day).tolist() == [True, True]
+    assert rules.valid_resident_ids(second, as_of=day).tolist() == [False, False]
+    assert rules.genders_from_ids(second).tolist() == [None, None]
+    assert rules.genders_from_ids(first).tolist() == ["女", "男"]

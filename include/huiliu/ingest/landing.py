@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,8 +75,9 @@ def _stamped(
 def _write_and_commit(plan: _Plan) -> CommittedBatch:
     schema = landing_schema(plan.contract)
     table = lake_table(plan.contract.landing_table, schema, plan.settings)
-    with StagedBatchWriter(table, plan.batch_id, schema) as writer:
-        for batch in prefetch(_stamped(plan.batches, schema, plan.batch_id, plan.source_label)):
+    batches = prefetch(_stamped(plan.batches, schema, plan.batch_id, plan.source_label))
+    with closing(batches), StagedBatchWriter(table, plan.batch_id, schema) as writer:
+        for batch in batches:
             writer.write(batch)
         if plan.before_commit is not None:
             plan.before_commit()

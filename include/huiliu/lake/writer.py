@@ -9,6 +9,7 @@ files behind, never a partial batch.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pyiceberg.table import Table
 
 log = logging.getLogger(__name__)
 ROWS_PER_FILE = 500_000  # files the gates can read one at a time
+ROW_GROUP_ROWS = 131_072  # rows per Parquet row group of a file written from a whole table
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,20 @@ class StagedBatchWriter:
         self._stream: object | None = None
         self._rows_in_file = 0
         self._committed = False
+        self._lock = threading.Lock()
 
     def _safe_batch_dir(self) -> str:
         return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.batch_id)
 
+    def _new_path(self) -> str:
+        return f"{self.table.location()}/data/{self._safe_batch_dir()}/{uuid.uuid4().hex}.parquet"
+
     def _open_file(self) -> None:
-        path = f"{self.table.location()}/data/{self._safe_batch_dir()}/{uuid.uuid4().hex}.parquet"
+        path = self._new_path()
         self._stream = self.table.io.new_output(path).create(overwrite=True)
         self._writer = pq.ParquetWriter(self._stream, self.schema, compression="zstd")
-        self._files.append(path)
+        with self._lock:
+            self._files.append(path)
         self._rows_in_file = 0
 
     def _close_file(self) -> None:
@@ -80,6 +87,20 @@ class StagedBatchWriter:
         self._writer.write_batch(batch)  # type: ignore[union-attr]
         self._rows_in_file += batch.num_rows
         self.rows += batch.num_rows
+
+    def write_file(self, rows: pa.Table, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+        """Write a table, however it is chunked, to files of its own (at most ``rows_per_file``
+        rows each, in row groups of up to ``row_group_rows``). Safe to call from several threads
+        at once, each writing its own files."""
+        for start in range(0, rows.num_rows, self.rows_per_file):
+            part = rows.slice(start, self.rows_per_file)
+            path = self._new_path()
+            with self._lock:
+                self._files.append(path)
+            with self.table.io.new_output(path).create(overwrite=True) as stream:
+                pq.write_table(part, stream, row_group_size=row_group_rows, compression="zstd")
+            with self._lock:
+                self.rows += part.num_rows
 
     def commit(self, properties: dict[str, str] | None = None) -> CommittedBatch:
         """Atomically replace this batch id's rows with the staged files."""

@@ -10,7 +10,9 @@ from collections.abc import Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
-from pyiceberg.expressions import EqualTo
+from pyiceberg.expressions import AlwaysTrue, EqualTo
+from pyiceberg.io.pyarrow import ArrowScan
+from pyiceberg.table import FileScanTask
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
@@ -35,43 +37,73 @@ class BatchScan:
             snapshot_id=self.snapshot_id,
         )
 
+    def _only_this_batch(self, task: FileScanTask) -> bool:
+        """The file's statistics show every row of it is of this batch."""
+        field = self.table.schema().find_field("_batch_id").field_id
+        wanted = self.batch_id.encode()
+        data = task.file
+        return (
+            not task.delete_files
+            and data.lower_bounds.get(field) == wanted
+            and data.upper_bounds.get(field) == wanted
+            and data.null_value_counts.get(field) == 0
+        )
+
+    def _reader(self, columns: Sequence[str] = ("*",)) -> tuple[ArrowScan, list[FileScanTask]]:
+        """pyiceberg's reader over the batch's data files, in plan order. When every file's
+        statistics show it holds only this batch (the writers keep full ``_batch_id`` bounds), rows
+        are not filtered one by one: a filter that keeps every row still copies every row."""
+        scan = self._scan(columns)
+        tasks = list(scan.plan_files())
+        whole = bool(tasks) and all(self._only_this_batch(task) for task in tasks)
+        row_filter = AlwaysTrue() if whole else scan.row_filter
+        reader = ArrowScan(scan.table_metadata, scan.io, scan.projection(), row_filter, scan.case_sensitive)
+        return reader, tasks
+
+    def planned_rows(self) -> int:
+        """Rows in the data files the batch's scan reads (its row count: files hold one batch)."""
+        if self.snapshot_id is None:
+            return 0
+        return sum(task.file.record_count for task in self._scan().plan_files())
+
+    def _table(self, columns: Sequence[str]) -> pa.Table:
+        reader, tasks = self._reader(columns)
+        return reader.to_table(tasks) if tasks else self._scan(columns).to_arrow()
+
     def columns(self, names: Sequence[str]) -> pa.Table:
         """A few columns of every row of the batch, in batch order."""
         if self.snapshot_id is None:
             return pa.table({n: pa.array([], pa.string()) for n in names})
-        return self._scan(list(dict.fromkeys(names))).to_arrow()
+        return self._table(list(dict.fromkeys(names)))
 
     def all_rows(self) -> pa.Table:
         if self.snapshot_id is None:
             return pa.table({})
-        return self._scan().to_arrow()
+        return self._table(("*",))
 
     def record_batches(self) -> Iterator[pa.RecordBatch]:
         """Every row as record batches, one data file at a time (pyiceberg's own reader reads all
         files of a scan at once, which would hold the whole batch in memory)."""
-        from pyiceberg.io.pyarrow import ArrowScan
-
-        scan = self._scan()
-        reader = ArrowScan(
-            scan.table_metadata, scan.io, scan.projection(), scan.row_filter, scan.case_sensitive
-        )
-        for task in scan.plan_files():
+        reader, tasks = self._reader()
+        for task in tasks:
             yield from reader.to_record_batches([task])
 
     def chunks(self, rows: int) -> Iterator[pa.Table]:
-        """The batch's rows as tables of up to ``rows`` rows each, in batch order."""
+        """The batch's rows as tables of up to ``rows`` rows each, in batch order, each column in
+        one contiguous array (validation is slower over many small pieces)."""
         if self.snapshot_id is None:
             return
         buffered: list[pa.RecordBatch] = []
         size = 0
         for record_batch in self.record_batches():
-            buffered.append(record_batch)
-            size += record_batch.num_rows
-            while size >= rows:
-                table = pa.Table.from_batches(buffered)
-                yield table.slice(0, rows).combine_chunks()
-                rest = table.slice(rows)
-                buffered, size = rest.to_batches(), rest.num_rows
+            while size + record_batch.num_rows >= rows:
+                head = rows - size
+                yield pa.Table.from_batches([*buffered, record_batch.slice(0, head)]).combine_chunks()
+                buffered, size = [], 0
+                record_batch = record_batch.slice(head)
+            if record_batch.num_rows:
+                buffered.append(record_batch)
+                size += record_batch.num_rows
         if size:
             yield pa.Table.from_batches(buffered).combine_chunks()
 

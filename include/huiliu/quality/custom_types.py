@@ -14,5 +14,6 @@ CUSTOM_EXPECTATION_TYPES = frozenset(
         "expect_column_values_to_be_valid_admin_code",
         "expect_column_values_to_be_valid_cn_credit_code",
         "expect_column_values_to_be_within_freshness_window",
+        "expect_column_values_to_not_be_blank",
     }
 )

@@ -33,16 +33,23 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _unique_single_key(keys: pa.Table) -> bool:
-    column = keys.column(0)
-    return (
-        keys.num_columns == 1
-        and pc.count_distinct(column, mode="only_valid").as_py() == len(column) - column.null_count
-    )
+def repeats_a_key(keys: pa.Table, sorted_rows: pa.Array) -> bool:
+    """Whether two rows share a (non-null) key, given the rows' positions sorted by key."""
+    if keys.num_rows < 2:
+        return False
+    same = None
+    for column in keys.columns:
+        ordered = column.take(sorted_rows)
+        equal = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
+        same = equal if same is None else pc.and_kleene(same, equal)
+    return bool(pc.any(same.fill_null(False)).as_py())
 
 
 def resolve_duplicates(
-    keys: pa.Table, order: pa.ChunkedArray | None, rule: DuplicateRule
+    keys: pa.Table,
+    order: pa.ChunkedArray | None,
+    rule: DuplicateRule,
+    sorted_rows: pa.Array | None = None,
 ) -> DuplicateResolution:
     """Find the rows to quarantine among rows sharing a (non-null) primary key.
 
@@ -51,8 +58,12 @@ def resolve_duplicates(
         order: the column that says which row is the latest (newest value wins); ties and a
             missing column keep the first row in batch order.
         rule: latest_wins quarantines all but the winner; quarantine_all quarantines every row.
+        sorted_rows: the batch's positions sorted by key (``zones.row_order``), when the caller
+            has them; a batch whose keys do not repeat is then recognised without a search.
     """
-    if keys.num_rows == 0 or _unique_single_key(keys):
+    if sorted_rows is None:
+        sorted_rows = pc.sort_indices(keys, sort_keys=[(n, "ascending") for n in keys.column_names])
+    if not repeats_a_key(keys, sorted_rows):
         return DuplicateResolution(np.empty(0, dtype=np.int64), 0, rule)
     names = [f"k{i}" for i in range(keys.num_columns)]
     frame = pa.table(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +41,7 @@ from huiliu.quality.batch_stream import BatchScan, check_same_rows, data_frame
 from huiliu.quality.datadocs import docs_dir, results_dir
 from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
 from huiliu.quality.freshness import Freshness, check_freshness
+from huiliu.quality.rules import load_reference_tables
 from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import ExpectationOutcome, SuiteRunner
 from huiliu.quality.verdict import ROW_SEVERITIES, RuleResult, Verdict, combine, decide, duplicate_rule
@@ -130,18 +131,25 @@ class _GateRun:
         order = self.contract.duplicate_order_column
         keys = self.scan.columns([*self.key, *([order] if order else [])])
         column = keys.column(order) if order else None
-        resolution = resolve_duplicates(keys.select(self.key), column, self.contract.quality.duplicates)
-        return _Keys(keys, resolution, zones.row_ranks(keys, self.key, order))
+        sorted_rows = zones.row_order(keys, self.key, order)
+        resolution = resolve_duplicates(
+            keys.select(self.key), column, self.contract.quality.duplicates, sorted_rows
+        )
+        return _Keys(keys, resolution, zones.ranks_of(sorted_rows))
 
-    def _route_chunk(self, chunk: pa.Table, offset: int, keys: _Keys, name: str, routed: _Routed) -> pa.Table:
-        """Validate one chunk, keep its failing rows aside and return its passing rows.
+    def _validate(self, chunk: pa.Table, offset: int, name: str) -> list[ExpectationOutcome]:
+        return self.runner.validate(data_frame(self.contract, chunk, offset), self.parameters, name)
+
+    def _route_chunk(
+        self, chunk: pa.Table, outcomes: list[ExpectationOutcome], keys: _Keys, routed: _Routed
+    ) -> pa.Table:
+        """Keep one validated chunk's failing rows aside and return its passing rows.
 
         Rows released from quarantine on an earlier run are already in curated under their release
         batch id, so they are not written again.
         """
+        offset = routed.rows
         check_same_rows(chunk, keys.table, offset, self.key)
-        frame = data_frame(self.contract, chunk, offset)
-        outcomes = self.runner.validate(frame, self.parameters, name)
         failing = _row_failures(outcomes, keys.resolution.losers, offset, offset + chunk.num_rows)
         keep = np.ones(chunk.num_rows, dtype=bool)
         keep[failing - offset] = False
@@ -150,29 +158,30 @@ class _GateRun:
         routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
         routed.positions.append(failing)
         routed.rows += chunk.num_rows
-        return conform(chunk.filter(pa.array(keep)), zones.curated_schema(self.contract))
+        return conform(zones.kept_rows(chunk, keep), zones.curated_schema(self.contract))
 
     def route(self, curated: StagedBatchWriter) -> tuple[Verdict, _Routed, _Keys]:
         """Validate chunk by chunk; stage passing rows while the next chunk is read and validated.
 
         The keys are read, ranked and checked for duplicates in a thread of their own while the
-        first chunk is read.
+        first chunk is read and validated; a chunk is routed once both are done.
         """
         routed = _Routed()
         chunk_rows = self.settings.quality_chunk_rows
+        parts = max(1, -(-self.scan.planned_rows() // chunk_rows))
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-keys") as keys_pool,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-curated") as pool,
+            ThreadPoolExecutor(max_workers=CURATED_WRITERS, thread_name_prefix="huiliu-curated") as pool,
             closing(prefetch(self.scan.chunks(chunk_rows))) as chunks,
         ):
             pending = keys_pool.submit(self._keys)
+            load_reference_tables(self.settings.city_code)  # while the first chunk is read
             staged = []
             for number, chunk in enumerate(chunks, start=1):
-                keys = pending.result()
-                parts = max(1, -(-keys.table.num_rows // chunk_rows))
                 name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
-                passing = self._route_chunk(chunk, routed.rows, keys, name, routed)
-                staged.append(pool.submit(_write_table, curated, passing))
+                outcomes = self._validate(chunk, routed.rows, name)
+                passing = self._route_chunk(chunk, outcomes, pending.result(), routed)
+                staged += _write_parts(pool, curated, passing)
             for future in staged:
                 future.result()
             keys = pending.result()
@@ -206,9 +215,16 @@ def released_ranks(dataset: str, batch_id: str) -> np.ndarray:
     return np.array(ranks, dtype=np.int64)
 
 
-def _write_table(writer: StagedBatchWriter, rows: pa.Table) -> None:
-    for record_batch in rows.to_batches(max_chunksize=250_000):
-        writer.write(record_batch)
+CURATED_WRITERS = 2  # threads writing a chunk's passing rows, each to files of its own
+
+
+def _write_parts(pool: ThreadPoolExecutor, writer: StagedBatchWriter, rows: pa.Table) -> list[Future[None]]:
+    """Write ``rows`` as ``CURATED_WRITERS`` parts side by side in ``pool``."""
+    size = -(-rows.num_rows // CURATED_WRITERS)
+    return [
+        pool.submit(writer.write_file, rows.slice(start, size))
+        for start in range(0, rows.num_rows, size or 1)
+    ]
 
 
 def _hold_pii_rejected(

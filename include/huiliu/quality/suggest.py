@@ -90,11 +90,8 @@ def _column_checks(
 ) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = []
     if not column.nullable:
-        checks.append(_expectation("expect_column_values_to_not_be_null", column=column.name))
-        if column.type == "string":
-            checks.append(
-                _expectation("expect_column_value_lengths_to_be_between", column=column.name, min_value=1)
-            )
+        required = "expect_column_values_to_not_be_blank" if column.type == "string" else None
+        checks.append(_expectation(required or "expect_column_values_to_not_be_null", column=column.name))
     identifier = _identifier_checks(column, _entity_types(contract).get(column.name))
     checks += identifier or _profile_checks(column, values)
     if column.name == contract.extraction.cursor_column or (

@@ -29,6 +29,7 @@ RESULT_FORMAT = {
     "partial_unexpected_count": 5,
     "include_unexpected_rows": False,
     "return_unexpected_index_query": False,
+    "exclude_unexpected_values": True,
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

@@ -49,18 +49,46 @@ def key_strings(rows: pa.Table, key: Sequence[str]) -> list[str]:
     return ["/".join("" if v is None else str(v) for v in values) for values in zip(*columns, strict=True)]
 
 
+MAX_KEPT_SLICES = 10_000
+
+
+def kept_rows(rows: pa.Table, keep: np.ndarray) -> pa.Table:
+    """The rows where ``keep`` is True, in order. While few rows are dropped the result is made of
+    slices of ``rows`` (no copy of the data); past ``MAX_KEPT_SLICES`` of them, it is filtered."""
+    dropped = np.flatnonzero(~keep)
+    if len(dropped) == 0:
+        return rows
+    if len(dropped) > MAX_KEPT_SLICES:
+        return rows.filter(pa.array(keep))
+    starts = np.concatenate([[0], dropped + 1]).tolist()
+    stops = np.concatenate([dropped, [len(keep)]]).tolist()
+    pieces = [
+        rows.slice(start, stop - start) for start, stop in zip(starts, stops, strict=True) if stop > start
+    ]
+    return pa.concat_tables(pieces) if pieces else rows.slice(0, 0)
+
+
+def row_order(keys: pa.Table, key: Sequence[str], order: str | None) -> pa.Array:
+    """Batch positions sorted by primary key, then the order column, then position."""
+    sort_keys = [(k, "ascending") for k in key] + ([(order, "ascending")] if order else [])
+    table = keys.append_column("__position", pa.array(np.arange(keys.num_rows)))
+    return pc.sort_indices(table, sort_keys=[*sort_keys, ("__position", "ascending")])
+
+
+def ranks_of(order_of_rows: pa.Array) -> np.ndarray:
+    """Each position's rank in ``order_of_rows`` (the inverse permutation)."""
+    ranks = np.empty(len(order_of_rows), dtype=np.int64)
+    ranks[order_of_rows.to_numpy()] = np.arange(len(order_of_rows))
+    return ranks
+
+
 def row_ranks(keys: pa.Table, key: Sequence[str], order: str | None) -> np.ndarray:
     """Each row's rank in the batch sorted by primary key (then the order column, then position).
 
     Quarantine ids are built from it: stable across re-runs of the gate and re-deliveries of the
     same rows, whatever the verdict, and free of the key's own (often personal) values.
     """
-    sort_keys = [(k, "ascending") for k in key] + ([(order, "ascending")] if order else [])
-    table = keys.append_column("__position", pa.array(np.arange(keys.num_rows)))
-    order_of_rows = pc.sort_indices(table, sort_keys=[*sort_keys, ("__position", "ascending")])
-    ranks = np.empty(keys.num_rows, dtype=np.int64)
-    ranks[order_of_rows.to_numpy()] = np.arange(keys.num_rows)
-    return ranks
+    return ranks_of(row_order(keys, key, order))
 
 
 def quarantine_ids(batch_id: str, ranks: np.ndarray) -> list[str]:

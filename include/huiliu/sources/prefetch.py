@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _DONE = object()
@@ -21,7 +21,7 @@ class _Failure:
         self.error = error
 
 
-def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+def prefetch(items: Iterable[T], depth: int = 2) -> Prefetched[T]:
     """Yield ``items`` in order while a background thread produces up to ``depth`` ahead."""
     pending: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -47,15 +47,36 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
                 close()  # in this thread, which owns the generator: releases source cursors
 
     worker = threading.Thread(target=produce, name="huiliu-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = pending.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join(timeout=5)
+    worker.start()  # now, not at the first next(): the first item is read while the caller prepares
+    return Prefetched(pending, stop, worker)
+
+
+class Prefetched(Generic[T]):
+    """The consuming end of ``prefetch``; ``close()`` stops the reader, iterated or not."""
+
+    def __init__(self, pending: queue.Queue[object], stop: threading.Event, worker: threading.Thread) -> None:
+        self._pending, self._stop, self._worker = pending, stop, worker
+        self._finished = False
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._finished:
+            raise StopIteration
+        item = self._pending.get()
+        if item is _DONE:
+            self.close()
+            raise StopIteration
+        if isinstance(item, _Failure):
+            self.close()
+            raise item.error
+        return item  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._finished = True
+        self._stop.set()
+        self._worker.join(timeout=5)
+
+    def __del__(self) -> None:
+        self._stop.set()

@@ -23,6 +23,7 @@ from huiliu.quality.expectations.expect_column_values_to_be_valid_cn_resident_id
 from huiliu.quality.expectations.expect_column_values_to_be_within_freshness_window import (
     ExpectColumnValuesToBeWithinFreshnessWindow,
 )
+from huiliu.quality.expectations.expect_column_values_to_not_be_blank import ExpectColumnValuesToNotBeBlank
 
 CUSTOM_EXPECTATIONS: dict[str, type[Expectation]] = {
     "expect_column_values_to_be_valid_cn_resident_id": ExpectColumnValuesToBeValidCnResidentId,
@@ -31,6 +32,7 @@ CUSTOM_EXPECTATIONS: dict[str, type[Expectation]] = {
     "expect_column_values_to_be_valid_admin_code": ExpectColumnValuesToBeValidAdminCode,
     "expect_column_values_to_be_valid_cn_credit_code": ExpectColumnValuesToBeValidCnCreditCode,
     "expect_column_values_to_be_within_freshness_window": ExpectColumnValuesToBeWithinFreshnessWindow,
+    "expect_column_values_to_not_be_blank": ExpectColumnValuesToNotBeBlank,
 }
 
 __all__ = [
@@ -41,4 +43,5 @@ __all__ = [
     "ExpectColumnValuesToBeValidCnMobile",
     "ExpectColumnValuesToBeValidCnResidentId",
     "ExpectColumnValuesToBeWithinFreshnessWindow",
+    "ExpectColumnValuesToNotBeBlank",
 ]

@@ -1,6 +1,11 @@
 """Domain rules as vectorised functions: each returns a bool numpy array, True for valid values and nulls."""
 
-from huiliu.quality.rules.admin_code import hierarchy_codes, significant_code, valid_admin_codes
+from huiliu.quality.rules.admin_code import (
+    hierarchy_codes,
+    load_admin_code_tables,
+    significant_code,
+    valid_admin_codes,
+)
 from huiliu.quality.rules.credit_code import valid_credit_codes
 from huiliu.quality.rules.mobile import national_numbers, normalise_mobiles, valid_cn_mobiles
 from huiliu.quality.rules.resident_id import (
@@ -11,11 +16,20 @@ from huiliu.quality.rules.resident_id import (
     genders_from_ids,
     ids_match_birth_dates,
     ids_match_genders,
+    load_region_tables,
     resident_id_reasons,
     structurally_valid_ids,
     valid_resident_ids,
 )
 from huiliu.quality.rules.timestamps import as_of_date, as_of_datetime, wall_clock_times, within_window
+
+
+def load_reference_tables(city_code: str | None = None) -> None:
+    """Load the tables the rules look values up in (the city's division codes, the ID region
+    codes by year) now, so that the first batch checked does not wait for them."""
+    load_admin_code_tables(city_code)
+    load_region_tables()
+
 
 __all__ = [
     "REASONS",
@@ -28,6 +42,7 @@ __all__ = [
     "hierarchy_codes",
     "ids_match_birth_dates",
     "ids_match_genders",
+    "load_reference_tables",
     "national_numbers",
     "normalise_mobiles",
     "resident_id_reasons",

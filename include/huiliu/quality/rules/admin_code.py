@@ -62,6 +62,11 @@ def _value_set(known_codes: frozenset[str]) -> pa.Array:
     return pa.array(sorted(known_codes), type=pa.string())
 
 
+def load_admin_code_tables(city_code: str | None = None) -> None:
+    """Build the city's code set and its Arrow lookup table now (both are cached)."""
+    _value_set(hierarchy_codes(city_code))
+
+
 def valid_admin_codes(values: ArrayLike, *, known_codes: frozenset[str], jurisdiction: str) -> np.ndarray:
     """Which values are known unit codes lying inside the jurisdiction (nulls count as valid).
 

@@ -3,7 +3,8 @@
 Numbers may carry a ``+86`` or ``86`` country prefix and spaces or dashes anywhere. After
 normalising they must be 11 digits starting with 1, in a range that phonenumbers assigns to mobile
 service. phonenumbers' mainland mobile ranges are decided by the first five digits (e.g. 1740[0-5]),
-so it is asked once per distinct 5-digit prefix, about a representative number, and remembered.
+so it is asked once about a representative number of every prefix, and the verdicts are kept in a
+table (on disk between processes, see ``table_cache``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from huiliu.quality.rules.arrays import (
     null_mask,
     to_numpy_bool,
 )
+from huiliu.quality.rules.table_cache import cached_arrays
 
 COUNTRY_CODE = 86
 NATIONAL_LENGTH = 11
@@ -39,20 +41,26 @@ def normalise_mobiles(values: ArrayLike) -> pa.Array:
     return pc.replace_substring_regex(compact, r"^\+?86(1\d{10})$", r"\1")
 
 
-@cache
 def prefix_is_mobile(prefix: int) -> bool:
     """Whether phonenumbers assigns the 5-digit prefix (e.g. 13800) to mainland mobile service."""
     number = phonenumbers.PhoneNumber(country_code=COUNTRY_CODE, national_number=prefix * _REST)
     return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE_TYPES
 
 
+@cache
+def mobile_prefix_table() -> np.ndarray:
+    """``table[prefix - 10000]``: the verdict for every 5-digit prefix starting with 1 (cached on disk)."""
+
+    def build() -> dict[str, np.ndarray]:
+        prefixes = range(_FIRST_PREFIX, 2 * _FIRST_PREFIX)
+        return {"mobile": np.array([prefix_is_mobile(p) for p in prefixes], dtype=bool)}
+
+    return cached_arrays(f"cn-mobile-prefixes-phonenumbers-{phonenumbers.__version__}", build)["mobile"]
+
+
 def _prefixes_are_mobile(prefixes: np.ndarray) -> np.ndarray:
-    """Verdicts for 5-digit prefixes starting with 1, asking phonenumbers once per distinct prefix."""
-    offsets = prefixes - _FIRST_PREFIX
-    present = np.flatnonzero(np.bincount(offsets, minlength=_FIRST_PREFIX))
-    table = np.zeros(_FIRST_PREFIX, dtype=bool)
-    table[present] = [prefix_is_mobile(int(p)) for p in present + _FIRST_PREFIX]
-    return table[offsets]
+    """Verdicts for 5-digit prefixes starting with 1."""
+    return mobile_prefix_table()[prefixes - _FIRST_PREFIX]
 
 
 def _plain_numbers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -13,11 +13,11 @@ is a numpy operation over the whole column.
 
 from __future__ import annotations
 
-import os
+import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +37,7 @@ from huiliu.quality.rules.arrays import (
     to_numpy_bool,
     weighted_sum,
 )
+from huiliu.quality.rules.table_cache import cached_arrays
 from huiliu.quality.rules.timestamps import as_of_date, wall_clock_times
 
 ID_LENGTH = 18
@@ -82,29 +83,20 @@ def _table_codes(prefixes: list, head: str = "") -> Iterator[str]:
             yield from _table_codes(children, code)
 
 
-def _cache_file() -> Path:
-    """Where the parsed table is kept between processes (per python-stdnum version)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "huiliu" / f"id-regions-stdnum-{stdnum.__version__}-{FIRST_YEAR}-{LAST_YEAR}.npz"
+def _table_name() -> str:
+    return f"id-regions-stdnum-{stdnum.__version__}-{FIRST_YEAR}-{LAST_YEAR}"
 
 
 @lru_cache(maxsize=1)
 def region_table() -> tuple[np.ndarray, np.ndarray]:
     """The table below, read from this machine's cache when an earlier process parsed it."""
-    cache = _cache_file()
-    try:
-        with np.load(cache) as stored:
-            return stored["codes"], stored["valid"]
-    except (OSError, KeyError, ValueError):
+
+    def build() -> dict[str, np.ndarray]:
         codes, valid = parse_region_table()
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.npz")
-        np.savez_compressed(partial, codes=codes, valid=valid)
-        partial.replace(cache)
-    except OSError:  # a read-only home: parse again next time
-        pass
-    return codes, valid
+        return {"codes": codes, "valid": valid}
+
+    stored = cached_arrays(_table_name(), build)
+    return stored["codes"], stored["valid"]
 
 
 def parse_region_table() -> tuple[np.ndarray, np.ndarray]:
@@ -140,6 +132,12 @@ def _issuable() -> np.ndarray:
     """``issuable[code, year]``: the code was in use in that year or any later one."""
     _, valid = region_table()
     return np.flip(np.logical_or.accumulate(np.flip(valid, axis=1), axis=1), axis=1)
+
+
+def load_region_tables() -> None:
+    """Read the region code table and build its lookup arrays now (all are cached)."""
+    _region_index()
+    _issuable()
 
 
 def region_accepted(regions: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -184,16 +182,67 @@ def _parse(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return digits, well_formed, checksum
 
 
-def _code_checks(columns: np.ndarray, as_of: date, region_prefixes: Sequence[str]) -> np.ndarray:
-    """Per-rule pass flags (REASONS after ``length``, one column each) of 18-byte values."""
+@dataclass(frozen=True)
+class _ParsedIds:
+    """The 18-byte values of one string array, split into the parts every ID check reads."""
+
+    length: int
+    rows: np.ndarray  # positions of the 18-byte values
+    columns: np.ndarray  # their bytes, one row per character position
+    digits: np.ndarray
+    well_formed: np.ndarray
+    checksum: np.ndarray
+    year: np.ndarray
+    month: np.ndarray
+    day: np.ndarray
+    real: np.ndarray  # the birth digits form a calendar date
+
+
+class _LastParsed:
+    """The last array parsed, kept so that the suite's several ID expectations over one column
+    parse it once. The array is held, so its buffers cannot be freed and their addresses reused:
+    an array with the same type, length, offset and buffer addresses holds the same values."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[pa.Array, tuple[object, ...], _ParsedIds] | None = None
+
+    @staticmethod
+    def _identity(strings: pa.Array) -> tuple[object, ...]:
+        addresses = tuple(b.address if b is not None else None for b in strings.buffers())
+        return (str(strings.type), len(strings), strings.offset, addresses)
+
+    def get(self, strings: pa.Array) -> _ParsedIds:
+        identity = self._identity(strings)
+        with self._lock:
+            if self._entry is not None and self._entry[1] == identity:
+                return self._entry[2]
+        parsed = _parse_ids(strings)
+        with self._lock:
+            self._entry = (strings, identity, parsed)
+        return parsed
+
+
+def _parse_ids(strings: pa.Array) -> _ParsedIds:
+    rows, columns = fixed_width_columns(strings, ID_LENGTH)
     digits, well_formed, checksum = _parse(columns)
     year, month, day, real = _birth_parts(digits)
-    born = year * 10_000 + month * 100 + day
+    return _ParsedIds(len(strings), rows, columns, digits, well_formed, checksum, year, month, day, real)
+
+
+_last_parsed = _LastParsed()
+
+
+def _code_checks(ids: _ParsedIds, as_of: date, region_prefixes: Sequence[str]) -> np.ndarray:
+    """Per-rule pass flags (REASONS after ``length``, one column each) of the 18-byte values."""
+    born = ids.year * 10_000 + ids.month * 100 + ids.day
     earliest = _day_number(_years_before(as_of, MAX_AGE_YEARS))
-    born_ok = real & (born <= _day_number(as_of)) & (born >= earliest)
-    region = region_accepted(decimal_number(digits[:6]), year)
-    inside = starts_with_any(columns, region_prefixes) if region_prefixes else np.ones(len(year), bool)
-    return np.column_stack([well_formed, checksum, born_ok, region, inside])
+    born_ok = ids.real & (born <= _day_number(as_of)) & (born >= earliest)
+    region = region_accepted(decimal_number(ids.digits[:6]), ids.year)
+    inside = (
+        starts_with_any(ids.columns, region_prefixes) if region_prefixes else np.ones(len(ids.year), bool)
+    )
+    return np.column_stack([ids.well_formed, ids.checksum, born_ok, region, inside])
 
 
 def _rule_checks(values: ArrayLike, as_of: date, region_prefixes: Sequence[str]) -> tuple[np.ndarray, ...]:
@@ -202,8 +251,8 @@ def _rule_checks(values: ArrayLike, as_of: date, region_prefixes: Sequence[str])
     nulls = null_mask(strings)
     passes = np.zeros((len(strings), len(REASONS)), dtype=bool)
     passes[:, 0] = to_numpy_bool(pc.equal(pc.utf8_length(strings), ID_LENGTH), null_as=False)
-    rows, columns = fixed_width_columns(strings, ID_LENGTH)
-    passes[rows, 1:] = _code_checks(columns, as_of, tuple(region_prefixes))
+    ids = _last_parsed.get(strings)
+    passes[ids.rows, 1:] = _code_checks(ids, as_of, tuple(region_prefixes))
     return nulls, passes
 
 
@@ -250,13 +299,10 @@ def explain_resident_id(
 
 def _structure(values: ArrayLike) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Length, positions, digit columns, soundness flags and birth dates of the 18-byte values."""
-    strings = as_arrow_strings(values)
-    rows, columns = fixed_width_columns(strings, ID_LENGTH)
-    digits, well_formed, checksum = _parse(columns)
-    year, month, day, real = _birth_parts(digits)
-    months = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
-    birth = months.astype("datetime64[D]") + np.where(real, day - 1, 0).astype("timedelta64[D]")
-    return len(strings), rows, digits, well_formed & checksum & real, birth
+    ids = _last_parsed.get(as_arrow_strings(values))
+    months = ((ids.year - 1970) * 12 + np.clip(ids.month, 1, 12) - 1).astype("datetime64[M]")
+    birth = months.astype("datetime64[D]") + np.where(ids.real, ids.day - 1, 0).astype("timedelta64[D]")
+    return ids.length, ids.rows, ids.digits, ids.well_formed & ids.checksum & ids.real, birth
 
 
 def structurally_valid_ids(values: ArrayLike) -> np.ndarray:

@@ -1,0 +1,42 @@
+"""Lookup tables the rules derive from a library's data, kept between processes on this machine.
+
+Building some tables means asking a library about every code it knows (python-stdnum's region
+codes, phonenumbers' mobile ranges), which takes longer than checking a million values with them.
+The arrays are written once to ``$XDG_CACHE_HOME/huiliu/<name>.npz`` (``~/.cache`` by default);
+the name carries the library's version, so an upgrade builds them again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_file(name: str) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "huiliu" / f"{name}.npz"
+
+
+def cached_arrays(name: str, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays stored under ``name``, or ``build()``'s, stored for the next process.
+
+    A missing, unreadable or incomplete file is rebuilt; a read-only home only means building
+    again next time.
+    """
+    path = cache_file(name)
+    try:
+        with np.load(path) as stored:
+            return {key: stored[key] for key in stored.files}
+    except (OSError, KeyError, ValueError, EOFError):
+        arrays = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.npz")
+        np.savez_compressed(partial, **arrays)
+        partial.replace(path)
+    except OSError:
+        pass
+    return arrays
