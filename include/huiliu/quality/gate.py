@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
 from openlineage.client.facet_v2 import data_quality_metrics_input_dataset as dqm
 
@@ -94,6 +95,7 @@ class _Routed:
     failing: list[pa.Table] = field(default_factory=list)
     positions: list[np.ndarray] = field(default_factory=list)
     rows: int = 0
+    staged: list[Future[None]] = field(default_factory=list)  # curated files being written
 
 
 def _row_failures(
@@ -131,10 +133,12 @@ class _GateRun:
         order = self.contract.duplicate_order_column
         keys = self.scan.columns([*self.key, *([order] if order else [])])
         column = keys.column(order) if order else None
-        sorted_rows = zones.row_order(keys, self.key, order)
-        resolution = resolve_duplicates(
-            keys.select(self.key), column, self.contract.quality.duplicates, sorted_rows
-        )
+        key_columns = keys.select(self.key)
+        by_key = pc.sort_indices(key_columns, sort_keys=[(name, "ascending") for name in self.key])
+        resolution = resolve_duplicates(key_columns, column, self.contract.quality.duplicates, by_key)
+        # distinct, non-null keys order the rows alone; otherwise ties are broken as row_order says
+        distinct = resolution.duplicated_keys == 0 and not any(c.null_count for c in key_columns.columns)
+        sorted_rows = by_key if distinct else zones.row_order(keys, self.key, order)
         return _Keys(keys, resolution, zones.ranks_of(sorted_rows))
 
     def _validate(self, chunk: pa.Table, offset: int, name: str) -> list[ExpectationOutcome]:
@@ -160,8 +164,9 @@ class _GateRun:
         routed.rows += chunk.num_rows
         return conform(zones.kept_rows(chunk, keep), zones.curated_schema(self.contract))
 
-    def route(self, curated: StagedBatchWriter) -> tuple[Verdict, _Routed, _Keys]:
-        """Validate chunk by chunk; stage passing rows while the next chunk is read and validated.
+    def route(self, curated: StagedBatchWriter, pool: ThreadPoolExecutor) -> tuple[Verdict, _Routed, _Keys]:
+        """Validate chunk by chunk; stage passing rows in ``pool`` while the next chunk is read and
+        validated. The last chunk's files may still be being written on return (``routed.staged``).
 
         The keys are read, ranked and checked for duplicates in a thread of their own while the
         first chunk is read and validated; a chunk is routed once both are done.
@@ -171,19 +176,15 @@ class _GateRun:
         parts = max(1, -(-self.scan.planned_rows() // chunk_rows))
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-keys") as keys_pool,
-            ThreadPoolExecutor(max_workers=CURATED_WRITERS, thread_name_prefix="huiliu-curated") as pool,
             closing(prefetch(self.scan.chunks(chunk_rows))) as chunks,
         ):
             pending = keys_pool.submit(self._keys)
             load_reference_tables(self.settings.city_code)  # while the first chunk is read
-            staged = []
             for number, chunk in enumerate(chunks, start=1):
                 name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
                 outcomes = self._validate(chunk, routed.rows, name)
                 passing = self._route_chunk(chunk, outcomes, pending.result(), routed)
-                staged += _write_parts(pool, curated, passing)
-            for future in staged:
-                future.result()
+                routed.staged += _write_parts(pool, curated, passing)
             keys = pending.result()
         rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
         return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed, keys
@@ -290,12 +291,13 @@ def gate_batch(
     run = _GateRun(contract, batch_id, as_of, settings)
     schema = zones.curated_schema(contract)
     table = lake_table(contract.curated_table, schema, settings)
-    with StagedBatchWriter(table, batch_id, schema) as curated:
-        verdict, routed, keys = run.route(curated)
-        if verdict.held:
-            curated.abort()
+    with (
+        StagedBatchWriter(table, batch_id, schema) as curated,
+        ThreadPoolExecutor(max_workers=CURATED_WRITERS, thread_name_prefix="huiliu-curated") as pool,
+    ):
+        verdict, routed, keys = run.route(curated, pool)
         summary = {"huiliu.quality-status": verdict.status}
-        quarantined = zones.write_zone(
+        quarantined = zones.write_zone(  # while the last curated files are being written
             contract.quarantine_table,
             zones.quarantine_schema(contract),
             batch_id,
@@ -303,6 +305,10 @@ def gate_batch(
             settings,
             summary,
         )
+        for future in routed.staged:
+            future.result()
+        if verdict.held:
+            curated.abort()
         committed = curated.commit(summary)
     return verdict, run.runner.saved[-1] if run.runner.saved else None, committed, quarantined
 
