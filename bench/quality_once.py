@@ -1,4 +1,5 @@
-"""Gate, or just read, one landed batch of a prepared bench lake; print seconds and peak RSS as JSON.
+"""Gate, or just read, one landed batch of a prepared bench lake; print seconds, CPU seconds (all
+threads) and peak RSS as JSON.
 
 Run as a separate process so that its peak memory is its own:
 ``python -m bench.quality_once --home DIR --batch ID [--read]``.
@@ -69,9 +70,11 @@ def main() -> None:
     import huiliu.quality.expectations
     import huiliu.quality.gate  # noqa: F401
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = (read if args.read else gate)(args.batch[0])
-    print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started, "peak_rss_mb": _peak_rss_mb()}))
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    figures = {"rows": rows, "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_mb": _peak_rss_mb()}
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

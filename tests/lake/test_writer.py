@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,3 +103,101 @@ def test_a_widened_decimal_evolves_the_table(huiliu_home: Settings) -> None:
     widened = SCHEMA.set(SCHEMA.get_field_index("amount"), pa.field("amount", pa.decimal128(12, 2)))
     table = lake_table("landing.writer_test", widened, huiliu_home)
     assert str(table.schema().find_field("amount").field_type) == "decimal(12, 2)"
+
+
+def _table_of(batch_id: str, count: int, start: int = 0) -> pa.Table:
+    """``count`` rows of ``batch_id`` with ids ``r<start>``… (zero-padded, so they sort by number)."""
+    ids = [f"r{i:06d}" for i in range(start, start + count)]
+    return pa.Table.from_batches([_batch(batch_id, ids)])
+
+
+def _staged_files(settings: Settings) -> set[Path]:
+    return set(Path(settings.home / "warehouse").rglob("*.parquet"))
+
+
+def _committed_rows(settings: Settings) -> pa.Table:
+    return lake_table("landing.writer_test", settings=settings).scan().to_arrow().sort_by("id")
+
+
+def test_write_file_splits_a_table_into_files_of_at_most_rows_per_file(huiliu_home: Settings) -> None:
+    rows = _table_of("b1", 1001)
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA, rows_per_file=250)
+    writer.write_file(rows, row_group_rows=100)
+    committed = writer.commit()
+
+    assert (committed.rows, committed.files) == (1001, 5)  # ceil(1001 / 250)
+    tasks = list(table.scan().plan_files())
+    assert sorted(t.file.record_count for t in tasks) == [1, 250, 250, 250, 250]
+    back = _committed_rows(huiliu_home)
+    assert back["id"].to_pylist() == rows["id"].to_pylist()
+    assert back["amount"].to_pylist() == rows["amount"].to_pylist()
+    assert set(back["_batch_id"].to_pylist()) == {"b1"}
+
+
+def test_write_file_from_two_threads_at_once_commits_every_row_once(huiliu_home: Settings) -> None:
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA, rows_per_file=100)
+    halves = [_table_of("b1", 450, start=0), _table_of("b1", 450, start=450)]
+    start = threading.Barrier(2)
+
+    def write(part: pa.Table) -> None:
+        start.wait(timeout=10)
+        writer.write_file(part, row_group_rows=50)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(write, half) for half in halves]:
+            done.result()
+    committed = writer.commit()
+
+    assert (committed.rows, committed.files) == (900, 10)
+    assert _committed_rows(huiliu_home)["id"].to_pylist() == [f"r{i:06d}" for i in range(900)]
+
+
+def test_abort_after_write_file_deletes_its_files_and_leaves_the_table(huiliu_home: Settings) -> None:
+    _land(huiliu_home, "b0", ["a", "b"])
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    before = table.current_snapshot().snapshot_id
+    files_before = _staged_files(huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA, rows_per_file=100)
+    writer.write_file(_table_of("b1", 350))
+    assert len(_staged_files(huiliu_home) - files_before) == 4
+
+    writer.abort()
+
+    assert _staged_files(huiliu_home) == files_before
+    table.refresh()
+    assert table.current_snapshot().snapshot_id == before
+    assert _rows(huiliu_home) == [("b0", "a"), ("b0", "b")]
+    assert writer.rows == 0  # a held batch reports no rows for what it never committed
+
+
+def test_write_file_of_a_table_made_of_many_slices_reads_back_the_same_rows(
+    huiliu_home: Settings,
+) -> None:
+    whole = _table_of("b1", 600)
+    sliced = pa.concat_tables([whole.slice(start, 7) for start in range(0, 600, 7)])
+    assert sliced.column("id").num_chunks == 86
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA, rows_per_file=250)
+    writer.write_file(sliced, row_group_rows=64)
+    committed = writer.commit()
+
+    assert (committed.rows, committed.files) == (600, 3)
+    back = _committed_rows(huiliu_home).select(["id", "amount", "_batch_id"])
+    assert back.equals(whole.select(["id", "amount", "_batch_id"]))
+
+
+def test_write_file_replaces_an_earlier_landing_of_the_batch(huiliu_home: Settings) -> None:
+    _land(huiliu_home, "b1", ["old1", "old2"])
+    _land(huiliu_home, "b2", ["kept"])
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA, rows_per_file=2)
+    writer.write_file(_table_of("b1", 3))
+    writer.commit()
+    assert _rows(huiliu_home) == [
+        ("b2", "kept"),
+        ("b1", "r000000"),
+        ("b1", "r000001"),
+        ("b1", "r000002"),
+    ]

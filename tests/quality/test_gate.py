@@ -13,6 +13,7 @@ from huiliu.contracts import load_contract
 from huiliu.errors import BatchHeldError, QuarantineError
 from huiliu.ingest import land_dataset
 from huiliu.lake.catalog import lake_table
+from huiliu.lake.writer import StagedBatchWriter
 from huiliu.quality import quarantine
 from huiliu.quality.datadocs import build_data_docs
 from huiliu.quality.gate import run_gate
@@ -86,6 +87,36 @@ def test_rerunning_the_gate_replaces_its_rows(source: SourceDb, huiliu_home: Set
     landed = land_dataset(CONTRACT, "20261101T000000")
     for _ in range(2):
         run_gate(CONTRACT, landed.batch_id, as_of=AS_OF)
+    assert gated(huiliu_home, "curated", landed.batch_id).num_rows == 50
+    assert gated(huiliu_home, "quarantine", landed.batch_id).num_rows == 1
+
+
+def test_a_failed_curated_write_commits_nothing_and_leaves_no_staged_files(
+    source: SourceDb, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    community = a_community(huiliu_home)
+    insert(source, [person(i, community) for i in range(50)] + [bad_rows(community)["missing_name"]])
+    landed = land_dataset(CONTRACT, "20261101T000000")
+    run_gate(CONTRACT, landed.batch_id, as_of=AS_OF)
+    zones = {z: lake_table(f"{z}.resident_registry", settings=huiliu_home) for z in ("curated", "quarantine")}
+    before = {z: t.current_snapshot().snapshot_id for z, t in zones.items()}  # type: ignore[union-attr]
+    write_file = StagedBatchWriter.write_file
+
+    def failing_curated(self: StagedBatchWriter, rows, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.table.name()[0] == "curated":
+            raise OSError("No space left on device")
+        return write_file(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(StagedBatchWriter, "write_file", failing_curated)
+    with pytest.raises(OSError, match="No space left"):
+        run_gate(CONTRACT, landed.batch_id, as_of=AS_OF)
+
+    for zone, table in zones.items():
+        table.refresh()
+        assert table.current_snapshot().snapshot_id == before[zone]  # type: ignore[union-attr]
+        referenced = {p.removeprefix("file://") for p in table.inspect.files()["file_path"].to_pylist()}
+        on_disk = {str(p) for p in Path(table.location().removeprefix("file://")).rglob("*.parquet")}
+        assert on_disk == referenced, zone
     assert gated(huiliu_home, "curated", landed.batch_id).num_rows == 50
     assert gated(huiliu_home, "quarantine", landed.batch_id).num_rows == 1
 

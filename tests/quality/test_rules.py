@@ -453,3 +453,22 @@ def test_a_new_id_array_of_the_same_length_is_parsed_afresh() -> None:
     assert rules.valid_resident_ids(second, as_of=day).tolist() == [False, False]
     assert rules.genders_from_ids(second).tolist() == [None, None]
     assert rules.genders_from_ids(first).tolist() == ["女", "男"]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "other arrays"])
+def test_a_damaged_table_cache_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    mobile_rule.mobile_prefix_table.cache_clear()
+    good = mobile_rule.mobile_prefix_table().copy()
+    (stored,) = (tmp_path / "huiliu").glob("cn-mobile-prefixes-*.npz")
+    if damage == "truncated":
+        stored.write_bytes(stored.read_bytes()[:100])
+    else:
+        np.savez_compressed(stored, something_else=np.zeros(3))
+    mobile_rule.mobile_prefix_table.cache_clear()
+    assert (mobile_rule.mobile_prefix_table() == good).all()
+    mobile_rule.mobile_prefix_table.cache_clear()
+    assert (mobile_rule.mobile_prefix_table() == good).all()  # and stored whole again
+    mobile_rule.mobile_prefix_table.cache_clear()

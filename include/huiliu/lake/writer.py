@@ -97,8 +97,11 @@ class StagedBatchWriter:
             path = self._new_path()
             with self._lock:
                 self._files.append(path)
-            with self.table.io.new_output(path).create(overwrite=True) as stream:
-                pq.write_table(part, stream, row_group_size=row_group_rows, compression="zstd")
+            with (
+                self.table.io.new_output(path).create(overwrite=True) as stream,
+                pq.ParquetWriter(stream, self.schema, compression="zstd") as writer,
+            ):
+                writer.write_table(part, row_group_size=row_group_rows)
             with self._lock:
                 self.rows += part.num_rows
 
@@ -160,7 +163,9 @@ class StagedBatchWriter:
                 self.table.io.delete(path)
             except OSError:  # already gone, or storage refused: unreferenced either way
                 log.warning("could not delete staged file of batch %s", self.batch_id)
-        self._files.clear()
+        with self._lock:
+            self._files.clear()
+            self.rows = 0
 
     def __enter__(self) -> Self:
         return self

@@ -61,7 +61,8 @@ class BatchScan:
         return reader, tasks
 
     def planned_rows(self) -> int:
-        """Rows in the data files the batch's scan reads (its row count: files hold one batch)."""
+        """Rows in the data files the batch's scan reads: its row count when each file holds only
+        this batch, as huiliu's writers make them (a file shared with other batches counts whole)."""
         if self.snapshot_id is None:
             return 0
         return sum(task.file.record_count for task in self._scan().plan_files())

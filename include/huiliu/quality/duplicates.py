@@ -40,7 +40,10 @@ def repeats_a_key(keys: pa.Table, sorted_rows: pa.Array) -> bool:
     same = None
     for column in keys.columns:
         ordered = column.take(sorted_rows)
-        equal = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
+        after, before = ordered.slice(1), ordered.slice(0, len(ordered) - 1)
+        equal = pc.equal(after, before)
+        if pa.types.is_floating(column.type):  # NaN keys repeat as SQL sees them
+            equal = pc.or_kleene(equal, pc.and_kleene(pc.is_nan(after), pc.is_nan(before)))
         same = equal if same is None else pc.and_kleene(same, equal)
     return bool(pc.any(same.fill_null(False)).as_py())
 

@@ -42,7 +42,6 @@ from huiliu.quality.batch_stream import BatchScan, check_same_rows, data_frame
 from huiliu.quality.datadocs import docs_dir, results_dir
 from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
 from huiliu.quality.freshness import Freshness, check_freshness
-from huiliu.quality.rules import load_reference_tables
 from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import ExpectationOutcome, SuiteRunner
 from huiliu.quality.verdict import ROW_SEVERITIES, RuleResult, Verdict, combine, decide, duplicate_rule
@@ -179,11 +178,15 @@ class _GateRun:
             closing(prefetch(self.scan.chunks(chunk_rows))) as chunks,
         ):
             pending = keys_pool.submit(self._keys)
-            load_reference_tables(self.settings.city_code)  # while the first chunk is read
+            from huiliu.quality.expectations import load_reference_tables  # imports GX: not at DAG parse
+
+            kinds = [e.get("type", "") for e in self.runner.document.expectations]
+            load_reference_tables(kinds, self.settings.city_code)  # while the first chunk is read
             for number, chunk in enumerate(chunks, start=1):
                 name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
                 outcomes = self._validate(chunk, routed.rows, name)
                 passing = self._route_chunk(chunk, outcomes, pending.result(), routed)
+                _wait_for_writes(routed.staged, keep=CURATED_WRITERS)  # memory: a chunk being written
                 routed.staged += _write_parts(pool, curated, passing)
             keys = pending.result()
         rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
@@ -217,6 +220,12 @@ def released_ranks(dataset: str, batch_id: str) -> np.ndarray:
 
 
 CURATED_WRITERS = 2  # threads writing a chunk's passing rows, each to files of its own
+
+
+def _wait_for_writes(staged: list[Future[None]], keep: int) -> None:
+    """Wait until at most ``keep`` of the staged writes are unfinished (oldest first)."""
+    for future in staged[: max(0, len(staged) - keep)]:
+        future.result()
 
 
 def _write_parts(pool: ThreadPoolExecutor, writer: StagedBatchWriter, rows: pa.Table) -> list[Future[None]]:
@@ -297,16 +306,13 @@ def gate_batch(
     ):
         verdict, routed, keys = run.route(curated, pool)
         summary = {"huiliu.quality-status": verdict.status}
-        quarantined = zones.write_zone(  # while the last curated files are being written
-            contract.quarantine_table,
-            zones.quarantine_schema(contract),
-            batch_id,
-            run.quarantined(verdict, routed, keys),
-            settings,
-            summary,
-        )
-        for future in routed.staged:
-            future.result()
+        rows = run.quarantined(verdict, routed, keys)
+        schema_q = zones.quarantine_schema(contract)
+        # staged while the last curated files are being written; committed once all are written
+        with zones.staged_zone(contract.quarantine_table, schema_q, batch_id, rows, settings) as held:
+            for future in routed.staged:
+                future.result()
+            quarantined = held.commit(summary)
         if verdict.held:
             curated.abort()
         committed = curated.commit(summary)

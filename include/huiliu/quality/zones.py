@@ -148,6 +148,19 @@ def quarantine_rows(
     return base
 
 
+def staged_zone(
+    identifier: str, schema: pa.Schema, batch_id: str, rows: pa.Table, settings: Settings
+) -> StagedBatchWriter:
+    """``rows`` written as staged files of a zone table, to commit (or abort) as ``batch_id``'s rows."""
+    writer = StagedBatchWriter(lake_table(identifier, schema, settings), batch_id, schema)
+    try:
+        writer.write_file(rows)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer
+
+
 def write_zone(
     identifier: str,
     schema: pa.Schema,
@@ -157,8 +170,5 @@ def write_zone(
     summary: dict[str, str],
 ) -> CommittedBatch:
     """Replace ``batch_id``'s rows of a zone table with ``rows`` in one Iceberg commit."""
-    table = lake_table(identifier, schema, settings)
-    with StagedBatchWriter(table, batch_id, schema) as writer:
-        for record_batch in rows.to_batches(max_chunksize=250_000):
-            writer.write(record_batch)
+    with staged_zone(identifier, schema, batch_id, rows, settings) as writer:
         return writer.commit(summary)

@@ -26,21 +26,25 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Prefetched[T]:
     pending: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def hand_over(item: object) -> bool:
+        """Queue one item unless the consumer has closed; False once it has."""
+        while not stop.is_set():
+            try:
+                pending.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         source = iter(items)
         try:
             for item in source:
-                while not stop.is_set():
-                    try:
-                        pending.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over(item):
                     return
-            pending.put(_DONE)
+            hand_over(_DONE)
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            pending.put(_Failure(exc))
+            hand_over(_Failure(exc))
         finally:
             close = getattr(source, "close", None)
             if close is not None:

@@ -23,14 +23,6 @@ from huiliu.quality.rules.resident_id import (
 )
 from huiliu.quality.rules.timestamps import as_of_date, as_of_datetime, wall_clock_times, within_window
 
-
-def load_reference_tables(city_code: str | None = None) -> None:
-    """Load the tables the rules look values up in (the city's division codes, the ID region
-    codes by year) now, so that the first batch checked does not wait for them."""
-    load_admin_code_tables(city_code)
-    load_region_tables()
-
-
 __all__ = [
     "REASONS",
     "as_of_date",
@@ -42,7 +34,8 @@ __all__ = [
     "hierarchy_codes",
     "ids_match_birth_dates",
     "ids_match_genders",
-    "load_reference_tables",
+    "load_admin_code_tables",
+    "load_region_tables",
     "national_numbers",
     "normalise_mobiles",
     "resident_id_reasons",

@@ -55,7 +55,8 @@ def mobile_prefix_table() -> np.ndarray:
         prefixes = range(_FIRST_PREFIX, 2 * _FIRST_PREFIX)
         return {"mobile": np.array([prefix_is_mobile(p) for p in prefixes], dtype=bool)}
 
-    return cached_arrays(f"cn-mobile-prefixes-phonenumbers-{phonenumbers.__version__}", build)["mobile"]
+    name = f"cn-mobile-prefixes-phonenumbers-{phonenumbers.__version__}"
+    return cached_arrays(name, build, ("mobile",))["mobile"]
 
 
 def _prefixes_are_mobile(prefixes: np.ndarray) -> np.ndarray:

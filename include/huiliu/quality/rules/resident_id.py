@@ -95,7 +95,7 @@ def region_table() -> tuple[np.ndarray, np.ndarray]:
         codes, valid = parse_region_table()
         return {"codes": codes, "valid": valid}
 
-    stored = cached_arrays(_table_name(), build)
+    stored = cached_arrays(_table_name(), build, ("codes", "valid"))
     return stored["codes"], stored["valid"]
 
 

@@ -9,6 +9,8 @@ the name carries the library's version, so an upgrade builds them again.
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,17 +22,19 @@ def cache_file(name: str) -> Path:
     return base / "huiliu" / f"{name}.npz"
 
 
-def cached_arrays(name: str, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The arrays stored under ``name``, or ``build()``'s, stored for the next process.
+def cached_arrays(
+    name: str, build: Callable[[], dict[str, np.ndarray]], names: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """The arrays ``names`` stored under ``name``, or ``build()``'s, stored for the next process.
 
-    A missing, unreadable or incomplete file is rebuilt; a read-only home only means building
-    again next time.
+    A missing, damaged or incomplete file is rebuilt; a read-only home only means building again
+    next time.
     """
     path = cache_file(name)
     try:
         with np.load(path) as stored:
-            return {key: stored[key] for key in stored.files}
-    except (OSError, KeyError, ValueError, EOFError):
+            return {key: stored[key] for key in names}
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
         arrays = build()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
