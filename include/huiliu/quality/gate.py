@@ -1,13 +1,15 @@
 """The quality gate: validate one landed batch and route its rows to curated or quarantine.
 
-Steps: read the batch's keys from ``landing.<dataset>`` and resolve primary-key duplicates by the
-contract's rule; stream the batch in chunks, run the dataset's Great Expectations suite on each
-(Data Docs built for each run) while a second thread reads the next chunk and another stages the
-passing rows of the last one as Parquet; decide per row and per batch (see
-``huiliu.quality.verdict``); commit ``quarantine.<dataset>`` then ``curated.<dataset>``, each
-replacing that batch id's rows (curated gets nothing of a held batch). Memory holds a few chunks,
-whatever the size of the batch or of the table. A held batch raises ``BatchHeldError`` after its
-rows are safely in quarantine.
+Steps, overlapped on threads: read the batch's keys from ``landing.<dataset>``, rank them and
+resolve primary-key duplicates by the contract's rule; meanwhile stream the batch in chunks and run
+the dataset's Great Expectations suite on each (its result saved for Data Docs) while the next
+chunk is read; route each validated chunk once the keys are known, and write its passing rows to
+staged curated files on two writer threads while the next chunk is validated. Then decide per row
+and per batch (see ``huiliu.quality.verdict``), stage the quarantine rows while the last curated
+files are written, and commit ``quarantine.<dataset>`` then ``curated.<dataset>`` once every file
+is written, each replacing that batch id's rows (curated gets nothing of a held batch). Memory holds
+a few chunks, whatever the size of the batch or of the table. A held batch raises
+``BatchHeldError`` after its rows are safely in quarantine.
 """
 
 from __future__ import annotations
