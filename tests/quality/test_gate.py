@@ -149,6 +149,29 @@ def test_a_batch_with_too_many_failures_is_held_and_curated_keeps_earlier_batche
     assert latest_quality_run("resident_registry").status == "held"  # type: ignore[union-attr]
 
 
+def test_a_held_batch_goes_to_quarantine_chunk_by_chunk_with_every_row_and_its_reason(
+    source: SourceDb, huiliu_home: Settings
+) -> None:
+    community = a_community(huiliu_home)
+    insert(source, [person(i, community, name=None if i % 3 == 0 else f"李{i}") for i in range(30)])
+    landed = land_dataset(CONTRACT, "20261101T000000")
+    small_chunks = huiliu_home.model_copy(update={"quality_chunk_rows": 7})
+
+    with pytest.raises(BatchHeldError):
+        run_gate(CONTRACT, landed.batch_id, as_of=AS_OF, settings=small_chunks)
+
+    held = gated(huiliu_home, "quarantine", landed.batch_id)
+    assert held.num_rows == 30 and all(held["_held"].to_pylist())
+    assert sorted(held["_quarantine_id"].to_pylist()) == sorted(f"{landed.batch_id}#{r}" for r in range(30))
+    reasons = dict(zip(held["name"].to_pylist(), held["_failed_rules"].to_pylist(), strict=False))
+    assert "not_be_blank(name)" in reasons[None]
+    assert reasons["李1"] == "huiliu_batch_held"
+    table = lake_table("quarantine.resident_registry", settings=huiliu_home)
+    files = table.inspect.files()["file_path"].to_pylist()
+    assert len(files) == 5  # one per chunk of 7 rows: the batch was never held in memory whole
+    assert gated(huiliu_home, "curated", landed.batch_id).num_rows == 0
+
+
 def test_an_empty_batch_passes_with_zero_rows(source: SourceDb, huiliu_home: Settings) -> None:
     community = a_community(huiliu_home)
     insert(source, [person(i, community) for i in range(10)])

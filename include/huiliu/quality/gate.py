@@ -97,6 +97,8 @@ class _Routed:
     positions: list[np.ndarray] = field(default_factory=list)
     rows: int = 0
     staged: list[Future[None]] = field(default_factory=list)  # curated files being written
+    failed: int = 0  # rows failing so far
+    hold_above: float = float("inf")  # failing rows beyond which the batch is surely held
 
 
 def _row_failures(
@@ -160,7 +162,11 @@ class _GateRun:
         keep[failing - offset] = False
         keep &= ~np.isin(keys.ranks[offset : offset + chunk.num_rows], self.released)
         routed.outcomes.append(outcomes)
-        routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
+        routed.failed += len(failing)
+        if routed.failed <= routed.hold_above:
+            routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
+        else:  # a held batch goes to quarantine whole, read again chunk by chunk: keep no rows
+            routed.failing.clear()
         routed.positions.append(failing)
         routed.rows += chunk.num_rows
         return conform(zones.kept_rows(chunk, keep), zones.curated_schema(self.contract))
@@ -174,7 +180,9 @@ class _GateRun:
         """
         routed = _Routed()
         chunk_rows = self.settings.quality_chunk_rows
-        parts = max(1, -(-self.scan.planned_rows() // chunk_rows))
+        planned = self.scan.planned_rows()  # never fewer than the batch's rows
+        parts = max(1, -(-planned // chunk_rows))
+        routed.hold_above = self.contract.quality.max_failing_share * planned
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-keys") as keys_pool,
             closing(prefetch(self.scan.chunks(chunk_rows))) as chunks,
@@ -194,19 +202,32 @@ class _GateRun:
         rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
         return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed, keys
 
-    def quarantined(self, verdict: Verdict, routed: _Routed, keys: _Keys) -> pa.Table:
-        """The quarantine rows: the failing ones, or the whole batch (read again) when held."""
+    def stage_quarantine(
+        self, verdict: Verdict, routed: _Routed, keys: _Keys, writer: StagedBatchWriter
+    ) -> None:
+        """Write the quarantine rows to ``writer``: the failing ones, or, when the batch is held,
+        every row, read again chunk by chunk (memory stays a chunk, however big the delivery)."""
         if verdict.held:
-            rows = self.scan.all_rows()
-            positions = np.arange(rows.num_rows)
-        else:
-            schema = landing_schema(self.contract)
-            rows = (
-                pa.concat_tables([conform(t, schema) for t in routed.failing])
-                if routed.failing
-                else schema.empty_table()
-            )
-            positions = np.concatenate(routed.positions) if routed.positions else np.empty(0, dtype=np.int64)
+            offset = 0
+            for chunk in self.scan.chunks(self.settings.quality_chunk_rows):
+                positions = np.arange(offset, offset + chunk.num_rows)
+                writer.write_file(
+                    zones.quarantine_rows(self.contract, chunk, positions, keys.ranks, self.batch_id, verdict)
+                )
+                offset += chunk.num_rows
+            return
+        schema = landing_schema(self.contract)
+        rows = (
+            pa.concat_tables([conform(t, schema) for t in routed.failing])
+            if routed.failing
+            else schema.empty_table()
+        )
+        positions = np.concatenate(routed.positions) if routed.positions else np.empty(0, dtype=np.int64)
+        writer.write_file(self._quarantine_rows(rows, positions, verdict, keys))
+
+    def _quarantine_rows(
+        self, rows: pa.Table, positions: np.ndarray, verdict: Verdict, keys: _Keys
+    ) -> pa.Table:
         return zones.quarantine_rows(self.contract, rows, positions, keys.ranks, self.batch_id, verdict)
 
 
@@ -308,13 +329,13 @@ def gate_batch(
     ):
         verdict, routed, keys = run.route(curated, pool)
         summary = {"huiliu.quality-status": verdict.status}
-        rows = run.quarantined(verdict, routed, keys)
         schema_q = zones.quarantine_schema(contract)
-        # staged while the last curated files are being written; committed once all are written
-        with zones.staged_zone(contract.quarantine_table, schema_q, batch_id, rows, settings) as held:
+        table_q = lake_table(contract.quarantine_table, schema_q, settings)
+        with StagedBatchWriter(table_q, batch_id, schema_q) as held:
+            run.stage_quarantine(verdict, routed, keys, held)  # while the last curated files are written
             for future in routed.staged:
                 future.result()
-            quarantined = held.commit(summary)
+            quarantined = held.commit(summary)  # only once every file of both zones is written
         if verdict.held:
             curated.abort()
         committed = curated.commit(summary)

@@ -148,19 +148,6 @@ def quarantine_rows(
     return base
 
 
-def staged_zone(
-    identifier: str, schema: pa.Schema, batch_id: str, rows: pa.Table, settings: Settings
-) -> StagedBatchWriter:
-    """``rows`` written as staged files of a zone table, to commit (or abort) as ``batch_id``'s rows."""
-    writer = StagedBatchWriter(lake_table(identifier, schema, settings), batch_id, schema)
-    try:
-        writer.write_file(rows)
-    except BaseException:
-        writer.abort()
-        raise
-    return writer
-
-
 def write_zone(
     identifier: str,
     schema: pa.Schema,
@@ -170,5 +157,6 @@ def write_zone(
     summary: dict[str, str],
 ) -> CommittedBatch:
     """Replace ``batch_id``'s rows of a zone table with ``rows`` in one Iceberg commit."""
-    with staged_zone(identifier, schema, batch_id, rows, settings) as writer:
+    with StagedBatchWriter(lake_table(identifier, schema, settings), batch_id, schema) as writer:
+        writer.write_file(rows)
         return writer.commit(summary)
