@@ -147,13 +147,17 @@ def test_rejection_sends_the_whole_batch_to_quarantine_and_none_to_curated(
     run_pii_gate(without_phone(RESIDENTS), batch_id, emitter=LineageEmitter(client=None))
     decisions.record_decision(batch_id, False, "张科长", "未经声明的手机号不得回流")
 
+    small_chunks = huiliu_home.model_copy(update={"quality_chunk_rows": 50})
     with pytest.raises(BatchHeldError, match="personal information rejected by 张科长") as held:
-        run_gate(RESIDENTS, batch_id, as_of=AS_OF)
+        run_gate(RESIDENTS, batch_id, as_of=AS_OF, settings=small_chunks)
 
     assert "未经声明的手机号不得回流" in str(held.value)
     assert zone_rows(huiliu_home, "curated", batch_id) == 0
-    quarantine = lake_table("quarantine.resident_registry", settings=huiliu_home).scan().to_arrow()
+    table = lake_table("quarantine.resident_registry", settings=huiliu_home)
+    quarantine = table.scan().to_arrow()
     assert quarantine.num_rows == 120 and all(quarantine["_held"].to_pylist())
+    assert sorted(quarantine["_quarantine_id"].to_pylist()) == sorted(f"{batch_id}#{r}" for r in range(120))
+    assert len(table.inspect.files()) == 3  # written chunk by chunk, never read whole
     assert set(quarantine["_failed_rules"].to_pylist()) == {PII_REJECTED_RULE}
     failure = json.loads(quarantine["_failures"][0].as_py())[0]
     assert (failure["rule"], failure["decided_by"], failure["status"]) == (

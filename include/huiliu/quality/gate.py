@@ -263,32 +263,38 @@ def _write_parts(pool: ThreadPoolExecutor, writer: StagedBatchWriter, rows: pa.T
 def _hold_pii_rejected(
     contract: DatasetContract, batch_id: str, settings: Settings, rejection: Decision
 ) -> tuple[Verdict, None, CommittedBatch, CommittedBatch]:
-    """The whole batch to quarantine (rule ``huiliu_pii_rejected``), none to curated, unvalidated."""
-    rows = BatchScan(contract, batch_id, settings).all_rows()
+    """The whole batch to quarantine (rule ``huiliu_pii_rejected``), none to curated, unvalidated;
+    read and written chunk by chunk."""
+    scan = BatchScan(contract, batch_id, settings)
+    key, order = contract.schema_.primary_key, contract.duplicate_order_column
+    ranks = zones.row_ranks(scan.columns([*key, *([order] if order else [])]), key, order)
+    count = len(ranks)
     reason = (
         f"personal information rejected by {rejection.decided_by} at "
         f"{rejection.decided_at:%Y-%m-%d %H:%M} UTC: {rejection.reason}"
     )
-    count = rows.num_rows
     rule = RuleResult(
         zones.PII_REJECTED_RULE, zones.PII_REJECTED_RULE, (), "critical", success=False, element_count=count
     )
     rule.unexpected_count = count
     verdict = Verdict(count, np.arange(count), {}, [rule], True, [reason])
-    ranks = zones.row_ranks(rows, contract.schema_.primary_key, contract.duplicate_order_column)
-    held = zones.quarantine_rows(contract, rows, verdict.failing_positions, ranks, batch_id, verdict)
     failure = {"rule": zones.PII_REJECTED_RULE, "severity": "critical", "values": {}, **rejection.as_dict()}
-    for name, value in (
-        ("_failed_rules", zones.PII_REJECTED_RULE),
-        ("_failures", json.dumps([failure], ensure_ascii=False)),
-    ):
-        held = held.set_column(
-            held.schema.get_field_index(name), name, pa.array([value] * count, pa.string())
-        )
+    marks = {"_failed_rules": zones.PII_REJECTED_RULE, "_failures": json.dumps([failure], ensure_ascii=False)}
     summary = {"huiliu.quality-status": "held"}
-    quarantined = zones.write_zone(
-        contract.quarantine_table, zones.quarantine_schema(contract), batch_id, held, settings, summary
-    )
+    schema_q = zones.quarantine_schema(contract)
+    with StagedBatchWriter(
+        lake_table(contract.quarantine_table, schema_q, settings), batch_id, schema_q
+    ) as held:
+        offset = 0
+        for chunk in scan.chunks(settings.quality_chunk_rows):
+            positions = np.arange(offset, offset + chunk.num_rows)
+            rows = zones.quarantine_rows(contract, chunk, positions, ranks, batch_id, verdict)
+            for name, value in marks.items():
+                column = pa.array([value] * chunk.num_rows, pa.string())
+                rows = rows.set_column(rows.schema.get_field_index(name), name, column)
+            held.write_file(rows)
+            offset += chunk.num_rows
+        quarantined = held.commit(summary)
     schema = zones.curated_schema(contract)
     curated = zones.write_zone(
         contract.curated_table, schema, batch_id, schema.empty_table(), settings, summary
