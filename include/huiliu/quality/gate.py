@@ -211,9 +211,7 @@ class _GateRun:
             offset = 0
             for chunk in self.scan.chunks(self.settings.quality_chunk_rows):
                 positions = np.arange(offset, offset + chunk.num_rows)
-                writer.write_file(
-                    zones.quarantine_rows(self.contract, chunk, positions, keys.ranks, self.batch_id, verdict)
-                )
+                writer.write_file(self._quarantine_rows(chunk, positions, verdict, keys))
                 offset += chunk.num_rows
             return
         schema = landing_schema(self.contract)
