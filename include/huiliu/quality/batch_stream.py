@@ -6,6 +6,7 @@ same rows in the same order; a row's position in the batch is its index in that 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 
 import pandas as pd
@@ -29,6 +30,8 @@ class BatchScan:
         self.table = lake_table(contract.landing_table, settings=settings)
         snapshot = self.table.current_snapshot()
         self.snapshot_id = snapshot.snapshot_id if snapshot else None
+        self._tasks: list[FileScanTask] | None = None
+        self._tasks_lock = threading.Lock()
 
     def _scan(self, columns: Sequence[str] = ("*",)):  # type: ignore[no-untyped-def]
         return self.table.scan(
@@ -54,7 +57,7 @@ class BatchScan:
         statistics show it holds only this batch (the writers keep full ``_batch_id`` bounds), rows
         are not filtered one by one: a filter that keeps every row still copies every row."""
         scan = self._scan(columns)
-        tasks = list(scan.plan_files())
+        tasks = self._planned()
         whole = bool(tasks) and all(self._only_this_batch(task) for task in tasks)
         row_filter = AlwaysTrue() if whole else scan.row_filter
         reader = ArrowScan(scan.table_metadata, scan.io, scan.projection(), row_filter, scan.case_sensitive)
@@ -65,7 +68,14 @@ class BatchScan:
         this batch, as huiliu's writers make them (a file shared with other batches counts whole)."""
         if self.snapshot_id is None:
             return 0
-        return sum(task.file.record_count for task in self._scan().plan_files())
+        return sum(task.file.record_count for task in self._planned())
+
+    def _planned(self) -> list[FileScanTask]:
+        """The batch's data files at the pinned snapshot, planned once (keys and chunks share them)."""
+        with self._tasks_lock:
+            if self._tasks is None:
+                self._tasks = list(self._scan().plan_files())
+            return self._tasks
 
     def _table(self, columns: Sequence[str]) -> pa.Table:
         reader, tasks = self._reader(columns)
