@@ -67,6 +67,29 @@ def prepare_sources(url: str) -> None:
             )
             conn.execute(sa.text("UPDATE resident_registry_4m SET id_number = id_number || k::text"))
             conn.execute(sa.text("ALTER TABLE resident_registry_4m DROP COLUMN k"))
+    prepare_defects(url)
+
+
+DEFECT_EVERY = 100  # resident_registry_defects: every 100th resident's phone is not a mobile number
+
+
+def prepare_defects(url: str) -> None:
+    """resident_registry_defects: the 1M residents with 1% failing rows, spread over the table."""
+    if _row_count(url, "resident_registry_defects") == 1_000_000:
+        return
+    console.print("building the 1M-row table with 1% failing rows …")
+    with sa.create_engine(url).begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS resident_registry_defects"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE resident_registry_defects AS SELECT r.*, "
+                "row_number() OVER (ORDER BY id_number) AS n FROM resident_registry r"
+            )
+        )
+        conn.execute(
+            sa.text(f"UPDATE resident_registry_defects SET phone = '0851-5550' WHERE n % {DEFECT_EVERY} = 0")
+        )
+        conn.execute(sa.text("ALTER TABLE resident_registry_defects DROP COLUMN n"))
 
 
 def run_once(url: str, table: str, baseline: bool = False) -> dict[str, float]:

@@ -17,9 +17,9 @@ from typing import Any
 RUN_KEYS = ("bench-1", "bench-2", "bench-3", "bench-4")
 
 
-def _land(home: str, url: str, run_keys: tuple[str, ...]) -> None:
-    cmd = [sys.executable, "-m", "bench.quality_once", "--home", home, "--land", url, "--batch", *run_keys]
-    subprocess.run(cmd, check=True)
+def _land(home: str, url: str, run_keys: tuple[str, ...], table: str = "resident_registry") -> None:
+    cmd = [sys.executable, "-m", "bench.quality_once", "--home", home, "--land", url, "--table", table]
+    subprocess.run([*cmd, "--batch", *run_keys], check=True)
 
 
 def _once(home: str, batch: str, read: bool = False) -> dict[str, float]:
@@ -28,23 +28,39 @@ def _once(home: str, batch: str, read: bool = False) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _best_alternating(home: str, batch: str, runs: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Best of ``runs`` plain reads and gates of the batch, run alternately so drift hits both."""
+    reads, gates = [], []
+    for _ in range(runs):
+        reads.append(_once(home, batch, read=True))
+        gates.append(_once(home, batch))
+    fastest = lambda results: min(results, key=lambda r: r["seconds"])  # noqa: E731
+    return fastest(reads), fastest(gates)
+
+
 def figures(url: str, runs: int = 3) -> list[dict[str, Any]]:
-    """Rows for the bench table (each figure beside its same-run baseline)."""
+    """Rows for the bench table (each figure beside its same-run baseline).
+
+    The resident batch is clean, so every landing file of it passes whole and reaches curated as a
+    copy; the batch with 1% failing rows (one in every hundred, so in every file) is the case where
+    curated is written row by row.
+    """
     with (
         tempfile.TemporaryDirectory(prefix="huiliu-bench-quality-") as one,
+        tempfile.TemporaryDirectory(prefix="huiliu-bench-quality-defects-") as defects,
         tempfile.TemporaryDirectory(prefix="huiliu-bench-quality4-") as four,
     ):
         _land(one, url, RUN_KEYS[:1])
+        _land(defects, url, RUN_KEYS[:1], table="resident_registry_defects")
         _land(four, url, RUN_KEYS)
         batch = f"resident_registry:{RUN_KEYS[0]}"
-        reads, gates = [], []
-        for _ in range(runs):
-            reads.append(_once(one, batch, read=True))
-            gates.append(_once(one, batch))
-        read = min(reads, key=lambda r: r["seconds"])
-        gate = min(gates, key=lambda r: r["seconds"])
+        read, gate = _best_alternating(one, batch, runs)
+        read_d, gate_d = _best_alternating(defects, batch, runs)
         gate_four = _once(four, batch)
     os.environ.pop("HUILIU_HOME", None)
+    if gate["rows_quarantined"] or not gate_d["rows_quarantined"]:
+        raise SystemExit(f"bench batches are not as planned: {gate} {gate_d}")
+    share = gate_d["rows_quarantined"] / gate_d["rows"]
     return [
         {
             "figure": "quality gate on a 1M-row resident batch vs a plain lake read of it (s)",
@@ -57,6 +73,12 @@ def figures(url: str, runs: int = 3) -> list[dict[str, Any]]:
             "ours": gate["cpu_seconds"],
             "baseline": read["cpu_seconds"],
             "target": "(context)",
+        },
+        {
+            "figure": f"the gate on the same batch with {share:.1%} failing rows vs a plain read (s)",
+            "ours": gate_d["seconds"],
+            "baseline": read_d["seconds"],
+            "target": "≤ 3.00",
         },
         {
             "figure": "peak RSS gating one 1M batch, table of 4 batches vs 1 (MB)",

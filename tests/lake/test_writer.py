@@ -201,3 +201,55 @@ def test_write_file_replaces_an_earlier_landing_of_the_batch(huiliu_home: Settin
         ("b1", "r000001"),
         ("b1", "r000002"),
     ]
+
+
+def _column_encodings(path: str) -> dict[str, set[str]]:
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    found: dict[str, set[str]] = {}
+    for group in range(meta.num_row_groups):
+        for index in range(meta.num_columns):
+            column = meta.row_group(group).column(index)
+            found.setdefault(column.path_in_schema, set()).update(column.encodings)
+    return found
+
+
+def test_only_columns_that_repeat_their_values_are_dictionary_encoded(huiliu_home: Settings) -> None:
+    from huiliu.lake.writer import dictionary_columns
+
+    rows = _table_of("b1", 5000)  # distinct ids; amount, _batch_id, _ingested_at, _source repeat
+    assert dictionary_columns(rows) == ["amount", "_batch_id", "_ingested_at", "_source"]
+    assert dictionary_columns(rows.slice(0, 10)) == SCHEMA.names  # too few rows to tell: all
+
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA)
+    writer.write_file(rows, row_group_rows=1000)
+    writer.commit()
+    (path,) = [t.file.file_path for t in table.scan().plan_files()]
+    encodings = _column_encodings(path)
+    assert "RLE_DICTIONARY" not in encodings["id"]
+    assert {"RLE_DICTIONARY"} <= encodings["_batch_id"] & encodings["_source"]
+    assert _committed_rows(huiliu_home)["id"].to_pylist() == rows["id"].to_pylist()
+
+
+def test_a_copied_file_is_committed_with_its_rows_only_when_its_columns_are_the_tables(
+    huiliu_home: Settings,
+) -> None:
+    _land(huiliu_home, "b1", ["a", "b", "c"])
+    (original,) = [
+        t.file.file_path for t in lake_table("landing.writer_test", settings=huiliu_home).scan().plan_files()
+    ]
+    other = lake_table("curated.writer_test", SCHEMA, huiliu_home)
+    copier = StagedBatchWriter(other, "b1", SCHEMA)
+    assert copier.same_columns(original)
+    widened = pa.schema([*SCHEMA, pa.field("note", pa.string())])
+    assert not StagedBatchWriter(other, "b1", widened).same_columns(original)
+    retyped = pa.schema([pa.field(f.name, pa.string()) if f.name == "amount" else f for f in SCHEMA])
+    assert not StagedBatchWriter(other, "b1", retyped).same_columns(original)
+
+    copier.copy_file(original, rows=3)
+    committed = copier.commit()
+
+    assert (committed.rows, committed.files) == (3, 1)
+    assert sorted(other.scan().to_arrow()["id"].to_pylist()) == ["a", "b", "c"]

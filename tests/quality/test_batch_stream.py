@@ -64,19 +64,42 @@ def _ids(table: pa.Table) -> list[str]:
 EXPECTED_A = [f"id{n:05d}" for n in range(ROWS_A)]
 
 
-@pytest.mark.parametrize("size", [1, 4, 10, 22, ROWS_A, 24, 1000])
+# batch A lands as files of 10, 10 and 3 rows: chunks are cut at file ends, whole files are
+# gathered while they fit, a file larger than a chunk is cut into near-equal parts
+CHUNK_SIZES = {1: [1] * ROWS_A, 4: [4, 4, 2, 4, 4, 2, 3], 10: [10, 10, 3], 22: [20, 3], 24: [23], 1000: [23]}
+
+
+@pytest.mark.parametrize("size", sorted(CHUNK_SIZES))
 def test_chunks_hold_all_and_only_the_batch_rows_in_order(two_batches: Settings, size: int) -> None:
     scan = BatchScan(CONTRACT, BATCH_A, two_batches)
 
     chunks = list(scan.chunks(size))
 
-    assert [c.num_rows for c in chunks[:-1]] == [size] * (len(chunks) - 1)
-    assert 0 < chunks[-1].num_rows <= size
-    assert len(chunks) == -(-ROWS_A // size)
+    assert [c.num_rows for c in chunks] == CHUNK_SIZES[size]
     for chunk in chunks:
         assert all(column.num_chunks == 1 for column in chunk.columns)
         assert set(chunk.column("_batch_id").to_pylist()) == {BATCH_A}
     assert [i for c in chunks for i in _ids(c)] == EXPECTED_A
+
+
+@pytest.mark.parametrize("size", sorted(CHUNK_SIZES))
+def test_file_chunks_say_which_rows_came_from_which_file(two_batches: Settings, size: int) -> None:
+    scan = BatchScan(CONTRACT, BATCH_A, two_batches)
+    files = {t.file.file_path: t.file.record_count for t in scan._planned()}
+    read: dict[str, list[str]] = {}
+
+    for chunk in scan.file_chunks(size):
+        assert [p.start for p in chunk.pieces] == [0, *(p.stop for p in chunk.pieces[:-1])]
+        assert chunk.pieces[-1].stop == chunk.rows.num_rows
+        for piece in chunk.pieces:
+            assert piece.unfiltered  # every file holds only batch A
+            read.setdefault(piece.path, []).extend(
+                _ids(chunk.rows.slice(piece.start, piece.stop - piece.start))
+            )
+            assert piece.ends_file == (len(read[piece.path]) == files[piece.path])
+
+    assert sorted(len(ids) for ids in read.values()) == [3, 10, 10]
+    assert [i for path in files for i in read[path]] == EXPECTED_A
 
 
 def test_planned_rows_is_the_batch_row_count(two_batches: Settings) -> None:
@@ -146,6 +169,7 @@ def test_a_file_shared_with_other_rows_yields_only_the_batch_rows(
 
     chunks = list(scan.chunks(size))
 
+    assert not any(p.unfiltered for c in scan.file_chunks(size) for p in c.pieces)
     assert [i for c in chunks for i in _ids(c)] == expected
     assert all(c.num_rows <= size for c in chunks)
     assert all(column.num_chunks == 1 for c in chunks for column in c.columns)

@@ -9,6 +9,7 @@ files behind, never a partial batch.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import uuid
 import warnings
@@ -17,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyiceberg.expressions import EqualTo
 from pyiceberg.table import Table
@@ -24,6 +26,32 @@ from pyiceberg.table import Table
 log = logging.getLogger(__name__)
 ROWS_PER_FILE = 500_000  # files the gates can read one at a time
 ROW_GROUP_ROWS = 131_072  # rows per Parquet row group of a file written from a whole table
+COPY_BUFFER_BYTES = 8 << 20
+DICTIONARY_SAMPLE_ROWS = 8_192  # rows looked at to tell whether a column repeats its values
+DICTIONARY_MIN_SAMPLE = 1_024  # fewer rows than this tell nothing: every column gets a dictionary
+DICTIONARY_MAX_DISTINCT = 0.5  # share of distinct values in the sample above which no dictionary
+
+
+def dictionary_columns(rows: pa.Table | pa.RecordBatch) -> list[str]:
+    """Columns worth dictionary-encoding: those whose first rows repeat their values.
+
+    A column of mostly distinct values (IDs, names, addresses, phone numbers) gains nothing from a
+    dictionary; Parquet writers build one anyway and only give up once it is full, for every row
+    group, which costs about a fifth of the write and makes the file larger.
+    """
+    sample = rows.slice(0, DICTIONARY_SAMPLE_ROWS)
+    if sample.num_rows < DICTIONARY_MIN_SAMPLE:
+        return list(rows.schema.names)
+    limit = DICTIONARY_MAX_DISTINCT * sample.num_rows
+    return [
+        name
+        for name, column in zip(sample.schema.names, sample.columns, strict=True)
+        if pc.count_distinct(column, mode="all").as_py() <= limit
+    ]
+
+
+def _parquet_writer(stream: object, schema: pa.Schema, rows: pa.Table | pa.RecordBatch) -> pq.ParquetWriter:
+    return pq.ParquetWriter(stream, schema, compression="zstd", use_dictionary=dictionary_columns(rows))
 
 
 @dataclass(frozen=True)
@@ -42,12 +70,12 @@ class StagedBatchWriter:
     """Write Arrow batches of one landing batch to Parquet, then commit or abort."""
 
     def __init__(
-        self, table: Table, batch_id: str, schema: pa.Schema, rows_per_file: int = ROWS_PER_FILE
+        self, table: Table, batch_id: str, schema: pa.Schema, rows_per_file: int | None = None
     ) -> None:
         self.table = table
         self.batch_id = batch_id
         self.schema = schema
-        self.rows_per_file = rows_per_file
+        self.rows_per_file = rows_per_file or ROWS_PER_FILE
         self.rows = 0
         self._files: list[str] = []
         self._writer: pq.ParquetWriter | None = None
@@ -62,10 +90,10 @@ class StagedBatchWriter:
     def _new_path(self) -> str:
         return f"{self.table.location()}/data/{self._safe_batch_dir()}/{uuid.uuid4().hex}.parquet"
 
-    def _open_file(self) -> None:
+    def _open_file(self, first: pa.RecordBatch) -> None:
         path = self._new_path()
         self._stream = self.table.io.new_output(path).create(overwrite=True)
-        self._writer = pq.ParquetWriter(self._stream, self.schema, compression="zstd")
+        self._writer = _parquet_writer(self._stream, self.schema, first)
         with self._lock:
             self._files.append(path)
         self._rows_in_file = 0
@@ -78,15 +106,17 @@ class StagedBatchWriter:
             self._stream = None
 
     def write(self, batch: pa.RecordBatch) -> None:
-        """Append one record batch to the staged files."""
-        if batch.num_rows == 0:
-            return
-        if self._writer is None or self._rows_in_file >= self.rows_per_file:
-            self._close_file()
-            self._open_file()
-        self._writer.write_batch(batch)  # type: ignore[union-attr]
-        self._rows_in_file += batch.num_rows
-        self.rows += batch.num_rows
+        """Append one record batch to the staged files (each of exactly ``rows_per_file`` rows
+        but the last, so that a reader can take a file whole as one chunk)."""
+        while batch.num_rows:
+            if self._writer is None or self._rows_in_file >= self.rows_per_file:
+                self._close_file()
+                self._open_file(batch)
+            part = batch.slice(0, self.rows_per_file - self._rows_in_file)
+            self._writer.write_batch(part)  # type: ignore[union-attr]
+            self._rows_in_file += part.num_rows
+            self.rows += part.num_rows
+            batch = batch.slice(part.num_rows)
 
     def write_file(self, rows: pa.Table, row_group_rows: int = ROW_GROUP_ROWS) -> None:
         """Write a table, however it is chunked, to files of its own (at most ``rows_per_file``
@@ -99,11 +129,29 @@ class StagedBatchWriter:
                 self._files.append(path)
             with (
                 self.table.io.new_output(path).create(overwrite=True) as stream,
-                pq.ParquetWriter(stream, self.schema, compression="zstd") as writer,
+                _parquet_writer(stream, self.schema, part) as writer,
             ):
                 writer.write_table(part, row_group_size=row_group_rows)
             with self._lock:
                 self.rows += part.num_rows
+
+    def copy_file(self, source: str, rows: int) -> None:
+        """Stage a byte-for-byte copy of an existing Parquet data file of ``rows`` rows whose
+        columns already are this table's (see ``same_columns``). Safe from several threads at once."""
+        path = self._new_path()
+        with self._lock:
+            self._files.append(path)
+        io = self.table.io
+        with io.new_input(source).open() as original, io.new_output(path).create(overwrite=True) as copy:
+            shutil.copyfileobj(original, copy, COPY_BUFFER_BYTES)
+        with self._lock:
+            self.rows += rows
+
+    def same_columns(self, path: str) -> bool:
+        """The Parquet file at ``path`` has this writer's column names and types, in order."""
+        with self.table.io.new_input(path).open() as stream:
+            written = pq.read_schema(stream)
+        return [(f.name, f.type) for f in written] == [(f.name, f.type) for f in self.schema]
 
     def commit(self, properties: dict[str, str] | None = None) -> CommittedBatch:
         """Atomically replace this batch id's rows with the staged files."""

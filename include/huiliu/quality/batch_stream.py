@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pyarrow as pa
@@ -52,16 +53,17 @@ class BatchScan:
             and data.null_value_counts.get(field) == 0
         )
 
-    def _reader(self, columns: Sequence[str] = ("*",)) -> tuple[ArrowScan, list[FileScanTask]]:
-        """pyiceberg's reader over the batch's data files, in plan order. When every file's
-        statistics show it holds only this batch (the writers keep full ``_batch_id`` bounds), rows
-        are not filtered one by one: a filter that keeps every row still copies every row."""
+    def _reader(self, columns: Sequence[str] = ("*",)) -> tuple[ArrowScan, list[FileScanTask], bool]:
+        """pyiceberg's reader over the batch's data files, in plan order, and whether it reads
+        them whole. When every file's statistics show it holds only this batch (the writers keep
+        full ``_batch_id`` bounds), rows are not filtered one by one: a filter that keeps every row
+        still copies every row."""
         scan = self._scan(columns)
         tasks = self._planned()
         whole = bool(tasks) and all(self._only_this_batch(task) for task in tasks)
         row_filter = AlwaysTrue() if whole else scan.row_filter
         reader = ArrowScan(scan.table_metadata, scan.io, scan.projection(), row_filter, scan.case_sensitive)
-        return reader, tasks
+        return reader, tasks, whole
 
     def planned_rows(self) -> int:
         """Rows in the data files the batch's scan reads: its row count when each file holds only
@@ -78,7 +80,7 @@ class BatchScan:
             return self._tasks
 
     def _table(self, columns: Sequence[str]) -> pa.Table:
-        reader, tasks = self._reader(columns)
+        reader, tasks, _ = self._reader(columns)
         return reader.to_table(tasks) if tasks else self._scan(columns).to_arrow()
 
     def columns(self, names: Sequence[str]) -> pa.Table:
@@ -95,28 +97,91 @@ class BatchScan:
     def record_batches(self) -> Iterator[pa.RecordBatch]:
         """Every row as record batches, one data file at a time (pyiceberg's own reader reads all
         files of a scan at once, which would hold the whole batch in memory)."""
-        reader, tasks = self._reader()
+        reader, tasks, _ = self._reader()
         for task in tasks:
             yield from reader.to_record_batches([task])
 
     def chunks(self, rows: int) -> Iterator[pa.Table]:
-        """The batch's rows as tables of up to ``rows`` rows each, in batch order, each column in
-        one contiguous array (validation is slower over many small pieces)."""
+        """The batch's rows as tables of up to ``rows`` rows each, in batch order (see ``file_chunks``)."""
+        return (chunk.rows for chunk in self.file_chunks(rows))
+
+    def file_chunks(self, rows: int) -> Iterator[Chunk]:
+        """The batch's rows in chunks of up to ``rows`` rows, in batch order, each column in one
+        contiguous array (validation is slower over many small pieces), cut at data file ends: a
+        chunk holds several whole files, or one part of a file of more than ``rows`` rows (cut
+        into near-equal parts). Each chunk says which rows came from which file."""
         if self.snapshot_id is None:
             return
-        buffered: list[pa.RecordBatch] = []
-        size = 0
-        for record_batch in self.record_batches():
-            while size + record_batch.num_rows >= rows:
-                head = rows - size
-                yield pa.Table.from_batches([*buffered, record_batch.slice(0, head)]).combine_chunks()
-                buffered, size = [], 0
-                record_batch = record_batch.slice(head)
-            if record_batch.num_rows:
-                buffered.append(record_batch)
-                size += record_batch.num_rows
-        if size:
-            yield pa.Table.from_batches(buffered).combine_chunks()
+        reader, tasks, whole = self._reader()
+        pending = _PendingChunk()
+        for task in tasks:
+            expected = task.file.record_count  # exact when whole; at most that when filtered
+            if pending.size and pending.size + expected > rows:
+                yield pending.take()
+            part = -(-expected // -(-expected // rows)) if expected > rows else rows
+            for record_batch in reader.to_record_batches([task]):
+                while pending.size + record_batch.num_rows > part and expected > rows:
+                    head = part - pending.size
+                    pending.add(record_batch.slice(0, head), task.file.file_path, whole, ends=False)
+                    yield pending.take()
+                    record_batch = record_batch.slice(head)
+                pending.add(record_batch, task.file.file_path, whole, ends=False)
+            pending.end_file(task.file.file_path)
+            if expected > rows and pending.size:
+                yield pending.take()
+        if pending.size:
+            yield pending.take()
+
+
+@dataclass(frozen=True)
+class FilePiece:
+    """Rows ``[start, stop)`` of a chunk, read from one landing data file.
+
+    ``unfiltered``: the file holds only this batch and was read whole, so its rows are exactly the
+    rows of its pieces; ``ends_file``: this piece holds the file's last rows.
+    """
+
+    path: str
+    start: int
+    stop: int
+    unfiltered: bool
+    ends_file: bool
+
+
+@dataclass(frozen=True)
+class Chunk:
+    rows: pa.Table
+    pieces: tuple[FilePiece, ...]
+
+
+@dataclass
+class _PendingChunk:
+    """Record batches gathered for the next chunk, and the file pieces they came from."""
+
+    batches: list[pa.RecordBatch] = field(default_factory=list)
+    pieces: list[FilePiece] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, batch: pa.RecordBatch, path: str, unfiltered: bool, ends: bool) -> None:
+        if batch.num_rows == 0:
+            return
+        self.batches.append(batch)
+        last = self.pieces[-1] if self.pieces else None
+        if last is not None and last.path == path and not last.ends_file:
+            self.pieces[-1] = replace(last, stop=last.stop + batch.num_rows, ends_file=ends)
+        else:
+            self.pieces.append(FilePiece(path, self.size, self.size + batch.num_rows, unfiltered, ends))
+        self.size += batch.num_rows
+
+    def end_file(self, path: str) -> None:
+        """The file's rows are all read: its piece in this chunk (if any) ends it."""
+        if self.pieces and self.pieces[-1].path == path:
+            self.pieces[-1] = replace(self.pieces[-1], ends_file=True)
+
+    def take(self) -> Chunk:
+        chunk = Chunk(pa.Table.from_batches(self.batches).combine_chunks(), tuple(self.pieces))
+        self.batches, self.pieces, self.size = [], [], 0
+        return chunk
 
 
 def check_same_rows(chunk: pa.Table, keys: pa.Table, offset: int, key: Sequence[str]) -> None:

@@ -40,9 +40,10 @@ from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.naming import DatasetRef, job_name, lake_dataset
 from huiliu.pii.decisions import Decision, check_not_pending, pii_rejection
 from huiliu.quality import records, zones
-from huiliu.quality.batch_stream import BatchScan, check_same_rows, data_frame
+from huiliu.quality.batch_stream import BatchScan, Chunk, check_same_rows, data_frame
 from huiliu.quality.datadocs import docs_dir, results_dir
 from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
+from huiliu.quality.file_copies import FileCopies
 from huiliu.quality.freshness import Freshness, check_freshness
 from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import ExpectationOutcome, SuiteRunner
@@ -148,44 +149,46 @@ class _GateRun:
         return self.runner.validate(data_frame(self.contract, chunk, offset), self.parameters, name)
 
     def _route_chunk(
-        self, chunk: pa.Table, outcomes: list[ExpectationOutcome], keys: _Keys, routed: _Routed
-    ) -> pa.Table:
-        """Keep one validated chunk's failing rows aside and return its passing rows.
+        self, chunk: Chunk, outcomes: list[ExpectationOutcome], keys: _Keys, routed: _Routed
+    ) -> np.ndarray:
+        """Keep one validated chunk's failing rows aside; return which of its rows pass.
 
         Rows released from quarantine on an earlier run are already in curated under their release
-        batch id, so they are not written again.
+        batch id, so they are not passed again.
         """
-        offset = routed.rows
-        check_same_rows(chunk, keys.table, offset, self.key)
-        failing = _row_failures(outcomes, keys.resolution.losers, offset, offset + chunk.num_rows)
-        keep = np.ones(chunk.num_rows, dtype=bool)
+        rows, offset = chunk.rows, routed.rows
+        check_same_rows(rows, keys.table, offset, self.key)
+        failing = _row_failures(outcomes, keys.resolution.losers, offset, offset + rows.num_rows)
+        keep = np.ones(rows.num_rows, dtype=bool)
         keep[failing - offset] = False
-        keep &= ~np.isin(keys.ranks[offset : offset + chunk.num_rows], self.released)
+        keep &= ~np.isin(keys.ranks[offset : offset + rows.num_rows], self.released)
         routed.outcomes.append(outcomes)
         routed.failed += len(failing)
         if routed.failed <= routed.hold_above:
-            routed.failing.append(chunk.take(pa.array(failing - offset, pa.int64())))
+            routed.failing.append(rows.take(pa.array(failing - offset, pa.int64())))
         else:  # a held batch goes to quarantine whole, read again chunk by chunk: keep no rows
             routed.failing.clear()
         routed.positions.append(failing)
-        routed.rows += chunk.num_rows
-        return conform(zones.kept_rows(chunk, keep), zones.curated_schema(self.contract))
+        routed.rows += rows.num_rows
+        return keep
 
     def route(self, curated: StagedBatchWriter, pool: ThreadPoolExecutor) -> tuple[Verdict, _Routed, _Keys]:
         """Validate chunk by chunk; stage passing rows in ``pool`` while the next chunk is read and
         validated. The last chunk's files may still be being written on return (``routed.staged``).
+        A landing file whose rows all pass is copied as it is (see ``FileCopies``).
 
         The keys are read, ranked and checked for duplicates in a thread of their own while the
         first chunk is read and validated; a chunk is routed once both are done.
         """
         routed = _Routed()
+        copies = FileCopies(curated)
         chunk_rows = self.settings.quality_chunk_rows
         planned = self.scan.planned_rows()  # never fewer than the batch's rows
         parts = max(1, -(-planned // chunk_rows))
         routed.hold_above = self.contract.quality.max_failing_share * planned
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-keys") as keys_pool,
-            closing(prefetch(self.scan.chunks(chunk_rows))) as chunks,
+            closing(prefetch(self.scan.file_chunks(chunk_rows))) as chunks,
         ):
             pending = keys_pool.submit(self._keys)
             from huiliu.quality.expectations import load_reference_tables  # imports GX: not at DAG parse
@@ -194,10 +197,14 @@ class _GateRun:
             load_reference_tables(kinds, self.settings.city_code)  # while the first chunk is read
             for number, chunk in enumerate(chunks, start=1):
                 name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
-                outcomes = self._validate(chunk, routed.rows, name)
-                passing = self._route_chunk(chunk, outcomes, pending.result(), routed)
+                outcomes = self._validate(chunk.rows, routed.rows, name)
+                keep = self._route_chunk(chunk, outcomes, pending.result(), routed)
+                write, copy = copies.route(chunk, keep)
                 _wait_for_writes(routed.staged, keep=CURATED_WRITERS)  # memory: a chunk being written
-                routed.staged += _write_parts(pool, curated, passing)
+                routed.staged += [pool.submit(curated.copy_file, path, rows) for path, rows in copy]
+                if write:
+                    passing = conform(pa.concat_tables(write), zones.curated_schema(self.contract))
+                    routed.staged += _write_parts(pool, curated, passing)
             keys = pending.result()
         rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
         return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed, keys

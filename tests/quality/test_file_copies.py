@@ -1,0 +1,104 @@
+"""Landing files whose rows all pass reach curated as copies of the file; the others are rewritten."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pytest
+
+from huiliu.contracts import load_contract
+from huiliu.ingest import land_dataset
+from huiliu.lake import writer
+from huiliu.lake.catalog import lake_table
+from huiliu.lake.writer import StagedBatchWriter
+from huiliu.quality.gate import run_gate
+from huiliu.settings import Settings
+from tests.helpers.residents import a_community, bad_rows, insert, person
+from tests.helpers.source_tables import SourceDb
+
+CONTRACT = load_contract("resident_registry")
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _digests(zone: str, settings: Settings) -> dict[str, int]:
+    """Content hash → row count of each data file of ``zone``'s table."""
+    files = lake_table(f"{zone}.resident_registry", settings=settings).inspect.files()
+    return {
+        hashlib.sha256(Path(path.removeprefix("file://")).read_bytes()).hexdigest(): count
+        for path, count in zip(files["file_path"].to_pylist(), files["record_count"].to_pylist(), strict=True)
+    }
+
+
+def _land_in_files_of_20(source: SourceDb, settings: Settings, bad_at: int | None) -> str:
+    """51 residents landed as files of 20, 20 and 11 rows; the one at ``bad_at`` has no name."""
+    community = a_community(settings)
+    rows = [person(i, community) for i in range(51)]
+    if bad_at is not None:
+        rows[bad_at] = bad_rows(community)["missing_name"]
+    insert(source, rows)
+    return land_dataset(CONTRACT, "20261101T000000").batch_id
+
+
+@pytest.fixture
+def files_of_20(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer, "ROWS_PER_FILE", 20)
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 20, 1000], ids=["files cut in parts", "a file a chunk", "one chunk"])
+@pytest.mark.parametrize("bad_at", [21, 39], ids=["fails in a file's first part", "fails in its last part"])
+def test_passing_files_are_copied_and_a_file_with_a_failing_row_is_rewritten_without_it(
+    source: SourceDb, huiliu_home: Settings, files_of_20: None, chunk_rows: int, bad_at: int
+) -> None:
+    batch_id = _land_in_files_of_20(source, huiliu_home, bad_at)
+    landing = _digests("landing", huiliu_home)
+    assert sorted(landing.values()) == [11, 20, 20]
+    settings = huiliu_home.model_copy(update={"quality_chunk_rows": chunk_rows})
+
+    result = run_gate(CONTRACT, batch_id, as_of=AS_OF, settings=settings)
+
+    assert (result.rows_curated, result.rows_quarantined) == (50, 1)
+    curated = _digests("curated", huiliu_home)
+    copied = {digest: rows for digest, rows in curated.items() if digest in landing}
+    assert sorted(copied.values()) == [11, 20]  # the two files whose rows all pass, byte for byte
+    assert sum(rows for digest, rows in curated.items() if digest not in landing) == 19
+    rows = lake_table("curated.resident_registry", settings=huiliu_home).scan().to_arrow()
+    landed = lake_table("landing.resident_registry", settings=huiliu_home).scan().to_arrow()
+    failing = landed["id_number"][bad_at].as_py()
+    expected = landed.filter(pc.not_equal(landed["id_number"], failing)).sort_by("id_number")
+    assert rows.sort_by("id_number").equals(expected)
+
+
+def test_a_rerun_replaces_the_copies(source: SourceDb, huiliu_home: Settings, files_of_20: None) -> None:
+    batch_id = _land_in_files_of_20(source, huiliu_home, bad_at=None)
+    for _ in range(2):
+        result = run_gate(CONTRACT, batch_id, as_of=AS_OF)
+    assert result.rows_curated == 51
+    assert sorted(_digests("curated", huiliu_home).values()) == [11, 20, 20]
+    assert _digests("curated", huiliu_home).keys() == _digests("landing", huiliu_home).keys()
+
+
+def test_a_failed_copy_commits_nothing_and_leaves_no_staged_files(
+    source: SourceDb, huiliu_home: Settings, files_of_20: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_id = _land_in_files_of_20(source, huiliu_home, bad_at=30)
+    copies = 0
+    copy_file = StagedBatchWriter.copy_file
+
+    def full_disk_on_second_copy(self: StagedBatchWriter, source: str, rows: int) -> None:
+        nonlocal copies
+        copies += 1
+        if copies == 2:
+            raise OSError("No space left on device")
+        copy_file(self, source, rows)
+
+    monkeypatch.setattr(StagedBatchWriter, "copy_file", full_disk_on_second_copy)
+    with pytest.raises(OSError, match="No space left"):
+        run_gate(CONTRACT, batch_id, as_of=AS_OF)
+
+    for zone in ("curated", "quarantine"):
+        table = lake_table(f"{zone}.resident_registry", settings=huiliu_home)
+        assert table.current_snapshot() is None
+        assert not list(Path(table.location().removeprefix("file://")).rglob("*.parquet")), zone
