@@ -47,7 +47,7 @@ def files_of_20(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(writer, "ROWS_PER_FILE", 20)
 
 
-@pytest.mark.parametrize("chunk_rows", [7, 20, 1000], ids=["files cut in parts", "a file a chunk", "one chunk"])
+@pytest.mark.parametrize("chunk_rows", [7, 20, 1000], ids=["file in parts", "file a chunk", "one chunk"])
 @pytest.mark.parametrize("bad_at", [21, 39], ids=["fails in a file's first part", "fails in its last part"])
 def test_passing_files_are_copied_and_a_file_with_a_failing_row_is_rewritten_without_it(
     source: SourceDb, huiliu_home: Settings, files_of_20: None, chunk_rows: int, bad_at: int
