@@ -49,7 +49,7 @@ def key_strings(rows: pa.Table, key: Sequence[str]) -> list[str]:
     return ["/".join("" if v is None else str(v) for v in values) for values in zip(*columns, strict=True)]
 
 
-MAX_KEPT_SLICES = 10_000
+MAX_KEPT_SLICES = 1_000  # past this, writing the slices costs more than filtering first
 
 
 def kept_rows(rows: pa.Table, keep: np.ndarray) -> pa.Table:
