@@ -6,6 +6,8 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -14,6 +16,9 @@ from huiliu.ingest import land_dataset
 from huiliu.lake import writer
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.writer import StagedBatchWriter
+from huiliu.quality import zones
+from huiliu.quality.batch_stream import BatchScan
+from huiliu.quality.file_copies import FileCopies
 from huiliu.quality.gate import run_gate
 from huiliu.settings import Settings
 from tests.helpers.residents import a_community, bad_rows, insert, person
@@ -102,3 +107,29 @@ def test_a_failed_copy_commits_nothing_and_leaves_no_staged_files(
         table = lake_table(f"{zone}.resident_registry", settings=huiliu_home)
         assert table.current_snapshot() is None
         assert not list(Path(table.location().removeprefix("file://")).rglob("*.parquet")), zone
+
+
+def test_a_passing_file_whose_columns_are_not_curateds_is_written_row_by_row(
+    source: SourceDb, huiliu_home: Settings, files_of_20: None
+) -> None:
+    batch_id = _land_in_files_of_20(source, huiliu_home, bad_at=None)
+    scan = BatchScan(CONTRACT, batch_id, huiliu_home)
+    schema = zones.curated_schema(CONTRACT)
+    widened = schema.append(pa.field("note", pa.string()))  # curated after a contract gained a column
+    curated = lake_table("curated.resident_registry", schema, huiliu_home)
+    same = FileCopies(StagedBatchWriter(curated, batch_id, schema))
+    evolved = FileCopies(StagedBatchWriter(curated, batch_id, widened))
+
+    copied, written, rewritten = [], [], []
+    for chunk in scan.file_chunks(7):
+        keep = np.ones(chunk.rows.num_rows, dtype=bool)
+        write, copy = same.route(chunk, keep)
+        written += write
+        copied += copy
+        write, copy = evolved.route(chunk, keep)
+        rewritten += write
+        assert copy == []
+
+    assert written == [] and sorted(rows for _, rows in copied) == [11, 20, 20]
+    landed = lake_table("landing.resident_registry", settings=huiliu_home).scan().to_arrow()
+    assert pa.concat_tables(rewritten)["id_number"].to_pylist() == landed["id_number"].to_pylist()

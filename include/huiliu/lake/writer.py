@@ -162,7 +162,8 @@ class StagedBatchWriter:
         try:
             with self.table.transaction() as tx, warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Delete operation did not match any records")
-                tx.delete(EqualTo("_batch_id", self.batch_id), snapshot_properties=summary)
+                if self._table_may_hold_batch():
+                    tx.delete(EqualTo("_batch_id", self.batch_id), snapshot_properties=summary)
                 if self._files:
                     tx.add_files(self._files, snapshot_properties=summary)
         except Exception:
@@ -180,6 +181,15 @@ class StagedBatchWriter:
             bytes=size,
             snapshot_id=snapshot,
         )
+
+    def _table_may_hold_batch(self) -> bool:
+        """Whether a data file of the table may hold rows of this batch (by its ``_batch_id``
+        bounds). A transaction's delete costs as much as the rest of the commit even when it
+        matches nothing, and a batch's first commit has nothing to replace."""
+        if self.table.current_snapshot() is None:
+            return False
+        scan = self.table.scan(row_filter=EqualTo("_batch_id", self.batch_id), selected_fields=("_batch_id",))
+        return next(iter(scan.plan_files()), None) is not None
 
     def _current_snapshot_id(self) -> int | None:
         try:
