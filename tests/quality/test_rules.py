@@ -350,6 +350,23 @@ def test_hierarchy_codes_follow_settings_and_are_cached() -> None:
     assert rules.hierarchy_codes(settings.city_code, settings.units_seed) is codes
 
 
+def test_hierarchy_codes_kept_on_disk_are_the_hierarchys_and_follow_the_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huiliu.quality.rules import admin_code
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    settings = get_settings()
+    for seed in (settings.units_seed, settings.units_seed + 1):
+        admin_code._hierarchy_codes.cache_clear()
+        built = admin_code.hierarchy_codes(settings.city_code, seed)  # built, then stored
+        admin_code._hierarchy_codes.cache_clear()
+        stored = admin_code.hierarchy_codes(settings.city_code, seed)  # read back from disk
+        assert built == stored == frozenset(load_hierarchy(settings.city_code, seed=seed).units)
+    assert len(list((tmp_path / "huiliu").glob("admin-codes-*.npz"))) == 2
+    admin_code._hierarchy_codes.cache_clear()
+
+
 def test_admin_codes_agree_with_a_plain_lookup() -> None:
     known = rules.hierarchy_codes()
     rng = np.random.default_rng(41)

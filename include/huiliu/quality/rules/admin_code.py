@@ -8,16 +8,22 @@ dropped level by level to find its significant digits.
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huiliu.divisions import load_hierarchy
+from huiliu import divisions
+from huiliu.divisions import hierarchy, load_hierarchy
 from huiliu.divisions.hierarchy import CODE_LENGTH
 from huiliu.errors import UnknownUnitError
 from huiliu.quality.rules.arrays import ArrayLike, as_arrow_strings, null_mask, to_numpy_bool
+from huiliu.quality.rules.table_cache import cached_arrays
 from huiliu.settings import get_settings
 
 LEVEL_LENGTHS = tuple(sorted(CODE_LENGTH.values()))
@@ -40,9 +46,26 @@ def significant_code(code: str) -> str:
     return code
 
 
+def _hierarchy_fingerprint() -> str:
+    """What the hierarchy is built from: the division tables, the code that builds it (with its
+    seeded random streams) and the Python that runs it."""
+    digest = hashlib.sha1(sys.version.split()[0].encode())
+    digest.update(Path(hierarchy.__file__).read_bytes())
+    for table in sorted(resources.files(divisions).joinpath("data").iterdir(), key=lambda t: t.name):
+        if table.name.endswith(".csv"):
+            digest.update(table.name.encode() + table.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @lru_cache(maxsize=8)
 def _hierarchy_codes(city_code: str, units_seed: int) -> frozenset[str]:
-    return frozenset(load_hierarchy(city_code, seed=units_seed).units)
+    """The city's unit codes, kept on disk: building the hierarchy reads the national street table."""
+
+    def build() -> dict[str, np.ndarray]:
+        return {"codes": np.array(sorted(load_hierarchy(city_code, seed=units_seed).units), dtype=str)}
+
+    name = f"admin-codes-{city_code}-{units_seed}-{_hierarchy_fingerprint()}"
+    return frozenset(cached_arrays(name, build, ("codes",))["codes"].tolist())
 
 
 def hierarchy_codes(city_code: str | None = None, units_seed: int | None = None) -> frozenset[str]:
