@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -253,3 +254,43 @@ def test_a_copied_file_is_committed_with_its_rows_only_when_its_columns_are_the_
 
     assert (committed.rows, committed.files) == (3, 1)
     assert sorted(other.scan().to_arrow()["id"].to_pylist()) == ["a", "b", "c"]
+
+
+def _masks(count: int) -> dict[str, np.ndarray]:
+    position = np.arange(count)
+    masks = {
+        "all kept": np.ones(count, dtype=bool),
+        "all dropped": np.zeros(count, dtype=bool),
+        "first dropped": position != 0,
+        "last dropped": position != count - 1,
+        "every other dropped": position % 2 == 1,
+        "one row kept": position == count // 2,
+        "a whole file dropped": (position < 15) | (position >= 30),
+    }
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        masks[f"random {seed}"] = rng.random(count) < rng.uniform(0.1, 0.9)
+    return masks
+
+
+@pytest.mark.parametrize("mask", sorted(_masks(40)))
+@pytest.mark.parametrize("pieces", [None, 4], ids=["contiguous", "many chunks"])
+def test_write_file_writes_only_the_kept_rows_in_order(
+    huiliu_home: Settings, mask: str, pieces: int | None
+) -> None:
+    rows = _table_of("b1", 40)
+    if pieces:
+        rows = pa.Table.from_batches(rows.to_batches(max_chunksize=pieces))
+    keep = _masks(40)[mask]
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA, rows_per_file=15)
+
+    writer.write_file(rows, row_group_rows=7, keep=keep)
+    committed = writer.commit()
+
+    kept = rows.filter(pa.array(keep))
+    assert committed.rows == kept.num_rows
+    parts = [keep[start : start + 15] for start in (0, 15, 30)]  # files of up to 15 rows
+    assert committed.files == sum(part.any() for part in parts)  # none for a part with no row kept
+    back = lake_table("landing.writer_test", settings=huiliu_home).scan().to_arrow()
+    assert sorted(back["id"].to_pylist()) == kept["id"].to_pylist()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -118,22 +119,36 @@ class StagedBatchWriter:
             self.rows += part.num_rows
             batch = batch.slice(part.num_rows)
 
-    def write_file(self, rows: pa.Table, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+    def write_file(
+        self, rows: pa.Table, row_group_rows: int = ROW_GROUP_ROWS, keep: np.ndarray | None = None
+    ) -> None:
         """Write a table, however it is chunked, to files of its own (at most ``rows_per_file``
-        rows each, in row groups of up to ``row_group_rows``). Safe to call from several threads
-        at once, each writing its own files."""
+        rows each, in row groups of up to ``row_group_rows``). Given ``keep``, only the rows where
+        it is True are written: each row group is filtered on its own as it is written, so the
+        table is never copied whole. Safe to call from several threads at once, each writing its
+        own files."""
         for start in range(0, rows.num_rows, self.rows_per_file):
             part = rows.slice(start, self.rows_per_file)
+            wanted = None if keep is None else keep[start : start + part.num_rows]
+            if wanted is not None and not wanted.any():
+                continue
             path = self._new_path()
             with self._lock:
                 self._files.append(path)
+            written = 0
             with (
                 self.table.io.new_output(path).create(overwrite=True) as stream,
                 _parquet_writer(stream, self.schema, part) as writer,
             ):
-                writer.write_table(part, row_group_size=row_group_rows)
+                for group in range(0, part.num_rows, row_group_rows):
+                    piece = part.slice(group, row_group_rows)
+                    if wanted is not None and not wanted[group : group + piece.num_rows].all():
+                        piece = piece.filter(pa.array(wanted[group : group + piece.num_rows]))
+                    if piece.num_rows:
+                        writer.write_table(piece, row_group_size=row_group_rows)
+                        written += piece.num_rows
             with self._lock:
-                self.rows += part.num_rows
+                self.rows += written
 
     def copy_file(self, source: str, rows: int) -> None:
         """Stage a byte-for-byte copy of an existing Parquet data file of ``rows`` rows whose

@@ -15,7 +15,6 @@ import numpy as np
 import pyarrow as pa
 
 from huiliu.lake.writer import StagedBatchWriter
-from huiliu.quality import zones
 from huiliu.quality.batch_stream import Chunk
 
 
@@ -24,13 +23,15 @@ class FileCopies:
     """Per landing file: copy it to curated, or write its passing rows."""
 
     curated: StagedBatchWriter
-    held: dict[str, list[pa.Table]] = field(default_factory=dict)  # all rows so far pass
+    held: dict[str, list[pa.Table]] = field(default_factory=dict)  # every row so far passes
     rewritten: set[str] = field(default_factory=set)  # some row failed: rows are written
 
-    def route(self, chunk: Chunk, keep: np.ndarray) -> tuple[list[pa.Table], list[tuple[str, int]]]:
-        """The rows to write to curated and the files to copy there (path, rows), given which of
-        the chunk's rows pass."""
-        write: list[pa.Table] = []
+    def route(
+        self, chunk: Chunk, keep: np.ndarray
+    ) -> tuple[list[tuple[pa.Table, np.ndarray]], list[tuple[str, int]]]:
+        """Given which of the chunk's rows pass: the rows to write to curated, each table with
+        which of its rows to keep, and the files to copy there (path, rows)."""
+        write: list[tuple[pa.Table, np.ndarray]] = []
         copy: list[tuple[str, int]] = []
         for piece in chunk.pieces:
             rows = chunk.rows.slice(piece.start, piece.stop - piece.start)
@@ -43,9 +44,9 @@ class FileCopies:
                 if self.curated.same_columns(piece.path):
                     copy.append((piece.path, sum(part.num_rows for part in held)))
                 else:
-                    write += held
+                    write += [(part, np.ones(part.num_rows, dtype=bool)) for part in held]
                 continue
             self.rewritten.add(piece.path)
-            write += self.held.pop(piece.path, [])
-            write.append(zones.kept_rows(rows, kept))
-        return [rows for rows in write if rows.num_rows], copy
+            write += [(part, np.ones(part.num_rows, dtype=bool)) for part in self.held.pop(piece.path, [])]
+            write.append((rows, kept))
+        return [(rows, kept) for rows, kept in write if kept.any()], copy

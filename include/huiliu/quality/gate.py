@@ -203,8 +203,10 @@ class _GateRun:
                 _wait_for_writes(routed.staged, keep=CURATED_WRITERS)  # memory: a chunk being written
                 routed.staged += [pool.submit(curated.copy_file, path, rows) for path, rows in copy]
                 if write:
-                    passing = conform(pa.concat_tables(write), zones.curated_schema(self.contract))
-                    routed.staged += _write_parts(pool, curated, passing)
+                    rows = conform(
+                        pa.concat_tables([r for r, _ in write]), zones.curated_schema(self.contract)
+                    )
+                    routed.staged += _write_parts(pool, curated, rows, np.concatenate([k for _, k in write]))
             keys = pending.result()
         rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
         return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed, keys
@@ -256,11 +258,14 @@ def _wait_for_writes(staged: list[Future[None]], keep: int) -> None:
         future.result()
 
 
-def _write_parts(pool: ThreadPoolExecutor, writer: StagedBatchWriter, rows: pa.Table) -> list[Future[None]]:
-    """Write ``rows`` as ``CURATED_WRITERS`` parts side by side in ``pool``."""
+def _write_parts(
+    pool: ThreadPoolExecutor, writer: StagedBatchWriter, rows: pa.Table, keep: np.ndarray
+) -> list[Future[None]]:
+    """Write the kept ``rows`` as ``CURATED_WRITERS`` parts side by side in ``pool`` (each filters
+    its own row groups)."""
     size = -(-rows.num_rows // CURATED_WRITERS)
     return [
-        pool.submit(writer.write_file, rows.slice(start, size))
+        pool.submit(writer.write_file, rows.slice(start, size), keep=keep[start : start + size])
         for start in range(0, rows.num_rows, size or 1)
     ]
 

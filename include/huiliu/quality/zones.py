@@ -49,25 +49,6 @@ def key_strings(rows: pa.Table, key: Sequence[str]) -> list[str]:
     return ["/".join("" if v is None else str(v) for v in values) for values in zip(*columns, strict=True)]
 
 
-MAX_KEPT_SLICES = 1_000  # past this, writing the slices costs more than filtering first
-
-
-def kept_rows(rows: pa.Table, keep: np.ndarray) -> pa.Table:
-    """The rows where ``keep`` is True, in order. While few rows are dropped the result is made of
-    slices of ``rows`` (no copy of the data); past ``MAX_KEPT_SLICES`` of them, it is filtered."""
-    dropped = np.flatnonzero(~keep)
-    if len(dropped) == 0:
-        return rows
-    if len(dropped) > MAX_KEPT_SLICES:
-        return rows.filter(pa.array(keep))
-    starts = np.concatenate([[0], dropped + 1]).tolist()
-    stops = np.concatenate([dropped, [len(keep)]]).tolist()
-    pieces = [
-        rows.slice(start, stop - start) for start, stop in zip(starts, stops, strict=True) if stop > start
-    ]
-    return pa.concat_tables(pieces) if pieces else rows.slice(0, 0)
-
-
 def row_order(keys: pa.Table, key: Sequence[str], order: str | None) -> pa.Array:
     """Batch positions sorted by primary key, then the order column, then position."""
     sort_keys = [(k, "ascending") for k in key] + ([(order, "ascending")] if order else [])
