@@ -84,23 +84,29 @@ def _text(value: Any) -> str | None:
 def _failures(
     rows: pa.Table, positions: np.ndarray, verdict: Verdict, rules: Sequence[RuleResult]
 ) -> tuple[list[str], list[str]]:
-    """Per quarantined row: the failed rules joined, and a JSON list of failures with values."""
-    values = {c: rows.column(c).to_pylist() for c in {c for r in rules for c in r.columns}}
-    names, details = [], []
-    for i, position in enumerate(positions.tolist()):
-        failed = [rules[r] for r in verdict.failures_by_row.get(position, [])]
+    """Per quarantined row: the failed rules joined, and a JSON list of failures with values.
+
+    Only rows that failed a rule are described one by one; the other rows of a held batch share
+    one description, so holding a large batch does not cost a JSON document per row."""
+    held = [{"rule": HELD_RULE, "severity": "critical", "values": {}}] if verdict.held else []
+    names = ["; ".join(e["rule"] for e in held)] * len(positions)
+    details = [json.dumps(held, ensure_ascii=False)] * len(positions)
+    failing = [i for i, position in enumerate(positions.tolist()) if position in verdict.failures_by_row]
+    if not failing:
+        return names, details
+    subset = rows.take(pa.array(failing, pa.int64()))
+    values = {c: subset.column(c).to_pylist() for c in {c for r in rules for c in r.columns}}
+    for j, i in enumerate(failing):
         entries = [
             {
-                "rule": r.rule,
-                "severity": r.severity,
-                "values": {c: _text(values[c][i]) for c in r.columns},
+                "rule": rules[r].rule,
+                "severity": rules[r].severity,
+                "values": {c: _text(values[c][j]) for c in rules[r].columns},
             }
-            for r in failed
+            for r in verdict.failures_by_row[int(positions[i])]
         ]
-        if verdict.held and not failed:
-            entries.append({"rule": HELD_RULE, "severity": "critical", "values": {}})
-        names.append("; ".join(e["rule"] for e in entries))
-        details.append(json.dumps(entries, ensure_ascii=False))
+        names[i] = "; ".join(e["rule"] for e in entries)
+        details[i] = json.dumps(entries, ensure_ascii=False)
     return names, details
 
 
