@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from bench.timing import best_of_alternating, create_table_as
+
 ADMIN = os.environ.get("HUILIU_BENCH_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 DATABASE = "huiliu_bench"
 console = Console()
@@ -57,16 +59,13 @@ def prepare_sources(url: str) -> None:
         write_resident_rows(url, 1_000_000, seed=11)
     if _row_count(url, "resident_registry_4m") != 4_000_000:
         console.print("building the 4,000,000-row table …")
-        with sa.create_engine(url).begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS resident_registry_4m"))
-            conn.execute(
-                sa.text(
-                    "CREATE TABLE resident_registry_4m AS "
-                    "SELECT r.*, k FROM resident_registry r CROSS JOIN generate_series(0, 3) AS k"
-                )
-            )
-            conn.execute(sa.text("UPDATE resident_registry_4m SET id_number = id_number || k::text"))
-            conn.execute(sa.text("ALTER TABLE resident_registry_4m DROP COLUMN k"))
+        create_table_as(
+            url,
+            "resident_registry_4m",
+            "SELECT r.*, k FROM resident_registry r CROSS JOIN generate_series(0, 3) AS k",
+            "UPDATE resident_registry_4m SET id_number = id_number || k::text",
+            "ALTER TABLE resident_registry_4m DROP COLUMN k",
+        )
     prepare_defects(url)
 
 
@@ -78,18 +77,13 @@ def prepare_defects(url: str) -> None:
     if _row_count(url, "resident_registry_defects") == 1_000_000:
         return
     console.print("building the 1M-row table with 1% failing rows …")
-    with sa.create_engine(url).begin() as conn:
-        conn.execute(sa.text("DROP TABLE IF EXISTS resident_registry_defects"))
-        conn.execute(
-            sa.text(
-                "CREATE TABLE resident_registry_defects AS SELECT r.*, "
-                "row_number() OVER (ORDER BY id_number) AS n FROM resident_registry r"
-            )
-        )
-        conn.execute(
-            sa.text(f"UPDATE resident_registry_defects SET phone = '0851-5550' WHERE n % {DEFECT_EVERY} = 0")
-        )
-        conn.execute(sa.text("ALTER TABLE resident_registry_defects DROP COLUMN n"))
+    create_table_as(
+        url,
+        "resident_registry_defects",
+        "SELECT r.*, row_number() OVER (ORDER BY id_number) AS n FROM resident_registry r",
+        f"UPDATE resident_registry_defects SET phone = '0851-5550' WHERE n % {DEFECT_EVERY} = 0",
+        "ALTER TABLE resident_registry_defects DROP COLUMN n",
+    )
 
 
 def run_once(url: str, table: str, baseline: bool = False) -> dict[str, float]:
@@ -101,19 +95,13 @@ def run_once(url: str, table: str, baseline: bool = False) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def best_of_alternating(runs: int, url: str, table: str) -> tuple[dict[str, float], dict[str, float]]:
-    """Best of ``runs`` for the baseline and for huiliu, run alternately so drift hits both."""
-    base, ours = [], []
-    for _ in range(runs):
-        base.append(run_once(url, table, baseline=True))
-        ours.append(run_once(url, table))
-    fastest = lambda results: min(results, key=lambda r: r["seconds"])  # noqa: E731
-    return fastest(base), fastest(ours)
-
-
 def ingest_figures(url: str) -> list[dict[str, Any]]:
     console.print("landing: timing (best of 3, alternating) …")
-    base, ours = best_of_alternating(3, url, "resident_registry")
+    base, ours = best_of_alternating(
+        3,
+        lambda: run_once(url, "resident_registry", baseline=True),
+        lambda: run_once(url, "resident_registry"),
+    )
     big = run_once(url, "resident_registry_4m")
     return [
         {

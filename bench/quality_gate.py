@@ -14,6 +14,8 @@ import sys
 import tempfile
 from typing import Any
 
+from bench.timing import best_of_alternating
+
 RUN_KEYS = ("bench-1", "bench-2", "bench-3", "bench-4")
 
 
@@ -28,14 +30,9 @@ def _once(home: str, batch: str, read: bool = False) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _best_alternating(home: str, batch: str, runs: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Best of ``runs`` plain reads and gates of the batch, run alternately so drift hits both."""
-    reads, gates = [], []
-    for _ in range(runs):
-        reads.append(_once(home, batch, read=True))
-        gates.append(_once(home, batch))
-    fastest = lambda results: min(results, key=lambda r: r["seconds"])  # noqa: E731
-    return fastest(reads), fastest(gates)
+def _read_and_gate(home: str, batch: str, runs: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Best of ``runs`` plain reads and gates of the batch, run alternately."""
+    return best_of_alternating(runs, lambda: _once(home, batch, read=True), lambda: _once(home, batch))
 
 
 def figures(url: str, runs: int = 3) -> list[dict[str, Any]]:
@@ -54,8 +51,12 @@ def figures(url: str, runs: int = 3) -> list[dict[str, Any]]:
         _land(defects, url, RUN_KEYS[:1], table="resident_registry_defects")
         _land(four, url, RUN_KEYS)
         batch = f"resident_registry:{RUN_KEYS[0]}"
-        read, gate = _best_alternating(one, batch, runs)
-        read_d, gate_d = _best_alternating(defects, batch, runs)
+        read, gate = best_of_alternating(
+            runs, lambda: _once(one, batch, read=True), lambda: _once(one, batch)
+        )
+        read_d, gate_d = best_of_alternating(
+            runs, lambda: _once(defects, batch, read=True), lambda: _once(defects, batch)
+        )
         gate_four = _once(four, batch)
     os.environ.pop("HUILIU_HOME", None)
     if gate["rows_quarantined"] or not gate_d["rows_quarantined"]:

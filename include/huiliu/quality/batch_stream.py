@@ -122,10 +122,10 @@ class BatchScan:
             for record_batch in reader.to_record_batches([task]):
                 while pending.size + record_batch.num_rows > part and expected > rows:
                     head = part - pending.size
-                    pending.add(record_batch.slice(0, head), task.file.file_path, whole, ends=False)
+                    pending.add(record_batch.slice(0, head), task.file.file_path, whole)
                     yield pending.take()
                     record_batch = record_batch.slice(head)
-                pending.add(record_batch, task.file.file_path, whole, ends=False)
+                pending.add(record_batch, task.file.file_path, whole)
             pending.end_file(task.file.file_path)
             if expected > rows and pending.size:
                 yield pending.take()
@@ -162,15 +162,15 @@ class _PendingChunk:
     pieces: list[FilePiece] = field(default_factory=list)
     size: int = 0
 
-    def add(self, batch: pa.RecordBatch, path: str, unfiltered: bool, ends: bool) -> None:
+    def add(self, batch: pa.RecordBatch, path: str, unfiltered: bool) -> None:
         if batch.num_rows == 0:
             return
         self.batches.append(batch)
         last = self.pieces[-1] if self.pieces else None
         if last is not None and last.path == path and not last.ends_file:
-            self.pieces[-1] = replace(last, stop=last.stop + batch.num_rows, ends_file=ends)
+            self.pieces[-1] = replace(last, stop=last.stop + batch.num_rows)
         else:
-            self.pieces.append(FilePiece(path, self.size, self.size + batch.num_rows, unfiltered, ends))
+            self.pieces.append(FilePiece(path, self.size, self.size + batch.num_rows, unfiltered, False))
         self.size += batch.num_rows
 
     def end_file(self, path: str) -> None:

@@ -3,8 +3,9 @@
 Steps, overlapped on threads: read the batch's keys from ``landing.<dataset>``, rank them and
 resolve primary-key duplicates by the contract's rule; meanwhile stream the batch in chunks and run
 the dataset's Great Expectations suite on each (its result saved for Data Docs) while the next
-chunk is read; route each validated chunk once the keys are known, and write its passing rows to
-staged curated files on two writer threads while the next chunk is validated. Then decide per row
+chunk is read; route each validated chunk once the keys are known, and stage its passing rows in
+curated on two writer threads while the next chunk is validated: a landing file whose rows all pass
+is copied as it is, the others are written without their failing rows. Then decide per row
 and per batch (see ``huiliu.quality.verdict``), stage the quarantine rows while the last curated
 files are written, and commit ``quarantine.<dataset>`` then ``curated.<dataset>`` once every file
 is written, each replacing that batch id's rows (curated gets nothing of a held batch). Memory holds
@@ -181,7 +182,7 @@ class _GateRun:
         first chunk is read and validated; a chunk is routed once both are done.
         """
         routed = _Routed()
-        copies = FileCopies(curated)
+        copies, schema = FileCopies(curated), zones.curated_schema(self.contract)
         chunk_rows = self.settings.quality_chunk_rows
         planned = self.scan.planned_rows()  # never fewer than the batch's rows
         parts = max(1, -(-planned // chunk_rows))
@@ -201,12 +202,7 @@ class _GateRun:
                 keep = self._route_chunk(chunk, outcomes, pending.result(), routed)
                 write, copy = copies.route(chunk, keep)
                 _wait_for_writes(routed.staged, keep=CURATED_WRITERS)  # memory: a chunk being written
-                routed.staged += [pool.submit(curated.copy_file, path, rows) for path, rows in copy]
-                if write:
-                    rows = conform(
-                        pa.concat_tables([r for r, _ in write]), zones.curated_schema(self.contract)
-                    )
-                    routed.staged += _write_parts(pool, curated, rows, np.concatenate([k for _, k in write]))
+                routed.staged += _stage_curated(pool, curated, write, copy, schema)
             keys = pending.result()
         rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
         return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed, keys
@@ -256,6 +252,22 @@ def _wait_for_writes(staged: list[Future[None]], keep: int) -> None:
     """Wait until at most ``keep`` of the staged writes are unfinished (oldest first)."""
     for future in staged[: max(0, len(staged) - keep)]:
         future.result()
+
+
+def _stage_curated(
+    pool: ThreadPoolExecutor,
+    curated: StagedBatchWriter,
+    write: list[tuple[pa.Table, np.ndarray]],
+    copy: list[tuple[str, int]],
+    schema: pa.Schema,
+) -> list[Future[None]]:
+    """Submit one chunk's curated files: copies of passing landing files, and the kept rows of
+    the others (see ``FileCopies.route``)."""
+    staged = [pool.submit(curated.copy_file, path, rows) for path, rows in copy]
+    if write:
+        rows = conform(pa.concat_tables([table for table, _ in write]), schema)
+        staged += _write_parts(pool, curated, rows, np.concatenate([keep for _, keep in write]))
+    return staged
 
 
 def _write_parts(
