@@ -53,6 +53,17 @@ def schema_metadata(model: Any, short_description: str) -> dict[str, dict[str, A
     }
 
 
+def metadata_schema_extra(base: Any, short_description: str) -> Any:
+    """A ``Config.schema_extra`` for a custom expectation: ``base``'s (the GX expectation class it
+    extends) with huiliu's metadata added."""
+
+    def extend(schema: dict[str, Any], model: Any) -> None:
+        base.Config.schema_extra(schema, model)
+        schema["properties"]["metadata"]["properties"].update(schema_metadata(model, short_description))
+
+    return staticmethod(extend)
+
+
 def check_as_of(value: Any, parse: Callable[[Any], date]) -> Any:
     """Refuse an ``as_of`` that is neither empty, a suite parameter nor parseable by ``parse``."""
     if value is None or is_suite_parameter(value) or isinstance(value, date | datetime):

@@ -21,7 +21,7 @@ from huiliu.quality.expectations.common import (
     add_params,
     finish_template,
     library_metadata,
-    schema_metadata,
+    metadata_schema_extra,
 )
 from huiliu.quality.rules.resident_id import ids_match_birth_dates, ids_match_genders
 
@@ -86,13 +86,7 @@ class ExpectColumnPairValuesToMatchCnResidentId(SentenceRendering, ColumnPairMap
 
     class Config:
         title = "Expect column pair values to match the CN resident ID"
-
-        @staticmethod
-        def schema_extra(
-            schema: dict[str, Any], model: type[ExpectColumnPairValuesToMatchCnResidentId]
-        ) -> None:
-            ColumnPairMapExpectation.Config.schema_extra(schema, model)
-            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+        schema_extra = metadata_schema_extra(ColumnPairMapExpectation, SHORT_DESCRIPTION)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

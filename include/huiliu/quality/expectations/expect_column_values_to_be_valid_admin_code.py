@@ -21,7 +21,7 @@ from huiliu.quality.expectations.common import (
     add_params,
     finish_template,
     library_metadata,
-    schema_metadata,
+    metadata_schema_extra,
 )
 from huiliu.quality.rules.admin_code import hierarchy_codes, significant_code, valid_admin_codes
 
@@ -80,11 +80,7 @@ class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectati
 
     class Config:
         title = "Expect column values to be valid administrative unit codes"
-
-        @staticmethod
-        def schema_extra(schema: dict[str, Any], model: type[ExpectColumnValuesToBeValidAdminCode]) -> None:
-            ColumnMapExpectation.Config.schema_extra(schema, model)
-            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     @pydantic.validator("jurisdiction")
     @classmethod

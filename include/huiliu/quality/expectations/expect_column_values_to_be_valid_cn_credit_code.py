@@ -18,7 +18,7 @@ from huiliu.quality.expectations.common import (
     add_params,
     finish_template,
     library_metadata,
-    schema_metadata,
+    metadata_schema_extra,
 )
 from huiliu.quality.rules.credit_code import valid_credit_codes
 
@@ -58,13 +58,7 @@ class ExpectColumnValuesToBeValidCnCreditCode(SentenceRendering, ColumnMapExpect
 
     class Config:
         title = "Expect column values to be valid CN unified social credit codes"
-
-        @staticmethod
-        def schema_extra(
-            schema: dict[str, Any], model: type[ExpectColumnValuesToBeValidCnCreditCode]
-        ) -> None:
-            ColumnMapExpectation.Config.schema_extra(schema, model)
-            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

@@ -18,7 +18,7 @@ from huiliu.quality.expectations.common import (
     add_params,
     finish_template,
     library_metadata,
-    schema_metadata,
+    metadata_schema_extra,
 )
 from huiliu.quality.rules.mobile import valid_cn_mobiles
 
@@ -58,11 +58,7 @@ class ExpectColumnValuesToBeValidCnMobile(SentenceRendering, ColumnMapExpectatio
 
     class Config:
         title = "Expect column values to be valid CN mobile numbers"
-
-        @staticmethod
-        def schema_extra(schema: dict[str, Any], model: type[ExpectColumnValuesToBeValidCnMobile]) -> None:
-            ColumnMapExpectation.Config.schema_extra(schema, model)
-            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

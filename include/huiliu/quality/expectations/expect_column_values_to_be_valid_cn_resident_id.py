@@ -22,7 +22,7 @@ from huiliu.quality.expectations.common import (
     check_as_of,
     finish_template,
     library_metadata,
-    schema_metadata,
+    metadata_schema_extra,
 )
 from huiliu.quality.rules.resident_id import valid_resident_ids
 from huiliu.quality.rules.timestamps import as_of_date
@@ -82,13 +82,7 @@ class ExpectColumnValuesToBeValidCnResidentId(SentenceRendering, ColumnMapExpect
 
     class Config:
         title = "Expect column values to be valid CN resident ID numbers"
-
-        @staticmethod
-        def schema_extra(
-            schema: dict[str, Any], model: type[ExpectColumnValuesToBeValidCnResidentId]
-        ) -> None:
-            ColumnMapExpectation.Config.schema_extra(schema, model)
-            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     @pydantic.validator("as_of")
     @classmethod

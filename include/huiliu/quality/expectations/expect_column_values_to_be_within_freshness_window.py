@@ -22,7 +22,7 @@ from huiliu.quality.expectations.common import (
     check_as_of,
     finish_template,
     library_metadata,
-    schema_metadata,
+    metadata_schema_extra,
 )
 from huiliu.quality.rules.timestamps import as_of_datetime, within_window
 
@@ -81,13 +81,7 @@ class ExpectColumnValuesToBeWithinFreshnessWindow(SentenceRendering, ColumnMapEx
 
     class Config:
         title = "Expect column values to be within a freshness window"
-
-        @staticmethod
-        def schema_extra(
-            schema: dict[str, Any], model: type[ExpectColumnValuesToBeWithinFreshnessWindow]
-        ) -> None:
-            ColumnMapExpectation.Config.schema_extra(schema, model)
-            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     @pydantic.validator("as_of")
     @classmethod

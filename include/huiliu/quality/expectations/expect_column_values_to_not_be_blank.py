@@ -20,7 +20,7 @@ from huiliu.quality.expectations.common import (
     add_params,
     finish_template,
     library_metadata,
-    schema_metadata,
+    metadata_schema_extra,
 )
 from huiliu.quality.rules.text import not_blank
 
@@ -63,11 +63,7 @@ class ExpectColumnValuesToNotBeBlank(SentenceRendering, ColumnMapExpectation):
 
     class Config:
         title = "Expect column values to not be blank"
-
-        @staticmethod
-        def schema_extra(schema: dict[str, Any], model: type[ExpectColumnValuesToNotBeBlank]) -> None:
-            ColumnMapExpectation.Config.schema_extra(schema, model)
-            schema["properties"]["metadata"]["properties"].update(schema_metadata(model, SHORT_DESCRIPTION))
+        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     def _validate(
         self,
