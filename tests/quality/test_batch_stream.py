@@ -11,7 +11,7 @@ from huiliu.contracts import load_contract
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import conform, landing_schema
 from huiliu.lake.writer import StagedBatchWriter
-from huiliu.quality.batch_stream import BatchScan
+from huiliu.quality.batch_stream import BatchScan, OtherColumns
 from huiliu.settings import Settings
 
 CONTRACT = load_contract("resident_registry")
@@ -176,6 +176,32 @@ def test_a_file_shared_with_other_rows_yields_only_the_batch_rows(
     assert {b for c in chunks for b in c.column("_batch_id").to_pylist()} == {BATCH_A}
     assert _ids(scan.columns(["id_number"])) == expected
     assert _ids(scan.all_rows()) == expected
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 100])
+@pytest.mark.parametrize("shared", [False, True], ids=["files of the batch", "a file shared with another"])
+def test_chunks_read_with_some_columns_complete_to_the_rows_read_whole(
+    huiliu_home: Settings, size: int, shared: bool
+) -> None:
+    if shared:
+        _land_mixed(huiliu_home, MIXED)
+    else:
+        _land(huiliu_home, BATCH_A, _rows([BATCH_A] * ROWS_A))
+    scan = BatchScan(CONTRACT, BATCH_A, huiliu_home)
+    other = OtherColumns(scan, ["id_number", "updated_at"])
+
+    chunks = list(scan.file_chunks(size, ["updated_at", "id_number"]))
+
+    assert all(c.rows.column_names == ["id_number", "updated_at"] for c in chunks)
+    completed = [
+        other.complete(c.rows.slice(p.start, p.stop - p.start), p) for c in chunks for p in reversed(c.pieces)
+    ]  # pieces asked for out of order still get their own rows
+    whole = scan.all_rows()
+    by_id = {row["id_number"]: row for row in whole.to_pylist()}
+    assert sum(t.num_rows for t in completed) == whole.num_rows
+    for table in completed:
+        assert table.column_names == whole.column_names
+        assert all(by_id[row["id_number"]] == row for row in table.to_pylist())
 
 
 def test_the_other_batch_of_a_shared_file_reads_its_own_rows(huiliu_home: Settings) -> None:

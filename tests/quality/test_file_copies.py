@@ -17,8 +17,8 @@ from huiliu.lake import writer
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.writer import StagedBatchWriter
 from huiliu.quality import zones
-from huiliu.quality.batch_stream import BatchScan
-from huiliu.quality.file_copies import FileCopies
+from huiliu.quality.batch_stream import BatchScan, FilePiece
+from huiliu.quality.file_copies import FileCopies, PieceRows, split_rows
 from huiliu.quality.gate import run_gate
 from huiliu.settings import Settings
 from tests.helpers.residents import a_community, bad_rows, insert, person
@@ -74,6 +74,26 @@ def test_passing_files_are_copied_and_a_file_with_a_failing_row_is_rewritten_wit
     failing = landed["id_number"][bad_at].as_py()
     expected = landed.filter(pc.not_equal(landed["id_number"], failing)).sort_by("id_number")
     assert rows.sort_by("id_number").equals(expected)
+    held = lake_table("quarantine.resident_registry", settings=huiliu_home).scan().to_arrow()
+    assert held.select(landed.column_names).equals(landed.filter(pc.equal(landed["id_number"], failing)))
+
+
+def test_columns_the_suite_does_not_read_are_read_only_for_rewritten_files(
+    source: SourceDb, huiliu_home: Settings, files_of_20: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_id = _land_in_files_of_20(source, huiliu_home, bad_at=25)
+    asked: list[tuple[str, list[str]]] = []
+    file_columns = BatchScan.file_columns
+
+    def recorded(self: BatchScan, path: str, columns: list[str]) -> pa.Table:
+        asked.append((path, list(columns)))
+        return file_columns(self, path, columns)
+
+    monkeypatch.setattr(BatchScan, "file_columns", recorded)
+    run_gate(CONTRACT, batch_id, as_of=AS_OF)
+
+    second = BatchScan(CONTRACT, batch_id, huiliu_home)._planned()[1].file.file_path
+    assert asked == [(second, ["household_address", "_batch_id", "_ingested_at", "_source"])]
 
 
 def test_a_rerun_replaces_the_copies(source: SourceDb, huiliu_home: Settings, files_of_20: None) -> None:
@@ -123,13 +143,41 @@ def test_a_passing_file_whose_columns_are_not_curateds_is_written_row_by_row(
     copied, written, rewritten = [], [], []
     for chunk in scan.file_chunks(7):
         keep = np.ones(chunk.rows.num_rows, dtype=bool)
-        write, copy = same.route(chunk, keep)
-        written += write
-        copied += copy
-        write, copy = evolved.route(chunk, keep)
-        rewritten += [rows for rows, kept in write if kept.all()]
-        assert copy == []
+        route = same.route(chunk, keep)
+        written += route.write
+        copied += route.copy
+        route = evolved.route(chunk, keep)
+        rewritten += [piece.rows for piece in route.write if piece.kept.all()]
+        assert route.copy == []
 
     assert written == [] and sorted(rows for _, rows in copied) == [11, 20, 20]
     landed = lake_table("landing.resident_registry", settings=huiliu_home).scan().to_arrow()
     assert pa.concat_tables(rewritten)["id_number"].to_pylist() == landed["id_number"].to_pylist()
+
+
+def test_pieces_split_for_the_writers_keep_their_rows_order_and_place_in_the_file() -> None:
+    def piece(path: str, rows: int, file_start: int) -> PieceRows:
+        table = pa.table({"n": [f"{path}{file_start + i}" for i in range(rows)]})
+        where = FilePiece(path, 0, rows, True, False, file_start)
+        return PieceRows(table, where, np.arange(rows) % 2 == 0, np.arange(rows) % 3 == 0)
+
+    pieces = [piece("a", 5, 0), piece("b", 6, 10), piece("c", 1, 0)]
+
+    runs = split_rows(pieces, 2)
+
+    assert [sum(p.num_rows for p in run) for run in runs] == [6, 6]
+    parts = [p for run in runs for p in run]
+    assert [(p.piece.path, p.piece.file_start, p.num_rows) for p in parts] == [
+        ("a", 0, 5),
+        ("b", 10, 1),
+        ("b", 11, 5),
+        ("c", 0, 1),
+    ]
+    names = [n for p in parts for n in p.rows["n"].to_pylist()]
+    assert names == [n for p in pieces for n in p.rows["n"].to_pylist()]
+    kept = np.concatenate([p.kept for p in pieces])
+    assert np.concatenate([p.kept for p in parts]).tolist() == kept.tolist()
+    failed = np.concatenate([p.failed for p in pieces if p.failed is not None])
+    assert np.concatenate([p.failed for p in parts if p.failed is not None]).tolist() == failed.tolist()
+    assert [sum(p.num_rows for p in run) for run in split_rows(pieces, 100)] == [1] * 12
+    assert split_rows([], 2) == []

@@ -11,7 +11,14 @@ import pytest
 from huiliu.contracts import load_contract, load_contracts
 from huiliu.errors import SuiteError
 from huiliu.quality.custom_types import CUSTOM_EXPECTATION_TYPES
-from huiliu.quality.suites import build_gx_suite, load_checked_suite, suite_contract_problems
+from huiliu.quality.suites import (
+    SuiteDocument,
+    build_gx_suite,
+    columns_looked_at,
+    load_checked_suite,
+    read_suite,
+    suite_contract_problems,
+)
 from huiliu.settings import Settings
 
 GOOD = Path(__file__).resolve().parents[2] / "expectations" / "resident_registry.json"
@@ -112,3 +119,23 @@ def test_contracts_check_refuses_a_dataset_without_a_suite(tmp_path: Path) -> No
 def test_batch_wide_expectations_are_refused(tmp_path: Path, kind: str) -> None:
     error = _problems(tmp_path, _suite({"type": kind, "kwargs": {"column": "name"}}))
     assert "judges the whole batch at once" in str(error)
+
+
+def test_the_columns_a_suite_reads_leave_out_those_only_named_in_the_column_set() -> None:
+    contract = load_contract("resident_registry")
+    looked_at = columns_looked_at(read_suite(contract))
+    assert looked_at is not None
+    # expect_table_columns_to_match_set names household_address, but no expectation reads its values
+    assert "household_address" not in looked_at
+    assert {"id_number", "birth_date", "gender", "phone", "community_code", "updated_at"} <= looked_at
+
+
+def test_a_row_condition_makes_every_column_read(tmp_path: Path) -> None:
+    conditioned = {
+        "type": "expect_column_values_to_not_be_null",
+        "kwargs": {"column": "phone", "row_condition": 'status=="正常"', "condition_parser": "pandas"},
+    }
+    pair = {"type": "expect_column_pair_values_to_be_equal", "kwargs": {"column_A": "a", "column_B": "b"}}
+    path = tmp_path / "suite.json"
+    assert columns_looked_at(SuiteDocument(path, {"expectations": [pair]})) == {"a", "b"}
+    assert columns_looked_at(SuiteDocument(path, {"expectations": [pair, conditioned]})) is None

@@ -105,37 +105,84 @@ class BatchScan:
         """The batch's rows as tables of up to ``rows`` rows each, in batch order (see ``file_chunks``)."""
         return (chunk.rows for chunk in self.file_chunks(rows))
 
-    def file_chunks(self, rows: int) -> Iterator[Chunk]:
+    def file_chunks(self, rows: int, columns: Sequence[str] | None = None) -> Iterator[Chunk]:
         """The batch's rows in chunks of up to ``rows`` rows, in batch order, each column in one
         contiguous array (validation is slower over many small pieces), cut at data file ends: a
         chunk holds several whole files, or one part of a file of more than ``rows`` rows (cut
-        into near-equal parts). Each chunk says which rows came from which file."""
+        into near-equal parts). Each chunk says which rows came from which file. ``columns``:
+        only these columns (the others can be read per file with ``file_columns``)."""
         if self.snapshot_id is None:
             return
-        reader, tasks, whole = self._reader()
+        reader, tasks, whole = self._reader(("*",) if columns is None else list(dict.fromkeys(columns)))
         pending = _PendingChunk()
         for task in tasks:
             expected = task.file.record_count  # exact when whole; at most that when filtered
             if pending.size and pending.size + expected > rows:
                 yield pending.take()
             part = -(-expected // -(-expected // rows)) if expected > rows else rows
+            source = _FileSource(task.file.file_path, whole)
             for record_batch in reader.to_record_batches([task]):
                 while pending.size + record_batch.num_rows > part and expected > rows:
                     head = part - pending.size
-                    pending.add(record_batch.slice(0, head), task.file.file_path, whole)
+                    pending.add(record_batch.slice(0, head), source)
                     yield pending.take()
                     record_batch = record_batch.slice(head)
-                pending.add(record_batch, task.file.file_path, whole)
+                pending.add(record_batch, source)
             pending.end_file(task.file.file_path)
             if expected > rows and pending.size:
                 yield pending.take()
         if pending.size:
             yield pending.take()
 
+    def file_columns(self, path: str, columns: Sequence[str]) -> pa.Table:
+        """Some columns of the batch's rows in one of its data files, in the order ``file_chunks``
+        reads them."""
+        reader, tasks, _ = self._reader(list(dict.fromkeys(columns)))
+        task = next((t for t in tasks if t.file.file_path == path), None)
+        if task is None:
+            raise LakeError(f"data file {path} is not one of batch {self.batch_id}'s files")
+        return reader.to_table([task])
+
+
+class OtherColumns:
+    """Completes rows read with some columns only (``BatchScan.file_chunks(rows, columns)``) with
+    the batch's other columns, read from their data file when asked. A file's other columns are read
+    once, whether its rows are asked for in one piece or several, from one thread or several: the
+    last ``FILES_KEPT`` files' stay in memory. Safe to call from several threads at once."""
+
+    FILES_KEPT = 2
+
+    def __init__(self, scan: BatchScan, columns: Sequence[str] | None) -> None:
+        self.scan = scan
+        self.names = scan.table.schema().column_names
+        self.other = [] if columns is None else [n for n in self.names if n not in set(columns)]
+        self._files: dict[str, pa.Table] = {}
+        self._lock = threading.Lock()
+
+    def _file(self, path: str) -> pa.Table:
+        with self._lock:
+            table = self._files.pop(path, None)
+            if table is None:
+                while len(self._files) >= self.FILES_KEPT:
+                    self._files.pop(next(iter(self._files)))
+                table = self.scan.file_columns(path, self.other)
+            self._files[path] = table  # the most recently used last
+            return table
+
+    def complete(self, rows: pa.Table, piece: FilePiece) -> pa.Table:
+        """``rows`` (the rows of ``piece``) with every column of the table, in its order."""
+        if not self.other:
+            return rows
+        other = self._file(piece.path).slice(piece.file_start, rows.num_rows)
+        columns = {n: rows.column(n) for n in rows.column_names}
+        columns.update((n, other.column(n)) for n in self.other)
+        return pa.table({n: columns[n] for n in self.names})
+
 
 @dataclass(frozen=True)
 class FilePiece:
-    """Rows ``[start, stop)`` of a chunk, read from one landing data file.
+    """Rows ``[start, stop)`` of a chunk, read from one landing data file, where they are the
+    batch's rows from ``file_start`` on.
 
     ``unfiltered``: the file holds only this batch and was read whole, so its rows are exactly the
     rows of its pieces; ``ends_file``: this piece holds the file's last rows.
@@ -146,6 +193,16 @@ class FilePiece:
     stop: int
     unfiltered: bool
     ends_file: bool
+    file_start: int = 0
+
+
+@dataclass
+class _FileSource:
+    """The data file record batches are being read from, and how many of its rows came so far."""
+
+    path: str
+    unfiltered: bool
+    rows_read: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,16 +219,19 @@ class _PendingChunk:
     pieces: list[FilePiece] = field(default_factory=list)
     size: int = 0
 
-    def add(self, batch: pa.RecordBatch, path: str, unfiltered: bool) -> None:
+    def add(self, batch: pa.RecordBatch, source: _FileSource) -> None:
         if batch.num_rows == 0:
             return
         self.batches.append(batch)
         last = self.pieces[-1] if self.pieces else None
-        if last is not None and last.path == path and not last.ends_file:
+        if last is not None and last.path == source.path and not last.ends_file:
             self.pieces[-1] = replace(last, stop=last.stop + batch.num_rows)
         else:
-            self.pieces.append(FilePiece(path, self.size, self.size + batch.num_rows, unfiltered, False))
+            start, stop = self.size, self.size + batch.num_rows
+            piece = FilePiece(source.path, start, stop, source.unfiltered, False, source.rows_read)
+            self.pieces.append(piece)
         self.size += batch.num_rows
+        source.rows_read += batch.num_rows
 
     def end_file(self, path: str) -> None:
         """The file's rows are all read: its piece in this chunk (if any) ends it."""
@@ -196,8 +256,15 @@ def check_same_rows(chunk: pa.Table, keys: pa.Table, offset: int, key: Sequence[
             )
 
 
-def data_frame(contract: DatasetContract, rows: pa.Table, offset: int) -> pd.DataFrame:
-    """The contract's columns as a pandas frame indexed by batch position (strings stay Arrow)."""
+def data_frame(
+    contract: DatasetContract, rows: pa.Table, offset: int, unread: pa.Schema | None = None
+) -> pd.DataFrame:
+    """The contract's columns as a pandas frame indexed by batch position (strings stay Arrow).
+
+    ``unread``: columns left out of ``rows`` because no expectation reads their values; they are
+    in the frame as nulls of their type, so that checks of the column set still see them."""
+    for name in unread.names if unread is not None else ():
+        rows = rows.append_column(unread.field(name), pa.nulls(rows.num_rows, unread.field(name).type))
     frame = rows.select([c.name for c in contract.columns]).to_pandas(date_as_object=False)
     frame.index = pd.RangeIndex(offset, offset + len(frame))
     return frame

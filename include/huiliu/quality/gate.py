@@ -1,11 +1,12 @@
 """The quality gate: validate one landed batch and route its rows to curated or quarantine.
 
 Steps, overlapped on threads: read the batch's keys from ``landing.<dataset>``, rank them and
-resolve primary-key duplicates by the contract's rule; meanwhile stream the batch in chunks and run
-the dataset's Great Expectations suite on each (its result saved for Data Docs) while the next
-chunk is read; route each validated chunk once the keys are known, and stage its passing rows in
-curated on two writer threads while the next chunk is validated: a landing file whose rows all pass
-is copied as it is, the others are written without their failing rows. Then decide per row
+resolve primary-key duplicates by the contract's rule; meanwhile stream the batch in chunks (only
+the columns the suite reads and the key) and run the dataset's Great Expectations suite on each
+(its result saved for Data Docs) while the next chunk is read; route each validated chunk once the
+keys are known, and stage its passing rows in curated on two writer threads while the next chunk is
+validated: a landing file whose rows all pass is copied as it is, the others are completed with
+their other columns and written without their failing rows. Then decide per row
 and per batch (see ``huiliu.quality.verdict``), stage the quarantine rows while the last curated
 files are written, and commit ``quarantine.<dataset>`` then ``curated.<dataset>`` once every file
 is written, each replacing that batch id's rows (curated gets nothing of a held batch). Memory holds
@@ -41,12 +42,12 @@ from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.naming import DatasetRef, job_name, lake_dataset
 from huiliu.pii.decisions import Decision, check_not_pending, pii_rejection
 from huiliu.quality import records, zones
-from huiliu.quality.batch_stream import BatchScan, Chunk, check_same_rows, data_frame
+from huiliu.quality.batch_stream import BatchScan, Chunk, OtherColumns, check_same_rows, data_frame
 from huiliu.quality.datadocs import docs_dir, results_dir
 from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
-from huiliu.quality.file_copies import FileCopies
+from huiliu.quality.file_copies import ChunkRoute, FileCopies, PieceRows, split_rows
 from huiliu.quality.freshness import Freshness, check_freshness
-from huiliu.quality.suites import load_checked_suite
+from huiliu.quality.suites import columns_looked_at, load_checked_suite
 from huiliu.quality.validation import ExpectationOutcome, SuiteRunner
 from huiliu.quality.verdict import ROW_SEVERITIES, RuleResult, Verdict, combine, decide, duplicate_rule
 from huiliu.settings import Settings, get_settings
@@ -95,7 +96,7 @@ class _Routed:
     """Rows routed while streaming: failing rows kept aside, passing rows staged for curated."""
 
     outcomes: list[list[ExpectationOutcome]] = field(default_factory=list)
-    failing: list[pa.Table] = field(default_factory=list)
+    failing: list[Future[pa.Table | None]] = field(default_factory=list)  # completed by the writers
     positions: list[np.ndarray] = field(default_factory=list)
     rows: int = 0
     staged: list[Future[None]] = field(default_factory=list)  # curated files being written
@@ -133,6 +134,33 @@ class _GateRun:
             load_checked_suite(contract, settings), contract.name, results_dir(contract, settings)
         )
         self.released = released_ranks(contract.name, batch_id)
+        self.read_columns = self._read_columns()
+        self.unread = self._unread()
+
+    def _read_columns(self) -> list[str] | None:
+        """The columns chunks are read with: those the suite reads values of, and the key (all
+        when the suite may look at any); the others are read only for rows that are written."""
+        looked_at = columns_looked_at(self.runner.document)
+        if looked_at is None:
+            return None
+        order = self.contract.duplicate_order_column
+        wanted = looked_at | set(self.key) | ({order} if order else set())
+        names = self.scan.table.schema().column_names
+        read = [n for n in names if n in wanted]
+        return None if len(read) == len(names) else read
+
+    def _unread(self) -> pa.Schema:
+        """The contract's columns in the table that chunks are read without (see ``data_frame``)."""
+        if self.read_columns is None:
+            return pa.schema([])
+        names, landing = set(self.scan.table.schema().column_names), landing_schema(self.contract)
+        return pa.schema(
+            [
+                landing.field(c.name)
+                for c in self.contract.columns
+                if c.name in names and c.name not in self.read_columns
+            ]
+        )
 
     def _keys(self) -> _Keys:
         order = self.contract.duplicate_order_column
@@ -147,12 +175,15 @@ class _GateRun:
         return _Keys(keys, resolution, zones.ranks_of(sorted_rows))
 
     def _validate(self, chunk: pa.Table, offset: int, name: str) -> list[ExpectationOutcome]:
-        return self.runner.validate(data_frame(self.contract, chunk, offset), self.parameters, name)
+        frame = data_frame(self.contract, chunk, offset, self.unread)
+        return self.runner.validate(frame, self.parameters, name)
 
     def _route_chunk(
         self, chunk: Chunk, outcomes: list[ExpectationOutcome], keys: _Keys, routed: _Routed
-    ) -> np.ndarray:
-        """Keep one validated chunk's failing rows aside; return which of its rows pass.
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Which of one validated chunk's rows pass, and which failing rows to keep aside for
+        quarantine (``None`` once the batch is surely held: it goes to quarantine whole, read
+        again chunk by chunk, so no rows are kept).
 
         Rows released from quarantine on an earlier run are already in curated under their release
         batch id, so they are not passed again.
@@ -165,13 +196,14 @@ class _GateRun:
         keep &= ~np.isin(keys.ranks[offset : offset + rows.num_rows], self.released)
         routed.outcomes.append(outcomes)
         routed.failed += len(failing)
-        if routed.failed <= routed.hold_above:
-            routed.failing.append(rows.take(pa.array(failing - offset, pa.int64())))
-        else:  # a held batch goes to quarantine whole, read again chunk by chunk: keep no rows
-            routed.failing.clear()
         routed.positions.append(failing)
         routed.rows += rows.num_rows
-        return keep
+        if routed.failed > routed.hold_above:
+            routed.failing.clear()
+            return keep, None
+        failed = np.zeros(rows.num_rows, dtype=bool)
+        failed[failing - offset] = True
+        return keep, failed
 
     def route(self, curated: StagedBatchWriter, pool: ThreadPoolExecutor) -> tuple[Verdict, _Routed, _Keys]:
         """Validate chunk by chunk; stage passing rows in ``pool`` while the next chunk is read and
@@ -182,15 +214,18 @@ class _GateRun:
         first chunk is read and validated; a chunk is routed once both are done.
         """
         routed = _Routed()
-        copies, schema = FileCopies(curated), zones.curated_schema(self.contract)
+        copies = FileCopies(curated)
+        other = OtherColumns(self.scan, self.read_columns)
         chunk_rows = self.settings.quality_chunk_rows
         planned = self.scan.planned_rows()  # never fewer than the batch's rows
         parts = max(1, -(-planned // chunk_rows))
         routed.hold_above = self.contract.quality.max_failing_share * planned
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-keys") as keys_pool,
-            closing(prefetch(self.scan.file_chunks(chunk_rows))) as chunks,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-complete") as completer,
+            closing(prefetch(self.scan.file_chunks(chunk_rows, self.read_columns))) as chunks,
         ):
+            writes = _CuratedWrites(pool, completer, curated, other, self.contract)
             pending = keys_pool.submit(self._keys)
             from huiliu.quality.expectations import load_reference_tables  # imports GX: not at DAG parse
 
@@ -199,10 +234,12 @@ class _GateRun:
             for number, chunk in enumerate(chunks, start=1):
                 name = self.batch_id if parts == 1 else f"{self.batch_id} part {number} of {parts}"
                 outcomes = self._validate(chunk.rows, routed.rows, name)
-                keep = self._route_chunk(chunk, outcomes, pending.result(), routed)
-                write, copy = copies.route(chunk, keep)
+                keep, failed = self._route_chunk(chunk, outcomes, pending.result(), routed)
+                route = copies.route(chunk, keep, failed)
                 _wait_for_writes(routed.staged, keep=CURATED_WRITERS)  # memory: a chunk being written
-                routed.staged += _stage_curated(pool, curated, write, copy, schema)
+                staged, failing = writes.stage(route)
+                routed.staged += staged
+                routed.failing += failing
             keys = pending.result()
         rules = [*combine(routed.outcomes), duplicate_rule(keys.resolution, self.key, routed.rows)]
         return decide(rules, routed.rows, self.contract.quality.max_failing_share), routed, keys
@@ -220,11 +257,8 @@ class _GateRun:
                 offset += chunk.num_rows
             return
         schema = landing_schema(self.contract)
-        rows = (
-            pa.concat_tables([conform(t, schema) for t in routed.failing])
-            if routed.failing
-            else schema.empty_table()
-        )
+        failing = [t for t in (f.result() for f in routed.failing) if t is not None]
+        rows = pa.concat_tables([conform(t, schema) for t in failing]) if failing else schema.empty_table()
         positions = np.concatenate(routed.positions) if routed.positions else np.empty(0, dtype=np.int64)
         writer.write_file(self._quarantine_rows(rows, positions, verdict, keys))
 
@@ -254,32 +288,70 @@ def _wait_for_writes(staged: list[Future[None]], keep: int) -> None:
         future.result()
 
 
-def _stage_curated(
-    pool: ThreadPoolExecutor,
-    curated: StagedBatchWriter,
-    write: list[tuple[pa.Table, np.ndarray]],
-    copy: list[tuple[str, int]],
-    schema: pa.Schema,
-) -> list[Future[None]]:
-    """Submit one chunk's curated files: copies of passing landing files, and the kept rows of
-    the others (see ``FileCopies.route``)."""
-    staged = [pool.submit(curated.copy_file, path, rows) for path, rows in copy]
-    if write:
-        rows = conform(pa.concat_tables([table for table, _ in write]), schema)
-        staged += _write_parts(pool, curated, rows, np.concatenate([keep for _, keep in write]))
-    return staged
+class _CuratedWrites:
+    """Stages a chunk's curated files: copies of passing landing files, and the kept rows of the
+    other pieces, completed with the columns the chunk was read without (the failing rows among
+    them too, for quarantine). Pieces are completed in order on a thread of their own, so that a
+    chunk's reading overlaps the previous chunk's writing, then written on the writer threads."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        completer: ThreadPoolExecutor,
+        writer: StagedBatchWriter,
+        other: OtherColumns,
+        contract: DatasetContract,
+    ) -> None:
+        self.pool, self.completer, self.writer, self.other = pool, completer, writer, other
+        self.schema = zones.curated_schema(contract)
+
+    def stage(self, route: ChunkRoute) -> tuple[list[Future[None]], list[Future[pa.Table | None]]]:
+        """Submit the route's files; return the writes and, in chunk order, each write's failing rows."""
+        staged: list[Future[None]] = [
+            self.pool.submit(self.writer.copy_file, path, rows) for path, rows in route.copy
+        ]
+        failing: list[Future[pa.Table | None]] = []
+        for run in split_rows(route.write, CURATED_WRITERS):  # side by side, each to files of its own
+            found: Future[pa.Table | None] = Future()
+            written: Future[None] = Future()
+            self.completer.submit(self._complete, run, found, written)
+            staged.append(written)
+            failing.append(found)
+        return staged, failing
+
+    def _complete(
+        self, pieces: list[PieceRows], failing: Future[pa.Table | None], written: Future[None]
+    ) -> None:
+        """Complete the pieces, hand their failing rows to ``failing``, and submit the write of their
+        kept rows (its outcome goes to ``written``)."""
+        try:
+            full = [self.other.complete(p.rows, p.piece) for p in pieces]
+            failed = [
+                rows.filter(pa.array(p.failed))
+                for rows, p in zip(full, pieces, strict=True)
+                if p.failed is not None
+            ]
+            failing.set_result(pa.concat_tables(failed) if failed else None)
+            rows = conform(pa.concat_tables(full), self.schema)
+            keep = np.concatenate([p.kept for p in pieces])
+            _chain(self.pool.submit(self.writer.write_file, rows, keep=keep), written)
+        except BaseException as exc:
+            for future in (failing, written):
+                if not future.done():
+                    future.set_exception(exc)
 
 
-def _write_parts(
-    pool: ThreadPoolExecutor, writer: StagedBatchWriter, rows: pa.Table, keep: np.ndarray
-) -> list[Future[None]]:
-    """Write the kept ``rows`` as ``CURATED_WRITERS`` parts side by side in ``pool`` (each filters
-    its own row groups)."""
-    size = -(-rows.num_rows // CURATED_WRITERS)
-    return [
-        pool.submit(writer.write_file, rows.slice(start, size), keep=keep[start : start + size])
-        for start in range(0, rows.num_rows, size or 1)
-    ]
+def _chain(inner: Future[None], outer: Future[None]) -> None:
+    """Settle ``outer`` as ``inner`` settles."""
+
+    def settle(done: Future[None]) -> None:
+        error = done.exception()
+        if error is None:
+            outer.set_result(done.result())
+        else:
+            outer.set_exception(error)
+
+    inner.add_done_callback(settle)
 
 
 def _hold_pii_rejected(

@@ -133,6 +133,24 @@ def _columns_named(kwargs: dict[str, Any]) -> Iterator[tuple[str, Any]]:
             yield key, value
 
 
+# expectation types that look at the batch's column names only, never at a value
+_NAMES_ONLY_PREFIXES = ("expect_table_column", "expect_column_to_exist")
+
+
+def columns_looked_at(document: SuiteDocument) -> frozenset[str] | None:
+    """The columns whose values the suite's expectations read; ``None`` when that cannot be told
+    (a ``row_condition`` may name any column). Expectations on the column set (``expect_table_
+    columns_to_match_set``, ``expect_column_to_exist`` …) only need the columns to be there."""
+    names: set[str] = set()
+    for item in document.expectations:
+        kwargs = item.get("kwargs") or {}
+        if not isinstance(kwargs, dict) or kwargs.get("row_condition"):
+            return None
+        if not str(item.get("type", "")).startswith(_NAMES_ONLY_PREFIXES):
+            names.update(str(column) for _, column in _columns_named(kwargs))
+    return frozenset(names)
+
+
 def _expectation_problems(index: int, item: Any, columns: set[str]) -> list[str]:
     if not isinstance(item, dict) or not isinstance(item.get("type"), str):
         return [f'expectation #{index + 1} has no "type"']

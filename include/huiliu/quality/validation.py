@@ -1,10 +1,11 @@
 """Run a suite over a pandas frame with Great Expectations' own API, and read back row outcomes.
 
-One ephemeral GX context per runner: a pandas datasource, a whole-dataframe batch definition, a
-validation definition over the suite and a checkpoint. Results come back in COMPLETE format so each
-expectation lists the frame index of its failing rows; the frame's index holds the rows' positions
-in the landed batch. Each run's result is also saved as GX JSON (lists of failing rows cut to a
-sample) for ``huiliu.quality.datadocs`` to render as Data Docs.
+One ephemeral GX context per runner: a pandas datasource, a whole-dataframe batch definition and a
+validation definition over the suite, run directly (a checkpoint around it would check that it is
+saved and serialise it again on every run, for actions huiliu does not use). Results come back in
+COMPLETE format so each expectation lists the frame index of its failing rows; the frame's index
+holds the rows' positions in the landed batch. Each run's result is also saved as GX JSON (lists of
+failing rows cut to a sample) for ``huiliu.quality.datadocs`` to render as Data Docs.
 """
 
 from __future__ import annotations
@@ -135,15 +136,8 @@ class SuiteRunner:
         source = self._context.data_sources.add_pandas("lake")
         batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("batch")
         suite = self._context.suites.add(build_gx_suite(document))
-        definition = self._context.validation_definitions.add(
+        self._definition = self._context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{dataset}_gate", data=batch, suite=suite)
-        )
-        self._checkpoint = self._context.checkpoints.add(
-            gx.Checkpoint(
-                name=f"{dataset}_checkpoint",
-                validation_definitions=[definition],
-                result_format=RESULT_FORMAT,
-            )
         )
 
     def validate(
@@ -156,16 +150,26 @@ class SuiteRunner:
                 parameter is missing or a column has a type the expectation cannot check).
         """
         from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
 
         run_id = RunIdentifier(run_name=_UNSAFE.sub("_", run_name), run_time=run_time)
-        result = self._checkpoint.run(
-            batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=run_id
+        result = self._definition.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=parameters,
+            result_format=RESULT_FORMAT,
+            run_id=run_id,
         )
-        outcomes = [_outcome(r) for v in result.run_results.values() for r in v.results]
+        outcomes = [_outcome(r) for r in result.results]
         if self.results_dir is not None:
-            self.saved += [
-                save_result(self.results_dir, key, value) for key, value in result.run_results.items()
-            ]
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=self._definition.suite.name),
+                run_id=run_id,
+                batch_identifier=result.batch_id,
+            )
+            self.saved.append(save_result(self.results_dir, key, result))
         broken = [f"{o.rule}: {o.error}" for o in outcomes if o.error]
         if broken:
             raise SuiteError(str(self.document.path), [f"could not evaluate {b}" for b in broken])
