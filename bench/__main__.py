@@ -126,7 +126,7 @@ def main() -> None:
     url = _database_url()
     prepare_sources(url)
     figures = ingest_figures(url)
-    console.print("quality gate: timing (best of 5, alternating) …")
+    console.print("quality gate: timing (best of 5 rounds, both batches read and gated in each) …")
     figures += quality_gate.figures(url)
     console.print("PII: timing …")
     figures += pii_speed.figures()

@@ -3,7 +3,8 @@ time, and for context the CPU time both spend over all threads), the same for th
 failing rows, and peak memory gating one batch of a table that holds 1 vs 4 batches.
 
 The lakes are prepared once per bench run from the PostgreSQL sources (landing is not timed); each
-timing is the best of five, gate and read alternating, each in a fresh process.
+timing is the best of five rounds, each round reading and gating both batches in turn, each in a
+fresh process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import tempfile
 from typing import Any
 
-from bench.timing import best_of_alternating
+from bench.timing import best_of_rounds
 
 RUN_KEYS = ("bench-1", "bench-2", "bench-3", "bench-4")
 
@@ -29,11 +30,6 @@ def _once(home: str, batch: str, read: bool = False) -> dict[str, float]:
     cmd = [sys.executable, "-m", "bench.quality_once", "--home", home, "--batch", batch]
     out = subprocess.run([*cmd, *(["--read"] if read else [])], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _read_and_gate(home: str, batch: str, runs: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Best of ``runs`` plain reads and gates of the batch, run alternately."""
-    return best_of_alternating(runs, lambda: _once(home, batch, read=True), lambda: _once(home, batch))
 
 
 def figures(url: str, runs: int = 5) -> list[dict[str, Any]]:
@@ -51,12 +47,15 @@ def figures(url: str, runs: int = 5) -> list[dict[str, Any]]:
         _land(one, url, RUN_KEYS[:1])
         _land(defects, url, RUN_KEYS[:1], table="resident_registry_defects")
         _land(four, url, RUN_KEYS)
+        os.sync()  # the lakes just written are on disk, not flushed while the first runs are timed
         batch = f"resident_registry:{RUN_KEYS[0]}"
-        read, gate = best_of_alternating(
-            runs, lambda: _once(one, batch, read=True), lambda: _once(one, batch)
-        )
-        read_d, gate_d = best_of_alternating(
-            runs, lambda: _once(defects, batch, read=True), lambda: _once(defects, batch)
+        # both batches in every round, so that a slow spell of the machine does not fall on one
+        read, gate, read_d, gate_d = best_of_rounds(
+            runs,
+            lambda: _once(one, batch, read=True),
+            lambda: _once(one, batch),
+            lambda: _once(defects, batch, read=True),
+            lambda: _once(defects, batch),
         )
         gate_four = _once(four, batch)
     os.environ.pop("HUILIU_HOME", None)

@@ -10,17 +10,22 @@ import sqlalchemy as sa
 Result = dict[str, Any]
 
 
+def best_of_rounds(runs: int, *timed: Callable[[], Result]) -> tuple[Result, ...]:
+    """The fastest of ``runs`` results (by ``seconds``) of each of ``timed``, run in turn round
+    after round, so that drift of the machine hits them all alike."""
+    results: list[list[Result]] = [[] for _ in timed]
+    for _ in range(runs):
+        for kept, run in zip(results, timed, strict=True):
+            kept.append(run())
+    return tuple(min(kept, key=lambda r: r["seconds"]) for kept in results)
+
+
 def best_of_alternating(
     runs: int, baseline: Callable[[], Result], ours: Callable[[], Result]
 ) -> tuple[Result, Result]:
-    """The fastest of ``runs`` results (by ``seconds``) of the baseline and of huiliu, run
-    alternately so that drift of the machine hits both."""
-    base, mine = [], []
-    for _ in range(runs):
-        base.append(baseline())
-        mine.append(ours())
-    fastest = lambda results: min(results, key=lambda r: r["seconds"])  # noqa: E731
-    return fastest(base), fastest(mine)
+    """The fastest of ``runs`` results of the baseline and of huiliu, run alternately."""
+    base, mine = best_of_rounds(runs, baseline, ours)
+    return base, mine
 
 
 def create_table_as(url: str, name: str, select: str, *then: str) -> None:
