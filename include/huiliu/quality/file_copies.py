@@ -7,8 +7,8 @@ when its last rows are validated; its passing rows are held until then (a file's
 and written after all if any row of it fails.
 
 The gate may read a chunk with only the columns its suite looks at. Rows that are written, or kept
-aside for quarantine, are completed with their file's other columns by the writer (see
-``PieceRows``), so a copied file's other columns are never read at all.
+aside for quarantine (``PieceRows``), are completed with their file's other columns before they are
+written, so a copied file's other columns are never read at all.
 """
 
 from __future__ import annotations

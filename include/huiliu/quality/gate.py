@@ -96,7 +96,7 @@ class _Routed:
     """Rows routed while streaming: failing rows kept aside, passing rows staged for curated."""
 
     outcomes: list[list[ExpectationOutcome]] = field(default_factory=list)
-    failing: list[Future[pa.Table | None]] = field(default_factory=list)  # completed by the writers
+    failing: list[Future[pa.Table | None]] = field(default_factory=list)  # see _CuratedWrites
     positions: list[np.ndarray] = field(default_factory=list)
     rows: int = 0
     staged: list[Future[None]] = field(default_factory=list)  # curated files being written
