@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bench.timing import best_of_alternating, create_table_as
+from bench.timing import best_of_rounds, create_table_as
 
 ADMIN = os.environ.get("HUILIU_BENCH_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 DATABASE = "huiliu_bench"
@@ -97,7 +97,7 @@ def run_once(url: str, table: str, baseline: bool = False) -> dict[str, float]:
 
 def ingest_figures(url: str) -> list[dict[str, Any]]:
     console.print("landing: timing (best of 3, alternating) …")
-    base, ours = best_of_alternating(
+    base, ours = best_of_rounds(
         3,
         lambda: run_once(url, "resident_registry", baseline=True),
         lambda: run_once(url, "resident_registry"),

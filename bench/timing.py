@@ -20,14 +20,6 @@ def best_of_rounds(runs: int, *timed: Callable[[], Result]) -> tuple[Result, ...
     return tuple(min(kept, key=lambda r: r["seconds"]) for kept in results)
 
 
-def best_of_alternating(
-    runs: int, baseline: Callable[[], Result], ours: Callable[[], Result]
-) -> tuple[Result, Result]:
-    """The fastest of ``runs`` results of the baseline and of huiliu, run alternately."""
-    base, mine = best_of_rounds(runs, baseline, ours)
-    return base, mine
-
-
 def create_table_as(url: str, name: str, select: str, *then: str) -> None:
     """Replace table ``name`` with the rows of ``select``, then run the ``then`` statements."""
     with sa.create_engine(url).begin() as conn:
