@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -120,7 +121,11 @@ def _docs_site(directory: Path) -> dict[str, Any]:
 
 
 class SuiteRunner:
-    """Validate frames of one dataset against its suite; optionally build Data Docs for each run."""
+    """Validate frames of one dataset against its suite; optionally build Data Docs for each run.
+
+    Runs are serialised: GX keeps the batch being validated in the datasource's execution engine
+    under the batch's id, which is the same for every frame of this runner, so two runs at once
+    would read each other's frame."""
 
     def __init__(self, document: SuiteDocument, dataset: str, results_dir: Path | None = None) -> None:
         import great_expectations as gx
@@ -131,6 +136,7 @@ class SuiteRunner:
         pandas_execution_engine.HASH_THRESHOLD = 0
         self.document = document
         self.results_dir = results_dir
+        self._one_run = threading.Lock()
         self.saved: list[Path] = []
         self._context = gx.get_context(mode="ephemeral", project_config=context_config(None))
         source = self._context.data_sources.add_pandas("lake")
@@ -156,12 +162,13 @@ class SuiteRunner:
         )
 
         run_id = RunIdentifier(run_name=_UNSAFE.sub("_", run_name), run_time=run_time)
-        result = self._definition.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters=parameters,
-            result_format=RESULT_FORMAT,
-            run_id=run_id,
-        )
+        with self._one_run:
+            result = self._definition.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=parameters,
+                result_format=RESULT_FORMAT,
+                run_id=run_id,
+            )
         outcomes = [_outcome(r) for r in result.results]
         if self.results_dir is not None:
             key = ValidationResultIdentifier(
