@@ -46,7 +46,10 @@ def list_cmd(
     from huiliu.quality.quarantine import list_rows
 
     contract = _contract(dataset)
-    rows = list_rows(contract, batch_id=batch, state=None if state == "all" else state)
+    try:
+        rows = list_rows(contract, batch_id=batch, state=None if state == "all" else state)
+    except HuiliuError as exc:
+        fail(str(exc))
     if as_json:
         print_json([r.as_dict() for r in rows])
         return

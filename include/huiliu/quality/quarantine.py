@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -131,12 +132,23 @@ def list_rows(
     state: str | None = "pending",
     settings: Settings | None = None,
 ) -> list[QuarantinedRow]:
-    """Quarantined rows with their state (pending, released or discarded); ``state=None`` for all."""
+    """Quarantined rows with their state (pending, released or discarded); ``state=None`` for all.
+
+    Raises:
+        QuarantineError: an unknown state, or a batch id with no quarantined rows.
+    """
+    if state is not None and state not in STATES:
+        raise QuarantineError(f"unknown state {state!r}: use one of {', '.join(STATES)} or all")
     rows = _rows(
         contract,
         read_quarantine(contract, batch_id=batch_id, settings=settings),
         records.decided_ids(contract.name),
     )
+    if batch_id is not None and not rows:
+        raise QuarantineError(
+            f"dataset {contract.name}: no quarantined rows of batch {batch_id!r}; the batches gated are "
+            f"listed by `huiliu quality batches {contract.name}`"
+        )
     return [r for r in rows if state is None or r.state == state]
 
 
@@ -163,12 +175,26 @@ def _pending(contract: DatasetContract, ids: list[str], settings: Settings | Non
     found = set(table.column("_quarantine_id").to_pylist())
     missing = [i for i in ids if i not in found]
     if missing:
-        raise QuarantineError(f"dataset {contract.name}: no quarantined row(s) {', '.join(missing)}")
+        raise QuarantineError(
+            f"dataset {contract.name}: no quarantined row(s) {', '.join(missing)}; list them with "
+            f"`huiliu quarantine list {contract.name}`"
+        )
     decided = records.decided_ids(contract.name)
     done = [f"{i} ({decided[i]})" for i in ids if i in decided]
     if done:
         raise QuarantineError(f"dataset {contract.name}: already decided: {', '.join(done)}")
     return table
+
+
+_FORMATS = {
+    "date": "write it as YYYY-MM-DD, e.g. 1990-03-07",
+    "timestamp": "write it as YYYY-MM-DD HH:MM:SS in Beijing time, without an offset",
+    "integer": "write a whole number",
+    "float": "write a number",
+    "decimal": "write a number",
+    "boolean": "write true or false",
+}
+STATES = ("pending", "released", "discarded")
 
 
 def _apply_changes(contract: DatasetContract, rows: pa.Table, changes: dict[str, str | None]) -> pa.Table:
@@ -180,7 +206,8 @@ def _apply_changes(contract: DatasetContract, rows: pa.Table, changes: dict[str,
         try:
             value = pa.array([text] * rows.num_rows, pa.string()).cast(arrow_type(spec))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise QuarantineError(f"value for {column} is not a valid {spec.type}") from None
+            hint = _FORMATS.get(spec.type.split("(")[0], "check the value")
+            raise QuarantineError(f"--set {column}={text}: not a valid {spec.type}; {hint}") from None
         rows = rows.set_column(
             rows.schema.get_field_index(column), column, value.cast(rows.schema.field(column).type)
         )
@@ -213,35 +240,48 @@ def _action(
     )
 
 
-def _keys_in_curated(contract: DatasetContract, rows: pa.Table, settings: Settings) -> set[str]:
-    """Primary keys of ``rows`` that curated already holds (a kept duplicate, or an earlier release)."""
+def _keys_in_curated(
+    contract: DatasetContract, rows: pa.Table, settings: Settings, ignore_batch: str | None = None
+) -> set[str]:
+    """Primary keys of ``rows`` that curated already holds (a kept duplicate, or an earlier release),
+    leaving out rows of ``ignore_batch`` (a release being retried replaces its own rows)."""
     try:
         table = lake_table(contract.curated_table, settings=settings)
     except LakeError:
         return set()
     key = contract.schema_.primary_key
-    wanted = set(zones.key_strings(rows, key))
-    found = table.scan(
-        row_filter=In(key[0], set(rows.column(key[0]).to_pylist())), selected_fields=tuple(key)
-    )
-    return wanted & set(zones.key_strings(found.to_arrow(), key))
+    values = {v for v in rows.column(key[0]).to_pylist() if v is not None}
+    if not values:
+        return set()
+    found = table.scan(row_filter=In(key[0], values), selected_fields=(*key, "_batch_id")).to_arrow()
+    if ignore_batch is not None:
+        found = found.filter(pc.not_equal(found.column("_batch_id"), ignore_batch))
+    return set(zones.key_strings(rows, key)) & set(zones.key_strings(found, key))
 
 
 def _still_failing(contract: DatasetContract, rows: pa.Table, settings: Settings) -> dict[str, list[str]]:
-    """Rows that fail the suite again, or whose key curated already holds."""
+    """Rows that fail the suite again, share their key with another row being released, or whose
+    key curated already holds (other than through this very release, when it is retried)."""
     failing = _revalidate(contract, rows, settings)
-    for qid, rules in zip(
-        rows.column("_quarantine_id").to_pylist(), rows.column("_failed_rules").to_pylist(), strict=True
-    ):
+    ids = rows.column("_quarantine_id").to_pylist()
+    for qid, rules in zip(ids, rows.column("_failed_rules").to_pylist(), strict=True):
         if zones.PII_REJECTED_RULE in (rules or ""):
             failing.setdefault(qid, []).append(
                 f"{zones.PII_REJECTED_RULE}: a compliance officer rejected this batch's personal "
                 "information; it cannot be released row by row: fix the contract or the source, land again"
             )
-    taken = _keys_in_curated(contract, rows, settings)
     keys = zones.key_strings(rows, contract.schema_.primary_key)
-    for qid, key in zip(rows.column("_quarantine_id").to_pylist(), keys, strict=True):
-        if key in taken:
+    shared = Counter(key for qid, key in zip(ids, keys, strict=True) if qid not in failing)
+    taken = _keys_in_curated(
+        contract, rows, settings, release_batch_id(contract, [i for i in ids if i not in failing])
+    )
+    for qid, key in zip(ids, keys, strict=True):
+        if qid not in failing and shared[key] > 1:
+            failing.setdefault(qid, []).append(
+                f"huiliu_primary_key_is_unique: {shared[key]} of the rows being released share this key; "
+                "release one of them and discard the others"
+            )
+        elif key in taken:
             failing.setdefault(qid, []).append(
                 "huiliu_primary_key_is_unique: curated already holds this key; correct the key or discard"
             )
