@@ -44,6 +44,7 @@ from huiliu.pii.decisions import Decision, check_not_pending, pii_rejection
 from huiliu.quality import records, zones
 from huiliu.quality.batch_stream import BatchScan, Chunk, OtherColumns, check_same_rows, data_frame
 from huiliu.quality.datadocs import docs_dir, results_dir
+from huiliu.quality.decided import DecidedRows
 from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
 from huiliu.quality.file_copies import ChunkRoute, FileCopies, PieceRows, split_rows
 from huiliu.quality.freshness import Freshness, check_freshness
@@ -133,7 +134,7 @@ class _GateRun:
         self.runner = SuiteRunner(
             load_checked_suite(contract, settings), contract.name, results_dir(contract, settings)
         )
-        self.released = released_ranks(contract.name, batch_id)
+        self.decided = DecidedRows.of_batch(contract, batch_id, settings)
         self.read_columns = self._read_columns()
         self.unread = self._unread()
 
@@ -185,17 +186,22 @@ class _GateRun:
         quarantine (``None`` once the batch is surely held: it goes to quarantine whole, read
         again chunk by chunk, so no rows are kept).
 
-        Rows released from quarantine on an earlier run are already in curated under their release
-        batch id, so they are not passed again.
+        Rows whose key a steward decided on an earlier run (see ``DecidedRows``) neither pass nor go
+        to quarantine again: a released row is in curated under its release batch id already, a
+        discarded one is never returned, and both keep their quarantine rows as they were.
         """
         rows, offset = chunk.rows, routed.rows
         check_same_rows(rows, keys.table, offset, self.key)
         failing = _row_failures(outcomes, keys.resolution.losers, offset, offset + rows.num_rows)
         keep = np.ones(rows.num_rows, dtype=bool)
         keep[failing - offset] = False
-        keep &= ~np.isin(keys.ranks[offset : offset + rows.num_rows], self.released)
+        decided = self.decided.mask(rows)
+        if decided is not None:
+            keep &= ~decided
         routed.outcomes.append(outcomes)
         routed.failed += len(failing)
+        if decided is not None:
+            failing = failing[~decided[failing - offset]]
         routed.positions.append(failing)
         routed.rows += rows.num_rows
         if routed.failed > routed.hold_above:
@@ -249,12 +255,17 @@ class _GateRun:
     ) -> None:
         """Write the quarantine rows to ``writer``: the failing ones, or, when the batch is held,
         every row, read again chunk by chunk (memory stays a chunk, however big the delivery)."""
+        if self.decided.rows.num_rows:
+            writer.write_file(conform(self.decided.rows, zones.quarantine_schema(self.contract)))
         if verdict.held:
             offset = 0
             for chunk in self.scan.chunks(self.settings.quality_chunk_rows):
                 positions = np.arange(offset, offset + chunk.num_rows)
-                writer.write_file(self._quarantine_rows(chunk, positions, verdict, keys))
                 offset += chunk.num_rows
+                decided = self.decided.mask(chunk)
+                if decided is not None:
+                    chunk, positions = chunk.filter(pa.array(~decided)), positions[~decided]
+                writer.write_file(self._quarantine_rows(chunk, positions, verdict, keys))
             return
         schema = landing_schema(self.contract)
         failing = [t for t in (f.result() for f in routed.failing) if t is not None]
@@ -265,18 +276,9 @@ class _GateRun:
     def _quarantine_rows(
         self, rows: pa.Table, positions: np.ndarray, verdict: Verdict, keys: _Keys
     ) -> pa.Table:
-        return zones.quarantine_rows(self.contract, rows, positions, keys.ranks, self.batch_id, verdict)
-
-
-def released_ranks(dataset: str, batch_id: str) -> np.ndarray:
-    """Ranks (see ``zones.row_ranks``) of the batch's rows already released from quarantine."""
-    prefix = f"{batch_id}#"
-    ranks = [
-        int(qid.removeprefix(prefix))
-        for qid, action in records.decided_ids(dataset).items()
-        if action == "released" and qid.startswith(prefix) and qid.removeprefix(prefix).isdigit()
-    ]
-    return np.array(ranks, dtype=np.int64)
+        return zones.quarantine_rows(
+            self.contract, rows, positions, keys.ranks, self.batch_id, verdict, taken=self.decided.ids
+        )
 
 
 CURATED_WRITERS = 2  # threads writing a chunk's passing rows, each to files of its own

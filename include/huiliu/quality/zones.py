@@ -9,7 +9,7 @@ the batch id, so re-running the gate on a batch replaces its rows instead of add
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,9 +72,21 @@ def row_ranks(keys: pa.Table, key: Sequence[str], order: str | None) -> np.ndarr
     return ranks_of(row_order(keys, key, order))
 
 
-def quarantine_ids(batch_id: str, ranks: np.ndarray) -> list[str]:
-    """``<batch id>#<rank>`` for each row."""
-    return [f"{batch_id}#{rank}" for rank in ranks.tolist()]
+def quarantine_ids(batch_id: str, ranks: np.ndarray, taken: Collection[str] = ()) -> list[str]:
+    """``<batch id>#<rank>`` for each row; ``<batch id>#<rank>-<n>`` (the first free ``n``) where
+    that id is ``taken`` by a decided row of an earlier delivery of the batch."""
+    ids = [f"{batch_id}#{rank}" for rank in ranks.tolist()]
+    if not taken:
+        return ids
+    used = set(taken)
+    for i, qid in enumerate(ids):
+        if qid in used:
+            n = 1
+            while f"{qid}-{n}" in used:
+                n += 1
+            ids[i] = f"{qid}-{n}"
+        used.add(ids[i])
+    return ids
 
 
 def _text(value: Any) -> str | None:
@@ -117,10 +129,12 @@ def quarantine_rows(
     ranks: np.ndarray,
     batch_id: str,
     verdict: Verdict,
+    taken: Collection[str] = (),
 ) -> pa.Table:
-    """Quarantined ``rows`` (at ``positions`` in the batch) with their reasons, in the quarantine schema."""
+    """Quarantined ``rows`` (at ``positions`` in the batch) with their reasons, in the quarantine
+    schema; ids in ``taken`` (decided rows carried over) are not given again."""
     names, details = _failures(rows, positions, verdict, verdict.rules)
-    ids = quarantine_ids(batch_id, ranks[positions])
+    ids = quarantine_ids(batch_id, ranks[positions], taken)
     now = datetime.now(UTC)
     extra = {
         "_quarantine_id": pa.array(ids, pa.string()),
