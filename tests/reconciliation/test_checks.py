@@ -107,7 +107,8 @@ def test_recipient_without_id_number_is_not_compared() -> None:
     result = check_recipients_in_registry(RECIPIENTS, REGISTRY, rows, REGISTRY_ROWS, 5)
     assert (result.rows_compared, result.mismatches, result.mismatch_rate) == (0, 0, None)
     assert result.breakdown["not_compared"] == 2
-    assert result.passed is True
+    assert result.status == "skipped" and result.passed is None  # comparing nothing is not a pass
+    assert result.reason == "nothing to compare: no records of subsistence_allowance had a value to check"
 
 
 def test_samples_are_masked_and_no_raw_value_leaves_the_check() -> None:
@@ -286,6 +287,7 @@ def test_community_exists(code: str | None, compared: int, flagged: bool) -> Non
     assert result.rows_compared == compared
     assert [f.record_key for f in result.flags] == (["GY1"] if flagged else [])
     assert result.breakdown["not_stated"] == 1 - compared
+    assert result.status == ("skipped" if compared == 0 else "failed" if flagged else "passed")
 
 
 def test_grid_codes_are_checked_at_grid_level() -> None:

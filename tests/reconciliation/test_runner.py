@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from huiliu.cli.main import app
 from huiliu.contracts import load_contract
 from huiliu.lake.catalog import lake_table
+from huiliu.lake.schema import landing_schema
 from huiliu.reconciliation.masking import display_key
 from huiliu.reconciliation.runner import JOB, ReconciliationOutcome, run_reconciliation
 from huiliu.reconciliation.store import flags_for, latest_run, run_by_key
@@ -20,7 +21,7 @@ from huiliu.store.db import session_scope
 from huiliu.store.models import LineageEventRecord, QualityFlag, ReconciliationRun
 from tests.conftest import _clear_caches
 from tests.lineage.lineage_spec import SpecValidator
-from tests.reconciliation.conftest import AS_OF, CityLake, land_and_curate
+from tests.reconciliation.conftest import AS_OF, RECONCILED, CityLake, land_and_curate
 
 RECIPIENT_DATASETS = ("subsistence_allowance", "disability_registry", "elderly_care_services")
 CROSS_DATASET_DEFECTS = ("absent_from_registry", "dead_in_registry")
@@ -271,3 +272,19 @@ def test_a_registry_row_in_quarantine_still_counts_as_registered(huiliu_home: Se
     check = next(r for r in outcome.results if r.name == "allowance_recipients_in_registry")
     assert check.mismatches == 1
     assert [(f.record_key, f.detail.split(":")[0]) for f in check.flags] == [("3", "absent_from_registry")]
+
+
+def test_an_empty_curated_dataset_skips_its_checks_instead_of_passing(huiliu_home: Settings) -> None:
+    from huiliu.city import generate_city
+
+    generate_city(huiliu_home.city_path, residents=1_000, seed=3, as_of=AS_OF)
+    empty = load_contract("subsistence_allowance")
+    land_and_curate(tuple(n for n in RECONCILED if n != empty.name))
+    lake_table(empty.curated_table, landing_schema(empty))  # the table exists, with no rows
+
+    outcome = run_reconciliation("empty-allowance")
+
+    reading = [r for r in outcome.results if empty.name in r.datasets]
+    assert reading and all(r.status == "skipped" for r in reading)
+    assert all("subsistence_allowance has no rows in curated yet" in (r.reason or "") for r in reading)
+    assert outcome.status in ("partial", "failed")

@@ -47,6 +47,12 @@ def test_count_tolerance_is_the_larger_of_absolute_and_relative(registry_count: 
     assert CountTolerance(relative=0.1, absolute=2).allowed(registry_count) == pytest.approx(allowed)
 
 
+def test_a_count_tolerance_allows_exactly_its_share() -> None:
+    """0.35 × 180 is 63 people, not 62.999…: a difference of 63 is within it."""
+    assert CountTolerance(relative=0.35, absolute=0).allowed(180) == 63
+    assert CountTolerance(relative=0.29, absolute=0).allowed(100) == 29
+
+
 BROKEN = [
     (
         "unknown_dataset",

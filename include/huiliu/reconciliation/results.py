@@ -111,8 +111,14 @@ class CheckResult:
         }
 
 
-def skipped(check: CheckSpec, datasets: Sequence[str], reason: str) -> CheckResult:
-    """The result of a check that could not run, with the reason."""
+def skipped(
+    check: CheckSpec,
+    datasets: Sequence[str],
+    reason: str,
+    breakdown: Mapping[str, int] | None = None,
+    unit: str = "records",
+) -> CheckResult:
+    """The result of a check that could not run, or found nothing to compare, with the reason."""
     return CheckResult(
         name=check.name,
         kind=check.kind_name,
@@ -121,6 +127,8 @@ def skipped(check: CheckSpec, datasets: Sequence[str], reason: str) -> CheckResu
         datasets=tuple(datasets),
         status="skipped",
         tolerance=check.max_mismatch_rate,
+        unit=unit,
+        breakdown=dict(breakdown or {}),
         reason=reason,
     )
 
@@ -139,10 +147,13 @@ def make_result(
 ) -> CheckResult:
     """A result that passes when ``mismatches / compared`` is within the check's ``max_mismatch_rate``.
 
-    Nothing compared counts as passed, with no rate.
+    A check that compared nothing did not pass: it is skipped, saying so.
     """
-    rate = mismatches / compared if compared else None
-    passed = rate is None or rate <= check.max_mismatch_rate + _RATE_EPSILON
+    if compared == 0:
+        reason = f"nothing to compare: no {unit} of {datasets[0]} had a value to check"
+        return skipped(check, datasets, reason, breakdown, unit)
+    rate = mismatches / compared
+    passed = rate <= check.max_mismatch_rate + _RATE_EPSILON
     return CheckResult(
         name=check.name,
         kind=check.kind_name,

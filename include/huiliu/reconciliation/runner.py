@@ -230,9 +230,15 @@ def _hierarchy_codes(settings: Settings) -> Callable[[Level], frozenset[str]]:
 
 
 def _run_check(check: CheckSpec, inputs: _Inputs) -> CheckResult:
-    """Run one check, or report it skipped when a dataset it reads is not available."""
+    """Run one check, or report it skipped when a dataset it reads is not available or has no rows."""
     datasets = inputs.spec.datasets_of(check)
     reasons = [inputs.reasons[name] for name in datasets if name in inputs.reasons]
+    reasons += [
+        f"{name} has no rows in curated yet: nothing to compare; pass a batch of it through the "
+        f"quality gate (DAG ingest_{name}) first"
+        for name in datasets
+        if name not in inputs.reasons and inputs.rows[name].rows.num_rows == 0
+    ]
     if reasons:
         return skipped(check, datasets, "; ".join(dict.fromkeys(reasons)))
     return _KINDS[check.kind_name](check, inputs)

@@ -46,8 +46,9 @@ class CountTolerance(Spec):
     absolute: int = Field(ge=0, description="allowed difference in people, whatever the community's size")
 
     def allowed(self, reference: int) -> float:
-        """The largest difference allowed for a community the registry counts ``reference`` people in."""
-        return max(float(self.absolute), self.relative * reference)
+        """The largest difference allowed for a community the registry counts ``reference`` people in
+        (rounded to a hundredth of a person, so that 0.35 × 180 allows 63, not 62.999…)."""
+        return max(float(self.absolute), round(self.relative * reference, 2))
 
 
 class RegistrySpec(Spec):
