@@ -51,6 +51,9 @@ class Sensitivity(StrEnum):
 
 class Owner(Spec):
     department: str = Field(description="owner department, e.g. 公安局")
+    department_en: str | None = Field(
+        default=None, description="its English name, for English reports (e.g. Public Security Bureau)"
+    )
     department_code: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="short code, e.g. gongan")
     steward: str = Field(description="the named data steward accountable for the dataset")
     contact: str | None = Field(default=None, description="how to reach the steward")

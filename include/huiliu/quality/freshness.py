@@ -2,8 +2,9 @@
 
 The last delivery is the newest cursor value landed for incremental datasets (when the department
 last changed a record), and the end of the last non-empty landing batch for full snapshots and
-file drops. A dataset is ``stale`` when that is older than the interval at the reference time,
-``unknown`` when nothing was ever delivered.
+file drops. A dataset is ``stale`` when that is older than the interval at the reference time.
+When nothing was ever delivered it is ``stale`` once huiliu has been asking for longer than the
+interval (its first landing run), ``unknown`` before that.
 """
 
 from __future__ import annotations
@@ -27,14 +28,20 @@ class Freshness:
     expected_interval_hours: int | None
     age_hours: float | None
     basis: str  # cursor, batch
+    asked_since: datetime | None = None  # the first landing run, when nothing was ever delivered
 
     @property
     def stale(self) -> bool:
         return self.status == "stale"
 
     def message(self) -> str:
-        if self.status == "unknown":
-            expected = self.expected_interval_hours
+        expected = self.expected_interval_hours
+        if self.last_delivery_at is None and self.asked_since is not None:
+            return (
+                f"dataset {self.dataset}: nothing delivered since the first landing run at "
+                f"{self.asked_since:%Y-%m-%d %H:%M} UTC (expected every {expected} h)"
+            )
+        if self.last_delivery_at is None:
             return f"dataset {self.dataset}: nothing delivered yet (expected every {expected} h)"
         return (
             f"dataset {self.dataset}: last delivery {self.last_delivery_at:%Y-%m-%d %H:%M} UTC, "
@@ -49,18 +56,28 @@ class Freshness:
             "expected_interval_hours": self.expected_interval_hours,
             "age_hours": None if self.age_hours is None else round(self.age_hours, 2),
             "basis": self.basis,
+            "asked_since": self.asked_since.isoformat() if self.asked_since else None,
         }
 
 
 def judge(
-    contract: DatasetContract, last_delivery: datetime | None, reference: datetime, basis: str
+    contract: DatasetContract,
+    last_delivery: datetime | None,
+    reference: datetime,
+    basis: str,
+    asked_since: datetime | None = None,
 ) -> Freshness:
-    """Pure: compare a last delivery (UTC-aware) with the contract's interval at ``reference``."""
+    """Pure: compare a last delivery (UTC-aware) with the contract's interval at ``reference``;
+    with no delivery, compare the first landing run (``asked_since``) instead."""
     interval = contract.freshness.expected_interval_hours if contract.freshness else None
     if interval is None:
         return Freshness(contract.name, "not_tracked", last_delivery, None, None, basis)
     if last_delivery is None:
-        return Freshness(contract.name, "unknown", None, interval, None, basis)
+        if asked_since is None:
+            return Freshness(contract.name, "unknown", None, interval, None, basis)
+        waited = (reference - asked_since).total_seconds() / 3600
+        status = "stale" if waited > interval else "unknown"
+        return Freshness(contract.name, status, None, interval, None, basis, asked_since)
     age = (reference - last_delivery).total_seconds() / 3600
     status = "stale" if age > interval else "fresh"
     return Freshness(contract.name, status, last_delivery, interval, max(age, 0.0), basis)
@@ -95,9 +112,18 @@ def last_delivery(contract: DatasetContract, settings: Settings | None = None) -
     return min(_as_utc(mark, settings.timezone), landed), "cursor"
 
 
+def first_landing_run(contract: DatasetContract) -> datetime | None:
+    """When huiliu first tried to land the dataset (UTC), whatever came of it."""
+    from huiliu.store.batches import batches_of
+
+    starts = [b.started_at for b in batches_of(contract.name) if b.started_at]
+    return _as_utc(min(starts), "UTC") if starts else None
+
+
 def check_freshness(
     contract: DatasetContract, reference: datetime | None = None, settings: Settings | None = None
 ) -> Freshness:
     """The dataset's freshness at ``reference`` (now when omitted)."""
     delivered, basis = last_delivery(contract, settings)
-    return judge(contract, delivered, reference or datetime.now(UTC), basis)
+    asked = first_landing_run(contract) if delivered is None else None
+    return judge(contract, delivered, reference or datetime.now(UTC), basis, asked)

@@ -17,30 +17,49 @@ from huiliu.reports.html import SHANGHAI
 from huiliu.store.models import QualityRun
 
 
+def _utc(moment: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite hands back the UTC times it stores without a zone)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _trend(runs: Sequence[QualityRun]) -> list[dict[str, Any]]:
-    """Pass rate per day (rows curated / rows gated), oldest first."""
-    days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    """Per Beijing day, oldest first: rows gated, curated and quarantined, and the pass rate."""
+    days: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for run in runs:
         if run.finished_at is None or not run.rows_total:
             continue
-        day = days[run.finished_at.astimezone(SHANGHAI).date().isoformat()]
+        day = days[_utc(run.finished_at).astimezone(SHANGHAI).date().isoformat()]
         day[0] += run.rows_curated
         day[1] += run.rows_total
-    return [{"day": d, "pass_rate": round(c / t, 4)} for d, (c, t) in sorted(days.items())]
+        day[2] += run.rows_quarantined
+    return [_day(d, *counts) for d, counts in sorted(days.items())]
+
+
+def _day(day: str, curated: int, total: int, quarantined: int) -> dict[str, Any]:
+    return {
+        "day": day,
+        "pass_rate": round(curated / total, 4) if total else None,
+        "rows_total": total,
+        "rows_curated": curated,
+        "rows_quarantined": quarantined,
+    }
 
 
 def dataset_card(
     contract: DatasetContract, runs: Sequence[QualityRun], freshness: dict[str, Any]
 ) -> dict[str, Any]:
-    """One dataset's scorecard entry (pure)."""
+    """One dataset's scorecard entry (pure). Its status and failed rules are those of the last batch
+    that held rows: an empty delivery since does not hide what is wrong with the data."""
     total = sum(r.rows_total for r in runs)
     curated = sum(r.rows_curated for r in runs)
-    last = runs[-1] if runs else None
+    latest = runs[-1] if runs else None
+    last = next((r for r in reversed(runs) if r.rows_total), latest)
     return {
         "dataset": contract.name,
         "title": contract.title,
         "title_en": contract.title_en,
         "owner": contract.owner.department,
+        "owner_en": contract.owner.department_en or contract.owner.department,
         "owner_code": contract.owner.department_code,
         "batches": len(runs),
         "rows_total": total,
@@ -48,9 +67,10 @@ def dataset_card(
         "rows_quarantined": sum(r.rows_quarantined for r in runs),
         "batches_held": sum(1 for r in runs if r.status == "held"),
         "pass_rate": round(curated / total, 4) if total else None,
-        "last_status": last.status if last else "not run",
+        "last_status": last.status if last else "not_run",
         "last_pass_rate": last.pass_rate if last else None,
-        "last_gated_at": last.finished_at.isoformat() if last and last.finished_at else None,
+        "last_batch_id": last.batch_id if last else None,
+        "last_gated_at": _utc(latest.finished_at).isoformat() if latest and latest.finished_at else None,
         "failed_rules": _failed_rules(last),
         "freshness": freshness,
         "trend": _trend(runs),
@@ -65,7 +85,7 @@ def _failed_rules(run: QualityRun | None) -> list[dict[str, Any]]:
 
 
 def department_cards(datasets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Datasets summed per owner department (pure)."""
+    """Datasets summed per owner department, with their trend per day (pure)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for card in datasets:
         groups[card["owner"]].append(card)
@@ -73,15 +93,23 @@ def department_cards(datasets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
     for owner, cards in sorted(groups.items()):
         total = sum(c["rows_total"] for c in cards)
         curated = sum(c["rows_curated"] for c in cards)
+        days: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for point in (p for c in cards for p in c["trend"]):
+            day = days[point["day"]]
+            day[0] += point["rows_curated"]
+            day[1] += point["rows_total"]
+            day[2] += point["rows_quarantined"]
         out.append(
             {
                 "owner": owner,
+                "owner_en": cards[0]["owner_en"],
                 "datasets": [c["dataset"] for c in cards],
                 "rows_total": total,
                 "rows_curated": curated,
                 "rows_quarantined": sum(c["rows_quarantined"] for c in cards),
                 "pass_rate": round(curated / total, 4) if total else None,
                 "stale_datasets": [c["dataset"] for c in cards if c["freshness"].get("status") == "stale"],
+                "trend": [_day(d, *counts) for d, counts in sorted(days.items())],
             }
         )
     return out

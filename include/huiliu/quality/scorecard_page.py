@@ -23,13 +23,47 @@ def _pass_rate_chart(cards: list[dict[str, Any]], lang: Language) -> str:
     )
 
 
-def _trend_chart(cards: list[dict[str, Any]], lang: Language) -> str:
-    days = sorted({p["day"] for c in cards for p in c["trend"]})
+def _owner(card: dict[str, Any], lang: Language) -> str:
+    return card["owner"] if lang == "zh" else card.get("owner_en") or card["owner"]
+
+
+def _daily(
+    groups: list[tuple[str, list[dict[str, Any]]]],
+    value: str,
+    *,
+    title: str,
+    percent_of: bool,
+    lang: Language,
+) -> str:
+    """One line per group over the days any group has a point: pass rate (%) or a row count."""
+    days = sorted({p["day"] for _, trend in groups for p in trend})
     series = {}
-    for card in cards:
-        rates = {p["day"]: p["pass_rate"] * 100 for p in card["trend"]}
-        series[_name(card, lang)] = [(day[5:], rates.get(day)) for day in days]
-    return line_chart(series, title=label("pass_rate_trend", lang), y_max=100, unit="%", lang=lang)
+    for name, trend in groups:
+        by_day = {p["day"]: p.get(value) for p in trend}
+        series[name] = [
+            (day[5:], None if by_day.get(day) is None else by_day[day] * (100 if percent_of else 1))
+            for day in days
+        ]
+    if percent_of:
+        return line_chart(series, title=title, y_max=100, unit="%", lang=lang)
+    return line_chart(series, title=title, y_min=0, lang=lang)
+
+
+def _trend_chart(cards: list[dict[str, Any]], lang: Language) -> str:
+    groups = [(_name(c, lang), c["trend"]) for c in cards]
+    return _daily(groups, "pass_rate", title=label("pass_rate_trend", lang), percent_of=True, lang=lang)
+
+
+def _quarantined_chart(cards: list[dict[str, Any]], lang: Language) -> str:
+    groups = [(_name(c, lang), c["trend"]) for c in cards]
+    return _daily(
+        groups, "rows_quarantined", title=label("quarantined_trend", lang), percent_of=False, lang=lang
+    )
+
+
+def _department_trend_chart(departments: list[dict[str, Any]], lang: Language) -> str:
+    groups = [(_owner(d, lang), d.get("trend", [])) for d in departments]
+    return _daily(groups, "pass_rate", title=label("department_trend", lang), percent_of=True, lang=lang)
 
 
 def _dataset_table(cards: list[dict[str, Any]], lang: Language) -> str:
@@ -48,7 +82,7 @@ def _dataset_table(cards: list[dict[str, Any]], lang: Language) -> str:
     rows = [
         [
             _name(c, lang),
-            c["owner"],
+            _owner(c, lang),
             raw(status_badge(c["last_status"], lang)),
             c["rows_curated"],
             c["rows_quarantined"],
@@ -67,7 +101,7 @@ def _department_table(departments: list[dict[str, Any]], lang: Language) -> str:
     ]
     rows = [
         [
-            d["owner"],
+            _owner(d, lang),
             len(d["datasets"]),
             d["rows_curated"],
             d["rows_quarantined"],
@@ -82,7 +116,7 @@ def _department_table(departments: list[dict[str, Any]], lang: Language) -> str:
 def _failures_table(cards: list[dict[str, Any]], lang: Language) -> str:
     headers = [label(k, lang) for k in ("dataset", "expectation", "severity", "failed_rows")]
     rows = [
-        [_name(c, lang), r["rule"], r["severity"], r["unexpected_count"]]
+        [_name(c, lang), r["rule"], label(str(r["severity"]), lang), r["unexpected_count"]]
         for c in cards
         for r in c["failed_rules"]
     ]
@@ -97,8 +131,15 @@ def render_scorecard(card: dict[str, Any], lang: Language) -> str:
             label("summary", lang),
             figure(_pass_rate_chart(cards, lang), lang=lang) + _dataset_table(cards, lang),
         ),
-        Section(label("owner_department", lang), _department_table(card["departments"], lang)),
-        Section(label("trend", lang), figure(_trend_chart(cards, lang), lang=lang)),
+        Section(
+            label("owner_department", lang),
+            _department_table(card["departments"], lang)
+            + figure(_department_trend_chart(card["departments"], lang), lang=lang),
+        ),
+        Section(
+            label("trend", lang),
+            figure(_trend_chart(cards, lang), lang=lang) + figure(_quarantined_chart(cards, lang), lang=lang),
+        ),
         Section(label("expectations", lang), _failures_table(cards, lang)),
     ]
     return render_page(
