@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,10 @@ def test_batches_lists_verdicts_and_a_typo_is_refused(source: SourceDb, huiliu_h
     listed = json.loads(runner.invoke(app, ["quality", "batches", "resident_registry", "--json"]).stdout)
     summary = [(b["batch_id"], b["quality"], b["rows_quarantined"]) for b in listed]
     assert summary == [(batch, "quarantined", 1)]
+
+
+def test_an_as_of_time_without_an_offset_is_beijing_time() -> None:
+    from huiliu.cli.quality_cmd import _as_utc
+
+    assert _as_utc(datetime(2026, 10, 31, 10, 0)) == datetime(2026, 10, 31, 2, 0, tzinfo=UTC)
+    assert _as_utc(datetime(2026, 10, 31, 10, 0, tzinfo=UTC)) == datetime(2026, 10, 31, 10, 0, tzinfo=UTC)

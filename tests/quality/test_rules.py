@@ -196,6 +196,8 @@ MOBILE_CASES = [
     ("86-dashes", "86-138-0013-8000", True),
     ("plus-86-compact", "+8613800138000", True),
     ("86-compact", "8613800138000", True),
+    ("00-86-spaced", "0086 138 0013 8000", True),
+    ("00-86-compact", "008613800138000", True),
     ("spaced", "138 0013 8000", True),
     ("integer", 13800138000, True),
     ("integral-float", 13800138000.0, True),
@@ -417,6 +419,13 @@ def test_window_on_dates_and_strings() -> None:
     expected = [True, True, False, False, True]
     got = rules.within_window(pd.Series(text, dtype="str"), as_of=NOW, max_age_days=None)
     assert got.tolist() == expected
+
+
+def test_a_date_written_as_text_is_a_beijing_day_not_a_utc_one() -> None:
+    """ "2024-06-01" ends in "-01", which is not a UTC offset: it is that day in Beijing."""
+    early = datetime(2024, 6, 1, 7, 0)  # before 08:00 Beijing, when the UTC day would begin
+    text = pd.Series(["2024-06-01", "2024-06-01T00:00:00", "2024-06-02"], dtype="str")
+    assert rules.within_window(text, as_of=early, max_age_days=None).tolist() == [True, True, False]
 
 
 def test_window_agrees_with_python() -> None:

@@ -88,6 +88,17 @@ def _batch_time(batch_id: str) -> datetime | None:
         return None
 
 
+def _as_utc(moment: datetime) -> datetime:
+    """An ``--as-of`` time as UTC; one written without an offset is Beijing time (the settings' zone),
+    as every naive time in huiliu is."""
+    from zoneinfo import ZoneInfo
+
+    from huiliu.settings import get_settings
+
+    zone = ZoneInfo(get_settings().timezone)
+    return (moment.replace(tzinfo=zone) if moment.tzinfo is None else moment).astimezone(UTC)
+
+
 @quality_app.command("run")
 def run(
     dataset: str = typer.Argument(..., help="dataset name"),
@@ -95,7 +106,9 @@ def run(
         ..., "--batch", help="landing batch id, e.g. resident_registry:20261101T000000"
     ),
     as_of: datetime | None = typer.Option(
-        None, "--as-of", help="reference time of the checks; default the batch's logical time, else now"
+        None,
+        "--as-of",
+        help="reference time of the checks (no offset: Beijing time); default the batch time, else now",
     ),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
@@ -104,7 +117,7 @@ def run(
     from huiliu.errors import BatchHeldError
     from huiliu.quality.gate import run_gate
 
-    reference = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of else _batch_time(batch)
+    reference = _as_utc(as_of) if as_of else _batch_time(batch)
     try:
         result = run_gate(load_contract(dataset), batch, as_of=reference)
     except BatchHeldError as exc:

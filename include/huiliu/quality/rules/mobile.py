@@ -1,6 +1,6 @@
 """Mainland China mobile numbers, normalised and range-checked vectorised.
 
-Numbers may carry a ``+86`` or ``86`` country prefix and spaces or dashes anywhere. After
+Numbers may carry a ``+86``, ``0086`` or ``86`` country prefix and spaces or dashes anywhere. After
 normalising they must be 11 digits starting with 1, in a range that phonenumbers assigns to mobile
 service. phonenumbers' mainland mobile ranges are decided by the first five digits (e.g. 1740[0-5]),
 so it is asked once about a representative number of every prefix, and the verdicts are kept in a
@@ -36,9 +36,9 @@ _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR
 
 
 def normalise_mobiles(values: ArrayLike) -> pa.Array:
-    """Strip spaces, dashes and a ``+86``/``86`` prefix in front of an 11-digit ``1…`` number."""
+    """Strip spaces, dashes and a ``+86``/``0086``/``86`` prefix in front of an 11-digit ``1…`` number."""
     compact = pc.replace_substring_regex(as_arrow_strings(values), r"[\s\-]+", "")
-    return pc.replace_substring_regex(compact, r"^\+?86(1\d{10})$", r"\1")
+    return pc.replace_substring_regex(compact, r"^(?:\+|00)?86(1\d{10})$", r"\1")
 
 
 def prefix_is_mobile(prefix: int) -> bool:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from huiliu.quality.rules.arrays import ArrayLike, as_arrow, null_mask, to_numpy_bool
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_OFFSET_PATTERN = r"(Z|[+-]\d\d(:?\d\d)?)$"
+_OFFSET_PATTERN = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$"  # after a time, not a date's day
 
 
 def shanghai_wall_time(moment: datetime) -> datetime:
