@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,20 @@ def test_a_failure_anywhere_fails_the_run(bag: DagBag) -> None:
     assert outcome.trigger_rule == "none_failed"
     assert outcome.upstream_task_ids == {t.task_id for t in dag.tasks} - {"outcome"}
     assert [t.task_id for t in dag.leaves] == ["outcome"]
+
+
+def test_broken_quality_suite_is_refused_at_parse_time(
+    huiliu_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suites = tmp_path / "expectations"
+    shutil.copytree(PROJECT_ROOT / "expectations", suites)
+    body = json.loads((suites / "resident_registry.json").read_text(encoding="utf-8"))
+    body["expectations"][1]["kwargs"]["column"] = "no_such_column"
+    (suites / "resident_registry.json").write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("HUILIU_EXPECTATIONS_DIR", str(suites))
+    reset_settings()
+    broken = DagBag(dag_folder=str(DAG_FILE))
+    assert broken.dags == {}
+    (error,) = broken.import_errors.values()
+    assert "resident_registry.json" in error
+    assert "'no_such_column' is not a column of the contract" in error

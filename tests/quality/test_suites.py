@@ -139,3 +139,32 @@ def test_a_row_condition_makes_every_column_read(tmp_path: Path) -> None:
     path = tmp_path / "suite.json"
     assert columns_looked_at(SuiteDocument(path, {"expectations": [pair]})) == {"a", "b"}
     assert columns_looked_at(SuiteDocument(path, {"expectations": [pair, conditioned]})) is None
+
+
+def test_a_misspelled_suite_parameter_and_a_bad_mostly_are_named(tmp_path: Path) -> None:
+    error = _problems(
+        tmp_path,
+        _suite(
+            {
+                "type": "expect_column_values_to_be_within_freshness_window",
+                "kwargs": {"column": "updated_at", "as_of": {"$PARAMETER": "asof"}},
+            },
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "name", "mostly": 1.5}},
+        ),
+    )
+    assert any(
+        "suite parameter 'asof', which the gate does not supply; use one of as_of" in p
+        for p in error.problems
+    )
+    assert any("mostly 1.5 must be a share between 0 and 1" in p for p in error.problems)
+
+
+def test_contracts_check_names_an_expectation_great_expectations_refuses(tmp_path: Path) -> None:
+    for contract in load_contracts().values():
+        shutil.copy(
+            GOOD.parent / f"{contract.quality_suite}.json", tmp_path / f"{contract.quality_suite}.json"
+        )
+    _write(tmp_path, _suite({"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "gender"}}))
+    problems = suite_contract_problems(list(load_contracts().values()), _settings(tmp_path))
+    assert [Path(p.file).name for p in problems] == ["resident_registry.json"]
+    assert "Great Expectations refuses the suite" in problems[0].message

@@ -187,7 +187,11 @@ def _outcome_leaf(dag: DAG) -> None:
 
 
 def build_ingestion_dags(folder: Path | None = None) -> dict[str, DAG]:
-    """One DAG per contract; a broken contract raises, naming the file, field and fix."""
-    return {
-        f"{DAG_PREFIX}{name}": build_ingestion_dag(c) for name, c in sorted(load_contracts(folder).items())
-    }
+    """One DAG per contract; a broken contract, or a quality suite that is missing or broken,
+    raises at parse time, naming the file and the problem (checked without importing GX)."""
+    from huiliu.quality.suites import load_checked_suite
+
+    contracts = sorted(load_contracts(folder).items())
+    for _, contract in contracts:
+        load_checked_suite(contract)
+    return {f"{DAG_PREFIX}{name}": build_ingestion_dag(c) for name, c in contracts}

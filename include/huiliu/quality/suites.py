@@ -173,6 +173,18 @@ def _expectation_problems(index: int, item: Any, columns: set[str]) -> list[str]
     for key, column in _columns_named(kwargs):
         if column not in columns:
             problems.append(f"{where}: {key} {column!r} is not a column of the contract")
+    for key, value in kwargs.items():
+        name = value.get("$PARAMETER") if isinstance(value, dict) else None
+        if name is not None and name not in RUN_PARAMETERS:
+            problems.append(
+                f"{where}: {key} asks for suite parameter {name!r}, which the gate does not supply; "
+                f"use one of {', '.join(RUN_PARAMETERS)}"
+            )
+    mostly = kwargs.get("mostly")
+    if mostly is not None and (
+        isinstance(mostly, bool) or not isinstance(mostly, int | float) or not 0 <= mostly <= 1
+    ):
+        problems.append(f"{where}: mostly {mostly!r} must be a share between 0 and 1")
     severity = item.get("severity", "critical")
     if severity not in SEVERITIES:
         problems.append(f"{where}: severity {severity!r} must be one of {', '.join(SEVERITIES)}")
@@ -236,7 +248,7 @@ def suite_contract_problems(contracts: list[DatasetContract], settings: Settings
     problems = []
     for contract in contracts:
         try:
-            load_checked_suite(contract, settings)
+            build_gx_suite(load_checked_suite(contract, settings))  # GX checks each expectation's kwargs
         except SuiteError as exc:
             problems += [ContractProblem(exc.file, "quality_suite", p) for p in exc.problems]
     return problems
