@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pytest
 
 from huiliu.contracts import load_contract
-from huiliu.errors import BatchHeldError, QuarantineError
+from huiliu.errors import BatchHeldError, ConfigurationError, QuarantineError
 from huiliu.ingest import land_dataset
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.writer import StagedBatchWriter
@@ -147,6 +147,29 @@ def test_a_batch_with_too_many_failures_is_held_and_curated_keeps_earlier_batche
     quarantined = gated(huiliu_home, "quarantine", second.batch_id)
     assert quarantined.num_rows == 30 and all(quarantined["_held"].to_pylist())
     assert latest_quality_run("resident_registry").status == "held"  # type: ignore[union-attr]
+    with session_scope() as session:
+        events = [
+            e.payload
+            for e in session.query(LineageEventRecord).filter_by(
+                job_name="ingest.resident_registry.quality_gate"
+            )
+        ]
+    last = events[-1]  # the held run's lineage says it failed, and why
+    assert last["eventType"] == "FAIL"
+    assert "is held in quarantine" in last["run"]["facets"]["errorMessage"]["message"]
+
+
+def test_a_gate_refused_before_it_starts_emits_a_failed_lineage_run(huiliu_home: Settings) -> None:
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        run_gate(CONTRACT, "resident_registry:19990101T000000", as_of=AS_OF)
+    with session_scope() as session:
+        kinds = [
+            e.payload["eventType"]
+            for e in session.query(LineageEventRecord).filter_by(
+                job_name="ingest.resident_registry.quality_gate"
+            )
+        ]
+    assert kinds == ["START", "FAIL"]
 
 
 def test_a_held_batch_goes_to_quarantine_chunk_by_chunk_with_every_row_and_its_reason(

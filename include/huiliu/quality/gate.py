@@ -527,16 +527,16 @@ def run_gate(
     as_of = as_of or datetime.now(UTC)
     started, clock = datetime.now(UTC), time.perf_counter()
     register_dataset(contract)
-    require_landed(contract, batch_id)
-    check_not_pending(contract.name, batch_id)
-    load_checked_suite(contract, settings)
     with track_run(
         emitter or LineageEmitter(),
         job=job_name(contract.name, "quality_gate"),
         namespace=settings.lineage_namespace,
         inputs=[_input_ref(contract, settings, None)],
         parent=parent,
-    ) as run:
+    ) as run:  # a refusal or a held batch is a FAIL event with its message, as the task fails
+        require_landed(contract, batch_id)
+        check_not_pending(contract.name, batch_id)
+        load_checked_suite(contract, settings)
         verdict, saved, curated, quarantined = gate_batch(contract, batch_id, as_of, settings)
         docs = docs_dir(contract, settings) / "index.html"
         run.add_input(_input_ref(contract, settings, verdict))
@@ -548,29 +548,29 @@ def run_gate(
             )
         fresh = check_freshness(contract, as_of, settings)
         _record(contract, batch_id, verdict, fresh, docs, started)
-    result = GateResult(
-        dataset=contract.name,
-        batch_id=batch_id,
-        status=verdict.status,
-        rows_total=verdict.rows_total,
-        rows_curated=verdict.rows_curated,
-        rows_quarantined=verdict.rows_quarantined,
-        pass_rate=verdict.pass_rate,
-        held_reasons=verdict.held_reasons,
-        rules=[r.as_dict() for r in verdict.rules],
-        freshness=fresh.as_dict(),
-        docs=str(docs),
-        validation_result=str(saved) if saved else None,
-        seconds=round(time.perf_counter() - clock, 3),
-    )
-    log.info("dataset %s batch %s: %s", contract.name, batch_id, _summary(result))
-    if verdict.held:
-        raise BatchHeldError(
-            f"dataset {contract.name} batch {batch_id} is held in quarantine.{contract.name}: "
-            f"{'; '.join(verdict.held_reasons)}. Nothing of it reached curated. Review it with "
-            f"`huiliu quarantine list {contract.name} --batch '{batch_id}'`, fix the source and re-run, "
-            "or release corrected rows."
+        result = GateResult(
+            dataset=contract.name,
+            batch_id=batch_id,
+            status=verdict.status,
+            rows_total=verdict.rows_total,
+            rows_curated=verdict.rows_curated,
+            rows_quarantined=verdict.rows_quarantined,
+            pass_rate=verdict.pass_rate,
+            held_reasons=verdict.held_reasons,
+            rules=[r.as_dict() for r in verdict.rules],
+            freshness=fresh.as_dict(),
+            docs=str(docs),
+            validation_result=str(saved) if saved else None,
+            seconds=round(time.perf_counter() - clock, 3),
         )
+        log.info("dataset %s batch %s: %s", contract.name, batch_id, _summary(result))
+        if verdict.held:
+            raise BatchHeldError(
+                f"dataset {contract.name} batch {batch_id} is held in quarantine.{contract.name}: "
+                f"{'; '.join(verdict.held_reasons)}. Nothing of it reached curated. Review it with "
+                f"`huiliu quarantine list {contract.name} --batch '{batch_id}'`, fix the source and "
+                "re-run, or release corrected rows."
+            )
     return result
 
 
