@@ -168,3 +168,23 @@ def test_contracts_check_names_an_expectation_great_expectations_refuses(tmp_pat
     problems = suite_contract_problems(list(load_contracts().values()), _settings(tmp_path))
     assert [Path(p.file).name for p in problems] == ["resident_registry.json"]
     assert "Great Expectations refuses the suite" in problems[0].message
+
+
+def test_a_drafted_suite_checks_resident_ids_only_where_the_values_are_ids() -> None:
+    import pyarrow as pa
+
+    from huiliu.quality.suggest import suggest_suite
+
+    contract = load_contract("disability_registry")
+    certificates = ["52010219900307451711", "52010219850101123X22"] * 50  # 残疾人证号: the ID and two digits
+    draft = suggest_suite(contract, pa.table({"certificate_no": certificates}))
+    on_certificate = [
+        e["type"] for e in draft["expectations"] if e["kwargs"].get("column") == "certificate_no"
+    ]
+    assert "expect_column_values_to_be_valid_cn_resident_id" not in on_certificate
+    ids = suggest_suite(contract, pa.table({"certificate_no": ["520102199003074517"] * 100}))
+    assert any(
+        e["type"] == "expect_column_values_to_be_valid_cn_resident_id"
+        and e["kwargs"]["column"] == "certificate_no"
+        for e in ids["expectations"]
+    )
