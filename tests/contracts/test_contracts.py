@@ -43,6 +43,9 @@ def _broken(tmp_path: Path, name: str, mutate) -> Path:  # type: ignore[no-untyp
 
 BROKEN = [
     pytest.param(lambda d: d.pop("owner"), "owner", "required field is missing", id="missing-owner"),
+    pytest.param(
+        lambda d: d.update(jurisdiction="52010"), "jurisdiction", "52010", id="jurisdiction-of-5-digits"
+    ),
     pytest.param(lambda d: d.update(colour="blue"), "colour", "unknown field", id="unknown-field"),
     pytest.param(
         lambda d: d["schema"]["columns"][0].update(type="varchar"),

@@ -421,6 +421,12 @@ def test_window_on_dates_and_strings() -> None:
     assert got.tolist() == expected
 
 
+def test_tomorrows_date_is_in_the_future_even_just_before_midnight() -> None:
+    late = datetime(2024, 6, 1, 23, 57)
+    days = pd.Series([date(2024, 6, 1), date(2024, 6, 2)], dtype=object)
+    assert rules.within_window(days, as_of=late, max_age_days=None).tolist() == [True, False]
+
+
 def test_a_date_written_as_text_is_a_beijing_day_not_a_utc_one() -> None:
     """ "2024-06-01" ends in "-01", which is not a UTC offset: it is that day in Beijing."""
     early = datetime(2024, 6, 1, 7, 0)  # before 08:00 Beijing, when the UTC day would begin

@@ -250,7 +250,11 @@ class DatasetContract(Spec):
     freshness: Freshness | None = None
     quality_suite: str = Field(pattern=NAME_PATTERN, description="Great Expectations suite name")
     quality: QualityPolicy = Field(default_factory=QualityPolicy, description="quality gate thresholds")
-    jurisdiction: str = Field(default="5201", pattern=r"^\d{2,12}$", description="area the data covers")
+    jurisdiction: str = Field(
+        default="5201",
+        pattern=r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$",
+        description="area the data covers: a division code of 2, 4, 6, 9 or 12 digits",
+    )
     tags: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -109,7 +109,7 @@ def within_window(
     times, is_date = _arrow_wall_clock_times(array)
     reference = shanghai_wall_time(as_of)
     if is_date:
-        latest = np.datetime64((reference + future_tolerance).date(), "us")
+        latest = np.datetime64(reference.date(), "us")  # not tomorrow, even five minutes before it
         earliest = np.datetime64(reference.date() - timedelta(days=max_age_days or 0), "us")
     else:
         latest = np.datetime64(reference + future_tolerance, "us")
