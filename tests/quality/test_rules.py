@@ -369,6 +369,17 @@ def test_hierarchy_codes_kept_on_disk_are_the_hierarchys_and_follow_the_seed(
     admin_code._hierarchy_codes.cache_clear()
 
 
+def test_a_level_refuses_the_codes_of_other_levels() -> None:
+    known = rules.hierarchy_codes()
+    community = next(c for c in sorted(known) if len(c) == 12)
+    codes = [community, community[:9], community[:6], community[:4], None]
+    got = rules.valid_admin_codes(codes, known_codes=known, jurisdiction="5201", level="community")
+    assert got.tolist() == [True, False, False, False, True]
+    assert rules.valid_admin_codes(codes, known_codes=known, jurisdiction="5201").tolist() == [True] * 5
+    with pytest.raises(UnknownUnitError, match="level 'village' must be one of province, city"):
+        rules.valid_admin_codes(codes, known_codes=known, jurisdiction="5201", level="village")
+
+
 def test_admin_codes_agree_with_a_plain_lookup() -> None:
     known = rules.hierarchy_codes()
     rng = np.random.default_rng(41)

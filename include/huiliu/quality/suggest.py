@@ -63,13 +63,17 @@ def _identifier_checks(
                 "expect_column_values_to_be_valid_cn_credit_code", "critical", column=name, mostly=0.9
             )
         ]
-    if name.endswith(("community_code", "grid_code", "district_code", "street_code")):
+    level = next(
+        (lv for lv in ("community", "grid", "district", "street") if name.endswith(f"{lv}_code")), None
+    )
+    if level is not None:
         return [
             _expectation(
                 "expect_column_values_to_be_valid_admin_code",
                 column=name,
                 jurisdiction={PARAM: "jurisdiction"},
                 city_code={PARAM: "city_code"},
+                level=level,
             )
         ]
     return []

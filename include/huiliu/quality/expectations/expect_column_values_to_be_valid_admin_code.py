@@ -23,7 +23,7 @@ from huiliu.quality.expectations.common import (
     library_metadata,
     metadata_schema_extra,
 )
-from huiliu.quality.rules.admin_code import hierarchy_codes, significant_code, valid_admin_codes
+from huiliu.quality.rules.admin_code import hierarchy_codes, level_of, significant_code, valid_admin_codes
 
 SHORT_DESCRIPTION = "Expect column values to be administrative unit codes of the city, inside a jurisdiction."
 
@@ -33,7 +33,7 @@ class ColumnValuesValidAdminCode(ColumnMapMetricProvider):
 
     condition_metric_name = "column_values.valid_admin_code"
     filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
-    condition_value_keys = ("jurisdiction", "city_code")
+    condition_value_keys = ("jurisdiction", "city_code", "level")
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(
@@ -41,10 +41,11 @@ class ColumnValuesValidAdminCode(ColumnMapMetricProvider):
         column: pd.Series,
         jurisdiction: str,
         city_code: str | None = None,
+        level: str | None = None,
         **_kwargs: Any,
     ) -> pd.Series:
         known = hierarchy_codes(str(city_code) if city_code else None)
-        valid = valid_admin_codes(column, known_codes=known, jurisdiction=str(jurisdiction))
+        valid = valid_admin_codes(column, known_codes=known, jurisdiction=str(jurisdiction), level=level)
         return pd.Series(valid, index=column.index)
 
 
@@ -52,13 +53,15 @@ class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectati
     """Expect column values to be unit codes of the city's hierarchy lying inside a jurisdiction.
 
     Codes are those of ``huiliu.divisions``: province 2 digits, city 4, district 6, street 9,
-    community 12, grid 15. A value is valid when the unit exists and its code starts with the
-    jurisdiction's significant digits.
+    community 12, grid 15. A value is valid when the unit exists, its code starts with the
+    jurisdiction's significant digits and, when ``level`` is given, it is a unit of that level.
 
     Args:
         column: the code column.
         jurisdiction: the code of the unit whose area the values must lie in (padded form accepted).
         city_code: the 4-digit city whose hierarchy is loaded; ``settings.city_code`` when omitted.
+        level: ``province``, ``city``, ``district``, ``street``, ``community`` or ``grid``: the
+            level every code must be of; any level when omitted.
         mostly: the share of non-null values that must be valid.
     """
 
@@ -68,6 +71,9 @@ class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectati
     city_code: str | SuiteParameterDict | None = pydantic.Field(
         default=None, description="4-digit city code of the hierarchy; the configured city when omitted."
     )
+    level: str | None = pydantic.Field(
+        default=None, description="Level every code must be of (e.g. community); any level when omitted."
+    )
 
     library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
         tags=("column map expectation",)
@@ -75,7 +81,7 @@ class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectati
     _library_metadata = library_metadata
 
     map_metric = "column_values.valid_admin_code"
-    success_keys = ("jurisdiction", "city_code", "mostly")
+    success_keys = ("jurisdiction", "city_code", "level", "mostly")
     args_keys = ("column", "jurisdiction")
 
     class Config:
@@ -88,6 +94,16 @@ class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectati
         if not is_suite_parameter(value):
             try:
                 significant_code(value)
+            except UnknownUnitError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @pydantic.validator("level")
+    @classmethod
+    def _level_is_known(cls, value: Any) -> Any:
+        if value is not None:
+            try:
+                level_of(value)
             except UnknownUnitError as exc:
                 raise ValueError(str(exc)) from None
         return value

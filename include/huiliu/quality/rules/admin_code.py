@@ -90,7 +90,20 @@ def load_admin_code_tables(city_code: str | None = None) -> None:
     _value_set(hierarchy_codes(city_code))
 
 
-def valid_admin_codes(values: ArrayLike, *, known_codes: frozenset[str], jurisdiction: str) -> np.ndarray:
+def level_of(name: str) -> str:
+    """A level's name checked (``province`` … ``grid``).
+
+    Raises:
+        UnknownUnitError: not a level of the hierarchy.
+    """
+    if name not in CODE_LENGTH:
+        raise UnknownUnitError(f"level {name!r} must be one of {', '.join(CODE_LENGTH)}")
+    return name
+
+
+def valid_admin_codes(
+    values: ArrayLike, *, known_codes: frozenset[str], jurisdiction: str, level: str | None = None
+) -> np.ndarray:
     """Which values are known unit codes lying inside the jurisdiction (nulls count as valid).
 
     Args:
@@ -98,6 +111,8 @@ def valid_admin_codes(values: ArrayLike, *, known_codes: frozenset[str], jurisdi
         known_codes: the codes of the hierarchy, e.g. ``hierarchy_codes()``.
         jurisdiction: the code of the unit whose area the values must lie in (2 to 15 digits,
             padded national form accepted).
+        level: when given, the level the codes must be of (a community column holds community
+            codes, not its district's).
 
     Returns:
         A bool array, True for valid codes and nulls.
@@ -106,5 +121,7 @@ def valid_admin_codes(values: ArrayLike, *, known_codes: frozenset[str], jurisdi
     if pa.types.is_large_string(strings.type):
         strings = strings.cast(pa.string())
     known = pc.is_in(strings, value_set=_value_set(known_codes))
-    inside = pc.starts_with(strings, pattern=significant_code(jurisdiction))
-    return null_mask(strings) | to_numpy_bool(pc.and_(known, inside), null_as=False)
+    inside = pc.and_(known, pc.starts_with(strings, pattern=significant_code(jurisdiction)))
+    if level is not None:
+        inside = pc.and_(inside, pc.equal(pc.binary_length(strings), CODE_LENGTH[level_of(level)]))
+    return null_mask(strings) | to_numpy_bool(inside, null_as=False)
