@@ -112,5 +112,9 @@ class BatchHeldError(TerminalError):
     """The quality gate held a whole batch in quarantine; nothing of it reached curated."""
 
 
+class StaleSourceError(TerminalError):
+    """A source has not delivered within its contract's expected interval."""
+
+
 class QuarantineError(TerminalError):
     """A quarantine action that cannot be applied (unknown row, already decided, failed re-validation)."""

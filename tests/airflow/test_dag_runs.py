@@ -57,6 +57,15 @@ def test_resident_dag_lands_and_a_rerun_replaces(
     assert sorted(e.event_type for e in events) == ["COMPLETE", "COMPLETE", "START", "START"]
     parent = events[0].payload["run"]["facets"]["parent"]
     assert parent["job"]["name"] == "ingest_resident_registry"
+    with session_scope() as session:
+        for step in ("freshness", "data_docs"):
+            kinds = [
+                e.event_type
+                for e in session.query(LineageEventRecord).filter_by(
+                    job_name=f"ingest.resident_registry.{step}"
+                )
+            ]
+            assert sorted(kinds) == ["COMPLETE", "COMPLETE", "START", "START"], step
 
 
 GBK_CSV = (
@@ -169,3 +178,12 @@ def test_a_stale_source_fails_the_freshness_task_but_its_rows_are_gated(
     assert run.returncode == 1
     assert "stale source — dataset resident_registry" in run.stdout + run.stderr
     assert len(_landed_ids(huiliu_home, "resident_registry", "id_number", "curated")) == 25
+    with session_scope() as session:
+        (failed,) = [
+            e.payload
+            for e in session.query(LineageEventRecord).filter_by(
+                job_name="ingest.resident_registry.freshness"
+            )
+            if e.event_type == "FAIL"
+        ]
+    assert "stale source" in failed["run"]["facets"]["errorMessage"]["message"]

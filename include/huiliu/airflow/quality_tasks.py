@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
-from huiliu.errors import HuiliuError, TransientError
+from huiliu.errors import HuiliuError, StaleSourceError, TransientError
 
 
 def landed_batch_ids(landed: dict[str, Any] | None) -> list[str]:
@@ -64,22 +64,52 @@ def quality_gate_task(contract_name: str, landed: dict[str, Any] | None = None) 
 
 
 def freshness_task(contract_name: str) -> dict[str, Any]:
-    """Fail (and so mark the DAG run) when the source has not delivered within its interval."""
+    """Fail (and so mark the DAG run) when the source has not delivered within its interval; the
+    check is a lineage run on the landing table (FAIL, with the message, when stale)."""
+    from huiliu.airflow.dag_factory import run_parent
     from huiliu.contracts import load_contract
+    from huiliu.lineage.emitter import LineageEmitter, track_run
+    from huiliu.lineage.naming import job_name, lake_dataset
     from huiliu.quality.freshness import check_freshness
+    from huiliu.settings import get_settings
 
-    freshness = check_freshness(load_contract(contract_name), reference_time(get_current_context()))
-    if freshness.stale:
-        raise AirflowFailException(f"stale source — {freshness.message()}; ask the steward to deliver")
+    context, contract, settings = get_current_context(), load_contract(contract_name), get_settings()
+    try:
+        with track_run(
+            LineageEmitter(),
+            job=job_name(contract.name, "freshness"),
+            namespace=settings.lineage_namespace,
+            inputs=[lake_dataset(contract.landing_table, settings)],
+            parent=run_parent(context),
+        ):
+            freshness = check_freshness(contract, reference_time(context))
+            if freshness.stale:
+                raise StaleSourceError(f"stale source — {freshness.message()}; ask the steward to deliver")
+    except StaleSourceError as exc:
+        raise AirflowFailException(str(exc)) from exc
     return freshness.as_dict()
 
 
 def data_docs_task(contract_name: str) -> str:
-    """Render the dataset's Great Expectations Data Docs, including the run just gated (or held)."""
+    """Render the dataset's Great Expectations Data Docs, including the run just gated (or held);
+    a lineage run whose output is the site's index page."""
+    from huiliu.airflow.dag_factory import run_parent
     from huiliu.contracts import load_contract
-    from huiliu.quality.datadocs import build_data_docs
+    from huiliu.lineage.emitter import LineageEmitter, track_run
+    from huiliu.lineage.naming import file_dataset, job_name
+    from huiliu.quality.datadocs import build_data_docs, docs_dir, results_dir
+    from huiliu.settings import get_settings
 
+    contract, settings = load_contract(contract_name), get_settings()
     try:
-        return str(build_data_docs(load_contract(contract_name)))
+        with track_run(
+            LineageEmitter(),
+            job=job_name(contract.name, "data_docs"),
+            namespace=settings.lineage_namespace,
+            inputs=[file_dataset(results_dir(contract, settings))],
+            outputs=lambda: [file_dataset(docs_dir(contract, settings) / "index.html")],
+            parent=run_parent(get_current_context()),
+        ):
+            return str(build_data_docs(contract))
     except HuiliuError as exc:
         raise AirflowFailException(str(exc)) from exc
