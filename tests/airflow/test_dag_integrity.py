@@ -121,3 +121,21 @@ def test_broken_quality_suite_is_refused_at_parse_time(
     (error,) = broken.import_errors.values()
     assert "resident_registry.json" in error
     assert "'no_such_column' is not a column of the contract" in error
+
+
+def test_parsing_the_dags_imports_no_heavy_library() -> None:
+    """DAG files are parsed often: checking contracts and suites must not load GX, pandas or pyiceberg."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from huiliu.airflow.environment import configure_airflow_env\n"
+        "configure_airflow_env()\n"
+        "from huiliu.airflow.dag_factory import build_ingestion_dags\n"
+        "assert len(build_ingestion_dags()) == 9\n"
+        "heavy = ('great_expectations', 'pandas', 'pyiceberg', 'presidio_analyzer')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -87,9 +87,10 @@ def read_suite(contract: DatasetContract, settings: Settings | None = None) -> S
 def known_expectation_types() -> frozenset[str]:
     """GX's core expectation types and huiliu's custom ones, found without importing GX."""
     names: set[str] = set(CUSTOM_EXPECTATION_TYPES)
-    spec = importlib.util.find_spec("great_expectations.expectations.core")
+    # the top-level package only: finding a submodule's spec would import its parents (GX, pandas)
+    spec = importlib.util.find_spec("great_expectations")
     for folder in (spec.submodule_search_locations or []) if spec else []:
-        names.update(p.stem for p in Path(folder).glob("expect_*.py"))
+        names.update(p.stem for p in (Path(folder) / "expectations" / "core").glob("expect_*.py"))
     return frozenset(names)
 
 
