@@ -25,13 +25,6 @@ from huiliu.quality import records, zones
 from huiliu.settings import Settings
 
 
-def key_text(rows: pa.Table, key: list[str] | tuple[str, ...]) -> pa.Array:
-    """Each row's primary key as one string (columns joined with ``/``; a null part is empty)."""
-    parts = [pc.fill_null(pc.cast(rows.column(k), pa.string()), "") for k in key]
-    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "/")
-    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
-
-
 @dataclass(frozen=True)
 class DecidedRows:
     """The batch's quarantine rows whose quarantine id was released or discarded."""
@@ -53,7 +46,7 @@ class DecidedRows:
             if table is not None:
                 found = table.scan(row_filter=And(EqualTo("_batch_id", batch_id), In("_quarantine_id", ids)))
                 rows = found.to_arrow()
-        return cls(key, rows, key_text(rows, key))
+        return cls(key, rows, zones.key_text(rows, key))
 
     @property
     def ids(self) -> set[str]:
@@ -63,5 +56,5 @@ class DecidedRows:
         """True for the rows whose key was decided; None when nothing of the batch was decided."""
         if self.rows.num_rows == 0:
             return None
-        found = pc.is_in(key_text(rows, self.key), value_set=self.keys)
+        found = pc.is_in(zones.key_text(rows, self.key), value_set=self.keys)
         return pc.fill_null(found, False).to_numpy(zero_copy_only=False)

@@ -7,7 +7,7 @@ as JSON and as HTML pages with charts (Chinese, with an English version).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,25 +24,33 @@ def _utc(moment: datetime) -> datetime:
 
 def _trend(runs: Sequence[QualityRun]) -> list[dict[str, Any]]:
     """Per Beijing day, oldest first: rows gated, curated and quarantined, and the pass rate."""
+    return _daily(
+        (
+            _utc(run.finished_at).astimezone(SHANGHAI).date().isoformat(),
+            run.rows_curated,
+            run.rows_total,
+            run.rows_quarantined,
+        )
+        for run in runs
+        if run.finished_at is not None and run.rows_total
+    )
+
+
+def _daily(points: Iterable[tuple[str, int, int, int]]) -> list[dict[str, Any]]:
+    """``(day, curated, total, quarantined)`` points summed per day, oldest first."""
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for run in runs:
-        if run.finished_at is None or not run.rows_total:
-            continue
-        day = days[_utc(run.finished_at).astimezone(SHANGHAI).date().isoformat()]
-        day[0] += run.rows_curated
-        day[1] += run.rows_total
-        day[2] += run.rows_quarantined
-    return [_day(d, *counts) for d, counts in sorted(days.items())]
-
-
-def _day(day: str, curated: int, total: int, quarantined: int) -> dict[str, Any]:
-    return {
-        "day": day,
-        "pass_rate": round(curated / total, 4) if total else None,
-        "rows_total": total,
-        "rows_curated": curated,
-        "rows_quarantined": quarantined,
-    }
+    for day, *counts in points:
+        days[day] = [a + b for a, b in zip(days[day], counts, strict=True)]
+    return [
+        {
+            "day": day,
+            "pass_rate": round(curated / total, 4) if total else None,
+            "rows_total": total,
+            "rows_curated": curated,
+            "rows_quarantined": quarantined,
+        }
+        for day, (curated, total, quarantined) in sorted(days.items())
+    ]
 
 
 def dataset_card(
@@ -93,12 +101,11 @@ def department_cards(datasets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
     for owner, cards in sorted(groups.items()):
         total = sum(c["rows_total"] for c in cards)
         curated = sum(c["rows_curated"] for c in cards)
-        days: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for point in (p for c in cards for p in c["trend"]):
-            day = days[point["day"]]
-            day[0] += point["rows_curated"]
-            day[1] += point["rows_total"]
-            day[2] += point["rows_quarantined"]
+        trend = _daily(
+            (p["day"], p["rows_curated"], p["rows_total"], p["rows_quarantined"])
+            for c in cards
+            for p in c["trend"]
+        )
         out.append(
             {
                 "owner": owner,
@@ -109,7 +116,7 @@ def department_cards(datasets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
                 "rows_quarantined": sum(c["rows_quarantined"] for c in cards),
                 "pass_rate": round(curated / total, 4) if total else None,
                 "stale_datasets": [c["dataset"] for c in cards if c["freshness"].get("status") == "stale"],
-                "trend": [_day(d, *counts) for d, counts in sorted(days.items())],
+                "trend": trend,
             }
         )
     return out

@@ -49,6 +49,14 @@ def key_strings(rows: pa.Table, key: Sequence[str]) -> list[str]:
     return ["/".join("" if v is None else str(v) for v in values) for values in zip(*columns, strict=True)]
 
 
+def key_text(rows: pa.Table, key: Sequence[str]) -> pa.Array:
+    """Each row's primary key as one Arrow string (as ``key_strings``, vectorised, to match keys
+    of large tables against each other; its text of dates and times is Arrow's)."""
+    parts = [pc.fill_null(pc.cast(rows.column(k), pa.string()), "") for k in key]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "/")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
 def row_order(keys: pa.Table, key: Sequence[str], order: str | None) -> pa.Array:
     """Batch positions sorted by primary key, then the order column, then position."""
     sort_keys = [(k, "ascending") for k in key] + ([(order, "ascending")] if order else [])
