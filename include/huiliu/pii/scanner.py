@@ -9,9 +9,13 @@ scanner gets the same findings for many rows at a fraction of the cost:
 3. each recognizer's gate, a regular expression every text holding its entity must match, is
    evaluated for all texts at once with ``pyarrow.compute`` (RE2, in C++), so a recognizer only
    sees the texts that can contain its entity;
-4. recognizers are called directly (``find``) instead of through the full ``analyze`` pipeline,
-   and Presidio's threshold and de-duplication rules are applied to plain tuples;
-5. :func:`scan_table` spreads large inputs over worker processes and returns the findings as an
+4. the statistical tagger runs once per text that a names or addresses recognizer will see, in
+   batches of texts of equal length (:meth:`~huiliu.pii.tagger.LexicalTagger.tag_many`), and
+   its words are handed to those recognizers;
+5. recognizers are called directly (``find``) instead of through the full ``analyze`` pipeline,
+   and Presidio's threshold and de-duplication rules, then huiliu's overlap rule
+   (:func:`~huiliu.pii.overlaps.resolve_overlaps`), are applied to plain tuples;
+6. :func:`scan_table` spreads large inputs over worker processes and returns the findings as an
    Arrow table, so no per-finding Python objects cross between processes.
 
 The equivalence with ``analyze`` is a test (``tests/pii/test_scanner.py``) over thousands of
@@ -34,7 +38,9 @@ from presidio_analyzer import RecognizerResult
 
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.normalize import NormalizedText, normalize_batch
+from huiliu.pii.overlaps import resolve_overlaps
 from huiliu.pii.recognizers import CHECKSUM_KEY, CONTEXT_KEY, PATTERN_KEY, VALIDATED_KEY, ChineseRecognizer
+from huiliu.pii.tagger import Tags
 
 Texts = Sequence[str | None] | pa.Array | pa.ChunkedArray
 
@@ -242,26 +248,51 @@ def findings_by_row(table: pa.Table, rows: int) -> list[list[Finding]]:
 
 
 def scan_chunk(texts: list[str], engine: PiiEngine) -> list[list[Finding]]:
-    """Findings of non-empty texts in this process: gates in bulk, then recognizers, then Presidio's rules.
+    """Findings of non-empty texts in this process: gates in bulk, tagger in batches, recognizers, rules.
 
-    ``analyze`` drops results under the score threshold, then duplicates; here the threshold is
-    applied as findings are made and the de-duplication only when it can change anything.
+    ``analyze`` drops results under the score threshold, then duplicates, then huiliu resolves
+    overlaps of different types; here the threshold is applied as findings are made and the
+    de-duplication and overlap rules only where they can change anything.
     """
     norms, normalised = normalize_batch(texts)
     candidates: list[list[Finding]] = [[] for _ in texts]
     thresholds = _thresholds(engine)
-    for recognizer, gate in zip(engine.recognizers, recognizer_gates(engine), strict=True):
-        rows = range(len(texts)) if gate is None else gated_rows(normalised, gate)
-        _collect(recognizer, rows, norms, candidates, thresholds[(recognizer.name, recognizer.entity)])
+    gates = recognizer_gates(engine)
+    rows_of = [range(len(texts)) if gate is None else gated_rows(normalised, gate) for gate in gates]
+    tags = _tag_rows(engine, norms, rows_of)
+    for recognizer, rows in zip(engine.recognizers, rows_of, strict=True):
+        own = tags if recognizer.listens_to_model else None
+        _collect(recognizer, rows, norms, own, candidates, thresholds[(recognizer.name, recognizer.entity)])
     if len({r.entity for r in engine.recognizers}) < len(engine.recognizers):
         candidates = [_without_duplicates(found) if len(found) > 1 else found for found in candidates]
-    return [sorted(found, key=_position) if len(found) > 1 else found for found in candidates]
+    return [
+        sorted(resolve_overlaps(found), key=_position) if len(found) > 1 else found for found in candidates
+    ]
+
+
+def _tag_rows(
+    engine: PiiEngine, norms: list[NormalizedText], rows_of: list[Sequence[int]]
+) -> dict[int, Tags]:
+    """The tagger's words of every row a recognizer listening to it will see, tagged in batches."""
+    if engine.tagger is None:
+        return {}
+    wanted = sorted(
+        {
+            row
+            for r, rows in zip(engine.recognizers, rows_of, strict=True)
+            if r.listens_to_model
+            for row in rows
+        }
+    )
+    tagged = engine.tagger.tag_many([norms[row].text for row in wanted])
+    return dict(zip(wanted, tagged, strict=True))
 
 
 def _collect(
     recognizer: ChineseRecognizer,
     rows: Iterable[int],
     norms: list[NormalizedText],
+    tags: dict[int, Tags] | None,
     candidates: list[list[Finding]],
     threshold: float,
 ) -> None:
@@ -270,7 +301,7 @@ def _collect(
     checksum = recognizer.HAS_CHECKSUM
     for row in rows:
         norm = norms[row]
-        for hit in find(norm.text):
+        for hit in find(norm.text, None if tags is None else tags[row]):
             if hit.score < threshold or hit.score == 0:
                 continue
             start, end = (

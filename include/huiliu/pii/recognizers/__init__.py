@@ -7,6 +7,11 @@ normalised text the NLP engine already made), calls ``find`` and turns each hit 
 pattern and context word fired and whether the checksum validated. The fast scanner calls ``find``
 directly, so both paths share one implementation.
 
+Recognizers that also listen to the statistical tagger (``USES_MODEL``: names and addresses) take
+its words as a second argument of ``find``: Presidio's ``analyze`` hands them over from the NLP
+engine's artifacts, the scanner from one batched tagging pass; called alone, the recognizer tags
+the text itself. How their rule and model evidence vote is in :mod:`huiliu.pii.recognizers.voting`.
+
 Context words are handled inside the recognizer (a substring search in the characters before a
 match, which suits Chinese better than token lemmas) and the result is marked as already
 context-enhanced, so Presidio's lemma enhancer leaves the score alone.
@@ -31,6 +36,7 @@ from presidio_analyzer import (
 
 from huiliu.pii.config import PatternRecognizerSpec, PatternSpec, RecognizerSpec, builtin_spec
 from huiliu.pii.normalize import NormalizedText, normalize
+from huiliu.pii.tagger import MODEL_NAME, LexicalTagger, Tags
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -40,6 +46,8 @@ PATTERN_KEY = "pattern"
 CONTEXT_KEY = "context_word"
 CHECKSUM_KEY = "checksum_valid"
 VALIDATED_KEY = "validated"
+MODEL_KEY = "model"
+VOTERS_KEY = "found_by"
 HANZI = "\u3400-\u9fff"
 
 
@@ -53,6 +61,7 @@ class Hit(NamedTuple):
         pattern: name of the pattern or rule that matched.
         context_word: the context word found before the match, if any.
         validated: the checksum or number-plan check: True, False, or None when there is none.
+        voters: who found it: ``rules``, ``model`` or ``rules+model``.
     """
 
     start: int
@@ -61,6 +70,7 @@ class Hit(NamedTuple):
     pattern: str
     context_word: str | None = None
     validated: bool | None = None
+    voters: str = "rules"
 
 
 def remove_contained(hits: list[Hit]) -> list[Hit]:
@@ -91,6 +101,14 @@ def normalized_from(text: str, nlp_artifacts: NlpArtifacts | None) -> Normalized
     return normalize(text)
 
 
+def tags_from(norm: NormalizedText, nlp_artifacts: NlpArtifacts | None) -> Tags | None:
+    """The tagger's words the NLP engine attached for this normalised text, if any."""
+    if getattr(nlp_artifacts, "normalized", None) is norm:
+        tags: Tags | None = getattr(nlp_artifacts, "tags", None)
+        return tags
+    return None
+
+
 def builtin_patterns(name: str) -> list[Pattern]:
     """The packaged patterns of a built-in pattern recognizer, as Presidio ``Pattern`` objects."""
     spec = builtin_spec(name)
@@ -113,9 +131,11 @@ class ChineseRecognizer:
 
     GATE: ClassVar[str | None] = None
     HAS_CHECKSUM: ClassVar[bool] = False
+    USES_MODEL: ClassVar[bool] = False
     spec: RecognizerSpec
     name: str
     id: str
+    tagger: LexicalTagger | None = None
 
     @property
     def entity(self) -> str:
@@ -126,9 +146,20 @@ class ChineseRecognizer:
         """The bulk pre-filter of this recognizer, or None when every text must be checked."""
         return self.GATE
 
-    def find(self, text: str) -> list[Hit]:
-        """Entities in normalised text."""
+    @property
+    def listens_to_model(self) -> bool:
+        """Whether this recognizer votes with the statistical tagger (it uses it and one is set)."""
+        return self.USES_MODEL and self.tagger is not None
+
+    def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
+        """Entities in normalised text; ``tags`` are the tagger's words of it, when already made."""
         raise NotImplementedError
+
+    def model_tags(self, text: str, tags: Tags | None) -> Tags | None:
+        """The tagger's words of ``text``: those given, else tagged now; None without a tagger."""
+        if tags is not None or self.tagger is None or not self.USES_MODEL:
+            return tags
+        return self.tagger.tag(text)
 
     def analyze(
         self,
@@ -140,7 +171,7 @@ class ChineseRecognizer:
         """Presidio entry point: entities of ``text`` in its own (original) offsets."""
         del entities, regex_flags  # Presidio's signature: every entity of the recognizer is reported
         norm = normalized_from(text, nlp_artifacts)
-        return [self.to_result(hit, norm) for hit in self.find(norm.text)]
+        return [self.to_result(hit, norm) for hit in self.find(norm.text, tags_from(norm, nlp_artifacts))]
 
     def metadata(self, hit: Hit) -> dict[str, Any]:
         """The recognition metadata of a hit: recognizer, pattern, context word, validation."""
@@ -153,6 +184,10 @@ class ChineseRecognizer:
         }
         if hit.validated is not None:
             data[CHECKSUM_KEY if self.HAS_CHECKSUM else VALIDATED_KEY] = hit.validated
+        if self.USES_MODEL:
+            data[VOTERS_KEY] = hit.voters
+            if hit.voters != "rules":
+                data[MODEL_KEY] = MODEL_NAME
         return data
 
     def to_result(self, hit: Hit, norm: NormalizedText) -> RecognizerResult:
@@ -172,6 +207,10 @@ class ChineseRecognizer:
     def explain(self, hit: Hit) -> str:
         """One line saying why a hit was reported."""
         parts = [f"Detected by `{self.name}` using `{hit.pattern}`"]
+        if hit.voters == "rules+model":
+            parts.append(f"confirmed by the statistical tagger `{MODEL_NAME}`")
+        elif hit.voters == "model":
+            parts = [f"Detected by `{self.name}`: the statistical tagger `{MODEL_NAME}` tagged it"]
         if hit.context_word:
             parts.append(f"context word `{hit.context_word}`")
         if hit.validated is not None:
@@ -237,7 +276,8 @@ class CnPatternRecognizer(ChineseRecognizer, PatternRecognizer):
         """The patterns themselves, look-arounds dropped, as one RE2 expression (a superset)."""
         return derived_gate(self.spec.patterns)
 
-    def find(self, text: str) -> list[Hit]:
+    def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
+        del tags  # patterns do not listen to the tagger
         hits = []
         for pattern, compiled in self._patterns:
             for match in compiled.finditer(text):

@@ -7,11 +7,21 @@ name is the run of Chinese characters before the suffix, cut after the last cue 
 just before an address (反映, 住址, 暂住, 在 …). Administrative names right before it — provinces,
 cities, districts and streets of the whole country (the division tables shipped with huiliu) and
 the communities of the configured cities — belong to the address (贵州省贵阳市南明区…).
+
+The statistical tagger votes too. It tags place names (``LOC``) and often splits one address into
+several (贵州省 / 贵阳市 / 南明区 / 花果园街道 / 花溪社区24栋): adjacent place words, with the
+house, building, unit and room numbers that follow them (24栋2单元3003室, 7-6-1046, B座1203),
+make one address, starting where the tagger's first place name starts. A run of place words
+is proposed as an address when it goes below the city: it holds a number, or a word ending like a
+street, town, village, community, road or compound, or two or more places one of which is a
+district, county or city. A single city or country named alone (北京, 美国) is a place, not a
+postal address. The votes combine as :mod:`huiliu.pii.recognizers.voting` describes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
 
@@ -20,6 +30,8 @@ from presidio_analyzer import EntityRecognizer
 from huiliu.divisions import load_hierarchy, reference
 from huiliu.pii.config import AddressSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
+from huiliu.pii.recognizers.voting import vote
+from huiliu.pii.tagger import Tags, Word
 
 _NUMBER = r"\d{1,5}(?:-\d{1,4})?号(?:附\d{1,3}号)?"
 _ZONE = r"(?:[A-Za-z]{1,2}区|[A-Za-z\d一二三四五六七八九十]{1,2}期)?"
@@ -29,6 +41,19 @@ _SECTION = r"(?:[东西南北中]段|[一二三四五六七八九十]段)?"
 _PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 MAX_RUN = 30
 MAX_ADMIN = 12
+_UNIT = r"(?:号楼|号院|号房|单元|栋|幢|座|室|层|楼|号|弄|巷|组|户|期|排|门|区)"
+_MODEL_TAIL = re.compile(
+    rf"(?:[- ]?(?:\d{{1,5}}|[A-Za-z]{{1,2}}\d{{0,3}}|[一二三四五六七八九十]{{1,3}}){_UNIT}"
+    rf"|\d{{1,5}}(?:-\d{{1,5}}){{1,3}})+",
+    re.ASCII,
+)
+_ROOM_AFTER = re.compile(r"(?<=[座元栋幢楼层])\d{2,5}室?(?!\d)", re.ASCII)
+_FINE = re.compile(
+    r"(?:街道|镇|乡|村|社区|小区|路|街|大道|巷|弄|胡同|组|屯|苑|园|公寓|大厦|广场|新村|山庄|"
+    r"号|号院|号楼|栋|幢|座|单元|室|层|楼)$|\d"
+)
+_COARSE_LEVEL = re.compile(r"(?:区|县|市|旗|州|盟)$")
+_CONTINUATION = re.compile(r"(?:小区|花园|家园|新村|公寓|大厦|广场|山庄|苑|园|庭|府|院)$")
 
 
 def _overlaps(hit: Hit, others: list[Hit]) -> bool:
@@ -63,6 +88,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
     KIND: ClassVar[str] = "cn_address"
     CONTEXT = builtin_context("address")
     GATE: ClassVar[str | None] = r"\d(?:号|栋|幢|座)|组"
+    USES_MODEL: ClassVar[bool] = True
 
     def __init__(self, spec: AddressSpec | None = None, name: str | None = None) -> None:
         packaged = builtin_spec("address")
@@ -93,10 +119,88 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         self._building = re.compile(_BUILDING, re.ASCII)
         self._run = re.compile(f"[{HANZI}]{{1,{MAX_RUN}}}$", re.ASCII)
         self._cues = re.compile(alternation(spec.cues)) if spec.cues else None
+        self._cue_prefix = re.compile(f"(?:{alternation(spec.cues)})+") if spec.cues else None
+        self._cue_before = re.compile(f"(?:{alternation(spec.cues)})[:]?$") if spec.cues else None
+        self._dashed = re.compile(r"(?<![\d-])\d{1,3}-\d{1,3}-\d{2,5}(?:室|号)?(?![\d-])", re.ASCII)
 
-    def find(self, text: str) -> list[Hit]:
+    @property
+    def gate(self) -> str | None:
+        """Rules: a house or building number, or a village group; with the tagger: any Chinese text."""
+        return r"[\x{3400}-\x{9fff}]{2}" if self.listens_to_model else self.GATE
+
+    def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
+        rules = self.rule_hits(text)
+        tags = self.model_tags(text, tags)
+        if tags is None:
+            return rules
+        spans = self.model_spans(text, tags)
+        return vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text))
+
+    def _start_holds(self, text: str) -> Callable[[int, int], bool]:
+        """Whether a rule address starting before the tagger's has evidence: a number, a cue, punctuation."""
+
+        def holds(rule_start: int, model_start: int) -> bool:
+            if any(c.isdigit() for c in text[rule_start:model_start]):
+                return True
+            if rule_start > 0 and not text[rule_start - 1].isalnum():
+                return True
+            return self._cue_before is not None and self._cue_before.search(text, 0, rule_start) is not None
+
+        return holds
+
+    def model_spans(self, text: str, tags: Tags) -> list[tuple[int, int]]:
+        """Addresses from the tagger: runs of adjacent place words with the numbers after them."""
+        spans = []
+        index = 0
+        while index < len(tags):
+            if tags[index].label != "LOC":
+                index += 1
+                continue
+            start, end, index, places = self._place_run(text, tags, index)
+            if self._below_city(text, places, end):
+                cue = self._cue_prefix.match(text, start, end) if self._cue_prefix else None
+                spans.append((cue.end() if cue else start, end))
+        return spans
+
+    def _place_run(self, text: str, tags: Tags, index: int) -> tuple[int, int, int, list[Word]]:
+        """The run of place words starting at ``tags[index]``: start, end, next word index, places."""
+        places = [tags[index]]
+        start, end = tags[index].start, tags[index].end
+        index += 1
+        while True:
+            tail = _MODEL_TAIL.match(text, end)
+            if tail is not None:
+                end = tail.end()
+            room = _ROOM_AFTER.match(text, end)
+            if room is not None:
+                end = room.end()
+            while index < len(tags) and tags[index].end <= end:
+                index += 1
+            if index < len(tags) and tags[index].start == end and self._continues(text, tags[index]):
+                places.append(tags[index])
+                end = tags[index].end
+                index += 1
+                continue
+            return start, end, index, places
+
+    @staticmethod
+    def _continues(text: str, word: Word) -> bool:
+        """A place word, or a compound's name (…小区, …花园) the tagger did not call a place."""
+        return word.label == "LOC" or (
+            word.label in ("ORG", "n", "nz") and _CONTINUATION.search(text, word.start, word.end) is not None
+        )
+
+    @staticmethod
+    def _below_city(text: str, places: list[Word], end: int) -> bool:
+        """Whether a run of places is an address, not a city or country named alone."""
+        if end > places[-1].end or any(_FINE.search(text, w.start, w.end) for w in places):
+            return True
+        return len(places) > 1 and any(_COARSE_LEVEL.search(text, w.start, w.end) for w in places)
+
+    def rule_hits(self, text: str) -> list[Hit]:
+        """The addresses the rules find: road and number, compound and building, village and group."""
         hits = self._roads(text)
-        for finder in (self._compounds, self._villages):
+        for finder in (self._compounds, self._villages, self._numbered):
             for hit in finder(text, hits):
                 if not _overlaps(hit, hits):
                     hits.append(hit)
@@ -144,6 +248,19 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
             start, admin = self._start(text, match.start())
             if start is not None:
                 hits.append(self._hit(text, start, match.end(), self.spec.scores.village, admin, "village"))
+        return hits
+
+    def _numbered(self, text: str, found: list[Hit]) -> list[Hit]:
+        """Building-unit-room numbers written with dashes (7-6-1046) right after a cue word (住在, 地址)."""
+        if self._cues is None:
+            return []
+        hits = []
+        for match in self._dashed.finditer(text):
+            cue = self._cue_before.search(text, max(0, match.start() - 6), match.start())
+            if cue is not None and not _inside(match.start(), found):
+                hits.append(
+                    self._hit(text, match.start(), match.end(), self.spec.scores.numbered, False, "dashed")
+                )
         return hits
 
     def _hit(self, text: str, start: int, end: int, score: float, admin: bool, rule: str) -> Hit:

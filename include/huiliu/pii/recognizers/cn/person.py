@@ -17,6 +17,10 @@ frequent ordinary word in jieba's dictionary (严重, 高兴, 苗族) is not a n
 dictionary tags ``nr`` scores higher. Surnames that are also prepositions (于, 和, 向 …) are only
 accepted after a context word. Nothing here knows the given names of any data set: a name is
 recognised by its surname and its surroundings.
+
+The statistical tagger votes too: every word it tags ``PER`` (two characters or more, with a
+Chinese character in it) is a name it proposes, wherever it stands; the votes combine as
+:mod:`huiliu.pii.recognizers.voting` describes, a name both found keeping the rules' span.
 """
 
 from __future__ import annotations
@@ -30,10 +34,17 @@ from presidio_analyzer import EntityRecognizer
 
 from huiliu.pii.config import PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
+from huiliu.pii.recognizers.voting import vote
+from huiliu.pii.tagger import Tags
 
 _CLAUSE_BREAK = r" \t\n\r\f\v,.;:!?()\[\]{}<>\"'、·|/"  # spelled out: RE2's \s lacks \v
 _RE2_HANZI = r"\x{3400}-\x{9fff}"
 STRONG, WEAK, NONE, IMPOSSIBLE = 2, 1, 0, -1
+_HANZI_CHAR = re.compile(f"[{HANZI}]")
+
+
+def _has_hanzi(text: str) -> bool:
+    return _HANZI_CHAR.search(text) is not None
 
 
 PROPER_NOUN_TAGS = frozenset({"ns", "nt", "nz"})
@@ -89,6 +100,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
 
     KIND: ClassVar[str] = "cn_person"
     CONTEXT = builtin_context("person")
+    USES_MODEL: ClassVar[bool] = True
 
     def __init__(self, spec: PersonSpec | None = None, name: str | None = None) -> None:
         packaged = builtin_spec("person")
@@ -109,8 +121,11 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
 
     @property
     def gate(self) -> str | None:
-        """Texts without a surname after a context word or at a clause start hold no candidate."""
-        return self._gate
+        """Texts without a surname after a context word or at a clause start hold no rule candidate.
+
+        With the tagger listening, any text with two Chinese characters may hold a name.
+        """
+        return f"[{_RE2_HANZI}]{{2}}" if self.listens_to_model else self._gate
 
     def _compile(self, spec: PersonSpec) -> None:
         def alternation(words: list[str]) -> str:
@@ -127,6 +142,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
             f"(?:{starts})(?:{alternation(spec.compound_surnames)}|[{re.escape(surnames)}])[{_RE2_HANZI}]"
         )
         self._after_context = re.compile(f"({alternation(spec.context)}):?{name_ahead}", re.ASCII)
+        self._role_prefix = re.compile(f"(?:{alternation(spec.context)})+:?")
         self._after_break = re.compile(f"[{_CLAUSE_BREAK}]+{name_ahead}", re.ASCII)
         self._at_start = re.compile(name_ahead, re.ASCII)
         self._strong = re.compile(alternation(spec.followers)) if spec.followers else None
@@ -134,7 +150,32 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
         self._not_in_names = frozenset(spec.not_in_names)
         self._ambiguous = frozenset(spec.ambiguous_surnames)
 
-    def find(self, text: str) -> list[Hit]:
+    def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
+        rules = self.rule_hits(text)
+        tags = self.model_tags(text, tags)
+        if tags is None:
+            return rules
+        return vote(rules, self.model_spans(text, tags), self.spec.scores.model, "rules")
+
+    def model_spans(self, text: str, tags: Tags) -> list[tuple[int, int]]:
+        """The tagger's names: ``PER`` words, a leading role noun (业主, 住户 …) cut off.
+
+        A word is kept when what remains has two characters or more, holds a Chinese character
+        and is not a frequent ordinary word of jieba's dictionary.
+        """
+        spans = []
+        for word in tags:
+            if word.label != "PER":
+                continue
+            role = self._role_prefix.match(text, word.start, word.end)
+            start = role.end() if role else word.start
+            name = text[start : word.end]
+            if len(name) >= 2 and _has_hanzi(name) and not self._is_word(name):
+                spans.append((start, word.end))
+        return spans
+
+    def rule_hits(self, text: str) -> list[Hit]:
+        """The names the rules find (surnames, context words, clause boundaries, jieba's tags)."""
         hits: dict[int, Hit] = {}
         for match in self._after_context.finditer(text):
             hit = self._after_word(text, match.end(), match.group(1))
