@@ -1,0 +1,98 @@
+"""How rule and tagger evidence vote, and how overlapping findings of different types are resolved."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+
+from huiliu.pii.engine import PiiEngine, get_engine
+from huiliu.pii.overlaps import resolve_overlaps
+from huiliu.pii.recognizers import Hit
+from huiliu.pii.recognizers.voting import combined_score, vote
+
+
+class F(NamedTuple):
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+def test_both_voters_score_higher_than_either() -> None:
+    hits = vote([Hit(0, 2, 0.6, "after_context_word")], [(0, 2)], 0.6, "rules")
+    assert hits == [Hit(0, 2, combined_score(0.6, 0.6), "after_context_word", voters="rules+model")]
+    assert hits[0].score == pytest.approx(0.84)
+
+
+def test_each_voter_alone_keeps_its_own_score() -> None:
+    hits = vote([Hit(0, 2, 0.5, "whole_clause")], [(5, 8)], 0.6, "rules")
+    assert [(h.start, h.end, h.score, h.voters) for h in hits] == [(0, 2, 0.5, "rules"), (5, 8, 0.6, "model")]
+
+
+def test_names_keep_the_rule_span_addresses_start_with_the_model() -> None:
+    assert vote([Hit(2, 5, 0.7, "r")], [(2, 4)], 0.6, "rules")[0][:2] == (2, 5)
+    address = vote([Hit(0, 12, 0.65, "road")], [(3, 9)], 0.6, "model_start")[0]
+    assert (address.start, address.end) == (3, 12)
+    kept = vote([Hit(0, 12, 0.65, "road")], [(3, 9)], 0.6, "model_start", lambda rule, model: True)[0]
+    assert (kept.start, kept.end) == (0, 12)
+
+
+def test_one_model_span_over_two_rule_hits_makes_one_address() -> None:
+    hits = vote([Hit(0, 4, 0.6, "a"), Hit(6, 10, 0.8, "b")], [(0, 10)], 0.6, "model_start")
+    assert len(hits) == 1 and (hits[0].start, hits[0].end, hits[0].pattern) == (0, 10, "b")
+
+
+def test_a_finding_inside_a_higher_one_of_another_type_is_dropped() -> None:
+    card = F("BANK_CARD", 0, 18, 0.85)
+    resident_id = F("CN_RESIDENT_ID", 0, 18, 1.0)
+    assert resolve_overlaps([card, resident_id]) == [resident_id]
+
+
+def test_partly_overlapping_findings_are_both_kept() -> None:
+    a, b = F("PERSON", 0, 4, 0.9), F("ADDRESS", 2, 10, 0.7)
+    assert resolve_overlaps([a, b]) == [a, b]
+
+
+def test_ties_go_to_the_longer_then_the_type_name() -> None:
+    short, long = F("PERSON", 2, 4, 0.6), F("ADDRESS", 0, 8, 0.6)
+    assert resolve_overlaps([short, long]) == [long]
+    x, y = F("B_TYPE", 0, 4, 0.6), F("A_TYPE", 0, 4, 0.6)
+    assert resolve_overlaps([x, y]) == [y]
+
+
+def test_same_type_findings_are_left_to_the_recognizer() -> None:
+    a, b = F("PERSON", 0, 4, 0.9), F("PERSON", 1, 3, 0.5)
+    assert resolve_overlaps([a, b]) == [a, b]
+
+
+@pytest.fixture(scope="module")
+def engine() -> PiiEngine:
+    return get_engine()
+
+
+def test_results_say_who_found_them(engine: PiiEngine) -> None:
+    text = "居民张伟反映已通知业主吕芳整改"
+    results = engine.analyzer.analyze(text, language="zh", return_decision_process=True)
+    by_name = {text[r.start : r.end]: r for r in results}
+    assert by_name["张伟"].recognition_metadata["found_by"] == "rules+model"
+    assert by_name["张伟"].recognition_metadata["model"] == "lac"
+    assert (
+        "confirmed by the statistical tagger `lac`"
+        in by_name["张伟"].analysis_explanation.textual_explanation
+    )
+    assert by_name["吕芳"].recognition_metadata["found_by"] == "model"
+    assert by_name["吕芳"].score == engine.config.recognizers["person"].scores.model
+
+
+def test_switching_the_model_off_leaves_the_rules(tmp_path) -> None:
+    from huiliu.pii.config import load_config
+    from huiliu.pii.engine import build_engine
+
+    path = tmp_path / "no_model.yaml"
+    path.write_text("model: {enabled: false}\n", encoding="utf-8")
+    rules_only = build_engine(load_config(path), path)
+    assert rules_only.tagger is None
+    text = "已通知业主吕芳整改"
+    assert [r.entity_type for r in rules_only.analyze(text)] == []
+    assert [text[r.start : r.end] for r in get_engine().analyze(text)] == ["吕芳"]
