@@ -32,6 +32,7 @@ from huiliu.pii.config import ClassificationSpec
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.normalize import normalize_batch
 from huiliu.pii.scanner import gated_rows, recognizer_gates, scan_texts
+from huiliu.pii.tagger import Tags
 
 Kind = Literal["structured", "free_text", "none"]
 PROBE = 100  # values (spread over the sample) tried first; a recognizer matching none is skipped
@@ -282,20 +283,40 @@ def _structured(values: list[str], hints: tuple[str, ...], engine: PiiEngine) ->
     norms = [n.text.strip() for n in normalize_batch(values)[0]]
     array = pa.array(norms, pa.string())
     tallies: dict[str, _Tally] = defaultdict(_Tally)
+    tagged = _TaggedValues(norms, engine)
     for recognizer, gate in zip(engine.recognizers, recognizer_gates(engine), strict=True):
         rows = list(range(len(norms))) if gate is None else gated_rows(array, gate)  # values that may match
         probe = rows[:: max(1, len(rows) // PROBE)]
+        tags = tagged.of(probe) if recognizer.listens_to_model else {}
         if recognizer.entity not in hints and not any(
-            _cover(recognizer.find(norms[r]), norms[r], settings) for r in probe
+            _cover(recognizer.find(norms[r], tags.get(r)), norms[r], settings) for r in probe
         ):
             continue  # not one of the probed values matches: the share is negligible
         tally = tallies[recognizer.entity]
+        tags = tagged.of(rows) if recognizer.listens_to_model else {}
         for row in rows:
-            hit = _cover(recognizer.find(norms[row]), norms[row], settings)
+            hit = _cover(recognizer.find(norms[row], tags.get(row)), norms[row], settings)
             if hit is not None:
                 tally.matched += 1
                 tally.add(recognizer.name, hit, values[row], recognizer.HAS_CHECKSUM)
     return [t.match(e, len(values), e in hints, engine) for e, t in tallies.items() if t.matched]
+
+
+class _TaggedValues:
+    """The tagger's words of a column's values, tagged in batches on first need and kept."""
+
+    def __init__(self, norms: list[str], engine: PiiEngine) -> None:
+        self.norms = norms
+        self.tagger = engine.tagger
+        self.tags: dict[int, Tags] = {}
+
+    def of(self, rows: list[int]) -> dict[int, Tags]:
+        missing = [r for r in rows if r not in self.tags]
+        if missing and self.tagger is not None:
+            self.tags.update(
+                zip(missing, self.tagger.tag_many([self.norms[r] for r in missing]), strict=True)
+            )
+        return self.tags
 
 
 def _cover(hits: list[Any], value: str, settings: ClassificationSpec) -> Any:
