@@ -31,6 +31,7 @@ from huiliu.contracts.model import SENSITIVE_PI_TYPES
 from huiliu.pii.config import ClassificationSpec
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.normalize import normalize_batch
+from huiliu.pii.recognizers import ChineseRecognizer
 from huiliu.pii.scanner import gated_rows, recognizer_gates, scan_texts
 from huiliu.pii.tagger import Tags
 
@@ -287,19 +288,35 @@ def _structured(values: list[str], hints: tuple[str, ...], engine: PiiEngine) ->
     for recognizer, gate in zip(engine.recognizers, recognizer_gates(engine), strict=True):
         rows = list(range(len(norms))) if gate is None else gated_rows(array, gate)  # values that may match
         probe = rows[:: max(1, len(rows) // PROBE)]
-        tags = tagged.of(probe) if recognizer.listens_to_model else {}
         if recognizer.entity not in hints and not any(
-            _cover(recognizer.find(norms[r], tags.get(r)), norms[r], settings) for r in probe
+            _covering(recognizer, probe, tagged, settings).values()
         ):
             continue  # not one of the probed values matches: the share is negligible
         tally = tallies[recognizer.entity]
-        tags = tagged.of(rows) if recognizer.listens_to_model else {}
-        for row in rows:
-            hit = _cover(recognizer.find(norms[row], tags.get(row)), norms[row], settings)
+        for row, hit in _covering(recognizer, rows, tagged, settings).items():
             if hit is not None:
                 tally.matched += 1
                 tally.add(recognizer.name, hit, values[row], recognizer.HAS_CHECKSUM)
     return [t.match(e, len(values), e in hints, engine) for e, t in tallies.items() if t.matched]
+
+
+def _covering(
+    recognizer: ChineseRecognizer, rows: list[int], tagged: _TaggedValues, settings: ClassificationSpec
+) -> dict[int, Any]:
+    """Row → the recognizer's best finding covering the value, or None.
+
+    The rules decide first; the tagger is asked (in one batch) only about the values they do not
+    recognise and that are short enough to be one name or address (``tagged_value_max_length``;
+    longer values are free text, which the free-text pass scans with the tagger).
+    """
+    norms = tagged.norms
+    found = {r: _cover(recognizer.find(norms[r], ()), norms[r], settings) for r in rows}
+    if recognizer.listens_to_model:
+        longest = settings.tagged_value_max_length
+        rest = [r for r, hit in found.items() if hit is None and len(norms[r]) <= longest]
+        tags = tagged.of(rest)
+        found.update({r: _cover(recognizer.find(norms[r], tags.get(r)), norms[r], settings) for r in rest})
+    return found
 
 
 class _TaggedValues:
@@ -311,11 +328,12 @@ class _TaggedValues:
         self.tags: dict[int, Tags] = {}
 
     def of(self, rows: list[int]) -> dict[int, Tags]:
+        """Row → words for ``rows`` (and every row tagged before); a value is tagged once."""
         missing = [r for r in rows if r not in self.tags]
         if missing and self.tagger is not None:
-            self.tags.update(
-                zip(missing, self.tagger.tag_many([self.norms[r] for r in missing]), strict=True)
-            )
+            distinct = {self.norms[r]: r for r in missing}
+            tagged = dict(zip(distinct, self.tagger.tag_many(list(distinct)), strict=True))
+            self.tags.update((r, tagged[self.norms[r]]) for r in missing)
         return self.tags
 
 
@@ -373,7 +391,12 @@ def _choose(
 
 
 def _free_text(values: list[str], engine: PiiEngine) -> list[EntityMatch]:
-    """FREE_TEXT and, per entity type, the share of sampled rows holding it."""
+    """FREE_TEXT and, per entity type, the share of sampled rows holding it.
+
+    The first ``free_text_sample_rows`` values of the (uniform) sample are scanned with the whole
+    engine, tagger included; the gate scans every row of the column later.
+    """
+    values = values[: engine.config.classification.free_text_sample_rows]
     findings = scan_texts(values, engine)
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for value, row in zip(values, findings, strict=True):

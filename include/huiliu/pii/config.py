@@ -185,6 +185,14 @@ class ClassificationSpec(Spec):
     min_coverage: Score = Field(default=0.8, description="share of a value a finding must cover")
     free_text_min_length: int = Field(default=20, ge=1, description="mean length of a free-text column")
     free_text_min_share: Score = Field(default=0.02, description="share of rows with findings in free text")
+    tagged_value_max_length: int = Field(
+        default=40,
+        ge=1,
+        description="longest structured value the tagger is asked about (a name, an address)",
+    )
+    free_text_sample_rows: int = Field(
+        default=200, ge=20, description="sampled rows of a free-text column scanned (tagger included)"
+    )
     hints: dict[str, list[str]] = Field(
         default_factory=dict, description="entity → column-name keywords (English tokens, Chinese parts)"
     )
