@@ -1,9 +1,10 @@
 """PII speed figures, each beside its same-run baseline.
 
 * Free-text scanning of 1M synthetic 12345 and grid texts (the city generator's templates, about
-  70 characters each) with the fast scanner, vs a plain ``AnalyzerEngine.analyze`` call per text
-  with the same recognizers. The baseline is timed on a sample of texts and scaled per row; the
-  scanner's findings on that sample are checked to be identical to the baseline's.
+  65 characters each) with the fast scanner, vs a plain ``AnalyzerEngine.analyze`` call per text
+  with the same recognizers and the statistical tagger (LAC) in both. The baseline is timed on a
+  sample of texts and scaled per row; the scanner's findings on that sample are checked to be
+  identical to the baseline's. Also as texts per second, the scanner's against plain ``analyze``.
 * Classifying a 1M-row, 20-column table (written once as Parquet in a temp folder) vs reading it
   with ``pyarrow.parquet.read_table``.
 
@@ -46,7 +47,7 @@ def corpus(rows: int = ROWS, seed: int = SEED) -> list[str]:
     return [texts[i] for i in order.tolist()]
 
 
-def scan_figure(rows: int = ROWS, sample: int = BASELINE_SAMPLE) -> dict[str, Any]:
+def scan_figure(rows: int = ROWS, sample: int = BASELINE_SAMPLE) -> list[dict[str, Any]]:
     """Fast scanning of ``rows`` texts vs plain ``analyze`` per text (timed on ``sample``, scaled)."""
     from huiliu.pii.engine import get_engine
     from huiliu.pii.scanner import plain_analyze, scan_table, scan_texts
@@ -64,14 +65,17 @@ def scan_figure(rows: int = ROWS, sample: int = BASELINE_SAMPLE) -> dict[str, An
     scan_table(texts, engine)
     ours = time.perf_counter() - started
     scaled = per_text * len(texts)
-    label = f"scan {len(texts):,} free texts vs plain analyze per text"
-    return _row(
-        f"{label} (baseline timed on {len(subset):,} of them, scaled per row)",
-        ours,
-        scaled,
-        ">= 20x faster",
-        inverse=True,
-    )
+    length = sum(map(len, texts)) / len(texts)
+    label = f"scan {len(texts):,} free texts (~{length:.0f} characters, tagger included) vs plain analyze"
+    return [
+        _row(f"{label} (s; baseline timed on {len(subset):,}, scaled)", ours, scaled, ">= 3x faster", True),
+        {
+            "figure": "free texts scanned per second (2 cores) vs plain analyze per text",
+            "ours": round(len(texts) / ours),
+            "baseline": round(1 / per_text),
+            "target": ">= 1,000 texts/s",
+        },
+    ]
 
 
 def wide_table(rows: int = ROWS, seed: int = SEED) -> pa.Table:
@@ -152,7 +156,7 @@ def _row(figure: str, ours: float, baseline: float, target: str, inverse: bool =
 
 def figures() -> list[dict[str, Any]]:
     """Both PII figures (about two minutes on two cores)."""
-    return [scan_figure(), classify_figure()]
+    return [*scan_figure(), classify_figure()]
 
 
 if __name__ == "__main__":
