@@ -22,6 +22,7 @@ from huiliu.city.defects import PERSON_DATASETS, RECIPIENT_DATASETS
 from huiliu.city.generator import city_contracts
 from huiliu.divisions import Hierarchy
 from huiliu.errors import ConfigurationError, SourceUnavailableError, UnknownUnitError
+from huiliu.identity.resident_id import valid_resident_id
 
 AS_OF = date(2026, 10, 15)  # the as_of of the session's small city (conftest)
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -146,7 +147,7 @@ def test_no_defect_goes_unlisted(city_rows: Rows, defects_by_kind: ByKind, hiera
             }
             assert stale == _keys(defects_by_kind, "stale_record", name)
         if any(c.name == "id_number" for c in contract.columns):
-            invalid = {str(r[key]) for r in rows if not ric.is_valid(r["id_number"])}
+            invalid = {str(r[key]) for r in rows if not valid_resident_id(r["id_number"], AS_OF)}
             assert invalid == _keys(defects_by_kind, "invalid_id_checksum", name)
         if name in PERSON_DATASETS:
             absent = {str(r[key]) for r in rows if r["id_number"] not in registry}
@@ -196,7 +197,7 @@ def test_ids_birth_dates_and_genders_agree(city_rows: Rows, defects_by_kind: ByK
         number = row["id_number"]
         if number in invalid:
             continue
-        assert ric.is_valid(number)
+        assert valid_resident_id(number, AS_OF)
         assert number[:6].isdigit()
         if missing.get(number, {}).get("column") not in ("gender",):
             assert row["gender"] == ("男" if int(number[16]) % 2 else "女")
@@ -239,7 +240,7 @@ def _entity_ok(entity_type: str, value: str, surnames: set[str]) -> bool:
         digits = re.sub(r"[\s-]", "", value.translate(FULL_WIDTH)).removeprefix("+86")
         return bool(MOBILE.match(digits))
     if entity_type == "CN_RESIDENT_ID":
-        return ric.is_valid(value.upper())
+        return valid_resident_id(value, AS_OF)
     if entity_type == "ADDRESS":
         return bool(re.search(r"\d+栋\d单元\d+室$", value))
     if entity_type == "BANK_CARD":

@@ -11,6 +11,7 @@ from stdnum import luhn
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum
 
+from huiliu.city.bulk import IdSpace
 from huiliu.city.geo import build_geo
 from huiliu.city.identity import (
     bank_cards,
@@ -23,6 +24,7 @@ from huiliu.city.identity import (
 from huiliu.city.identity import uscc as make_uscc
 from huiliu.city.people import random_names, random_people, unique_sequences
 from huiliu.errors import ConfigurationError, UnknownUnitError
+from huiliu.identity.resident_id import valid_resident_id
 
 
 def test_resident_ids_match_stdnum() -> None:
@@ -44,15 +46,44 @@ def test_corrupted_ids_fail_only_the_checksum(shift: int) -> None:
         ric.validate(wrong)
 
 
-def test_people_have_unique_ids_valid_for_their_birth_year() -> None:
+def test_people_hold_unique_ids_issued_by_their_districts() -> None:
+    as_of = date(2026, 10, 15)
     geo = build_geo("5201", ["520102", "520115"], 20240601, 3)
-    people = random_people(np.random.default_rng(3), geo, 30_000, date(2026, 10, 15))
+    people = random_people(np.random.default_rng(3), geo, 30_000, as_of)
     ids = people.id_number.tolist()
     assert len(set(ids)) == len(ids)
-    assert all(ric.is_valid(i) for i in ids)  # e.g. no 520115 (观山湖区, 2012-) for people born before 2012
+    assert all(valid_resident_id(i, as_of) for i in ids)
     male = np.array([int(i[16]) % 2 == 1 for i in ids])
     assert (male == people.male).all()
+    births = people.birth_date.astype("datetime64[Y]").astype(int) + 1970
+    home = geo.district_of(people.community)
+    guanshanhu = home == 520115  # 观山湖区, created in 2012
+    issued_there = np.array([i.startswith("520115") for i in ids])
+    assert (issued_there & (births < 2012)).sum() > 1_000
+    local = guanshanhu & (people.residence == 0)
+    older, younger = issued_there[local & (births < 2012)], issued_there[local & (births >= 2012)]
+    assert older.mean() > 0.8 and abs(older.mean() - younger.mean()) < 0.05  # whenever they were born
     assert {i[:6] for i in ids} >= {"520102", "520115"}
+    before = [i for i, born in zip(ids, births, strict=True) if i.startswith("520115") and born < 2012]
+    assert not any(ric.is_valid(i) for i in before)  # stdnum wants the code to exist in the birth year
+
+
+def test_people_are_the_same_for_a_seed() -> None:
+    geo = build_geo("5201", ["520102", "520115"], 20240601, 3)
+    first, second = (
+        random_people(np.random.default_rng(8), geo, 5_000, date(2026, 10, 15)) for _ in range(2)
+    )
+    assert first.id_number.tolist() == second.id_number.tolist()
+
+
+def test_bulk_rows_hold_codes_created_after_birth() -> None:
+    as_of = date(2026, 10, 15)
+    ids, _, birth = IdSpace("5201", as_of, 3).numbers(0, 50_000)
+    assert len(set(ids.tolist())) == 50_000
+    assert all(valid_resident_id(i, as_of) for i in ids.tolist())
+    years = birth.astype("datetime64[Y]").astype(int) + 1970
+    assert ((np.char.startswith(ids, "520115")) & (years < 2012)).sum() > 100
+    assert {i[:4] for i in ids.tolist()} == {"5201"}
 
 
 def test_sequences_are_unique_within_a_region_and_day() -> None:

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from stdnum import luhn
+from stdnum.cn import ric
 
 from huiliu.city import CityManifest
 from huiliu.city.identity import bank_cards, mobiles, resident_ids
@@ -202,6 +204,36 @@ def test_parquet_file_and_card_column(tmp_path: Path, engine: PiiEngine) -> None
     result = classify_batches(pq.ParquetFile(path).iter_batches(batch_size=300), engine)  # streamed
     assert types_of(result) == {"卡号": ["BANK_CARD"], "备注": []}
     assert result.column("卡号").entities[0].checksum_valid_ratio == 1.0
+
+
+def ids_issued_after_birth(rows: int) -> list[str]:
+    """ID numbers whose region code was created after the holder's birth (浦东新区 310115 from 1992,
+    观山湖区 520115 from 2012): every one also passes the Luhn check of cards, one in four has a lower-case x
+    instead."""
+    rng = np.random.default_rng(21)
+    values = []
+    for row in range(rows):
+        region = "310115" if row % 3 else "520115"
+        birth = date(1950, 1, 1) + np.timedelta64(int(rng.integers(0, 15_000)), "D").item()
+        lower_x = row % 4 == 0
+        for sequence in rng.permutation(1000).tolist():
+            body = f"{region}{birth:%Y%m%d}{sequence:03d}"
+            number = body + ric.calc_check_digit(body + "0")
+            if number.endswith("X") if lower_x else luhn.is_valid(number):
+                values.append(number.lower())
+                break
+    return values
+
+
+@pytest.mark.parametrize("name", ["value", "卡号", "身份证号"])
+def test_ids_issued_after_birth_are_resident_ids_not_cards(engine: PiiEngine, name: str) -> None:
+    values = ids_issued_after_birth(600)
+    assert sum(luhn.is_valid(v) for v in values) == 450 and sum(v.endswith("x") for v in values) == 150
+    assert not any(ric.is_valid(v) for v in values)  # the code did not exist in the birth year
+    column = classify_table(pa.table({name: values}), engine).column(name)
+    assert column.entity_types == ["CN_RESIDENT_ID"]
+    assert "BANK_CARD" not in {m.entity_type for m in column.observed}
+    assert column.entities[0].match_ratio == 1.0 and column.entities[0].checksum_valid_ratio == 1.0
 
 
 @pytest.mark.parametrize(

@@ -6,16 +6,56 @@ zero-width characters included).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 import pytest
 from presidio_analyzer import RecognizerResult
+from stdnum import luhn
+from stdnum.cn import ric
 
 from huiliu.pii.engine import PiiEngine, get_engine
+from huiliu.pii.scanner import scan_texts
 from tests.pii import unmark
 
 VALID_ID = "520102199003074517"
 WRONG_CHECK_ID = "520102199003074514"  # region and date real, check character wrong
 CARD_19 = "6228480402564890018"  # Luhn-valid
 USCC = "91520102MABGCNAC14"
+FULL_WIDTH = str.maketrans("0123456789Xx -", "０１２３４５６７８９Ｘｘ\u3000－")
+
+
+def make_id(region: str, birth: str, sequence: int) -> str:
+    """An ID number with the right check character, whatever its other parts."""
+    body = f"{region}{birth}{sequence:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def luhn_id(region: str, birth: str) -> str:
+    """An ID number of this region and birth date that also passes the Luhn check of bank cards."""
+    return next(n for s in range(1000) if luhn.is_valid(n := make_id(region, birth, s)))
+
+
+def x_id(region: str, birth: str) -> str:
+    """An ID number of this region and birth date whose check character is X."""
+    return next(n for s in range(1000) if (n := make_id(region, birth, s)).endswith("X"))
+
+
+def luhn_typo_id(region: str, birth: str) -> str:
+    """An ID number with a wrong check character whose 18 digits pass the Luhn check."""
+    bodies = (f"{region}{birth}{s:03d}" for s in range(1000))
+    return next(b + d for b in bodies if (d := luhn.calc_check_digit(b)) != ric.calc_check_digit(b + "0"))
+
+
+def grouped(number: str, separator: str) -> str:
+    """An ID number written in 6-8-4 groups."""
+    return separator.join((number[:6], number[6:14], number[14:]))
+
+
+PUDONG_1955 = luhn_id("310115", "19550307")  # 浦东新区: code in use from 1992
+GUANSHANHU_1980 = luhn_id("520115", "19800512")  # 观山湖区: code in use from 2012
+GUANSHANHU_X = x_id("520115", "19620815")
+NEXT_YEAR = date.today().year + 1
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +88,26 @@ def check(engine: PiiEngine, marked: str, entity: str) -> list[RecognizerResult]
         pytest.param(f"编号{VALID_ID}9", id="inside-longer-number"),
         pytest.param(f"GY{VALID_ID}", id="after-letters"),
         pytest.param("网格编码520102018001003", id="grid-code-15-digits"),
+        pytest.param(f"身份证⟦{PUDONG_1955}⟧", id="pudong-310115-code-created-after-1955-birth"),
+        pytest.param(f"号码⟦{GUANSHANHU_1980}⟧", id="guanshanhu-520115-code-created-after-1980-birth"),
+        pytest.param(f"⟦{GUANSHANHU_X.lower()}⟧。", id="code-created-after-birth-lower-case-x"),
+        pytest.param(f"⟦{grouped(PUDONG_1955, ' ')}⟧", id="6-8-4-spaces"),
+        pytest.param(f"证件号：⟦{grouped(PUDONG_1955, '-')}⟧", id="6-8-4-dashes"),
+        pytest.param(f"⟦{grouped(GUANSHANHU_X, '-').lower()}⟧", id="6-8-4-dashes-lower-case-x"),
+        pytest.param(
+            f"证件号⟦{PUDONG_1955.translate(FULL_WIDTH)}⟧", id="full-width-code-created-after-birth"
+        ),
+        pytest.param(
+            f"身份证⟦{grouped(GUANSHANHU_X, '-').lower().translate(FULL_WIDTH)}⟧号", id="full-width-dashes-x"
+        ),
+        pytest.param(
+            f"⟦{grouped(PUDONG_1955, ' ').translate(FULL_WIDTH)}⟧", id="full-width-ideographic-spaces"
+        ),
+        pytest.param(f"号码{make_id('520102', f'{NEXT_YEAR}0101', 451)}", id="birth-date-in-the-future"),
+        pytest.param(f"号码{make_id('520102', '19900231', 451)}", id="31-february"),
+        pytest.param(f"号码{make_id('529999', '19900307', 451)}", id="unknown-county-code"),
+        pytest.param(f"号码{make_id('110103', '20120307', 451)}", id="code-abolished-before-birth"),
+        pytest.param(f"号码⟦{make_id('110103', '19800307', 451)}⟧", id="abolished-code-born-while-in-use"),
     ],
 )
 def test_resident_id(engine: PiiEngine, marked: str) -> None:
@@ -61,6 +121,65 @@ def test_wrong_check_digit_is_reported_with_a_lower_score(engine: PiiEngine) -> 
     assert bad.recognition_metadata["checksum_valid"] is False
     assert bad.score < good.score
     assert bad.score >= engine.config.score_threshold
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param(PUDONG_1955, id="pudong-310115-born-1955"),
+        pytest.param(GUANSHANHU_1980, id="guanshanhu-520115-born-1980"),
+        pytest.param(GUANSHANHU_X.lower(), id="guanshanhu-520115-born-1962-lower-case-x"),
+    ],
+)
+def test_code_created_after_birth_has_a_valid_checksum(engine: PiiEngine, number: str) -> None:
+    assert not ric.is_valid(number)  # stdnum asks for the code to exist in the birth year
+    result = check(engine, f"身份证号⟦{number}⟧", "CN_RESIDENT_ID")[0]
+    assert result.recognition_metadata["checksum_valid"] is True
+    assert result.score == 1.0
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        pytest.param(f"居民⟦{PUDONG_1955}⟧来电", id="pudong-born-1955"),
+        pytest.param(f"身份证：⟦{GUANSHANHU_X.lower()}⟧", id="lower-case-x"),
+        pytest.param(f"⟦{grouped(GUANSHANHU_1980, ' ')}⟧，⟦{grouped(PUDONG_1955, '-')}⟧", id="6-8-4-groups"),
+        pytest.param(f"证件号⟦{grouped(GUANSHANHU_X, '-').translate(FULL_WIDTH)}⟧", id="full-width"),
+    ],
+)
+def test_the_scanner_finds_the_same_resident_ids(engine: PiiEngine, marked: str) -> None:
+    text, expected = unmark(marked)
+    scanned = [f for f in scan_texts([text], engine)[0] if f.entity_type == "CN_RESIDENT_ID"]
+    assert [(f.start, f.end) for f in scanned] == expected
+    assert all(f.checksum_valid for f in scanned)
+    assert [(r.start, r.end) for r in found(engine, text, "CN_RESIDENT_ID")] == expected
+
+
+LUHN_IDS = {
+    "pudong-310115-born-1955": PUDONG_1955,
+    "guanshanhu-520115-born-1980": GUANSHANHU_1980,
+    "nanming-520102-born-1990": luhn_id("520102", "19900307"),
+    "pudong-born-1952-wrong-check-character": luhn_typo_id("310115", "19520229"),
+}
+WRITTEN = {
+    "after-card-context": lambda n: f"银行卡号{n}",
+    "plain": lambda n: f"卡号{n}，",
+    "grouped-by-four": lambda n: "账号" + " ".join(n[i : i + 4] for i in range(0, 18, 4)),
+    "6-8-4-spaces": lambda n: grouped(n, " "),
+    "6-8-4-dashes": lambda n: f"卡号{grouped(n, '-')}",
+    "full-width": lambda n: "账号" + n.translate(FULL_WIDTH),
+}
+
+
+@pytest.mark.parametrize("number", LUHN_IDS.values(), ids=LUHN_IDS.keys())
+@pytest.mark.parametrize("write", WRITTEN.values(), ids=WRITTEN.keys())
+def test_an_id_passing_luhn_is_never_a_bank_card(
+    engine: PiiEngine, number: str, write: Callable[[str], str]
+) -> None:
+    assert luhn.is_valid(number)
+    text = write(number)
+    assert found(engine, text, "BANK_CARD") == []
+    assert "BANK_CARD" not in {f.entity_type for f in scan_texts([text])[0]}
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,10 @@ ID_CASES = [
     ("region-after-it-existed", make_id("520115", "20130101", 451), None),
     ("abolished-region-born-while-it-existed", make_id("110103", "19800101", 451), None),
     ("abolished-region-born-after", make_id("110103", "20120101", 451), "region"),
+    ("pudong-created-1992-born-1955", make_id("310115", "19550307", 45), None),
+    ("guanshanhu-created-2012-born-1980", make_id("520115", "19800512", 5), None),
+    ("liangjiang-created-2025-after-as-of", make_id("500157", "20200101", 451), "region"),
+    ("february-31", make_id("520102", "19900231", 451), "birth_date"),
 ]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from huiliu.city import departments
 from huiliu.city.frame import Frame
 from huiliu.city.geo import CityGeo, build_geo
-from huiliu.city.identity import FIRST_YEAR, region_validity, resident_ids
+from huiliu.city.identity import FIRST_YEAR, issuing_regions, resident_ids
 from huiliu.city.people import generate_status, people_with_ids
 from huiliu.city.writers import SqlWriter
 from huiliu.contracts import load_contract
@@ -27,27 +27,30 @@ from huiliu.settings import get_settings
 BLOCK_ROWS = 100_000
 SEQUENCES = 999
 OLDEST_BIRTH_YEAR = 1930
-ELDER_CODES = 3  # codes of the province valid in every year, for people born before the city's codes existed
 _MULTIPLIER = 2_654_435_761
 
 
 class IdSpace:
-    """A numbered space of distinct valid ID numbers (region, birth day, sequence) and a permutation of it."""
+    """A numbered space of distinct valid ID numbers (region, birth day, sequence) and a permutation of it.
+
+    Every region code of the city issues numbers to people born from 1930 on, however long after
+    their birth the code was created, up to the year it was abolished.
+    """
 
     def __init__(self, city_code: str, as_of: date, seed: int) -> None:
-        codes, valid = region_validity()
+        codes, issuable = issuing_regions(as_of.year)
         last_day = int(np.datetime64(as_of, "D").astype(np.int64)) - 1
         regions: list[int] = []
         first_days: list[int] = []
         day_counts: list[int] = []
-        city = np.flatnonzero(codes // 100 == int(city_code))
-        province = np.flatnonzero((codes // 10_000 == int(city_code[:2])) & valid.all(axis=1))
-        for index in city.tolist():
-            years = np.flatnonzero(valid[index]) + FIRST_YEAR
-            start = max(int(years.min()), OLDEST_BIRTH_YEAR)
-            self._add(regions, first_days, day_counts, int(codes[index]), start, last_day)
-        for index in province[:ELDER_CODES].tolist():
-            self._add(regions, first_days, day_counts, int(codes[index]), OLDEST_BIRTH_YEAR, last_day)
+        for index in np.flatnonzero(codes // 100 == int(city_code)).tolist():
+            years = np.flatnonzero(issuable[index]) + FIRST_YEAR
+            years = years[years >= OLDEST_BIRTH_YEAR]
+            if len(years):
+                end = int(np.datetime64(f"{int(years.max()) + 1}-01-01", "D").astype(np.int64)) - 1
+                self._add(
+                    regions, first_days, day_counts, int(codes[index]), int(years.min()), min(end, last_day)
+                )
         if not regions:
             raise ConfigurationError(f"no region code of city {city_code} can be used in ID numbers")
         self.regions = np.array(regions, dtype=np.int64)

@@ -1,9 +1,10 @@
 """Identifiers, generated vectorised: resident ID numbers, mobiles, bank cards, credit codes.
 
 Resident ID numbers follow GB 11643-1999: 6-digit region code, 8-digit birth date, 3-digit
-sequence (odd for men) and an ISO 7064 MOD 11-2 check character. The region code is checked
-against python-stdnum's table of when each code was in use, so every generated number passes
-``stdnum.cn.ric.validate`` (which rejects, say, 观山湖区 520115 for someone born before 2012).
+sequence (odd for men) and an ISO 7064 MOD 11-2 check character. The region code is that of the
+district that issued the number, which may have been created after its holder's birth (观山湖区
+520115, from 2012, issues numbers to people born in the 1950s), so every generated number is valid
+under :mod:`huiliu.identity.resident_id`, not necessarily under ``stdnum.cn.ric.validate``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from huiliu.city.vocab import BANK_BINS, MOBILE_PREFIXES
 from huiliu.divisions import reference
-from huiliu.quality.rules.resident_id import FIRST_YEAR as FIRST_YEAR
-from huiliu.quality.rules.resident_id import ID_CHECK_CHARS, ID_WEIGHTS, region_table
+from huiliu.identity.resident_id import FIRST_YEAR as FIRST_YEAR
+from huiliu.identity.resident_id import ID_CHECK_CHARS, ID_WEIGHTS, issuable_table, region_table
 
 _ID_CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode(), dtype=np.uint8)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -151,14 +152,18 @@ def corrupt_uscc(code: str, shift: int) -> str:
     return code[:-1] + _USCC_ALPHABET[(right + shift) % len(_USCC_ALPHABET)]
 
 
-@lru_cache(maxsize=1)
-def region_validity() -> tuple[np.ndarray, np.ndarray]:
-    """Region codes usable in ID numbers, and for each the years in which stdnum accepts it.
+@lru_cache(maxsize=4)
+def issuing_regions(through_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Region codes that can be on ID numbers, and for each the birth years it can be issued for.
+
+    Args:
+        through_year: the last year of issue (the year the city describes).
 
     Returns:
-        ``(codes, valid)``: an int array of 6-digit codes that are in the division tables and
-        stdnum's table, and a bool matrix ``valid[code_index, year - FIRST_YEAR]``.
+        ``(codes, issuable)``: an int array of 6-digit codes that are in the division tables and
+        python-stdnum's table, and a bool matrix ``issuable[code_index, year - FIRST_YEAR]``: the
+        code was in use in that birth year or any later one up to ``through_year``.
     """
-    codes, valid = region_table()
+    codes, _ = region_table()
     keep = np.isin(codes, np.array(sorted(int(c) for c in reference.all_region_codes()), dtype=np.int64))
-    return codes[keep], valid[keep]
+    return codes[keep], issuable_table(through_year)[keep]

@@ -15,7 +15,7 @@ import numpy as np
 from faker.providers.person.zh_CN import Provider as ZhPerson
 
 from huiliu.city.geo import COMPOUNDS_PER_COMMUNITY, ROADS_PER_COMMUNITY, CityGeo
-from huiliu.city.identity import FIRST_YEAR, mobiles, region_validity, resident_ids
+from huiliu.city.identity import FIRST_YEAR, issuing_regions, mobiles, resident_ids
 from huiliu.city.vocab import AGE_BANDS, ETHNICITIES, MIGRANT_PROVINCES, PERSON_STATUSES, RESIDENCE_STATUSES
 from huiliu.errors import ConfigurationError
 
@@ -165,10 +165,20 @@ def random_birth_dates(
 
 
 def _choose_regions(
-    rng: np.random.Generator, geo: CityGeo, community: np.ndarray, migrant: np.ndarray, birth: np.ndarray
+    rng: np.random.Generator,
+    geo: CityGeo,
+    community: np.ndarray,
+    migrant: np.ndarray,
+    birth: np.ndarray,
+    as_of: date,
 ) -> np.ndarray:
-    """Region codes for ID numbers: the home district, or a place of origin, valid in the birth year."""
-    codes, valid = region_validity()
+    """Region codes for ID numbers: the code of the district that issued each number.
+
+    Most people hold the current code of their home district, however long after their birth the
+    district was created; migrants and some locals hold one of their place of origin. A code
+    abolished before someone's birth year cannot be theirs: they get one of the city that can.
+    """
+    codes, issuable = issuing_regions(as_of.year)
     n = len(community)
     years = birth.astype("datetime64[Y]").astype(np.int64) + 1970 - FIRST_YEAR
     province = codes // 10_000
@@ -187,14 +197,14 @@ def _choose_regions(
         region[rows] = codes[pool[rng.integers(0, len(pool), len(rows))]]
     index = np.searchsorted(codes, region)
     bad = (index >= len(codes)) | (codes[np.minimum(index, len(codes) - 1)] != region)
-    bad |= ~valid[np.minimum(index, len(codes) - 1), years]
+    bad |= ~issuable[np.minimum(index, len(codes) - 1), years]
     for year in np.unique(years[bad]):
         rows = np.flatnonzero(bad & (years == year))
-        pool = city_codes[valid[city_codes, year]]
+        pool = city_codes[issuable[city_codes, year]]
         if len(pool) == 0:
-            pool = np.flatnonzero((province == int(geo.city_code[:2])) & valid[:, year])
+            pool = np.flatnonzero((province == int(geo.city_code[:2])) & issuable[:, year])
         if len(pool) == 0:
-            pool = np.flatnonzero(valid[:, year])
+            pool = np.flatnonzero(issuable[:, year])
         region[rows] = codes[pool[rng.integers(0, len(pool), len(rows))]]
     return region
 
@@ -242,7 +252,7 @@ def random_people(
     birth = random_birth_dates(rng, n, as_of, min_age, max_age)
     age = age_on(birth, as_of)
     migrant = rng.random(n) < np.where((age >= 18) & (age < 60), 0.24, 0.08)
-    region = _choose_regions(rng, geo, community, migrant, birth)
+    region = _choose_regions(rng, geo, community, migrant, birth, as_of)
     ids = resident_ids(region, birth, unique_sequences(region, birth, male))
     return people_with_ids(rng, ids, male, birth, community, migrant, as_of)
 

@@ -1,30 +1,35 @@
 """Resident ID numbers (公民身份号码, GB 11643-1999), checked vectorised.
 
 An ID number is a 6-digit region code, an 8-digit birth date, a 3-digit sequence (odd for men) and
-an ISO 7064 MOD 11-2 check character (``0``-``9`` or an uppercase ``X``). The region code is where
-the number was first issued, so it must have been in use at some time between the birth year and
-now, according to python-stdnum's table of division codes and the years each was in use: 崇文区
-110103 (abolished in 2010) is refused for someone born in 2012, and a code that never existed is
-refused always. Unlike ``stdnum.cn.ric.validate``, which asks for the code to exist in the birth
-year itself, this accepts 南明区 520102 (in stdnum's table from 1983) for someone born in 1950 who
-was issued a number there in 1985. The table is read once into a code × year matrix, so every check
-is a numpy operation over the whole column.
+an ISO 7064 MOD 11-2 check character (``0``-``9`` or an uppercase ``X``). What makes one valid is the
+rule of :mod:`huiliu.identity.resident_id`, here applied to whole columns with the ``as_of`` day as
+today: the region code is where the number was issued, so it must have been in use at some time
+from the birth year up to the ``as_of`` year (南明区 520102, in stdnum's table from 1983, is accepted
+for someone born in 1950; 崇文区 110103, abolished in 2010, is refused for someone born in 2012), and
+the birth date must be a real day, not after ``as_of`` and not more than 120 years before it. Values
+here must be written exactly: no spaces or dashes, no lower-case x.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import stdnum
-from stdnum import numdb
 
+from huiliu.identity.resident_id import (
+    ID_CHECK_CHARS,
+    ID_LENGTH,
+    ID_WEIGHTS,
+    earliest_birth_date,
+    regions_issued,
+)
+from huiliu.identity.resident_id import load_region_tables as load_region_tables
+from huiliu.identity.resident_id import region_table as region_table
 from huiliu.quality.rules.arrays import (
     ArrayLike,
     as_arrow,
@@ -37,15 +42,8 @@ from huiliu.quality.rules.arrays import (
     to_numpy_bool,
     weighted_sum,
 )
-from huiliu.quality.rules.table_cache import cached_arrays
 from huiliu.quality.rules.timestamps import as_of_date, wall_clock_times
 
-ID_LENGTH = 18
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-ID_CHECK_CHARS = "10X98765432"
-FIRST_YEAR = 1900
-LAST_YEAR = 2100
-MAX_AGE_YEARS = 120
 REASONS = ("length", "format", "checksum", "birth_date", "region", "outside_city")
 _CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode(), dtype=np.uint8)
 _ZERO = ord("0")
@@ -53,107 +51,6 @@ _X = ord("X")
 GENDER_LABELS = {"男": 1, "女": 2, "m": 1, "f": 2, "male": 1, "female": 2, "1": 1, "2": 2}
 _GENDER_CODES = np.array(list(GENDER_LABELS.values()), dtype=np.int8)
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-
-
-def year_ranges(county: str) -> list[tuple[int, int]]:
-    """Parse stdnum's ``[1983-]南明区,[-1982]…`` county field into (first, last) year ranges."""
-    ranges: list[tuple[int, int]] = []
-    for part in county.split(","):
-        if not part.startswith("["):
-            return [(FIRST_YEAR, LAST_YEAR)]
-        span = part[1:].split("]")[0]
-        start, end = span.split("-")
-        ranges.append((int(start) if start else FIRST_YEAR, int(end) if end else LAST_YEAR))
-    return ranges
-
-
-def _years_row(county: str) -> np.ndarray:
-    row = np.zeros(LAST_YEAR - FIRST_YEAR + 1, dtype=bool)
-    for start, end in year_ranges(county):
-        row[max(start, FIRST_YEAR) - FIRST_YEAR : min(end, LAST_YEAR) - FIRST_YEAR + 1] = True
-    return row
-
-
-def _table_codes(prefixes: list, head: str = "") -> Iterator[str]:
-    """Every full code spelled out by a numdb prefix tree (ranges expanded)."""
-    for length, low, high, _props, children in prefixes:
-        for value in range(int(low), int(high) + 1):
-            code = head + f"{value:0{length}d}"
-            yield code
-            yield from _table_codes(children, code)
-
-
-def _table_name() -> str:
-    return f"id-regions-stdnum-{stdnum.__version__}-{FIRST_YEAR}-{LAST_YEAR}"
-
-
-@lru_cache(maxsize=1)
-def region_table() -> tuple[np.ndarray, np.ndarray]:
-    """The table below, read from this machine's cache when an earlier process parsed it."""
-
-    def build() -> dict[str, np.ndarray]:
-        codes, valid = parse_region_table()
-        return {"codes": codes, "valid": valid}
-
-    stored = cached_arrays(_table_name(), build, ("codes", "valid"))
-    return stored["codes"], stored["valid"]
-
-
-def parse_region_table() -> tuple[np.ndarray, np.ndarray]:
-    """Every region code in python-stdnum's table, and the birth years for which stdnum accepts it.
-
-    Returns:
-        ``(codes, valid)``: a sorted int array of 6-digit codes and a bool matrix
-        ``valid[code_index, year - FIRST_YEAR]`` (years outside FIRST_YEAR..LAST_YEAR behave like the
-        nearest end, which no range in the table starts or ends at).
-    """
-    database = numdb.get("cn/loc")
-    codes: list[int] = []
-    rows: list[np.ndarray] = []
-    for code in sorted({c for c in _table_codes(database.prefixes) if len(c) == 6}):
-        info = {k: v for _, props in database.info(code) for k, v in props.items()}
-        if "county" in info:
-            codes.append(int(code))
-            rows.append(_years_row(info["county"]))
-    return np.array(codes, dtype=np.int64), np.vstack(rows)
-
-
-@lru_cache(maxsize=1)
-def _region_index() -> np.ndarray:
-    """For every 6-digit number, its row in ``region_table()``'s matrix, or -1."""
-    codes, _ = region_table()
-    index = np.full(1_000_000, -1, dtype=np.int32)
-    index[codes] = np.arange(len(codes), dtype=np.int32)
-    return index
-
-
-@lru_cache(maxsize=1)
-def _issuable() -> np.ndarray:
-    """``issuable[code, year]``: the code was in use in that year or any later one."""
-    _, valid = region_table()
-    return np.flip(np.logical_or.accumulate(np.flip(valid, axis=1), axis=1), axis=1)
-
-
-def load_region_tables() -> None:
-    """Read the region code table and build its lookup arrays now (all are cached)."""
-    _region_index()
-    _issuable()
-
-
-def region_accepted(regions: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """True where the 6-digit region code was in use in the birth year or later."""
-    valid = _issuable()
-    row = _region_index()[np.clip(regions, 0, 999_999)]
-    column = np.clip(years, FIRST_YEAR, LAST_YEAR) - FIRST_YEAR
-    cell = np.maximum(row, 0).astype(np.int64) * valid.shape[1] + column
-    return (row >= 0) & (regions >= 0) & (regions <= 999_999) & valid.ravel()[cell]
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _day_number(day: date) -> int:
@@ -236,9 +133,8 @@ _last_parsed = _LastParsed()
 def _code_checks(ids: _ParsedIds, as_of: date, region_prefixes: Sequence[str]) -> np.ndarray:
     """Per-rule pass flags (REASONS after ``length``, one column each) of the 18-byte values."""
     born = ids.year * 10_000 + ids.month * 100 + ids.day
-    earliest = _day_number(_years_before(as_of, MAX_AGE_YEARS))
-    born_ok = ids.real & (born <= _day_number(as_of)) & (born >= earliest)
-    region = region_accepted(decimal_number(ids.digits[:6]), ids.year)
+    born_ok = ids.real & (born <= _day_number(as_of)) & (born >= _day_number(earliest_birth_date(as_of)))
+    region = regions_issued(decimal_number(ids.digits[:6]), ids.year, as_of.year)
     inside = (
         starts_with_any(ids.columns, region_prefixes) if region_prefixes else np.ones(len(ids.year), bool)
     )

@@ -1,8 +1,10 @@
 """``BANK_CARD``: 16 to 19 digit card numbers, Luhn-validated, grouped by four or not.
 
-A run of 18 digits that is a plausible resident ID number is not a card. A number failing the
-Luhn check scores low: it is reported only after a context word such as 银行卡 (a typo in a card
-number is still a card number).
+A run of 18 digits that is a resident ID number as issued (:mod:`huiliu.identity.resident_id`,
+whatever its grouping and whether or not its check character holds) is not a card, even when it
+passes the Luhn check, as about one ID number in eleven does. A number failing the Luhn check scores
+low: it is reported only after a context word such as 银行卡 (a typo in a card number is still a
+card number).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from typing import ClassVar
 
 from stdnum import luhn
 
+from huiliu.identity.resident_id import plausible_resident_id
 from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
-from huiliu.pii.recognizers.cn.resident_id import plausible_resident_id
 
 
 def card_digits(text: str) -> str:

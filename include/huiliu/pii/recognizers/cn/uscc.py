@@ -2,7 +2,8 @@
 
 Organisation codes are not personal information, but a classification must still tell them from
 ID numbers. A code must start with a known registration code and a real province's region code;
-an 18-digit run that is a plausible resident ID number is not a credit code.
+an 18-character run that is a resident ID number as issued (:mod:`huiliu.identity.resident_id`,
+check character aside) is not a credit code.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import ClassVar
 from stdnum.cn import uscc
 
 from huiliu.divisions import reference
+from huiliu.identity.resident_id import plausible_resident_id
 from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
-from huiliu.pii.recognizers.cn.resident_id import plausible_resident_id
 
 REGISTRATION_CODES = frozenset(
     {

@@ -1,0 +1,231 @@
+"""Resident identity numbers (公民身份号码, GB 11643-1999) as they are issued.
+
+An ID number is a 6-digit region code, an 8-digit birth date, a 3-digit sequence (odd for men) and
+an ISO 7064 MOD 11-2 check character (``0``-``9`` or ``X``). The region code is where the number was
+issued, not where or when its holder was born, so a code created after the birth is common: 浦东新区
+310115 (in use from 1992) is held by people born in the 1950s, 观山湖区 520115 (from 2012) by people
+born long before. The rule here therefore accepts a region code that python-stdnum's table of division
+codes records as in use at some time from the birth year up to today; a code abolished before the
+birth year (崇文区 110103, until 2010, for someone born in 2012) or one that never existed is refused.
+``stdnum.cn.ric.validate`` asks for the code to exist in the birth year itself and would miss them.
+
+The birth date must be a real calendar day, not after today, not before 1900 and not more than 120
+years ago. One region code × year table serves both the scalar checks (``plausible_resident_id``,
+``valid_resident_id``) and the vectorised one (``regions_issued``), so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from stdnum import numdb
+from stdnum.cn import ric
+
+ID_LENGTH = 18
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+"""ISO 7064 MOD 11-2 weights of the first 17 digits."""
+ID_CHECK_CHARS = "10X98765432"
+"""The check character for each remainder of the weighted digit sum modulo 11."""
+FIRST_YEAR = 1900
+"""The earliest birth year accepted, and the first column of the region table."""
+LAST_YEAR = 2100
+"""The last column of the region table (a code still in use is in use up to it)."""
+MAX_AGE_YEARS = 120
+"""Birth dates more than this many years before today are refused."""
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def compact(number: str) -> str:
+    """The number without spaces or dashes and upper-case (a lower-case x is common)."""
+    return number.replace(" ", "").replace("-", "").upper()
+
+
+def year_ranges(county: str) -> list[tuple[int, int]]:
+    """The ``(first, last)`` years of a county field of stdnum's table, e.g. ``[1983-]南明区,[-1982]…``.
+
+    An open end is ``FIRST_YEAR`` or ``LAST_YEAR``; a field with an undated name is in use always.
+    """
+    ranges: list[tuple[int, int]] = []
+    for part in county.split(","):
+        if not part.startswith("["):
+            return [(FIRST_YEAR, LAST_YEAR)]
+        start, _, end = part[1:].split("]")[0].partition("-")
+        ranges.append((int(start) if start else FIRST_YEAR, int(end) if end else LAST_YEAR))
+    return ranges
+
+
+def _county_fields(prefixes: list, head: str = "") -> Iterator[tuple[str, dict[str, str]]]:
+    """Every code of a numdb prefix tree (ranges spelled out) with its own properties, in table order."""
+    for length, low, high, props, children in prefixes:
+        for value in range(int(low), int(high) + 1):
+            code = head + f"{value:0{length}d}"
+            yield code, props
+            yield from _county_fields(children, code)
+
+
+@lru_cache(maxsize=1)
+def region_table() -> tuple[np.ndarray, np.ndarray]:
+    """Every 6-digit region code in python-stdnum's table and the years it was in use.
+
+    Returns:
+        ``(codes, in_use)``: a sorted int64 array of region codes and a read-only bool matrix,
+        ``in_use[i, year - FIRST_YEAR]`` for the years ``FIRST_YEAR`` to ``LAST_YEAR``.
+    """
+    fields: dict[str, dict[str, str]] = {}
+    for code, props in _county_fields(numdb.get("cn/loc").prefixes):
+        if len(code) == 6:
+            fields.setdefault(code, {}).update(props)
+    codes = sorted(int(code) for code, props in fields.items() if "county" in props)
+    in_use = np.zeros((len(codes), LAST_YEAR - FIRST_YEAR + 1), dtype=bool)
+    for row, code in enumerate(codes):
+        for start, end in year_ranges(fields[f"{code:06d}"]["county"]):
+            in_use[row, max(start, FIRST_YEAR) - FIRST_YEAR : min(end, LAST_YEAR) - FIRST_YEAR + 1] = True
+    in_use.flags.writeable = False
+    return np.array(codes, dtype=np.int64), in_use
+
+
+@lru_cache(maxsize=1)
+def _region_rows() -> np.ndarray:
+    """For every number below 1,000,000, its row in ``region_table()``, or -1."""
+    codes, _ = region_table()
+    rows = np.full(1_000_000, -1, dtype=np.int32)
+    rows[codes] = np.arange(len(codes), dtype=np.int32)
+    return rows
+
+
+@lru_cache(maxsize=8)
+def issuable_table(through_year: int) -> np.ndarray:
+    """For each region code and birth year, whether a number issued by ``through_year`` can carry it.
+
+    Returns:
+        A read-only bool matrix, ``issuable[i, year - FIRST_YEAR]``: region ``i`` of ``region_table()``
+        was in use in that year or a later one up to ``through_year`` (False after ``through_year``).
+    """
+    _, in_use = region_table()
+    last = min(max(through_year, FIRST_YEAR - 1), LAST_YEAR) - FIRST_YEAR + 1
+    issuable = np.zeros_like(in_use)
+    issuable[:, :last] = np.flip(np.logical_or.accumulate(np.flip(in_use[:, :last], axis=1), axis=1), axis=1)
+    issuable.flags.writeable = False
+    return issuable
+
+
+def load_region_tables(through_year: int | None = None) -> None:
+    """Build the region table and its lookups now (they are kept for the life of the process).
+
+    Args:
+        through_year: the last year of issue of the lookups wanted; this year when omitted.
+    """
+    _region_rows()
+    issuable_table(today().year if through_year is None else through_year)
+
+
+def regions_issued(regions: np.ndarray, years: np.ndarray, through_year: int) -> np.ndarray:
+    """Which region codes were in use at some time from their birth year up to ``through_year``.
+
+    Args:
+        regions: 6-digit region codes as integers (any other value is refused).
+        years: birth years, parallel to ``regions``.
+        through_year: the last year a number can have been issued in (the current year).
+
+    Returns:
+        A bool array.
+    """
+    regions = np.asarray(regions, dtype=np.int64)
+    years = np.asarray(years, dtype=np.int64)
+    issuable = issuable_table(through_year)
+    known = (regions >= 0) & (regions <= 999_999)
+    row = np.where(known, _region_rows()[np.clip(regions, 0, 999_999)], -1)
+    column = np.clip(years, FIRST_YEAR, LAST_YEAR) - FIRST_YEAR
+    dated = (years >= FIRST_YEAR) & (years <= LAST_YEAR)
+    return (row >= 0) & dated & issuable[np.maximum(row, 0), column]
+
+
+def region_issued(region: str | int, year: int, through_year: int | None = None) -> bool:
+    """Whether a region code was in use at some time from ``year`` up to ``through_year`` (this year)."""
+    row = _region_row(region)
+    if row < 0 or not FIRST_YEAR <= year <= LAST_YEAR:
+        return False
+    through = today().year if through_year is None else through_year
+    return bool(issuable_table(through)[row, year - FIRST_YEAR])
+
+
+def region_in_use(region: str | int, year: int) -> bool:
+    """Whether a region code was in use in that very year (the birth-year rule of ``stdnum.cn.ric``)."""
+    row = _region_row(region)
+    return row >= 0 and FIRST_YEAR <= year <= LAST_YEAR and bool(region_table()[1][row, year - FIRST_YEAR])
+
+
+def _region_row(region: str | int) -> int:
+    """The row of a region code in ``region_table()``, or -1."""
+    text = str(region)
+    return int(_region_rows()[int(text)]) if text.isdigit() and len(text) <= 6 else -1
+
+
+def today() -> date:
+    """Today's date in China (Asia/Shanghai)."""
+    return _date_of_hour(int(time.time() // 3600))
+
+
+@lru_cache(maxsize=1)
+def _date_of_hour(hour: int) -> date:
+    return datetime.fromtimestamp(hour * 3600, SHANGHAI).date()
+
+
+def earliest_birth_date(day: date) -> date:
+    """The earliest birth date an ID number can carry on ``day``: 120 years before, and not before 1900."""
+    try:
+        before = day.replace(year=day.year - MAX_AGE_YEARS)
+    except ValueError:  # 29 February
+        before = day.replace(year=day.year - MAX_AGE_YEARS, day=28)
+    return max(before, date(FIRST_YEAR, 1, 1))
+
+
+def birth_date(number: str) -> date | None:
+    """The birth date of an ID number (spaces, dashes and case ignored), or None when not a real day."""
+    number = compact(number)
+    if len(number) != ID_LENGTH or not number[6:14].isdigit():
+        return None
+    try:
+        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
+def plausible_resident_id(number: str, as_of: date | None = None) -> bool:
+    """Whether a number is a resident ID as issued, the check character aside.
+
+    The region code, birth date and format must be right; a wrong check character (a typo in a
+    real number) is allowed. Spaces, dashes and a lower-case x are accepted.
+
+    Args:
+        number: the number.
+        as_of: the day it is judged on; today (Asia/Shanghai) when omitted.
+    """
+    number = compact(number)
+    if len(number) != ID_LENGTH or not number[:17].isdigit() or number[17] not in "0123456789X":
+        return False
+    born = birth_date(number)
+    day = today() if as_of is None else as_of
+    if born is None or not earliest_birth_date(day) <= born <= day:
+        return False
+    return region_issued(int(number[:6]), born.year, day.year)
+
+
+def check_char(number: str) -> str:
+    """The ISO 7064 MOD 11-2 check character of an ID number's first 17 digits."""
+    return ric.calc_check_digit(compact(number)[:17] + "0")
+
+
+def valid_resident_id(number: str, as_of: date | None = None) -> bool:
+    """Whether a number is a resident ID as issued, its check character included.
+
+    Args:
+        number: the number (spaces, dashes and a lower-case x are accepted).
+        as_of: the day it is judged on; today (Asia/Shanghai) when omitted.
+    """
+    return plausible_resident_id(number, as_of) and check_char(number) == compact(number)[-1]
