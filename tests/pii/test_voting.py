@@ -20,18 +20,19 @@ class F(NamedTuple):
 
 
 def test_both_voters_score_higher_than_either() -> None:
-    hits = vote([Hit(0, 2, 0.6, "after_context_word")], [(0, 2)], 0.6, "rules")
+    hits = vote([Hit(0, 2, 0.6, "after_context_word")], [(0, 2)], 0.6, "model")
     assert hits == [Hit(0, 2, combined_score(0.6, 0.6), "after_context_word", voters="rules+model")]
     assert hits[0].score == pytest.approx(0.84)
 
 
 def test_each_voter_alone_keeps_its_own_score() -> None:
-    hits = vote([Hit(0, 2, 0.5, "whole_clause")], [(5, 8)], 0.6, "rules")
+    hits = vote([Hit(0, 2, 0.5, "whole_clause")], [(5, 8)], 0.6, "model")
     assert [(h.start, h.end, h.score, h.voters) for h in hits] == [(0, 2, 0.5, "rules"), (5, 8, 0.6, "model")]
 
 
-def test_names_keep_the_rule_span_addresses_start_with_the_model() -> None:
-    assert vote([Hit(2, 5, 0.7, "r")], [(2, 4)], 0.6, "rules")[0][:2] == (2, 5)
+def test_the_model_span_wins_unless_the_rule_has_evidence_of_its_own() -> None:
+    assert vote([Hit(2, 5, 0.7, "r")], [(2, 4)], 0.6, "model")[0][:2] == (2, 4)
+    assert vote([Hit(2, 5, 0.7, "r")], [(2, 4)], 0.6, "model", lambda rule, model: True)[0][:2] == (2, 5)
     address = vote([Hit(0, 12, 0.65, "road")], [(3, 9)], 0.6, "model_start")[0]
     assert (address.start, address.end) == (3, 12)
     kept = vote([Hit(0, 12, 0.65, "road")], [(3, 9)], 0.6, "model_start", lambda rule, model: True)[0]

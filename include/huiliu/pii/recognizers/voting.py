@@ -6,12 +6,12 @@ address grammar, the division gazetteer) and the tagger (LAC's ``PER`` and ``LOC
 
 * a span both voters found (their spans overlap) is reported once, with the score
   ``1 - (1 - rule) * (1 - model)`` (two independent pieces of evidence; always above either alone),
-  ``found_by: rules+model``, and the span the entity's ``span`` rule picks: ``rules`` keeps the
-  rule span (names: the rules end a name on a clear boundary); ``model_start`` starts where the
-  tagger's place names start, unless the rules' span begins earlier on evidence of its own (a
-  house number, or a cue word or punctuation right before it), and ends at the farther end of
-  both (addresses: the tagger knows where a place name begins, where rules guess from cue words,
-  and the rules' grammar reaches the room numbers);
+  ``found_by: rules+model``, and the span the entity's ``span`` rule picks: ``model`` takes the
+  tagger's span unless the rule's rests on evidence of its own (names: a follower word such as
+  反映 or 家庭 right after the rule's name); ``model_start`` starts where the tagger's place names
+  start, unless the rules' span begins earlier on evidence of its own (a house number, or a cue
+  word or punctuation right before it), and ends at the farther end of both (addresses: the
+  tagger knows where a place name begins, the rules' grammar reaches the room numbers);
 * a span only the rules found keeps the rule score (``found_by: rules``);
 * a span only the tagger found gets the entity's ``model`` score (``found_by: model``).
 
@@ -26,7 +26,9 @@ from typing import Literal
 
 from huiliu.pii.recognizers import Hit
 
-SpanRule = Literal["rules", "model_start"]
+SpanRule = Literal["model", "model_start"]
+RuleHolds = Callable[[Hit, tuple[int, int]], bool]
+"""Whether a rule hit's own span (or start) rests on evidence that overrides the tagger's span."""
 MODEL_PATTERN = "lac"
 
 
@@ -40,7 +42,7 @@ def vote(
     model_spans: list[tuple[int, int]],
     model_score: float,
     span: SpanRule,
-    rule_start_holds: Callable[[int, int], bool] | None = None,
+    rule_holds: RuleHolds | None = None,
 ) -> list[Hit]:
     """Rule hits and model spans of one entity type, merged into one list of hits in reading order.
 
@@ -49,8 +51,8 @@ def vote(
         model_spans: the tagger's spans, not overlapping one another, in order.
         model_score: the score of a span only the tagger found.
         span: which span a hit found by both voters gets (see the module rule).
-        rule_start_holds: for ``model_start``, whether a rule span starting at the first position,
-            earlier than the model's at the second, rests on evidence of its own.
+        rule_holds: whether a rule hit's span (``model``) or earlier start (``model_start``) rests
+            on evidence of its own and overrides the tagger's; never, when not given.
     """
     hits: list[Hit] = []
     used: set[int] = set()
@@ -62,11 +64,13 @@ def vote(
         used.update(agreeing)
         best = max((rule_hits[i] for i in agreeing), key=lambda h: h.score)
         if span == "model_start":
-            earliest = min(rule_hits[i].start for i in agreeing)
-            holds = earliest < start and rule_start_holds is not None and rule_start_holds(earliest, start)
-            first, last = (earliest if holds else start), max(end, *(rule_hits[i].end for i in agreeing))
+            first_hit = min((rule_hits[i] for i in agreeing), key=lambda h: h.start)
+            holds = first_hit.start < start and rule_holds is not None and rule_holds(first_hit, (start, end))
+            first = first_hit.start if holds else start
+            last = max(end, *(rule_hits[i].end for i in agreeing))
         else:
-            first, last = best.start, best.end
+            holds = rule_holds is not None and rule_holds(best, (start, end))
+            first, last = (best.start, best.end) if holds else (start, end)
         score = combined_score(best.score, model_score)
         hits.append(best._replace(start=first, end=last, score=score, voters="rules+model"))
     hits.extend(h for i, h in enumerate(rule_hits) if i not in used)

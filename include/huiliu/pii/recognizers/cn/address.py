@@ -21,7 +21,6 @@ postal address. The votes combine as :mod:`huiliu.pii.recognizers.voting` descri
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
 
@@ -30,7 +29,7 @@ from presidio_analyzer import EntityRecognizer
 from huiliu.divisions import load_hierarchy, reference
 from huiliu.pii.config import AddressSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
-from huiliu.pii.recognizers.voting import vote
+from huiliu.pii.recognizers.voting import RuleHolds, vote
 from huiliu.pii.tagger import Tags, Word
 
 _NUMBER = r"\d{1,5}(?:-\d{1,4})?号(?:附\d{1,3}号)?"
@@ -136,10 +135,11 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         spans = self.model_spans(text, tags)
         return vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text))
 
-    def _start_holds(self, text: str) -> Callable[[int, int], bool]:
+    def _start_holds(self, text: str) -> RuleHolds:
         """Whether a rule address starting before the tagger's has evidence: a number, a cue, punctuation."""
 
-        def holds(rule_start: int, model_start: int) -> bool:
+        def holds(rule: Hit, model: tuple[int, int]) -> bool:
+            rule_start, model_start = rule.start, model[0]
             if any(c.isdigit() for c in text[rule_start:model_start]):
                 return True
             if rule_start > 0 and not text[rule_start - 1].isalnum():

@@ -20,7 +20,8 @@ recognised by its surname and its surroundings.
 
 The statistical tagger votes too: every word it tags ``PER`` (two characters or more, with a
 Chinese character in it) is a name it proposes, wherever it stands; the votes combine as
-:mod:`huiliu.pii.recognizers.voting` describes, a name both found keeping the rules' span.
+:mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the tagger's span unless
+a follower word right after the rules' name confirms where the rules end it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from presidio_analyzer import EntityRecognizer
 
 from huiliu.pii.config import PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
-from huiliu.pii.recognizers.voting import vote
+from huiliu.pii.recognizers.voting import RuleHolds, vote
 from huiliu.pii.tagger import Tags
 
 _CLAUSE_BREAK = r" \t\n\r\f\v,.;:!?()\[\]{}<>\"'、·|/"  # spelled out: RE2's \s lacks \v
@@ -155,7 +156,33 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
         tags = self.model_tags(text, tags)
         if tags is None:
             return rules
-        return vote(rules, self.model_spans(text, tags), self.spec.scores.model, "rules")
+        return vote(
+            rules, self.model_spans(text, tags), self.spec.scores.model, "model", self._span_holds(text)
+        )
+
+    def _span_holds(self, text: str) -> RuleHolds:
+        """Whether the rules' span of a name beats the tagger's.
+
+        It does when a follower word (反映, 家庭 …) comes right after the rules' name; when
+        punctuation does and the name's last character is not a particle that often follows a
+        name (李鹏说，: the tagger's 李鹏 wins); when the rules found it after a role noun or
+        another name and a particle follows (住户王鹏兵与邻居); and when the tagger's name is the
+        rules' without its surname (程丹丹 against 丹丹).
+        """
+        strong, weak = self._strong, self._weak
+
+        def holds(rule: Hit, model: tuple[int, int]) -> bool:
+            after = text[rule.end : rule.end + 1]
+            last_is_particle = text[rule.end - 1] in weak
+            if strong is not None and strong.match(text, rule.end) is not None:
+                return True
+            if not after or not "\u3400" <= after <= "\u9fff":
+                return not last_is_particle
+            if rule.pattern.startswith(("after_context_word", "joined_to_name")) and after in weak:
+                return not last_is_particle
+            return model[0] > rule.start and model[1] == rule.end and self._has_surname(text, rule.start)
+
+        return holds
 
     def model_spans(self, text: str, tags: Tags) -> list[tuple[int, int]]:
         """The tagger's names: ``PER`` words, a leading role noun (业主, 住户 …) cut off.
