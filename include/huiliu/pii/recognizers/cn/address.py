@@ -51,6 +51,17 @@ _FINE = re.compile(
     r"(?:街道|镇|乡|村|社区|小区|路|街|大道|巷|弄|胡同|组|屯|苑|园|公寓|大厦|广场|新村|山庄|"
     r"号|号院|号楼|栋|幢|座|单元|室|层|楼)$|\d"
 )
+_PREMISES = re.compile(
+    r"(?:\d{1,5}|[A-Za-z]{1,2}\d{0,3}|[一二三四五六七八九十]{1,3})(?:号楼|栋|幢|座|单元|层|楼|室|号|区)",
+    re.ASCII,
+)
+_BARE_HOUSE_NUMBER = re.compile(r"(?<=[路街道巷弄])\d{1,5}(?![\d.%年月日元万])", re.ASCII)
+_CLAUSE_END = re.compile(r"[\s,.;:!?()\[\]，。；：！？、（）]|$")
+_PREMISES_WORDS = frozenset({"ORG", "LOC", "nz", "n", "nw", "m", "q", "s", "f"})
+"""Tags of the words a compound's or building's name is made of (no verbs, particles, pronouns)."""
+_NAMED_PLACE_WORDS = frozenset({"ORG", "LOC", "nz", "nw"})
+"""Tags of a building's, market's or shop's name after a house number (门口, 楼下 are not names)."""
+MAX_PREMISES_GAP = 16
 _COARSE_LEVEL = re.compile(r"(?:区|县|市|旗|州|盟)$")
 _CONTINUATION = re.compile(r"(?:小区|花园|家园|新村|公寓|大厦|广场|山庄|苑|园|庭|府|院)$")
 
@@ -168,7 +179,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         start, end = tags[index].start, tags[index].end
         index += 1
         while True:
-            tail = _MODEL_TAIL.match(text, end)
+            tail = _MODEL_TAIL.match(text, end) or _BARE_HOUSE_NUMBER.match(text, end)
             if tail is not None:
                 end = tail.end()
             room = _ROOM_AFTER.match(text, end)
@@ -181,7 +192,48 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
                 end = tags[index].end
                 index += 1
                 continue
+            premises = self._premises_ahead(text, tags, index, end)
+            if premises is not None:
+                index, end = premises
+                continue
+            if end > places[-1].end:  # numbered: a named place right after it belongs to the address
+                named = self._named_place_after(text, tags, index, end)
+                if named is not None:
+                    index, end = named
             return start, end, index, places
+
+    @staticmethod
+    def _named_place_after(text: str, tags: Tags, index: int, end: int) -> tuple[int, int] | None:
+        """The name of a building, market or shop right after a house number, up to the clause end.
+
+        Only name words (no verbs, particles or pronouns), at most ``MAX_PREMISES_GAP`` characters,
+        and only when the clause ends right after them (解放路542号解百新世纪商厦。).
+        """
+        first = index
+        while index < len(tags) and tags[index].label in _NAMED_PLACE_WORDS:
+            if tags[index].end - end > MAX_PREMISES_GAP:
+                return None
+            index += 1
+        if index == first or _CLAUSE_END.match(text, tags[index - 1].end) is None:
+            return None
+        return index, tags[index - 1].end
+
+    @staticmethod
+    def _premises_ahead(text: str, tags: Tags, index: int, end: int) -> tuple[int, int] | None:
+        """A building, unit, floor or room number a few name words after ``end`` (大时代B栋2034).
+
+        Returns the index of the word where the number starts and its end, or None when a verb,
+        particle or punctuation comes first, or the words run longer than ``MAX_PREMISES_GAP``.
+        """
+        while index < len(tags) and tags[index].start - end <= MAX_PREMISES_GAP:
+            word = tags[index]
+            found = _PREMISES.match(text, word.start)
+            if found is not None and word.start > end:
+                return index, found.end()
+            if word.label not in _PREMISES_WORDS:
+                return None
+            index += 1
+        return None
 
     @staticmethod
     def _continues(text: str, word: Word) -> bool:
