@@ -52,6 +52,8 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("参加活动的有⟦王芳⟧、⟦李娜⟧和⟦张伟⟧三人", id="list-of-names"),
         pytest.param("监护人⟦司马云飞⟧签字确认", id="compound-surname-after-role"),
         pytest.param("⟦李鹏⟧说，中国对欧盟实施", id="the-tagger-ends-a-name-before-a-particle"),
+        pytest.param("昏迷不醒，⟦王⟧大娘用自己的身子照顾她", id="surname-and-kin-term"),
+        pytest.param("⟦郑国华⟧先生在耄耋之年仍坚持写作", id="title-after-a-name"),
         pytest.param("住户⟦王鹏兵⟧与邻居⟦孔欣英⟧因漏水发生纠纷", id="role-nouns-keep-the-rule-end"),
     ],
 )

@@ -131,6 +131,9 @@ class PersonSpec(RecognizerSpec):
     joiners: str = Field(
         default="", description="characters joining two names (和, 与, 、); the second needs no context"
     )
+    titles: list[str] = Field(
+        default_factory=list, description="titles and kin terms after a name, not part of it (先生, 大娘)"
+    )
     scores: PersonScores = Field(default_factory=PersonScores)
 
 

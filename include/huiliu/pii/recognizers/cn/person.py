@@ -42,6 +42,7 @@ _CLAUSE_BREAK = r" \t\n\r\f\v,.;:!?()\[\]{}<>\"'、·|/"  # spelled out: RE2's \
 _RE2_HANZI = r"\x{3400}-\x{9fff}"
 STRONG, WEAK, NONE, IMPOSSIBLE = 2, 1, 0, -1
 _HANZI_CHAR = re.compile(f"[{HANZI}]")
+_NEVER = re.compile(r"(?!)")
 
 
 def _has_hanzi(text: str) -> bool:
@@ -144,6 +145,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
         )
         self._after_context = re.compile(f"({alternation(spec.context)}):?{name_ahead}", re.ASCII)
         self._role_prefix = re.compile(f"(?:{alternation(spec.context)})+:?")
+        self._title_suffix = re.compile(f"(?:{alternation(spec.titles)})$") if spec.titles else _NEVER
         self._after_break = re.compile(f"[{_CLAUSE_BREAK}]+{name_ahead}", re.ASCII)
         self._at_start = re.compile(name_ahead, re.ASCII)
         self._strong = re.compile(alternation(spec.followers)) if spec.followers else None
@@ -185,10 +187,12 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
         return holds
 
     def model_spans(self, text: str, tags: Tags) -> list[tuple[int, int]]:
-        """The tagger's names: ``PER`` words, a leading role noun (业主, 住户 …) cut off.
+        """The tagger's names: ``PER`` words, a leading role noun (业主, 住户 …) and a trailing title
+        (先生, 老师, 大娘 …) cut off.
 
-        A word is kept when what remains has two characters or more, holds a Chinese character
-        and is not a frequent ordinary word of jieba's dictionary.
+        What remains is kept when it has two characters or more, holds a Chinese character and is
+        not a frequent ordinary word of jieba's dictionary; or when a title was cut off a surname
+        (王大娘: 王).
         """
         spans = []
         for word in tags:
@@ -196,9 +200,13 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
                 continue
             role = self._role_prefix.match(text, word.start, word.end)
             start = role.end() if role else word.start
-            name = text[start : word.end]
-            if len(name) >= 2 and _has_hanzi(name) and not self._is_word(name):
-                spans.append((start, word.end))
+            title = self._title_suffix.search(text, start + 1, word.end)
+            end = title.start() if title else word.end
+            name = text[start:end]
+            full_name = len(name) >= 2 and _has_hanzi(name) and not self._is_word(name)
+            surname = title is not None and self._has_surname(text, start) and end - start <= 2
+            if full_name or surname:
+                spans.append((start, end))
         return spans
 
     def rule_hits(self, text: str) -> list[Hit]:
