@@ -80,6 +80,11 @@ def test_person(engine: PiiEngine, marked: str) -> None:
         pytest.param("事发于⟦朝阳区建国路88号院3号楼2单元⟧门口", id="courtyard-building"),
         pytest.param("住在⟦7-6-1046⟧的住户反映漏水", id="dashed-building-unit-room"),
         pytest.param("他去了北京，又去了美国纽约。", id="cities-named-alone"),
+        pytest.param("事故发生在⟦萧山区蜀山街道蜀山路与亚太路⟧交汇处", id="crossing-of-two-roads"),
+        pytest.param("寄到⟦浙江省台州市黄岩区新前街道⟧，谢谢", id="city-the-tagger-calls-an-organisation"),
+        pytest.param(
+            "收件地址：⟦西湖区文山路832号浙大西溪北苑东大楼10楼⟧", id="split-by-a-name-joined-again"
+        ),
         pytest.param("请到市民服务中心3楼办理。", id="building-floor-of-an-office"),
         pytest.param("反映小区地下车库积水，已有18辆车受损。", id="compound-without-building"),
         pytest.param("门口路灯损坏12盏已3天。", id="road-like-word"),

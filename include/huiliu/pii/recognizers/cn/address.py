@@ -56,14 +56,44 @@ _PREMISES = re.compile(
     re.ASCII,
 )
 _BARE_HOUSE_NUMBER = re.compile(r"(?<=[路街道巷弄])\d{1,5}(?![\d.%年月日元万])", re.ASCII)
+_PUNCTUATION = re.compile(r"[\s,.;:!?()\[\]_，。；：！？、（）]")
 _CLAUSE_END = re.compile(r"[\s,.;:!?()\[\]，。；：！？、（）]|$")
 _PREMISES_WORDS = frozenset({"ORG", "LOC", "nz", "n", "nw", "m", "q", "s", "f"})
 """Tags of the words a compound's or building's name is made of (no verbs, particles, pronouns)."""
 _NAMED_PLACE_WORDS = frozenset({"ORG", "LOC", "nz", "nw"})
 """Tags of a building's, market's or shop's name after a house number (门口, 楼下 are not names)."""
-MAX_PREMISES_GAP = 16
+MAX_PREMISES_GAP = 24
 _COARSE_LEVEL = re.compile(r"(?:区|县|市|旗|州|盟)$")
+_FINE_INSIDE = re.compile(r"街道|镇|乡|村|社区|小区|路|街|大道|巷|弄|胡同|工业区|开发区")
+_PREMISES_NUMBER = re.compile(r"[A-Za-z]?\d{1,5}(?:号|栋|幢|座|单元|室)", re.ASCII)
+_ROAD_END = re.compile(r"(?:路|街|大道|大街|巷|弄)$")
 _CONTINUATION = re.compile(r"(?:小区|花园|家园|新村|公寓|大厦|广场|山庄|苑|园|庭|府|院)$")
+
+
+MAX_JOIN_GAP = 8
+
+
+def _joined_spans(text: str, tags: Tags, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Addresses the tagger split apart joined again: only name words between (文山路832号浙大西溪北苑).
+
+    Two spans are one address when at most ``MAX_JOIN_GAP`` characters lie between them, all of
+    them in name words (no verb, particle or punctuation).
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start - out[-1][1] <= MAX_JOIN_GAP and _names_only(text, tags, out[-1][1], start):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _names_only(text: str, tags: Tags, start: int, end: int) -> bool:
+    if start == end:
+        return True
+    if _PUNCTUATION.search(text, start, end) is not None:
+        return False
+    return all(w.label in _PREMISES_WORDS for w in tags if w.start < end and start < w.end)
 
 
 def _overlaps(hit: Hit, others: list[Hit]) -> bool:
@@ -164,14 +194,14 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         spans = []
         index = 0
         while index < len(tags):
-            if tags[index].label != "LOC":
+            if not self._is_place(text, tags[index]) and not self._numbered_premises(text, tags[index]):
                 index += 1
                 continue
             start, end, index, places = self._place_run(text, tags, index)
             if self._below_city(text, places, end):
                 cue = self._cue_prefix.match(text, start, end) if self._cue_prefix else None
                 spans.append((cue.end() if cue else start, end))
-        return spans
+        return _joined_spans(text, tags, spans)
 
     def _place_run(self, text: str, tags: Tags, index: int) -> tuple[int, int, int, list[Word]]:
         """The run of place words starting at ``tags[index]``: start, end, next word index, places."""
@@ -192,11 +222,17 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
                 end = tags[index].end
                 index += 1
                 continue
+            if self._crossing_ahead(text, tags, index, places[-1], end):  # 蜀山路与亚太路(交汇处)
+                places.append(tags[index + 1])
+                end = tags[index + 1].end
+                index += 2
+                continue
             premises = self._premises_ahead(text, tags, index, end)
             if premises is not None:
                 index, end = premises
                 continue
-            if end > places[-1].end:  # numbered: a named place right after it belongs to the address
+            if end > places[-1].end or _ROAD_END.search(text, places[-1].start, places[-1].end):
+                # numbered, or ending on a road: a named place right after it belongs to the address
                 named = self._named_place_after(text, tags, index, end)
                 if named is not None:
                     index, end = named
@@ -236,10 +272,30 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         return None
 
     @staticmethod
-    def _continues(text: str, word: Word) -> bool:
+    def _numbered_premises(text: str, word: Word) -> bool:
+        """A market's, building's or company's name followed by its number (小商品市场2833号)."""
+        return word.label in ("ORG", "nz") and _PREMISES_NUMBER.match(text, word.end) is not None
+
+    def _is_place(self, text: str, word: Word) -> bool:
+        """A place word: tagged ``LOC``, or a division's name the tagger called something else (台州市)."""
+        return word.label == "LOC" or text[word.start : word.end] in self._admin
+
+    def _continues(self, text: str, word: Word) -> bool:
         """A place word, or a compound's name (…小区, …花园) the tagger did not call a place."""
-        return word.label == "LOC" or (
+        return self._is_place(text, word) or (
             word.label in ("ORG", "n", "nz") and _CONTINUATION.search(text, word.start, word.end) is not None
+        )
+
+    def _crossing_ahead(self, text: str, tags: Tags, index: int, last: Word, end: int) -> bool:
+        """Whether a road ends the run and 与/和 another road follows: one crossing, one address."""
+        if index + 1 >= len(tags) or last.end != end or not _ROAD_END.search(text, last.start, last.end):
+            return False
+        joiner, road = tags[index], tags[index + 1]
+        return (
+            joiner.start == end
+            and text[joiner.start : joiner.end] in ("与", "和")
+            and self._is_place(text, road)
+            and _ROAD_END.search(text, road.start, road.end) is not None
         )
 
     @staticmethod
@@ -247,6 +303,8 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         """Whether a run of places is an address, not a city or country named alone."""
         if end > places[-1].end or any(_FINE.search(text, w.start, w.end) for w in places):
             return True
+        if any(_FINE_INSIDE.search(text, w.start + 1, w.end) for w in places if w.end - w.start > 6):
+            return True  # a long place word holding a street, town or road: 温州市苍南县灵溪镇建兴东路…
         return len(places) > 1 and any(_COARSE_LEVEL.search(text, w.start, w.end) for w in places)
 
     def rule_hits(self, text: str) -> list[Hit]:
