@@ -48,7 +48,7 @@ def test_person_on_msra_reaches_the_issue_target(msra: Evaluation) -> None:
 
 def test_person_on_msra_holds_todays_level(msra: Evaluation) -> None:
     precision, recall = figure(msra, "PERSON")
-    assert recall >= 0.86 and precision >= 0.85, (precision, recall)
+    assert recall >= 0.88 and precision >= 0.86, (precision, recall)
 
 
 @pytest.mark.xfail(strict=True, reason="issue target not reached: see README, PII accuracy on real text")
@@ -58,7 +58,7 @@ def test_real_addresses_reach_the_issue_target(addresses: Evaluation) -> None:
 
 def test_real_addresses_hold_todays_level(addresses: Evaluation) -> None:
     precision, recall = figure(addresses, "ADDRESS")
-    assert recall >= 0.74 and precision == 1.0, (precision, recall)
+    assert recall >= 0.76 and precision == 1.0, (precision, recall)
 
 
 def test_names_and_addresses_in_cluener_sentences_hold_todays_level(cluener: Evaluation) -> None:
