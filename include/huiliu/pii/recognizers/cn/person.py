@@ -167,13 +167,16 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
 
         It does when a follower word (反映, 家庭 …) comes right after the rules' name; when
         punctuation does and the name's last character is not a particle that often follows a
-        name (李鹏说，: the tagger's 李鹏 wins); when the rules found it after a role noun or
+        name (李鹏说，: the tagger's 李鹏 wins), unless the tagger read a foreign name whole around
+        it (卡尔·刘易斯); when the rules found it after a role noun or
         another name and a particle follows (住户王鹏兵与邻居); and when the tagger's name is the
         rules' without its surname (程丹丹 against 丹丹).
         """
         strong, weak = self._strong, self._weak
 
         def holds(rule: Hit, model: tuple[int, int]) -> bool:
+            if model[0] <= rule.start and rule.end <= model[1] and "·" in text[model[0] : model[1]]:
+                return False  # a foreign name the tagger read whole (卡尔·刘易斯)
             after = text[rule.end : rule.end + 1]
             last_is_particle = text[rule.end - 1] in weak
             if strong is not None and strong.match(text, rule.end) is not None:
