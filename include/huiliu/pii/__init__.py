@@ -1,9 +1,10 @@
 """Personal information in city data: detection, anonymisation, column classification and drift.
 
-Offline Presidio engines for Chinese (blank spaCy ``zh`` pipeline, huiliu's recognizers from the
-YAML registry), a fast row-by-row free-text scanner with the same findings as
-``AnalyzerEngine.analyze``, column classification with masked evidence, drift between two
-classifications, and accuracy on the synthetic city's planted personal information.
+Offline Presidio engines for Chinese (a statistical tagger, Baidu LAC on ONNX Runtime, as the NLP
+engine voting with huiliu's recognizers from the YAML registry), a fast row-by-row free-text
+scanner with the same findings as ``AnalyzerEngine.analyze``, column classification with masked
+evidence, drift between two classifications, accuracy on the synthetic city's planted personal
+information, an adversarial set, and precision and recall on annotated real corpora.
 
 The names below are imported lazily, so ``import huiliu.pii`` stays cheap (no Presidio or spaCy
 until one is used).
@@ -39,6 +40,12 @@ _EXPORTS = {
     "EntityScore": "huiliu.pii.accuracy",
     "score_city": "huiliu.pii.accuracy",
     "format_table": "huiliu.pii.accuracy",
+    "LexicalTagger": "huiliu.pii.tagger",
+    "get_tagger": "huiliu.pii.tagger",
+    "resolve_overlaps": "huiliu.pii.overlaps",
+    "Evaluation": "huiliu.pii.evaluation",
+    "evaluate_corpus": "huiliu.pii.evaluation",
+    "adversarial_corpus": "huiliu.pii.adversarial",
 }
 
 __all__ = sorted(_EXPORTS)
