@@ -81,6 +81,8 @@ def test_person(engine: PiiEngine, marked: str) -> None:
         pytest.param("住在⟦7-6-1046⟧的住户反映漏水", id="dashed-building-unit-room"),
         pytest.param("他去了北京，又去了美国纽约。", id="cities-named-alone"),
         pytest.param("事故发生在⟦萧山区蜀山街道蜀山路与亚太路⟧交汇处", id="crossing-of-two-roads"),
+        pytest.param("货送到⟦富阳市高桥镇高尔夫路巨润混泥土有限公司⟧", id="company-named-with-its-address"),
+        pytest.param("转南明区花果园街道办事处处理", id="street-office-is-no-address"),
         pytest.param("寄到⟦浙江省台州市黄岩区新前街道⟧，谢谢", id="city-the-tagger-calls-an-organisation"),
         pytest.param(
             "收件地址：⟦西湖区文山路832号浙大西溪北苑东大楼10楼⟧", id="split-by-a-name-joined-again"

@@ -65,7 +65,14 @@ _NAMED_PLACE_WORDS = frozenset({"ORG", "LOC", "nz", "nw"})
 MAX_PREMISES_GAP = 24
 _COARSE_LEVEL = re.compile(r"(?:区|县|市|旗|州|盟)$")
 _FINE_INSIDE = re.compile(r"街道|镇|乡|村|社区|小区|路|街|大道|巷|弄|胡同|工业区|开发区")
-_PREMISES_NUMBER = re.compile(r"[A-Za-z]?\d{1,5}(?:号|栋|幢|座|单元|室)", re.ASCII)
+_PREMISES_NUMBER = re.compile(
+    r"[A-Za-z]?\d{1,5}(?:号|栋|幢|座|单元|室)|[A-Za-z]\d{0,5}(?:栋|幢|座)|[A-Za-z]?\d{1,5}(?:-\d{1,5}){1,3}",
+    re.ASCII,
+)
+_DIVISION_LIKE = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:省|市|县|区)")
+_SITED_COMPANY = re.compile(
+    r"(?:镇|乡|街道|路|街|村|工业区|工业园|开发区).{2,}(?:公司|厂|店|市场|中心|商行|门市部|超市|仓库|商城)$"
+)
 _ROAD_END = re.compile(r"(?:路|街|大道|大街|巷|弄)$")
 _CONTINUATION = re.compile(r"(?:小区|花园|家园|新村|公寓|大厦|广场|山庄|苑|园|庭|府|院)$")
 
@@ -194,7 +201,16 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         spans = []
         index = 0
         while index < len(tags):
-            if not self._is_place(text, tags[index]) and not self._numbered_premises(text, tags[index]):
+            word = tags[index]
+            if not (
+                self._is_place(text, word)
+                or self._numbered_premises(text, tags, index)
+                or self._sited_company(text, word)
+            ):
+                index += 1
+                continue
+            if self._sited_company(text, tags[index]):  # 富阳市高桥镇高尔夫路巨润混泥土有限公司
+                spans.append((tags[index].start, tags[index].end))
                 index += 1
                 continue
             start, end, index, places = self._place_run(text, tags, index)
@@ -272,9 +288,29 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
         return None
 
     @staticmethod
-    def _numbered_premises(text: str, word: Word) -> bool:
-        """A market's, building's or company's name followed by its number (小商品市场2833号)."""
-        return word.label in ("ORG", "nz") and _PREMISES_NUMBER.match(text, word.end) is not None
+    def _numbered_premises(text: str, tags: Tags, index: int) -> bool:
+        """A market's, building's or company's name followed, after a few name words, by its number.
+
+        (小商品市场2833号, 海宁皮革城辅料市场4幢, 世贸中心a11-1580)
+        """
+        if tags[index].label not in ("ORG", "nz"):
+            return False
+        position = tags[index].end
+        for word in tags[index + 1 :]:
+            if _PREMISES_NUMBER.match(text, position) is not None:
+                return True
+            if word.label not in _PREMISES_WORDS or word.end - tags[index].end > MAX_JOIN_GAP:
+                return False
+            position = word.end
+        return _PREMISES_NUMBER.match(text, position) is not None
+
+    def _sited_company(self, text: str, word: Word) -> bool:
+        """An organisation named with its whole address: divisions first, a town or road, then a company."""
+        if word.label != "ORG" or word.end - word.start < 8:
+            return False
+        _, named = self._skip_divisions(text, word.start, word.end)
+        named = named or _DIVISION_LIKE.match(text, word.start, word.end) is not None  # 富阳市 (now 富阳区)
+        return named and _SITED_COMPANY.search(text, word.start, word.end) is not None
 
     def _is_place(self, text: str, word: Word) -> bool:
         """A place word: tagged ``LOC``, or a division's name the tagger called something else (台州市)."""
