@@ -5,19 +5,21 @@ plants into a free-text column to ``ground_truth.json`` (``free_text_pii``), wit
 character span. :func:`score_city` reads those texts back from the city's sources, scans them and
 compares.
 
-Matching rule: a finding is a true positive when a planted entity has the same entity type and
-exactly the same span (``match="exact"``, the default and what the thresholds are asserted on);
-``match="overlap"`` accepts any overlap of the same type instead. Each planted entity and each
-finding is matched at most once. Texts without planted entities count too: anything found there
-is a false positive. Findings of types the city never plants (ETHNICITY, HEALTH …) are reported
-in rows of their own, with no recall.
+Matching rule (:func:`match_spans`, shared with :mod:`huiliu.pii.evaluation`): a finding is a true
+positive when a planted entity has the same entity type and exactly the same span
+(``match="exact"``, the default and what the thresholds are asserted on); ``match="overlap"``
+accepts any overlap of the same type instead, and ``match="coverage"`` a finding covering enough of
+the planted span. Each planted entity and each finding is matched at most once, largest overlap
+first. Texts without planted entities count too: anything found there is a false positive.
+Findings of types the city never plants (ETHNICITY, HEALTH …) are reported in rows of their own,
+with no recall.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +32,9 @@ from huiliu.errors import ConfigurationError
 from huiliu.pii.engine import PiiEngine
 from huiliu.pii.scanner import Finding, scan_texts
 
-Match = Literal["exact", "overlap"]
+Match = Literal["exact", "overlap", "coverage"]
+"""How a finding matches an annotated span of its type (see :func:`match_spans`)."""
+MATCHES: tuple[Match, ...] = ("exact", "overlap", "coverage")
 Span = tuple[str, int, int]
 
 
@@ -42,17 +46,21 @@ class EntityScore:
         entity_type: the entity type.
         planted: entities of this type in the ground truth.
         found: findings of this type.
-        true_positives: findings matching a planted entity.
+        true_positives: planted entities matched by a finding (recall's numerator).
+        correct_findings: findings counted as right for precision, when that differs from
+            ``true_positives`` (the ``coverage`` rule); None means ``true_positives``.
     """
 
     entity_type: str
     planted: int
     found: int
     true_positives: int
+    correct_findings: int | None = None
 
     @property
     def precision(self) -> float | None:
-        return self.true_positives / self.found if self.found else None
+        right = self.true_positives if self.correct_findings is None else self.correct_findings
+        return right / self.found if self.found else None
 
     @property
     def recall(self) -> float | None:
@@ -136,27 +144,67 @@ def score_findings(
     planted: Counter[str] = Counter()
     found: Counter[str] = Counter()
     hits: Counter[str] = Counter()
+    right: Counter[str] = Counter()
     for text, row in zip(texts, findings, strict=True):
         spans = [(f.entity_type, f.start, f.end) for f in row]
         planted.update(e for e, _, _ in text.planted)
         found.update(e for e, _, _ in spans)
-        hits.update(_matches(list(text.planted), spans, match))
+        for entity in {e for e, _, _ in spans} & {e for e, _, _ in text.planted}:
+            gold = [(s, e) for t, s, e in text.planted if t == entity]
+            ours = [(s, e) for t, s, e in spans if t == entity]
+            matched, correct = match_spans(gold, ours, match)
+            hits[entity] += len(matched)
+            right[entity] += len(correct)
     entities = sorted(set(planted) | set(found), key=lambda e: (-planted[e], e))
-    return [EntityScore(e, planted[e], found[e], hits[e]) for e in entities]
+    return [
+        EntityScore(e, planted[e], found[e], hits[e], None if right[e] == hits[e] else right[e])
+        for e in entities
+    ]
 
 
-def _matches(planted: list[Span], found: list[Span], match: Match) -> list[str]:
-    """Entity types of found spans matched one-to-one to planted spans."""
-    remaining = list(planted)
-    matched = []
-    for entity, start, end in found:
-        for index, (p_entity, p_start, p_end) in enumerate(remaining):
-            same = (p_start, p_end) == (start, end) if match == "exact" else p_start < end and start < p_end
-            if entity == p_entity and same:
-                matched.append(entity)
-                del remaining[index]
-                break
-    return matched
+def match_spans(
+    gold: Sequence[tuple[int, int]],
+    found: Sequence[tuple[int, int]],
+    match: Match = "exact",
+    min_coverage: float = 0.6,
+) -> tuple[set[int], set[int]]:
+    """Which annotated spans are matched and which findings are right, for spans of one entity type.
+
+    Pairs are matched one to one, largest overlap first: ``exact`` needs the same span,
+    ``overlap`` any shared character, ``coverage`` a finding covering at least ``min_coverage`` of
+    the annotated span's characters. Under ``coverage`` a finding is right for precision when it
+    overlaps any annotated span.
+
+    Args:
+        gold: annotated ``(start, end)`` spans, end exclusive.
+        found: the findings' ``(start, end)`` spans.
+        match: the rule.
+        min_coverage: the share of an annotated span a finding must cover under ``coverage``.
+
+    Returns:
+        The indexes of the matched annotated spans and the indexes of the right findings.
+    """
+    pairs = []
+    for g, (g_start, g_end) in enumerate(gold):
+        for f, (f_start, f_end) in enumerate(found):
+            shared = min(g_end, f_end) - max(g_start, f_start)
+            if shared > 0:
+                pairs.append((-shared, g, f))
+    pairs.sort()
+    matched: set[int] = set()
+    right: set[int] = set()
+    for negative, g, f in pairs:
+        if g in matched or f in right:
+            continue
+        if match == "exact" and gold[g] != found[f]:
+            continue
+        if match == "coverage" and -negative < min_coverage * (gold[g][1] - gold[g][0]):
+            continue
+        matched.add(g)
+        right.add(f)
+    if match == "coverage":
+        right = {f for f, (s, e) in enumerate(found) if any(gs < e and s < ge for gs, ge in gold)}
+    return matched, right
 
 
 def score_city(
