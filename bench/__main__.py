@@ -9,7 +9,7 @@ Figures (issue targets in brackets):
   * PII: free-text scanning (tagger included) vs plain AnalyzerEngine.analyze per text
     [>= 3x faster, >= 1,000 texts/s], and classifying a 1M-row, 20-column table vs reading it  [<= 2]
   * PII accuracy: names and addresses on real held-out corpora vs the rules alone, and the number
-    entities on the adversarial held-out templates vs the tuning ones
+    entities (and names, addresses) on each adversarial template set vs the other
 """
 
 from __future__ import annotations

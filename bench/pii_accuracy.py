@@ -45,7 +45,6 @@ OTHER = (
     (("chinese_address_dev.jsonl",), "ADDRESS", "Neural Chinese Address Parsing dev (tuning)", "-", "-"),
 )
 """Further corpora, measured without a target."""
-NUMBERS = ("CN_RESIDENT_ID", "CN_MOBILE", "BANK_CARD")
 
 
 def _engines() -> tuple[Any, Any]:
@@ -58,7 +57,8 @@ def _engines() -> tuple[Any, Any]:
         return get_engine(), build_engine(load_config(path), path)
 
 
-def _row(figure: str, ours: float | None, baseline: float | None, target: str) -> dict[str, Any]:
+def figure_row(figure: str, ours: float | None, baseline: float | None, target: str) -> dict[str, Any]:
+    """A figure beside its same-run baseline, as ``bench.__main__`` prints it."""
     ours_v, base_v = ours or 0.0, baseline or 0.0
     return {
         "figure": figure,
@@ -99,12 +99,12 @@ def _corpus_rows(corpora: tuple[tuple[tuple[str, ...], str, str, str, str], ...]
             continue
         count = f"{ours.planted:,} annotated in {path.name}"
         rows.append(
-            _row(
+            figure_row(
                 f"{entity} recall, {label}, {count} (vs rules alone)", ours.recall, base.recall, recall_target
             )
         )
         rows.append(
-            _row(
+            figure_row(
                 f"{entity} precision, {label} (vs rules alone)",
                 ours.precision,
                 base.precision,
@@ -127,31 +127,10 @@ def real_rows() -> list[dict[str, Any]]:
     return _corpus_rows(TARGETED + OTHER)
 
 
-def adversarial_rows(n: int = 3_000, seed: int = 7) -> list[dict[str, Any]]:
-    """Numbers on the adversarial set: the held-out templates against the tuning ones."""
-    from huiliu.pii.accuracy import score_findings
-    from huiliu.pii.adversarial import adversarial_corpus
-    from huiliu.pii.engine import get_engine
-    from huiliu.pii.scanner import scan_texts
-
-    engine = get_engine()
-    scores = {}
-    for which in ("tuning", "heldout"):
-        texts = adversarial_corpus(which, n, seed)
-        found = scan_texts([t.text for t in texts], engine)
-        scores[which] = {s.entity_type: s for s in score_findings(texts, found)}
-    rows = []
-    for entity in NUMBERS:
-        held, tuned = scores["heldout"][entity], scores["tuning"][entity]
-        for measure in ("recall", "precision"):
-            target = f">= {0.99 if measure == 'recall' else 0.98}, within 0.02 of tuning"
-            figure = f"{entity} {measure}, adversarial held-out templates (vs tuning templates)"
-            rows.append(_row(figure, getattr(held, measure), getattr(tuned, measure), target))
-    return rows
-
-
 def figures() -> list[dict[str, Any]]:
     """Every accuracy figure (a few minutes on two cores)."""
+    from bench.pii_adversarial import adversarial_rows
+
     return [*real_rows(), *adversarial_rows()]
 
 

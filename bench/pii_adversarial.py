@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from bench.pii_accuracy import figure_row
+
 NUMBERS = ("CN_RESIDENT_ID", "CN_MOBILE", "BANK_CARD")
 REPORTED = ("PERSON", "ADDRESS")
 TARGETS = {"recall": 0.99, "precision": 0.98}
@@ -24,18 +26,6 @@ LABELS = {"tuning": "tuning templates", "heldout": "held-out templates"}
 SEED = 7
 
 
-def _row(figure: str, ours: float | None, baseline: float | None, target: str) -> dict[str, Any]:
-    """A figure row with the keys of ``bench.pii_speed._row``."""
-    ours_v, base_v = ours or 0.0, baseline or 0.0
-    return {
-        "figure": figure,
-        "ours_s": round(ours_v, 4),
-        "baseline_s": round(base_v, 4),
-        "ratio": round(ours_v / base_v, 4) if base_v else float("inf"),
-        "target": target,
-    }
-
-
 def adversarial_rows(n: int = 3_000, seed: int = SEED) -> list[dict[str, Any]]:
     """Per template set and entity, precision and recall on ``n`` adversarial texts per set.
 
@@ -44,7 +34,7 @@ def adversarial_rows(n: int = 3_000, seed: int = SEED) -> list[dict[str, Any]]:
         seed: the seed of the set.
 
     Returns:
-        Rows of ``figure``, ``ours_s`` (the set's figure), ``baseline_s`` (the other set's),
+        Rows of ``figure``, ``ours`` (the set's figure), ``baseline`` (the other set's),
         ``ratio`` and ``target``.
     """
     from huiliu.identity.resident_id import compact, valid_resident_id
@@ -87,11 +77,11 @@ def adversarial_rows(n: int = 3_000, seed: int = SEED) -> list[dict[str, Any]]:
                     f"baseline: {LABELS[other]})"
                 )
                 rows.append(
-                    _row(figure, getattr(ours, measure, None), getattr(theirs, measure, None), target)
+                    figure_row(figure, getattr(ours, measure, None), getattr(theirs, measure, None), target)
                 )
     for which in SETS:
         figure = f"BANK_CARD findings on resident IDs, adversarial {LABELS[which]} (baseline: IDs planted)"
-        rows.append(_row(figure, cards_on_ids[which], planted_ids[which], "0"))
+        rows.append(figure_row(figure, cards_on_ids[which], planted_ids[which], "0"))
     return rows
 
 
