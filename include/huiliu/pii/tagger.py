@@ -27,7 +27,6 @@ import numpy as np
 MODEL_NAME = "lac"
 MAX_PIECE = 200
 BATCH_SIZE = 64
-ENTITY_LABELS = frozenset({"PER", "LOC", "ORG", "TIME"})
 _SENTENCE_ENDS = "。！？；!?;\n"
 
 
@@ -47,11 +46,6 @@ class Word(NamedTuple):
 
 Tags = tuple[Word, ...]
 """The words of one text, in order; they cover the text without gaps."""
-
-
-def entity_words(tags: Tags, label: str) -> list[Word]:
-    """The words of one label (e.g. ``PER``), in order."""
-    return [w for w in tags if w.label == label]
 
 
 class LexicalTagger:
