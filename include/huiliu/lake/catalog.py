@@ -7,12 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
-from pyiceberg.catalog import load_catalog
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError, ResolveError, ValidationError
 from pyiceberg.table import Table
+from pyiceberg.utils.config import Config, merge_config
 
 from huiliu.errors import LakeError
+from huiliu.lake.atomic_catalog import AtomicSqlCatalog
 from huiliu.settings import Settings, get_settings
 
 ZONES = ("landing", "curated", "quarantine", "pii")
@@ -20,21 +20,22 @@ logging.getLogger("pyiceberg").setLevel(logging.WARNING)
 
 
 @lru_cache(maxsize=4)
-def _catalog(name: str, uri: str, warehouse: str) -> SqlCatalog:
+def _catalog(name: str, uri: str, warehouse: str) -> AtomicSqlCatalog:
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if warehouse.startswith("file://"):
         Path(warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-    # load_catalog also merges PYICEBERG_CATALOG__<NAME>__* settings (e.g. the S3 endpoint)
-    catalog = load_catalog(name, type="sql", uri=uri, warehouse=warehouse)
-    if not isinstance(catalog, SqlCatalog):
-        raise LakeError(f"catalog {name!r} is not a SQL catalog")
+    # PYICEBERG_CATALOG__<NAME>__* settings (e.g. the S3 endpoint) apply as for load_catalog
+    environment = Config().get_catalog_config(name) or {}
+    properties = merge_config(environment, {"uri": uri, "warehouse": warehouse})
+    properties.pop("type", None)
+    catalog = AtomicSqlCatalog(name, **{k: str(v) for k, v in properties.items()})
     for zone in ZONES:
         catalog.create_namespace_if_not_exists(zone)
     return catalog
 
 
-def get_catalog(settings: Settings | None = None) -> SqlCatalog:
+def get_catalog(settings: Settings | None = None) -> AtomicSqlCatalog:
     """The lake's catalog, with the zone namespaces created."""
     settings = settings or get_settings()
     return _catalog(settings.catalog_name, settings.catalog_db_url, settings.warehouse_location)

@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 from pyiceberg.expressions import EqualTo
 from pyiceberg.table import Table
 
+from huiliu.lake.atomic_catalog import in_group_commit
+
 log = logging.getLogger(__name__)
 ROWS_PER_FILE = 500_000  # files the gates can read one at a time
 ROW_GROUP_ROWS = 131_072  # rows per Parquet row group of a file written from a whole table
@@ -182,7 +184,8 @@ class StagedBatchWriter:
                 if self._files:
                     tx.add_files(self._files, snapshot_properties=summary)
         except Exception:
-            if self._commit_landed(before.snapshot_id if before else None):
+            grouped = in_group_commit(self.table)
+            if not grouped and self._commit_landed(before.snapshot_id if before else None):
                 log.warning("batch %s: commit reported an error but is in the table", self.batch_id)
             else:
                 raise
@@ -207,6 +210,10 @@ class StagedBatchWriter:
         return next(iter(scan.plan_files()), None) is not None
 
     def _current_snapshot_id(self) -> int | None:
+        """The snapshot the commit made (inside a group commit: the one it will make visible)."""
+        if in_group_commit(self.table):
+            snapshot = self.table.current_snapshot()
+            return snapshot.snapshot_id if snapshot else None
         try:
             self.table.refresh()
         except Exception:

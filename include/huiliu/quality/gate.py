@@ -8,8 +8,9 @@ keys are known, and stage its passing rows in curated on two writer threads whil
 validated: a landing file whose rows all pass is copied as it is, the others are completed with
 their other columns and written without their failing rows. Then decide per row
 and per batch (see ``huiliu.quality.verdict``), stage the quarantine rows while the last curated
-files are written, and commit ``quarantine.<dataset>`` then ``curated.<dataset>`` once every file
-is written, each replacing that batch id's rows (curated gets nothing of a held batch). Memory holds
+files are written, and commit ``quarantine.<dataset>`` and ``curated.<dataset>`` together (one
+catalog transaction) once every file is written, each replacing that batch id's rows (curated gets
+nothing of a held batch). Memory holds
 a few chunks, whatever the size of the batch or of the table. A held batch raises
 ``BatchHeldError`` after its rows are safely in quarantine.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -32,8 +34,10 @@ import pyarrow.compute as pc
 from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
 from openlineage.client.facet_v2 import data_quality_metrics_input_dataset as dqm
 
+from huiliu import faults
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import BatchHeldError, ConfigurationError
+from huiliu.lake.atomic_catalog import commit_together
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import conform, landing_schema
 from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
@@ -48,6 +52,7 @@ from huiliu.quality.decided import DecidedRows
 from huiliu.quality.duplicates import DuplicateResolution, resolve_duplicates
 from huiliu.quality.file_copies import ChunkRoute, FileCopies, PieceRows, split_rows
 from huiliu.quality.freshness import Freshness, check_freshness
+from huiliu.quality.quarantine import settle_releases
 from huiliu.quality.suites import columns_looked_at, load_checked_suite
 from huiliu.quality.validation import ExpectationOutcome, SuiteRunner
 from huiliu.quality.verdict import ROW_SEVERITIES, RuleResult, Verdict, combine, decide, duplicate_rule
@@ -56,6 +61,7 @@ from huiliu.sources.prefetch import prefetch
 from huiliu.store.batches import register_dataset
 
 log = logging.getLogger(__name__)
+GATE_RUN_PROPERTY = "huiliu.gate-run"  # snapshot property: the gate run that made the commit
 
 
 @dataclass(frozen=True)
@@ -376,7 +382,7 @@ def _hold_pii_rejected(
     verdict = Verdict(count, np.arange(count), {}, [rule], True, [reason])
     failure = {"rule": zones.PII_REJECTED_RULE, "severity": "critical", "values": {}, **rejection.as_dict()}
     marks = {"_failed_rules": zones.PII_REJECTED_RULE, "_failures": json.dumps([failure], ensure_ascii=False)}
-    summary = {"huiliu.quality-status": "held"}
+    summary = {"huiliu.quality-status": "held", GATE_RUN_PROPERTY: uuid.uuid4().hex}
     schema_q = zones.quarantine_schema(contract)
     with StagedBatchWriter(
         lake_table(contract.quarantine_table, schema_q, settings), batch_id, schema_q
@@ -390,11 +396,15 @@ def _hold_pii_rejected(
                 rows = rows.set_column(rows.schema.get_field_index(name), name, column)
             held.write_file(rows)
             offset += chunk.num_rows
-        quarantined = held.commit(summary)
-    schema = zones.curated_schema(contract)
-    curated = zones.write_zone(
-        contract.curated_table, schema, batch_id, schema.empty_table(), settings, summary
-    )
+        schema = zones.curated_schema(contract)
+        faults.crash_point("gate.files_written")
+        with commit_together(held.table):
+            quarantined = held.commit(summary)
+            faults.crash_point("gate.between_zone_commits")
+            curated = zones.write_zone(
+                contract.curated_table, schema, batch_id, schema.empty_table(), settings, summary
+            )
+        faults.crash_point("gate.lake_committed")
     return verdict, None, curated, quarantined
 
 
@@ -414,7 +424,7 @@ def require_landed(contract: DatasetContract, batch_id: str) -> None:
 def gate_batch(
     contract: DatasetContract, batch_id: str, as_of: datetime, settings: Settings
 ) -> tuple[Verdict, Path | None, CommittedBatch, CommittedBatch]:
-    """Validate and route one batch; commit quarantine, then curated (empty when held).
+    """Validate and route one batch; commit quarantine and curated (empty when held) at once.
 
     A batch whose personal information a compliance officer rejected is not validated: every row
     goes to quarantine under ``huiliu_pii_rejected``, with who rejected it, when and why.
@@ -430,17 +440,21 @@ def gate_batch(
         ThreadPoolExecutor(max_workers=CURATED_WRITERS, thread_name_prefix="huiliu-curated") as pool,
     ):
         verdict, routed, keys = run.route(curated, pool)
-        summary = {"huiliu.quality-status": verdict.status}
+        summary = {"huiliu.quality-status": verdict.status, GATE_RUN_PROPERTY: uuid.uuid4().hex}
         schema_q = zones.quarantine_schema(contract)
         table_q = lake_table(contract.quarantine_table, schema_q, settings)
         with StagedBatchWriter(table_q, batch_id, schema_q) as held:
             run.stage_quarantine(verdict, routed, keys, held)  # while the last curated files are written
             for future in routed.staged:
                 future.result()
-            quarantined = held.commit(summary)  # only once every file of both zones is written
-        if verdict.held:
-            curated.abort()
-        committed = curated.commit(summary)
+            if verdict.held:
+                curated.abort()
+            faults.crash_point("gate.files_written")
+            with commit_together(table, table_q):  # readers see both zones change at once
+                quarantined = held.commit(summary)
+                faults.crash_point("gate.between_zone_commits")
+                committed = curated.commit(summary)
+            faults.crash_point("gate.lake_committed")
     return verdict, run.runner.saved[-1] if run.runner.saved else None, committed, quarantined
 
 
@@ -527,6 +541,7 @@ def run_gate(
     as_of = as_of or datetime.now(UTC)
     started, clock = datetime.now(UTC), time.perf_counter()
     register_dataset(contract)
+    settle_releases(contract, settings)
     with track_run(
         emitter or LineageEmitter(),
         job=job_name(contract.name, "quality_gate"),

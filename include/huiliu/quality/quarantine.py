@@ -4,6 +4,12 @@ Quarantined rows stay in ``quarantine.<dataset>`` as evidence; a decision is a r
 governance store (who, when, why, what was changed) plus a lineage run. A released row is written
 to ``curated.<dataset>`` under its own release batch id, so re-running the gate on the original
 batch never removes it, and a decided row is not offered for review again.
+
+A release is recorded (``releasing``) before its curated commit and marked ``released`` after it.
+Until then readers of curated leave its batch out (``curated_row_filter``) and the rows stay pending
+in quarantine, so no reader sees a row in both zones or in neither. An interrupted release is
+settled by the next release, discard or gate run of the dataset: rolled forward when its rows
+reached curated, rolled back (the rows pending again) when they did not.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.expressions import AlwaysTrue, EqualTo, In
+from pyiceberg.expressions import AlwaysTrue, And, EqualTo, In
 
+from huiliu import faults
 from huiliu.contracts.arrow import arrow_type
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError, QuarantineError
@@ -253,7 +260,9 @@ def _keys_in_curated(
     values = {v for v in rows.column(key[0]).to_pylist() if v is not None}
     if not values:
         return set()
-    found = table.scan(row_filter=In(key[0], values), selected_fields=(*key, "_batch_id")).to_arrow()
+    settled = records.curated_row_filter(contract.name)
+    found = table.scan(row_filter=And(In(key[0], values), settled), selected_fields=(*key, "_batch_id"))
+    found = found.to_arrow()
     if ignore_batch is not None:
         found = found.filter(pc.not_equal(found.column("_batch_id"), ignore_batch))
     return set(zones.key_strings(rows, key)) & set(zones.key_strings(found, key))
@@ -340,6 +349,7 @@ def release(
     """
     settings = settings or get_settings()
     _require(actor, reason)
+    settle_releases(contract, settings)
     rows = _apply_changes(contract, _pending(contract, ids, settings), changes or {})
     failing = _still_failing(contract, rows, settings)
     good = rows.filter(
@@ -349,17 +359,20 @@ def release(
         return ReleaseOutcome([], failing, None)
     released = good.column("_quarantine_id").to_pylist()
     batch = release_batch_id(contract, released)
-    _write_release(contract, good, batch, actor, settings, emitter or LineageEmitter())
     origins = dict(
         zip(good.column("_quarantine_id").to_pylist(), good.column("_batch_id").to_pylist(), strict=True)
     )
     corrected = {"columns": sorted(changes or {})}
-    records.record_actions(
+    records.begin_release(
         _action(
             contract, qid, origins[qid], "released", actor, reason, changes=corrected, release_batch_id=batch
         )
         for qid in released
     )
+    faults.crash_point("release.recorded")
+    _write_release(contract, good, batch, actor, settings, emitter or LineageEmitter())
+    faults.crash_point("release.curated_committed")
+    records.finish_release(contract.name, batch)
     return ReleaseOutcome(released, failing, batch)
 
 
@@ -375,6 +388,7 @@ def discard(
     """Record that quarantined rows will never be returned (they stay in quarantine as evidence)."""
     settings = settings or get_settings()
     _require(actor, reason)
+    settle_releases(contract, settings)
     rows = _pending(contract, ids, settings)
     with track_run(
         emitter or LineageEmitter(),
@@ -389,6 +403,30 @@ def discard(
             _action(contract, qid, batch, "discarded", actor, reason) for qid, batch in pairs
         )
     return [qid for qid, _ in pairs]
+
+
+def settle_releases(contract: DatasetContract, settings: Settings | None = None) -> list[str]:
+    """Settle the dataset's interrupted releases; return the release batch ids rolled back.
+
+    A release whose rows reached curated is marked released; one whose rows did not is dropped,
+    and its rows are pending in quarantine again.
+    """
+    in_flight = records.releases_in_flight(contract.name)
+    if not in_flight:
+        return []
+    try:
+        table = lake_table(contract.curated_table, settings=settings)
+    except LakeError:
+        table = None
+    rolled_back = []
+    for batch in sorted(in_flight):
+        scan = None if table is None else table.scan(row_filter=EqualTo("_batch_id", batch))
+        if scan is not None and next(iter(scan.plan_files()), None) is not None:
+            records.finish_release(contract.name, batch)
+        else:
+            records.drop_release(contract.name, batch)
+            rolled_back.append(batch)
+    return rolled_back
 
 
 def _require(actor: str, reason: str) -> None:

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Not
+from sqlalchemy import delete, select, update
 
 from huiliu.store.db import session_scope
 from huiliu.store.models import IngestBatch, QualityRun, QuarantineAction, utcnow
@@ -40,6 +41,55 @@ def latest_quality_run(dataset: str) -> QualityRun | None:
 def record_actions(actions: Iterable[QuarantineAction]) -> None:
     with session_scope() as session:
         session.add_all(list(actions))
+
+
+RELEASING = "releasing"  # a release recorded before its curated commit, until it is settled
+
+
+def begin_release(actions: Iterable[QuarantineAction]) -> None:
+    """Record a release before its rows are committed to curated (each action ``releasing``)."""
+    pending = list(actions)
+    for action in pending:
+        action.action = RELEASING
+    record_actions(pending)
+
+
+def finish_release(dataset: str, release_batch_id: str) -> None:
+    """The release's rows are in curated: its actions become ``released``, all at once."""
+    with session_scope() as session:
+        session.execute(
+            update(QuarantineAction)
+            .where(QuarantineAction.dataset == dataset, QuarantineAction.action == RELEASING)
+            .where(QuarantineAction.release_batch_id == release_batch_id)
+            .values(action="released")
+        )
+
+
+def drop_release(dataset: str, release_batch_id: str) -> None:
+    """A release that never reached curated: its rows are pending again."""
+    with session_scope() as session:
+        session.execute(
+            delete(QuarantineAction)
+            .where(QuarantineAction.dataset == dataset, QuarantineAction.action == RELEASING)
+            .where(QuarantineAction.release_batch_id == release_batch_id)
+        )
+
+
+def releases_in_flight(dataset: str) -> set[str]:
+    """Release batch ids recorded but not settled (running now, or interrupted)."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(QuarantineAction.release_batch_id)
+            .where(QuarantineAction.dataset == dataset, QuarantineAction.action == RELEASING)
+            .distinct()
+        )
+        return {str(batch) for batch in rows if batch}
+
+
+def curated_row_filter(dataset: str) -> BooleanExpression:
+    """What readers of ``curated.<dataset>`` scan with: every row but those of releases in flight."""
+    in_flight = releases_in_flight(dataset)
+    return Not(In("_batch_id", in_flight)) if in_flight else AlwaysTrue()
 
 
 def decided_ids(dataset: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ from huiliu.lake.catalog import lake_table
 from huiliu.lineage.emitter import LineageEmitter, RunHandle, track_run
 from huiliu.lineage.events import new_run_id
 from huiliu.lineage.naming import file_dataset, job_name, lake_dataset
+from huiliu.quality.records import curated_row_filter
 from huiliu.reconciliation import store
 from huiliu.reconciliation.checks import (
     CheckResult,
@@ -206,7 +207,7 @@ def _with_quarantined(contract: DatasetContract, data: pa.Table, columns: list[s
 def _current_rows(spec: ReconciliationSpec, contract: DatasetContract, table: Table) -> DatasetRows:
     """The dataset's current version of each record (per ID number for the registry), needed columns only."""
     columns = needed_columns(spec, contract)
-    data = table.scan(selected_fields=tuple(columns)).to_arrow()
+    data = table.scan(row_filter=curated_row_filter(contract.name), selected_fields=tuple(columns)).to_arrow()
     if contract.name == spec.registry.dataset:
         data = _with_quarantined(contract, data, columns)
     key = (
