@@ -59,6 +59,18 @@ class SourceUnavailableError(TransientError):
     """A department source cannot be reached."""
 
 
+class SourceRefusedError(TerminalError):
+    """The source answered but refuses us: wrong password, no such database, no such role."""
+
+
+class SourceTimeoutError(SourceUnavailableError):
+    """A source accepted the connection but did not answer within its timeout."""
+
+
+class DatasetBusyError(TransientError):
+    """Another process holds the dataset's lease (landing, gating or delivering it)."""
+
+
 class SchemaDriftError(TerminalError):
     """The source no longer matches the dataset contract in a way that cannot be landed."""
 

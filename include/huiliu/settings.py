@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     pii_config: Path | None = Field(
         default=None, description="a PII recognizer/anonymizer YAML merged over the packaged registry"
     )
+    lease_wait_seconds: float = Field(
+        default=300, ge=0, description="how long a run waits for another run of the same dataset to finish"
+    )
+    lease_ttl_seconds: float = Field(
+        default=60, ge=1, description="how long a SQLite lease outlives a holder that stopped renewing it"
+    )
     id_region_prefixes: str = Field(
         default="",
         description="comma-separated region-code prefixes resident ID numbers must start with "

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,38 @@ def test_fifty_kills_at_random_moments_of_the_gate_leave_no_mixed_state(
     assert kills == 50 and mixed == 0
     final = run_gate(CONTRACT, batch)
     assert (final.rows_curated, final.rows_quarantined) == (200, 5)
+
+
+LAND = """
+from huiliu.contracts import load_contract
+from huiliu.ingest import land_dataset
+land_dataset(load_contract("resident_registry"), "20261102T000000")
+"""
+
+
+@pytest.mark.parametrize("point", ["landing.files_written", "landing.lake_committed"])
+def test_a_landing_killed_at_a_commit_boundary_leaves_the_whole_batch_or_none_and_a_rerun_converges(
+    source: SourceDb, huiliu_home: Settings, point: str
+) -> None:
+    from huiliu.lake.catalog import lake_table
+
+    first = _landed(source, huiliu_home)
+    community = a_community(huiliu_home)
+    insert(source, [person(i, community, updated_at=datetime(2026, 10, 21, 9, 0)) for i in range(300, 350)])
+    env = {**os.environ, CRASH_AT_VARIABLE: point}
+
+    killed = subprocess.run(
+        [sys.executable, "-c", LAND], env=env, capture_output=True, text=True, timeout=600
+    )
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    landed = lake_table(CONTRACT.landing_table, settings=huiliu_home).scan().to_arrow()
+    batches = Counter(landed["_batch_id"].to_pylist())
+    expected = {first: 205, "resident_registry:20261102T000000": 50}
+    assert batches == ({first: 205} if point == "landing.files_written" else expected)
+
+    rerun = land_dataset(CONTRACT, "20261102T000000")
+
+    landed = lake_table(CONTRACT.landing_table, settings=huiliu_home).scan().to_arrow()
+    assert rerun.rows == 50 and Counter(landed["_batch_id"].to_pylist()) == expected
+    assert len(set(landed["id_number"].to_pylist())) == 255

@@ -71,9 +71,12 @@ def land_task(contract_name: str) -> dict[str, Any]:
     from huiliu.contracts import load_contract
     from huiliu.ingest import land_dataset
 
-    run_key, parent = _run_identity(get_current_context())
+    context = get_current_context()
+    run_key, parent = _run_identity(context)
     try:
-        result = land_dataset(load_contract(contract_name), run_key, parent=parent)
+        result = land_dataset(
+            load_contract(contract_name), run_key, parent=parent, until=context.get("data_interval_end")
+        )
     except HuiliuError as exc:
         _fail_terminal(exc)
         raise

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from huiliu import faults
 from huiliu.contracts.model import DatasetContract, FileSource, SqlSource
 from huiliu.errors import ConfigurationError, FileRejectedError, safe_message
-from huiliu.ingest.watermarks import WATERMARK, WINDOW_LOW, closed_high, incremental_window
+from huiliu.ingest.watermarks import WATERMARK, WINDOW_HIGH, WINDOW_LOW, closed_high, incremental_window
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import landing_schema, with_meta_columns
 from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
@@ -36,6 +38,7 @@ from huiliu.sources.files import open_file
 from huiliu.sources.prefetch import prefetch
 from huiliu.sources.sql import SqlExtraction
 from huiliu.store import batches as store
+from huiliu.store.leases import dataset_lease
 
 log = logging.getLogger(__name__)
 Hook = Callable[[], None]
@@ -81,7 +84,16 @@ def _write_and_commit(plan: _Plan) -> CommittedBatch:
             writer.write(batch)
         if plan.before_commit is not None:
             plan.before_commit()
+        faults.crash_point("landing.files_written")
         return writer.commit(plan.properties())
+
+
+def window_end(until: datetime | None, settings: Settings) -> datetime:
+    """The upper bound of an incremental window as the lake's naive wall-clock time (never later
+    than now)."""
+    now = datetime.now(UTC)
+    moment = now if until is None else min(until if until.tzinfo else until.replace(tzinfo=UTC), now)
+    return moment.astimezone(ZoneInfo(settings.timezone)).replace(tzinfo=None)
 
 
 def _lake_output(
@@ -169,8 +181,14 @@ def land_dataset(
     emitter: LineageEmitter | None = None,
     parent: tuple[str, str, str] | None = None,
     before_commit: Hook | None = None,
+    until: datetime | None = None,
 ) -> LandingResult:
-    """Extract a SQL-sourced dataset and commit it as one landing batch."""
+    """Extract a SQL-sourced dataset and commit it as one landing batch.
+
+    An incremental extraction reads rows whose cursor is past the dataset's watermark and at most
+    ``until`` (the run's data interval end; now when omitted), so a row dated in the future never
+    moves the watermark past today: it lands with the batch whose window holds it.
+    """
     if not isinstance(contract.source, SqlSource):
         raise ConfigurationError(
             f"dataset {contract.name} is delivered as files: use land_drop_folder or ingest-file"
@@ -179,7 +197,22 @@ def land_dataset(
     store.register_dataset(contract)
     url = resolve_connection(contract.source.connection, settings)
     batch_id = batch_id_for(contract.name, run_key)
-    window = incremental_window(contract, batch_id, settings)
+    with dataset_lease(contract.name, "landing"):
+        return _land_sql(contract, batch_id, run_key, url, settings, emitter, parent, before_commit, until)
+
+
+def _land_sql(
+    contract: DatasetContract,
+    batch_id: str,
+    run_key: str,
+    url: str,
+    settings: Settings,
+    emitter: LineageEmitter | None,
+    parent: tuple[str, str, str] | None,
+    before_commit: Hook | None,
+    until: datetime | None,
+) -> LandingResult:
+    window = incremental_window(contract, batch_id, settings, window_end(until, settings))
     extraction = SqlExtraction(contract, url, settings.batch_rows, window, settings.timezone)
 
     incremental = contract.extraction.mode == "incremental"
@@ -191,6 +224,8 @@ def land_dataset(
         recorded = {WATERMARK: closed_high(window, extraction.high_watermark).isoformat()}
         if window.low is not None:
             recorded[WINDOW_LOW] = window.low.isoformat()
+        if window.high is not None:
+            recorded[WINDOW_HIGH] = window.high.isoformat()
         return recorded
 
     low, high = (m.isoformat() if m else None for m in (window.low, window.high))
@@ -210,12 +245,23 @@ def land_dataset(
         before_commit=before_commit,
     )
     committed = _land(plan)
+    faults.crash_point("landing.lake_committed")
     landed_max = extraction.high_watermark
     cursor = contract.extraction.cursor_column
     if landed_max is not None and cursor is not None:
-        store.set_watermark(contract.name, cursor, landed_max, batch_id)
+        store.set_watermark(contract.name, cursor, closed_high(window, landed_max), batch_id)
     high = closed_high(window, landed_max).isoformat() if incremental else None
     drift = extraction.drift.as_dict()
+    if extraction.rows_after_window:
+        drift["rows_after_window"] = extraction.rows_after_window
+        log.warning(
+            "dataset %s: %d source rows have %s after this batch's window end %s; they land with "
+            "the batch whose window holds them",
+            contract.name,
+            extraction.rows_after_window,
+            cursor,
+            window.high.isoformat() if window.high else None,
+        )
     if not extraction.drift.empty:
         log.warning("dataset %s: source drift recorded: %s", contract.name, drift)
     return _committed(plan, committed, high, drift)
@@ -256,6 +302,19 @@ def land_file(
     store.register_dataset(contract)
     if not path.is_file():
         raise ConfigurationError(f"{path}: no such file; check the path (nothing was landed or moved)")
+    with dataset_lease(contract.name, "landing"):
+        return _land_one_file(contract, path, settings, emitter, parent, move_rejected, before_commit)
+
+
+def _land_one_file(
+    contract: DatasetContract,
+    path: Path,
+    settings: Settings,
+    emitter: LineageEmitter | None,
+    parent: tuple[str, str, str] | None,
+    move_rejected: bool,
+    before_commit: Hook | None,
+) -> LandingResult:
     run_key = file_run_key(path)
     batch_id = batch_id_for(contract.name, run_key)
     extraction = open_file(path, contract, settings.batch_rows)

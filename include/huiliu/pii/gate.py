@@ -38,6 +38,7 @@ from huiliu.pii.policy import ORGANISATION_TYPES, PiiVerdict, declared_types, de
 from huiliu.quality.batch_stream import BatchScan
 from huiliu.settings import Settings, get_settings
 from huiliu.store.batches import get_batch, register_dataset
+from huiliu.store.leases import dataset_lease
 
 log = logging.getLogger(__name__)
 
@@ -278,13 +279,16 @@ def run_pii_gate(
     register_dataset(contract)
     require_committed(contract, batch_id)
     landing = lake_dataset(contract.landing_table, settings)
-    with track_run(
-        emitter or LineageEmitter(),
-        job=job_name(contract.name, "pii_gate"),
-        namespace=settings.lineage_namespace,
-        inputs=[landing],
-        parent=parent,
-    ) as run:
+    with (
+        dataset_lease(contract.name, "PII gating"),
+        track_run(
+            emitter or LineageEmitter(),
+            job=job_name(contract.name, "pii_gate"),
+            namespace=settings.lineage_namespace,
+            inputs=[landing],
+            parent=parent,
+        ) as run,
+    ):
         outcome, decision, findings_ref = _inspect(contract, batch_id, settings, airflow_run)
         facet = _facet(contract, batch_id, outcome.classification, outcome.free_text, outcome.verdict)
         run.add_input(landing.with_facets(**{PII_FACET: facet}))

@@ -59,6 +59,7 @@ from huiliu.quality.verdict import ROW_SEVERITIES, RuleResult, Verdict, combine,
 from huiliu.settings import Settings, get_settings
 from huiliu.sources.prefetch import prefetch
 from huiliu.store.batches import register_dataset
+from huiliu.store.leases import dataset_lease
 
 log = logging.getLogger(__name__)
 GATE_RUN_PROPERTY = "huiliu.gate-run"  # snapshot property: the gate run that made the commit
@@ -541,6 +542,20 @@ def run_gate(
     as_of = as_of or datetime.now(UTC)
     started, clock = datetime.now(UTC), time.perf_counter()
     register_dataset(contract)
+    with dataset_lease(contract.name, "gating"):
+        return _gate_leased(contract, batch_id, as_of, settings, emitter, parent, started, clock)
+
+
+def _gate_leased(
+    contract: DatasetContract,
+    batch_id: str,
+    as_of: datetime,
+    settings: Settings,
+    emitter: LineageEmitter | None,
+    parent: tuple[str, str, str] | None,
+    started: datetime,
+    clock: float,
+) -> GateResult:
     settle_releases(contract, settings)
     with track_run(
         emitter or LineageEmitter(),

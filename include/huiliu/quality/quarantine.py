@@ -40,6 +40,7 @@ from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import SuiteRunner
 from huiliu.quality.verdict import combine, decide
 from huiliu.settings import Settings, get_settings
+from huiliu.store.leases import dataset_lease
 from huiliu.store.models import QuarantineAction
 
 META = ("_batch_id", "_ingested_at", "_source", *(f.name for f in zones.QUARANTINE_FIELDS))
@@ -349,6 +350,19 @@ def release(
     """
     settings = settings or get_settings()
     _require(actor, reason)
+    with dataset_lease(contract.name, "releasing"):
+        return _release_leased(contract, ids, actor, reason, changes, settings, emitter)
+
+
+def _release_leased(
+    contract: DatasetContract,
+    ids: list[str],
+    actor: str,
+    reason: str,
+    changes: dict[str, str | None] | None,
+    settings: Settings,
+    emitter: LineageEmitter | None,
+) -> ReleaseOutcome:
     settle_releases(contract, settings)
     rows = _apply_changes(contract, _pending(contract, ids, settings), changes or {})
     failing = _still_failing(contract, rows, settings)
@@ -388,8 +402,20 @@ def discard(
     """Record that quarantined rows will never be returned (they stay in quarantine as evidence)."""
     settings = settings or get_settings()
     _require(actor, reason)
-    settle_releases(contract, settings)
-    rows = _pending(contract, ids, settings)
+    with dataset_lease(contract.name, "discarding"):
+        settle_releases(contract, settings)
+        rows = _pending(contract, ids, settings)
+        return _record_discard(contract, rows, actor, reason, settings, emitter)
+
+
+def _record_discard(
+    contract: DatasetContract,
+    rows: pa.Table,
+    actor: str,
+    reason: str,
+    settings: Settings,
+    emitter: LineageEmitter | None,
+) -> list[str]:
     with track_run(
         emitter or LineageEmitter(),
         job=job_name(contract.name, "quarantine_discard", pipeline="quality"),

@@ -28,10 +28,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WatermarkRange:
-    """Rows with ``low < cursor <= high`` (either bound may be open)."""
+    """Rows with ``low < cursor <= high`` (either bound may be open).
+
+    ``high`` is either the largest cursor a batch landed (``landed``: a re-run of that batch) or
+    only where reading stops (the run's data interval end).
+    """
 
     low: datetime | None = None
     high: datetime | None = None
+    landed: bool = False
 
 
 def redact_url(url: str) -> str:
@@ -68,6 +73,7 @@ class SqlExtraction:
         self._actual: dict[str, str] = {}
         self.timezone = timezone
         self._checked = False
+        self.rows_after_window = 0
 
     @property
     def where(self) -> str:
@@ -117,6 +123,7 @@ class SqlExtraction:
         self._actual = {name.lower(): name for name in columns}
         self.drift = check_drift(self.contract, columns, self.where)
         self.drift.null_cursor_rows = self._count_null_cursor()
+        self.rows_after_window = self._count_after_window()
         if self.drift.null_cursor_rows:
             log.warning(
                 "dataset %s: %d source rows have no %s and are never extracted incrementally",
@@ -126,6 +133,22 @@ class SqlExtraction:
             )
         self._checked = True
         return self.drift
+
+    def _count_after_window(self) -> int:
+        """Source rows whose cursor is past the window's end (dated in the future, or newer than
+        the run's data interval): a later batch lands them."""
+        cursor = self._cursor_source()
+        if cursor is None or self.source.table is None or self.window.high is None:
+            return 0
+        table = self._reflect()
+        column: Any = table.c[self._source_key(table, cursor)]
+        high: Any = self.window.high
+        if self.engine().dialect.name == "sqlite":
+            column, high = func.julianday(column), func.julianday(high.isoformat(sep=" "))
+        with self.engine().connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(table).where(column > high)).scalar() or 0
+            )
 
     def _count_null_cursor(self) -> int:
         cursor = self._cursor_source()

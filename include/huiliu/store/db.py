@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -12,12 +13,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from huiliu.errors import ConfigurationError
 from huiliu.settings import get_settings
+
+MIGRATION_LOCK_KEY = 0x68756C69  # PostgreSQL advisory lock held while migrating
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +54,9 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Migrate the governance store to the given revision (creating it when new)."""
     url = url or get_settings().governance_db_url
     try:
-        with get_engine(url).begin() as connection:
+        with get_engine(url).begin() as connection, _migration_lock(connection, url):
+            if revision == "head" and _revision(connection) == head_revision():
+                return  # another process migrated the store while this one waited
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
@@ -62,9 +67,34 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
         ) from exc
 
 
+@contextmanager
+def _migration_lock(connection: Connection, url: str) -> Iterator[None]:
+    """One process migrates a store at a time (several workers may start on a new store at once)."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        yield
+    elif dialect in ("mysql", "mariadb"):
+        connection.execute(text("SELECT GET_LOCK('huiliu:migrate', 600)"))
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT RELEASE_LOCK('huiliu:migrate')"))
+    elif url.startswith("sqlite:///"):
+        with open(url.removeprefix("sqlite:///") + ".migrate-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+    else:
+        yield
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
 def current_revision(url: str | None = None) -> str | None:
     with get_engine(url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision(connection)
 
 
 def head_revision() -> str | None:

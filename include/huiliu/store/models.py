@@ -57,6 +57,27 @@ class Watermark(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class DatasetLease(Base):
+    """Who is landing, gating or delivering a dataset now (one holder at a time per dataset).
+
+    On PostgreSQL and MariaDB the lock itself is a database session lock, released when its holder
+    dies; the row only says who holds it. On SQLite the row is the lock: its holder renews
+    ``expires_at`` while it works, so a killed holder's lease runs out (at once when the holder
+    ran on the same host and its process is gone).
+    """
+
+    __tablename__ = "dataset_leases"
+
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    holder: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(32))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class IngestBatch(Base):
     """One landing batch: what was extracted, from where, and how it ended."""
 
