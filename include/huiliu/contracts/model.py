@@ -59,6 +59,20 @@ class Owner(Spec):
     contact: str | None = Field(default=None, description="how to reach the steward")
 
 
+class SourceTimeouts(Spec):
+    """Limits on waiting for one SQL source (seconds)."""
+
+    connect_seconds: int = Field(
+        default=30, ge=2, le=600, description="connect and log in (a silent server fails after this)"
+    )
+    statement_seconds: int = Field(
+        default=3600, ge=1, description="one extraction statement, enforced by the server where it can be"
+    )
+    read_seconds: int = Field(
+        default=300, ge=1, description="one network read (a server that stops sending mid-extraction)"
+    )
+
+
 class SqlSource(Spec):
     kind: Literal["sql"] = "sql"
     connection: str = Field(description="connection name, resolved from HUILIU_SOURCE_<NAME> or the city")
@@ -68,6 +82,10 @@ class SqlSource(Spec):
         description="database schema of the table (PostgreSQL); the connection's default when omitted",
     )
     query: str | None = Field(default=None, description="a SELECT to extract from, instead of a table")
+    timeouts: SourceTimeouts = Field(
+        default_factory=SourceTimeouts,
+        description="how long to wait for the source (connect, statement, read)",
+    )
 
     @model_validator(mode="after")
     def _table_or_query(self) -> SqlSource:

@@ -14,29 +14,13 @@ import socket
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from huiliu.contracts.model import SourceTimeouts
 from huiliu.errors import HuiliuError, SourceRefusedError, SourceTimeoutError, SourceUnavailableError
 
 MESSAGE_CHARS = 240  # of the server's own reason, kept in messages
-
-
-class SourceTimeouts(BaseModel):
-    """Limits on waiting for one SQL source (seconds)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    connect_seconds: int = Field(
-        default=30, ge=2, le=600, description="connect and log in (a silent server fails after this)"
-    )
-    statement_seconds: int = Field(
-        default=3600, ge=1, description="one extraction statement, enforced by the server where it can be"
-    )
-    read_seconds: int = Field(
-        default=300, ge=1, description="one network read (a server that stops sending mid-extraction)"
-    )
 
 
 def _mariadb_statement_limit(seconds: int) -> Any:
