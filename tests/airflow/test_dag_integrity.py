@@ -139,3 +139,17 @@ def test_parsing_the_dags_imports_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_task_that_works_has_an_execution_timeout(bag: DagBag) -> None:
+    """A stalled source or lake cannot hold a worker for ever; only the approval, which waits for a
+    person (deferred, no worker held), has none."""
+    unbounded = [
+        f"{dag_id}.{task.task_id}"
+        for dag_id, dag in bag.dags.items()
+        for task in dag.tasks
+        if task.execution_timeout is None and task.task_id != "pii_approval"
+    ]
+    assert unbounded == []
+    approvals = [d.get_task("pii_approval") for d in bag.dags.values() if "pii_approval" in d.task_ids]
+    assert approvals and all(a.execution_timeout is None for a in approvals)

@@ -30,6 +30,10 @@ from huiliu.contracts.model import FileSource
 from huiliu.errors import HuiliuError
 
 START_DATE = datetime(2026, 1, 1)
+# every task but the compliance officer's approval (which waits for a person, not for work) is
+# bounded: a stalled source or lake cannot hold a worker slot for ever
+TASK_TIMEOUT = timedelta(hours=3)
+SHORT = timedelta(minutes=30)
 DAG_PREFIX = "ingest_"
 
 
@@ -127,10 +131,16 @@ def _pii_step(contract: DatasetContract, landed: XComArg) -> XComArg:
     landed and earlier ones not gated yet. A batch it could not check, or that waits for approval,
     is refused by the quality gate.
     """
-    gate = task.branch(pii_gate_task, task_id=GATE_TASK, trigger_rule="all_done")(contract.name, landed)
+    gate = task.branch(
+        pii_gate_task, task_id=GATE_TASK, trigger_rule="all_done", execution_timeout=TASK_TIMEOUT
+    )(contract.name, landed)
     approval = pii_approval_operator(contract)
     decision = task(
-        pii_decision_task, task_id=DECISION_TASK, trigger_rule="none_failed_min_one_success", retries=0
+        pii_decision_task,
+        task_id=DECISION_TASK,
+        trigger_rule="none_failed_min_one_success",
+        retries=0,
+        execution_timeout=TASK_TIMEOUT,
     )
     decided = decision(contract.name)
     gate >> [approval, decided]
@@ -159,19 +169,26 @@ def build_ingestion_dag(contract: DatasetContract) -> DAG:
         },
     ) as dag:
         callable_ = land_files_task if is_file else land_task
-        landed = task(callable_, task_id="land", outlets=[landing_asset(contract)])(contract.name)
+        landed = task(
+            callable_, task_id="land", outlets=[landing_asset(contract)], execution_timeout=TASK_TIMEOUT
+        )(contract.name)
         decided = _pii_step(contract, landed)
         gate = task(
             quality_gate_task,
             task_id="quality_gate",
             outlets=[curated_asset(contract)],
             trigger_rule="all_done",
+            execution_timeout=TASK_TIMEOUT,
         )
         gated = gate(contract.name, landed)
         decided >> gated
-        docs = task(data_docs_task, task_id="data_docs", trigger_rule="all_done", retries=0)(contract.name)
+        docs = task(
+            data_docs_task, task_id="data_docs", trigger_rule="all_done", retries=0, execution_timeout=SHORT
+        )(contract.name)
         gated >> docs
-        fresh = task(freshness_task, task_id="freshness", trigger_rule="all_done", retries=0)(contract.name)
+        fresh = task(
+            freshness_task, task_id="freshness", trigger_rule="all_done", retries=0, execution_timeout=SHORT
+        )(contract.name)
         landed >> fresh
         _outcome_leaf(dag)
     return dag
@@ -185,7 +202,7 @@ def _outcome_leaf(dag: DAG) -> None:
     state follows its leaf tasks.
     """
     others = list(dag.tasks)
-    done = EmptyOperator(task_id="outcome", trigger_rule="none_failed")
+    done = EmptyOperator(task_id="outcome", trigger_rule="none_failed", execution_timeout=SHORT)
     others >> done
 
 

@@ -75,7 +75,12 @@ def build_reconciliation_dag(spec_path: Path | None = None) -> DAG:
         max_active_runs=1,
         doc_md=_doc(spec),
         tags=["huiliu", "reconciliation"],
-        default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=5)},
+        default_args={
+            "owner": OWNER,
+            "retries": 1,
+            "retry_delay": timedelta(minutes=5),
+            "execution_timeout": timedelta(hours=3),
+        },
     ) as dag:
         task(reconcile_task, task_id="reconcile")(str(spec_path) if spec_path else None)
     return dag

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from huiliu.cli.output import console, err_console, fail, print_json
+from huiliu.cli.termination import exit_on_sigterm
 from huiliu.errors import FileRejectedError, HuiliuError
 
 app = typer.Typer(help="回流 huiliu — collect, gate and return city data.", no_args_is_help=True)
@@ -17,6 +18,14 @@ units_app = typer.Typer(
 )
 contracts_app = typer.Typer(help="Dataset contracts.", no_args_is_help=True)
 lake_app = typer.Typer(help="The Iceberg lake.", no_args_is_help=True)
+
+
+@app.callback()
+def _main() -> None:
+    """回流 huiliu — collect, gate and return city data."""
+    exit_on_sigterm()
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 app.add_typer(contracts_app, name="contracts")

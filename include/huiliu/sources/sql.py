@@ -14,14 +14,15 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, MetaData, Table, create_engine, func, select, text
+from sqlalchemy import Engine, MetaData, Table, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchTableError, OperationalError, ProgrammingError
 
 from huiliu.contracts.arrow import arrow_schema
 from huiliu.contracts.model import DatasetContract, SqlSource
-from huiliu.errors import SchemaDriftError, SourceUnavailableError
+from huiliu.errors import HuiliuError, SchemaDriftError
 from huiliu.sources.drift import DriftReport, check_drift, type_family
+from huiliu.sources.timeouts import adbc_uri, source_engine, source_error
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,12 @@ class SqlExtraction:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = create_engine(self.url)
+            self._engine = source_engine(self.url, self.source.timeouts)
         return self._engine
+
+    def _failed(self, exc: BaseException) -> HuiliuError:
+        """What a driver error talking to the source means (see ``huiliu.sources.timeouts``)."""
+        return source_error(exc, self.contract.name, self.where, self.source.timeouts)
 
     def _reflect(self) -> Table:
         try:
@@ -107,10 +112,7 @@ class SqlExtraction:
                 f"{redact_url(self.url)}; check the contract's source.table"
             ) from None
         except OperationalError as exc:
-            raise SourceUnavailableError(
-                f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)} "
-                f"({type(exc.orig).__name__}); check that the database is up and the connection is right"
-            ) from exc
+            raise self._failed(exc) from exc
         return table
 
     def check(self) -> DriftReport:
@@ -145,10 +147,12 @@ class SqlExtraction:
         high: Any = self.window.high
         if self.engine().dialect.name == "sqlite":
             column, high = func.julianday(column), func.julianday(high.isoformat(sep=" "))
-        with self.engine().connect() as conn:
-            return int(
-                conn.execute(select(func.count()).select_from(table).where(column > high)).scalar() or 0
-            )
+        try:
+            with self.engine().connect() as conn:
+                query = select(func.count()).select_from(table).where(column > high)
+                return int(conn.execute(query).scalar() or 0)
+        except OperationalError as exc:
+            raise self._failed(exc) from exc
 
     def _count_null_cursor(self) -> int:
         cursor = self._cursor_source()
@@ -156,8 +160,11 @@ class SqlExtraction:
             return 0
         quote = self.engine().dialect.identifier_preparer.quote
         sql = f"SELECT count(*) FROM {self._quoted_table()} WHERE {quote(cursor)} IS NULL"
-        with self.engine().connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
+        try:
+            with self.engine().connect() as conn:
+                return int(conn.execute(text(sql)).scalar() or 0)
+        except OperationalError as exc:
+            raise self._failed(exc) from exc
 
     def _query_columns(self) -> dict[str, str | None]:
         try:
@@ -167,9 +174,7 @@ class SqlExtraction:
         except ProgrammingError as exc:
             raise self._query_failed(exc.orig) from exc
         except OperationalError as exc:
-            raise SourceUnavailableError(
-                f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)}"
-            ) from exc
+            raise self._failed(exc) from exc
 
     def _source_name(self, name: str) -> str:
         """The column's name as the source spells it (contracts match names case-insensitively)."""
@@ -223,13 +228,10 @@ class SqlExtraction:
     def _adbc_batches(self) -> Iterator[pa.RecordBatch]:
         import adbc_driver_postgresql.dbapi as adbc
 
-        url = make_url(self.url).set(drivername="postgresql")
         try:
-            conn = adbc.connect(url.render_as_string(hide_password=False))
+            conn = adbc.connect(adbc_uri(self.url, self.source.timeouts))
         except Exception as exc:
-            raise SourceUnavailableError(
-                f"dataset {self.contract.name}: cannot reach source {redact_url(self.url)}"
-            ) from exc
+            raise self._failed(exc) from exc
         with conn, conn.cursor() as cur:
             cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(16 << 20)})
             try:
@@ -240,10 +242,17 @@ class SqlExtraction:
             except adbc.ProgrammingError as exc:
                 raise self._query_failed(exc) from exc
             except adbc.OperationalError as exc:
-                raise self._unreachable(exc) from exc
+                raise self._failed(exc) from exc
             pending: list[pa.RecordBatch] = []
             size = 0
-            for batch in reader:
+            batches = iter(reader)
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except (adbc.OperationalError, OSError) as exc:  # the server stopped answering mid-read
+                    raise self._failed(exc) from exc
                 pending.append(batch)
                 size += batch.num_rows
                 if size >= self.batch_rows:
@@ -290,7 +299,7 @@ class SqlExtraction:
         except ProgrammingError as exc:
             raise self._query_failed(exc.orig) from exc
         except OperationalError as exc:
-            raise self._unreachable(exc.orig) from exc
+            raise self._failed(exc) from exc
 
     def _column_array(self, name: str, values: tuple[object, ...]) -> pa.Array:
         if name in self._temporal_columns() and self.engine().dialect.name in ("mysql", "mariadb"):
@@ -319,12 +328,6 @@ class SqlExtraction:
         return SchemaDriftError(
             f"dataset {self.contract.name}: the source rejected the extraction query ({type(exc).__name__}) "
             f"on {self.where}; check the contract's source table/query and column names"
-        )
-
-    def _unreachable(self, exc: BaseException) -> SourceUnavailableError:
-        return SourceUnavailableError(
-            f"dataset {self.contract.name}: reading {self.where} failed ({type(exc).__name__}); "
-            "check that the source is up and readable"
         )
 
     @staticmethod

@@ -23,8 +23,14 @@ from huiliu.errors import HuiliuError, SourceRefusedError, SourceTimeoutError, S
 MESSAGE_CHARS = 240  # of the server's own reason, kept in messages
 
 
-def _mariadb_statement_limit(seconds: int) -> Any:
+def _mariadb_limits(timeouts: SourceTimeouts) -> Any:
+    """Once connected: the read limit for queries (the handshake was read under the connect limit)
+    and the server-side statement limit."""
+    seconds = timeouts.statement_seconds
+
     def limit(dbapi_connection: Any, _record: Any) -> None:
+        if hasattr(dbapi_connection, "_read_timeout"):  # PyMySQL reads the handshake with it
+            dbapi_connection._read_timeout = timeouts.read_seconds
         cursor = dbapi_connection.cursor()
         try:
             version = str(dbapi_connection.get_server_info()).lower()
@@ -54,14 +60,14 @@ def source_engine(url: str, timeouts: SourceTimeouts) -> Engine:
     elif backend in ("mysql", "mariadb"):
         connect_args = {
             "connect_timeout": timeouts.connect_seconds,
-            "read_timeout": timeouts.read_seconds,
+            "read_timeout": timeouts.connect_seconds,  # the login handshake; raised once connected
             "write_timeout": timeouts.read_seconds,
         }
     elif backend == "sqlite":
         connect_args = {"timeout": timeouts.connect_seconds}
     engine = create_engine(url, connect_args=connect_args)
     if backend in ("mysql", "mariadb"):
-        event.listen(engine, "connect", _mariadb_statement_limit(timeouts.statement_seconds))
+        event.listen(engine, "connect", _mariadb_limits(timeouts))
     return engine
 
 
@@ -142,6 +148,6 @@ def source_error(exc: BaseException, dataset: str, where: str, timeouts: SourceT
             "check the server's load and network, or raise source.timeouts in the contract."
         )
     return SourceUnavailableError(
-        f"dataset {dataset}: cannot reach the source {where} ({reason}); check that the database is "
+        f"dataset {dataset}: cannot reach source {where} ({reason}); check that the database is "
         "up and the connection URL is right. It will be tried again."
     )
