@@ -24,6 +24,7 @@ import pyarrow as pa
 from huiliu import faults
 from huiliu.contracts.model import DatasetContract, FileSource, SqlSource
 from huiliu.errors import ConfigurationError, FileRejectedError, safe_message
+from huiliu.ingest.identifiers import IdentifierNormalizer
 from huiliu.ingest.watermarks import WATERMARK, WINDOW_HIGH, WINDOW_LOW, closed_high, incremental_window
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import landing_schema, with_meta_columns
@@ -78,7 +79,8 @@ def _stamped(
 def _write_and_commit(plan: _Plan) -> CommittedBatch:
     schema = landing_schema(plan.contract)
     table = lake_table(plan.contract.landing_table, schema, plan.settings)
-    batches = prefetch(_stamped(plan.batches, schema, plan.batch_id, plan.source_label))
+    source = map(plan.identifiers, plan.batches)
+    batches = prefetch(_stamped(source, schema, plan.batch_id, plan.source_label))
     with closing(batches), StagedBatchWriter(table, plan.batch_id, schema) as writer:
         for batch in batches:
             writer.write(batch)
@@ -122,6 +124,10 @@ class _Plan:
     before_write: Hook | None = None
     before_commit: Hook | None = None
     started: float = field(default_factory=time.perf_counter)
+    identifiers: IdentifierNormalizer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identifiers = IdentifierNormalizer(self.contract)
 
 
 def _land(plan: _Plan) -> CommittedBatch:
@@ -251,7 +257,7 @@ def _land_sql(
     if landed_max is not None and cursor is not None:
         store.set_watermark(contract.name, cursor, closed_high(window, landed_max), batch_id)
     high = closed_high(window, landed_max).isoformat() if incremental else None
-    drift = extraction.drift.as_dict()
+    drift = {**extraction.drift.as_dict(), **plan.identifiers.drift()}
     if extraction.rows_after_window:
         drift["rows_after_window"] = extraction.rows_after_window
         log.warning(
@@ -262,7 +268,7 @@ def _land_sql(
             cursor,
             window.high.isoformat() if window.high else None,
         )
-    if not extraction.drift.empty:
+    if not extraction.drift.empty or plan.identifiers.changed:
         log.warning("dataset %s: source drift recorded: %s", contract.name, drift)
     return _committed(plan, committed, high, drift)
 
@@ -337,7 +343,7 @@ def _land_one_file(
         if move_rejected:
             reject_file(path, exc)
         raise
-    drift = extraction.report.drift() if extraction.report else {}
+    drift = {**(extraction.report.drift() if extraction.report else {}), **plan.identifiers.drift()}
     return _committed(plan, committed, None, drift)
 
 
