@@ -20,12 +20,6 @@ contracts_app = typer.Typer(help="Dataset contracts.", no_args_is_help=True)
 lake_app = typer.Typer(help="The Iceberg lake.", no_args_is_help=True)
 
 
-@app.callback()
-def _main() -> None:
-    """回流 huiliu — collect, gate and return city data."""
-    exit_on_sigterm()
-
-
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 app.add_typer(contracts_app, name="contracts")
@@ -173,3 +167,9 @@ def lake_stats_cmd() -> None:
 
 
 _mount_optional()
+
+
+def run() -> None:
+    """The ``huiliu`` command: SIGTERM stops it promptly (see ``huiliu.cli.termination``)."""
+    exit_on_sigterm()
+    app()

@@ -20,6 +20,7 @@ from types import FrameType
 
 GRACE_SECONDS = 10.0
 TERMINATED_EXIT = 128 + signal.SIGTERM
+_installed = False
 
 
 class Terminated(SystemExit):
@@ -56,8 +57,9 @@ def exit_on_sigterm(grace_seconds: float = GRACE_SECONDS) -> bool:
 
     Returns whether it was installed (only the main thread can install signal handlers).
     """
-    if threading.current_thread() is not threading.main_thread():
-        return False
+    global _installed
+    if _installed or threading.current_thread() is not threading.main_thread():
+        return _installed
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
     signal.signal(signal.SIGTERM, _stop)
