@@ -44,10 +44,34 @@ def _problems(path: Path, error: ValidationError) -> list[ContractProblem]:
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (the last would silently win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is given twice (first on line {seen[key]}); YAML would keep only the "
+                    "last one silently: keep one of them",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(text: str) -> object:
+    """Parse YAML safely, refusing duplicated keys."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
 def parse_contract(path: Path) -> tuple[DatasetContract | None, list[ContractProblem]]:
     """Parse one file; return the contract or the problems found in it."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return None, [ContractProblem(str(path), "", f"cannot read the file: {exc}")]
     except yaml.YAMLError as exc:

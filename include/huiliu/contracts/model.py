@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
+MAX_DECIMAL_PRECISION = 38  # Iceberg's and Parquet's largest decimal
 _DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SIMPLE_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
 RESERVED_COLUMNS = ("_batch_id", "_ingested_at", "_source")
@@ -120,9 +121,18 @@ class ColumnSpec(Spec):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value in SIMPLE_TYPES or _DECIMAL.match(value):
+        if value in SIMPLE_TYPES:
             return value
-        raise ValueError(f"unknown type {value!r}; use one of {', '.join(SIMPLE_TYPES)} or decimal(p,s)")
+        decimal = _DECIMAL.match(value)
+        if decimal is None:
+            raise ValueError(f"unknown type {value!r}; use one of {', '.join(SIMPLE_TYPES)} or decimal(p,s)")
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        if not 1 <= precision <= MAX_DECIMAL_PRECISION or scale > precision:
+            raise ValueError(
+                f"{value}: precision (the number of digits, 1 to {MAX_DECIMAL_PRECISION}) must be at "
+                "least the scale (the digits after the point); e.g. decimal(12,2) holds 9999999999.99"
+            )
+        return value
 
     @property
     def source_column(self) -> str:
@@ -150,6 +160,16 @@ class TableSchema(Spec):
         for key in self.primary_key:
             if key not in names:
                 raise ValueError(f"primary key column {key!r} is not among the columns")
+        readers: dict[str, list[str]] = {}
+        for column in self.columns:
+            readers.setdefault(column.source_column.casefold(), []).append(column.name)
+        shared = [names for names in readers.values() if len(names) > 1]
+        if shared:
+            listed = "; ".join(" and ".join(n) for n in shared)
+            raise ValueError(
+                f"columns {listed} read the same source column (source_name, or the name when it has "
+                "none; matched ignoring case): give each column its own source column"
+            )
         return self
 
     def column(self, name: str) -> ColumnSpec:
@@ -199,7 +219,23 @@ SENSITIVE_PI_TYPES = frozenset({"ETHNICITY", "RELIGION", "HEALTH", "FINANCIAL", 
 class PersonalInformation(Spec):
     column: str = Field(description="column holding personal information")
     entity_type: str = Field(description="entity type, e.g. CN_RESIDENT_ID, PERSON, FREE_TEXT")
-    sensitive: bool = Field(default=False, description="sensitive personal information (PIPL art. 28)")
+    sensitive: bool = Field(
+        default=False,
+        description="sensitive personal information (PIPL art. 28); always true for the entity types "
+        "that are (ETHNICITY, RELIGION, HEALTH, FINANCIAL, BANK_CARD, LOCATION), which it defaults to",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sensitive_types(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("entity_type") not in SENSITIVE_PI_TYPES:
+            return data
+        if data.get("sensitive") is False:
+            raise ValueError(
+                f"{data['entity_type']} is sensitive personal information (PIPL art. 28) whatever the "
+                "dataset: remove `sensitive: false` (it defaults to true) or set it to true"
+            )
+        return {**data, "sensitive": True}
 
     @field_validator("entity_type")
     @classmethod
