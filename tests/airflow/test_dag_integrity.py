@@ -153,3 +153,21 @@ def test_every_task_that_works_has_an_execution_timeout(bag: DagBag) -> None:
     assert unbounded == []
     approvals = [d.get_task("pii_approval") for d in bag.dags.values() if "pii_approval" in d.task_ids]
     assert approvals and all(a.execution_timeout is None for a in approvals)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "\t\n"])
+def test_the_approval_form_cannot_be_answered_without_a_reason(bag: DagBag, reason: str | None) -> None:
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    approval = bag.dags["ingest_resident_registry"].get_task("pii_approval")
+    schema = approval.serialized_params["reason"]["schema"]
+    assert schema["type"] == "string" and schema["minLength"] == 1  # the form marks it required
+    answer = {} if reason is None else {"reason": reason}
+    with pytest.raises((ParamValidationError, ValueError)):
+        approval.validate_params_input(answer) if answer else approval.params.validate()
+
+
+def test_the_approval_form_takes_a_written_reason(bag: DagBag) -> None:
+    approval = bag.dags["ingest_resident_registry"].get_task("pii_approval")
+    approval.validate_params_input({"reason": "身份证号列为办理业务所必需"})
+    assert approval.params["reason"] == "身份证号列为办理业务所必需"

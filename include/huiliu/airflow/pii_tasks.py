@@ -145,10 +145,12 @@ def pii_approval_operator(contract: DatasetContract) -> HITLOperator:
         options=[APPROVE, REJECT],
         multiple=False,
         params={
+            # no default and no null: the form cannot be sent without a reason, and Airflow
+            # refuses a blank one when the answer reaches the task (validate_params_input)
             "reason": Param(
-                None,
-                type=["null", "string"],
+                type="string",
                 minLength=1,
+                pattern=r"\S",
                 title="理由 Reason",
                 description="审批或驳回的理由（必填） / why you approve or reject (required)",
             )
