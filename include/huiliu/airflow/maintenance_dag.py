@@ -1,0 +1,48 @@
+"""The lake maintenance DAG: daily, remove files no table state refers to (``huiliu lake maintain``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, CronTriggerTimetable, task
+
+DAG_ID = "lake_maintenance"
+OWNER = "data-bureau"
+SCHEDULE = "30 3 * * *"  # after the nightly ingestion runs
+
+
+def remove_orphans_task(older_than_hours: int = 24) -> dict[str, Any]:
+    """Remove orphaned files older than the safety window from every lake table; report them."""
+    from huiliu.lake.maintenance import remove_orphans
+
+    report = remove_orphans(older_than=timedelta(hours=older_than_hours))
+    return {
+        "files": sum(len(t.files) for t in report),
+        "bytes": sum(t.bytes for t in report),
+        "tables": [t.as_dict() for t in report if t.files],
+    }
+
+
+def build_maintenance_dag() -> DAG:
+    from huiliu.settings import get_settings
+
+    with DAG(
+        dag_id=DAG_ID,
+        description="湖维护: remove lake files that no snapshot or metadata refers to",
+        schedule=CronTriggerTimetable(SCHEDULE, timezone=get_settings().timezone),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        tags=["huiliu", "maintenance"],
+        default_args={
+            "owner": OWNER,
+            "retries": 1,
+            "retry_delay": timedelta(minutes=10),
+            "execution_timeout": timedelta(hours=2),
+        },
+        doc_md="Removes files under each lake table, older than 24 h, that no table state refers to; "
+        "the report is the task's return value.",
+    ) as dag:
+        task(remove_orphans_task, task_id="remove_orphans")()
+    return dag
