@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Not
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from huiliu.store.db import session_scope
 from huiliu.store.models import IngestBatch, QualityRun, QuarantineAction, utcnow
@@ -54,13 +54,21 @@ def begin_release(actions: Iterable[QuarantineAction]) -> None:
     record_actions(pending)
 
 
+def _release_actions(dataset: str, release_batch_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The actions of one release still recorded as ``releasing``."""
+    return (
+        QuarantineAction.dataset == dataset,
+        QuarantineAction.action == RELEASING,
+        QuarantineAction.release_batch_id == release_batch_id,
+    )
+
+
 def finish_release(dataset: str, release_batch_id: str) -> None:
     """The release's rows are in curated: its actions become ``released``, all at once."""
     with session_scope() as session:
         session.execute(
             update(QuarantineAction)
-            .where(QuarantineAction.dataset == dataset, QuarantineAction.action == RELEASING)
-            .where(QuarantineAction.release_batch_id == release_batch_id)
+            .where(*_release_actions(dataset, release_batch_id))
             .values(action="released")
         )
 
@@ -68,11 +76,7 @@ def finish_release(dataset: str, release_batch_id: str) -> None:
 def drop_release(dataset: str, release_batch_id: str) -> None:
     """A release that never reached curated: its rows are pending again."""
     with session_scope() as session:
-        session.execute(
-            delete(QuarantineAction)
-            .where(QuarantineAction.dataset == dataset, QuarantineAction.action == RELEASING)
-            .where(QuarantineAction.release_batch_id == release_batch_id)
-        )
+        session.execute(delete(QuarantineAction).where(*_release_actions(dataset, release_batch_id)))
 
 
 def releases_in_flight(dataset: str) -> set[str]:

@@ -87,9 +87,8 @@ def _busy(dataset: str, purpose: str, waited: float) -> DatasetBusyError:
 def _record(lease: Lease, expires: datetime) -> None:
     with session_scope() as session:
         row = session.get(DatasetLease, lease.dataset) or DatasetLease(dataset=lease.dataset)
-        row.token, row.holder, row.purpose = lease.token, lease.holder, lease.purpose
-        row.host, row.pid = socket.gethostname(), os.getpid()
-        row.acquired_at, row.expires_at = utcnow(), expires
+        for name, value in _holding_values(lease, expires).items():
+            setattr(row, name, value)
         session.add(row)
 
 
@@ -106,27 +105,29 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _holding_values(lease: Lease, expires: datetime) -> dict[str, object]:
+    """The lease row's columns while ``lease`` holds it."""
+    return {
+        "token": lease.token,
+        "holder": lease.holder,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "purpose": lease.purpose,
+        "acquired_at": utcnow(),
+        "expires_at": expires,
+    }
+
+
 def _try_row_lock(lease: Lease, ttl: float) -> bool:
     """Take the SQLite lease row when it is free or has run out (another process taking it at the
     same moment makes this attempt fail, not both succeed)."""
     now = utcnow()
-    expires = now + timedelta(seconds=ttl)
+    values = _holding_values(lease, now + timedelta(seconds=ttl))
     try:
         with session_scope() as session:
             row = session.get(DatasetLease, lease.dataset)
             if row is None:
-                session.add(
-                    DatasetLease(
-                        dataset=lease.dataset,
-                        token=lease.token,
-                        holder=lease.holder,
-                        host=socket.gethostname(),
-                        pid=os.getpid(),
-                        purpose=lease.purpose,
-                        acquired_at=now,
-                        expires_at=expires,
-                    )
-                )
+                session.add(DatasetLease(dataset=lease.dataset, **values))
                 session.flush()
                 return True
             if _aware(row.expires_at) > now and not _gone(row):
@@ -135,15 +136,7 @@ def _try_row_lock(lease: Lease, ttl: float) -> bool:
             taken = session.execute(
                 update(DatasetLease)
                 .where(DatasetLease.dataset == lease.dataset, DatasetLease.token == row.token)
-                .values(
-                    token=lease.token,
-                    holder=lease.holder,
-                    host=socket.gethostname(),
-                    pid=os.getpid(),
-                    purpose=lease.purpose,
-                    acquired_at=now,
-                    expires_at=expires,
-                )
+                .values(**values)
             )
             if taken.rowcount != 1:
                 return False
