@@ -10,10 +10,12 @@ CUSTOM_EXPECTATION_TYPES = frozenset(
     {
         "expect_column_values_to_be_valid_cn_resident_id",
         "expect_column_pair_values_to_match_cn_resident_id",
+        "expect_column_pair_values_to_not_predate_cn_resident_id_birth",
         "expect_column_values_to_be_valid_cn_mobile",
         "expect_column_values_to_be_valid_admin_code",
         "expect_column_values_to_be_valid_cn_credit_code",
         "expect_column_values_to_be_within_freshness_window",
         "expect_column_values_to_not_be_blank",
+        "expect_column_values_to_not_be_in_the_future",
     }
 )

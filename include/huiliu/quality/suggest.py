@@ -4,7 +4,10 @@ The draft is a proposal for an engineer to review, never applied automatically: 
 must not be null or blank, identifiers and codes get huiliu's domain expectations (chosen from the
 contract's declared entity types and column names), small sets of observed labels become value
 sets, integer ranges become ``info`` checks, and the extraction cursor must be within the
-contract's freshness window.
+contract's freshness window. Values that cannot be true are drafted at ``warning`` (the row goes to
+quarantine): a negative amount of money, a birth date in the future or more than 130 years ago, a
+person's date before their birth. Dates that must not be in the future are left to the reviewer:
+the draft cannot tell an approval date from an expiry date.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from huiliu.contracts.model import ColumnSpec, DatasetContract
 
 MAX_SET_SIZE = 30
 MIN_ROWS_FOR_SET = 50
+MAX_AGE_YEARS = 130
 PARAM = "$PARAMETER"
 
 
@@ -102,6 +106,32 @@ def _profile_checks(column: ColumnSpec, values: pa.ChunkedArray | None) -> list[
     return []
 
 
+def _impossible_value_checks(contract: DatasetContract, column: ColumnSpec) -> list[dict[str, Any]]:
+    """Values that cannot be true: money below zero, a birth date after as_of or over 130 years
+    before it, a date about a person (the contract has ``id_number``) before their birth."""
+    name = column.name
+    if column.decimal_precision_scale is not None:
+        return [_expectation("expect_column_values_to_be_between", column=name, min_value=0)]
+    if name == "birth_date":
+        return [
+            _expectation(
+                "expect_column_values_to_not_be_in_the_future",
+                column=name,
+                as_of={PARAM: "as_of"},
+                max_age_years=MAX_AGE_YEARS,
+            )
+        ]
+    if column.type == "date" and "id_number" in {c.name for c in contract.columns}:
+        return [
+            _expectation(
+                "expect_column_pair_values_to_not_predate_cn_resident_id_birth",
+                column_A="id_number",
+                column_B=name,
+            )
+        ]
+    return []
+
+
 def _column_checks(
     contract: DatasetContract, column: ColumnSpec, values: pa.ChunkedArray | None
 ) -> list[dict[str, Any]]:
@@ -111,6 +141,7 @@ def _column_checks(
         checks.append(_expectation(required or "expect_column_values_to_not_be_null", column=column.name))
     identifier = _identifier_checks(column, _entity_types(contract).get(column.name), values)
     checks += identifier or _profile_checks(column, values)
+    checks += _impossible_value_checks(contract, column)
     if column.name == contract.extraction.cursor_column or (
         column.type == "timestamp" and column.name == "updated_at"
     ):

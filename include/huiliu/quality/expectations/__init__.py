@@ -12,6 +12,9 @@ from huiliu.errors import UnknownUnitError
 from huiliu.quality.expectations.expect_column_pair_values_to_match_cn_resident_id import (
     ExpectColumnPairValuesToMatchCnResidentId,
 )
+from huiliu.quality.expectations.expect_column_pair_values_to_not_predate_cn_resident_id_birth import (
+    ExpectColumnPairValuesToNotPredateCnResidentIdBirth,
+)
 from huiliu.quality.expectations.expect_column_values_to_be_valid_admin_code import (
     ExpectColumnValuesToBeValidAdminCode,
 )
@@ -28,17 +31,24 @@ from huiliu.quality.expectations.expect_column_values_to_be_within_freshness_win
     ExpectColumnValuesToBeWithinFreshnessWindow,
 )
 from huiliu.quality.expectations.expect_column_values_to_not_be_blank import ExpectColumnValuesToNotBeBlank
+from huiliu.quality.expectations.expect_column_values_to_not_be_in_the_future import (
+    ExpectColumnValuesToNotBeInTheFuture,
+)
 from huiliu.quality.rules import load_admin_code_tables, load_region_tables
 from huiliu.quality.rules.mobile import mobile_prefix_table
 
 CUSTOM_EXPECTATIONS: dict[str, type[Expectation]] = {
     "expect_column_values_to_be_valid_cn_resident_id": ExpectColumnValuesToBeValidCnResidentId,
     "expect_column_pair_values_to_match_cn_resident_id": ExpectColumnPairValuesToMatchCnResidentId,
+    "expect_column_pair_values_to_not_predate_cn_resident_id_birth": (
+        ExpectColumnPairValuesToNotPredateCnResidentIdBirth
+    ),
     "expect_column_values_to_be_valid_cn_mobile": ExpectColumnValuesToBeValidCnMobile,
     "expect_column_values_to_be_valid_admin_code": ExpectColumnValuesToBeValidAdminCode,
     "expect_column_values_to_be_valid_cn_credit_code": ExpectColumnValuesToBeValidCnCreditCode,
     "expect_column_values_to_be_within_freshness_window": ExpectColumnValuesToBeWithinFreshnessWindow,
     "expect_column_values_to_not_be_blank": ExpectColumnValuesToNotBeBlank,
+    "expect_column_values_to_not_be_in_the_future": ExpectColumnValuesToNotBeInTheFuture,
 }
 
 
@@ -59,11 +69,13 @@ def load_reference_tables(kinds: Iterable[str], city_code: str | None = None) ->
 __all__ = [
     "CUSTOM_EXPECTATIONS",
     "ExpectColumnPairValuesToMatchCnResidentId",
+    "ExpectColumnPairValuesToNotPredateCnResidentIdBirth",
     "ExpectColumnValuesToBeValidAdminCode",
     "ExpectColumnValuesToBeValidCnCreditCode",
     "ExpectColumnValuesToBeValidCnMobile",
     "ExpectColumnValuesToBeValidCnResidentId",
     "ExpectColumnValuesToBeWithinFreshnessWindow",
     "ExpectColumnValuesToNotBeBlank",
+    "ExpectColumnValuesToNotBeInTheFuture",
     "load_reference_tables",
 ]

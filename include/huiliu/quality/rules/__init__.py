@@ -11,6 +11,7 @@ from huiliu.quality.rules.mobile import national_numbers, normalise_mobiles, val
 from huiliu.quality.rules.resident_id import (
     REASONS,
     birth_dates_from_ids,
+    dates_not_before_births,
     explain_resident_id,
     gender_codes,
     genders_from_ids,
@@ -21,13 +22,20 @@ from huiliu.quality.rules.resident_id import (
     structurally_valid_ids,
     valid_resident_ids,
 )
-from huiliu.quality.rules.timestamps import as_of_date, as_of_datetime, wall_clock_times, within_window
+from huiliu.quality.rules.timestamps import (
+    as_of_date,
+    as_of_datetime,
+    not_in_future,
+    wall_clock_times,
+    within_window,
+)
 
 __all__ = [
     "REASONS",
     "as_of_date",
     "as_of_datetime",
     "birth_dates_from_ids",
+    "dates_not_before_births",
     "explain_resident_id",
     "gender_codes",
     "genders_from_ids",
@@ -38,6 +46,7 @@ __all__ = [
     "load_region_tables",
     "national_numbers",
     "normalise_mobiles",
+    "not_in_future",
     "resident_id_reasons",
     "significant_code",
     "structurally_valid_ids",

@@ -260,3 +260,16 @@ def ids_match_birth_dates(ids: ArrayLike, birth_dates: ArrayLike) -> np.ndarray:
     from_ids = birth_dates_from_ids(ids)
     days = wall_clock_times(given)[0].astype("datetime64[D]")
     return np.isnat(from_ids) | null_mask(given) | (from_ids == days)
+
+
+def dates_not_before_births(ids: ArrayLike, dates: ArrayLike) -> np.ndarray:
+    """True where the date is on or after the birth date in the ID, the ID is not structurally
+    valid, or either is null: nothing happens to a person before they are born.
+
+    Dates may be dates, timestamps (their Shanghai calendar day counts) or ISO 8601 strings; an
+    unreadable string fails.
+    """
+    given = as_arrow(dates)
+    from_ids = birth_dates_from_ids(ids)
+    days = wall_clock_times(given)[0].astype("datetime64[D]")
+    return np.isnat(from_ids) | null_mask(given) | (days >= from_ids)

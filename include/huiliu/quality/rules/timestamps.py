@@ -118,3 +118,25 @@ def within_window(
     if max_age_days is not None:
         inside &= times >= earliest
     return null_mask(array) | inside
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day ``years`` earlier (28 February for a 29 February that year lacks)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def not_in_future(values: ArrayLike, *, as_of: datetime, max_age_years: int | None = None) -> np.ndarray:
+    """Which values are not after ``as_of`` (dates may be its own day, timestamps five minutes
+    ahead) and, with ``max_age_years``, not more than that many calendar years before it.
+
+    Returns:
+        A bool array, True for such values and nulls; unparseable strings are False.
+    """
+    reference = shanghai_wall_time(as_of)
+    days = None
+    if max_age_years is not None:
+        days = (reference.date() - years_before(reference.date(), max_age_years)).days
+    return within_window(values, as_of=reference, max_age_days=days)
