@@ -16,6 +16,7 @@ CUSTOM_EXPECTATION_TYPES = frozenset(
         "expect_column_values_to_be_valid_cn_credit_code",
         "expect_column_values_to_be_within_freshness_window",
         "expect_column_values_to_not_be_blank",
+        "expect_column_values_to_not_be_formula_like_text",
         "expect_column_values_to_not_be_in_the_future",
     }
 )

@@ -7,6 +7,9 @@ A suite is reviewed like code. Two levels of checking:
   is a column of the contract, and severities are valid. ``huiliu contracts check`` and DAG
   parsing use it.
 * ``build_gx_suite`` turns the document into a real ``gx.ExpectationSuite`` for a run.
+
+Some rules hold for every dataset and are not written in the files: ``load_checked_suite`` adds them
+for the contract's columns (see ``contract_rules``), so a new dataset gets them too.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     import great_expectations as gx
 
 SEVERITIES = ("critical", "warning", "info")
+FORMULA_RULE = "expect_column_values_to_not_be_formula_like_text"
 COLUMN_KWARGS = ("column", "column_A", "column_B")
 COLUMN_LIST_KWARGS = ("column_list", "column_set")
 # suite parameters the gate supplies at run time, e.g. {"$PARAMETER": "as_of"}
@@ -205,8 +209,36 @@ def suite_problems(contract: DatasetContract, document: SuiteDocument) -> list[s
     return problems
 
 
+def contract_rules(contract: DatasetContract, document: SuiteDocument) -> list[dict[str, Any]]:
+    """The rules every suite gets: no text a spreadsheet would run as a formula (``warning``), on
+    every text column of the contract. Data flows back to streets and communities who open it in
+    Excel or WPS. A column the file already gives that rule keeps the file's entry (its severity,
+    its ``mostly``)."""
+    listed = {
+        str((item.get("kwargs") or {}).get("column"))
+        for item in document.expectations
+        if isinstance(item, dict) and item.get("type") == FORMULA_RULE
+    }
+    return [
+        {
+            "type": FORMULA_RULE,
+            "kwargs": {"column": column.name},
+            "severity": "warning",
+            "meta": {"notes": "every text column: added by huiliu to each suite"},
+        }
+        for column in contract.columns
+        if column.type == "string" and column.name not in listed
+    ]
+
+
+def with_contract_rules(contract: DatasetContract, document: SuiteDocument) -> SuiteDocument:
+    """The document with ``contract_rules`` appended to its expectations."""
+    expectations = [*document.expectations, *contract_rules(contract, document)]
+    return SuiteDocument(document.path, {**document.body, "expectations": expectations})
+
+
 def load_checked_suite(contract: DatasetContract, settings: Settings | None = None) -> SuiteDocument:
-    """Read the contract's suite and refuse it when it has any problem.
+    """Read the contract's suite, refuse it when it has any problem, and add ``contract_rules``.
 
     Raises:
         SuiteError: naming the file and every problem found.
@@ -215,7 +247,7 @@ def load_checked_suite(contract: DatasetContract, settings: Settings | None = No
     problems = suite_problems(contract, document)
     if problems:
         raise SuiteError(str(document.path), problems)
-    return document
+    return with_contract_rules(contract, document)
 
 
 def build_gx_suite(document: SuiteDocument) -> gx.ExpectationSuite:

@@ -31,6 +31,9 @@ from huiliu.quality.expectations.expect_column_values_to_be_within_freshness_win
     ExpectColumnValuesToBeWithinFreshnessWindow,
 )
 from huiliu.quality.expectations.expect_column_values_to_not_be_blank import ExpectColumnValuesToNotBeBlank
+from huiliu.quality.expectations.expect_column_values_to_not_be_formula_like_text import (
+    ExpectColumnValuesToNotBeFormulaLikeText,
+)
 from huiliu.quality.expectations.expect_column_values_to_not_be_in_the_future import (
     ExpectColumnValuesToNotBeInTheFuture,
 )
@@ -48,6 +51,7 @@ CUSTOM_EXPECTATIONS: dict[str, type[Expectation]] = {
     "expect_column_values_to_be_valid_cn_credit_code": ExpectColumnValuesToBeValidCnCreditCode,
     "expect_column_values_to_be_within_freshness_window": ExpectColumnValuesToBeWithinFreshnessWindow,
     "expect_column_values_to_not_be_blank": ExpectColumnValuesToNotBeBlank,
+    "expect_column_values_to_not_be_formula_like_text": ExpectColumnValuesToNotBeFormulaLikeText,
     "expect_column_values_to_not_be_in_the_future": ExpectColumnValuesToNotBeInTheFuture,
 }
 
@@ -76,6 +80,7 @@ __all__ = [
     "ExpectColumnValuesToBeValidCnResidentId",
     "ExpectColumnValuesToBeWithinFreshnessWindow",
     "ExpectColumnValuesToNotBeBlank",
+    "ExpectColumnValuesToNotBeFormulaLikeText",
     "ExpectColumnValuesToNotBeInTheFuture",
     "load_reference_tables",
 ]

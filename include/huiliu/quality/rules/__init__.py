@@ -7,6 +7,7 @@ from huiliu.quality.rules.admin_code import (
     valid_admin_codes,
 )
 from huiliu.quality.rules.credit_code import valid_credit_codes
+from huiliu.quality.rules.formula import formula_like_text, not_formula_like
 from huiliu.quality.rules.mobile import national_numbers, normalise_mobiles, valid_cn_mobiles
 from huiliu.quality.rules.resident_id import (
     REASONS,
@@ -37,6 +38,7 @@ __all__ = [
     "birth_dates_from_ids",
     "dates_not_before_births",
     "explain_resident_id",
+    "formula_like_text",
     "gender_codes",
     "genders_from_ids",
     "hierarchy_codes",
@@ -46,6 +48,7 @@ __all__ = [
     "load_region_tables",
     "national_numbers",
     "normalise_mobiles",
+    "not_formula_like",
     "not_in_future",
     "resident_id_reasons",
     "significant_code",
