@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,27 @@ pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
 
 WAIT_SECONDS = 300
 NAMES = [s + g for g in ("伟", "芳", "敏", "静") for s in "王李张刘陈"]
+# an answer sent to Airflow's HITL response handler as the Required Actions UI and the REST API send
+# it, without `huiliu pii`'s own check of the reason in front
+ANSWER_IN_AIRFLOW = """
+import json, sys
+from huiliu.airflow.environment import configure_airflow_env
+configure_airflow_env()
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
+from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
+from airflow.utils.session import create_session
+
+class Officer(BaseUser):
+    def get_id(self): return "张科长"
+    def get_name(self): return "张科长"
+
+dag_id, run_id, option, params_input = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+payload = UpdateHITLDetailPayload(chosen_options=[option], params_input=params_input)
+with create_session() as session:
+    update_hitl_detail(dag_id=dag_id, dag_run_id=run_id, task_id="pii_approval",
+                       update_hitl_detail_payload=payload, user=Officer(), session=session, map_index=-1)
+"""
 
 
 @pytest.fixture
@@ -134,4 +156,41 @@ def test_a_rejected_batch_goes_to_quarantine_and_the_run_fails_clearly(
     (decision,) = decision_history("resident_registry")
     assert (decision.status, decision.decided_by) == ("rejected", "张科长")
     assert len(_landed_ids(huiliu_home, "resident_registry", "id_number", "quarantine")) == 40
+    assert _landed_ids(huiliu_home, "resident_registry", "id_number", "curated") == []
+
+
+def answer_in_airflow(
+    env: AirflowEnv, pending: dict[str, Any], option: str, params_input: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """Answer the pending approval through Airflow's HITL response handler."""
+    command = [sys.executable, "-c", ANSWER_IN_AIRFLOW, pending["dag_id"], pending["run_id"], option]
+    return subprocess.run(
+        [*command, json.dumps(params_input)], env=env.env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_an_answer_without_a_reason_is_refused_and_the_batch_stays_pending(
+    held_run: AirflowEnv, huiliu_home: Settings
+) -> None:
+    run = start_run(held_run)
+    pending = wait_for_approval(held_run, run)
+    for blank in ({"reason": ""}, {"reason": " \u3000\t"}, {}):
+        sent = answer_in_airflow(held_run, pending, "Reject", blank)
+        assert sent.returncode == 0, sent.stdout[-2000:] + sent.stderr[-2000:]
+        asked_again = wait_for_approval(held_run, run)
+        assert asked_again["batch_id"] == pending["batch_id"]
+        (decision,) = decision_history("resident_registry")
+        assert decision.status == "pending", blank
+
+    answer = held_run.huiliu(
+        "pii", "reject", "resident_registry", "--by", "张科长", "--reason", "未声明的手机号不得入库"
+    )
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+
+    output = finish(run)
+    assert run.returncode == 1, output[-3000:]
+    assert output.count("answer refused, asking again") == 3, output[-3000:]
+    (decision,) = decision_history("resident_registry")
+    assert (decision.status, decision.decided_by) == ("rejected", "张科长")
+    assert decision.reason == "未声明的手机号不得入库"
     assert _landed_ids(huiliu_home, "resident_registry", "id_number", "curated") == []

@@ -3,7 +3,8 @@
 ``pii_gate`` runs the PII gate on every landed batch and branches: to ``pii_approval`` when a
 batch needs a compliance officer, else straight to ``pii_decision``. ``pii_approval`` is Airflow's
 human-in-the-loop operator (options Approve / Reject, a required reason); it waits until someone
-answers in the Required Actions UI, through the REST API or with ``huiliu pii approve|reject``.
+answers in the Required Actions UI, through the REST API or with ``huiliu pii approve|reject``, and
+asks again when an answer leaves the reason blank.
 ``pii_decision`` records who answered, when and why (or that no approval was needed) in the
 governance store, and rewrites the PII reports; the quality gate then holds a rejected batch.
 
@@ -12,12 +13,14 @@ Library calls are imported inside the tasks so that parsing a DAG file stays che
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, get_current_context
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
 
 from huiliu.airflow.quality_tasks import landed_batch_ids
 from huiliu.contracts.model import DatasetContract
@@ -28,6 +31,7 @@ APPROVAL_TASK = "pii_approval"
 DECISION_TASK = "pii_decision"
 APPROVE = "Approve"
 REJECT = "Reject"
+REASON = "reason"
 BODY_KEY = "approval_body"
 RESULTS_KEY = "pii_results"
 
@@ -136,25 +140,84 @@ def approval_body(contract: DatasetContract, results: list[dict[str, Any]]) -> s
     return "\n".join(lines)
 
 
+def reason_field() -> Param:
+    """The approval form's reason: text holding at least one character that is not whitespace."""
+    return Param(
+        None,
+        type="string",
+        minLength=1,
+        pattern=r"\S",
+        title="理由 Reason",
+        description="审批或驳回的理由（必填） / why you approve or reject (required)",
+    )
+
+
+def _unanswered(field: Param) -> Param:
+    """The field as a task param: empty until someone answers (``null`` allowed)."""
+    schema = dict(field.schema)
+    schema["type"] = ["null", schema["type"]]
+    return Param(None, field.description, schema=schema)
+
+
+class RequiredFormOperator(HITLOperator):
+    """Airflow's human-in-the-loop operator whose form fields must all be answered validly.
+
+    ``form`` declares each field as it must be filled (the reason: ``type: string``, ``minLength``
+    1, a ``pattern`` needing a non-whitespace character). The Required Actions UI shows that schema
+    and marks the fields required, and every answer is checked against it with Airflow's own
+    ``Param`` validation when the task resumes, however it was sent (UI, REST API, ``huiliu pii``).
+    An answer that fails it is refused: the request is written again, the task waits for input
+    again, and the batch stays pending.
+
+    The task's ``params`` hold the same fields allowing ``null``: Airflow validates a task's params
+    when it starts, before anyone could have answered.
+    """
+
+    def __init__(self, *, form: dict[str, Param], **kwargs: Any) -> None:
+        super().__init__(params={name: _unanswered(field) for name, field in form.items()}, **kwargs)
+        self.form = form
+
+    @property
+    def serialized_params(self) -> dict[str, dict[str, Any]]:
+        return {name: {**field.serialize(), "source": "task"} for name, field in self.form.items()}
+
+    def validate_params_input(self, params_input: Mapping) -> None:
+        """Refuse an answer that leaves out a field or fails its schema.
+
+        Raises:
+            ParamValidationError: naming the field and what is wrong with it.
+        """
+        if set(params_input) != set(self.form):
+            raise ParamValidationError(
+                f"the answer must give exactly the fields {', '.join(sorted(self.form))}, "
+                f"not {', '.join(sorted(params_input)) or 'none'}"
+            )
+        for name, field in self.form.items():
+            try:
+                copy.copy(field).resolve(value=params_input[name])
+            except ParamValidationError as exc:
+                raise ParamValidationError(f"Invalid input for param {name}: {exc}") from None
+        super().validate_params_input(params_input)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        if "error" not in event:
+            try:
+                self.validate_params_input(event.get("params_input") or {})
+            except ParamValidationError as exc:
+                self.log.warning("answer refused, asking again: %s", str(exc).splitlines()[0])
+                return self.execute(context)
+        return super().execute_complete(context, event)
+
+
 def pii_approval_operator(contract: DatasetContract) -> HITLOperator:
     """The compliance officer's approval task (Airflow HITL): Approve or Reject, with a reason."""
-    return HITLOperator(
+    return RequiredFormOperator(
         task_id=APPROVAL_TASK,
         subject=f"个人信息审批：{contract.title} / PII approval: {contract.title_en}",
         body=f"{{{{ ti.xcom_pull(task_ids='{GATE_TASK}', key='{BODY_KEY}') }}}}",
         options=[APPROVE, REJECT],
         multiple=False,
-        params={
-            # no default and no null: the form cannot be sent without a reason, and Airflow
-            # refuses a blank one when the answer reaches the task (validate_params_input)
-            "reason": Param(
-                type="string",
-                minLength=1,
-                pattern=r"\S",
-                title="理由 Reason",
-                description="审批或驳回的理由（必填） / why you approve or reject (required)",
-            )
-        },
+        form={REASON: reason_field()},
         retries=0,
     )
 
@@ -181,7 +244,7 @@ def _record(batch_id: str, response: dict[str, Any] | None) -> dict[str, Any]:
             f"batch {batch_id} needs a PII approval but {APPROVAL_TASK} gave no response; re-run the DAG"
         )
     chosen = list(response.get("chosen_options") or [])
-    reason = str((response.get("params_input") or {}).get("reason") or "")
+    reason = str((response.get("params_input") or {}).get(REASON) or "")
     decision = record_decision(
         batch_id,
         chosen == [APPROVE],
