@@ -8,14 +8,24 @@ Return grants are not part of it: they live in the governance store.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
 MAX_DECIMAL_PRECISION = 38  # Iceberg's and Parquet's largest decimal
-_DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
+_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+_DECIMAL_LIKE = re.compile(r"^decimal\b", re.IGNORECASE)
 SIMPLE_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
 RESERVED_COLUMNS = ("_batch_id", "_ingested_at", "_source")
 SCHEDULE_PRESETS = (
@@ -32,6 +42,18 @@ SCHEDULE_PRESETS = (
 
 class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldProblem(ValueError):  # noqa: N818 - pydantic turns ValueErrors into validation errors
+    """A validation error about a field below the model being validated.
+
+    Raised from a model validator, it lets the loader name the exact field (``field`` is relative
+    to the model, e.g. ``schema.columns[3].source_name``) instead of the model as a whole.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class SharingClass(StrEnum):
@@ -110,6 +132,26 @@ class FileSource(Spec):
 Source = Annotated[SqlSource | FileSource, Field(discriminator="kind")]
 
 
+def _check_decimal(value: str, precision: int, scale: int) -> None:
+    """Refuse a decimal(p,s) that Iceberg, Parquet and Arrow cannot store."""
+    if not 1 <= precision <= MAX_DECIMAL_PRECISION:
+        raise ValueError(
+            f"{value}: precision {precision} is out of range; the precision counts all digits and must be "
+            f"1 to {MAX_DECIMAL_PRECISION}, e.g. decimal(12,2) holds 9999999999.99"
+        )
+    if scale > precision:
+        wider = (
+            f", or raise the precision, e.g. decimal({min(scale + 10, MAX_DECIMAL_PRECISION)},{scale})"
+            if scale <= MAX_DECIMAL_PRECISION
+            else f" (no precision holds a scale above {MAX_DECIMAL_PRECISION})"
+        )
+        raise ValueError(
+            f"{value}: the scale {scale} (digits after the point) is larger than the precision {precision} "
+            f"(all digits, those after the point included); lower the scale to at most {precision}, e.g. "
+            f"decimal({precision},{min(2, precision)}){wider}"
+        )
+
+
 class ColumnSpec(Spec):
     name: str = Field(pattern=NAME_PATTERN, description="column name in the lake")
     type: str = Field(description="string, integer, float, boolean, date, timestamp or decimal(p,s)")
@@ -125,13 +167,14 @@ class ColumnSpec(Spec):
             return value
         decimal = _DECIMAL.match(value)
         if decimal is None:
+            if _DECIMAL_LIKE.match(value):
+                raise ValueError(
+                    f"{value!r} is not a decimal type: write decimal(p,s) in lowercase, with the precision p "
+                    f"(all digits, 1 to {MAX_DECIMAL_PRECISION}) and the scale s (digits after the point, "
+                    "0 to p), e.g. decimal(12,2)"
+                )
             raise ValueError(f"unknown type {value!r}; use one of {', '.join(SIMPLE_TYPES)} or decimal(p,s)")
-        precision, scale = int(decimal.group(1)), int(decimal.group(2))
-        if not 1 <= precision <= MAX_DECIMAL_PRECISION or scale > precision:
-            raise ValueError(
-                f"{value}: precision (the number of digits, 1 to {MAX_DECIMAL_PRECISION}) must be at "
-                "least the scale (the digits after the point); e.g. decimal(12,2) holds 9999999999.99"
-            )
+        _check_decimal(value, int(decimal.group(1)), int(decimal.group(2)))
         return value
 
     @property
@@ -160,16 +203,6 @@ class TableSchema(Spec):
         for key in self.primary_key:
             if key not in names:
                 raise ValueError(f"primary key column {key!r} is not among the columns")
-        readers: dict[str, list[str]] = {}
-        for column in self.columns:
-            readers.setdefault(column.source_column.casefold(), []).append(column.name)
-        shared = [names for names in readers.values() if len(names) > 1]
-        if shared:
-            listed = "; ".join(" and ".join(n) for n in shared)
-            raise ValueError(
-                f"columns {listed} read the same source column (source_name, or the name when it has "
-                "none; matched ignoring case): give each column its own source column"
-            )
         return self
 
     def column(self, name: str) -> ColumnSpec:
@@ -214,6 +247,9 @@ PI_ENTITY_TYPES = (
     "FREE_TEXT",
 )
 SENSITIVE_PI_TYPES = frozenset({"ETHNICITY", "RELIGION", "HEALTH", "FINANCIAL", "BANK_CARD", "LOCATION"})
+"""Entity types that are sensitive personal information (PIPL art. 28) in every dataset: ethnicity,
+religion, health, financial accounts and whereabouts. A contract cannot declare them otherwise."""
+_BOOL = TypeAdapter(bool)
 
 
 class PersonalInformation(Spec):
@@ -222,7 +258,7 @@ class PersonalInformation(Spec):
     sensitive: bool = Field(
         default=False,
         description="sensitive personal information (PIPL art. 28); always true for the entity types "
-        "that are (ETHNICITY, RELIGION, HEALTH, FINANCIAL, BANK_CARD, LOCATION), which it defaults to",
+        f"that are ({', '.join(sorted(SENSITIVE_PI_TYPES))}), which it defaults to",
     )
 
     @model_validator(mode="before")
@@ -230,12 +266,21 @@ class PersonalInformation(Spec):
     def _sensitive_types(cls, data: object) -> object:
         if not isinstance(data, dict) or data.get("entity_type") not in SENSITIVE_PI_TYPES:
             return data
-        if data.get("sensitive") is False:
-            raise ValueError(
-                f"{data['entity_type']} is sensitive personal information (PIPL art. 28) whatever the "
-                "dataset: remove `sensitive: false` (it defaults to true) or set it to true"
+        if "sensitive" not in data:
+            return {**data, "sensitive": True}
+        try:
+            declared = _BOOL.validate_python(data["sensitive"])
+        except ValidationError:
+            return data  # not a yes/no at all: the field's own validation says so
+        if not declared:
+            entity = data["entity_type"]
+            raise FieldProblem(
+                "sensitive",
+                f"{entity} is sensitive personal information under PIPL art. 28 in every dataset, so it "
+                f"cannot be declared `sensitive: false`: set `sensitive: true`, or remove the line "
+                f"(it defaults to true for {entity})",
             )
-        return {**data, "sensitive": True}
+        return data
 
     @field_validator("entity_type")
     @classmethod
@@ -284,6 +329,22 @@ class QualityPolicy(Spec):
     )
 
 
+def _source_matching(source: SqlSource | FileSource) -> tuple[Callable[[str], str], str]:
+    """How the source's extractor finds a contract column: the matching key, and its rule in words."""
+    if isinstance(source, FileSource):
+        from huiliu.sources.files import normalise_header  # here: huiliu.sources imports this module
+
+        return normalise_header, "file headers are matched ignoring case, spaces and full-width forms"
+    return str.lower, "SQL columns are matched ignoring case"
+
+
+def _reads(column: ColumnSpec, index: int) -> str:
+    """A column and the source column it reads, for messages."""
+    if column.source_name:
+        return f"{column.name!r} (schema.columns[{index}], source_name {column.source_name!r})"
+    return f"{column.name!r} (schema.columns[{index}], no source_name: it reads {column.name!r})"
+
+
 class DatasetContract(Spec):
     """One dataset: owner, source, schema, extraction, classification and purpose."""
 
@@ -326,6 +387,23 @@ class DatasetContract(Spec):
                 "a cron expression such as '0 2 * * *', or null"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_column_per_source_column(self) -> DatasetContract:
+        """Refuse two columns that read one source column (both would land the same values)."""
+        key, rule = _source_matching(self.source)
+        first: dict[str, int] = {}
+        for index, column in enumerate(self.schema_.columns):
+            earlier = first.setdefault(key(column.source_column), index)
+            if earlier == index:
+                continue
+            raise FieldProblem(
+                f"schema.columns[{index}].{'source_name' if column.source_name else 'name'}",
+                f"columns {_reads(self.schema_.columns[earlier], earlier)} and {_reads(column, index)} "
+                f"read the same source column ({rule}): set each column's `source_name` to the source "
+                "column it reads, or remove one of them",
+            )
+        return self
 
     @model_validator(mode="after")
     def _cross_field(self) -> DatasetContract:
