@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -32,6 +30,7 @@ def _mount_optional() -> None:
     from huiliu.cli.city_cmd import city_app
     from huiliu.cli.dags_cmd import dags_app
     from huiliu.cli.demo_cmd import demo
+    from huiliu.cli.lake_cmd import register as register_lake
     from huiliu.cli.pii_approval_cmd import register as register_pii_approvals
     from huiliu.cli.pii_cmd import pii_app
     from huiliu.cli.quality_cmd import quality_app
@@ -46,6 +45,7 @@ def _mount_optional() -> None:
     app.command("demo")(demo)
     app.add_typer(pii_app, name="pii")
     register_pii_approvals(pii_app)
+    register_lake(lake_app)
 
 
 @db_app.command("upgrade")
@@ -166,42 +166,6 @@ def lake_stats_cmd() -> None:
     from huiliu.lake.stats import lake_stats
 
     print_json(lake_stats())
-
-
-def _duration(text: str) -> timedelta:
-    match = re.fullmatch(r"(\d+)\s*([mhd])", text.strip())
-    if match is None:
-        fail(f"--older-than {text!r}: write a number and m, h or d, e.g. 24h or 7d")
-    amount, unit = int(match.group(1)), match.group(2)
-    return timedelta(minutes=amount) if unit == "m" else timedelta(hours=amount * (24 if unit == "d" else 1))
-
-
-@lake_app.command("maintain")
-def lake_maintain(
-    older_than: str = typer.Option(
-        "24h", help="keep unreferenced files younger than this (a run may be writing them)"
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="list what would be removed, remove nothing"),
-    table: list[str] = typer.Option(None, "--table", help="only this table, e.g. landing.resident_registry"),
-    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
-) -> None:
-    """Remove data and metadata files no table state refers to (left by killed or failed runs)."""
-    from huiliu.lake.maintenance import remove_orphans
-
-    try:
-        report = remove_orphans(older_than=_duration(older_than), dry_run=dry_run, tables=table or None)
-    except HuiliuError as exc:
-        fail(str(exc))
-    if as_json:
-        print_json({"dry_run": dry_run, "tables": [t.as_dict() for t in report]})
-        return
-    verb = "would remove" if dry_run else "removed"
-    listing = Table("table 表", f"files {verb}", "MB", "younger, kept", title=f"orphaned files ({verb})")
-    for item in report:
-        listing.add_row(item.table, str(len(item.files)), f"{item.bytes / 1e6:.1f}", str(item.kept_young))
-    console.print(listing)
-    files, size = sum(len(t.files) for t in report), sum(t.bytes for t in report)
-    console.print(f"{verb} {files} file(s), {size / 1e6:.1f} MB in {len(report)} table(s)")
 
 
 _mount_optional()
