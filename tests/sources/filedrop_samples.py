@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import struct
 from decimal import Decimal
 from pathlib import Path
 
@@ -184,3 +185,51 @@ def assert_no_personal_values(message: str, *values: str) -> None:
     """A rejection message must not repeat any cell value."""
     for value in [*PERSONAL_VALUES, *values]:
         assert value.strip() not in message, "the message repeats a cell value"
+
+
+_CFB_FREE, _CFB_END, _CFB_FAT, _CFB_NONE = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+_CFB_SECTOR = 512
+
+
+def _cfb_entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
+    """One 128-byte directory entry of a compound file (kind 5 root, 2 stream, 0 unused)."""
+    encoded = f"{name}\0".encode("utf-16-le") if name else b""
+    return (
+        encoded.ljust(64, b"\0")
+        + struct.pack("<HBB", len(encoded), kind, 1)
+        + struct.pack("<III", _CFB_NONE, right, child)
+        + bytes(16 + 4 + 16)
+        + struct.pack("<IQ", start, size)
+    )
+
+
+def cfb_bytes(streams: dict[str, bytes]) -> bytes:
+    """A minimal valid compound file (OLE2, version 3) holding the given streams at its root.
+
+    Streams shorter than 4096 bytes are padded with zeros to that size, so that they live in regular
+    sectors (no mini stream).
+    Used for an old .xls (a ``Workbook`` stream) and a password-protected .xlsx (``EncryptionInfo``
+    and ``EncryptedPackage`` streams, as Office writes them).
+    """
+    names = sorted(streams, key=lambda n: (len(n), n.upper()))  # the order of the directory tree
+    padded = {n: streams[n].ljust(4096, b"\0") for n in names}  # 4096 bytes or more: no mini stream
+    bodies = [padded[n].ljust(-(-len(padded[n]) // _CFB_SECTOR) * _CFB_SECTOR, b"\0") for n in names]
+    fat = [_CFB_FAT, _CFB_END]  # sector 0: the FAT, sector 1: the directory
+    entries = [_cfb_entry("Root Entry", 5, 1 if names else _CFB_NONE, _CFB_NONE, _CFB_END, 0)]
+    for index, (name, body) in enumerate(zip(names, bodies, strict=True), start=1):
+        start, count = len(fat), len(body) // _CFB_SECTOR
+        fat += [*range(start + 1, start + count), _CFB_END]
+        right = index + 1 if index < len(names) else _CFB_NONE
+        entries.append(_cfb_entry(name, 2, _CFB_NONE, right, start, len(padded[name])))
+    assert len(entries) <= 4 and len(fat) <= 128, "one FAT sector and one directory sector only"
+    entries += [_cfb_entry("", 0, _CFB_NONE, _CFB_NONE, 0, 0)] * (4 - len(entries))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + bytes(16)
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + bytes(6)
+        + struct.pack("<IIIIIIIIII", 0, 1, 1, 0, 4096, _CFB_END, 0, _CFB_END, 0, 0)
+        + struct.pack("<108I", *[_CFB_FREE] * 108)
+    )
+    fat_sector = struct.pack(f"<{_CFB_SECTOR // 4}I", *fat, *[_CFB_FREE] * (_CFB_SECTOR // 4 - len(fat)))
+    return header + fat_sector + b"".join(entries) + b"".join(bodies)

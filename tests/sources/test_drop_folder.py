@@ -41,7 +41,10 @@ def test_reject_file_moves_it_and_explains_in_chinese_and_english(
     assert record["rejected_at"].endswith("+00:00")
     text = (tmp_path / "rejected" / f"{NAME}.reason.txt").read_text(encoding="utf-8")
     zh, en = text.splitlines()
-    assert zh == f"文件被拒收（{NAME}）：第 5 行列数不符（应为 8 列，实际 7 列）。请修正后重新报送。"
+    assert zh == (
+        f"文件被拒收（{NAME}）：第 5 行列数不符（应为 8 列，实际 7 列），请检查是否缺少或多出分隔符，"
+        "含分隔符的字段需用双引号括起来。请修正后重新报送。"
+    )
     assert en.startswith(f"File rejected: {NAME}, line 5: row has 7 columns, expected 8")
 
 
@@ -82,9 +85,9 @@ def test_reject_file_with_a_plain_file_rejected_error(tmp_path: Path) -> None:
                 line=6,
                 column="身份证号",
                 kind=RejectKind.PRECISION_LOST,
-                details={"digits": 15},
+                details={"cause_zh": "的数字超过 15 位却按数字保存"},
             ),
-            "第 6 行「身份证号」列的数字超过 15 位",
+            "第 6 行「身份证号」列的数字超过 15 位却按数字保存，请在 Excel 中把该列设置为“文本”格式",
             id="precision",
         ),
         pytest.param(
@@ -94,9 +97,9 @@ def test_reject_file_with_a_plain_file_rejected_error(tmp_path: Path) -> None:
                 line=4,
                 column="起始日期",
                 kind=RejectKind.BAD_VALUE,
-                details={"expected_zh": "日期（如 2026-01-05）"},
+                details={"reason_zh": "的值不是日期（应为 YYYY-MM-DD）"},
             ),
-            "第 4 行「起始日期」列的值不是有效的日期（如 2026-01-05）",
+            "第 4 行「起始日期」列的值不是日期（应为 YYYY-MM-DD）",
             id="bad-value",
         ),
         pytest.param(
@@ -105,9 +108,9 @@ def test_reject_file_with_a_plain_file_rejected_error(tmp_path: Path) -> None:
                 "r",
                 kind=RejectKind.MISSING_COLUMNS,
                 line=2,
-                details={"missing": "身份证号", "found": "姓名、社区代码"},
+                details={"missing": "身份证号", "found": "姓名、社区代码", "where_zh": "文件"},
             ),
-            "缺少必需的列：身份证号（文件中的表头为：姓名、社区代码）",
+            "第 2 行的表头缺少必需的列：身份证号（文件中的表头为：姓名、社区代码）",
             id="missing-columns",
         ),
         pytest.param(

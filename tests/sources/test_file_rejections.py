@@ -171,13 +171,13 @@ CASES = [
     ),
     pytest.param(
         Case(
-            _bytes(csv_text(UB_ROWS, newline="\r").encode()),
-            RejectKind.MALFORMED_CSV,
-            1,
+            _bytes(csv_text(UB_ROWS, newline="\r\n").replace("欧阳明", "欧阳\r明").encode()),
+            RejectKind.LINE_BREAK_IN_FIELD,
+            5,
             None,
-            ("line endings",),
+            ("line break", "enclose the field in double quotes"),
         ),
-        id="csv-old-mac-line-endings",
+        id="csv-carriage-return-inside-an-unquoted-field",
     ),
     pytest.param(
         Case(_wrong_column_count, RejectKind.COLUMN_COUNT, 5, None, ("row has 7 columns, expected 8",)),

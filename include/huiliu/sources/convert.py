@@ -48,24 +48,18 @@ _TIMESTAMP = (
 
 DATE_FORMATS = "YYYY-MM-DD, YYYY/M/D, YYYYMMDD or YYYY年M月D日"
 TIMESTAMP_FORMATS = "YYYY-MM-DD HH:MM[:SS] or YYYY/M/D HH:MM[:SS]"
-
-_EXPECTED_ZH = {
-    "integer": "整数（如 1234 或 1,234）",
-    "float": "数字（如 1234.5）",
-    "decimal": "金额或小数（如 1,234.50）",
-    "boolean": "是/否值（是/否、true/false 或 1/0）",
-    "date": "日期（如 2026-01-05、2026/1/5、20260105 或 2026年1月5日）",
-    "timestamp": "日期时间（如 2026-01-05 08:30:00）",
-}
+_DATE_FORMATS_ZH = "YYYY-MM-DD、YYYY/M/D、YYYYMMDD 或 YYYY年M月D日"
+_TIMESTAMP_FORMATS_ZH = "YYYY-MM-DD HH:MM[:SS] 或 YYYY/M/D HH:MM[:SS]"
 
 
 class _CellError(Exception):
-    """A cell at ``index`` of a batch failed conversion for ``reason``."""
+    """A cell at ``index`` of a batch failed conversion for ``reason`` (``reason_zh`` in Chinese)."""
 
-    def __init__(self, index: int, reason: str) -> None:
+    def __init__(self, index: int, reason: str, reason_zh: str) -> None:
         super().__init__(reason)
         self.index = index
         self.reason = reason
+        self.reason_zh = reason_zh
 
 
 def _type_key(column: ColumnSpec) -> str:
@@ -88,11 +82,11 @@ def _first_mismatch(text: pa.Array, matches: pa.Array) -> int:
     return int(pc.index(checked, False).as_py())
 
 
-def _require_pattern(text: pa.Array, pattern: str, reason: str) -> None:
+def _require_pattern(text: pa.Array, pattern: str, reason: str, reason_zh: str) -> None:
     """Raise a _CellError at the first non-null cell that does not match the pattern."""
     index = _first_mismatch(text, pc.match_substring_regex(text, pattern))
     if index >= 0:
-        raise _CellError(index, reason)
+        raise _CellError(index, reason, reason_zh)
 
 
 def _casts(array: pa.Array, target: pa.DataType) -> bool:
@@ -118,41 +112,59 @@ def _first_cast_failure(array: pa.Array, target: pa.DataType) -> int:
     return offset
 
 
-def _cast(candidate: pa.Array, target: pa.DataType, reason: Callable[[int], str]) -> pa.Array:
+Reason = Callable[[int], tuple[str, str]]
+"""The reason (English, Chinese) a cell at an index of a batch does not convert."""
+
+
+def _cast(candidate: pa.Array, target: pa.DataType, reason: Reason) -> pa.Array:
     """Cast, or raise a _CellError at the first cell that does not cast."""
     try:
         return pc.cast(candidate, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         index = _first_cast_failure(candidate, target)
-        raise _CellError(index, reason(index)) from None
+        raise _CellError(index, *reason(index)) from None
 
 
 def _convert_integer(text: pa.Array, _column: ColumnSpec) -> pa.Array:
     """int64 from digits with optional sign, thousands separators and a ``.0`` tail."""
-    _require_pattern(text, _INTEGER, "value is not a whole number (expected digits such as 1234 or 1,234)")
+    _require_pattern(
+        text,
+        _INTEGER,
+        "value is not a whole number (expected digits such as 1234 or 1,234)",
+        "的值不是整数（应为 1234 或 1,234 这样的数字）",
+    )
     candidate = pc.replace_substring_regex(pc.replace_substring(text, ",", ""), r"^\+|\.0*$", "")
-    return _cast(candidate, pa.int64(), lambda _: "number is too large for a 64-bit integer column")
+    too_large = ("number is too large for a 64-bit integer column", "的数字太大，超出了 64 位整数列的范围")
+    return _cast(candidate, pa.int64(), lambda _: too_large)
 
 
 def _convert_float(text: pa.Array, _column: ColumnSpec) -> pa.Array:
     """float64 from decimal or exponent notation, with optional thousands separators."""
-    _require_pattern(text, _FLOAT, "value is not a number (expected e.g. 1234.5 or 1,234.5)")
+    reason = (
+        "value is not a number (expected e.g. 1234.5 or 1,234.5)",
+        "的值不是数字（应如 1234.5 或 1,234.5）",
+    )
+    _require_pattern(text, _FLOAT, *reason)
     candidate = pc.replace_substring_regex(text, r"^\+|,", "")
-    return _cast(candidate, pa.float64(), lambda _: "value is not a number (expected e.g. 1234.5)")
+    return _cast(candidate, pa.float64(), lambda _: reason)
 
 
-def _decimal_reason(candidate: pa.Array, column: ColumnSpec) -> Callable[[int], str]:
+def _decimal_reason(candidate: pa.Array, column: ColumnSpec) -> Reason:
     """Explain why a decimal cell does not fit decimal(p,s), from that one cell."""
     precision, scale = column.decimal_precision_scale or (38, 0)
+    kind = f"decimal({precision},{scale})"
 
-    def reason(index: int) -> str:
+    def reason(index: int) -> tuple[str, str]:
         digits = Decimal(str(candidate[index].as_py())).normalize().as_tuple()
         exponent = int(digits.exponent) if isinstance(digits.exponent, int) else 0
         if -exponent > scale:
-            return f"value has more than {scale} decimal places (column is decimal({precision},{scale}))"
+            return (
+                f"value has more than {scale} decimal places (column is {kind})",
+                f"的值超过 {scale} 位小数（该列为 {kind}）",
+            )
         return (
-            f"value has more than {precision - scale} digits before the decimal point "
-            f"(column is decimal({precision},{scale}))"
+            f"value has more than {precision - scale} digits before the decimal point (column is {kind})",
+            f"的值整数部分超过 {precision - scale} 位（该列为 {kind}）",
         )
 
     return reason
@@ -160,7 +172,12 @@ def _decimal_reason(candidate: pa.Array, column: ColumnSpec) -> Callable[[int], 
 
 def _convert_decimal(text: pa.Array, column: ColumnSpec) -> pa.Array:
     """decimal128(p,s) from amounts such as 1,234.50, ¥12.3 or 45元; no rounding."""
-    _require_pattern(text, _DECIMAL, "value is not a decimal number (expected e.g. 1234.50 or 1,234.50)")
+    _require_pattern(
+        text,
+        _DECIMAL,
+        "value is not a decimal number (expected e.g. 1234.50 or 1,234.50)",
+        "的值不是金额或小数（应如 1234.50 或 1,234.50）",
+    )
     candidate = pc.replace_substring_regex(text, r"[,¥元]", "")
     candidate = pc.replace_substring_regex(candidate, r"\.$", "")
     return _cast(candidate, arrow_type(column), _decimal_reason(candidate, column))
@@ -172,7 +189,11 @@ def _convert_boolean(text: pa.Array, _column: ColumnSpec) -> pa.Array:
     known = pc.is_in(lowered, value_set=pa.array(_TRUE + _FALSE))
     index = _first_mismatch(text, known)
     if index >= 0:
-        raise _CellError(index, "value is not a yes/no value (expected 是/否, true/false or 1/0)")
+        raise _CellError(
+            index,
+            "value is not a yes/no value (expected 是/否, true/false or 1/0)",
+            "的值不是是/否值（应为 是/否、true/false 或 1/0）",
+        )
     is_true = pc.is_in(lowered, value_set=pa.array(_TRUE))
     return pc.if_else(pc.is_valid(text), is_true, pa.scalar(None, pa.bool_()))
 
@@ -191,27 +212,41 @@ def _iso_date(parts: pa.StructArray) -> pa.Array:
 
 def _convert_date(text: pa.Array, _column: ColumnSpec) -> pa.Array:
     """date32 from Y-M-D with - / . or 年月日 separators, or YYYYMMDD; a midnight time is dropped."""
-    reason = f"value is not a date (expected {DATE_FORMATS})"
     normalised = pc.replace_substring_regex(text, *_COMPACT_DATE)
     normalised = pc.replace_substring_regex(normalised, _MIDNIGHT, "")
-    _require_pattern(normalised, _DATE, reason)
+    _require_pattern(
+        normalised,
+        _DATE,
+        f"value is not a date (expected {DATE_FORMATS})",
+        f"的值不是日期（应为 {_DATE_FORMATS_ZH}）",
+    )
     candidate = _iso_date(pc.extract_regex(normalised, _DATE))
-    invalid = "value is not a valid calendar date (e.g. month 13 or 30 February)"
+    invalid = (
+        "value is not a valid calendar date (e.g. month 13 or 30 February)",
+        "的值不是真实存在的日期（如 13 月或 2 月 30 日）",
+    )
     return _cast(candidate, pa.date32(), lambda _: invalid)
 
 
 def _convert_timestamp(text: pa.Array, _column: ColumnSpec) -> pa.Array:
     """timestamp[us] from a date as for dates plus optional HH:MM[:SS[.ffffff]]."""
-    reason = f"value is not a date and time (expected {TIMESTAMP_FORMATS})"
     normalised = pc.replace_substring_regex(text, *_COMPACT_DATE)
-    _require_pattern(normalised, _TIMESTAMP, reason)
+    _require_pattern(
+        normalised,
+        _TIMESTAMP,
+        f"value is not a date and time (expected {TIMESTAMP_FORMATS})",
+        f"的值不是日期时间（应为 {_TIMESTAMP_FORMATS_ZH}）",
+    )
     parts = pc.extract_regex(normalised, _TIMESTAMP)
     hh, mm, ss, us = (pc.struct_field(parts, name) for name in ("hh", "mm", "ss", "us"))
     clock = pc.binary_join_element_wise(_padded(hh, 2, "00"), _padded(mm, 2, "00"), _padded(ss, 2, "00"), ":")
     micros = pc.utf8_rpad(us, width=6, padding="0")
     candidate = pc.binary_join_element_wise(_iso_date(parts), clock, " ")
     candidate = pc.binary_join_element_wise(candidate, micros, ".")
-    invalid = "value is not a valid date and time (e.g. month 13 or hour 25)"
+    invalid = (
+        "value is not a valid date and time (e.g. month 13 or hour 25)",
+        "的值不是真实存在的日期时间（如 13 月或 25 点）",
+    )
     return _cast(candidate, pa.timestamp("us"), lambda _: invalid)
 
 
@@ -270,7 +305,7 @@ def to_arrow_array(
             line=line,
             column=column.source_column,
             kind=RejectKind.BAD_VALUE,
-            details={"expected_zh": _EXPECTED_ZH[key]},
+            details={"reason_zh": problem.reason_zh},
         ) from None
 
 
@@ -304,7 +339,12 @@ def reject_scientific_notation(
         line=line_numbers[found],
         column=column.source_column,
         kind=RejectKind.PRECISION_LOST,
-        details={"digits": EXCEL_SIGNIFICANT_DIGITS},
+        details={
+            "cause_zh": (
+                "的值是科学计数法（数字、E 和指数）：Excel 把长数字（如身份证号、银行卡号）按数字保存，"
+                f"最多只保留 {EXCEL_SIGNIFICANT_DIGITS} 位有效数字，并按显示的样子存成 CSV，数值已丢失精度"
+            )
+        },
     )
 
 
@@ -339,7 +379,12 @@ def _number_as_string(value: int | float, column: ColumnSpec, *, file: str, line
             line=line,
             column=column.source_column,
             kind=RejectKind.PRECISION_LOST,
-            details={"digits": EXCEL_SIGNIFICANT_DIGITS},
+            details={
+                "cause_zh": (
+                    f"的数字超过 {EXCEL_SIGNIFICANT_DIGITS} 位却按数字保存，Excel 只保留 "
+                    f"{EXCEL_SIGNIFICANT_DIGITS} 位有效数字，该值（如身份证号、银行卡号）很可能已出错"
+                )
+            },
         )
     if is_whole:
         return str(int(value))

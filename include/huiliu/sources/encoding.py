@@ -10,20 +10,25 @@ as GB18030, its superset. charset-normalizer is only consulted for files that ar
 check, the value converter and the file readers all raise the same error with a machine-readable
 ``kind`` (used by :mod:`huiliu.sources.dropbox` to write a Chinese explanation). It is a
 :class:`huiliu.errors.FileRejectedError`, so callers that only know the base class still work.
+So does :func:`open_dropped`, through which every reader opens a dropped file without following
+a symbolic link.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import io
+import os
 import re
+import stat
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
 import charset_normalizer
 
-from huiliu.errors import FileRejectedError
+from huiliu.errors import ConfigurationError, FileRejectedError
 
 HEAD_SAMPLE_BYTES = 64 * 1024
 SCAN_CHUNK_BYTES = 1024 * 1024
@@ -56,6 +61,11 @@ class RejectKind(StrEnum):
     EXCEL_ERROR = "excel_error"
     DATA_AFTER_FOOTER = "data_after_footer"
     FORMULA_NOT_CALCULATED = "formula_not_calculated"
+    MIXED_ENCODING = "mixed_encoding"
+    FIELD_TOO_LONG = "field_too_long"
+    LINE_BREAK_IN_FIELD = "line_break_in_field"
+    ENCRYPTED_WORKBOOK = "encrypted_workbook"
+    SYMLINK = "symlink"
 
 
 class FileRejectionError(FileRejectedError):
@@ -97,6 +107,58 @@ def _rebuild(
     return FileRejectionError(file, reason, line, column, kind=RejectKind(kind), details=details)
 
 
+def symlink_refused(file: str) -> FileRejectionError:
+    """The rejection of a symbolic link found where a dropped file should be."""
+    return FileRejectionError(
+        file,
+        "the file is a symbolic link (a shortcut to another file) and is not read, since a link may point "
+        "outside the drop folder; put the file itself in the drop folder, not a link to it",
+        kind=RejectKind.SYMLINK,
+    )
+
+
+def open_dropped(path: Path) -> io.BufferedReader:
+    """Open a dropped file for reading; never follow a symbolic link, refuse all but a regular file.
+
+    A department drops real files: a link could make huiliu read a file outside the drop folder, so
+    the file is opened with ``O_NOFOLLOW``. A named pipe or a device is opened without blocking and
+    refused.
+
+    Raises:
+        FileRejectionError: the path is a symbolic link (kind ``symlink``).
+        ConfigurationError: there is no such file, or it is a folder or another special file.
+    """
+    if path.is_symlink():
+        raise symlink_refused(path.name)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ConfigurationError(f"文件不存在：{path} / {path}: no such file; check the path") from None
+    except OSError as exc:
+        if exc.errno in {errno.ELOOP, errno.EMLINK}:  # O_NOFOLLOW met a link (Linux, BSD)
+            raise symlink_refused(path.name) from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_a_file(path, folder=stat.S_ISDIR(mode))
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _not_a_file(path: Path, folder: bool) -> ConfigurationError:
+    """The error for a folder or a special file (pipe, device) given where a file is expected."""
+    if folder:
+        what, what_zh = "a folder, not a file", "是文件夹，不是文件"
+    else:
+        what, what_zh = "not a regular file (a named pipe or a device)", "不是普通文件（是命名管道或设备）"
+    return ConfigurationError(
+        f"{path} {what_zh}，请给出 CSV 或 XLSX 文件的路径 / "
+        f"{path} is {what}; give the path of a CSV or XLSX file"
+    )
+
+
 def canonical_encoding(name: str) -> str:
     """The codec name huiliu reads a declared or detected encoding with.
 
@@ -128,13 +190,27 @@ def _is_ascii_compatible(encoding: str) -> bool:
         return False
 
 
+def line_break(head: bytes) -> bytes:
+    """The byte that ends a line: ``\\n`` (LF and CRLF files), or ``\\r`` for old Mac files.
+
+    A file is taken for an old Mac one when its head holds more carriage returns alone than line
+    feeds, so that a stray line feed (or a stray carriage return in a CRLF file) does not decide.
+
+    Args:
+        head: the first bytes of the file.
+    """
+    crlf = head.count(b"\r\n")
+    return b"\r" if head.count(b"\r") - crlf > head.count(b"\n") else b"\n"
+
+
 class _Sample:
     """A window of the file's bytes aligned to whole lines, plus where it starts."""
 
-    def __init__(self, data: bytes, lines_before: int, at_eof: bool) -> None:
+    def __init__(self, data: bytes, lines_before: int, at_eof: bool, newline: bytes) -> None:
         self.data = data
         self.lines_before = lines_before
         self.at_eof = at_eof
+        self.newline = newline
 
     def decode_error(self, encoding: str) -> int | None:
         """The absolute 1-based line of the first undecodable byte, or None if it decodes."""
@@ -142,15 +218,15 @@ class _Sample:
         try:
             decoder.decode(self.data, final=self.at_eof)
         except UnicodeDecodeError as exc:
-            return self.lines_before + self.data.count(b"\n", 0, exc.start) + 1
+            return self.lines_before + self.data.count(self.newline, 0, exc.start) + 1
         return None
 
 
-def _align(data: bytes, at_eof: bool) -> bytes:
-    """Cut a sample after its last newline so that no character is split (unless at EOF)."""
+def _align(data: bytes, at_eof: bool, newline: bytes) -> bytes:
+    """Cut a sample after its last line break so that no character is split (unless at EOF)."""
     if at_eof:
         return data
-    cut = data.rfind(b"\n")
+    cut = data.rfind(newline)
     return data[: cut + 1] if cut >= 0 else data
 
 
@@ -160,36 +236,38 @@ def _samples(path: Path) -> list[_Sample]:
     A GBK file whose first 64 KiB happen to be ASCII must not be taken for UTF-8, so the file is
     scanned (streaming, chunk by chunk) for its first non-ASCII byte.
     """
-    with path.open("rb") as handle:
+    with open_dropped(path) as handle:
         head = handle.read(HEAD_SAMPLE_BYTES)
+        newline = line_break(head)
         at_eof = len(head) < HEAD_SAMPLE_BYTES or not handle.peek(1)
-        first = _Sample(_align(head, at_eof), 0, at_eof)
+        first = _Sample(_align(head, at_eof, newline), 0, at_eof, newline)
         if at_eof or head.isascii():
-            found = None if at_eof else _first_non_ascii_window(handle, head)
+            found = None if at_eof else _first_non_ascii_window(handle, head, newline)
             return [first] if found is None else [first, found]
         return [first]
 
 
-def _first_non_ascii_window(handle: io.BufferedReader, head: bytes) -> _Sample | None:
+def _first_non_ascii_window(handle: io.BufferedReader, head: bytes, newline: bytes) -> _Sample | None:
     """Scan the rest of an open binary file for its first non-ASCII line window."""
-    cut = head.rfind(b"\n") + 1
+    cut = head.rfind(newline) + 1
     carry = head[cut:]
-    lines_before = head.count(b"\n", 0, cut)
+    lines_before = head.count(newline, 0, cut)
     while True:
         chunk = handle.read(SCAN_CHUNK_BYTES)
         if not chunk:
             return None
         data = carry + chunk
         if data.isascii():
-            cut = data.rfind(b"\n") + 1
-            lines_before += data.count(b"\n", 0, cut)
+            cut = data.rfind(newline) + 1
+            lines_before += data.count(newline, 0, cut)
             carry = data[cut:]
             continue
         position = _NON_ASCII.search(data).start()  # type: ignore[union-attr]
-        start = data.rfind(b"\n", 0, position) + 1
+        start = data.rfind(newline, 0, position) + 1
         window = data[start : start + HEAD_SAMPLE_BYTES]
         at_eof = start + HEAD_SAMPLE_BYTES >= len(data) and not handle.peek(1)
-        return _Sample(_align(window, at_eof), lines_before + data.count(b"\n", 0, start), at_eof)
+        lines = lines_before + data.count(newline, 0, start)
+        return _Sample(_align(window, at_eof, newline), lines, at_eof, newline)
 
 
 def _first_error(samples: list[_Sample], encoding: str) -> int | None:
@@ -213,18 +291,38 @@ def _normalizer_guess(data: bytes) -> str | None:
     return None
 
 
-def _undecodable(path: Path, encoding: str, line: int, declared: bool) -> FileRejectionError:
-    """The rejection for bytes that are not valid in the (declared or detected) encoding."""
-    if declared:
-        how = f"the contract declares encoding {encoding}; {SUPPORTED_NOTE} or correct source.encoding"
+def undecodable(
+    file: str, encoding: str, line: int, *, declared: str | None = None, utf8_line: int | None = None
+) -> FileRejectionError:
+    """The rejection for bytes that are not valid in the encoding the file is read with.
+
+    Args:
+        file: the file's name.
+        encoding: the codec the file is read with.
+        line: the line of the first undecodable byte.
+        declared: the contract's ``source.encoding`` when the file is read as declared, else None
+            (the encoding was detected).
+        utf8_line: for a declared encoding that fails, the line where reading as UTF-8 fails too.
+    """
+    if declared is None:
+        origin, origin_zh = "the encoding detected from the start of the file", "按文件开头识别出的编码"
     else:
-        how = f"the file looks like {encoding} but is not consistently encoded; {SUPPORTED_NOTE}"
+        origin, origin_zh = f"the contract declares encoding {declared}", f"合同声明的编码为 {declared}"
+        if utf8_line is not None:
+            if encoding != declared.strip().lower():
+                origin, origin_zh = f"{origin}, read as {encoding}", f"{origin_zh}，按 {encoding} 读取"
+            origin += f"; UTF-8 was also tried and fails at line {utf8_line}"
+            origin_zh += f"；按 UTF-8 读取也在第 {utf8_line} 行出错"
+    fix, fix_zh = (
+        ("", "") if declared is None else (" or correct source.encoding", "，或请数据管理员更正合同中的编码")
+    )
     return FileRejectionError(
-        path.name,
-        f"contains bytes that are not valid {encoding} text ({how})",
+        file,
+        f"contains bytes that are not valid {encoding} text ({origin}), so the file mixes encodings or "
+        f"is damaged; {SUPPORTED_NOTE}{fix}",
         line=line,
         kind=RejectKind.UNDECODABLE,
-        details={"encoding": encoding},
+        details={"encoding": encoding, "origin_zh": origin_zh, "fix_zh": fix_zh},
     )
 
 
@@ -238,25 +336,9 @@ def _check_bom(path: Path, head: bytes) -> str | None:
             "the file is UTF-16/UTF-32 text (Excel's 'Unicode text'), which is not supported; "
             + SUPPORTED_NOTE,
             kind=RejectKind.UNSUPPORTED_ENCODING,
-            details={"encoding": "UTF-16"},
+            details={"encoding": "UTF-16/UTF-32"},
         )
     return None
-
-
-def _declared_undecodable(
-    path: Path, declared: str, encoding: str, line: int, utf8_line: int
-) -> FileRejectionError:
-    """The rejection of a file that decodes neither with its declared encoding nor as UTF-8."""
-    read_as = f" (read as {encoding})" if encoding != declared.strip().lower() else ""
-    return FileRejectionError(
-        path.name,
-        f"contains bytes that are not valid {encoding} text (the contract declares encoding {declared}"
-        f"{read_as}); UTF-8 was also tried and fails at line {utf8_line}, so the file mixes encodings "
-        f"or is damaged; {SUPPORTED_NOTE} or correct source.encoding",
-        line=line,
-        kind=RejectKind.UNDECODABLE,
-        details={"encoding": f"{declared}（合同声明）或 UTF-8", "utf8_line": utf8_line},
-    )
 
 
 def _verify_declared(path: Path, declared: str, has_bom: bool, samples: list[_Sample]) -> str:
@@ -272,7 +354,7 @@ def _verify_declared(path: Path, declared: str, has_bom: bool, samples: list[_Sa
             encoding = "utf-8-sig"
         line = _first_error(samples, encoding)
         if line is not None:
-            raise _undecodable(path, encoding, line, declared=True)
+            raise undecodable(path.name, encoding, line, declared=declared)
         return encoding
     utf8 = "utf-8-sig" if has_bom else "utf-8"
     utf8_error = _first_error(samples, utf8)
@@ -284,7 +366,7 @@ def _verify_declared(path: Path, declared: str, has_bom: bool, samples: list[_Sa
         return encoding
     if utf8_error is None:  # ASCII text declared in an encoding that is not ASCII-compatible
         return utf8
-    raise _declared_undecodable(path, declared, encoding, line, utf8_error)
+    raise undecodable(path.name, encoding, line, declared=declared, utf8_line=utf8_error)
 
 
 def detect_encoding(path: Path, declared: str = "auto") -> str:
@@ -319,7 +401,7 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
     if bom_encoding is not None:
         line = _first_error(samples, bom_encoding)
         if line is not None:
-            raise _undecodable(path, "utf-8", line, declared=False)
+            raise undecodable(path.name, "utf-8", line)
         return bom_encoding
     return _detect_auto(path, samples)
 
@@ -336,5 +418,5 @@ def _detect_auto(path: Path, samples: list[_Sample]) -> str:
     if guess is not None and guess not in {"utf-8", "gb18030"} and _first_error(samples, guess) is None:
         return guess
     if utf8_error >= gb_error:
-        raise _undecodable(path, "utf-8", utf8_error, declared=False)
-    raise _undecodable(path, "gb18030", gb_error, declared=False)
+        raise undecodable(path.name, "utf-8", utf8_error)
+    raise undecodable(path.name, "gb18030", gb_error)

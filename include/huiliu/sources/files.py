@@ -1,11 +1,12 @@
 """Read a dropped department file (CSV or XLSX) as Arrow record batches, or reject it.
 
 A :class:`FileExtraction` streams the file: CSV line by line through Python's ``csv`` module over
-text decoded (and checked for NUL bytes) one line at a time, XLSX row by row with openpyxl in
-read-only mode. At most ``batch_rows`` rows are held at once. The header row is found
-automatically (government files often carry a title row such as
-``XX市失业保险待遇发放明细（2026年10月）`` above it), columns are matched by the contract's source
-names, and every batch conforms exactly to ``arrow_schema(contract)``.
+text decoded (and checked for NUL bytes and lines in another encoding) a block of lines at a time,
+XLSX row by row with openpyxl in read-only mode; a file is never opened through a symbolic link.
+At most ``batch_rows`` rows are held at once. The header row is found automatically (government
+files often carry a title row such as ``XX市失业保险待遇发放明细（2026年10月）`` above it), columns
+are matched by the contract's source names, and every batch conforms exactly to
+``arrow_schema(contract)``.
 
 Any problem raises :class:`~huiliu.sources.encoding.FileRejectionError` (a ``FileRejectedError``)
 with the file name, line and column, possibly after some batches were yielded: the lake commits
@@ -182,6 +183,7 @@ class _HeaderFinder:
         return Layout(line, self.rows_seen, positions, width, extra, missing)
 
     def _duplicate(self, line: int, column: ColumnSpec) -> FileRejectionError:
+        """The rejection of a header that names a contract column more than once."""
         return FileRejectionError(
             self.file,
             "the header has this column more than once; keep one and remove or rename the others",
@@ -209,7 +211,7 @@ class _HeaderFinder:
                 self.file,
                 f"{where} has no content{note}; expected a header row with: {expected}",
                 kind=RejectKind.EMPTY_FILE,
-                details={"expected": expected},
+                details={"expected": expected, "where_zh": where_zh, "note_zh": note_zh},
             )
         if self.best is not None:
             return self._missing(*self.best[1:], sheet=sheet)
@@ -236,7 +238,11 @@ class _HeaderFinder:
             line=line,
             column=missing[0] if len(missing) == 1 else None,
             kind=RejectKind.MISSING_COLUMNS,
-            details={"missing": "、".join(missing), "found": "、".join(headers)},
+            details={
+                "missing": "、".join(missing),
+                "found": "、".join(headers),
+                "where_zh": f"工作表“{sheet}”" if sheet else "文件",
+            },
         )
 
 
@@ -417,7 +423,7 @@ class FileExtraction:
         if isinstance(reader, XlsxSource) and sheet is not None:
             others = [name for name in reader.sheet_names if name != sheet]
             if not others:
-                note = " (the workbook has no other sheet)"
+                note, note_zh = " (the workbook has no other sheet)", "（工作簿中没有其他工作表）"
             elif len(failures) > 1:
                 note = f" (nor in the workbook's other sheets: {', '.join(others)})"
                 note_zh = f"，工作簿中的其他工作表（{'、'.join(others)}）也没有"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 import zipfile
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -17,7 +19,7 @@ from openpyxl.xml.functions import iterparse
 
 from huiliu.contracts.model import ColumnSpec, FileSource
 from huiliu.sources.convert import excel_cell_text
-from huiliu.sources.encoding import FileRejectionError, RejectKind
+from huiliu.sources.encoding import FileRejectionError, RejectKind, open_dropped
 from huiliu.sources.file_layout import Layout, Row, Rows, is_blank
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -26,6 +28,27 @@ _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW_TAG, _CELL_TAG = f"{_SHEET_NS}row", f"{_SHEET_NS}c"
 _FORMULA_TAG, _VALUE_TAG = f"{_SHEET_NS}f", f"{_SHEET_NS}v"
 _SAVE_AS_XLSX = "open it in Excel and save it as 'Excel Workbook (*.xlsx)'"
+_CFB_ENTRY_BYTES = 128
+_ENCRYPTED_STREAMS = re.compile(
+    b"|".join(re.escape(f"{name}\0".encode("utf-16-le")) for name in ("EncryptionInfo", "EncryptedPackage"))
+)
+
+
+def _encrypted_office_file(handle: io.BufferedReader) -> bool:
+    """Whether a compound file (OLE2) is an encrypted Office document rather than an old .xls.
+
+    A password-protected .xlsx is a compound file holding ``EncryptionInfo`` and
+    ``EncryptedPackage`` streams (MS-OFFCRYPTO); an old .xls holds a ``Workbook`` stream. The
+    compound file's directory entries are 128 bytes, aligned to 128 in the file, each starting with
+    its stream's UTF-16LE name and giving the name's length in bytes at offset 64.
+    """
+    handle.seek(0)
+    while block := handle.read(1 << 20):  # a multiple of 128: no entry spans two blocks
+        for match in _ENCRYPTED_STREAMS.finditer(block):
+            at, size = match.start(), match.end() - match.start()
+            if at % _CFB_ENTRY_BYTES == 0 and int.from_bytes(block[at + 64 : at + 66], "little") == size:
+                return True
+    return False
 
 
 def _no_cached_value(cell: Element) -> bool:
@@ -53,32 +76,50 @@ class XlsxSource:
         self._sheet_path: str | None = None
         self.epoch: dt.datetime = CALENDAR_WINDOWS_1900
 
-    def _check_magic(self) -> bool:
+    def _check_magic(self, handle: io.BufferedReader) -> bool:
         """False for an empty file; reject files that are not zip archives (not .xlsx)."""
-        with self.path.open("rb") as handle:
-            magic = handle.read(8)
+        magic = handle.read(8)
         if not magic:
             return False
         if magic.startswith(_OLE2_MAGIC):
+            if _encrypted_office_file(handle):
+                raise FileRejectionError(
+                    self.file,
+                    "the workbook is password-protected (encrypted), so it cannot be read; open it in "
+                    "Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
+                    "clear the password) and save it as 'Excel Workbook (*.xlsx)' without a password",
+                    kind=RejectKind.ENCRYPTED_WORKBOOK,
+                )
             raise FileRejectionError(
                 self.file,
                 f"the file is an old Excel 97-2003 (.xls) workbook, which is not supported; {_SAVE_AS_XLSX}",
                 kind=RejectKind.LEGACY_XLS,
             )
         if not magic.startswith(_ZIP_MAGIC):
-            raise self._not_a_workbook("not a zip archive: perhaps a CSV or other file renamed to .xlsx")
+            raise self._not_a_workbook(
+                "not a zip archive: perhaps a CSV or other file renamed to .xlsx",
+                "不是 zip 压缩格式，可能是 CSV 或其他文件改了扩展名",
+            )
+        handle.seek(0)
         return True
 
-    def _not_a_workbook(self, why: str) -> FileRejectionError:
+    def _not_a_workbook(self, why: str, why_zh: str, line: int | None = None) -> FileRejectionError:
         return FileRejectionError(
-            self.file, f"not a valid Excel workbook ({why}); {_SAVE_AS_XLSX}", kind=RejectKind.NOT_A_WORKBOOK
+            self.file,
+            f"not a valid Excel workbook ({why}); {_SAVE_AS_XLSX}",
+            line=line,
+            kind=RejectKind.NOT_A_WORKBOOK,
+            details={"why_zh": why_zh},
         )
 
-    def _open(self) -> Workbook:
+    def _open(self, handle: io.BufferedReader) -> Workbook:
         try:
-            return openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            return openpyxl.load_workbook(handle, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for damaged or foreign files
-            raise self._not_a_workbook(f"the workbook cannot be opened: {type(exc).__name__}") from None
+            error = type(exc).__name__
+            raise self._not_a_workbook(
+                f"the workbook cannot be opened: {error}", f"工作簿无法打开：{error}"
+            ) from None
 
     def _worksheets(self, workbook: Workbook) -> list[ReadOnlyWorksheet]:
         """The sheets that may hold the data: the contract's sheet, or every worksheet in order."""
@@ -93,7 +134,10 @@ class XlsxSource:
             f"sheet {wanted!r} not found; the workbook has: {', '.join(names) or 'no sheets'}; "
             "rename the sheet or correct source.sheet in the contract",
             kind=RejectKind.SHEET_NOT_FOUND,
-            details={"sheet": wanted, "sheets": "、".join(names)},
+            details={
+                "sheet_zh": self.sheet_name or "（第一个工作表）",
+                "sheets_zh": "、".join(names) or "无",
+            },
         )
 
     def candidates(self) -> Generator[tuple[str | None, Rows], None, None]:
@@ -102,20 +146,21 @@ class XlsxSource:
         The workbook stays open until this generator is closed; ``sheet`` is the sheet of the
         last candidate yielded.
         """
-        if not self._check_magic():
-            yield None, self._no_rows()
-            return
-        workbook = self._open()
-        try:
-            self.epoch = workbook.epoch
-            self.sheet_names = list(workbook.sheetnames)
-            for sheet in self._worksheets(workbook):
-                self.sheet = sheet.title
-                self._sheet_path = sheet._worksheet_path
-                sheet.reset_dimensions()
-                yield sheet.title, self._sheet_rows(sheet)
-        finally:
-            workbook.close()
+        with open_dropped(self.path) as handle:
+            if not self._check_magic(handle):
+                yield None, self._no_rows()
+                return
+            workbook = self._open(handle)
+            try:
+                self.epoch = workbook.epoch
+                self.sheet_names = list(workbook.sheetnames)
+                for sheet in self._worksheets(workbook):
+                    self.sheet = sheet.title
+                    self._sheet_path = sheet._worksheet_path
+                    sheet.reset_dimensions()
+                    yield sheet.title, self._sheet_rows(sheet)
+            finally:
+                workbook.close()
 
     @staticmethod
     def _no_rows() -> Rows:
@@ -141,8 +186,12 @@ class XlsxSource:
             except StopIteration:
                 return
             except Exception as exc:  # a damaged sheet: zip, zlib or XML errors
-                why = f"the sheet is damaged after row {number}: {type(exc).__name__}"
-                raise self._not_a_workbook(why) from None
+                error = type(exc).__name__
+                raise self._not_a_workbook(
+                    f"the sheet is damaged from this row on: {error}",
+                    f"工作表从第 {number} 行起已损坏：{error}",
+                    number,
+                ) from None
             if not is_blank(cells):
                 yield number, cells
 
@@ -165,7 +214,11 @@ class XlsxSource:
         """
         if self._sheet_path is None or not columns:
             return None
-        with zipfile.ZipFile(self.path) as archive, archive.open(self._sheet_path) as stream:
+        with (
+            open_dropped(self.path) as handle,
+            zipfile.ZipFile(handle) as archive,
+            archive.open(self._sheet_path) as stream,
+        ):
             row, column = 0, 0
             for _event, element in iterparse(stream):
                 if element.tag == _ROW_TAG:
