@@ -155,9 +155,9 @@ CASES = [
         contract("general", [{"column": "bank_card", "entity_type": "BANK_CARD"}]),
         table(column("bank_card", ("BANK_CARD", 1.0))),
         None,
-        set(),
-        "pass",
-        id="an unflagged bank card column passes in a general dataset",
+        {("bank_card", "BANK_CARD", "sensitive_not_allowed")},
+        "needs_approval",
+        id="a declared bank card column is sensitive (a financial account) even when not flagged",
     ),
     pytest.param(
         contract(pi=[{"column": "birth_date", "entity_type": "DATE_OF_BIRTH"}]),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from huiliu.cli.output import console, err_console, fail, print_json
 from huiliu.errors import HuiliuError
@@ -63,7 +63,7 @@ def _progress(show: bool) -> Iterator[Callable[[str, int, int], None] | None]:
 def _print_report(report: list[TableOrphans], dry_run: bool) -> None:
     verb_zh, verb = ("将删除", "would remove") if dry_run else ("已删除", "removed")
     listing = Table(
-        "表 table",
+        Column("表 table", no_wrap=True),
         f"{verb_zh} files {verb}",
         "MB",
         "未满窗口、保留 younger, kept",

@@ -17,9 +17,10 @@ A finding *holds* the batch when a compliance officer has to approve it. The rul
    addresses, ID numbers, bank cards, e-mail addresses …), which are anonymised before any
    return, but not sensitive ones: those need their own declaration on the column.
 3. ``sensitive_not_allowed`` (holds): sensitive personal information, i.e. the PIPL art. 28 types
-   of :data:`ART28_TYPES` (ethnicity, religion, health) and every type the contract itself flags
-   ``sensitive``, in a dataset graded ``general``. Only ``important`` and ``core`` datasets may
-   carry it (:data:`SENSITIVE_GRADES`); declaring it does not lift this rule, grading does.
+   of :data:`ART28_TYPES` (ethnicity, religion, health) and every type the contract flags
+   ``sensitive`` (declared bank cards, financial accounts and whereabouts always are), in a
+   dataset graded ``general``. Only ``important`` and ``core`` datasets may carry it
+   (:data:`SENSITIVE_GRADES`); declaring it does not lift this rule, grading does.
 4. ``declared_not_detected`` (reported, never holds): the contract declares a type in a column and
    nothing that declaration covers was detected there (a disability grade declared HEALTH, an
    amount declared FINANCIAL, a certificate number no recognizer knows). Detection can miss a
@@ -52,7 +53,11 @@ FreeTextCounts = Mapping[str, Mapping[str, int]]
 """Column → entity type → rows of the column holding that entity type."""
 
 ART28_TYPES = frozenset({"ETHNICITY", "RELIGION", "HEALTH"})
-"""Sensitive personal information by nature (PIPL art. 28), whatever the contract says."""
+"""Sensitive personal information by nature (PIPL art. 28) wherever detection finds it, declared or
+not. A contract's declarations add the rest of :data:`~huiliu.contracts.model.SENSITIVE_PI_TYPES`
+(financial accounts, bank cards, whereabouts), which the contract model always marks sensitive;
+detected place names and card numbers in free text are not held by themselves, since the model's
+LOCATION is any place name, not a person's whereabouts."""
 SENSITIVE_GRADES = frozenset({Sensitivity.IMPORTANT, Sensitivity.CORE})
 """Dataset grades that may carry sensitive personal information."""
 ORGANISATION_TYPES = frozenset({"CN_USCC"})
