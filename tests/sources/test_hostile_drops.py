@@ -475,4 +475,47 @@ def test_a_drop_folder_pass_lands_real_files_and_refuses_links(
     assert (folder / "processed" / "unemployment_benefit_202610.csv").is_file()
     for name in ("unemployment_benefit_202611.csv", "unemployment_benefit_202612.csv"):
         _assert_refused_link(folder, name)
+    assert [(e.file, e.kind) for e in outcome.rejected] == [  # the pass reports them, the task fails
+        ("unemployment_benefit_202611.csv", RejectKind.SYMLINK),
+        ("unemployment_benefit_202612.csv", RejectKind.SYMLINK),
+    ]
     assert (outside / "elsewhere.csv").read_bytes() == csv_text(UB_ROWS).encode("gbk")
+
+
+def test_landing_a_link_by_its_path_refuses_it_before_anything_is_read(
+    huiliu_home: Settings, tmp_path: Path, unemployment: DatasetContract
+) -> None:
+    from huiliu.ingest.landing import land_file
+    from huiliu.store.batches import batches_of
+
+    folder, outside = tmp_path / "drop", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    write_csv(outside / "elsewhere.csv", encoding="gbk")
+    (folder / "unemployment_benefit_202611.csv").symlink_to(outside / "elsewhere.csv")
+
+    with pytest.raises(FileRejectionError) as caught:
+        land_file(unemployment, folder / "unemployment_benefit_202611.csv")
+
+    assert caught.value.kind is RejectKind.SYMLINK
+    _assert_refused_link(folder, "unemployment_benefit_202611.csv")
+    assert batches_of(unemployment.name) == []  # no batch was started for it
+
+
+def test_landing_a_folder_or_a_missing_path_says_so_in_both_languages_and_moves_nothing(
+    huiliu_home: Settings, tmp_path: Path, unemployment: DatasetContract
+) -> None:
+    from huiliu.ingest.landing import land_file
+
+    drop = tmp_path / "drop"
+    folder = drop / "unemployment_benefit_202611.csv"
+    folder.mkdir(parents=True)
+    with pytest.raises(ConfigurationError) as caught:
+        land_file(unemployment, folder)
+    assert str(caught.value) == (
+        f"{folder} 是文件夹，不是文件，请给出 CSV 或 XLSX 文件的路径 / "
+        f"{folder} is a folder, not a file; give the path of a CSV or XLSX file"
+    )
+    with pytest.raises(ConfigurationError, match=r"文件不存在：.* / .*: no such file"):
+        land_file(unemployment, drop / "missing.csv")
+    assert folder.is_dir() and [p.name for p in drop.iterdir()] == [folder.name]

@@ -34,7 +34,8 @@ from huiliu.lineage.events import contract_facets, output_statistics_facet, sche
 from huiliu.lineage.naming import DatasetRef, file_dataset, job_name, lake_dataset, source_dataset
 from huiliu.settings import Settings, get_settings
 from huiliu.sources.connections import resolve_connection, resolve_drop_folder
-from huiliu.sources.dropbox import accept_file, pending_files, reject_file
+from huiliu.sources.dropbox import accept_file, refuse_link, reject_file, scan_drop_folder
+from huiliu.sources.encoding import open_dropped
 from huiliu.sources.files import open_file
 from huiliu.sources.prefetch import prefetch
 from huiliu.sources.sql import SqlExtraction
@@ -279,9 +280,16 @@ def file_run_key(path: Path) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """The SHA-256 of a delivered file, kept with its batch as provenance."""
+    """The SHA-256 of a delivered file, kept with its batch as provenance.
+
+    The file is opened as the readers open it (:func:`~huiliu.sources.encoding.open_dropped`).
+
+    Raises:
+        FileRejectionError: the path is a symbolic link (never followed).
+        ConfigurationError: there is no such file, or it is a folder, a pipe or a device.
+    """
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_dropped(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -306,15 +314,20 @@ def land_file(
         raise ConfigurationError(f"dataset {contract.name} is read from a database, not from files")
     settings = settings or get_settings()
     store.register_dataset(contract)
-    if not path.is_file():
-        raise ConfigurationError(f"{path}: no such file; check the path (nothing was landed or moved)")
+    try:
+        digest = file_digest(path)
+    except FileRejectedError as exc:
+        if move_rejected:
+            reject_file(path, exc)
+        raise
     with dataset_lease(contract.name, "landing"):
-        return _land_one_file(contract, path, settings, emitter, parent, move_rejected, before_commit)
+        return _land_one_file(contract, path, digest, settings, emitter, parent, move_rejected, before_commit)
 
 
 def _land_one_file(
     contract: DatasetContract,
     path: Path,
+    digest: str,
     settings: Settings,
     emitter: LineageEmitter | None,
     parent: tuple[str, str, str] | None,
@@ -324,7 +337,7 @@ def _land_one_file(
     run_key = file_run_key(path)
     batch_id = batch_id_for(contract.name, run_key)
     extraction = open_file(path, contract, settings.batch_rows)
-    provenance = f"{path} sha256:{file_digest(path)}"
+    provenance = f"{path} sha256:{digest}"
     store.start_batch(batch_id, contract.name, run_key, provenance, None, None)
     plan = _Plan(
         contract,
@@ -368,7 +381,10 @@ def land_drop_folder(
     settings = settings or get_settings()
     folder = resolve_drop_folder(contract.source.connection, settings)
     outcome = DropFolderResult()
-    for path in pending_files(folder, contract.source.pattern):
+    scan = scan_drop_folder(folder, contract.source.pattern)
+    for link in scan.links:
+        outcome.rejected.append(refuse_link(link))
+    for path in scan.files:
         try:
             outcome.landed.append(
                 land_file(contract, path, settings=settings, emitter=emitter, parent=parent)

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import stat
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -232,35 +233,41 @@ def _ignored(name: str) -> bool:
     return name.startswith(_IGNORED_PREFIXES) or name.endswith(_IGNORED_SUFFIXES)
 
 
-def refuse_link(path: Path) -> Path:
+def refuse_link(path: Path) -> FileRejectionError:
     """Move a symbolic link found in a drop folder (the link, not its target) to ``rejected/``.
 
     Returns:
-        The link's new path.
+        The rejection, as written beside the moved link.
     """
     error = symlink_refused(path.name)
     log.warning("drop folder %s: %s", path.parent, error)
-    return reject_file(path, error)
+    reject_file(path, error)
+    return error
 
 
-def pending_files(folder: Path, pattern: str) -> list[Path]:
-    """Regular files in the folder itself (not ``processed/`` or ``rejected/``) matching a glob, sorted.
+@dataclass(frozen=True)
+class DropScan:
+    """What a drop folder holds for a pattern: regular files to land, and symbolic links to refuse."""
 
-    Nothing is followed: a symbolic link matching the pattern is refused on the way
-    (:func:`refuse_link`), and a match outside the folder (through ``..`` or a linked subfolder in
-    the pattern) or that is not a regular file (a folder, a pipe) is left alone.
+    files: list[Path]
+    links: list[Path]
+
+
+def scan_drop_folder(folder: Path, pattern: str) -> DropScan:
+    """The folder's own entries matching a glob, sorted by name; nothing is moved or followed.
+
+    A match outside the folder (through ``..`` or a linked subfolder in the pattern) or that is
+    neither a regular file nor a link (a folder, a pipe) is left out. A missing folder holds nothing.
 
     Args:
-        folder: the drop folder; a missing folder has no pending files.
+        folder: the drop folder (not ``processed/`` or ``rejected/``).
         pattern: the contract's glob, e.g. ``unemployment_benefit_*.csv``.
-
-    Returns:
-        The matching regular files, sorted by name.
     """
     if not folder.is_dir():
-        return []
+        return DropScan([], [])
     root = folder.resolve()
-    found: list[Path] = []
+    files: list[Path] = []
+    links: list[Path] = []
     for path in folder.glob(pattern):
         if path.parent != folder or _ignored(path.name):
             continue
@@ -269,7 +276,19 @@ def pending_files(folder: Path, pattern: str) -> list[Path]:
         except FileNotFoundError:  # gone since the folder was listed
             continue
         if stat.S_ISLNK(mode):
-            refuse_link(path)
+            links.append(path)
         elif stat.S_ISREG(mode) and path.resolve().parent == root:
-            found.append(path)
-    return sorted(found, key=lambda p: p.name)
+            files.append(path)
+    return DropScan(sorted(files, key=lambda p: p.name), sorted(links, key=lambda p: p.name))
+
+
+def pending_files(folder: Path, pattern: str) -> list[Path]:
+    """Regular files in the folder itself matching a glob, sorted; matching links are refused.
+
+    Nothing is followed: a symbolic link matching the pattern is moved to ``rejected/`` on the way
+    (:func:`refuse_link`); see :func:`scan_drop_folder` for what else is left out.
+    """
+    scan = scan_drop_folder(folder, pattern)
+    for link in scan.links:
+        refuse_link(link)
+    return scan.files
