@@ -130,3 +130,11 @@ class StaleSourceError(TerminalError):
 
 class QuarantineError(TerminalError):
     """A quarantine action that cannot be applied (unknown row, already decided, failed re-validation)."""
+
+
+class AccessError(TerminalError):
+    """An account, role or grant does not allow what was asked (the message says which rule)."""
+
+
+class NotFoundError(TerminalError):
+    """No such account, grant or delivery visible to the caller ("not yours" reads the same)."""

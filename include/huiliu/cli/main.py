@@ -27,9 +27,11 @@ app.add_typer(lake_app, name="lake")
 
 
 def _mount_optional() -> None:
+    from huiliu.cli.accounts_cmd import accounts_app
     from huiliu.cli.city_cmd import city_app
     from huiliu.cli.dags_cmd import dags_app
     from huiliu.cli.demo_cmd import demo
+    from huiliu.cli.grants_cmd import grants_app
     from huiliu.cli.lake_cmd import register as register_lake
     from huiliu.cli.pii_approval_cmd import register as register_pii_approvals
     from huiliu.cli.pii_cmd import pii_app
@@ -46,6 +48,8 @@ def _mount_optional() -> None:
     app.add_typer(pii_app, name="pii")
     register_pii_approvals(pii_app)
     register_lake(lake_app)
+    app.add_typer(accounts_app, name="accounts")
+    app.add_typer(grants_app, name="grants")
 
 
 @db_app.command("upgrade")

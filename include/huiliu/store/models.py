@@ -236,3 +236,64 @@ class PiiDecision(Base):
     channel: Mapped[str] = mapped_column(String(32), default="policy")  # policy, airflow_hitl, api
     dag_id: Mapped[str | None] = mapped_column(String(250))
     run_id: Mapped[str | None] = mapped_column(String(250))
+
+
+class Account(Base):
+    """A person's account: it belongs to one administrative unit and holds roles (``account_roles``)."""
+
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_by: Mapped[str | None] = mapped_column(String(64))
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountRole(Base):
+    """One role an account holds; a department steward's role names the department (else '')."""
+
+    __tablename__ = "account_roles"
+
+    account: Mapped[str] = mapped_column(ForeignKey("accounts.name"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+
+
+class DatasetGrant(Base):
+    """A unit's grant of one dataset: requested for a purpose and legal basis, approved, expiring.
+
+    The decisions that brought it to its status are in ``grant_decisions``.
+    """
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), index=True)
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(ForeignKey("accounts.name"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # GrantStatus (never "expired")
+    compliance_required: Mapped[bool] = mapped_column(default=False)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GrantDecision(Base):
+    """One step of a grant: requested, approved (as steward or compliance officer), rejected, revoked."""
+
+    __tablename__ = "grant_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
