@@ -329,3 +329,63 @@ def test_other_entity_types_may_be_declared_not_sensitive(tmp_path: Path) -> Non
     contract = _accepted(_write(tmp_path, "resident_registry", _declare("ADDRESS", False)))
 
     assert not contract.personal_information[7].sensitive
+
+
+# --- how a dataset returns to units ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "message"),
+    [
+        pytest.param(
+            lambda d: d["returns"].update(unit_column="street"),
+            "returns.unit_column",
+            "'street' is not a column of the schema",
+            id="unknown-unit-column",
+        ),
+        pytest.param(
+            lambda d: d["returns"].update(unit_column="birth_date"),
+            "returns.unit_column",
+            "must be a string column of 12-digit community codes",
+            id="unit-column-not-text",
+        ),
+        pytest.param(
+            lambda d: d["returns"]["quasi_identifiers"].append("age"),
+            "returns.quasi_identifiers[4]",
+            "'age' is not a column of the schema",
+            id="unknown-quasi-identifier",
+        ),
+        pytest.param(
+            lambda d: d["returns"]["quasi_identifiers"].append("gender"),
+            "returns",
+            "lists gender more than once",
+            id="repeated-quasi-identifier",
+        ),
+        pytest.param(
+            lambda d: d["returns"].update(sensitive_column="ethnicity"),
+            "returns",
+            "'ethnicity' is also a quasi-identifier",
+            id="sensitive-and-quasi",
+        ),
+        pytest.param(
+            lambda d: d["returns"].update(unit_level="village"),
+            "returns.unit_level",
+            "district",
+            id="unknown-level",
+        ),
+    ],
+)
+def test_a_returns_section_that_cannot_scope_rows_is_refused(
+    tmp_path: Path, mutate: Mutation, field: str, message: str
+) -> None:
+    problems = _refused(_write(tmp_path, "resident_registry", mutate))
+
+    assert [p.field for p in problems] == [field]
+    assert message in problems[0].message
+
+
+def test_every_shipped_contract_says_how_it_returns_to_units() -> None:
+    for path in sorted(CONTRACTS.glob("*.yaml")):
+        contract = _accepted(path)
+        assert contract.returns is not None, path.name
+        assert contract.schema_.column(contract.returns.unit_column).type == "string"

@@ -53,6 +53,7 @@ def store(request: pytest.FixtureRequest, huiliu_home: Settings, monkeypatch: py
         "staff.wang": (COMMUNITY, [RoleGrant(role=Role.UNIT_STAFF)]),
         "staff.chen": (OTHER_COMMUNITY, [RoleGrant(role=Role.UNIT_STAFF)]),
         "staff.street": (STREET, [RoleGrant(role=Role.UNIT_STAFF)]),
+        "staff.district": ("520102", [RoleGrant(role=Role.UNIT_STAFF)]),
     }
     for name, (unit, roles) in people.items():
         add_account(name, unit_code=unit, roles=roles, departments=departments)
@@ -96,7 +97,7 @@ def test_either_approval_may_come_first(store: str) -> None:
 def test_an_unconditional_dataset_without_sensitive_information_needs_only_its_steward(store: str) -> None:
     contract = load_contract("business_registrations")
     assert not any(pi.sensitive for pi in contract.personal_information)
-    grant = _request("business_registrations")
+    grant = _request("business_registrations", by="staff.district")  # kept per district
     assert not grant.compliance_required
     steward = next(
         a.name for a in list_accounts() if a.holds(Role.DEPARTMENT_STEWARD, contract.owner.department_code)
@@ -163,6 +164,20 @@ def test_requests_that_break_a_rule_are_refused(store: str, kwargs: dict[str, ob
     with pytest.raises(AccessError, match=message):
         _request(**kwargs)
     assert list_grants() == []
+
+
+def test_a_unit_finer_than_the_datasets_rows_cannot_request_it(store: str) -> None:
+    with pytest.raises(
+        AccessError, match="kept per district; the community 520102016001 would receive no rows"
+    ):
+        _request("business_registrations")
+    assert list_grants() == []
+
+
+def test_a_dataset_without_a_returns_section_cannot_be_requested(store: str) -> None:
+    contract = load_contract("resident_registry").model_copy(update={"returns": None})
+    with pytest.raises(AccessError, match="no `returns` section"):
+        request_grant(contract, by="staff.wang", purpose=PURPOSE, legal_basis=BASIS, now=NOW)
 
 
 def test_a_unit_cannot_hold_two_live_grants_of_one_dataset(store: str) -> None:
@@ -269,6 +284,7 @@ def test_listing_by_unit_covers_the_units_below(store: str) -> None:
     _request()
     _request(by="staff.chen")
     street_grant = _request(by="staff.street")
+    _request(by="staff.district")
     assert {g.unit_code for g in list_grants(unit_code=STREET)} == {COMMUNITY, OTHER_COMMUNITY, STREET}
     assert [g.unit_code for g in list_grants(unit_code=COMMUNITY)] == [COMMUNITY]
     assert {a.name for a in list_accounts(unit_code=STREET)} == {"staff.wang", "staff.chen", "staff.street"}

@@ -329,6 +329,42 @@ class QualityPolicy(Spec):
     )
 
 
+UnitLevel = Literal["district", "street", "community", "grid"]
+UNIT_CODE_DIGITS = {"district": 6, "street": 9, "community": 12, "grid": 15}
+
+
+class ReturnSpec(Spec):
+    """How the dataset returns to units: which rows are whose, and what could single a person out."""
+
+    unit_column: str = Field(
+        description="the column holding each row's unit code (row scope: a unit gets the rows of its subtree)"
+    )
+    unit_level: UnitLevel = Field(
+        description="the level of the codes in unit_column (district, street, community or grid); units "
+        "above or at this level can receive the dataset"
+    )
+    quasi_identifiers: list[str] = Field(
+        default_factory=list,
+        description="columns that together could single a person out (birth date, gender, ethnicity, "
+        "community …); k-anonymity is measured on them in each unit's extract",
+    )
+    sensitive_column: str | None = Field(
+        default=None, description="a sensitive column whose values must vary within each group (ℓ-diversity)"
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ReturnSpec:
+        repeated = sorted({c for c in self.quasi_identifiers if self.quasi_identifiers.count(c) > 1})
+        if repeated:
+            raise ValueError(f"quasi_identifiers lists {', '.join(repeated)} more than once")
+        if self.sensitive_column is not None and self.sensitive_column in self.quasi_identifiers:
+            raise ValueError(
+                f"sensitive_column {self.sensitive_column!r} is also a quasi-identifier; "
+                "a column is one or the other"
+            )
+        return self
+
+
 def _source_matching(source: SqlSource | FileSource) -> tuple[Callable[[str], str], str]:
     """How the source's extractor finds a contract column: the matching key, and its rule in words."""
     if isinstance(source, FileSource):
@@ -365,6 +401,9 @@ class DatasetContract(Spec):
     freshness: Freshness | None = None
     quality_suite: str = Field(pattern=NAME_PATTERN, description="Great Expectations suite name")
     quality: QualityPolicy = Field(default_factory=QualityPolicy, description="quality gate thresholds")
+    returns: ReturnSpec | None = Field(
+        default=None, description="how the dataset returns to units; without it no unit can request it"
+    )
     jurisdiction: str = Field(
         default="5201",
         pattern=r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$",
@@ -424,7 +463,26 @@ class DatasetContract(Spec):
             raise ValueError(f"quality.order_by {order_by!r} is not a column of the schema")
         if isinstance(self.source, FileSource) and self.extraction.mode != "full":
             raise ValueError("file sources deliver whole files: use extraction.mode: full")
+        self._check_returns(names)
         return self
+
+    def _check_returns(self, names: set[str]) -> None:
+        if self.returns is None:
+            return
+        spec = self.returns
+        for field, column in (
+            ("returns.unit_column", spec.unit_column),
+            *((f"returns.quasi_identifiers[{i}]", c) for i, c in enumerate(spec.quasi_identifiers)),
+            *((("returns.sensitive_column", spec.sensitive_column),) if spec.sensitive_column else ()),
+        ):
+            if column not in names:
+                raise FieldProblem(field, f"{column!r} is not a column of the schema")
+        if self.schema_.column(spec.unit_column).type != "string":
+            raise FieldProblem(
+                "returns.unit_column",
+                f"{spec.unit_column!r} must be a string column of {UNIT_CODE_DIGITS[spec.unit_level]}-digit "
+                f"{spec.unit_level} codes (codes keep their leading digits only as text)",
+            )
 
     @property
     def columns(self) -> list[ColumnSpec]:

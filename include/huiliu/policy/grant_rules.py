@@ -18,6 +18,7 @@ from huiliu.policy.accounts import RECEIVING_LEVELS, ROLE_NAMES_ZH, AccountView,
 DEFAULT_TERM = timedelta(days=365)
 LONGEST_TERM = timedelta(days=3 * 365)
 """A grant runs at most three years; the unit requests it again after that."""
+_LEVELS_ZH = {"district": "区县", "street": "街道", "community": "社区", "grid": "网格"}
 APPROVER_ROLES = (Role.DEPARTMENT_STEWARD, Role.COMPLIANCE_OFFICER)
 
 
@@ -60,6 +61,8 @@ class DatasetTerms:
     sharing_class: SharingClass
     sensitive_columns: tuple[str, ...]
     jurisdiction: str
+    unit_level: str | None
+    """The level of the dataset's row codes (``returns.unit_level``); None: it is not set up for return."""
 
     @classmethod
     def of(cls, contract: DatasetContract) -> DatasetTerms:
@@ -73,6 +76,7 @@ class DatasetTerms:
                 dict.fromkeys(pi.column for pi in contract.personal_information if pi.sensitive)
             ),
             jurisdiction=contract.jurisdiction,
+            unit_level=contract.returns.unit_level if contract.returns else None,
         )
 
     @property
@@ -123,6 +127,19 @@ def check_request(
         raise AccessError(
             f"数据集 {dataset.name}（{dataset.title}）为不予共享，不能申请 / dataset {dataset.name} is not "
             "shared (不予共享) and cannot be requested"
+        )
+    if dataset.unit_level is None:
+        raise AccessError(
+            f"数据集 {dataset.name} 的合约未设置回流范围（returns），暂不能申请 / dataset {dataset.name} "
+            "has no `returns` section in its contract (which column says whose rows are whose), so it "
+            "cannot be requested yet; ask the data bureau to add one"
+        )
+    if RECEIVING_LEVELS.index(unit_level) > RECEIVING_LEVELS.index(dataset.unit_level):
+        raise AccessError(
+            f"数据集 {dataset.name} 按{_LEVELS_ZH[dataset.unit_level]}记录，"
+            f"{_LEVELS_ZH[unit_level]} {unit_code} 无法分得其中的行 / dataset {dataset.name} is kept per "
+            f"{dataset.unit_level}; the {unit_level} {unit_code} would receive no rows of it (its "
+            f"{dataset.unit_level} can request it)"
         )
     if not (unit_code.startswith(dataset.jurisdiction) or dataset.jurisdiction.startswith(unit_code)):
         raise AccessError(
