@@ -1,0 +1,207 @@
+"""The re-identification guard, measured per recipient: examples a compliance officer would check,
+and properties over random extracts (every delivered extract meets its k and ℓ, or is held)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huiliu.policy.reidentification import GuardRule, LadderStep, assess, generalise
+
+DECADE = LadderStep(
+    column="birth_year",
+    generalise=lambda a: pc.multiply(pc.divide(a, 10), 10),
+    label_zh="出生年份 → 年代",
+    label_en="birth year → decade",
+)
+SEX_HIDDEN = LadderStep(
+    column="gender",
+    generalise=lambda a: pc.if_else(pc.is_null(a), pa.scalar(None, pa.string()), pa.scalar("*")),
+    label_zh="性别 → 隐去",
+    label_en="gender hidden",
+)
+
+
+def _table(years: list[int | None], genders: list[str | None]) -> pa.Table:
+    return pa.table({"birth_year": pa.array(years, pa.int64()), "gender": pa.array(genders, pa.string())})
+
+
+def test_a_rare_combination_stands_out_in_a_small_community_not_in_the_city() -> None:
+    # The same 1,000 people: in the whole city everyone born 1931 is one of 6; in 紫林社区 alone, one of 1.
+    years = [1931] * 6 + [1980] * 994
+    units = ["520102016001"] + ["520102016002"] * 5 + ["520102016002"] * 994
+    quasi = _table(years, ["男"] * 1000)
+    rule = GuardRule(k=5, max_suppressed_share=0.0)
+
+    city = assess(quasi, pa.array(["5201"] * 1000), rule)
+    per_unit = assess(quasi, pa.array(units), rule)
+
+    assert not city.units["5201"].held
+    small = per_unit.units["520102016001"]
+    assert small.held and small.rows == 1
+    assert [(dict(r.values), r.rows) for r in small.rare] == [({"birth_year": "1931", "gender": "男"}, 1)]
+    assert not per_unit.units["520102016002"].held
+    assert not per_unit.keep[0] and per_unit.keep[1:].all()
+
+
+def test_generalising_one_step_rescues_an_extract_before_anything_is_suppressed() -> None:
+    years = [1951, 1952, 1953, 1954, 1955, 1961, 1962, 1963, 1964, 1965]
+    rule = GuardRule(k=5, max_suppressed_share=0.1, ladder=(DECADE,))
+
+    verdict = assess(_table(years, ["女"] * 10), pa.array(["U"] * 10), rule)
+
+    u = verdict.units["U"]
+    assert (u.steps, u.suppressed, u.smallest_group, u.held) == (1, 0, 5, False)
+    assert u.generalised == ("birth year → decade",)
+    assert verdict.keep.all()
+    delivered = generalise(_table(years, ["女"] * 10), u.steps, rule)
+    assert sorted(set(delivered.column("birth_year").to_pylist())) == [1950, 1960]
+
+
+def test_a_few_rare_rows_are_suppressed_within_the_share_and_more_hold_the_extract() -> None:
+    years = [1980] * 19 + [1931]
+    lenient = GuardRule(k=5, max_suppressed_share=0.05)
+    strict = GuardRule(k=5, max_suppressed_share=0.04)
+
+    suppressed = assess(_table(years, ["男"] * 20), pa.array(["U"] * 20), lenient)
+    held = assess(_table(years, ["男"] * 20), pa.array(["U"] * 20), strict)
+
+    assert (suppressed.units["U"].suppressed, suppressed.units["U"].held) == (1, False)
+    assert suppressed.keep.tolist() == [True] * 19 + [False]
+    assert held.units["U"].held and not held.keep.any() and held.units["U"].suppressed == 0
+
+
+def test_l_diversity_holds_a_group_whose_sensitive_value_is_the_same_for_all() -> None:
+    quasi = _table([1980] * 10, ["男"] * 10)
+    sensitive = pa.array(["特困"] * 5 + ["低保"] * 5)
+    units = pa.array(["A"] * 5 + ["B"] * 5)  # each unit: one group, one category
+    rule = GuardRule(k=2, l=2, max_suppressed_share=0.0)
+
+    both = assess(quasi, pa.array(["A"] * 10), rule, sensitive=sensitive)
+    apart = assess(quasi, units, rule, sensitive=sensitive)
+
+    assert not both.units["A"].held
+    assert apart.units["A"].held and apart.units["B"].held
+    assert apart.units["A"].rare[0].distinct_sensitive == 1
+
+
+def test_rows_outside_every_unit_are_never_kept_and_nulls_are_a_value() -> None:
+    quasi = _table([None, None, None, 1980, 1980], [None, None, None, "男", "男"])
+    verdict = assess(quasi, pa.array(["U", "U", "U", None, "U"]), GuardRule(k=3, max_suppressed_share=0.5))
+
+    assert verdict.units["U"].rows == 4 and verdict.units["U"].suppressed == 1
+    assert verdict.keep.tolist() == [True, True, True, False, False]
+
+
+def test_without_quasi_identifiers_nothing_is_generalised_or_suppressed() -> None:
+    verdict = assess(
+        pa.table({"x": [1, 2]}).drop(["x"]),
+        pa.array(["U", "U"]),
+        GuardRule(k=5, max_suppressed_share=0.0),
+    )
+    assert verdict.units["U"].held is False and verdict.keep.all()
+
+
+def test_misaligned_inputs_are_refused() -> None:
+    with pytest.raises(ValueError, match="one value per row"):
+        assess(_table([1980], ["男"]), pa.array(["U", "U"]), GuardRule(k=2, max_suppressed_share=0))
+
+
+# --- properties over random extracts -------------------------------------------------------------
+
+RULES = st.builds(
+    GuardRule,
+    k=st.integers(1, 6),
+    l=st.integers(1, 3),
+    max_suppressed_share=st.sampled_from([0.0, 0.05, 0.2, 0.5, 1.0]),
+    ladder=st.sampled_from([(), (DECADE,), (DECADE, SEX_HIDDEN), (SEX_HIDDEN, DECADE)]),
+)
+ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B", "C", None]),
+        st.one_of(st.none(), st.integers(1920, 2020)),
+        st.sampled_from(["男", "女", None]),
+        st.sampled_from(["低保", "特困", "临时救助"]),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=ROWS, rule=RULES)
+def test_every_delivered_extract_meets_k_and_l_or_is_held(
+    rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule
+) -> None:
+    units = pa.array([r[0] for r in rows], pa.string())
+    quasi = _table([r[1] for r in rows], [r[2] for r in rows])
+    sensitive = pa.array([r[3] for r in rows], pa.string())
+
+    verdict = assess(quasi, units, rule, sensitive=sensitive)
+
+    assert set(verdict.units) == {r[0] for r in rows if r[0] is not None}
+    for unit, v in verdict.units.items():
+        mine = np.array([r[0] == unit for r in rows], dtype=bool)
+        kept = mine & verdict.keep
+        if v.held:
+            assert not kept.any() and v.rare  # held: nothing goes out, the officer sees counts
+            assert sum(r.rows for r in v.rare) <= v.rows
+            continue
+        assert v.suppressed == int((mine & ~verdict.keep).sum())
+        assert v.suppressed <= rule.max_suppressed_share * v.rows
+        out = generalise(quasi.filter(pa.array(kept)), v.steps, rule)
+        groups = Counter(
+            zip(out.column("birth_year").to_pylist(), out.column("gender").to_pylist(), strict=True)
+        )
+        assert all(size >= rule.k for size in groups.values())
+        if rule.l > 1:
+            values: dict[tuple[object, object], set[str]] = {}
+            kept_sensitive = sensitive.filter(pa.array(kept)).to_pylist()
+            for key, s in zip(
+                zip(out.column("birth_year").to_pylist(), out.column("gender").to_pylist(), strict=True),
+                kept_sensitive,
+                strict=True,
+            ):
+                values.setdefault(key, set()).add(s)
+            assert all(len(v_) >= rule.l for v_ in values.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=ROWS, rule=RULES)
+def test_a_units_verdict_depends_only_on_its_own_rows(
+    rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule
+) -> None:
+    units = pa.array([r[0] for r in rows], pa.string())
+    quasi = _table([r[1] for r in rows], [r[2] for r in rows])
+    sensitive = pa.array([r[3] for r in rows], pa.string())
+    together = assess(quasi, units, rule, sensitive=sensitive)
+
+    for unit in together.units:
+        mine = pa.array([r[0] == unit for r in rows])
+        alone = assess(quasi.filter(mine), units.filter(mine), rule, sensitive=sensitive.filter(mine))
+        assert alone.units[unit] == together.units[unit]
+        assert alone.keep.tolist() == together.keep[np.asarray(mine.to_pylist(), dtype=bool)].tolist()
+
+
+@pytest.mark.parametrize(("direct", "lookup"), [(1, 1), (1, 1 << 25), (1 << 22, 1)])
+def test_wide_keys_are_grouped_the_same_way(
+    monkeypatch: pytest.MonkeyPatch, direct: int, lookup: int
+) -> None:
+    from huiliu.policy import reidentification
+
+    rng = np.random.default_rng(7)
+    quasi = _table(rng.integers(1920, 2020, 5000).tolist(), rng.choice(["男", "女"], 5000).tolist())
+    units = pa.array(rng.choice(["A", "B", "C"], 5000))
+    rule = GuardRule(k=4, max_suppressed_share=0.2, ladder=(DECADE,))
+    expected = assess(quasi, units, rule)
+
+    monkeypatch.setattr(reidentification, "_DIRECT_KEYS", direct)
+    monkeypatch.setattr(reidentification, "_LOOKUP_SPAN", lookup)
+    compacted = assess(quasi, units, rule)
+
+    assert compacted.units == expected.units and (compacted.keep == expected.keep).all()
