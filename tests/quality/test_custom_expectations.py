@@ -318,3 +318,16 @@ def test_a_column_of_nulls_is_blank_not_vacuously_valid(batch_definition: Any) -
         configuration=name.expectation_config
     )[0]
     assert "must not be blank" in rendered.to_json_dict()["string_template"]["template"]
+
+
+@pytest.mark.parametrize(("allow_fixed_line", "failing"), [(False, [5]), (True, [])], ids=["mobile", "phone"])
+def test_a_hotline_callers_landline_is_valid_when_fixed_lines_are_allowed(
+    batch_definition: Any, allow_fixed_line: bool, failing: list[int]
+) -> None:
+    kwargs = {"column": "phone", "allow_fixed_line": allow_fixed_line}
+    body = {
+        "name": "phones",
+        "expectations": [{"type": "expect_column_values_to_be_valid_cn_mobile", "kwargs": kwargs}],
+    }
+    (result,) = validate(batch_definition, landed_frame(ROWS), body, {})
+    assert result.result["unexpected_index_list"] == failing

@@ -519,3 +519,53 @@ def test_a_damaged_table_cache_is_rebuilt(
     mobile_rule.mobile_prefix_table.cache_clear()
     assert (mobile_rule.mobile_prefix_table() == good).all()  # and stored whole again
     mobile_rule.mobile_prefix_table.cache_clear()
+
+
+PHONE_CASES = [
+    ("mobile", "13800138000", True),
+    ("landline", "0851-85551234", True),
+    ("landline-compact", "085185551234", True),
+    ("landline-bracketed", "(010)12345678", True),
+    ("landline-international", "+86 21 6234 5678", True),
+    ("landline-seven-digits", "0851-8555123", True),
+    ("no-area-code", "85551234", False),
+    ("service-number", "12345", False),
+    ("toll-free", "400-810-8888", False),
+    ("other-country", "+852 2345 6789", False),
+    ("mobile-trunk-prefix", "013800138000", False),
+    ("full-width-mobile", "１３８００１３８０００", False),
+    ("empty", "", False),
+    ("null", None, True),
+]
+
+
+@pytest.mark.parametrize(("value", "valid"), [c[1:] for c in PHONE_CASES], ids=[c[0] for c in PHONE_CASES])
+def test_phone_cases_accept_fixed_lines_with_their_area_code(value: str | None, valid: bool) -> None:
+    assert mobile_rule.valid_cn_phones(pd.Series([value], dtype=object))[0] == valid
+
+
+def test_phones_agree_with_phonenumbers_on_mobiles_and_fixed_lines() -> None:
+    values = _random_phones(np.random.default_rng(22), SAMPLES)
+
+    def expected(value: str) -> bool:
+        try:
+            number = phonenumbers.parse(value, "CN")
+        except phonenumbers.NumberParseException:
+            return False
+        kinds = (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+        return (
+            number.country_code == 86
+            and phonenumbers.is_valid_number(number)
+            and number_type_in(number, kinds)
+        )
+
+    def number_type_in(number: phonenumbers.PhoneNumber, kinds: tuple[int, ...]) -> bool:
+        return phonenumbers.number_type(number) in kinds
+
+    got = mobile_rule.valid_cn_phones(pd.Series(values, dtype="str"))
+    assert [v for v, g in zip(values, got, strict=True) if expected(v) != g] == []
+    assert got.mean() > rules.valid_cn_mobiles(pd.Series(values, dtype="str")).mean()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pandas as pd
+from great_expectations.compatibility import pydantic
 from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics.map_metric_provider import (
@@ -20,7 +21,7 @@ from huiliu.quality.expectations.common import (
     library_metadata,
     metadata_schema_extra,
 )
-from huiliu.quality.rules.mobile import valid_cn_mobiles
+from huiliu.quality.rules.mobile import valid_cn_mobiles, valid_cn_phones
 
 SHORT_DESCRIPTION = "Expect column values to be mainland China mobile numbers."
 
@@ -30,22 +31,36 @@ class ColumnValuesValidCnMobile(ColumnMapMetricProvider):
 
     condition_metric_name = "column_values.valid_cn_mobile"
     filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
+    condition_value_keys = ("allow_fixed_line",)
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, **_kwargs: Any) -> pd.Series:  # noqa: N805
-        return pd.Series(valid_cn_mobiles(column), index=column.index)
+    def _pandas(
+        cls,  # noqa: N805
+        column: pd.Series,
+        allow_fixed_line: bool = False,
+        **_kwargs: Any,
+    ) -> pd.Series:
+        rule = valid_cn_phones if allow_fixed_line else valid_cn_mobiles
+        return pd.Series(rule(column), index=column.index)
 
 
 class ExpectColumnValuesToBeValidCnMobile(SentenceRendering, ColumnMapExpectation):
     """Expect column values to be mainland China mobile numbers.
 
     Values may carry a ``+86`` or ``86`` prefix and spaces or dashes; the remaining 11 digits must
-    start with 1 and lie in a range phonenumbers assigns to mobile service.
+    start with 1 and lie in a range phonenumbers assigns to mobile service. With
+    ``allow_fixed_line`` a fixed-line number with its area code (0851-85551234) is valid too, as
+    for callers of a hotline.
 
     Args:
         column: the phone column.
+        allow_fixed_line: also accept mainland fixed-line numbers.
         mostly: the share of non-null values that must be valid.
     """
+
+    allow_fixed_line: bool = pydantic.Field(
+        default=False, description="Also accept mainland fixed-line numbers with their area code."
+    )
 
     library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
         "phonenumbers", tags=("column map expectation",)
@@ -53,7 +68,7 @@ class ExpectColumnValuesToBeValidCnMobile(SentenceRendering, ColumnMapExpectatio
     _library_metadata = library_metadata
 
     map_metric = "column_values.valid_cn_mobile"
-    success_keys = ("mostly",)
+    success_keys = ("allow_fixed_line", "mostly")
     args_keys = ("column",)
 
     class Config:

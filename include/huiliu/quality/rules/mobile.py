@@ -102,3 +102,36 @@ def valid_cn_mobiles(values: ArrayLike) -> np.ndarray:
     found = np.flatnonzero(numbers >= 0)
     valid[found] = _prefixes_are_mobile(numbers[found] // _REST)
     return valid
+
+
+_FIXED_LINE_TYPES = frozenset({PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def _is_fixed_line(value: str) -> bool:
+    """Whether phonenumbers reads the text as a valid mainland fixed-line number (area code + number)."""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    return (
+        number.country_code == COUNTRY_CODE
+        and phonenumbers.is_valid_number(number)
+        and phonenumbers.number_type(number) in _FIXED_LINE_TYPES
+    )
+
+
+def valid_cn_phones(values: ArrayLike) -> np.ndarray:
+    """Which values are mainland mobile numbers or fixed-line numbers with their area code.
+
+    Mobiles are checked vectorised (:func:`valid_cn_mobiles`); the rest are asked of phonenumbers
+    once per distinct value, e.g. 0851-85551234, (010)12345678, +86 21 6234 5678. Nulls are valid.
+    """
+    valid = valid_cn_mobiles(values)
+    strings = as_arrow_strings(values)
+    rest = np.flatnonzero(~valid)
+    if not len(rest):
+        return valid
+    texts = strings.take(pa.array(rest)).to_pylist()
+    verdicts = {text: _is_fixed_line(text) for text in set(texts)}
+    valid[rest] = np.fromiter((verdicts[t] for t in texts), dtype=bool, count=len(texts))
+    return valid
