@@ -4,135 +4,40 @@ the guard's verdicts, unchanged deliveries and clean-up after a failure."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from tests.helpers.residents import person
+from tests.helpers.deliveries import (
+    COMMUNITIES,
+    KEY,
+    OUTSIDE,
+    STREET,
+    ParquetWriter,
+    append_curated,
+    plan,
+    project,
+    residents,
+)
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
-from huiliu.lake.catalog import lake_table
-from huiliu.lake.schema import landing_schema, with_meta_columns
-from huiliu.policy.grant_rules import GrantStatus
-from huiliu.policy.grants import GrantView
-from huiliu.policy.reidentification import GuardRule, LadderStep
 from huiliu.returnflow.delivery import ExtractPlan, deliver_snapshot, fingerprint
-from huiliu.returnflow.lineage import ColumnAction
 from huiliu.returnflow.records import DeliveryStatus
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
-
-STREET = "520102016"
-COMMUNITIES = ("520102016001", "520102016002", "520102016003")
-OUTSIDE = "520102017001"
-KEY = b"0123456789abcdef-fingerprints"
-DECADE = LadderStep(
-    column="birth_year",
-    generalise=lambda a: pc.multiply(pc.divide(a, 10), 10),
-    label_zh="出生年份 → 年代",
-    label_en="birth year → decade",
-)
-
-
-def _residents(count: int, community: str, start: int, **changes: object) -> list[dict[str, object]]:
-    return [
-        person(start + i, community, birth_date=date(1980 + i % 3, 1, 1), **changes) for i in range(count)
-    ]
-
-
-def _append(contract: DatasetContract, rows: list[dict[str, object]], batch: str, at: datetime) -> None:
-    schema = landing_schema(contract)
-    data = pa.RecordBatch.from_pylist(
-        rows, schema=pa.schema([f for f in schema if not f.name.startswith("_")])
-    )
-    table = lake_table(contract.curated_table, schema)
-    table.append(pa.Table.from_batches([with_meta_columns(data, schema, batch, at, "test")]))
-
-
-def _grant(unit: str) -> GrantView:
-    now = datetime(2026, 12, 1, tzinfo=UTC)
-    return GrantView(
-        id=f"G{unit}",
-        unit_code=unit,
-        unit_name="",
-        unit_level="street" if len(unit) == 9 else "community",
-        dataset="resident_registry",
-        purpose="核验",
-        legal_basis="第十三条",
-        requested_by="staff",
-        requested_at=now,
-        expires_at=now + timedelta(days=365),
-        status=GrantStatus.APPROVED,
-        compliance_required=True,
-        history=(),
-    )
-
-
-def _project(rows: pa.Table) -> pa.Table:
-    """Name kept as the surname, birth date as its year, ID and phone left out (a stand-in policy)."""
-    out: dict[str, pa.Array] = {}
-    if "name" in rows.column_names:
-        out["name"] = pc.utf8_slice_codeunits(rows.column("name"), 0, 1)
-    if "birth_date" in rows.column_names:
-        out["birth_year"] = pc.year(rows.column("birth_date"))
-    for kept in ("gender", "community_code", "status"):
-        if kept in rows.column_names:
-            out[kept] = rows.column(kept)
-    return pa.table(out)
-
-
-def _plan(unit: str, k: int = 2, share: float = 0.0) -> ExtractPlan:
-    return ExtractPlan(
-        grant=_grant(unit),
-        columns=tuple(
-            ColumnAction(name=c, source=c, action="keep", description="") for c in ("name", "gender")
-        ),
-        project=_project,
-        quasi_identifiers=("birth_year", "gender"),
-        sensitive=None,
-        guard=GuardRule(k=k, max_suppressed_share=share, ladder=(DECADE,)),
-        policy_version="test-1",
-    )
-
-
-@dataclass
-class ParquetWriter:
-    """A stand-in for the outbox: one Parquet file per delivery, published by renaming it."""
-
-    folder: Path
-    schema: pa.Schema
-    parts: list[pa.Table] = field(default_factory=list)
-    fingerprints: list[pa.Array] = field(default_factory=list)
-    state: str = "open"
-
-    def write(self, rows: pa.Table, fingerprints: pa.Array) -> None:
-        assert rows.schema == self.schema and len(fingerprints) == rows.num_rows
-        self.parts.append(rows)
-        self.fingerprints.append(fingerprints)
-
-    def publish(self) -> tuple[str, str]:
-        self.folder.mkdir(parents=True)
-        pq.write_table(pa.concat_tables(self.parts), self.folder / "rows.parquet")
-        self.state = "published"
-        return str(self.folder), "0" * 64
-
-    def discard(self) -> None:
-        self.state = "discarded"
 
 
 @pytest.fixture
 def registry(huiliu_home: Settings) -> Iterator[DatasetContract]:
     contract = load_contract("resident_registry")
     first = datetime(2026, 11, 1, tzinfo=UTC)
-    _append(contract, _residents(6, COMMUNITIES[0], 0), "b1", first)
-    _append(contract, _residents(6, COMMUNITIES[1], 100), "b1", first)
-    _append(contract, _residents(2, COMMUNITIES[2], 200), "b1", first)  # a tiny community
-    _append(contract, _residents(5, OUTSIDE, 300), "b1", first)
+    append_curated(contract, residents(6, COMMUNITIES[0], 0), "b1", first)
+    append_curated(contract, residents(6, COMMUNITIES[1], 100), "b1", first)
+    append_curated(contract, residents(2, COMMUNITIES[2], 200), "b1", first)  # a tiny community
+    append_curated(contract, residents(5, OUTSIDE, 300), "b1", first)
     yield contract
 
 
@@ -170,7 +75,7 @@ def _delivered(writer: ParquetWriter) -> pa.Table:
 def test_each_unit_gets_its_own_subtree_and_the_street_all_of_its_communities(
     registry: DatasetContract, tmp_path: Path
 ) -> None:
-    plans = [_plan(STREET), _plan(COMMUNITIES[0]), _plan(COMMUNITIES[1])]
+    plans = [plan(STREET), plan(COMMUNITIES[0]), plan(COMMUNITIES[1])]
     outcomes, writers = _run(registry, plans, tmp_path)
 
     street = _delivered(writers[STREET])
@@ -187,10 +92,10 @@ def test_each_unit_gets_its_own_subtree_and_the_street_all_of_its_communities(
 
 
 def test_only_the_current_version_of_a_record_is_delivered(registry: DatasetContract, tmp_path: Path) -> None:
-    moved = _residents(1, COMMUNITIES[0], 0, status="迁出")
-    _append(registry, moved, "b2", datetime(2026, 11, 20, tzinfo=UTC))
+    moved = residents(1, COMMUNITIES[0], 0, status="迁出")
+    append_curated(registry, moved, "b2", datetime(2026, 11, 20, tzinfo=UTC))
 
-    _, writers = _run(registry, [_plan(COMMUNITIES[0])], tmp_path)
+    _, writers = _run(registry, [plan(COMMUNITIES[0])], tmp_path)
 
     rows = _delivered(writers[COMMUNITIES[0]])
     assert rows.num_rows == 6
@@ -200,7 +105,7 @@ def test_only_the_current_version_of_a_record_is_delivered(registry: DatasetCont
 def test_a_tiny_community_is_held_while_its_street_is_served(
     registry: DatasetContract, tmp_path: Path
 ) -> None:
-    plans = [_plan(STREET, k=2), _plan(COMMUNITIES[2], k=3)]
+    plans = [plan(STREET, k=2), plan(COMMUNITIES[2], k=3)]
     outcomes, writers = _run(registry, plans, tmp_path)
 
     tiny = outcomes[COMMUNITIES[2]]
@@ -211,7 +116,7 @@ def test_a_tiny_community_is_held_while_its_street_is_served(
 
 def test_generalisation_is_applied_to_what_is_written(registry: DatasetContract, tmp_path: Path) -> None:
     # births 1980-1982 in pairs: k=3 fails on years, passes once years become the 1980s
-    outcomes, writers = _run(registry, [_plan(COMMUNITIES[0], k=3)], tmp_path)
+    outcomes, writers = _run(registry, [plan(COMMUNITIES[0], k=3)], tmp_path)
 
     verdict = outcomes[COMMUNITIES[0]].verdict
     assert verdict is not None and verdict.steps == 1
@@ -219,10 +124,10 @@ def test_generalisation_is_applied_to_what_is_written(registry: DatasetContract,
 
 
 def test_the_same_rows_again_are_not_delivered_again(registry: DatasetContract, tmp_path: Path) -> None:
-    first, _ = _run(registry, [_plan(COMMUNITIES[0])], tmp_path / "one")
+    first, _ = _run(registry, [plan(COMMUNITIES[0])], tmp_path / "one")
     again, writers = _run(
         registry,
-        [_plan(COMMUNITIES[0])],
+        [plan(COMMUNITIES[0])],
         tmp_path / "two",
         previous_content=lambda _p: first[COMMUNITIES[0]].content_sha256,
     )
@@ -235,7 +140,7 @@ def test_the_same_rows_again_are_not_delivered_again(registry: DatasetContract, 
 def test_a_unit_with_no_rows_in_scope_gets_an_empty_outcome(
     registry: DatasetContract, tmp_path: Path
 ) -> None:
-    outcomes, writers = _run(registry, [_plan("520102016004")], tmp_path)
+    outcomes, writers = _run(registry, [plan("520102016004")], tmp_path)
     assert outcomes["520102016004"].status is DeliveryStatus.EMPTY and writers == {}
 
 
@@ -248,9 +153,9 @@ def test_a_failure_midway_discards_every_open_delivery(
         calls["n"] += 1
         if calls["n"] > 3:  # after the guard's narrow pass and the first written batches
             raise RuntimeError("disk full")
-        return _project(rows)
+        return project(rows)
 
-    plans = [ExtractPlan(**{**_plan(STREET).__dict__, "project": failing}), _plan(COMMUNITIES[0])]
+    plans = [ExtractPlan(**{**plan(STREET).__dict__, "project": failing}), plan(COMMUNITIES[0])]
     seen: dict[str, ParquetWriter] = {}
 
     with pytest.raises(RuntimeError, match="disk full"):

@@ -1,0 +1,121 @@
+"""A small curated resident registry, stand-in extract plans and an outbox stand-in for delivery tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from huiliu.contracts.model import DatasetContract
+from huiliu.lake.catalog import lake_table
+from huiliu.lake.schema import landing_schema, with_meta_columns
+from huiliu.policy.grant_rules import GrantStatus
+from huiliu.policy.grants import GrantView
+from huiliu.policy.reidentification import GuardRule, LadderStep
+from huiliu.returnflow.delivery import ExtractPlan
+from huiliu.returnflow.lineage import ColumnAction
+from tests.helpers.residents import person
+
+STREET = "520102016"
+COMMUNITIES = ("520102016001", "520102016002", "520102016003")
+OUTSIDE = "520102017001"
+KEY = b"0123456789abcdef-fingerprints"
+DECADE = LadderStep(
+    column="birth_year",
+    generalise=lambda a: pc.multiply(pc.divide(a, 10), 10),
+    label_zh="出生年份 → 年代",
+    label_en="birth year → decade",
+)
+
+
+def residents(count: int, community: str, start: int, **changes: object) -> list[dict[str, object]]:
+    return [
+        person(start + i, community, birth_date=date(1980 + i % 3, 1, 1), **changes) for i in range(count)
+    ]
+
+
+def append_curated(
+    contract: DatasetContract, rows: list[dict[str, object]], batch: str, at: datetime
+) -> None:
+    schema = landing_schema(contract)
+    data = pa.RecordBatch.from_pylist(
+        rows, schema=pa.schema([f for f in schema if not f.name.startswith("_")])
+    )
+    table = lake_table(contract.curated_table, schema)
+    table.append(pa.Table.from_batches([with_meta_columns(data, schema, batch, at, "test")]))
+
+
+def grant_view(unit: str) -> GrantView:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    return GrantView(
+        id=f"G{unit}",
+        unit_code=unit,
+        unit_name="",
+        unit_level="street" if len(unit) == 9 else "community",
+        dataset="resident_registry",
+        purpose="核验",
+        legal_basis="第十三条",
+        requested_by="staff",
+        requested_at=now,
+        expires_at=now + timedelta(days=365),
+        status=GrantStatus.APPROVED,
+        compliance_required=True,
+        history=(),
+    )
+
+
+def project(rows: pa.Table) -> pa.Table:
+    """Name kept as the surname, birth date as its year, ID and phone left out (a stand-in policy)."""
+    out: dict[str, pa.Array] = {}
+    if "name" in rows.column_names:
+        out["name"] = pc.utf8_slice_codeunits(rows.column("name"), 0, 1)
+    if "birth_date" in rows.column_names:
+        out["birth_year"] = pc.year(rows.column("birth_date"))
+    for kept in ("gender", "community_code", "status"):
+        if kept in rows.column_names:
+            out[kept] = rows.column(kept)
+    return pa.table(out)
+
+
+def plan(unit: str | GrantView, k: int = 2, share: float = 0.0) -> ExtractPlan:
+    """The stand-in plan of a unit's grant (a made-up approved grant when given a unit code)."""
+    return ExtractPlan(
+        grant=grant_view(unit) if isinstance(unit, str) else unit,
+        columns=tuple(
+            ColumnAction(name=c, source=c, action="keep", description="") for c in ("name", "gender")
+        ),
+        project=project,
+        quasi_identifiers=("birth_year", "gender"),
+        sensitive=None,
+        guard=GuardRule(k=k, max_suppressed_share=share, ladder=(DECADE,)),
+        policy_version="test-1",
+    )
+
+
+@dataclass
+class ParquetWriter:
+    """A stand-in for the outbox: one Parquet file per delivery, published by renaming it."""
+
+    folder: Path
+    schema: pa.Schema
+    parts: list[pa.Table] = field(default_factory=list)
+    fingerprints: list[pa.Array] = field(default_factory=list)
+    state: str = "open"
+
+    def write(self, rows: pa.Table, fingerprints: pa.Array) -> None:
+        assert rows.schema == self.schema and len(fingerprints) == rows.num_rows
+        self.parts.append(rows)
+        self.fingerprints.append(fingerprints)
+
+    def publish(self) -> tuple[str, str]:
+        self.folder.mkdir(parents=True)
+        pq.write_table(pa.concat_tables(self.parts), self.folder / "rows.parquet")
+        self.state = "published"
+        return str(self.folder), "0" * 64
+
+    def discard(self) -> None:
+        self.state = "discarded"
