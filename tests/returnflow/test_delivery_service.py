@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from tests.helpers.deliveries import COMMUNITIES, KEY, ParquetWriter, append_curated, plan, residents
+from typer.testing import CliRunner
 
+from huiliu.cli.main import app
 from huiliu.contracts import load_contract, load_contracts
 from huiliu.contracts.model import DatasetContract
 from huiliu.divisions import load_hierarchy
@@ -129,3 +132,17 @@ def test_revoked_and_expired_grants_get_nothing_and_their_files_are_withdrawn(
     assert {d.unit_code for d in withdrawn} == set(COMMUNITIES[:2])
     assert not any(Path(o.outbox_path or "x").exists() for o in first.outcomes)
     assert {d.status for d in deliveries(dataset="resident_registry")} == {DeliveryStatus.WITHDRAWN}
+
+
+def test_deliveries_are_listed_and_shown_with_the_guards_counts(
+    granted: dict[str, GrantView], tmp_path: Path
+) -> None:
+    run = _deliver(tmp_path)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["deliveries", "list", "--unit", "520102016", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert {d["id"] for d in json.loads(listed.stdout)} == {o.delivery_id for o in run.outcomes}
+    shown = runner.invoke(app, ["deliveries", "show", run.outcomes[0].delivery_id])
+    assert shown.exit_code == 0 and "已交付" in shown.stdout and "再识别防护" in shown.stdout
+    missing = runner.invoke(app, ["deliveries", "show", "Dnope"])
+    assert missing.exit_code == 1 and "no delivery Dnope" in missing.stderr

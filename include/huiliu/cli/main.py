@@ -30,6 +30,7 @@ def _mount_optional() -> None:
     from huiliu.cli.accounts_cmd import accounts_app
     from huiliu.cli.city_cmd import city_app
     from huiliu.cli.dags_cmd import dags_app
+    from huiliu.cli.deliveries_cmd import deliveries_app
     from huiliu.cli.demo_cmd import demo
     from huiliu.cli.grants_cmd import grants_app
     from huiliu.cli.lake_cmd import register as register_lake
@@ -50,6 +51,7 @@ def _mount_optional() -> None:
     register_lake(lake_app)
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(grants_app, name="grants")
+    app.add_typer(deliveries_app, name="deliveries")
 
 
 @db_app.command("upgrade")

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from huiliu.errors import NotFoundError
 from huiliu.store.db import session_scope
 from huiliu.store.models import DeliveryRecord, utcnow
 
@@ -188,3 +189,16 @@ def mark_withdrawn(grant_id: str, url: str | None = None) -> list[Delivery]:
             row.withdrawn_at = now
         session.flush()
         return [_view(r) for r in rows]
+
+
+def get_delivery(delivery_id: str, url: str | None = None) -> Delivery:
+    """One delivery.
+
+    Raises:
+        NotFoundError: no such delivery.
+    """
+    with session_scope(url) as session:
+        row = session.get(DeliveryRecord, delivery_id)
+        if row is None:
+            raise NotFoundError(f"没有交付记录 {delivery_id} / no delivery {delivery_id}")
+        return _view(row)
