@@ -40,19 +40,21 @@ class ContractError(TerminalError):
 
 
 class ContractProblem:
-    """One problem in one contract file: the file, the field path and what to do."""
+    """One problem in one contract file: the file, the field path, its line if known, and what to do."""
 
-    def __init__(self, file: str, field: str, message: str) -> None:
+    def __init__(self, file: str, field: str, message: str, line: int | None = None) -> None:
         self.file = file
         self.field = field
         self.message = message
+        self.line = line
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.field}" if self.field else self.file
+        field = f"{self.field} (line {self.line})" if self.line is not None else self.field
+        where = f"{self.file}: {field}" if field else self.file
         return f"{where}: {self.message}"
 
-    def as_dict(self) -> dict[str, str]:
-        return {"file": self.file, "field": self.field, "message": self.message}
+    def as_dict(self) -> dict[str, str | int | None]:
+        return {"file": self.file, "field": self.field, "line": self.line, "message": self.message}
 
 
 class SourceUnavailableError(TransientError):
