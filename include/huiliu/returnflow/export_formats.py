@@ -1,0 +1,129 @@
+"""The file formats a delivery is written in, each a streaming writer fed one record batch at a time.
+
+* Parquet: the rows exactly as given (types, precision, nulls), for programs. Small batches (a
+  unit's share of one pass batch) are gathered up to :data:`ROW_GROUP_BYTES` before a row group is
+  written, so a unit receiving a few rows per batch does not get thousands of tiny row groups.
+* CSV: UTF-8 with a byte-order mark (so Excel and WPS read Chinese correctly), CRLF line ends,
+  RFC 4180 quoting (pyarrow quotes every text value and doubles inner quotes; a null is an empty
+  unquoted field, an empty text ``""``). The header holds the machine column names: the CSV is the
+  file programs re-import, and the names are what the Parquet file, the manifest and the contract
+  use; the Chinese titles are in the XLSX header and in the manifest's ``columns``. Formula-like
+  text is neutralised (:mod:`huiliu.returnflow.spreadsheet_safety`); times are written in the
+  city's time zone to the second (``YYYY-MM-DD HH:MM:SS``; finer parts are kept in the Parquet file).
+* XLSX: :mod:`huiliu.returnflow.xlsx_export`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import BinaryIO, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from huiliu.returnflow.manifest import OutboxError
+from huiliu.returnflow.spreadsheet_safety import neutralise_for_csv
+
+ROW_GROUP_BYTES = 4 << 20
+BOM = b"\xef\xbb\xbf"
+
+
+class OutputFormat(StrEnum):
+    """A format a delivery's rows are written in; the value is the file extension."""
+
+    PARQUET = "parquet"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class FormatWriter(Protocol):
+    """A file being written: batches in order, then closed (the file object stays the caller's)."""
+
+    def write(self, batch: pa.RecordBatch) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def plain(values: pa.Array) -> pa.Array:
+    """Values with dictionary and view encodings undone (what the writers and regexes expect)."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if pa.types.is_string_view(values.type):
+        values = values.cast(pa.large_string())
+    if pa.types.is_binary_view(values.type):
+        values = values.cast(pa.large_binary())
+    return values
+
+
+def local_time(values: pa.Array, zone: str) -> pa.Array:
+    """Timestamps as naive wall-clock times of ``zone`` (naive ones are taken to be in it already)."""
+    type_ = values.type
+    if not pa.types.is_timestamp(type_) or type_.tz is None:
+        return values
+    return pc.local_timestamp(values.cast(pa.timestamp(type_.unit, tz=zone)))
+
+
+class ParquetExport:
+    """Rows to a Parquet file, gathering small batches into row groups of about ``ROW_GROUP_BYTES``."""
+
+    def __init__(self, file: BinaryIO, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(file, schema)
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_bytes = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        self._pending.append(batch)
+        self._pending_bytes += batch.nbytes
+        if self._pending_bytes >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(pa.Table.from_batches(self._pending))
+            self._pending, self._pending_bytes = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+def _csv_type(field: pa.Field) -> pa.DataType:
+    type_ = field.type
+    if pa.types.is_dictionary(type_):
+        type_ = type_.value_type
+    if pa.types.is_string_view(type_):
+        return pa.large_string()
+    if pa.types.is_timestamp(type_):
+        return pa.timestamp("s")
+    if pa.types.is_nested(type_) or pa.types.is_binary(type_) or pa.types.is_large_binary(type_):
+        raise OutboxError(f"column {field.name} of type {type_} cannot be written to CSV; deliver it as text")
+    return type_
+
+
+class CsvExport:
+    """Rows to a CSV file for Excel and for programs (see the module docstring)."""
+
+    def __init__(self, file: BinaryIO, schema: pa.Schema, *, zone: str) -> None:
+        self._zone = zone
+        self._schema = pa.schema([pa.field(f.name, _csv_type(f)) for f in schema])
+        file.write(BOM)
+        file.flush()
+        options = pacsv.WriteOptions(eol="\r\n", quoting_style="needed")
+        self._writer = pacsv.CSVWriter(file, self._schema, write_options=options)
+
+    def _prepared(self, values: pa.Array, type_: pa.DataType) -> pa.Array:
+        values = neutralise_for_csv(plain(values))
+        if pa.types.is_timestamp(type_):
+            values = local_time(values, self._zone).cast(type_, safe=False)
+        return values
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        columns = [self._prepared(batch.column(i), f.type) for i, f in enumerate(self._schema)]
+        self._writer.write_batch(pa.record_batch(columns, schema=self._schema))
+
+    def close(self) -> None:
+        self._writer.close()
