@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     )
     pii_config: Path | None = Field(
         default=None, description="a PII recognizer/anonymizer YAML merged over the packaged registry"
+    )
+    policy_hash_key: SecretStr | None = Field(
+        default=None,
+        description="key of the policy's keyed hash (at least 32 bytes); default: a random key kept "
+        "in home/keys/policy_hash.key",
     )
     lease_wait_seconds: float = Field(
         default=300, ge=0, description="how long a run waits for another run of the same dataset to finish"
