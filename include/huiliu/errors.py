@@ -8,6 +8,8 @@ Airflow layer acts on the difference.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class HuiliuError(Exception):
     """Base of every error raised by huiliu."""
@@ -55,6 +57,14 @@ class ContractProblem:
 
     def as_dict(self) -> dict[str, str | int | None]:
         return {"file": self.file, "field": self.field, "line": self.line, "message": self.message}
+
+
+class PolicyError(TerminalError):
+    """A return policy that cannot be used; each problem names the file, line, field and fix."""
+
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class SourceUnavailableError(TransientError):

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     pii_config: Path | None = Field(
         default=None, description="a PII recognizer/anonymizer YAML merged over the packaged registry"
     )
+    return_policy: Path = Field(
+        default=PROJECT_ROOT / "include" / "policies" / "return_policy.yaml",
+        description="the return policy in force (tiers, masking); `huiliu policy check` checks its folder",
+    )
     policy_hash_key: SecretStr | None = Field(
         default=None,
         description="key of the policy's keyed hash (at least 32 bytes); default: a random key kept "

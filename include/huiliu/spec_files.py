@@ -65,22 +65,43 @@ def join_path(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def _node_paths(node: yaml.Node, path: str, paths: dict[int, str], lines: dict[str, int]) -> None:
-    """Record the path of every node below ``node`` and each key's line (aliases visited once)."""
-    if id(node) in paths:
+_MERGE = "tag:yaml.org,2002:merge"
+_MAX_LINES = 200_000  # aliases are followed for lines; this bounds the work nested aliases can cause
+
+
+def _node_paths(
+    node: yaml.Node,
+    path: str,
+    paths: dict[int, str],
+    lines: dict[str, int],
+    active: frozenset[int] = frozenset(),
+) -> None:
+    """Record each node's first path and the line of every key below it.
+
+    Aliases and merge keys (``<<: *name``) are followed, so a value they copy is found at the line
+    where it is written; a key written in the mapping itself wins over a merged one.
+    """
+    if id(node) in active or len(lines) > _MAX_LINES:
         return
+    active = active | {id(node)}
+    paths.setdefault(id(node), path)
     if isinstance(node, yaml.MappingNode):
-        paths[id(node)] = path
+        merged: list[yaml.Node] = []
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+                continue
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             child = join_path(path, key)
             lines.setdefault(child, key_node.start_mark.line + 1)
-            _node_paths(value_node, child, paths, lines)
+            _node_paths(value_node, child, paths, lines, active)
+        for source in merged:
+            if isinstance(source, yaml.MappingNode):
+                _node_paths(source, path, paths, lines, active)
     elif isinstance(node, yaml.SequenceNode):
-        paths[id(node)] = path
         for index, item in enumerate(node.value):
             lines.setdefault(f"{path}[{index}]", item.start_mark.line + 1)
-            _node_paths(item, f"{path}[{index}]", paths, lines)
+            _node_paths(item, f"{path}[{index}]", paths, lines, active)
 
 
 class _StrictLoader(yaml.SafeLoader):
