@@ -36,6 +36,7 @@ def _mount_optional() -> None:
     from huiliu.cli.lake_cmd import register as register_lake
     from huiliu.cli.pii_approval_cmd import register as register_pii_approvals
     from huiliu.cli.pii_cmd import pii_app
+    from huiliu.cli.policy_cmd import policy_app
     from huiliu.cli.quality_cmd import quality_app
     from huiliu.cli.quarantine_cmd import quarantine_app
     from huiliu.cli.reconcile_cmd import reconcile_app
@@ -52,6 +53,7 @@ def _mount_optional() -> None:
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(grants_app, name="grants")
     app.add_typer(deliveries_app, name="deliveries")
+    app.add_typer(policy_app, name="policy")
 
 
 @db_app.command("upgrade")
