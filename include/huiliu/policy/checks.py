@@ -1,10 +1,9 @@
 """What makes a well-formed return policy unusable, each problem with its file, line, field and fix.
 
-A tier may inherit only from a tier above it that the policy defines; every entity type must be one
-the contracts or the PII registry know (or ``NO_PII``); every action must mean something for its
-type (no `generalize` for a name, no `keep` for free text). And no tier below the policy's minimum
-tier for sensitive personal information (PIPL art. 28) may receive such a type other than dropped,
-whether it gives the rule itself or inherits it. Problems are worded in English and in Chinese.
+A tier inherits only from a defined tier above it; entity types are those of the contracts and the
+PII registry (or ``NO_PII``), each with an action that means something for it (no `generalize` for
+a name, no `keep` for free text). No tier below the minimum tier for sensitive personal information
+(PIPL art. 28) may receive it other than dropped, by its own rule or an inherited one.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Which columns of a dataset a tier receives, what is done to each, and why (pure: no I/O).
 
-A column's entity types are those the PII gate classified it as, plus those its contract declares;
-a column the gate found nothing in is ``NO_PII``. The policy gives each type an action for the tier,
-the dataset's sharing class and grade, and the column gets the most protective of them (the order
-of :class:`~huiliu.policy.vocabulary.Action`). Default deny: a type the policy does not name is
-dropped, a column the classification did not examine is not returned, a 不予共享 dataset returns
-nothing, and sensitive personal information never reaches a tier below the policy's minimum.
+A column's entity types are those the PII gate classified plus those the contract declares
+(``NO_PII`` when none), and it gets the most protective of the actions the policy gives them.
+Default deny: an unnamed type, an unexamined column and a 不予共享 dataset return nothing, and
+sensitive personal information never reaches a tier below the policy's minimum.
 """
 
 from __future__ import annotations
@@ -239,10 +237,14 @@ def _free_text(
     )
 
 
+def _mask_params(entity: str, context: _Context) -> MaskParams:
+    return tuple(sorted(context.policy.catalog.mask_params[entity].items()))
+
+
 def _operator(action: Action, entity: str, context: _Context) -> object:
     """What decides how an action treats a type: its mask parameters, or its ladder."""
     if action is Action.MASK:
-        return tuple(sorted(context.policy.catalog.mask_params[entity].items()))
+        return _mask_params(entity, context)
     return entity if action is Action.GENERALIZE else action
 
 
@@ -270,14 +272,14 @@ def _structured(
             sensitive,
         )
     applies_as = holders[0] if top.action in (Action.MASK, Action.GENERALIZE, Action.HASH) else None
-    params = _operator(top.action, holders[0], context) if top.action is Action.MASK else ()
+    params = _mask_params(holders[0], context) if top.action is Action.MASK else ()
     return ColumnDecision(
         column=column.name,
         description=_description(column),
         entity_types=types,
         action=top.action,
         applies_as=applies_as,
-        mask_params=params,  # type: ignore[arg-type]
+        mask_params=params,
         sensitive=sensitive,
         reason_zh=why_zh,
         reason_en=why_en,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from huiliu.divisions.hierarchy import LEVEL_NAMES_ZH
+from huiliu.divisions.hierarchy import LEVEL_NAMES_ZH, Level
 from huiliu.errors import NotFoundError
 from huiliu.policy.columns import ReturnDecision, decide_columns
 from huiliu.policy.loader import load_policy
@@ -67,7 +67,7 @@ def receiving_unit(code: str, url: str | None = None) -> Unit:
                 f"no unit {code} in the governance store (run huiliu units sync first)"
             )
         if unit.level not in {t.value for t in Tier}:
-            level_zh = LEVEL_NAMES_ZH.get(unit.level, unit.level)  # type: ignore[call-overload]
+            level_zh = LEVEL_NAMES_ZH.get(cast(Level, unit.level), unit.level)
             raise NotFoundError(
                 f"{unit.name}（{code}）是{level_zh}级单位，数据只回流到区县、街道、社区和网格 / "
                 f"{unit.name} ({code}) is a {unit.level}; data returns only to districts, streets, "

@@ -1,10 +1,9 @@
 """Generalisation ladders: each step makes a column coarser, and the policy's `generalize` takes the first.
 
-Birth date → birth year → 5-year band → decade; age → 5-year band → 10-year band → 20-year band;
-address → its community → its street; amount → 100 元 band → 500 元 band → 1000 元 band. Every step
-takes the previous step's output, so the re-identification guard can step further along a ladder
-from what the policy delivered; a value a step cannot read (an address without a community) becomes
-null rather than pass through. All steps are Arrow compute kernels; nulls stay null.
+Birth date → year → 5-year band → decade; age → 5, 10, 20-year bands; address → community →
+street; amount → 100, 500, 1000 元 bands. Each step is Arrow kernels over the previous step's
+output (so the re-identification guard can climb further), nulls stay null, and a value a step
+cannot read becomes null rather than pass through.
 """
 
 from __future__ import annotations

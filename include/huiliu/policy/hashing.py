@@ -1,11 +1,9 @@
-"""The policy's keyed hash: HMAC-SHA256 under a key of its own for every grant, the same on every run.
+"""The policy's keyed hash: HMAC-SHA256 under a key of each grant's own, the same on every run.
 
-A unit that receives hashed ID numbers can join its own extracts on them, but cannot learn the
-numbers, nor join with another unit's extracts (each grant hashes under its own key, derived from
-the city's key and the grant id). The city's key comes from ``HUILIU_POLICY_HASH_KEY``; without it
-a random key is made once and kept in ``$HUILIU_HOME/keys/policy_hash.key``, readable by its owner
-only. Identifiers are hashed in a canonical form (NFKC, no spaces or dashes, upper case), so
-``52010219900307451x`` and ``5201 0219 9003 0745 1X`` hash alike.
+A unit can join its own extracts on hashed ID numbers but cannot learn them, nor join with another
+grant's extracts, and identifiers are hashed in a canonical form (NFKC, no spaces or dashes, upper
+case). The city's key is ``HUILIU_POLICY_HASH_KEY``, or else a random key made once and kept,
+owner-only, in ``$HUILIU_HOME/keys/policy_hash.key``.
 """
 
 from __future__ import annotations

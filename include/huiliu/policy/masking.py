@@ -1,11 +1,9 @@
-"""Masking and anonymising Arrow columns as the PII gate does it, fast enough for whole deliveries.
+"""Masking and anonymising Arrow columns exactly as the PII gate does, fast enough for whole deliveries.
 
 `mask` is the PII gate's ``cn_mask`` presidio-anonymizer operator with the registry's parameters
-for the entity type (ID 520102********4517, mobile 138****5678, card last four, 张*, addresses
-without numbers). Values of the common shapes (plain ASCII digits and letters; every name; every
-address) are masked by Arrow kernels that give exactly the operator's result; the operator itself
-masks the rest (full-width digits, spaces, dashes), once per distinct value. Free text is returned
-only through the PII gate's anonymiser, once per distinct text. Nulls stay null.
+per entity type; values of the common shapes (plain ASCII, every name, every address) get the
+operator's exact result from Arrow kernels, and the operator masks the rest once per distinct value.
+Free text is returned only through the PII gate's anonymiser, once per distinct text; nulls stay null.
 """
 
 from __future__ import annotations

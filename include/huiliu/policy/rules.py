@@ -1,10 +1,8 @@
 """The return policy in force: one rule per tier, sharing class, sensitivity grade and entity type.
 
-Inheritance is resolved once, when the policy is built: a tier that inherits starts from the
-resolved rules of the tier it names and its own rules replace them, entity type by entity type.
-Each rule remembers the tier that gave it and where in the file, so a decision can say why.
-The policy's version is its declared version plus the SHA-256 of the file, so an edit without a
-version bump is still a different version.
+Inheritance is resolved once: a tier that inherits starts from the resolved rules of the tier it
+names, and its own rules replace them type by type, each rule remembering its tier and line.
+The version is the declared one plus the SHA-256 of the file, so an edit without a bump still shows.
 """
 
 from __future__ import annotations
