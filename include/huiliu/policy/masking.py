@@ -99,9 +99,10 @@ def _ascii_digits_hidden(text: pa.Array, char: str) -> pa.Array:
     if data is None:
         return text
     raw = np.frombuffer(data, dtype=np.uint8)
-    hidden = np.where((raw >= 0x30) & (raw <= 0x39), np.uint8(ord(char)), raw)
+    hidden = raw.copy()
+    hidden[(raw - np.uint8(0x30)) < 10] = ord(char)  # 0-9; every other byte wraps to 10 or more
     return pa.StringArray.from_buffers(
-        len(text), offsets, pa.py_buffer(hidden.tobytes()), validity, text.null_count, text.offset
+        len(text), offsets, pa.py_buffer(hidden), validity, text.null_count, text.offset
     )
 
 
