@@ -91,8 +91,9 @@ def _table(result: Explanation, lang: str) -> Table:
         else f"What {unit.name} ({unit.code}, {unit.tier.value}) receives of {decision.title_en}"
     )
     table = Table(title=title, show_lines=False)
-    for header in _HEADERS[lang]:
-        table.add_column(header, overflow="fold")
+    for position, header in enumerate(_HEADERS[lang]):
+        # names and descriptions stay whole; the reason column takes what width is left
+        table.add_column(header, overflow="fold", no_wrap=position < 2)
     for column in decision.columns:
         action = column.action.zh if zh else column.action.value
         style = None if column.returned else "dim"
