@@ -10,6 +10,8 @@ Figures (issue targets in brackets):
     [>= 3x faster, >= 1,000 texts/s], and classifying a 1M-row, 20-column table vs reading it  [<= 2]
   * PII accuracy: names and addresses on real held-out corpora vs the rules alone, and the number
     entities (and names, addresses) on each adversarial template set vs the other
+  * outbox: a delivery's XLSX vs bare XlsxWriter constant-memory mode  [<= 1.3], and its Parquet + CSV
+    vs PyArrow writing both once
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ def ingest_figures(url: str) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    from bench import pii_accuracy, pii_speed, quality_gate
+    from bench import outbox, pii_accuracy, pii_speed, quality_gate
 
     started = time.perf_counter()
     url = _database_url()
@@ -134,6 +136,8 @@ def main() -> None:
     figures += pii_speed.figures()
     console.print("PII: accuracy on real and adversarial text …")
     figures += pii_accuracy.figures()
+    console.print("outbox: timing (best of 3, alternating) …")
+    figures += outbox.bench_outbox()
     table = Table("figure", "huiliu", "baseline", "ratio", "target", title="huiliu bench")
     for row in figures:
         ours, base = row.get("ours", row.get("ours_s")), row.get("baseline", row.get("baseline_s"))
