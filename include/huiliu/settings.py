@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     city_dir: Path | None = Field(
         default=None, description="folder of the synthetic city's sources; default: home/city"
     )
+    outbox_dir: Path | None = Field(
+        default=None, description="root of the units' outboxes (deliveries); default: home/outbox"
+    )
     city_code: str = Field(default="5201", description="4-digit code of the city served (5201 = 贵阳市)")
     timezone: str = Field(default="Asia/Shanghai", description="time zone of the lake's naive timestamps")
     units_seed: int = Field(default=20240601, description="seed of the synthetic community and grid levels")
@@ -113,6 +116,10 @@ class Settings(BaseSettings):
     @property
     def id_regions(self) -> list[str]:
         return [p.strip() for p in self.id_region_prefixes.split(",") if p.strip()]
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.outbox_dir or self.home / "outbox"
 
     @property
     def city_path(self) -> Path:

@@ -36,3 +36,22 @@ RESIDENT_COLUMNS = (
     column("phone", "CN_MOBILE"),
 )
 """The resident registry's personal-information columns as the gate classifies them."""
+
+
+def store_resident_classification(batch: str = "b1", *, needs_approval: bool = False) -> None:
+    """Store a gate classification of the resident registry, as the PII gate would."""
+    from huiliu.contracts import load_contract
+    from huiliu.pii import decisions
+    from huiliu.store.batches import register_dataset
+
+    contract = load_contract("resident_registry")
+    register_dataset(contract)
+    table = classified(contract, *RESIDENT_COLUMNS, column("_batch_id"))
+    fields = {
+        "rows": 100,
+        "sampled_rows": 100,
+        "columns": [c.as_dict() for c in table.columns],
+        "status": "pass",
+    }
+    decisions.save_classification(batch, contract.name, fields)
+    decisions.request_decision(contract.name, batch, needs_approval, [])

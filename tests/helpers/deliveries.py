@@ -119,3 +119,48 @@ class ParquetWriter:
 
     def discard(self) -> None:
         self.state = "discarded"
+
+
+def approvers() -> None:
+    """The gongan steward and a compliance officer, and the units of district 520102."""
+    from huiliu.contracts import load_contracts
+    from huiliu.divisions import load_hierarchy
+    from huiliu.policy.accounts import Role, RoleGrant, add_account
+    from huiliu.policy.grants import known_departments
+    from huiliu.store.units import sync_units
+
+    sync_units(load_hierarchy("5201", ["520102"]))
+    departments = known_departments(load_contracts())
+    add_account(
+        "steward",
+        unit_code="5201",
+        roles=[RoleGrant(role=Role.DEPARTMENT_STEWARD, department="gongan")],
+        departments=departments,
+    )
+    add_account(
+        "officer", unit_code="5201", roles=[RoleGrant(role=Role.COMPLIANCE_OFFICER)], departments=departments
+    )
+
+
+def approved_grant(contract: DatasetContract, unit: str, now: datetime, days: int = 365) -> GrantView:
+    """A grant of the dataset to the unit, requested by its staff and approved by steward and officer."""
+    from huiliu.contracts import load_contract, load_contracts
+    from huiliu.policy.accounts import Role, RoleGrant, add_account
+    from huiliu.policy.grants import approve_grant, known_departments, request_grant
+
+    add_account(
+        f"staff{unit}",
+        unit_code=unit,
+        roles=[RoleGrant(role=Role.UNIT_STAFF)],
+        departments=known_departments(load_contracts()),
+    )
+    grant = request_grant(
+        contract,
+        by=f"staff{unit}",
+        purpose="核验",
+        legal_basis="第十三条",
+        now=now,
+        expires_at=now + timedelta(days=days),
+    )
+    approve_grant(grant.id, load_contract, by="steward", now=now)
+    return approve_grant(grant.id, load_contract, by="officer", now=now)

@@ -9,12 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from huiliu.cli.main import app
-from huiliu.contracts import load_contract
-from huiliu.pii import decisions
 from huiliu.policy.explain import stored_classification
 from huiliu.settings import Settings
-from huiliu.store.batches import register_dataset
-from tests.helpers.classifications import RESIDENT_COLUMNS, classified, column
+from tests.helpers.classifications import store_resident_classification
 
 runner = CliRunner()
 COMMUNITY, STREET = "520102016001", "520102016"
@@ -25,21 +22,6 @@ def units(huiliu_home: Settings) -> Settings:
     result = runner.invoke(app, ["units", "sync"])
     assert result.exit_code == 0, result.output
     return huiliu_home
-
-
-def classify_residents(batch: str = "b1", *, needs_approval: bool = False) -> None:
-    """Store a gate classification of the resident registry, as the PII gate would."""
-    contract = load_contract("resident_registry")
-    register_dataset(contract)
-    table = classified(contract, *RESIDENT_COLUMNS, column("_batch_id"))
-    fields = {
-        "rows": 100,
-        "sampled_rows": 100,
-        "columns": [c.as_dict() for c in table.columns],
-        "status": "pass",
-    }
-    decisions.save_classification(batch, contract.name, fields)
-    decisions.request_decision(contract.name, batch, needs_approval, [])
 
 
 def test_check_passes_the_shipped_policy() -> None:
@@ -74,7 +56,7 @@ def test_check_refuses_a_folder_without_policies(tmp_path: Path) -> None:
 
 
 def test_explain_shows_what_a_community_gets_and_why_in_chinese(units: Settings) -> None:
-    classify_residents()
+    store_resident_classification()
     result = runner.invoke(app, ["policy", "explain", COMMUNITY, "resident_registry"], env={"COLUMNS": "220"})
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -86,7 +68,7 @@ def test_explain_shows_what_a_community_gets_and_why_in_chinese(units: Settings)
 
 
 def test_explain_in_english_and_as_json(units: Settings) -> None:
-    classify_residents()
+    store_resident_classification()
     english = runner.invoke(
         app, ["policy", "explain", STREET, "resident_registry", "--lang", "en"], env={"COLUMNS": "220"}
     )
@@ -100,7 +82,7 @@ def test_explain_in_english_and_as_json(units: Settings) -> None:
 
 
 def test_explain_returns_nothing_without_a_passed_or_approved_classification(units: Settings) -> None:
-    classify_residents(needs_approval=True)  # waiting for a compliance officer
+    store_resident_classification(needs_approval=True)  # waiting for a compliance officer
     assert stored_classification("resident_registry") == (None, None)
     result = runner.invoke(app, ["policy", "explain", COMMUNITY, "resident_registry"], env={"COLUMNS": "220"})
     assert result.exit_code == 0
@@ -108,8 +90,8 @@ def test_explain_returns_nothing_without_a_passed_or_approved_classification(uni
 
 
 def test_the_latest_approved_classification_is_the_one_used(units: Settings) -> None:
-    classify_residents("b1")
-    classify_residents("b2")
+    store_resident_classification("b1")
+    store_resident_classification("b2")
     table, batch = stored_classification("resident_registry")
     assert (
         batch == "b2" and table is not None and table.column("id_number").entity_types == ["CN_RESIDENT_ID"]

@@ -24,7 +24,7 @@ from tests.helpers.deliveries import (
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
-from huiliu.returnflow.delivery import ExtractPlan, deliver_snapshot, fingerprint
+from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan, deliver_snapshot, fingerprint
 from huiliu.returnflow.records import DeliveryStatus
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
@@ -50,9 +50,10 @@ def _run(  # type: ignore[no-untyped-def]
 ):
     writers = {} if writers is None else writers
 
-    def open_writer(plan: ExtractPlan, delivery_id: str, schema: pa.Schema) -> ParquetWriter:
-        writers[plan.grant.unit_code] = ParquetWriter(tmp_path / plan.grant.unit_code / delivery_id, schema)
-        return writers[plan.grant.unit_code]
+    def open_writer(o: ExtractOpening) -> ParquetWriter:
+        unit = o.plan.grant.unit_code
+        writers[unit] = ParquetWriter(tmp_path / unit / o.delivery_id, o.schema)
+        return writers[unit]
 
     ids = iter(f"D{i}" for i in range(100))
     outcomes = deliver_snapshot(

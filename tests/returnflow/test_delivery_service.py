@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from tests.helpers.deliveries import COMMUNITIES, KEY, ParquetWriter, append_curated, plan, residents
 from typer.testing import CliRunner
@@ -21,7 +20,7 @@ from huiliu.lineage.naming import lake_dataset
 from huiliu.lineage.queries import downstream
 from huiliu.policy.accounts import Role, RoleGrant, add_account
 from huiliu.policy.grants import GrantView, approve_grant, known_departments, request_grant, revoke_grant
-from huiliu.returnflow.delivery import ExtractPlan
+from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan
 from huiliu.returnflow.lineage import unit_namespace
 from huiliu.returnflow.records import Delivery, DeliveryStatus, deliveries
 from huiliu.returnflow.service import DeliveryRun, deliver_dataset
@@ -70,8 +69,8 @@ def _deliver(tmp_path: Path, now: datetime = NOW, withdrawn: list[Delivery] | No
     def plan_grants(_contract: DatasetContract, grants: Sequence[GrantView]) -> list[ExtractPlan]:
         return [plan(g) for g in grants]
 
-    def open_writer(p: ExtractPlan, delivery_id: str, schema: pa.Schema) -> ParquetWriter:
-        return ParquetWriter(tmp_path / p.grant.unit_code / delivery_id, schema)
+    def open_writer(o: ExtractOpening) -> ParquetWriter:
+        return ParquetWriter(tmp_path / o.plan.grant.unit_code / o.delivery_id, o.schema)
 
     def withdraw(delivery: Delivery) -> None:
         (withdrawn if withdrawn is not None else []).append(delivery)

@@ -15,7 +15,13 @@ from tests.helpers.deliveries import COMMUNITIES, KEY, STREET, append_curated, p
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
-from huiliu.returnflow.delivery import ExtractPlan, ExtractWriter, deliver_snapshot, fingerprint
+from huiliu.returnflow.delivery import (
+    ExtractOpening,
+    ExtractPlan,
+    ExtractWriter,
+    deliver_snapshot,
+    fingerprint,
+)
 from huiliu.returnflow.manifest import DeliveredColumn, DeliveryDescription
 from huiliu.returnflow.outbox import open_delivery
 from huiliu.returnflow.receipts import received
@@ -64,9 +70,9 @@ def _describe(
 def test_one_pass_fills_each_units_outbox(registry: DatasetContract, tmp_path: Path) -> None:
     snapshot = CuratedSnapshot(registry)
 
-    def open_writer(p: ExtractPlan, delivery_id: str, schema: pa.Schema) -> ExtractWriter:
+    def open_writer(o: ExtractOpening) -> ExtractWriter:
         return open_delivery(
-            tmp_path, _describe(p, delivery_id, schema, snapshot), schema, zone="Asia/Shanghai"
+            tmp_path, _describe(o.plan, o.delivery_id, o.schema, snapshot), o.schema, zone="Asia/Shanghai"
         )
 
     ids = iter(f"D{i}" for i in range(10))

@@ -83,6 +83,8 @@ class UnitVerdict:
     """For a held unit: its rare combinations at the last step, as counts."""
     generalised: tuple[str, ...] = ()
     """What the applied steps did, in words (``label_en`` of each)."""
+    released: bool = False
+    """Held, then released by a compliance officer: every step taken and every rare row suppressed."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -93,6 +95,7 @@ class UnitVerdict:
             "suppressed": self.suppressed,
             "smallest_group": self.smallest_group,
             "held": self.held,
+            "released": self.released,
             "rare": [r.as_dict() for r in self.rare],
         }
 
@@ -233,6 +236,7 @@ def assess(
     rule: GuardRule,
     *,
     sensitive: pa.Array | pa.ChunkedArray | None = None,
+    released: frozenset[str] = frozenset(),
 ) -> GuardAssessment:
     """Measure every unit's extract and decide its generalisation step, suppressions or hold.
 
@@ -244,6 +248,8 @@ def assess(
         units: per row, the unit whose extract the row belongs to (null: none).
         rule: k, ℓ, the suppression share and the ladder.
         sensitive: the sensitive column per row, for ℓ-diversity.
+        released: units a compliance officer released from a hold: past the last step they get
+            what is left after every rare row is suppressed, instead of nothing.
 
     Returns:
         The verdict of every unit with rows, and the rows each may receive.
@@ -265,6 +271,7 @@ def assess(
     if not columns:  # no quasi-identifiers: nothing singles a row out
         chosen[:] = 0
     rare_of_row = np.zeros(rows, dtype=bool)
+    lifted = np.zeros(len(labels), dtype=bool)
     smallest = np.zeros(len(labels), dtype=np.int64)
     held_rare: dict[int, tuple[RareCombination, ...]] = {}
     for step in range(len(rule.ladder) + 1):
@@ -291,6 +298,9 @@ def assess(
         np.minimum.at(least, index[~rare], group_sizes[~rare])
         smallest[passes] = least[passes]
         if step == len(rule.ladder):
+            lifted = pending & ~passes & np.isin(np.array(labels, dtype=object), list(released))
+            chosen[lifted], smallest[lifted] = step, least[lifted]
+            passes |= lifted
             local = {name: _Encoded(c.codes[now], c.dictionary) for name, c in columns.items()}
             for u in np.flatnonzero(pending & ~passes):
                 held_rare[int(u)] = _rare_combinations(
@@ -310,6 +320,7 @@ def assess(
                 suppressed=0 if held[u] else int(suppressed[u]),
                 smallest_group=0 if held[u] or smallest[u] == np.iinfo(np.int64).max else int(smallest[u]),
                 held=bool(held[u]),
+                released=bool(lifted[u]),
                 rare=held_rare.get(u, ()),
                 generalised=tuple(s.label_en for s in rule.ladder[: top if held[u] else chosen[u]]),
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -39,6 +40,7 @@ class ExtractPlan:
         sensitive: the delivered sensitive column for ℓ-diversity, if any.
         guard: k, ℓ, suppression share and the generalisation ladder (on delivered columns).
         policy_version: the version of the policy the plan comes from.
+        withheld: the columns the policy does not return, with why (for the unit's 说明 sheet).
     """
 
     grant: GrantView
@@ -48,6 +50,7 @@ class ExtractPlan:
     sensitive: str | None
     guard: GuardRule
     policy_version: str
+    withheld: tuple[ColumnAction, ...] = ()
 
 
 class ExtractWriter(Protocol):
@@ -62,8 +65,29 @@ class ExtractWriter(Protocol):
     def discard(self) -> None: ...
 
 
-OpenWriter = Callable[[ExtractPlan, str, pa.Schema], ExtractWriter]
-"""Opens a unit's delivery: (plan, delivery id, schema of the delivered rows) → writer."""
+@dataclass(frozen=True, kw_only=True)
+class ExtractOpening:
+    """What the outbox is told when a unit's delivery opens (its rows follow).
+
+    Attributes:
+        plan: the grant's extract plan.
+        delivery_id: the new delivery's id.
+        schema: the schema of the delivered rows.
+        verdict: the guard's verdict on the unit's extract (its extra generalisation steps).
+        snapshot_id: the curated snapshot delivered.
+        snapshot_committed_at: when that snapshot was committed.
+    """
+
+    plan: ExtractPlan
+    delivery_id: str
+    schema: pa.Schema
+    verdict: UnitVerdict | None
+    snapshot_id: int
+    snapshot_committed_at: datetime | None
+
+
+OpenWriter = Callable[[ExtractOpening], ExtractWriter]
+"""Opens a unit's delivery in its outbox."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,8 +143,11 @@ def assess_units(
     contract: DatasetContract,
     plans: Sequence[ExtractPlan],
     levels: dict[str, str],
+    released: frozenset[str] = frozenset(),
 ) -> tuple[np.ndarray, list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]]]:
     """The first, narrow pass: current versions, row scope and the guard's verdicts per tier.
+
+    ``released`` names grants whose held extract a compliance officer released.
 
     Returns:
         Which rows are current versions, and per tier its scope, plans and assessment.
@@ -145,7 +172,10 @@ def assess_units(
             if plan.sensitive and plan.sensitive in delivered.column_names
             else None
         )
-        tiers_out.append((scope, by_unit, assess(quasi, keys, plan.guard, sensitive=sensitive)))
+        lifted = frozenset(u for u, p in by_unit.items() if p.grant.id in released)
+        tiers_out.append(
+            (scope, by_unit, assess(quasi, keys, plan.guard, sensitive=sensitive, released=lifted))
+        )
     return current, tiers_out
 
 
@@ -159,6 +189,7 @@ def deliver_snapshot(
     new_id: Callable[[], str],
     fingerprint_key: bytes,
     previous_content: Callable[[ExtractPlan], str | None] = lambda _plan: None,
+    released: frozenset[str] = frozenset(),
 ) -> list[UnitDelivery]:
     """Serve every plan from one snapshot in one partitioned pass; held units get nothing.
 
@@ -172,11 +203,13 @@ def deliver_snapshot(
         fingerprint_key: the key of the primary-key fingerprints.
         previous_content: the content digest of the grant's last delivery under the same policy;
             a delivery with the same rows is discarded and reported ``unchanged``.
+        released: ids of grants whose held extract a compliance officer released: they get what is
+            left after the last ladder step with every rare row suppressed.
 
     Returns:
         One outcome per plan, in plan order.
     """
-    current, assessed = assess_units(snapshot, contract, plans, levels)
+    current, assessed = assess_units(snapshot, contract, plans, levels, released)
     ids = {p.grant.id: new_id() for p in plans}
     opened: dict[str, _Open] = {}
     verdicts = {
@@ -252,9 +285,15 @@ def _stream(
                 delivered = generalise(plan.project(mine), verdict.steps if verdict else 0, plan.guard)
                 state = opened.get(plan.grant.id)
                 if state is None:
-                    state = opened[plan.grant.id] = _Open(
-                        open_writer(plan, ids[plan.grant.id], delivered.schema)
+                    opening = ExtractOpening(
+                        plan=plan,
+                        delivery_id=ids[plan.grant.id],
+                        schema=delivered.schema,
+                        verdict=verdict,
+                        snapshot_id=snapshot.snapshot_id or 0,
+                        snapshot_committed_at=snapshot.committed_at,
                     )
+                    state = opened[plan.grant.id] = _Open(open_writer(opening))
                 state.writer.write(delivered, fingerprint(mine.select(key_columns), fingerprint_key))
                 for record_batch in delivered.to_batches():
                     state.digest.update(record_batch.serialize())

@@ -28,6 +28,8 @@ class ColumnAction:
     source: str
     action: str
     description: str
+    reason_zh: str = ""
+    reason_en: str = ""
 
 
 def unit_namespace(unit_code: str) -> str:

@@ -8,7 +8,7 @@ store, and the run is one lineage run whose outputs are the files each unit rece
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,24 @@ PlanGrants = Callable[[DatasetContract, Sequence[GrantView]], list[ExtractPlan]]
 """Builds each active grant's extract plan from the return policy."""
 Withdraw = Callable[[Delivery], None]
 """Takes one delivery's files back out of its unit's outbox."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Release:
+    """A compliance officer's release of a held extract: which delivery was held, who, when and why."""
+
+    held_delivery: str
+    by: str
+    reason: str
+    at: datetime
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "held_delivery": self.held_delivery,
+            "by": self.by,
+            "reason": self.reason,
+            "at": self.at.isoformat(timespec="seconds"),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +113,7 @@ def deliver_dataset(
     withdraw: Withdraw,
     fingerprint_key: bytes,
     now: datetime | None = None,
+    releases: Mapping[str, Release] | None = None,
     emitter: LineageEmitter | None = None,
     parent: tuple[str, str, str] | None = None,
     dag_id: str | None = None,
@@ -109,12 +128,14 @@ def deliver_dataset(
         withdraw: takes a lapsed grant's delivery out of the outbox.
         fingerprint_key: the key of the record fingerprints in manifests.
         now: the moment grants are judged at (expiry).
+        releases: grant id → a compliance officer's release of its held extract.
         emitter: where lineage goes.
         parent: the Airflow run, for lineage.
         dag_id: the DAG that runs the delivery, recorded with it.
         run_id: its run.
     """
     now = now or utcnow()
+    releases = releases or {}
     emitter = emitter or LineageEmitter()
     with dataset_lease(contract.name, "delivery"):
         withdrawn = withdraw_lapsed(contract.name, withdraw, now)
@@ -138,9 +159,12 @@ def deliver_dataset(
                 new_id=new_delivery_id,
                 fingerprint_key=fingerprint_key,
                 previous_content=lambda plan: _previous_content(plan),
+                released=frozenset(releases),
             )
             for outcome in outcomes:
-                _record(outcome, contract.name, snapshot.snapshot_id or 0, dag_id, run_id)
+                release = releases.get(outcome.plan.grant.id)
+                released = release if outcome.verdict and outcome.verdict.released else None
+                _record(outcome, contract.name, snapshot.snapshot_id or 0, dag_id, run_id, released)
                 if outcome.status is DeliveryStatus.DELIVERED and outcome.outbox_path:
                     unit = outcome.plan.grant.unit_code
                     scope = f"单位 {unit} 辖区内各记录的现行版本 / the current records in unit {unit}'s area"
@@ -164,9 +188,17 @@ def _previous_content(plan: ExtractPlan) -> str | None:
 
 
 def _record(
-    outcome: UnitDelivery, dataset: str, snapshot_id: int, dag_id: str | None, run_id: str | None
+    outcome: UnitDelivery,
+    dataset: str,
+    snapshot_id: int,
+    dag_id: str | None,
+    run_id: str | None,
+    release: Release | None,
 ) -> None:
     verdict = outcome.verdict
+    guard: dict[str, object] = verdict.as_dict() if verdict else {}
+    if release is not None:
+        guard["release"] = release.as_dict()
     record_delivery(
         delivery_id=outcome.delivery_id,
         grant_id=outcome.plan.grant.id,
@@ -180,7 +212,7 @@ def _record(
         content_sha256=outcome.content_sha256,
         manifest_sha256=outcome.manifest_sha256,
         outbox_path=outcome.outbox_path,
-        guard=verdict.as_dict() if verdict else {},
+        guard=guard,
         dag_id=dag_id,
         run_id=run_id,
     )

@@ -1,0 +1,209 @@
+"""Push delivery end to end: the shipped return policy, the real outbox, the guard's hold and release,
+re-runs, revocation and hostile cells, on a real curated Iceberg table and governance store."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+from tests.helpers.classifications import store_resident_classification
+from tests.helpers.deliveries import COMMUNITIES, STREET, append_curated, approved_grant, approvers
+from tests.helpers.residents import person
+
+from huiliu.contracts import load_contract
+from huiliu.contracts.model import DatasetContract
+from huiliu.errors import NotFoundError
+from huiliu.policy.grants import GrantView, revoke_grant
+from huiliu.policy.loader import load_policy
+from huiliu.returnflow.delivery import fingerprint
+from huiliu.returnflow.push import deliver, fingerprint_key, held_deliveries, release_held
+from huiliu.returnflow.records import DeliveryStatus, deliveries
+from huiliu.returnflow.snapshot import CuratedSnapshot
+from huiliu.settings import Settings
+
+NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+RARE_ID_INDEX = 999
+HOSTILE = '=HYPERLINK("http://evil.example","点击")'
+
+
+def _community(start: int, community: str) -> list[dict[str, object]]:
+    """40 residents: birth years 1980-83 × both genders, 5 of each combination."""
+    return [
+        person(
+            start + i,
+            community,
+            birth_date=date(1980 + i % 4, 1 + i % 12, 1 + i % 28),
+            gender="男" if i // 4 % 2 else "女",
+        )
+        for i in range(40)
+    ]
+
+
+@pytest.fixture
+def registry(huiliu_home: Settings) -> DatasetContract:
+    """Communities A (40 ordinary residents) and B (the same, plus one born in 1930) of one street."""
+    contract = load_contract("resident_registry")
+    rare = person(RARE_ID_INDEX, COMMUNITIES[1], birth_date=date(1930, 5, 1), gender="女")
+    hostile = _community(0, COMMUNITIES[0])
+    hostile[0]["status"] = HOSTILE
+    append_curated(
+        contract, hostile + _community(100, COMMUNITIES[1]) + [rare], "b1", NOW - timedelta(days=3)
+    )
+    store_resident_classification("b1")
+    approvers()
+    return contract
+
+
+@pytest.fixture
+def grants(registry: DatasetContract) -> dict[str, GrantView]:
+    return {unit: approved_grant(registry, unit, NOW) for unit in (STREET, COMMUNITIES[0], COMMUNITIES[1])}
+
+
+def _by_unit(run) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {o.plan.grant.unit_code: o for o in run.outcomes}
+
+
+def test_each_unit_gets_its_tier_of_the_policy_in_its_outbox(
+    grants: dict[str, GrantView], huiliu_home: Settings
+) -> None:
+    run = deliver(load_contract("resident_registry"), now=NOW)
+    outcome = _by_unit(run)
+
+    assert {u: (o.status, o.rows) for u, o in outcome.items()} == {  # type: ignore[attr-defined]
+        STREET: (DeliveryStatus.DELIVERED, 80),
+        COMMUNITIES[0]: (DeliveryStatus.DELIVERED, 40),
+        COMMUNITIES[1]: (DeliveryStatus.HELD, 0),
+    }
+    community = Path(outcome[COMMUNITIES[0]].outbox_path)  # type: ignore[attr-defined]
+    rows = pq.read_table(community / "resident_registry.parquet")
+    assert "ethnicity" not in rows.column_names  # sensitive: streets and above only
+    assert set(rows.column("birth_date").to_pylist()) == {1980, 1981, 1982, 1983}  # as years
+    assert all("*" in v for v in rows.column("id_number").to_pylist())
+    assert all("*" in v for v in rows.column("phone").to_pylist())
+    street = pq.read_table(Path(outcome[STREET].outbox_path) / "resident_registry.parquet")  # type: ignore[attr-defined]
+    assert "ethnicity" in street.column_names and "*" not in street.column("id_number")[0].as_py()
+
+    manifest = json.loads((community / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["policy_version"] == load_policy().label
+    assert manifest["grant_id"] == grants[COMMUNITIES[0]].id and manifest["rows"] == 40
+    actions = {c["name"]: c["action"] for c in manifest["columns"]}
+    assert actions["ethnicity"] == "drop" and actions["id_number"] == "mask"
+    assert actions["birth_date"] == "generalize" and actions["name"] == "keep"
+
+    sheet = openpyxl.load_workbook(community / "resident_registry.xlsx", read_only=True)["说明"]
+    text = "\n".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+    assert "民族" in text and "未提供" in text and "市公安局" in text and grants[COMMUNITIES[0]].id in text
+
+
+def test_the_street_loses_its_one_rare_resident_and_the_small_community_is_held_as_counts(
+    grants: dict[str, GrantView], huiliu_home: Settings
+) -> None:
+    contract = load_contract("resident_registry")
+    run = deliver(contract, now=NOW)
+    outcome = _by_unit(run)
+
+    street = outcome[STREET]
+    assert street.verdict.suppressed == 1 and street.verdict.steps == 1  # type: ignore[attr-defined]
+    snapshot = CuratedSnapshot(contract)
+    keys = snapshot.columns(["id_number", "birth_date"])
+    rare_key = keys.filter(keys.column("birth_date").to_numpy() == date(1930, 5, 1)).select(["id_number"])
+    rare_print = fingerprint(rare_key, fingerprint_key())[0].as_py()
+    printed = pq.read_table(Path(street.outbox_path) / "fingerprints.parquet").column("fingerprint")  # type: ignore[attr-defined]
+    assert rare_print not in printed.to_pylist() and len(printed) == 80
+
+    held = outcome[COMMUNITIES[1]]
+    assert held.outbox_path is None  # type: ignore[attr-defined]
+    assert not (huiliu_home.outbox_path / COMMUNITIES[1]).exists()
+    record = next(d for d in deliveries(unit_code=COMMUNITIES[1]) if d.status is DeliveryStatus.HELD)
+    assert record.guard["held"] is True
+    assert record.guard["generalised"] == ["5-year band of birth years", "decade of birth", "street code"]
+    assert record.guard["rare"] == [
+        {
+            "values": {"birth_date": "1930-1939", "gender": "女", "community_code": STREET},
+            "rows": 1,
+            "distinct_sensitive": None,
+        }
+    ]
+    shown = json.dumps(record.guard, ensure_ascii=False)
+    assert "王" not in shown and rare_key.column(0)[0].as_py() not in shown  # counts, never rows
+    assert [d.id for d in held_deliveries("resident_registry")] == [record.id]
+
+
+def test_an_officers_release_delivers_the_held_extract_without_its_rare_rows(
+    grants: dict[str, GrantView], huiliu_home: Settings
+) -> None:
+    contract = load_contract("resident_registry")
+    deliver(contract, now=NOW)
+    held = held_deliveries("resident_registry")[0]
+
+    run = release_held(contract, [held.id], by="officer", reason="社区核验需要，罕见组合已抑制", now=NOW)
+
+    released = _by_unit(run)[COMMUNITIES[1]]
+    assert released.status is DeliveryStatus.DELIVERED and released.rows == 40  # type: ignore[attr-defined]
+    record = next(d for d in deliveries(unit_code=COMMUNITIES[1]) if d.status is DeliveryStatus.DELIVERED)
+    assert record.guard["release"]["by"] == "officer" and record.guard["release"]["held_delivery"] == held.id
+    assert record.suppressed == 1
+    assert held_deliveries("resident_registry") == []
+    others = {u: o.status for u, o in _by_unit(run).items() if u != COMMUNITIES[1]}  # type: ignore[attr-defined]
+    assert set(others.values()) == {DeliveryStatus.UNCHANGED}
+
+
+def test_a_release_names_a_held_extract_and_needs_a_reason(
+    grants: dict[str, GrantView], huiliu_home: Settings
+) -> None:
+    contract = load_contract("resident_registry")
+    run = deliver(contract, now=NOW)
+    delivered = _by_unit(run)[STREET].delivery_id  # type: ignore[attr-defined]
+    held = held_deliveries("resident_registry")[0].id
+    with pytest.raises(NotFoundError, match="not a held extract"):
+        release_held(contract, [delivered], by="officer", reason="x", now=NOW)
+    with pytest.raises(NotFoundError, match="no delivery"):
+        release_held(contract, ["Dnosuchdelivery"], by="officer", reason="x", now=NOW)
+    with pytest.raises(Exception, match="reason"):
+        release_held(contract, [held], by="officer", reason="   ", now=NOW)
+    assert held_deliveries("resident_registry")[0].id == held
+
+
+def test_a_rerun_changes_nothing_and_a_revoked_grant_is_withdrawn(
+    grants: dict[str, GrantView], huiliu_home: Settings
+) -> None:
+    contract = load_contract("resident_registry")
+    first = _by_unit(deliver(contract, now=NOW))
+    folders = sorted(p for p in huiliu_home.outbox_path.rglob("manifest.json"))
+
+    again = _by_unit(deliver(contract, now=NOW + timedelta(hours=1)))
+    assert again[STREET].status is DeliveryStatus.UNCHANGED  # type: ignore[attr-defined]
+    assert again[COMMUNITIES[0]].status is DeliveryStatus.UNCHANGED  # type: ignore[attr-defined]
+    assert sorted(huiliu_home.outbox_path.rglob("manifest.json")) == folders
+
+    revoke_grant(
+        grants[STREET].id, load_contract, by="officer", reason="用途已结束", now=NOW + timedelta(hours=2)
+    )
+    after = deliver(contract, now=NOW + timedelta(hours=3))
+    assert [d.id for d in after.withdrawn] == [first[STREET].delivery_id]  # type: ignore[attr-defined]
+    assert not Path(first[STREET].outbox_path).exists()  # type: ignore[attr-defined]
+    assert STREET not in _by_unit(after)
+    assert Path(first[COMMUNITIES[0]].outbox_path).exists()  # type: ignore[attr-defined]
+
+
+def test_formula_like_text_stays_inert_in_the_delivered_csv_and_xlsx(
+    grants: dict[str, GrantView], huiliu_home: Settings
+) -> None:
+    outcome = _by_unit(deliver(load_contract("resident_registry"), now=NOW))
+    folder = Path(outcome[COMMUNITIES[0]].outbox_path)  # type: ignore[attr-defined]
+
+    with (folder / "resident_registry.csv").open(encoding="utf-8-sig", newline="") as file:
+        statuses = [row["status"] for row in csv.DictReader(file)]
+    assert "'" + HOSTILE in statuses and HOSTILE not in statuses
+    book = openpyxl.load_workbook(folder / "resident_registry.xlsx")
+    sheet = book[book.sheetnames[0]]
+    header = [c.value for c in sheet[1]]
+    column = header.index("人口状态 正常 / 死亡 / 迁出") + 1
+    cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
+    hostile = [c for c in cells if c.value == HOSTILE]
+    assert len(hostile) == 1 and hostile[0].data_type == "s" and hostile[0].quotePrefix
