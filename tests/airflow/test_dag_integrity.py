@@ -98,6 +98,31 @@ def test_each_ingestion_dag_gates_pii_then_quality_and_checks_freshness(bag: Dag
         assert freshness.upstream_task_ids == {"land"} and freshness.trigger_rule == "all_done"
 
 
+def test_each_returned_dataset_is_delivered_when_its_curated_table_changes(bag: DagBag) -> None:
+    delivered = sorted(d.removeprefix("deliver_") for d in bag.dag_ids if d.startswith("deliver_"))
+    assert delivered == [
+        "business_registrations",
+        "disability_registry",
+        "elderly_care_services",
+        "grid_events",
+        "hotline_tickets",
+        "resident_registry",
+        "subsistence_allowance",
+        "unemployment_benefit",
+        "volunteer_points",
+    ]
+    for name in delivered:
+        dag = bag.dags[f"deliver_{name}"]
+        assert [a.name for a in dag.timetable.asset_condition.objects] == [f"curated.{name}"]
+        assert dag.owner not in ("", "airflow") and {"huiliu", "deliver"} <= set(dag.tags)
+        approval = dag.get_task("release_approval")
+        assert approval.upstream_task_ids == {"deliver"} and approval.options == ["Release", "Withhold"]
+        assert "reason" in approval.params and "release_body" in approval.body
+        decision = dag.get_task("release_decision")
+        assert decision.upstream_task_ids == {"deliver", "release_approval"}
+        assert decision.trigger_rule == "none_failed_min_one_success"
+
+
 def test_a_failure_anywhere_fails_the_run(bag: DagBag) -> None:
     dag = bag.dags["ingest_volunteer_points"]
     outcome = dag.get_task("outcome")
@@ -148,11 +173,16 @@ def test_every_task_that_works_has_an_execution_timeout(bag: DagBag) -> None:
         f"{dag_id}.{task.task_id}"
         for dag_id, dag in bag.dags.items()
         for task in dag.tasks
-        if task.execution_timeout is None and task.task_id != "pii_approval"
+        if task.execution_timeout is None and task.task_id not in ("pii_approval", "release_approval")
     ]
     assert unbounded == []
-    approvals = [d.get_task("pii_approval") for d in bag.dags.values() if "pii_approval" in d.task_ids]
-    assert approvals and all(a.execution_timeout is None for a in approvals)
+    approvals = [
+        d.get_task(t)
+        for d in bag.dags.values()
+        for t in ("pii_approval", "release_approval")
+        if t in d.task_ids
+    ]
+    assert len(approvals) > 9 and all(a.execution_timeout is None for a in approvals)
 
 
 @pytest.mark.parametrize("reason", [None, "", "   ", "\t\n"])

@@ -164,3 +164,37 @@ def approved_grant(contract: DatasetContract, unit: str, now: datetime, days: in
     )
     approve_grant(grant.id, load_contract, by="steward", now=now)
     return approve_grant(grant.id, load_contract, by="officer", now=now)
+
+
+HOSTILE = '=HYPERLINK("http://evil.example","点击")'
+"""A status one resident of community A carries: Excel would run it as a formula."""
+
+
+def _forty(start: int, community: str) -> list[dict[str, object]]:
+    """40 residents: birth years 1980-83 × both genders, 5 of each combination."""
+    return [
+        person(
+            start + i,
+            community,
+            birth_date=date(1980 + i % 4, 1 + i % 12, 1 + i % 28),
+            gender="男" if i // 4 % 2 else "女",
+        )
+        for i in range(40)
+    ]
+
+
+def registry_with_a_rare_resident(now: datetime) -> DatasetContract:
+    """resident_registry in curated and classified: community A of STREET holds 40 ordinary residents
+    (one with a formula-like status), community B the same plus one born in 1930; the gongan steward
+    and a compliance officer exist."""
+    from huiliu.contracts import load_contract
+    from tests.helpers.classifications import store_resident_classification
+
+    contract = load_contract("resident_registry")
+    rare = person(999, COMMUNITIES[1], birth_date=date(1930, 5, 1), gender="女")
+    first = _forty(0, COMMUNITIES[0])
+    first[0]["status"] = HOSTILE
+    append_curated(contract, first + _forty(100, COMMUNITIES[1]) + [rare], "b1", now - timedelta(days=3))
+    store_resident_classification("b1")
+    approvers()
+    return contract

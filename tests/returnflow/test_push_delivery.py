@@ -11,9 +11,13 @@ from pathlib import Path
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
-from tests.helpers.classifications import store_resident_classification
-from tests.helpers.deliveries import COMMUNITIES, STREET, append_curated, approved_grant, approvers
-from tests.helpers.residents import person
+from tests.helpers.deliveries import (
+    COMMUNITIES,
+    HOSTILE,
+    STREET,
+    approved_grant,
+    registry_with_a_rare_resident,
+)
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
@@ -27,36 +31,11 @@ from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
 
 NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
-RARE_ID_INDEX = 999
-HOSTILE = '=HYPERLINK("http://evil.example","点击")'
-
-
-def _community(start: int, community: str) -> list[dict[str, object]]:
-    """40 residents: birth years 1980-83 × both genders, 5 of each combination."""
-    return [
-        person(
-            start + i,
-            community,
-            birth_date=date(1980 + i % 4, 1 + i % 12, 1 + i % 28),
-            gender="男" if i // 4 % 2 else "女",
-        )
-        for i in range(40)
-    ]
 
 
 @pytest.fixture
 def registry(huiliu_home: Settings) -> DatasetContract:
-    """Communities A (40 ordinary residents) and B (the same, plus one born in 1930) of one street."""
-    contract = load_contract("resident_registry")
-    rare = person(RARE_ID_INDEX, COMMUNITIES[1], birth_date=date(1930, 5, 1), gender="女")
-    hostile = _community(0, COMMUNITIES[0])
-    hostile[0]["status"] = HOSTILE
-    append_curated(
-        contract, hostile + _community(100, COMMUNITIES[1]) + [rare], "b1", NOW - timedelta(days=3)
-    )
-    store_resident_classification("b1")
-    approvers()
-    return contract
+    return registry_with_a_rare_resident(NOW)
 
 
 @pytest.fixture

@@ -2,21 +2,18 @@
 
 A pending approval is a ``pending`` decision in the governance store (what holds which batch) and
 a ``pii_approval`` task of the same Airflow run waiting in ``awaiting_input``. An answer is given
-the way the Required Actions UI gives it: the HITL REST route's own handler
-(``update_hitl_detail``) runs on a session of Airflow's metadata database, with the officer as
-the responding user. It records ``responded_by``/``responded_at``/``chosen_options``/
-``params_input`` and resumes the task; ``pii_decision`` then writes who, when and why to the
-governance store. Like the REST API, each answer is also written to Airflow's audit log.
+the way the Required Actions UI gives it (:mod:`huiliu.airflow.hitl_answers`); ``pii_decision``
+then writes who, when and why to the governance store.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from huiliu.airflow.environment import configure_airflow_env
+from huiliu.airflow.hitl_answers import answer, awaiting_runs
 from huiliu.pii.decisions import Decision, PiiDecisionError, pending_decisions
 
 # Airflow (and so huiliu.airflow.pii_tasks) is imported only after configure_airflow_env(), so that
@@ -52,35 +49,12 @@ class PendingApproval:
         }
 
 
-def _awaiting_runs() -> set[tuple[str, str]]:
-    """(dag id, run id) of every ``pii_approval`` task waiting for an answer."""
-    configure_airflow_env()
-    from airflow.models.hitl import HITLDetail
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from airflow.utils.state import TaskInstanceState
-    from sqlalchemy import select
-
-    from huiliu.airflow.pii_tasks import APPROVAL_TASK
-
-    query = (
-        select(TaskInstance.dag_id, TaskInstance.run_id)
-        .join(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
-        .where(TaskInstance.task_id == APPROVAL_TASK)
-        .where(TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
-    )
-    from sqlalchemy.exc import OperationalError
-
-    try:
-        with create_session() as session:
-            return {(dag_id, run_id) for dag_id, run_id in session.execute(query).all()}
-    except OperationalError:  # no metadata database yet: nothing can be waiting
-        return set()
-
-
 def pending_approvals(dataset: str | None = None) -> list[PendingApproval]:
     """Batches waiting for a compliance officer, oldest first."""
-    waiting = _awaiting_runs()
+    configure_airflow_env()
+    from huiliu.airflow.pii_tasks import APPROVAL_TASK
+
+    waiting = awaiting_runs(APPROVAL_TASK)
     return [PendingApproval(d, (d.dag_id, d.run_id) in waiting) for d in pending_decisions(dataset)]
 
 
@@ -106,38 +80,6 @@ def _pending_run(dataset: str, batch_id: str | None) -> list[Decision]:
     return [d for d in pending_decisions(dataset) if (d.dag_id, d.run_id) == (dag_id, run_id)]
 
 
-def _officer(name: str) -> Any:
-    """The responding user, as the API's auth layer would hand it to the route."""
-    from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-
-    class ComplianceOfficer(BaseUser):
-        def get_id(self) -> str:
-            return name
-
-        def get_name(self) -> str:
-            return name
-
-    return ComplianceOfficer()
-
-
-def _audit_log(dag_id: str, run_id: str, by: str, payload: dict[str, Any]) -> Any:
-    """The audit-log row the REST API's ``action_logging`` would write for this answer."""
-    from airflow.models.log import Log
-
-    from huiliu.airflow.pii_tasks import APPROVAL_TASK
-
-    extra = json.dumps({**payload, "method": "PATCH", "via": "huiliu pii"}, ensure_ascii=False)
-    return Log(
-        event="update_hitl_detail",
-        owner=by,
-        owner_display_name=by,
-        extra=extra,
-        dag_id=dag_id,
-        run_id=run_id,
-        task_id=APPROVAL_TASK,
-    )
-
-
 def respond(dataset: str, batch_id: str | None, approve: bool, by: str, reason: str) -> list[Decision]:
     """Answer a pending PII approval as ``by``, the way the Required Actions UI does.
 
@@ -150,33 +92,19 @@ def respond(dataset: str, batch_id: str | None, approve: bool, by: str, reason: 
     if not by.strip() or not reason.strip():
         raise PiiDecisionError("a PII decision needs the name of who decides (--by) and a reason (--reason)")
     covered = _pending_run(dataset, batch_id)
-    dag_id, run_id = covered[0].dag_id, covered[0].run_id
     configure_airflow_env()
-    from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
-    from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
-    from airflow.utils.session import create_session
-    from fastapi import HTTPException
-
     from huiliu.airflow.pii_tasks import APPROVAL_TASK, APPROVE, REJECT
 
-    payload = {"chosen_options": [APPROVE if approve else REJECT], "params_input": {"reason": reason.strip()}}
-
-    try:
-        with create_session() as session:
-            update_hitl_detail(
-                dag_id=str(dag_id),
-                dag_run_id=str(run_id),
-                task_id=APPROVAL_TASK,
-                update_hitl_detail_payload=UpdateHITLDetailPayload(**payload),
-                user=_officer(by.strip()),
-                session=session,
-                map_index=-1,
-            )
-            session.add(_audit_log(str(dag_id), str(run_id), by.strip(), payload))
-    except HTTPException as exc:
-        raise PiiDecisionError(
-            f"Airflow refused the answer for {dag_id} run {run_id}: {exc.detail}"
-        ) from None
+    answer(
+        dag_id=str(covered[0].dag_id),
+        run_id=str(covered[0].run_id),
+        task_id=APPROVAL_TASK,
+        option=APPROVE if approve else REJECT,
+        params={"reason": reason.strip()},
+        by=by.strip(),
+        via="huiliu pii",
+        error=PiiDecisionError,
+    )
     return covered
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from huiliu.cli.accounts_cmd import ACTING_ACCOUNT
 from huiliu.cli.output import console, fail, print_json
 from huiliu.errors import HuiliuError
 
@@ -96,3 +97,120 @@ def show_cmd(
         for rare in guard.get("rare", []):
             values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())
             console.print(f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False)
+
+
+def _contract(dataset: str):  # type: ignore[no-untyped-def]
+    from huiliu.contracts import load_contracts
+
+    contracts = load_contracts()
+    if dataset not in contracts:
+        known = ", ".join(sorted(contracts))
+        fail(f"没有数据集 {dataset}（已有：{known}） / no dataset {dataset} (known: {known})")
+    return contracts[dataset]
+
+
+@deliveries_app.command("run")
+def run_cmd(
+    dataset: str = typer.Argument(..., help="the dataset to deliver"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Deliver the dataset's current curated snapshot to every unit with an active grant, now.
+
+    The delivery DAG does this when the curated table changes; this runs the same delivery by hand.
+    """
+    from huiliu.returnflow.push import deliver
+
+    contract = _contract(dataset)
+    try:
+        with console.status(f"交付 delivering {dataset} …"):
+            run = deliver(contract)
+    except HuiliuError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(run.as_dict())
+        return
+    table = Table(title=f"{contract.title} {dataset} — 快照 snapshot {run.snapshot_id}")
+    for header in ("单位 unit", "状态 status", "行数 rows", "抑制 suppressed", "交付 delivery"):
+        table.add_column(header, overflow="fold")
+    for o in run.outcomes:
+        suppressed = o.verdict.suppressed if o.verdict else 0
+        status = f"{STATUS_ZH[o.status.value]} {o.status.value}"
+        table.add_row(o.plan.grant.unit_code, status, str(o.rows), str(suppressed), o.delivery_id)
+    console.print(table)
+    if run.withdrawn:
+        console.print(f"已撤回 withdrawn: {', '.join(d.id for d in run.withdrawn)}", highlight=False)
+    if any(o.status.value == "held" for o in run.outcomes):
+        console.print(
+            "有交付被扣留，请合规官用 huiliu deliveries release|withhold 决定 / held extracts wait for a "
+            "compliance officer: huiliu deliveries release|withhold",
+            highlight=False,
+        )
+
+
+@deliveries_app.command("held")
+def held_cmd(
+    dataset: str = typer.Argument(..., help="the dataset"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Held extracts of a dataset waiting for a compliance officer, with their rare combinations as counts."""
+    from huiliu.returnflow.push import held_deliveries
+
+    _contract(dataset)
+    waiting = held_deliveries(dataset)
+    if as_json:
+        print_json([d.as_dict() for d in waiting])
+        return
+    if not waiting:
+        console.print(f"{dataset} 没有待审核的扣留交付 / no held extract waiting", highlight=False)
+    for d in waiting:
+        console.print(
+            f"交付 {d.id} · 单位 {d.unit_code} · {d.guard.get('rows', 0)} 行 rows · "
+            f"泛化 generalised: {', '.join(d.guard.get('generalised', [])) or '—'}",
+            highlight=False,
+        )
+        for rare in d.guard.get("rare", []):
+            values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())
+            console.print(f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False)
+
+
+def _decide(dataset: str, delivery: list[str] | None, release: bool, by: str | None, reason: str) -> None:
+    from huiliu.airflow.delivery_holds import decide
+
+    contract = _contract(dataset)
+    try:
+        done = decide(contract, delivery, release=release, by=by or "", reason=reason)
+    except HuiliuError as exc:
+        fail(str(exc))
+    verb = "放行 released" if release else "扣留 withheld"
+    where = (
+        f"（已答复 Airflow 运行 {done.via_airflow[1]} / answered Airflow run {done.via_airflow[1]}）"
+        if done.via_airflow
+        else ""
+    )
+    console.print(f"{verb}: {', '.join(done.deliveries)}{where}", highlight=False)
+
+
+@deliveries_app.command("release")
+def release_cmd(
+    dataset: str = typer.Argument(..., help="the dataset"),
+    delivery: list[str] | None = typer.Option(
+        None, "--delivery", help="a held delivery (repeat; default: every held extract waiting)"
+    ),
+    by: str | None = ACTING_ACCOUNT,
+    reason: str = typer.Option(..., "--reason", help="why the extract may go out without its rare rows"),
+) -> None:
+    """Release held extracts: each unit receives its extract without the rows of its rare combinations."""
+    _decide(dataset, delivery, True, by, reason)
+
+
+@deliveries_app.command("withhold")
+def withhold_cmd(
+    dataset: str = typer.Argument(..., help="the dataset"),
+    delivery: list[str] | None = typer.Option(
+        None, "--delivery", help="a held delivery (repeat; default: every held extract waiting)"
+    ),
+    by: str | None = ACTING_ACCOUNT,
+    reason: str = typer.Option(..., "--reason", help="why the extract stays withheld"),
+) -> None:
+    """Keep held extracts withheld: nothing is delivered; the next run measures again."""
+    _decide(dataset, delivery, False, by, reason)

@@ -25,7 +25,13 @@ from huiliu.returnflow.delivery import ExtractOpening, ExtractWriter
 from huiliu.returnflow.manifest import DeliveredColumn, DeliveryDescription
 from huiliu.returnflow.outbox import open_delivery, withdraw
 from huiliu.returnflow.plans import plan_grants
-from huiliu.returnflow.records import Delivery, DeliveryStatus, deliveries, get_delivery
+from huiliu.returnflow.records import (
+    Delivery,
+    DeliveryStatus,
+    deliveries,
+    get_delivery,
+    record_hold_decision,
+)
 from huiliu.returnflow.service import DeliveryRun, Release, deliver_dataset
 from huiliu.settings import Settings, get_settings
 from huiliu.store.models import utcnow
@@ -173,11 +179,48 @@ def deliver(
 
 
 def held_deliveries(dataset: str) -> list[Delivery]:
-    """The extracts of the dataset waiting for a compliance officer: each grant's latest, if held."""
+    """The extracts of the dataset waiting for a compliance officer: each grant's latest, if held and
+    not yet decided on."""
     latest: dict[str, Delivery] = {}
     for delivery in deliveries(dataset=dataset):
         latest.setdefault(delivery.grant_id, delivery)
-    return [d for d in latest.values() if d.status is DeliveryStatus.HELD]
+    return [d for d in latest.values() if d.status is DeliveryStatus.HELD and "decision" not in d.guard]
+
+
+def _waiting(contract: DatasetContract, delivery_ids: list[str], reason: str) -> list[Delivery]:
+    """The named held extracts, each waiting for a decision.
+
+    Raises:
+        NotFoundError: a delivery that does not exist, is not of this dataset or is not waiting.
+        AccessError: no reason was given.
+    """
+    if not reason.strip():
+        raise AccessError("决定须说明理由 / a decision on a held extract needs a reason")
+    waiting = {d.id: d for d in held_deliveries(contract.name)}
+    found = []
+    for delivery_id in delivery_ids:
+        if delivery_id not in waiting:
+            get_delivery(delivery_id)  # an unknown id says so
+            raise NotFoundError(
+                f"交付 {delivery_id} 不是 {contract.name} 待审核的扣留交付 / "
+                f"delivery {delivery_id} is not a held extract of {contract.name} waiting for a decision"
+            )
+        found.append(waiting[delivery_id])
+    return found
+
+
+def withhold_held(
+    contract: DatasetContract, delivery_ids: list[str], *, by: str, reason: str, now: datetime | None = None
+) -> list[Delivery]:
+    """Keep held extracts withheld: nothing is delivered; the decision is recorded on each.
+
+    Raises:
+        NotFoundError: a delivery that is not a held extract of the dataset waiting for a decision.
+        AccessError: no reason was given.
+    """
+    at = (now or utcnow()).isoformat(timespec="seconds")
+    decision = {"decision": "withheld", "by": by, "reason": reason.strip(), "at": at}
+    return [record_hold_decision(d.id, decision) for d in _waiting(contract, delivery_ids, reason)]
 
 
 def release_held(
@@ -203,21 +246,12 @@ def release_held(
         NotFoundError: a delivery that does not exist, is not of this dataset or is not held.
         AccessError: no reason was given.
     """
-    if not reason.strip():
-        raise AccessError("放行须说明理由 / a release needs a reason")
-    waiting = {d.id: d for d in held_deliveries(contract.name)}
-    releases: dict[str, Release] = {}
     at = now or utcnow()
-    for delivery_id in delivery_ids:
-        held = waiting.get(delivery_id)
-        if held is None:
-            get_delivery(delivery_id)  # an unknown id says so
-            raise NotFoundError(
-                f"交付 {delivery_id} 不是 {contract.name} 当前被扣留的交付 / "
-                f"delivery {delivery_id} is not a held extract of {contract.name} waiting for a decision"
-            )
-        releases[held.grant_id] = Release(held_delivery=held.id, by=by, reason=reason.strip(), at=at)
-    return deliver(
+    releases = {
+        held.grant_id: Release(held_delivery=held.id, by=by, reason=reason.strip(), at=at)
+        for held in _waiting(contract, delivery_ids, reason)
+    }
+    run = deliver(
         contract,
         settings=settings,
         now=now,
@@ -227,3 +261,10 @@ def release_held(
         dag_id=dag_id,
         run_id=run_id,
     )
+    delivered = {o.plan.grant.id: o for o in run.outcomes}
+    for grant_id, release in releases.items():
+        outcome = delivered.get(grant_id)
+        decision = {**release.as_dict(), "decision": "released"}
+        decision["delivery"] = outcome.delivery_id if outcome else None
+        record_hold_decision(release.held_delivery, decision)
+    return run

@@ -48,6 +48,8 @@ class Delivery:
     guard: dict[str, Any]
     created_at: datetime
     withdrawn_at: datetime | None
+    dag_id: str | None = None
+    run_id: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +92,8 @@ def _view(row: DeliveryRecord) -> Delivery:
         guard=dict(row.guard or {}),
         created_at=_aware(row.created_at) or utcnow(),
         withdrawn_at=_aware(row.withdrawn_at),
+        dag_id=row.dag_id,
+        run_id=row.run_id,
     )
 
 
@@ -189,6 +193,21 @@ def mark_withdrawn(grant_id: str, url: str | None = None) -> list[Delivery]:
             row.withdrawn_at = now
         session.flush()
         return [_view(r) for r in rows]
+
+
+def record_hold_decision(delivery_id: str, decision: dict[str, Any], url: str | None = None) -> Delivery:
+    """Note a compliance officer's decision on a held delivery (in its guard verdict, beside the counts).
+
+    Raises:
+        NotFoundError: no such delivery.
+    """
+    with session_scope(url) as session:
+        row = session.get(DeliveryRecord, delivery_id)
+        if row is None:
+            raise NotFoundError(f"没有交付记录 {delivery_id} / no delivery {delivery_id}")
+        row.guard = {**(row.guard or {}), "decision": decision}
+        session.flush()
+        return _view(row)
 
 
 def get_delivery(delivery_id: str, url: str | None = None) -> Delivery:
