@@ -56,6 +56,7 @@ def test_demo_lands_every_dataset_and_a_rerun_changes_nothing(huiliu_home: Setti
     assert recon["state"] == "success" and len(recon["checks"]) == 8
     for report in summaries[1]["reports"].values():
         assert Path(report).exists(), report
+    _the_return_flow_delivered_and_a_rerun_reused_its_grants(*summaries)
 
     score = subprocess.run([HUILIU, "quality", "score"], env=env, capture_output=True, text=True, check=True)
     result = json.loads(score.stdout)
@@ -64,3 +65,31 @@ def test_demo_lands_every_dataset_and_a_rerun_changes_nothing(huiliu_home: Setti
     planted_kinds = {d["defect"] for d in truth["defects"]}
     assert set(result["by_defect"]) == planted_kinds
     assert all(kind["recall"] >= 0.99 for kind in result["by_defect"].values()), result["by_defect"]
+
+
+def _the_return_flow_delivered_and_a_rerun_reused_its_grants(first: dict, second: dict) -> None:  # type: ignore[type-arg]
+    returned = first["deliveries"]
+    grants = {(g["unit"], g["dataset"]): g for g in returned["grants"]}
+    assert len(grants) == 4 and [g["grant"] for g in second["deliveries"]["grants"]] == [
+        g["grant"] for g in returned["grants"]
+    ]
+    statuses = sorted(g["status"] for g in grants.values())
+    assert statuses == ["approved", "approved", "approved", "expired"]
+    needs_officer = [g for g in grants.values() if g["dataset"] == "resident_registry"]
+    assert all(any("compliance_officer" in a for a in g["approved_by"]) for g in needs_officer)
+    assert [r["case"].split(" / ")[0] for r in returned["refused"]] == [
+        "不予共享数据集的申请",
+        "申请人审批自己的申请",
+    ]
+    assert all(r["state"] == "success" for r in returned["runs"])
+    delivered = [d for d in returned["deliveries"] if d["status"] == "delivered"]
+    expired = next(g for g in grants.values() if g["status"] == "expired")
+    assert {(d["unit"], d["dataset"]) for d in delivered} == {
+        k for k, g in grants.items() if g is not expired
+    }
+    for d in delivered:
+        folder = Path(d["outbox_path"])
+        assert (folder / "manifest.json").is_file() and (folder / f"{d['dataset']}.xlsx").is_file()
+    assert returned["files"] == 5 * len(delivered) and returned["rows"] == sum(d["rows"] for d in delivered)
+    again = [d for d in second["deliveries"]["deliveries"] if d["status"] == "delivered"]
+    assert len(again) == len(delivered)  # the re-run delivered nothing new: its rows were unchanged

@@ -24,6 +24,8 @@ from huiliu.policy.grants import (
 )
 from huiliu.settings import Settings, reset_settings
 from huiliu.store import db
+from huiliu.store.db import session_scope
+from huiliu.store.models import DatasetRecord
 from huiliu.store.units import sync_units
 
 COMMUNITY = "520102016001"  # 紫林社区, 南明区
@@ -147,6 +149,9 @@ def test_a_not_shared_dataset_cannot_be_requested(store: str) -> None:
     with pytest.raises(AccessError, match="不予共享"):
         request_grant(contract, by="staff.wang", purpose=PURPOSE, legal_basis=BASIS, now=NOW)
     assert list_grants() == []
+    with session_scope() as session:  # a refused request leaves the dataset registry alone
+        record = session.get(DatasetRecord, "resident_registry")
+        assert record is None or record.sharing_class == "conditional"
 
 
 @pytest.mark.parametrize(

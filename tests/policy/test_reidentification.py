@@ -77,6 +77,26 @@ def test_a_few_rare_rows_are_suppressed_within_the_share_and_more_hold_the_extra
     assert held.units["U"].held and not held.keep.any() and held.units["U"].suppressed == 0
 
 
+def test_a_released_unit_gets_every_ladder_step_and_loses_only_its_rare_rows() -> None:
+    years = [1951] * 6 + [1963] * 6 + [1931, 1990]
+    units = pa.array(["A"] * 14)
+    rule = GuardRule(k=5, max_suppressed_share=0.1, ladder=(DECADE,))
+    assert assess(_table(years, ["男"] * 14), units, rule).units["A"].held
+
+    released = assess(_table(years, ["男"] * 14), units, rule, released=frozenset({"A", "B"}))
+
+    verdict = released.units["A"]
+    assert (verdict.held, verdict.released, verdict.steps, verdict.suppressed) == (False, True, 1, 2)
+    assert verdict.smallest_group == 6
+    assert released.keep.tolist() == [True] * 12 + [False, False]
+
+
+def test_a_release_does_not_touch_a_unit_that_passes_on_its_own() -> None:
+    rule = GuardRule(k=5, max_suppressed_share=0.0, ladder=(DECADE,))
+    passed = assess(_table([1980] * 5, ["女"] * 5), pa.array(["A"] * 5), rule, released=frozenset({"A"}))
+    assert (passed.units["A"].released, passed.units["A"].steps) == (False, 0)
+
+
 def test_l_diversity_holds_a_group_whose_sensitive_value_is_the_same_for_all() -> None:
     quasi = _table([1980] * 10, ["男"] * 10)
     sensitive = pa.array(["特困"] * 5 + ["低保"] * 5)

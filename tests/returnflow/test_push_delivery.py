@@ -15,9 +15,11 @@ from tests.helpers.deliveries import (
     COMMUNITIES,
     HOSTILE,
     STREET,
+    append_curated,
     approved_grant,
     registry_with_a_rare_resident,
 )
+from tests.helpers.residents import person
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
@@ -130,6 +132,15 @@ def test_an_officers_release_delivers_the_held_extract_without_its_rare_rows(
     assert held_deliveries("resident_registry") == []
     others = {u: o.status for u, o in _by_unit(run).items() if u != COMMUNITIES[1]}  # type: ignore[attr-defined]
     assert set(others.values()) == {DeliveryStatus.UNCHANGED}
+
+    again = _by_unit(deliver(contract, now=NOW + timedelta(hours=1)))  # same snapshot: the release stands
+    assert again[COMMUNITIES[1]].status is DeliveryStatus.UNCHANGED  # type: ignore[attr-defined]
+    assert held_deliveries("resident_registry") == []
+
+    extra = person(998, COMMUNITIES[0], birth_date=date(1980, 1, 1), gender="女")
+    append_curated(contract, [extra], "b2", NOW)  # a new snapshot is measured anew
+    anew = _by_unit(deliver(contract, now=NOW + timedelta(hours=2)))
+    assert anew[COMMUNITIES[1]].status is DeliveryStatus.HELD  # type: ignore[attr-defined]
 
 
 def test_a_release_names_a_held_extract_and_needs_a_reason(

@@ -1,4 +1,5 @@
-"""The end-to-end demo: a small synthetic city, every ingestion DAG run once by Airflow."""
+"""The end-to-end demo: a small synthetic city, every ingestion DAG run once by Airflow, the
+reconciliation, and the return flow (grants, then the delivery DAGs of the granted datasets)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from huiliu.airflow.demo_returns import grant_access, run_deliveries
 from huiliu.airflow.environment import configure_airflow_env
 from huiliu.settings import Settings, get_settings
 
@@ -134,6 +136,7 @@ class DemoOutcome:
     reconciliation: dict[str, Any]
     reports: dict[str, str]
     summary_path: Path
+    deliveries: dict[str, Any]
 
 
 def run_reconciliation(report: Progress) -> dict[str, Any]:
@@ -205,6 +208,11 @@ def run_demo(seed: int, report: Progress, on_dataset: Callable[[DatasetSummary],
     prepare(settings, seed, report)
     datasets = run_all(report, on_dataset)
     reconciliation = run_reconciliation(report)
+    returns = grant_access(settings.city_code, report)
+    run_deliveries(returns, report)
+    deliveries = returns.as_dict()
     reports = write_reports(settings, report)
-    path = write_summary(datasets, settings, {"reconciliation": reconciliation, "reports": reports})
-    return DemoOutcome(datasets, reconciliation, reports, path)
+    reports["outbox"] = str(settings.outbox_path)
+    extra = {"reconciliation": reconciliation, "reports": reports, "deliveries": deliveries}
+    path = write_summary(datasets, settings, extra)
+    return DemoOutcome(datasets, reconciliation, reports, path, deliveries)

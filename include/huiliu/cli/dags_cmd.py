@@ -1,4 +1,4 @@
-"""``huiliu dags``: list and run the ingestion DAGs locally through Airflow."""
+"""``huiliu dags``: list and run huiliu's DAGs locally through Airflow."""
 
 from __future__ import annotations
 
@@ -37,8 +37,11 @@ def run(
 
 @dags_app.command("list")
 def list_dags() -> None:
-    """The DAGs huiliu builds from its contracts."""
+    """The DAGs huiliu builds from its contracts: ingestion, and delivery of the returned datasets."""
+    from huiliu.airflow.delivery_dag import returned_contracts
     from huiliu.contracts import load_contracts
 
     for name, contract in sorted(load_contracts().items()):
         console.print(f"ingest_{name}\t{contract.schedule or 'manual'}\t{contract.owner.department}")
+    for contract in returned_contracts():
+        console.print(f"deliver_{contract.name}\tcurated.{contract.name}\t{contract.owner.department}")

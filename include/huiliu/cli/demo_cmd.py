@@ -15,7 +15,7 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
     from huiliu.airflow.demo import DatasetSummary, run_demo
     from huiliu.contracts import load_contracts
 
-    steps = 6 + len(load_contracts())
+    steps = 10 + len(load_contracts())
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as progress:
@@ -59,10 +59,18 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
         )
     console.print(table)
     _print_reconciliation(outcome.reconciliation)
+    _print_deliveries(outcome.deliveries)
     for name, where in outcome.reports.items():
         console.print(f"{name}: {where}")
     console.print(f"summary written to {outcome.summary_path}")
-    if any(d.state != "success" for d in datasets) or outcome.reconciliation["state"] != "success":
+    failed_deliveries = [r["dag"] for r in outcome.deliveries["runs"] if r["state"] != "success"]
+    for run in (r for r in outcome.deliveries["runs"] if r["state"] != "success"):
+        console.print(f"✗ {run['dag']}: {run.get('output', '')}", highlight=False)
+    if (
+        any(d.state != "success" for d in datasets)
+        or outcome.reconciliation["state"] != "success"
+        or failed_deliveries
+    ):
         fail("some DAG runs failed; see the messages above")
 
 
@@ -80,3 +88,24 @@ def _print_reconciliation(reconciliation: dict) -> None:  # type: ignore[type-ar
             f"{check.get('mismatches') or 0:,}",
         )
     console.print(table)
+
+
+def _print_deliveries(deliveries: dict) -> None:  # type: ignore[type-arg]
+    units, files = len(deliveries["units"]), deliveries["files"]
+    table = Table(
+        title=f"数据回流 deliveries — {units} 个单位 units, {files} 个文件 files, "
+        f"{deliveries['rows']:,} 行 rows, {deliveries['held_extracts']} 次扣留 held"
+    )
+    for header in ("unit", "dataset", "status", "rows", "suppressed"):
+        table.add_column(header, overflow="fold")
+    for d in deliveries["deliveries"]:
+        table.add_row(d["unit"], d["dataset"], d["status"], f"{d['rows']:,}", str(d["suppressed"]))
+    console.print(table)
+    for grant in deliveries["grants"]:
+        console.print(
+            f"授权 grant {grant['grant']}: {grant['unit_name']} ({grant['unit']}) · {grant['dataset']} · "
+            f"{grant['status']} · {', '.join(grant['approved_by'])}",
+            highlight=False,
+        )
+    for refusal in deliveries["refused"]:
+        console.print(f"已拒绝 refused — {refusal['case']}: {refusal['message']}", highlight=False)

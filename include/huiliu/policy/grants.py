@@ -184,7 +184,6 @@ def request_grant(
     requester = acting_account(by, url=url)
     expires_at = expires_at or now + DEFAULT_TERM
     dataset = DatasetTerms.of(contract)
-    register_dataset(contract, url=url)
     with session_scope(url) as session:
         unit = session.get(AdminUnit, requester.unit_code)
         check_request(
@@ -211,6 +210,7 @@ def request_grant(
                     f"（{status.value}） / unit {requester.unit_code} already holds grant {other.id} "
                     f"({status.value}) of {contract.name}"
                 )
+        register_dataset(contract, url=url)  # only a request that is made registers its dataset
         grant = DatasetGrant(
             id="G" + secrets.token_hex(6),
             unit_code=requester.unit_code,

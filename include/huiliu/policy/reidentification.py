@@ -160,11 +160,13 @@ _DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
 _LOOKUP_SPAN = 1 << 25
 """Keys below this span are compacted through a lookup table; wider ones are hashed (pandas)."""
+_LOOKUP_PER_ROW = 4
+"""Nor above this many times the number of keys: a sparse lookup table costs more than hashing."""
 
 
 def _compact(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
     """The keys renumbered 0..n-1 over the values present, and n."""
-    if span <= _LOOKUP_SPAN:
+    if span <= min(_LOOKUP_SPAN, max(_DIRECT_KEYS, _LOOKUP_PER_ROW * len(key))):
         present = np.zeros(span, dtype=bool)
         present[key] = True
         renumber = np.cumsum(present, dtype=np.int64) - 1

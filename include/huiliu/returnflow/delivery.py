@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.policy.grants import GrantView
@@ -163,7 +164,7 @@ def assess_units(
     tiers_out = []
     for scope, by_unit in _tier_plans(plans, levels):
         keys = scope.keys(narrow.column(unit_column), contract.returns.unit_level)
-        keys = pa.array(np.where(current, keys.to_numpy(zero_copy_only=False), None), pa.string())
+        keys = pc.if_else(pa.array(current, pa.bool_()), keys, pa.scalar(None, pa.string()))
         plan = next(iter(by_unit.values()))
         delivered = plan.project(narrow)
         quasi = delivered.select([c for c in plan.quasi_identifiers if c in delivered.column_names])
@@ -275,13 +276,15 @@ def _stream(
     for batch in snapshot.record_batches():
         rows = pa.Table.from_batches([batch])
         size = rows.num_rows
+        printed: pa.Array | None = None  # the batch's fingerprints, computed once for every unit
         for scope, by_unit, assessment in assessed:
             keys = scope.keys(rows.column(returns.unit_column), returns.unit_level)
             keep = assessment.keep[offset : offset + size] & current[offset : offset + size]
             for unit, positions in partition(keys, keep):
                 plan = by_unit[unit]
                 verdict = verdicts[plan.grant.id]
-                mine = rows.take(pa.array(positions))
+                taken = pa.array(positions)
+                mine = rows.take(taken)
                 delivered = generalise(plan.project(mine), verdict.steps if verdict else 0, plan.guard)
                 state = opened.get(plan.grant.id)
                 if state is None:
@@ -294,7 +297,9 @@ def _stream(
                         snapshot_committed_at=snapshot.committed_at,
                     )
                     state = opened[plan.grant.id] = _Open(open_writer(opening))
-                state.writer.write(delivered, fingerprint(mine.select(key_columns), fingerprint_key))
+                if printed is None:
+                    printed = fingerprint(rows.select(key_columns), fingerprint_key)
+                state.writer.write(delivered, printed.take(taken))
                 for record_batch in delivered.to_batches():
                     state.digest.update(record_batch.serialize())
                 state.rows += delivered.num_rows

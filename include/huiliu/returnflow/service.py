@@ -146,6 +146,7 @@ def deliver_dataset(
             )
         snapshot = CuratedSnapshot(contract)
         plans = plan_grants(contract, grants)
+        releases = {**_standing_releases(plans, snapshot.snapshot_id), **releases}
         source = lake_dataset(contract.curated_table)
         with track_run(
             emitter, job=job_name(contract.name, "deliver", "return"), inputs=[source], parent=parent
@@ -179,6 +180,21 @@ def deliver_dataset(
         outcomes=tuple(outcomes),
         withdrawn=tuple(withdrawn),
     )
+
+
+def _standing_releases(plans: Sequence[ExtractPlan], snapshot_id: int | None) -> dict[str, Release]:
+    """Releases that still stand: the grant's last delivery was released on this very snapshot and
+    policy version, so the same rows are measured the same way and the officer's answer holds."""
+    standing = {}
+    for plan in plans:
+        last = last_delivered(plan.grant.id)
+        given = last.guard.get("release") if last else None
+        if last and given and last.snapshot_id == snapshot_id and last.policy_version == plan.policy_version:
+            at = datetime.fromisoformat(given["at"])
+            standing[plan.grant.id] = Release(
+                held_delivery=given["held_delivery"], by=given["by"], reason=given["reason"], at=at
+            )
+    return standing
 
 
 def _previous_content(plan: ExtractPlan) -> str | None:
