@@ -9,23 +9,29 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.helpers.deliveries import COMMUNITIES, KEY, ParquetWriter, append_curated, plan, residents
+from tests.helpers.deliveries import (
+    COMMUNITIES,
+    KEY,
+    ParquetWriter,
+    append_curated,
+    approved_grant,
+    approvers,
+    plan,
+    residents,
+)
 from typer.testing import CliRunner
 
 from huiliu.cli.main import app
-from huiliu.contracts import load_contract, load_contracts
+from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
-from huiliu.divisions import load_hierarchy
 from huiliu.lineage.naming import lake_dataset
 from huiliu.lineage.queries import downstream
-from huiliu.policy.accounts import Role, RoleGrant, add_account
-from huiliu.policy.grants import GrantView, approve_grant, known_departments, request_grant, revoke_grant
+from huiliu.policy.grants import GrantView, revoke_grant
 from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan
 from huiliu.returnflow.lineage import unit_namespace
 from huiliu.returnflow.records import Delivery, DeliveryStatus, deliveries
 from huiliu.returnflow.service import DeliveryRun, deliver_dataset
 from huiliu.settings import Settings
-from huiliu.store.units import sync_units
 
 NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 
@@ -36,33 +42,11 @@ def granted(huiliu_home: Settings) -> dict[str, GrantView]:
     contract = load_contract("resident_registry")
     append_curated(contract, residents(6, COMMUNITIES[0], 0), "b1", datetime(2026, 11, 1, tzinfo=UTC))
     append_curated(contract, residents(6, COMMUNITIES[1], 100), "b1", datetime(2026, 11, 1, tzinfo=UTC))
-    sync_units(load_hierarchy("5201", ["520102"]))
-    departments = known_departments(load_contracts())
-    add_account(
-        "steward",
-        unit_code="5201",
-        roles=[RoleGrant(role=Role.DEPARTMENT_STEWARD, department="gongan")],
-        departments=departments,
-    )
-    add_account(
-        "officer", unit_code="5201", roles=[RoleGrant(role=Role.COMPLIANCE_OFFICER)], departments=departments
-    )
-    grants = {}
-    for i, community in enumerate(COMMUNITIES[:2]):
-        add_account(
-            f"staff{i}", unit_code=community, roles=[RoleGrant(role=Role.UNIT_STAFF)], departments=departments
-        )
-        grant = request_grant(
-            contract,
-            by=f"staff{i}",
-            purpose="核验",
-            legal_basis="第十三条",
-            now=NOW,
-            expires_at=NOW + timedelta(days=30 if i else 365),
-        )
-        approve_grant(grant.id, load_contract, by="steward", now=NOW)
-        grants[community] = approve_grant(grant.id, load_contract, by="officer", now=NOW)
-    return grants
+    approvers()
+    return {
+        community: approved_grant(contract, community, NOW, days=30 if i else 365)
+        for i, community in enumerate(COMMUNITIES[:2])
+    }
 
 
 def _deliver(tmp_path: Path, now: datetime = NOW, withdrawn: list[Delivery] | None = None) -> DeliveryRun:

@@ -47,6 +47,16 @@ def curated_asset(contract: DatasetContract) -> Asset:
     return Asset(name=contract.curated_table, uri=f"iceberg://huiliu/curated/{contract.name}", group="huiliu")
 
 
+def department_defaults(contract: DatasetContract) -> dict[str, Any]:
+    """Task defaults of a dataset's DAGs: owned by its department, retried with backoff."""
+    return {
+        "owner": contract.owner.department_code,
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+    }
+
+
 def run_parent(context: dict[str, Any]) -> tuple[str, str, str]:
     """The lineage parent (namespace, job, run id) of this DAG run."""
     from huiliu.settings import get_settings
@@ -161,12 +171,7 @@ def build_ingestion_dag(contract: DatasetContract) -> DAG:
         max_active_runs=1,
         doc_md=_doc(contract),
         tags=["huiliu", "ingest", contract.owner.department_code, *contract.tags],
-        default_args={
-            "owner": contract.owner.department_code,
-            "retries": 2,
-            "retry_delay": timedelta(minutes=5),
-            "retry_exponential_backoff": True,
-        },
+        default_args=department_defaults(contract),
     ) as dag:
         callable_ = land_files_task if is_file else land_task
         landed = task(

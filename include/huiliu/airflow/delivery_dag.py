@@ -12,7 +12,6 @@ Parsing stays cheap: the library is imported inside the tasks.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,13 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import DAG, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from huiliu.airflow.dag_factory import START_DATE, TASK_TIMEOUT, curated_asset, run_parent
+from huiliu.airflow.dag_factory import (
+    START_DATE,
+    TASK_TIMEOUT,
+    curated_asset,
+    department_defaults,
+    run_parent,
+)
 from huiliu.airflow.pii_tasks import REASON, RequiredFormOperator, reason_field
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import SharingClass
@@ -122,7 +127,7 @@ def release_operator(contract: DatasetContract) -> HITLOperator:
 
 def release_decision_task(contract_name: str) -> dict[str, Any]:
     """Act on the officer's answer: deliver the released extracts, or record that they stay withheld."""
-    from huiliu.airflow.pii_tasks import _responder
+    from huiliu.airflow.pii_tasks import responder
     from huiliu.contracts import load_contract
     from huiliu.returnflow.push import release_held, withhold_held
 
@@ -135,7 +140,7 @@ def release_decision_task(contract_name: str) -> dict[str, Any]:
     response = ti.xcom_pull(task_ids=APPROVAL_TASK)
     if not isinstance(response, dict):
         raise AirflowFailException(f"{APPROVAL_TASK} gave no answer for the held extracts; re-run the DAG")
-    by = _responder(response)
+    by = responder(response)
     reason = str((response.get("params_input") or {}).get(REASON) or "")
     contract = load_contract(contract_name)
     try:
@@ -171,12 +176,7 @@ def build_delivery_dag(contract: DatasetContract) -> DAG:
             "policy in force; held extracts wait for a compliance officer."
         ),
         tags=["huiliu", "deliver", contract.owner.department_code, *contract.tags],
-        default_args={
-            "owner": contract.owner.department_code,
-            "retries": 2,
-            "retry_delay": timedelta(minutes=5),
-            "retry_exponential_backoff": True,
-        },
+        default_args=department_defaults(contract),
     ) as dag:
         delivered = task.branch(deliver_task, task_id=DELIVER_TASK, execution_timeout=TASK_TIMEOUT)(
             contract.name

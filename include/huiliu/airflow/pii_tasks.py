@@ -222,7 +222,7 @@ def pii_approval_operator(contract: DatasetContract) -> HITLOperator:
     )
 
 
-def _responder(response: dict[str, Any]) -> str:
+def responder(response: dict[str, Any]) -> str:
     user = response.get("responded_by_user") or {}
     return str(user.get("name") or user.get("id") or "")
 
@@ -248,7 +248,7 @@ def _record(batch_id: str, response: dict[str, Any] | None) -> dict[str, Any]:
     decision = record_decision(
         batch_id,
         chosen == [APPROVE],
-        _responder(response),
+        responder(response),
         reason,
         _responded_at(response.get("responded_at")),
     )
