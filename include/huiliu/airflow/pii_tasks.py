@@ -223,6 +223,7 @@ def pii_approval_operator(contract: DatasetContract) -> HITLOperator:
 
 
 def responder(response: dict[str, Any]) -> str:
+    """Who answered a HITL task: the responding user's name, else id."""
     user = response.get("responded_by_user") or {}
     return str(user.get("name") or user.get("id") or "")
 
