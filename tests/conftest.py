@@ -45,6 +45,17 @@ def huiliu_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     _clear_caches()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def governance_store(
+    request: pytest.FixtureRequest, huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The governance store on SQLite (the embedded default) or on a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("HUILIU_GOVERNANCE_URL", request.getfixturevalue("postgres_url"))
+        _clear_caches()
+    return str(request.param)
+
+
 def service_unavailable(what: str, exc: Exception) -> None:
     """Skip on a developer machine without the service; fail under CI=true."""
     message = f"{what} is not reachable ({type(exc).__name__}: {exc})"

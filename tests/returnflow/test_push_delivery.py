@@ -36,7 +36,7 @@ NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def registry(huiliu_home: Settings) -> DatasetContract:
+def registry(governance_store: str) -> DatasetContract:
     return registry_with_a_rare_resident(NOW)
 
 
