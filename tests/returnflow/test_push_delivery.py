@@ -197,3 +197,42 @@ def test_formula_like_text_stays_inert_in_the_delivered_csv_and_xlsx(
     cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
     hostile = [c for c in cells if c.value == HOSTILE]
     assert len(hostile) == 1 and hostile[0].data_type == "s" and hostile[0].quotePrefix
+
+
+def test_the_command_line_delivers_lists_the_held_extract_and_releases_it(
+    grants: dict[str, GrantView], huiliu_home: Settings
+) -> None:
+    from typer.testing import CliRunner
+
+    from huiliu.cli.main import app
+
+    runner = CliRunner()
+    env = {"COLUMNS": "200"}
+    run = runner.invoke(app, ["deliveries", "run", "resident_registry", "--json"], env=env)
+    assert run.exit_code == 0, run.output
+    statuses = {d["unit"]: d["status"] for d in json.loads(run.stdout)["deliveries"]}
+    assert statuses == {STREET: "delivered", COMMUNITIES[0]: "delivered", COMMUNITIES[1]: "held"}
+
+    held = runner.invoke(app, ["deliveries", "held", "resident_registry"], env=env)
+    assert held.exit_code == 0 and "稀有组合 rare: birth_date=1930-1939" in held.stdout
+    assert "— 1 行 rows" in held.stdout
+
+    staff = runner.invoke(
+        app,
+        ["deliveries", "release", "resident_registry", "--reason", "需要"],
+        env={**env, "HUILIU_ACCOUNT": f"staff{COMMUNITIES[1]}"},
+    )
+    assert staff.exit_code == 1 and "only a compliance officer" in staff.stderr
+    unknown = runner.invoke(app, ["deliveries", "run", "no_such_dataset"], env=env)
+    assert unknown.exit_code == 1 and "no dataset no_such_dataset" in unknown.stderr
+
+    released = runner.invoke(
+        app,
+        ["deliveries", "release", "resident_registry", "--by", "officer", "--reason", "核验需要"],
+        env=env,
+    )
+    assert released.exit_code == 0, released.output
+    assert "放行 released" in released.stdout and "Airflow" not in released.stdout
+    assert held_deliveries("resident_registry") == []
+    mine = [d for d in deliveries(unit_code=COMMUNITIES[1]) if d.status is DeliveryStatus.DELIVERED]
+    assert len(mine) == 1 and mine[0].guard["release"]["by"] == "officer"
