@@ -8,7 +8,8 @@ Airflow layer acts on the difference.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
 
 
 class HuiliuError(Exception):
@@ -87,20 +88,78 @@ class SchemaDriftError(TerminalError):
     """The source no longer matches the dataset contract in a way that cannot be landed."""
 
 
-class FileRejectedError(TerminalError):
-    """A dropped file cannot be landed; it is moved to ``rejected/`` with this reason."""
+class RejectKind(StrEnum):
+    """Why a file was rejected; each kind has a Chinese explanation in the drop box."""
 
-    def __init__(self, file: str, reason: str, line: int | None = None, column: str | None = None) -> None:
+    EMPTY_FILE = "empty_file"
+    NO_HEADER = "no_header"
+    MISSING_COLUMNS = "missing_columns"
+    DUPLICATE_COLUMNS = "duplicate_columns"
+    UNDECODABLE = "undecodable"
+    UNSUPPORTED_ENCODING = "unsupported_encoding"
+    NUL_BYTES = "nul_bytes"
+    COLUMN_COUNT = "column_count"
+    TRUNCATED = "truncated"
+    UNTERMINATED_QUOTE = "unterminated_quote"
+    MALFORMED_CSV = "malformed_csv"
+    NOT_A_WORKBOOK = "not_a_workbook"
+    LEGACY_XLS = "legacy_xls"
+    SHEET_NOT_FOUND = "sheet_not_found"
+    PRECISION_LOST = "precision_lost"
+    BAD_VALUE = "bad_value"
+    EXCEL_ERROR = "excel_error"
+    DATA_AFTER_FOOTER = "data_after_footer"
+    FORMULA_NOT_CALCULATED = "formula_not_calculated"
+    MIXED_ENCODING = "mixed_encoding"
+    FIELD_TOO_LONG = "field_too_long"
+    LINE_BREAK_IN_FIELD = "line_break_in_field"
+    ENCRYPTED_WORKBOOK = "encrypted_workbook"
+    SYMLINK = "symlink"
+
+
+class FileRejectedError(TerminalError):
+    """A dropped file cannot be landed; it is moved to ``rejected/`` with this reason.
+
+    Every file reader (:mod:`huiliu.sources`) raises it with a ``kind``, which
+    :mod:`huiliu.sources.dropbox` turns into a Chinese explanation for the department's staff.
+
+    Args:
+        file: name of the rejected file.
+        reason: what is wrong and how to fix it, in English, without any cell value.
+        line: 1-based line (CSV) or row (XLSX) number, when the problem has one.
+        column: the source (header) name of the column, when the problem has one.
+        kind: the kind of problem; without one the Chinese explanation is a generic text.
+        details: non-personal parameters of the problem (counts, header names, encodings) used to
+            fill the Chinese message template.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        reason: str,
+        line: int | None = None,
+        column: str | None = None,
+        *,
+        kind: RejectKind | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
         self.file = file
         self.reason = reason
         self.line = line
         self.column = column
+        self.kind = kind
+        self.details: dict[str, object] = dict(details or {})
         where = file
         if line is not None:
             where += f", line {line}"
         if column is not None:
             where += f", column {column!r}"
         super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with all fields (the base class's ``args`` hold only the message)."""
+        state = {"kind": self.kind, "details": self.details}
+        return (type(self), (self.file, self.reason, self.line, self.column), state)
 
 
 class LakeError(TerminalError):
@@ -109,6 +168,16 @@ class LakeError(TerminalError):
 
 class UnknownUnitError(TerminalError):
     """An administrative code that is not in the hierarchy."""
+
+
+class LineageError(TerminalError):
+    """A lineage name or event OpenLineage would not accept: a malformed job name, lake table or run id."""
+
+
+class ReportError(TerminalError):
+    """A report cannot be built as asked: a row wider than its table, a chart series that does not fit
+    its categories, a link that is not allowed, a label redefined with other words, a page missing
+    in one language, or data with no JSON form."""
 
 
 def safe_message(error: BaseException) -> str:

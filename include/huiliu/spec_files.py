@@ -1,4 +1,5 @@
-"""YAML specification files (contracts, return policies): read strictly, refused field by field.
+"""YAML specification files (contracts, return policies, the PII registry, reconciliation checks):
+read strictly, refused field by field.
 
 The reader is YAML's safe loader that also notes the line of every key and list item, and refuses a
 key given twice in one mapping, which YAML itself would silently resolve to the last one. A pydantic
@@ -58,6 +59,13 @@ class FieldIssue:
     field: str
     message: str
     line: int | None = None
+
+    def __str__(self) -> str:
+        """``field (line N): message``; ``line N: message`` for a problem of no one field."""
+        where = self.field
+        if self.line is not None:
+            where = f"{where} (line {self.line})" if where else f"line {self.line}"
+        return f"{where}: {self.message}" if where else self.message
 
 
 def join_path(path: str, key: object) -> str:
@@ -156,6 +164,21 @@ def read_yaml(text: str) -> object:
     return parse_yaml(text).data
 
 
+def parse_spec(text: str) -> tuple[YamlDocument | None, list[FieldIssue]]:
+    """Parse a spec file's text strictly (see :func:`parse_yaml`).
+
+    Returns:
+        The document and no issues; or None and what stops the text being read: every key given
+        twice (with both lines), or the line where the text stops being YAML.
+    """
+    try:
+        return parse_yaml(text), []
+    except DuplicateKeyError as exc:
+        return None, [duplicate_issue(d) for d in exc.duplicates]
+    except yaml.YAMLError as exc:
+        return None, [syntax_issue(exc)]
+
+
 def duplicate_issue(duplicate: DuplicateKey) -> FieldIssue:
     """A repeated key as an issue: both lines, and which to delete."""
     first, line = duplicate.first_line, duplicate.line
@@ -208,11 +231,15 @@ class FieldError:
     input: object = None
 
 
+_UNION_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
+
+
 def field_errors(
     error: ValidationError,
     document: YamlDocument | None = None,
     *,
     path_of: Callable[[tuple[int | str, ...]], str] = loc_path,
+    tag: str | None = None,
 ) -> list[FieldError]:
     """Every failing field of a pydantic validation error, with the line it sits on.
 
@@ -223,6 +250,7 @@ def field_errors(
         error: what pydantic reported.
         document: the parsed file, for lines.
         path_of: the field path of a pydantic location.
+        tag: the key of a tagged union (e.g. ``kind``): an unknown or missing tag is reported on it.
     """
     found = []
     for item in error.errors():
@@ -230,6 +258,8 @@ def field_errors(
         cause = item.get("ctx", {}).get("error")
         if isinstance(cause, ValueError) and isinstance(getattr(cause, "field", None), str):
             path = join_path(path, cause.field)
+        if tag is not None and item["type"] in _UNION_TAG_ERRORS:
+            path = join_path(path, tag)
         line = document.line_of(path) if document is not None else None
         message = str(item["msg"]).removeprefix("Value error, ")
         found.append(FieldError(path or TOP_LEVEL, line, item["type"], message, item.get("input")))
@@ -248,6 +278,7 @@ def validation_issues(
     *,
     path_of: Callable[[tuple[int | str, ...]], str] = loc_path,
     message_of: Callable[[FieldError], str | None] | None = None,
+    tag: str | None = None,
 ) -> list[FieldIssue]:
     """One issue per failing field: :func:`field_errors` with a message that says what to do.
 
@@ -256,9 +287,10 @@ def validation_issues(
         document: the parsed file, for lines.
         path_of: the field path of a pydantic location.
         message_of: a message of the spec's own for an error, or None for the standard one.
+        tag: the key of a tagged union, as for :func:`field_errors`.
     """
     issues = []
-    for found in field_errors(error, document, path_of=path_of):
+    for found in field_errors(error, document, path_of=path_of, tag=tag):
         message = message_of(found) if message_of else None
         message = message or STANDARD_MESSAGES.get(found.kind) or found.message
         issues.append(FieldIssue(found.field, message, found.line))

@@ -12,7 +12,7 @@ from lineage_spec import DATASET_FACET_REF, SpecValidator
 
 from huiliu.contracts.arrow import arrow_schema
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import SchemaDriftError
+from huiliu.errors import LineageError, SchemaDriftError
 from huiliu.lineage.events import (
     build_run_event,
     contract_facets,
@@ -216,11 +216,11 @@ def test_event_time_is_utc_with_milliseconds() -> None:
 
 
 def test_run_ids_must_be_uuids() -> None:
-    with pytest.raises(ValueError, match="not a UUID"):
+    with pytest.raises(LineageError, match="not a UUID"):
         _event("START", run_id="manual__2025-03-01")
-    with pytest.raises(ValueError, match="not a UUID"):
+    with pytest.raises(LineageError, match="not a UUID"):
         _event("START", parent=("huiliu", "dag", "manual__2025-03-01"))
-    with pytest.raises(ValueError):
+    with pytest.raises(LineageError, match="unknown event type 'FINISHED'; use one of START"):
         _event("FINISHED")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from huiliu.errors import ConfigurationError
+from huiliu.errors import ConfigurationError, LineageError
 from huiliu.lineage.naming import DatasetRef, file_dataset, job_name, lake_dataset, source_dataset
 from huiliu.settings import Settings
 
@@ -139,7 +139,7 @@ def test_lake_dataset_namespace_comes_from_the_warehouse_location(
 
 @pytest.mark.parametrize("table", ["resident_registry", "landing.", ".x", "a.b.c"])
 def test_lake_dataset_needs_zone_and_table(table: str) -> None:
-    with pytest.raises(ValueError, match=r"zone\.table"):
+    with pytest.raises(LineageError, match=r"zone\.table"):
         lake_dataset(table, Settings(warehouse="s3://b/w"))
 
 
@@ -157,7 +157,7 @@ def test_job_names() -> None:
     assert job_name("resident_registry", "land") == "ingest.resident_registry.land"
     assert job_name("grid_events", "deliver", pipeline="return") == "return.grid_events.deliver"
     for bad in ("", "two words", "a.b"):
-        with pytest.raises(ValueError, match="job name"):
+        with pytest.raises(LineageError, match="job name"):
             job_name("resident_registry", bad)
 
 

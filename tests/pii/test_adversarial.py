@@ -15,6 +15,7 @@ from phonenumbers import PhoneNumberType
 from stdnum import luhn
 from stdnum.cn import ric
 
+from huiliu.errors import ConfigurationError
 from huiliu.identity.resident_id import (
     compact,
     plausible_resident_id,
@@ -297,7 +298,7 @@ def test_the_set_is_deterministic_for_a_seed() -> None:
 
 
 def test_an_unknown_set_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError, match="unknown template set 'everything'"):
         adversarial_corpus("everything", 3)  # type: ignore[arg-type]
 
 

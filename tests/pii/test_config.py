@@ -139,3 +139,33 @@ def test_environment_variable_selects_the_user_file(
 def test_deep_merge_merges_mappings_and_replaces_lists() -> None:
     base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
     assert deep_merge(base, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+
+
+def test_a_key_given_twice_is_refused_naming_the_file_and_both_lines() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_config(CASES / "duplicate_key.yaml")
+    message = str(caught.value)
+    assert "duplicate_key.yaml" in message
+    assert "recognizers.cn_mobile.context (line 6): this key is also given on line 4" in message
+    assert "keep one of lines 4 and 6 and delete the other" in message
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        pytest.param(
+            "unknown_field.yaml",
+            "recognizers.cn_mobile.contxt (line 3): unknown field; remove it or check its spelling",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "score_out_of_range.yaml",
+            "recognizers.cn_mobile.context_boost (line 3): Input should be less than or equal to 1",
+            id="wrong-value",
+        ),
+    ],
+)
+def test_a_wrong_field_is_named_with_its_file_and_line(case: str, expected: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_config(CASES / case)
+    assert f"PII config {CASES / case}:\n  - {expected}" in str(caught.value)

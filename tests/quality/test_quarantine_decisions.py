@@ -116,11 +116,12 @@ def test_mistyped_states_batches_and_values_are_named(source: SourceDb, huiliu_h
     with pytest.raises(QuarantineError, match=r"no quarantined rows of batch 'nosuch'.*quality batches"):
         quarantine.list_rows(CONTRACT, batch_id="nosuch")
     with pytest.raises(
-        QuarantineError, match=r"birth_date=1999-13-45: not a valid date; write it as YYYY-MM-DD"
-    ):
+        QuarantineError, match=r"--set birth_date: the value given is not a valid date; write it as"
+    ) as refused:
         quarantine.release(
             CONTRACT, [row.quarantine_id], actor="s", reason="fixed it", changes={"birth_date": "1999-13-45"}
         )
+    assert "1999-13-45" not in str(refused.value)  # a corrected value may be personal data
     with pytest.raises(
         QuarantineError, match=r"no quarantined row.*huiliu quarantine list resident_registry"
     ):

@@ -66,7 +66,9 @@ def test_parsing_imports_neither_lake_nor_duckdb() -> None:
 
 
 def test_a_broken_checks_file_is_refused_at_parse_time() -> None:
-    with pytest.raises(ConfigurationError, match=r"checks\[0\]\.dataset: unknown dataset 'housing_subsidy'"):
+    with pytest.raises(
+        ConfigurationError, match=r"checks\[0\]\.dataset \(line 13\): unknown dataset 'housing_subsidy'"
+    ):
         build_reconciliation_dag(CASES / "unknown_dataset.yaml")
 
 

@@ -15,6 +15,7 @@ from huiliu.reconciliation.spec import (
     ReconciliationSpecError,
     load_spec,
 )
+from huiliu.spec_files import FieldIssue
 
 CASES = Path(__file__).parent / "cases"
 
@@ -56,29 +57,34 @@ def test_a_count_tolerance_allows_exactly_its_share() -> None:
 BROKEN = [
     (
         "unknown_dataset",
-        "checks[0].dataset: unknown dataset 'housing_subsidy'; use a dataset with a contract",
+        "checks[0].dataset (line 13): unknown dataset 'housing_subsidy'; use a dataset with a contract",
     ),
     (
         "unknown_column",
-        "checks[0].community_column: column 'community' is not in the contract of subsistence_allowance; "
-        "use one of case_id",
+        "checks[0].community_column (line 15): column 'community' is not in the contract of "
+        "subsistence_allowance; use one of case_id",
     ),
     (
         "unknown_registry_column",
-        "registry.status_column: column 'life_status' is not in the contract of resident_registry",
+        "registry.status_column (line 6): column 'life_status' is not in the contract of resident_registry",
     ),
-    ("unknown_kind", "checks[0].kind: unknown kind 'community_totals'; use one of recipients_in_registry"),
-    ("misspelt_field", "checks[0].tolerence: unknown field; remove it or check its spelling"),
+    (
+        "unknown_kind",
+        "checks[0].kind (line 11): unknown kind 'community_totals'; use one of recipients_in_registry",
+    ),
+    ("misspelt_field", "checks[0].tolerence (line 16): unknown field; remove it or check its spelling"),
     (
         "tolerance_out_of_range",
-        "checks[0].tolerance.relative: Input should be less than or equal to 1; write a share as a fraction",
+        "checks[0].tolerance.relative (line 16): Input should be less than or equal to 1; "
+        "write a share as a fraction",
     ),
-    ("duplicate_names", "checks: duplicate check names: place_exists; give each check its own name"),
+    ("duplicate_names", "checks (line 9): duplicate check names: place_exists; give each check its own name"),
     ("not_yaml", "line 4: not valid YAML"),
-    ("no_checks", "checks: must not be empty"),
+    ("no_checks", "checks (line 9): must not be empty"),
     (
         "registry_against_itself",
-        "checks[0].dataset: recipients_in_registry compares a department's dataset with the registry",
+        "checks[0].dataset (line 13): recipients_in_registry compares a department's dataset "
+        "with the registry",
     ),
 ]
 
@@ -96,7 +102,26 @@ def test_broken_file_is_refused_naming_file_field_and_fix(case: str, expected: s
 def test_misspelt_field_also_reports_the_missing_one() -> None:
     with pytest.raises(ReconciliationSpecError) as caught:
         load_spec(CASES / "misspelt_field.yaml")
-    assert ("checks[0].tolerance", "required field is missing") in caught.value.problems
+    assert FieldIssue("checks[0].tolerance", "required field is missing", 10) in caught.value.problems
+
+
+def test_a_key_given_twice_is_refused_naming_the_file_and_both_lines() -> None:
+    path = CASES / "duplicate_key.yaml"
+    with pytest.raises(ReconciliationSpecError) as caught:
+        load_spec(path)
+    assert str(caught.value) == (
+        f"{path}: checks[0].dataset (line 15): this key is also given on line 13, in the same mapping; "
+        "YAML would silently keep only the last one: keep one of lines 13 and 15 and delete the other"
+    )
+
+
+def test_a_wrong_field_is_named_with_its_file_and_line() -> None:
+    path = CASES / "misspelt_field.yaml"
+    with pytest.raises(ReconciliationSpecError) as caught:
+        load_spec(path)
+    lines = str(caught.value).splitlines()
+    assert f"{path}: checks[0].tolerence (line 16): unknown field; remove it or check its spelling" in lines
+    assert f"{path}: checks[0].tolerance (line 10): required field is missing" in lines
 
 
 def test_missing_file_names_the_path_and_the_fix(tmp_path: Path) -> None:

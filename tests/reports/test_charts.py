@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from huiliu.errors import ReportError
 from huiliu.reports import bar_chart, line_chart, sparkline, stacked_bar_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -164,7 +165,7 @@ def test_stacked_bars_split_each_category_in_proportion() -> None:
 
 
 def test_stacked_bars_refuse_series_of_the_wrong_length() -> None:
-    with pytest.raises(ValueError, match="2 categories"):
+    with pytest.raises(ReportError, match="2 categories"):
         stacked_bar_chart(["a", "b"], {"s": [1.0]}, title="t")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from huiliu.errors import ReportError
 from huiliu.reports import (
     LABELS,
     Language,
@@ -173,7 +174,7 @@ def test_add_labels_extends_the_vocabulary_but_never_redefines_a_word() -> None:
     add_labels({"test_only_word": ("测试词", "Test word"), "pass_rate": ("通过率", "Pass rate")})
     try:
         assert label("test_only_word", "en") == "Test word"
-        with pytest.raises(ValueError, match="pass_rate"):
+        with pytest.raises(ReportError, match="pass_rate"):
             add_labels({"pass_rate": ("合格率", "Pass rate")})
         assert label("pass_rate", "zh") == "通过率"
     finally:
@@ -232,7 +233,7 @@ def test_table_embeds_only_marked_html() -> None:
 def test_table_pads_short_rows_refuses_long_ones_and_says_when_empty() -> None:
     root = parse_xml(table(["a", "b", "c"], [["x"]]))
     assert [td.text for td in root.iter("td")] == ["x", None, None]
-    with pytest.raises(ValueError, match="row 1"):
+    with pytest.raises(ReportError, match="row 1"):
         table(["a"], [["x", "y"]])
     empty = parse_xml(table(["a", "b"], [], lang="en"))
     (cell,) = empty.iter("td")
@@ -334,7 +335,7 @@ def test_page_links_to_the_other_language(lang: Language, html_lang: str, switch
 
 
 def test_page_refuses_script_links() -> None:
-    with pytest.raises(ValueError, match="javascript"):
+    with pytest.raises(ReportError, match="javascript"):
         render_page(title="t", sections=[], lang="zh", alternate_href="javascript:alert(1)")
 
 

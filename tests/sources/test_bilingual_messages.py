@@ -28,8 +28,9 @@ from filedrop_samples import (
 )
 
 from huiliu.contracts.model import DatasetContract
+from huiliu.errors import FileRejectedError, RejectKind
 from huiliu.sources.dropbox import ZH_TEMPLATES, message_en, message_zh
-from huiliu.sources.files import FileExtraction, FileRejectionError, RejectKind
+from huiliu.sources.files import FileExtraction
 
 CSV_NAME = "unemployment_benefit_202610.csv"
 XLSX_NAME = "volunteer_points_202601.xlsx"
@@ -385,7 +386,7 @@ def test_both_languages_give_the_same_lines_column_numbers_and_cause(
     path = tmp_path / name
     case.write(path)
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         list(FileExtraction(path, contract))
 
     error = caught.value

@@ -9,18 +9,18 @@ import pytest
 from filedrop_samples import UB_ROWS, write_csv
 
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import FileRejectedError
+from huiliu.errors import FileRejectedError, RejectKind
 from huiliu.sources.dropbox import accept_file, message_zh, pending_files, reject_file
-from huiliu.sources.files import FileExtraction, FileRejectionError, RejectKind
+from huiliu.sources.files import FileExtraction
 
 NAME = "unemployment_benefit_202610.csv"
 
 
-def _column_count_rejection(folder: Path, unemployment: DatasetContract) -> tuple[Path, FileRejectionError]:
+def _column_count_rejection(folder: Path, unemployment: DatasetContract) -> tuple[Path, FileRejectedError]:
     rows = [r.copy() for r in UB_ROWS]
     del rows[2][3]
     path = write_csv(folder / NAME, rows, encoding="gbk")
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         list(FileExtraction(path, unemployment))
     return path, caught.value
 
@@ -79,7 +79,7 @@ def test_reject_file_with_a_plain_file_rejected_error(tmp_path: Path) -> None:
     ("error", "expected"),
     [
         pytest.param(
-            FileRejectionError(
+            FileRejectedError(
                 "v.xlsx",
                 "r",
                 line=6,
@@ -91,7 +91,7 @@ def test_reject_file_with_a_plain_file_rejected_error(tmp_path: Path) -> None:
             id="precision",
         ),
         pytest.param(
-            FileRejectionError(
+            FileRejectedError(
                 "a.csv",
                 "r",
                 line=4,
@@ -103,7 +103,7 @@ def test_reject_file_with_a_plain_file_rejected_error(tmp_path: Path) -> None:
             id="bad-value",
         ),
         pytest.param(
-            FileRejectionError(
+            FileRejectedError(
                 "a.csv",
                 "r",
                 kind=RejectKind.MISSING_COLUMNS,
@@ -114,13 +114,13 @@ def test_reject_file_with_a_plain_file_rejected_error(tmp_path: Path) -> None:
             id="missing-columns",
         ),
         pytest.param(
-            FileRejectionError("a.csv", "r", kind=RejectKind.COLUMN_COUNT, line=2),
+            FileRejectedError("a.csv", "r", kind=RejectKind.COLUMN_COUNT, line=2),
             "第 2 行不符合报送要求",
             id="template-details-missing",
         ),
     ],
 )
-def test_message_zh(error: FileRejectionError, expected: str) -> None:
+def test_message_zh(error: FileRejectedError, expected: str) -> None:
     assert expected in message_zh(error)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from huiliu.sources.encoding import FileRejectionError, RejectKind, canonical_encoding, detect_encoding
+from huiliu.errors import FileRejectedError, RejectKind
+from huiliu.sources.encoding import canonical_encoding, detect_encoding
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_declared_utf8_but_gbk_is_rejected_with_line(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"a,b\n1,2\n" + "张三,3\n".encode("gbk"))
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         detect_encoding(path, "utf-8")
 
     assert (caught.value.kind, caught.value.line, caught.value.file) == (RejectKind.UNDECODABLE, 3, "f.csv")
@@ -91,7 +92,7 @@ def test_utf16_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes("姓名\t身份证号\n".encode("utf-16"))
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         detect_encoding(path)
 
     assert caught.value.kind is RejectKind.UNSUPPORTED_ENCODING

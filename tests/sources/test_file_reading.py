@@ -25,8 +25,8 @@ from filedrop_samples import (
 
 from huiliu.contracts.arrow import arrow_schema
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import ConfigurationError, FileRejectedError
-from huiliu.sources.files import FileExtraction, RejectKind, normalise_header, open_file
+from huiliu.errors import ConfigurationError, FileRejectedError, RejectKind
+from huiliu.sources.files import FileExtraction, normalise_header, open_file
 
 
 def expected_table(contract: DatasetContract, columns: dict[str, list[object]]) -> pa.Table:

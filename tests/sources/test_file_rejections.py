@@ -21,8 +21,9 @@ from filedrop_samples import (
 )
 
 from huiliu.contracts.model import DatasetContract
+from huiliu.errors import FileRejectedError, RejectKind
 from huiliu.sources.dropbox import ZH_TEMPLATES, message_zh
-from huiliu.sources.files import FileExtraction, FileRejectionError, RejectKind
+from huiliu.sources.files import FileExtraction
 
 CSV_NAME = "unemployment_benefit_202610.csv"
 XLSX_NAME = "volunteer_points_202601.xlsx"
@@ -421,7 +422,7 @@ def test_rejection(tmp_path: Path, contracts: dict[str, DatasetContract], case: 
     if case.declared is not None:
         contract = with_source(contract, encoding=case.declared)
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         list(FileExtraction(path, contract))
 
     error = caught.value
@@ -446,7 +447,7 @@ def test_rejection(tmp_path: Path, contracts: dict[str, DatasetContract], case: 
 def test_sheet_not_found_lists_the_sheets(tmp_path: Path, volunteer: DatasetContract) -> None:
     path = write_xlsx_openpyxl(tmp_path / XLSX_NAME, sheet="汇总")
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         list(FileExtraction(path, with_source(volunteer, sheet="积分明细")))
 
     assert caught.value.kind is RejectKind.SHEET_NOT_FOUND
@@ -475,7 +476,7 @@ def test_damage_far_into_a_large_file_is_found_while_streaming(
     extraction = FileExtraction(path, unemployment, batch_rows=1000)
     batches = []
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         for batch in extraction:
             batches.append(batch)
 
@@ -489,7 +490,7 @@ def test_bad_value_in_a_later_batch_names_its_line(tmp_path: Path, unemployment:
     rows[36][6] = "2026-1-32"
     path = write_csv(tmp_path / CSV_NAME, rows)
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         list(FileExtraction(path, unemployment, batch_rows=10))
 
     assert (caught.value.line, caught.value.column) == (39, "起始日期")

@@ -21,8 +21,9 @@ from filedrop_samples import (
 )
 
 from huiliu.contracts.model import DatasetContract
+from huiliu.errors import FileRejectedError, RejectKind
 from huiliu.sources.dropbox import message_zh
-from huiliu.sources.files import FileExtraction, FileRejectionError, RejectKind
+from huiliu.sources.files import FileExtraction
 
 CSV_NAME = "unemployment_benefit_202610.csv"
 XLSX_NAME = "volunteer_points_202601.xlsx"
@@ -34,8 +35,8 @@ def _pad(*cells: str) -> list[str]:
     return [*cells, *[""] * (len(UB_HEADER) - len(cells))]
 
 
-def _reject(path: Path, contract: DatasetContract) -> FileRejectionError:
-    with pytest.raises(FileRejectionError) as caught:
+def _reject(path: Path, contract: DatasetContract) -> FileRejectedError:
+    with pytest.raises(FileRejectedError) as caught:
         list(FileExtraction(path, contract))
     return caught.value
 

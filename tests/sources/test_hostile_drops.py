@@ -27,20 +27,20 @@ from filedrop_samples import (
 
 from huiliu.contracts.arrow import arrow_schema
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import ConfigurationError
+from huiliu.errors import ConfigurationError, FileRejectedError, RejectKind
 from huiliu.settings import Settings
 from huiliu.sources import csv_reader
 from huiliu.sources.dropbox import message_en, message_zh, pending_files
-from huiliu.sources.files import FileExtraction, FileRejectionError, RejectKind, open_file
+from huiliu.sources.files import FileExtraction, open_file
 from huiliu.sources.mojibake import misread_as
 
 CSV_NAME = "unemployment_benefit_202610.csv"
 XLSX_NAME = "volunteer_points_202601.xlsx"
 
 
-def _reject(path: Path, contract: DatasetContract) -> tuple[FileRejectionError, str, str]:
+def _reject(path: Path, contract: DatasetContract) -> tuple[FileRejectedError, str, str]:
     """The rejection of a file, with its Chinese and English messages."""
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         list(FileExtraction(path, contract))
     error = caught.value
     return error, message_zh(error), message_en(error)
@@ -191,7 +191,7 @@ def test_problems_past_the_first_block_name_their_line(
     path.write_bytes(b"\r\n".join(lines))
     rows_read = 0
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         for batch in FileExtraction(path, unemployment, batch_rows=1000):
             rows_read += batch.num_rows
 
@@ -494,7 +494,7 @@ def test_landing_a_link_by_its_path_refuses_it_before_anything_is_read(
     write_csv(outside / "elsewhere.csv", encoding="gbk")
     (folder / "unemployment_benefit_202611.csv").symlink_to(outside / "elsewhere.csv")
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         land_file(unemployment, folder / "unemployment_benefit_202611.csv")
 
     assert caught.value.kind is RejectKind.SYMLINK

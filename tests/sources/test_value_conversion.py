@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from huiliu.contracts.model import ColumnSpec
+from huiliu.errors import FileRejectedError, RejectKind
 from huiliu.sources.convert import excel_cell_text, to_arrow_array
-from huiliu.sources.encoding import FileRejectionError, RejectKind
 
 
 def spec(type_: str, nullable: bool = True) -> ColumnSpec:
@@ -144,7 +144,7 @@ def test_failures_name_line_and_column_without_the_value(type_: str, bad: str, s
         values = ["2026-01-01"] * 7 + [bad] + ["2026-01-02"] * 3
     lines = [10 + 2 * i for i in range(len(values))]
 
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         to_arrow_array(values, spec(type_), file="f.csv", first_line=10, line_numbers=lines)
 
     error = caught.value
@@ -154,7 +154,7 @@ def test_failures_name_line_and_column_without_the_value(type_: str, bad: str, s
 
 
 def test_line_defaults_to_first_line_plus_index() -> None:
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         to_arrow_array(["1", "2", "x"], spec("integer"), file="f.csv", first_line=5)
 
     assert caught.value.line == 7
@@ -192,7 +192,7 @@ def test_excel_cell_text(value: object, type_: str, expected: str | None) -> Non
     ],
 )
 def test_long_numbers_in_string_columns_are_rejected(value: float) -> None:
-    with pytest.raises(FileRejectionError) as caught:
+    with pytest.raises(FileRejectedError) as caught:
         excel_cell_text(value, spec("string"), file="v.xlsx", line=9)
 
     error = caught.value

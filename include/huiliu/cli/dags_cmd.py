@@ -7,6 +7,7 @@ from datetime import datetime
 import typer
 
 from huiliu.cli.output import console, fail
+from huiliu.errors import HuiliuError
 
 dags_app = typer.Typer(help="Run huiliu's DAGs locally with Airflow's dag.test().", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def run(
         logical_date = logical_date.replace(tzinfo=UTC)
     try:
         state = run_dag(dag_id, logical_date)
-    except (KeyError, RuntimeError) as exc:
+    except HuiliuError as exc:
         fail(str(exc))
     console.print(f"{dag_id}: {state}")
     if state != "success":

@@ -29,7 +29,7 @@ def _parse_changes(pairs: list[str]) -> dict[str, str | None]:
     for pair in pairs:
         column, sep, value = pair.partition("=")
         if not sep or not column.strip():
-            fail(f"--set {pair!r}: write COLUMN=VALUE (COLUMN= sets it empty)")
+            fail("--set: write COLUMN=VALUE (COLUMN= sets it empty); one --set has no column name or no '='")
         changes[column.strip()] = value if value != "" else None
     return changes
 

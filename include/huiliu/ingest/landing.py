@@ -1,9 +1,14 @@
 """Land one batch of a dataset: extract → stage Parquet → one Iceberg commit → bookkeeping.
 
-A batch is identified by ``<dataset>:<run key>``; the run key is the Airflow logical date for
-scheduled SQL extractions and a content hash for dropped files, so re-running the same run key
-replaces that batch instead of adding rows. Incremental extractions re-read the same watermark
-window on a re-run, so an idempotent re-run also sees the same rows.
+A batch is identified by ``<dataset>:<run key>``, and landing a run key again replaces that batch
+instead of adding rows. A SQL extraction's run key is its Airflow run's logical date
+(``YYYYMMDDTHHMMSS``; the run id when it has none); incremental extractions re-read the same
+watermark window on a re-run, so an idempotent re-run also sees the same rows.
+
+A dropped file is keyed by its name, not by its content: its run key is ``file-<file name>``. A
+corrected file re-sent under the same name replaces the batch of the earlier one; the same content
+dropped under another name lands as a batch of its own. The file's SHA-256 is only recorded with its
+batch, as provenance (``<path> sha256:<digest>``).
 """
 
 from __future__ import annotations
@@ -285,7 +290,7 @@ def file_digest(path: Path) -> str:
     The file is opened as the readers open it (:func:`~huiliu.sources.encoding.open_dropped`).
 
     Raises:
-        FileRejectionError: the path is a symbolic link (never followed).
+        FileRejectedError: the path is a symbolic link (never followed).
         ConfigurationError: there is no such file, or it is a folder, a pipe or a device.
     """
     digest = hashlib.sha256()

@@ -31,7 +31,7 @@ from openlineage.client.serde import Serde
 from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
 
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import HuiliuError, safe_message
+from huiliu.errors import HuiliuError, LineageError, safe_message
 from huiliu.lineage.facets import CLASSIFICATION_FACET, ClassificationDatasetFacet, PersonalInformationColumn
 from huiliu.lineage.naming import PRODUCER, DatasetRef
 
@@ -104,11 +104,11 @@ def build_run_event(
             unless given.
 
     Raises:
-        ValueError: `run_id` or the parent's run id is not a UUID, or `event_type` is unknown.
+        LineageError: `run_id` or the parent's run id is not a UUID, or `event_type` is unknown.
     """
     _check_uuid(run_id, "run_id")
     return RunEvent(
-        eventType=RunState(event_type),
+        eventType=_run_state(event_type),
         eventTime=format_time(event_time or datetime.now(UTC)),
         run=Run(runId=run_id, facets=_run_facets(nominal_time, parent, error, run_facets)),
         job=Job(namespace=namespace, name=job, facets=_job_facets(job_facets)),
@@ -307,7 +307,15 @@ def _check_uuid(value: str, what: str) -> None:
     try:
         UUID(value)
     except (ValueError, TypeError, AttributeError):
-        raise ValueError(f"{what} {value!r} is not a UUID; OpenLineage run ids must be UUIDs") from None
+        raise LineageError(f"{what} {value!r} is not a UUID; OpenLineage run ids must be UUIDs") from None
+
+
+def _run_state(event_type: str) -> RunState:
+    try:
+        return RunState(event_type)
+    except ValueError:
+        known = ", ".join(state.value for state in RunState)
+        raise LineageError(f"unknown event type {event_type!r}; use one of {known}") from None
 
 
 def _utc(moment: datetime) -> datetime:

@@ -73,7 +73,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from huiliu import __version__
-from huiliu.errors import ConfigurationError
+from huiliu.errors import ConfigurationError, LineageError
 from huiliu.settings import Settings, get_settings
 
 PRODUCER = f"https://github.com/huiliu/huiliu/tree/v{__version__}"
@@ -123,11 +123,11 @@ def job_name(dataset: str, step: str, pipeline: str = "ingest") -> str:
         pipeline: The pipeline the step belongs to.
 
     Raises:
-        ValueError: A part is empty or holds characters other than letters, digits, ``_`` or ``-``.
+        LineageError: A part is empty or holds characters other than letters, digits, ``_`` or ``-``.
     """
     for label, part in (("pipeline", pipeline), ("dataset", dataset), ("step", step)):
         if not _STEP_PART.match(part):
-            raise ValueError(f"job name {label} {part!r} must be letters, digits, '_' or '-' only")
+            raise LineageError(f"job name {label} {part!r} must be letters, digits, '_' or '-' only")
     return f"{pipeline}.{dataset}.{step}"
 
 
@@ -143,7 +143,7 @@ def lake_dataset(table: str, settings: Settings | None = None) -> DatasetRef:
     """
     zone, _, name = table.partition(".")
     if not zone or not name or "." in name:
-        raise ValueError(f"lake table {table!r} must be zone.table, e.g. landing.resident_registry")
+        raise LineageError(f"lake table {table!r} must be zone.table, e.g. landing.resident_registry")
     settings = settings or get_settings()
     warehouse = settings.warehouse_location
     namespace, root = _storage_location(warehouse)
@@ -171,7 +171,7 @@ def source_dataset(url: str, table_or_query_name: str) -> DatasetRef:
         ConfigurationError: The URL cannot be parsed (the message does not repeat it).
     """
     if not table_or_query_name.strip():
-        raise ValueError("a source dataset needs a table or query name")
+        raise LineageError("a source dataset needs a table or query name")
     parsed = _parse_sql_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":

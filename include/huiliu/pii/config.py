@@ -7,8 +7,9 @@ is merged on top of it: mappings merge key by key, any other value (a list, a nu
 the packaged one. So a user can switch a recognizer off (``enabled: false``), replace its
 context words, change an operator, or add a recognizer of ``kind: pattern`` for a new entity.
 
-A broken file raises :class:`~huiliu.errors.ConfigurationError` naming the file, the field and
-what to do.
+Both files are read strictly (:mod:`huiliu.spec_files`): a key given twice is refused. A broken
+file raises :class:`~huiliu.errors.ConfigurationError` naming the file, and for each problem the
+field, its line and what to do.
 """
 
 from __future__ import annotations
@@ -17,12 +18,20 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from huiliu.errors import ConfigurationError
+from huiliu.spec_files import (
+    STANDARD_MESSAGES,
+    FieldError,
+    FieldIssue,
+    YamlDocument,
+    loc_path,
+    parse_spec,
+    validation_issues,
+)
 
 ENV_VAR = "HUILIU_PII_CONFIG"
 PACKAGED = "recognizers.yaml"
@@ -42,6 +51,7 @@ PatternKind = Literal[
     "cn_health",
 ]
 PATTERN_KINDS: tuple[str, ...] = get_args(PatternKind)
+KINDS: tuple[str, ...] = (*PATTERN_KINDS, "cn_person", "cn_address")
 OPERATORS = ("cn_mask", "mask", "replace", "redact", "hash", "keep")
 MASK_STYLES = ("resident_id", "mobile", "card", "name", "address", "email", "middle")
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -261,70 +271,60 @@ def packaged_path() -> Path:
     return Path(str(resources.files("huiliu.pii").joinpath("config").joinpath(PACKAGED)))
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping from a file, or a :class:`ConfigurationError` naming the file and line."""
+def read_document(path: Path) -> YamlDocument:
+    """A YAML mapping from a file, read strictly (a key given twice is refused), with the line of
+    every key; or a :class:`ConfigurationError` naming the file and line."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigurationError(
             f"PII config {path}: no such file; fix the path or unset {ENV_VAR}"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"PII config {path}: cannot be read ({type(exc).__name__})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ConfigurationError(
-            f"PII config {path}: {where}not valid YAML ({problem}); check indentation and quoting"
-        ) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
+    document, issues = parse_spec(text)
+    if document is None:
+        raise _config_error(path, issues)
+    if document.data is None:
+        return YamlDocument({})
+    if not isinstance(document.data, dict):
         raise ConfigurationError(f"PII config {path}: the file must be a YAML mapping (key: value lines)")
-    return data
+    return document
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
-    """A dotted field path; the union tag pydantic adds after a recognizer's name is left out."""
+    """A field path as the file spells it; the union tag pydantic adds after a recognizer's name
+    is left out (a recognizer may bear the name of its kind, so only that place is skipped)."""
     items = list(loc)
-    if (
-        len(items) > 2
-        and items[0] == "recognizers"
-        and items[2] in (*PATTERN_KINDS, "cn_person", "cn_address")
-    ):
+    if len(items) > 2 and items[0] == "recognizers" and items[2] in KINDS:
         del items[2]
-    parts = [f"[{p}]" if isinstance(p, int) else str(p) for p in items]
-    return ".".join(parts).replace(".[", "[") or "(top level)"
+    return loc_path(tuple(items))
 
 
-def _fix(item: dict[str, Any]) -> str:
-    kind = item["type"]
-    if kind == "extra_forbidden":
-        return "unknown field; remove it or check its spelling"
-    if kind == "missing":
-        return "required field is missing; add it"
-    if kind == "union_tag_invalid":
-        return f"unknown recognizer kind; use one of {', '.join((*PATTERN_KINDS, 'cn_person', 'cn_address'))}"
-    if kind == "union_tag_not_found":
+def _fix(error: FieldError) -> str:
+    if error.kind in STANDARD_MESSAGES:
+        return STANDARD_MESSAGES[error.kind]
+    if error.kind == "union_tag_invalid":
+        return f"unknown recognizer kind; use one of {', '.join(KINDS)}"
+    if error.kind == "union_tag_not_found":
         return "add `kind:` (pattern, cn_person, cn_address or a built-in kind)"
-    if kind == "string_pattern_mismatch":
+    if error.kind == "string_pattern_mismatch":
         return "use upper-case letters, digits and _ (e.g. CN_SOCIAL_CARD)"
-    message = str(item["msg"]).removeprefix("Value error, ")
-    return message if ";" in message else f"{message}; correct the value"
+    return error.message if ";" in error.message else f"{error.message}; correct the value"
 
 
-def _validation_error(path: Path, error: ValidationError) -> ConfigurationError:
-    lines = [f"{_field(item['loc'])}: {_fix(item)}" for item in error.errors()]
-    return ConfigurationError(f"PII config {path}:\n" + "\n".join(f"  - {line}" for line in lines))
+def _config_error(path: Path, issues: list[FieldIssue]) -> ConfigurationError:
+    return ConfigurationError(f"PII config {path}:\n" + "\n".join(f"  - {issue}" for issue in issues))
 
 
-def validate_config(data: dict[str, Any], path: Path) -> PiiConfig:
-    """A :class:`PiiConfig` from merged YAML data; errors name ``path``."""
+def validate_config(data: dict[str, Any], path: Path, document: YamlDocument | None = None) -> PiiConfig:
+    """A :class:`PiiConfig` from merged YAML data; errors name ``path`` and, from ``document``
+    (the file as parsed), the line of each field."""
     try:
         return PiiConfig.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(path, exc) from None
+        issues = validation_issues(exc, document, path_of=_field, message_of=_fix, tag="kind")
+        raise _config_error(path, issues) from None
 
 
 def user_config_path() -> Path | None:
@@ -335,21 +335,30 @@ def user_config_path() -> Path | None:
 
 
 @lru_cache(maxsize=1)
+def packaged_document() -> YamlDocument:
+    """The packaged registry as parsed, with the line of every key."""
+    return read_document(packaged_path())
+
+
 def packaged_data() -> dict[str, Any]:
     """The packaged registry as plain data."""
-    return read_yaml(packaged_path())
+    return cast(dict[str, Any], packaged_document().data)  # read_document refuses anything else
 
 
 def load_config(path: Path | None = None) -> PiiConfig:
     """The registry: the packaged file with ``path`` (or ``HUILIU_PII_CONFIG``) merged on top.
 
     Raises:
-        ConfigurationError: the user file is missing, not YAML, or has an invalid field.
+        ConfigurationError: the user file is missing, not YAML, gives a key twice, or has an invalid
+            field (each named with its line in the user file, or the line of the nearest enclosing
+            key the user file spells out).
     """
     user = path or user_config_path()
     if user is None:
-        return validate_config(packaged_data(), packaged_path())
-    return validate_config(deep_merge(packaged_data(), read_yaml(user)), user)
+        return validate_config(packaged_data(), packaged_path(), packaged_document())
+    document = read_document(user)
+    merged = deep_merge(packaged_data(), cast(dict[str, Any], document.data))
+    return validate_config(merged, user, document)
 
 
 def builtin_spec(name: str) -> PatternRecognizerSpec | PersonSpec | AddressSpec:
@@ -359,4 +368,4 @@ def builtin_spec(name: str) -> PatternRecognizerSpec | PersonSpec | AddressSpec:
 
 @lru_cache(maxsize=1)
 def _packaged_config() -> PiiConfig:
-    return validate_config(packaged_data(), packaged_path())
+    return validate_config(packaged_data(), packaged_path(), packaged_document())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from huiliu.errors import AccessError
 from huiliu.policy.columns import ColumnDecision, ReturnDecision
 from huiliu.policy.generalisation import generalise
 from huiliu.policy.hashing import hash_array
@@ -30,7 +31,7 @@ def apply_column(values: Values, column: ColumnDecision, *, grant_id: str, key: 
         return hash_array(values, key=key, grant_id=grant_id, entity_type=column.applies_as)
     if action is Action.ANONYMIZE:
         return anonymize_array(values)
-    raise ValueError(f"column {column.column!r} is not returned ({action.value})")
+    raise AccessError(f"column {column.column!r} is not returned ({action.value}): the policy withholds it")
 
 
 def apply_policy(table: pa.Table, decision: ReturnDecision, *, grant_id: str, key: bytes) -> pa.Table:

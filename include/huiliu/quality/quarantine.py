@@ -215,7 +215,9 @@ def _apply_changes(contract: DatasetContract, rows: pa.Table, changes: dict[str,
             value = pa.array([text] * rows.num_rows, pa.string()).cast(arrow_type(spec))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             hint = _FORMATS.get(spec.type.split("(")[0], "check the value")
-            raise QuarantineError(f"--set {column}={text}: not a valid {spec.type}; {hint}") from None
+            raise QuarantineError(
+                f"--set {column}: the value given is not a valid {spec.type}; {hint}"
+            ) from None
         rows = rows.set_column(
             rows.schema.get_field_index(column), column, value.cast(rows.schema.field(column).type)
         )

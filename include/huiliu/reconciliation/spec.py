@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from huiliu import spec_files
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import NAME_PATTERN
 from huiliu.errors import ConfigurationError
 from huiliu.settings import PROJECT_ROOT
+from huiliu.spec_files import FieldError, FieldIssue, YamlDocument
 
 DEFAULT_SPEC_PATH = PROJECT_ROOT / "include" / "checks" / "reconciliation.yaml"
 """Where the reviewed reconciliation checks live."""
@@ -175,12 +176,16 @@ class ReconciliationSpec(Spec):
 
 
 class ReconciliationSpecError(ConfigurationError):
-    """The reconciliation checks file is unreadable or names datasets or columns that do not exist."""
+    """The reconciliation checks file is unreadable or names datasets or columns that do not exist.
 
-    def __init__(self, file: Path, problems: list[tuple[str, str]]) -> None:
+    Each problem names the field, its line when known, and the fix; the message gives one per line,
+    each led by the file.
+    """
+
+    def __init__(self, file: Path, problems: list[FieldIssue]) -> None:
         self.file = file
         self.problems = problems
-        super().__init__("\n".join(f"{file}: {field}: {message}" for field, message in problems))
+        super().__init__("\n".join(f"{file}: {problem}" for problem in problems))
 
 
 def load_spec(
@@ -188,83 +193,67 @@ def load_spec(
 ) -> ReconciliationSpec:
     """Read, validate and check the reconciliation file against the dataset contracts.
 
+    The file is read strictly (:mod:`huiliu.spec_files`): a key given twice is refused, and every
+    problem is named with its line.
+
     Args:
         path: The YAML file; ``include/checks/reconciliation.yaml`` when omitted.
         contracts: The contracts by name; loaded from the contracts folder when omitted.
 
     Raises:
-        ReconciliationSpecError: Naming the file, the field and the fix of every problem.
+        ReconciliationSpecError: Naming the file, the field, its line and the fix of every problem.
     """
     path = path or DEFAULT_SPEC_PATH
-    data = _read_yaml(path)
+    document = _read(path)
     try:
-        spec = ReconciliationSpec.model_validate(data)
+        spec = ReconciliationSpec.model_validate(document.data)
     except ValidationError as exc:
-        raise ReconciliationSpecError(path, _problems(exc)) from None
-    problems = list(_contract_problems(spec, contracts if contracts is not None else load_contracts()))
+        issues = spec_files.validation_issues(
+            exc, document, path_of=_field_path, message_of=_message, tag="kind"
+        )
+        raise ReconciliationSpecError(path, issues) from None
+    found = _contract_problems(spec, contracts if contracts is not None else load_contracts())
+    problems = [FieldIssue(field, message, document.line_of(field)) for field, message in found]
     if problems:
         raise ReconciliationSpecError(path, problems)
     return spec
 
 
-def _read_yaml(path: Path) -> object:
+def _read(path: Path) -> YamlDocument:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         reason = f"cannot read the file ({type(exc).__name__}); restore it from version control"
-        raise ReconciliationSpecError(path, [("(file)", reason)]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(file)"
-        raise ReconciliationSpecError(
-            path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-        ) from None
-    if not isinstance(data, dict):
-        raise ReconciliationSpecError(
-            path, [("(top level)", "must be a mapping with version, registry, checks")]
-        )
-    return data
+        raise ReconciliationSpecError(path, [FieldIssue("(file)", reason)]) from None
+    document, issues = spec_files.parse_spec(text)
+    if document is None:
+        raise ReconciliationSpecError(path, issues)
+    if not isinstance(document.data, dict):
+        message = "must be a mapping with version, registry, checks"
+        raise ReconciliationSpecError(path, [FieldIssue(spec_files.TOP_LEVEL, message)])
+    return document
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif item not in KINDS:  # the discriminator's branch name is not a field
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "(top level)"
+    return spec_files.loc_path(loc, skip=KINDS)  # the discriminator's branch name is not a field
 
 
-def _message(item: Mapping[str, Any]) -> str:
-    kind = item["type"]
-    if kind == "extra_forbidden":
-        return "unknown field; remove it or check its spelling"
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "union_tag_invalid":
-        given = item["input"].get("kind") if isinstance(item["input"], dict) else None
+def _message(error: FieldError) -> str | None:
+    """The fix of a pydantic error, in this file's words; None for the standard message."""
+    if error.kind == "union_tag_invalid":
+        given = error.input.get("kind") if isinstance(error.input, dict) else None
         return f"unknown kind {given!r}; use one of {', '.join(KINDS)}"
-    if kind == "union_tag_not_found":
+    if error.kind == "union_tag_not_found":
         return f"required field is missing; use one of {', '.join(KINDS)}"
-    if kind == "string_pattern_mismatch":
+    if error.kind == "string_pattern_mismatch":
         return "use lowercase letters, digits and _, starting with a letter (at most 63 characters)"
-    if kind == "too_short":
+    if error.kind == "too_short":
         return "must not be empty; list at least one entry"
-    message = str(item["msg"]).removeprefix("Value error, ")
-    if item["loc"] and item["loc"][-1] in _SHARES:
-        return f"{message}; write a share as a fraction, e.g. 0.1 for 10%"
-    return message
-
-
-def _problems(error: ValidationError) -> list[tuple[str, str]]:
-    problems = []
-    for item in error.errors():
-        where = _field_path(tuple(item["loc"]))
-        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            where += ".kind"
-        problems.append((where, _message(item)))
-    return problems
+    if error.kind in spec_files.STANDARD_MESSAGES:
+        return None
+    if error.field.rsplit(".", 1)[-1] in _SHARES:
+        return f"{error.message}; write a share as a fraction, e.g. 0.1 for 10%"
+    return error.message
 
 
 def _contract_problems(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
+from huiliu.errors import ReportError
 from huiliu.reports.html import escape
 from huiliu.reports.labels import Language, both_languages, label
 from huiliu.reports.svg import (
@@ -146,11 +147,11 @@ def stacked_bar_chart(
         bar's total is written at its end.
 
     Raises:
-        ValueError: A series does not have one value per category.
+        ReportError: A series does not have one value per category.
     """
     for name, values in series.items():
         if len(values) != len(categories):
-            raise ValueError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
+            raise ReportError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
     if not categories or not series:
         return empty_chart("stacked-bar-chart", title, lang)
     names = [str(c) for c in categories]

@@ -21,6 +21,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from uuid import UUID
 
+from huiliu.errors import ReportError
 from huiliu.reports.labels import LANGUAGES, Language
 
 JSON_SUFFIX = ".json"
@@ -67,7 +68,7 @@ def to_jsonable(value: Any) -> Any:
     has no NaN). Mapping keys become strings.
 
     Raises:
-        TypeError: A value has no JSON form.
+        ReportError: A value has no JSON form (the message names its type, never the value).
     """
     if value is None or isinstance(value, str | bool | int):
         return value
@@ -100,7 +101,10 @@ def _scalar(value: object) -> Any:
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return to_jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
-    raise TypeError(f"report data holds a {type(value).__name__}, which has no JSON form: {value!r:.80}")
+    raise ReportError(
+        f"report data holds a value of type {type(value).__name__}, which has no JSON form; "
+        "turn it into text, a number, a list or a mapping before writing the report"
+    )
 
 
 def _write_atomically(target: Path, content: str) -> None:
@@ -131,7 +135,7 @@ def _sync_directory(directory: Path) -> None:
 
 def _check_stem(stem: str) -> None:
     if not stem or stem in {".", ".."} or "/" in stem or "\\" in stem or "\x00" in stem:
-        raise ValueError(f"report stem {stem!r} must be a plain file name without directories")
+        raise ReportError(f"report stem {stem!r} must be a plain file name without directories")
 
 
 def write_report(
@@ -152,13 +156,13 @@ def write_report(
         The paths written.
 
     Raises:
-        ValueError: ``stem`` contains a directory, or a language's page is missing.
-        TypeError: ``data`` holds a value with no JSON form (nothing is written then).
+        ReportError: ``stem`` contains a directory, a language's page is missing, or ``data``
+            holds a value with no JSON form (nothing is written then).
     """
     _check_stem(stem)
     missing = [lang for lang in LANGUAGES if lang not in pages]
     if missing:
-        raise ValueError(f"report {stem!r} has no page for {', '.join(missing)}")
+        raise ReportError(f"report {stem!r} has no page for {', '.join(missing)}")
     document = json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     directory.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(

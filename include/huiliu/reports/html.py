@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
+from huiliu.errors import ReportError
 from huiliu.reports.labels import Language, both_languages, label
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -253,13 +254,13 @@ def table(
         The ``<table>`` element.
 
     Raises:
-        ValueError: A row has more cells than there are headers.
+        ReportError: A row has more cells than there are headers.
     """
     width = len(headers)
     cells = []
     for number, row in enumerate(rows, start=1):
         if len(row) > width:
-            raise ValueError(f"row {number} has {len(row)} cells but the table has {width} columns")
+            raise ReportError(f"row {number} has {len(row)} cells but the table has {width} columns")
         cells.append([_cell(v) for v in row] + [""] * (width - len(row)))
     empty_text = both_languages("no_data") if lang is None else label("no_data", lang)
     return _TABLE_TEMPLATE.render(
@@ -326,7 +327,7 @@ class Section:
 
 def _checked_href(href: str) -> str:
     if urlsplit(href).scheme.lower() not in _HREF_SCHEMES:
-        raise ValueError(f"refusing link {href!r}: only relative, http(s) and file links are allowed")
+        raise ReportError(f"refusing link {href!r}: only relative, http(s) and file links are allowed")
     return href
 
 
@@ -364,7 +365,7 @@ def render_page(
         The HTML document.
 
     Raises:
-        ValueError: ``alternate_href`` uses a scheme other than http(s) or file.
+        ReportError: ``alternate_href`` uses a scheme other than http(s) or file.
     """
     other: Language = "en" if lang == "zh" else "zh"
     moment = _beijing(generated_at)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from huiliu.errors import ReportError
+
 Language = Literal["zh", "en"]
 """The languages reports are written in: ``"zh"`` (simplified Chinese, the default) and ``"en"``."""
 
@@ -184,10 +186,10 @@ def add_labels(entries: Mapping[str, tuple[str, str]]) -> None:
         entries: key → (Chinese, English).
 
     Raises:
-        ValueError: A key is already defined with different texts (two modules disagree on a word).
+        ReportError: A key is already defined with different texts (two modules disagree on a word).
     """
     for key, texts in entries.items():
         existing = LABELS.get(key)
         if existing is not None and existing != tuple(texts):
-            raise ValueError(f"label {key!r} is already {existing!r}; refusing to redefine it as {texts!r}")
+            raise ReportError(f"label {key!r} is already {existing!r}; refusing to redefine it as {texts!r}")
     LABELS.update({key: (texts[0], texts[1]) for key, texts in entries.items()})

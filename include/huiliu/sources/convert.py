@@ -23,7 +23,7 @@ from openpyxl.utils.datetime import from_excel
 
 from huiliu.contracts.arrow import arrow_type
 from huiliu.contracts.model import ColumnSpec
-from huiliu.sources.encoding import FileRejectionError, RejectKind
+from huiliu.errors import FileRejectedError, RejectKind
 
 EXCEL_SIGNIFICANT_DIGITS = 15
 _EXCEL_EXACT_LIMIT = 10**EXCEL_SIGNIFICANT_DIGITS
@@ -288,7 +288,7 @@ def to_arrow_array(
         An Arrow array of ``arrow_type(column)`` with ``len(values)`` elements.
 
     Raises:
-        FileRejectionError: a cell does not convert (kind ``bad_value``), naming its line and the
+        FileRejectedError: a cell does not convert (kind ``bad_value``), naming its line and the
             column's source name, and saying what was expected (never the cell's value).
     """
     key = _type_key(column)
@@ -299,7 +299,7 @@ def to_arrow_array(
         return _CONVERTERS[key](text, column)
     except _CellError as problem:
         line = line_numbers[problem.index] if line_numbers is not None else first_line + problem.index
-        raise FileRejectionError(
+        raise FileRejectedError(
             file,
             problem.reason,
             line=line,
@@ -324,13 +324,13 @@ def reject_scientific_notation(
         line_numbers: the line number of each cell.
 
     Raises:
-        FileRejectionError: kind ``precision_lost``, naming the first such cell's line and column.
+        FileRejectedError: kind ``precision_lost``, naming the first such cell's line and column.
     """
     text = _clean(values, normalise=True)
     found = pc.index(pc.match_substring_regex(text, _SCIENTIFIC), True).as_py()
     if found < 0:
         return
-    raise FileRejectionError(
+    raise FileRejectedError(
         file,
         "the value is written in scientific notation (digits, E and an exponent): Excel stored a long "
         f"number (e.g. an ID or card number) as a number, kept at most {EXCEL_SIGNIFICANT_DIGITS} "
@@ -355,9 +355,9 @@ def _datetime_text(value: dt.datetime) -> str:
     return value.isoformat(sep=" ")
 
 
-def _excel_error(column: ColumnSpec, *, file: str, line: int) -> FileRejectionError:
+def _excel_error(column: ColumnSpec, *, file: str, line: int) -> FileRejectedError:
     """The rejection of a cell that holds an Excel error such as #N/A instead of a value."""
-    return FileRejectionError(
+    return FileRejectedError(
         file,
         "the cell holds an Excel error value (such as #N/A, #VALUE! or #REF!) instead of data; "
         "fix the formula or enter the value",
@@ -371,7 +371,7 @@ def _number_as_string(value: int | float, column: ColumnSpec, *, file: str, line
     """Text of a number in a string column; reject numbers Excel cannot hold exactly."""
     is_whole = isinstance(value, int) or value.is_integer()
     if is_whole and abs(value) >= _EXCEL_EXACT_LIMIT:
-        raise FileRejectionError(
+        raise FileRejectedError(
             file,
             f"a number with more than {EXCEL_SIGNIFICANT_DIGITS} digits is stored as a number, so Excel has "
             f"kept only {EXCEL_SIGNIFICANT_DIGITS} significant digits and the value (e.g. an ID or card "
@@ -434,7 +434,7 @@ def excel_cell_text(
         The cell as text, or None for an empty cell.
 
     Raises:
-        FileRejectionError: a number in a string column has lost precision (kind ``precision_lost``),
+        FileRejectedError: a number in a string column has lost precision (kind ``precision_lost``),
             or the cell holds an Excel error value such as ``#N/A`` (kind ``excel_error``).
     """
     key = _type_key(column)

@@ -14,10 +14,9 @@ from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
 from huiliu.contracts.model import FileSource
+from huiliu.errors import FileRejectedError, RejectKind
 from huiliu.sources.encoding import (
     HEAD_SAMPLE_BYTES,
-    FileRejectionError,
-    RejectKind,
     canonical_encoding,
     detect_encoding,
     line_break,
@@ -93,7 +92,7 @@ class CsvSource:
             except _LineTooLongError:
                 raise self._line_too_long(before + 1) from None
 
-    def _decode(self, block: bytes, encoding: str, before: int) -> tuple[str, FileRejectionError | None]:
+    def _decode(self, block: bytes, encoding: str, before: int) -> tuple[str, FileRejectedError | None]:
         """The text of a block's lines before its first problem line, and that problem (or None).
 
         Args:
@@ -140,12 +139,12 @@ class CsvSource:
         """The one place the data can be: the whole file (no sheet)."""
         yield None, self.rows()
 
-    def _undecodable(self, line: int, encoding: str) -> FileRejectionError:
+    def _undecodable(self, line: int, encoding: str) -> FileRejectedError:
         declared = self.declared if self.follows_declaration else None
         return undecodable(self.file, encoding, line, declared=declared)
 
-    def _nul_bytes(self, line: int) -> FileRejectionError:
-        return FileRejectionError(
+    def _nul_bytes(self, line: int) -> FileRejectedError:
+        return FileRejectedError(
             self.file,
             "the line contains NUL bytes: the file is binary, UTF-16 or damaged; "
             "save it as 'CSV UTF-8 (comma delimited)' and deliver it again",
@@ -153,9 +152,9 @@ class CsvSource:
             kind=RejectKind.NUL_BYTES,
         )
 
-    def _too_long(self, line: int, what: str, what_zh: str) -> FileRejectionError:
+    def _too_long(self, line: int, what: str, what_zh: str) -> FileRejectedError:
         """The rejection of a field longer than a field may be (the csv module's limit)."""
-        return FileRejectionError(
+        return FileRejectedError(
             self.file,
             f"{what}; shorten the value, or check that the delimiter is right and every double quote closed",
             line=line,
@@ -163,7 +162,7 @@ class CsvSource:
             details={"what_zh": what_zh},
         )
 
-    def _field_too_long(self, line: int) -> FileRejectionError:
+    def _field_too_long(self, line: int) -> FileRejectedError:
         limit = f"{csv.field_size_limit():,}"
         return self._too_long(
             line,
@@ -171,7 +170,7 @@ class CsvSource:
             f"有字段超过 {limit} 个字符（单个字段的长度上限）",
         )
 
-    def _line_too_long(self, line: int) -> FileRejectionError:
+    def _line_too_long(self, line: int) -> FileRejectedError:
         limit = f"{MAX_LINE_BYTES:,}"
         return self._too_long(
             line,
@@ -202,10 +201,10 @@ class CsvSource:
 
     def _unclosed_quote(
         self, line: int, until: str, until_zh: str, shorten: bool = False
-    ) -> FileRejectionError:
+    ) -> FileRejectedError:
         """The rejection of a double-quoted field that starts on a line and is not closed."""
         fix, fix_zh = (", or shorten the value", "，或缩短该值") if shorten else ("", "")
-        return FileRejectionError(
+        return FileRejectedError(
             self.file,
             f"a double-quoted field that starts on this line is never closed{until}; close the quote or "
             f'double it ("")' + fix,
@@ -214,7 +213,7 @@ class CsvSource:
             details={"until_zh": until_zh, "fix_zh": fix_zh},
         )
 
-    def _csv_error(self, exc: csv.Error, start: int, current: int) -> FileRejectionError:
+    def _csv_error(self, exc: csv.Error, start: int, current: int) -> FileRejectedError:
         """The rejection for an error of the csv module in the record from line ``start`` to ``current``."""
         message = str(exc)
         limit = f"{csv.field_size_limit():,}"
@@ -235,14 +234,14 @@ class CsvSource:
                 shorten=True,
             )
         if "new-line character" in message:
-            return FileRejectionError(
+            return FileRejectedError(
                 self.file,
                 "an unquoted field on this line contains a line break (a carriage return or line feed); "
                 "enclose the field in double quotes or remove the line break",
                 line=current,
                 kind=RejectKind.LINE_BREAK_IN_FIELD,
             )
-        return FileRejectionError(
+        return FileRejectedError(
             self.file,
             f"the line is not valid CSV: text follows a closing double quote ({message}); a double quote "
             'inside a field must be written twice ("") and the field enclosed in double quotes',
@@ -263,10 +262,10 @@ class CsvSource:
             found = max(i + 1 for i, cell in enumerate(cells) if not is_blank([cell]))
         raise self._column_count(line, width, found)
 
-    def _column_count(self, line: int, expected: int, found: int) -> FileRejectionError:
+    def _column_count(self, line: int, expected: int, found: int) -> FileRejectedError:
         details = {"expected": expected, "found": found}
         if self.last_line_unterminated and found < expected:
-            return FileRejectionError(
+            return FileRejectedError(
                 self.file,
                 f"the last line is incomplete ({found} columns, expected {expected}): the file "
                 "appears to be truncated; deliver the complete file again",
@@ -281,7 +280,7 @@ class CsvSource:
         else:
             hint = "; check for a missing or extra delimiter, or quote fields that contain one"
             hint_zh = "，请检查是否缺少或多出分隔符，含分隔符的字段需用双引号括起来"
-        return FileRejectionError(
+        return FileRejectedError(
             self.file,
             f"row has {found} columns, expected {expected} as in the header{hint}",
             line=line,

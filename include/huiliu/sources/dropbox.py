@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from huiliu.errors import ConfigurationError, FileRejectedError
-from huiliu.sources.encoding import FileRejectionError, RejectKind, symlink_refused
+from huiliu.errors import ConfigurationError, FileRejectedError, RejectKind
+from huiliu.sources.encoding import symlink_refused
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +118,13 @@ def message_zh(error: FileRejectedError) -> str:
     """The Chinese explanation of a rejection, for the department's staff.
 
     Args:
-        error: the rejection; a plain ``FileRejectedError`` (without a kind) gets a generic text.
+        error: the rejection; one without a kind gets a generic text.
 
     Returns:
         e.g. ``文件被拒收（a.csv）：第 12 行列数不符（应为 8 列，实际 7 列）。请修正后重新报送。``
     """
     detail = None
-    if isinstance(error, FileRejectionError):
+    if error.kind is not None:
         fields = {**error.details, "line": error.line, "column": error.column, "file": error.file}
         try:
             detail = ZH_TEMPLATES[error.kind].format_map(fields)
@@ -202,7 +202,7 @@ def reject_file(path: Path, error: FileRejectedError) -> Path:
     """
     rejected_at = datetime.now(UTC).isoformat(timespec="seconds")
     target = _move(path, REJECTED_DIR)
-    kind = error.kind.value if isinstance(error, FileRejectionError) else None
+    kind = error.kind.value if error.kind is not None else None
     zh, en = message_zh(error), message_en(error)
     record = {
         "file": path.name,
@@ -233,7 +233,7 @@ def _ignored(name: str) -> bool:
     return name.startswith(_IGNORED_PREFIXES) or name.endswith(_IGNORED_SUFFIXES)
 
 
-def refuse_link(path: Path) -> FileRejectionError:
+def refuse_link(path: Path) -> FileRejectedError:
     """Move a symbolic link found in a drop folder (the link, not its target) to ``rejected/``.
 
     Returns:

@@ -6,12 +6,10 @@ Chinese samples (a two-line GBK file is often taken for Big5, cp1252 or even UTF
 detection here trusts *decoding* first: valid UTF-8 is almost never accidental, and GBK text is read
 as GB18030, its superset. charset-normalizer is only consulted for files that are neither.
 
-``FileRejectionError`` lives here, in the lowest module of ``huiliu.sources``, so that the encoding
-check, the value converter and the file readers all raise the same error with a machine-readable
-``kind`` (used by :mod:`huiliu.sources.dropbox` to write a Chinese explanation). It is a
-:class:`huiliu.errors.FileRejectedError`, so callers that only know the base class still work.
-So does :func:`open_dropped`, through which every reader opens a dropped file without following
-a symbolic link.
+The encoding check, the value converter and the file readers all raise
+:class:`huiliu.errors.FileRejectedError` with a machine-readable ``kind`` (used by
+:mod:`huiliu.sources.dropbox` to write a Chinese explanation). Every reader opens a dropped file
+through :func:`open_dropped`, which never follows a symbolic link.
 """
 
 from __future__ import annotations
@@ -22,13 +20,11 @@ import io
 import os
 import re
 import stat
-from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
 
 import charset_normalizer
 
-from huiliu.errors import ConfigurationError, FileRejectedError
+from huiliu.errors import ConfigurationError, FileRejectedError, RejectKind
 
 HEAD_SAMPLE_BYTES = 64 * 1024
 SCAN_CHUNK_BYTES = 1024 * 1024
@@ -39,77 +35,9 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 SUPPORTED_NOTE = "save it as 'CSV UTF-8 (comma delimited)' in Excel"
 
 
-class RejectKind(StrEnum):
-    """Why a file was rejected; each kind has a Chinese explanation in the drop box."""
-
-    EMPTY_FILE = "empty_file"
-    NO_HEADER = "no_header"
-    MISSING_COLUMNS = "missing_columns"
-    DUPLICATE_COLUMNS = "duplicate_columns"
-    UNDECODABLE = "undecodable"
-    UNSUPPORTED_ENCODING = "unsupported_encoding"
-    NUL_BYTES = "nul_bytes"
-    COLUMN_COUNT = "column_count"
-    TRUNCATED = "truncated"
-    UNTERMINATED_QUOTE = "unterminated_quote"
-    MALFORMED_CSV = "malformed_csv"
-    NOT_A_WORKBOOK = "not_a_workbook"
-    LEGACY_XLS = "legacy_xls"
-    SHEET_NOT_FOUND = "sheet_not_found"
-    PRECISION_LOST = "precision_lost"
-    BAD_VALUE = "bad_value"
-    EXCEL_ERROR = "excel_error"
-    DATA_AFTER_FOOTER = "data_after_footer"
-    FORMULA_NOT_CALCULATED = "formula_not_calculated"
-    MIXED_ENCODING = "mixed_encoding"
-    FIELD_TOO_LONG = "field_too_long"
-    LINE_BREAK_IN_FIELD = "line_break_in_field"
-    ENCRYPTED_WORKBOOK = "encrypted_workbook"
-    SYMLINK = "symlink"
-
-
-class FileRejectionError(FileRejectedError):
-    """A :class:`FileRejectedError` that also says which kind of problem it is.
-
-    Args:
-        file: name of the rejected file.
-        reason: what is wrong and how to fix it, in English, without any cell value.
-        line: 1-based line (CSV) or row (XLSX) number, when the problem has one.
-        column: the source (header) name of the column, when the problem has one.
-        kind: the kind of problem.
-        details: non-personal parameters of the problem (counts, header names, encodings) used to
-            fill the Chinese message template.
-    """
-
-    def __init__(
-        self,
-        file: str,
-        reason: str,
-        line: int | None = None,
-        column: str | None = None,
-        *,
-        kind: RejectKind,
-        details: Mapping[str, object] | None = None,
-    ) -> None:
-        super().__init__(file, reason, line=line, column=column)
-        self.kind = kind
-        self.details: dict[str, object] = dict(details or {})
-
-    def __reduce__(self) -> tuple[object, ...]:
-        """Pickle with all fields (the base class's ``args`` hold only the message)."""
-        return (_rebuild, (self.file, self.reason, self.line, self.column, self.kind.value, self.details))
-
-
-def _rebuild(
-    file: str, reason: str, line: int | None, column: str | None, kind: str, details: dict[str, object]
-) -> FileRejectionError:
-    """Unpickle a :class:`FileRejectionError`."""
-    return FileRejectionError(file, reason, line, column, kind=RejectKind(kind), details=details)
-
-
-def symlink_refused(file: str) -> FileRejectionError:
+def symlink_refused(file: str) -> FileRejectedError:
     """The rejection of a symbolic link found where a dropped file should be."""
-    return FileRejectionError(
+    return FileRejectedError(
         file,
         "the file is a symbolic link (a shortcut to another file) and is not read, since a link may point "
         "outside the drop folder; put the file itself in the drop folder, not a link to it",
@@ -125,7 +53,7 @@ def open_dropped(path: Path) -> io.BufferedReader:
     refused.
 
     Raises:
-        FileRejectionError: the path is a symbolic link (kind ``symlink``).
+        FileRejectedError: the path is a symbolic link (kind ``symlink``).
         ConfigurationError: there is no such file, or it is a folder or another special file.
     """
     if path.is_symlink():
@@ -293,7 +221,7 @@ def _normalizer_guess(data: bytes) -> str | None:
 
 def undecodable(
     file: str, encoding: str, line: int, *, declared: str | None = None, utf8_line: int | None = None
-) -> FileRejectionError:
+) -> FileRejectedError:
     """The rejection for bytes that are not valid in the encoding the file is read with.
 
     Args:
@@ -316,7 +244,7 @@ def undecodable(
     fix, fix_zh = (
         ("", "") if declared is None else (" or correct source.encoding", "，或请数据管理员更正合同中的编码")
     )
-    return FileRejectionError(
+    return FileRejectedError(
         file,
         f"contains bytes that are not valid {encoding} text ({origin}), so the file mixes encodings or "
         f"is damaged; {SUPPORTED_NOTE}{fix}",
@@ -331,7 +259,7 @@ def _check_bom(path: Path, head: bytes) -> str | None:
     if head.startswith(UTF8_BOM):
         return "utf-8-sig"
     if head.startswith(_UTF16_32_BOMS):
-        raise FileRejectionError(
+        raise FileRejectedError(
             path.name,
             "the file is UTF-16/UTF-32 text (Excel's 'Unicode text'), which is not supported; "
             + SUPPORTED_NOTE,
@@ -390,7 +318,7 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         A Python codec name such as ``"utf-8"``, ``"utf-8-sig"`` or ``"gb18030"``.
 
     Raises:
-        FileRejectionError: the file is UTF-16/32, or its sample does not decode (with the line;
+        FileRejectedError: the file is UTF-16/32, or its sample does not decode (with the line;
             for a declared encoding, neither with it nor as UTF-8).
     """
     samples = _samples(path)

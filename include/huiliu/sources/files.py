@@ -8,8 +8,8 @@ files often carry a title row such as ``XX市失业保险待遇发放明细（20
 are matched by the contract's source names, and every batch conforms exactly to
 ``arrow_schema(contract)``.
 
-Any problem raises :class:`~huiliu.sources.encoding.FileRejectionError` (a ``FileRejectedError``)
-with the file name, line and column, possibly after some batches were yielded: the lake commits
+Any problem raises :class:`~huiliu.errors.FileRejectedError` (with its ``kind``) naming the file,
+line and column, possibly after some batches were yielded: the lake commits
 only when iteration completes, so a rejected file writes nothing.
 """
 
@@ -24,10 +24,9 @@ import pyarrow as pa
 
 from huiliu.contracts.arrow import arrow_schema, arrow_type
 from huiliu.contracts.model import ColumnSpec, DatasetContract, FileSource
-from huiliu.errors import ConfigurationError
+from huiliu.errors import ConfigurationError, FileRejectedError, RejectKind
 from huiliu.sources.convert import reject_scientific_notation, to_arrow_array
 from huiliu.sources.csv_reader import CsvSource
-from huiliu.sources.encoding import FileRejectionError, RejectKind
 from huiliu.sources.file_layout import Layout, Row, Rows
 from huiliu.sources.xlsx_reader import XlsxSource
 
@@ -36,8 +35,6 @@ __all__ = [
     "HEADER_SEARCH_ROWS",
     "FileExtraction",
     "FileReadReport",
-    "FileRejectionError",
-    "RejectKind",
     "normalise_header",
     "open_file",
 ]
@@ -182,9 +179,9 @@ class _HeaderFinder:
         width = max((i + 1 for i, name in enumerate(names) if name), default=0)
         return Layout(line, self.rows_seen, positions, width, extra, missing)
 
-    def _duplicate(self, line: int, column: ColumnSpec) -> FileRejectionError:
+    def _duplicate(self, line: int, column: ColumnSpec) -> FileRejectedError:
         """The rejection of a header that names a contract column more than once."""
-        return FileRejectionError(
+        return FileRejectedError(
             self.file,
             "the header has this column more than once; keep one and remove or rename the others",
             line=line,
@@ -192,9 +189,7 @@ class _HeaderFinder:
             kind=RejectKind.DUPLICATE_COLUMNS,
         )
 
-    def failure(
-        self, empty: bool, sheet: str | None, note: str = "", note_zh: str = ""
-    ) -> FileRejectionError:
+    def failure(self, empty: bool, sheet: str | None, note: str = "", note_zh: str = "") -> FileRejectedError:
         """The rejection when no header was found: empty file (or sheet), missing columns or no header.
 
         Args:
@@ -207,7 +202,7 @@ class _HeaderFinder:
         where = f"sheet {sheet!r}" if sheet else "the file"
         where_zh = f"工作表“{sheet}”" if sheet else "文件"
         if empty:
-            return FileRejectionError(
+            return FileRejectedError(
                 self.file,
                 f"{where} has no content{note}; expected a header row with: {expected}",
                 kind=RejectKind.EMPTY_FILE,
@@ -215,7 +210,7 @@ class _HeaderFinder:
             )
         if self.best is not None:
             return self._missing(*self.best[1:], sheet=sheet)
-        return FileRejectionError(
+        return FileRejectedError(
             self.file,
             f"no header row found in the first {HEADER_SEARCH_ROWS} rows of {where}{note}; expected a row "
             f"with the column headers: {expected}",
@@ -228,10 +223,10 @@ class _HeaderFinder:
             },
         )
 
-    def _missing(self, line: int, headers: list[str], sheet: str | None) -> FileRejectionError:
+    def _missing(self, line: int, headers: list[str], sheet: str | None) -> FileRejectedError:
         present = {normalise_header(h) for h in headers}
         missing = [c.source_column for c in self.required if normalise_header(c.source_column) not in present]
-        return FileRejectionError(
+        return FileRejectedError(
             self.file,
             f"required column(s) missing from the header row: {', '.join(missing)}; "
             f"found headers: {', '.join(headers)}" + (f" (sheet {sheet!r})" if sheet else ""),
@@ -350,7 +345,7 @@ class FileExtraction:
         return CsvSource(self.path, self.source)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        """Yield the batches; raise FileRejectionError (after some batches, maybe) on any problem."""
+        """Yield the batches; raise FileRejectedError (after some batches, maybe) on any problem."""
         self.report = None
         reader = self._reader()
         candidates = reader.candidates()
@@ -412,7 +407,7 @@ class FileExtraction:
 
     def _no_header(
         self, failures: list[tuple[str | None, _HeaderFinder, bool]], reader: CsvSource | XlsxSource
-    ) -> FileRejectionError:
+    ) -> FileRejectedError:
         """The rejection when no candidate had the header; it names the sheets searched and the others."""
         if not failures:  # a workbook without worksheets is rejected before this
             return _HeaderFinder(self.contract, self.path.name).failure(empty=True, sheet=None)
@@ -436,8 +431,8 @@ class FileExtraction:
                 note_zh = f"；工作簿中还有工作表：{listed}，如数据在其中，请告知数据管理员在合同中指定工作表"
         return finder.failure(empty=empty, sheet=sheet, note=note, note_zh=note_zh)
 
-    def _data_after_footer(self, line: int, footer_line: int, marker: str) -> FileRejectionError:
-        return FileRejectionError(
+    def _data_after_footer(self, line: int, footer_line: int, marker: str) -> FileRejectedError:
+        return FileRejectedError(
             self.path.name,
             f"a data row comes after the footer row '{marker}' at line {footer_line}: rows below a "
             "total or signature row are ambiguous (are they counted in the total?); move them above "
@@ -461,7 +456,7 @@ class FileExtraction:
         if found is None:
             return
         row, column = found
-        raise FileRejectionError(
+        raise FileRejectedError(
             self.path.name,
             "the cell holds a formula whose value was never calculated (the workbook was written by a "
             "program and not saved by Excel), so there is no value to read; open the file in Excel or "

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
-from huiliu.sources.encoding import FileRejectionError, RejectKind
+from huiliu.errors import FileRejectedError, RejectKind
 
 _GB2312_COMMON_LEADS = (*range(0xA1, 0xA4), *range(0xB0, 0xF8))  # punctuation, full-width, hanzi
 _DOUBLE_BYTE_TRAILS = (*range(0x40, 0x7F), *range(0x80, 0xFF))
@@ -184,10 +184,10 @@ def first_misread_line(text: str, newline: str) -> tuple[int, str] | None:
     return None
 
 
-def mixed_encoding(file: str, line: int, found: str) -> FileRejectionError:
+def mixed_encoding(file: str, line: int, found: str) -> FileRejectedError:
     """The rejection of a GBK file with a line written in another encoding (UTF-8, Big5, Latin-1)."""
     english, chinese = FOREIGN_ENCODINGS[found]
-    return FileRejectionError(
+    return FileRejectedError(
         file,
         f"the text of this line is not GBK but {english}, so the file mixes encodings and the line would "
         "land as garbled characters; open the file, save the whole file again as 'CSV UTF-8 (comma "

@@ -18,8 +18,9 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.xml.functions import iterparse
 
 from huiliu.contracts.model import ColumnSpec, FileSource
+from huiliu.errors import FileRejectedError, RejectKind
 from huiliu.sources.convert import excel_cell_text
-from huiliu.sources.encoding import FileRejectionError, RejectKind, open_dropped
+from huiliu.sources.encoding import open_dropped
 from huiliu.sources.file_layout import Layout, Row, Rows, is_blank
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -83,14 +84,14 @@ class XlsxSource:
             return False
         if magic.startswith(_OLE2_MAGIC):
             if _encrypted_office_file(handle):
-                raise FileRejectionError(
+                raise FileRejectedError(
                     self.file,
                     "the workbook is password-protected (encrypted), so it cannot be read; open it in "
                     "Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
                     "clear the password) and save it as 'Excel Workbook (*.xlsx)' without a password",
                     kind=RejectKind.ENCRYPTED_WORKBOOK,
                 )
-            raise FileRejectionError(
+            raise FileRejectedError(
                 self.file,
                 f"the file is an old Excel 97-2003 (.xls) workbook, which is not supported; {_SAVE_AS_XLSX}",
                 kind=RejectKind.LEGACY_XLS,
@@ -103,8 +104,8 @@ class XlsxSource:
         handle.seek(0)
         return True
 
-    def _not_a_workbook(self, why: str, why_zh: str, line: int | None = None) -> FileRejectionError:
-        return FileRejectionError(
+    def _not_a_workbook(self, why: str, why_zh: str, line: int | None = None) -> FileRejectedError:
+        return FileRejectedError(
             self.file,
             f"not a valid Excel workbook ({why}); {_SAVE_AS_XLSX}",
             line=line,
@@ -129,7 +130,7 @@ class XlsxSource:
         if self.sheet_name is not None and self.sheet_name in names:
             return [workbook[self.sheet_name]]
         wanted = self.sheet_name or "(first sheet)"
-        raise FileRejectionError(
+        raise FileRejectedError(
             self.file,
             f"sheet {wanted!r} not found; the workbook has: {', '.join(names) or 'no sheets'}; "
             "rename the sheet or correct source.sheet in the contract",

@@ -49,6 +49,7 @@ from phonenumbers import PhoneNumberType
 from stdnum import luhn
 from stdnum.cn import ric
 
+from huiliu.errors import ConfigurationError
 from huiliu.identity.resident_id import FIRST_YEAR, plausible_resident_id, region_issued, region_table
 from huiliu.pii.accuracy import LabelledText
 
@@ -195,7 +196,7 @@ def template_set(which: Which) -> TemplateSet:
     """The templates of one set, read from its YAML file.
 
     Raises:
-        ValueError: a template uses an unknown field or a domain the file does not declare.
+        ConfigurationError: a template uses an unknown field or a domain the file does not declare.
     """
     path = resources.files(__name__).joinpath(f"{which}.yaml")
     raw = path.read_text(encoding="utf-8")
@@ -206,7 +207,10 @@ def template_set(which: Which) -> TemplateSet:
     for template in found:
         unknown = {f for f in template.fields if field_kind(f) not in PLANTED | DECOYS}
         if unknown or template.domain not in domains:
-            raise ValueError(f"{which}.yaml, {template.id}: unknown fields {unknown} or domain")
+            raise ConfigurationError(
+                f"{which}.yaml, template {template.id}: unknown fields {sorted(unknown)} or a domain "
+                "the file does not declare; fix the template or declare its domain"
+            )
     words = {entity: tuple(w) for entity, w in data["context_words"].items()}
     return TemplateSet(which, header, domains, words, found)
 
@@ -590,7 +594,7 @@ def adversarial_corpus(which: Which, n: int, seed: int = 7) -> list[LabelledText
         template id, the planted values and the decoys).
     """
     if which not in SETS:
-        raise ValueError(f"which must be one of {SETS}, not {which!r}")
+        raise ConfigurationError(f"unknown template set {which!r}; use one of {', '.join(SETS)}")
     draw = _Draw(f"{which}:{seed}")
     chosen = templates(which)
     order: list[Template] = []

@@ -2,57 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Literal
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
 from great_expectations.core.suite_parameters import SuiteParameterDict
-from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnPairMapExpectation
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnPairMapMetricProvider,
-    column_pair_condition_partial,
-)
 from great_expectations.expectations.model_field_descriptions import IGNORE_ROW_IF_DESCRIPTION
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
+from huiliu.errors import ConfigurationError
 from huiliu.quality.expectations.common import (
-    SentenceRendering,
+    ColumnPairRuleExpectation,
+    IgnoreRowIf,
     add_params,
+    column_pair_rule_metric,
     finish_template,
     library_metadata,
-    metadata_schema_extra,
 )
 from huiliu.quality.rules.resident_id import ids_match_birth_dates, ids_match_genders
 
-SHORT_DESCRIPTION = "Expect a birth date or gender column to agree with the resident ID number in column A."
-IgnoreRowIf = Literal["both_values_are_missing", "either_value_is_missing", "neither"]
 PART_CHECKS = {"birth_date": ids_match_birth_dates, "gender": ids_match_genders}
 
 
-class ColumnPairValuesMatchCnResidentId(ColumnPairMapMetricProvider):
-    """Row-wise agreement of an ID column with a birth date or gender column (pandas only)."""
-
-    condition_metric_name = "column_pair_values.match_cn_resident_id"
-    condition_domain_keys = (
-        "batch_id",
-        "table",
-        "column_A",
-        "column_B",
-        "row_condition",
-        "condition_parser",
-        "ignore_row_if",
-    )
-    condition_value_keys = ("part",)
-
-    @column_pair_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, ids: pd.Series, other: pd.Series, part: str, **_kwargs: Any) -> pd.Series:  # noqa: N805
-        if part not in PART_CHECKS:
-            raise ValueError(f"part must be one of {', '.join(PART_CHECKS)}, got {part!r}")
-        return pd.Series(PART_CHECKS[part](ids, other), index=ids.index)
+def _ids_match(ids: pd.Series, other: pd.Series, part: str) -> object:
+    if part not in PART_CHECKS:
+        raise ConfigurationError(f"part must be one of {', '.join(PART_CHECKS)}, got {part!r}")
+    return PART_CHECKS[part](ids, other)
 
 
-class ExpectColumnPairValuesToMatchCnResidentId(SentenceRendering, ColumnPairMapExpectation):
+class ExpectColumnPairValuesToMatchCnResidentId(ColumnPairRuleExpectation):
     """Expect column B (a birth date or a gender) to agree with the resident ID number in column A.
 
     With ``part="birth_date"`` column B holds dates, timestamps or ISO 8601 strings and must equal
@@ -75,18 +53,16 @@ class ExpectColumnPairValuesToMatchCnResidentId(SentenceRendering, ColumnPairMap
         default="either_value_is_missing", description=IGNORE_ROW_IF_DESCRIPTION
     )
 
-    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
-        tags=("column pair map expectation",)
+    short_description = (
+        "Expect a birth date or gender column to agree with the resident ID number in column A."
     )
-    _library_metadata = library_metadata
-
-    map_metric = "column_pair_values.match_cn_resident_id"
+    library_metadata = library_metadata(tags=("column pair map expectation",))
+    map_metric = column_pair_rule_metric("column_pair_values.match_cn_resident_id", _ids_match, "part")
     success_keys = ("part", "ignore_row_if", "mostly")
     args_keys = ("column_A", "column_B", "part")
 
     class Config:
         title = "Expect column pair values to match the CN resident ID"
-        schema_extra = metadata_schema_extra(ColumnPairMapExpectation, SHORT_DESCRIPTION)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

@@ -2,53 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
-
-import pandas as pd
 from great_expectations.compatibility import pydantic
 from great_expectations.core.suite_parameters import SuiteParameterDict
-from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnPairMapExpectation
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnPairMapMetricProvider,
-    column_pair_condition_partial,
-)
 from great_expectations.expectations.model_field_descriptions import IGNORE_ROW_IF_DESCRIPTION
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from huiliu.quality.expectations.common import (
-    SentenceRendering,
+    ColumnPairRuleExpectation,
+    IgnoreRowIf,
     add_params,
+    column_pair_rule_metric,
     finish_template,
     library_metadata,
-    metadata_schema_extra,
 )
 from huiliu.quality.rules.resident_id import dates_not_before_births
 
-SHORT_DESCRIPTION = "Expect dates in column B not to be before the birth date in the resident ID in column A."
-IgnoreRowIf = Literal["both_values_are_missing", "either_value_is_missing", "neither"]
 
-
-class ColumnPairValuesNotPredateCnResidentIdBirth(ColumnPairMapMetricProvider):
-    """Row-wise check that a date is not before the birth date in the ID (pandas only)."""
-
-    condition_metric_name = "column_pair_values.not_predate_cn_resident_id_birth"
-    condition_domain_keys = (
-        "batch_id",
-        "table",
-        "column_A",
-        "column_B",
-        "row_condition",
-        "condition_parser",
-        "ignore_row_if",
-    )
-
-    @column_pair_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, ids: pd.Series, dates: pd.Series, **_kwargs: Any) -> pd.Series:  # noqa: N805
-        return pd.Series(dates_not_before_births(ids, dates), index=ids.index)
-
-
-class ExpectColumnPairValuesToNotPredateCnResidentIdBirth(SentenceRendering, ColumnPairMapExpectation):
+class ExpectColumnPairValuesToNotPredateCnResidentIdBirth(ColumnPairRuleExpectation):
     """Expect the date in column B (an approval, a service, a certificate) not to be before the birth
     date in the resident ID number in column A: nothing happens to a person before they are born.
 
@@ -66,18 +36,17 @@ class ExpectColumnPairValuesToNotPredateCnResidentIdBirth(SentenceRendering, Col
         default="either_value_is_missing", description=IGNORE_ROW_IF_DESCRIPTION
     )
 
-    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
-        tags=("column pair map expectation",)
+    short_description = (
+        "Expect dates in column B not to be before the birth date in the resident ID in column A."
     )
-    _library_metadata = library_metadata
-
-    map_metric = "column_pair_values.not_predate_cn_resident_id_birth"
+    library_metadata = library_metadata(tags=("column pair map expectation",))
+    map_metric = column_pair_rule_metric(
+        "column_pair_values.not_predate_cn_resident_id_birth", dates_not_before_births
+    )
     success_keys = ("ignore_row_if", "mostly")
-    args_keys = ("column_A", "column_B")
 
     class Config:
         title = "Expect column pair values to not predate the CN resident ID's birth date"
-        schema_extra = metadata_schema_extra(ColumnPairMapExpectation, SHORT_DESCRIPTION)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

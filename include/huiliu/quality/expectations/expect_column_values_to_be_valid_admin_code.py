@@ -2,54 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
 from great_expectations.core.suite_parameters import SuiteParameterDict, is_suite_parameter
-from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnMapMetricProvider,
-    column_condition_partial,
-)
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from huiliu.errors import UnknownUnitError
 from huiliu.quality.expectations.common import (
-    SentenceRendering,
+    ColumnRuleExpectation,
     add_params,
+    column_rule_metric,
     finish_template,
     library_metadata,
-    metadata_schema_extra,
 )
 from huiliu.quality.rules.admin_code import hierarchy_codes, level_of, significant_code, valid_admin_codes
 
-SHORT_DESCRIPTION = "Expect column values to be administrative unit codes of the city, inside a jurisdiction."
+
+def _valid_codes(
+    column: pd.Series, jurisdiction: str, city_code: str | None = None, level: str | None = None
+) -> object:
+    known = hierarchy_codes(str(city_code) if city_code else None)
+    return valid_admin_codes(column, known_codes=known, jurisdiction=str(jurisdiction), level=level)
 
 
-class ColumnValuesValidAdminCode(ColumnMapMetricProvider):
-    """Row-wise validity of administrative unit codes (pandas only)."""
-
-    condition_metric_name = "column_values.valid_admin_code"
-    filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
-    condition_value_keys = ("jurisdiction", "city_code", "level")
-
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(
-        cls,  # noqa: N805
-        column: pd.Series,
-        jurisdiction: str,
-        city_code: str | None = None,
-        level: str | None = None,
-        **_kwargs: Any,
-    ) -> pd.Series:
-        known = hierarchy_codes(str(city_code) if city_code else None)
-        valid = valid_admin_codes(column, known_codes=known, jurisdiction=str(jurisdiction), level=level)
-        return pd.Series(valid, index=column.index)
+def _checked(check: Any, value: Any) -> Any:
+    """``value`` once ``check`` accepts it, its refusal turned into the ValueError pydantic reports."""
+    try:
+        check(value)
+    except UnknownUnitError as exc:
+        raise ValueError(str(exc)) from None
+    return value
 
 
-class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectation):
+class ExpectColumnValuesToBeValidAdminCode(ColumnRuleExpectation):
     """Expect column values to be unit codes of the city's hierarchy lying inside a jurisdiction.
 
     Codes are those of ``huiliu.divisions``: province 2 digits, city 4, district 6, street 9,
@@ -75,38 +62,28 @@ class ExpectColumnValuesToBeValidAdminCode(SentenceRendering, ColumnMapExpectati
         default=None, description="Level every code must be of (e.g. community); any level when omitted."
     )
 
-    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
-        tags=("column map expectation",)
+    short_description = (
+        "Expect column values to be administrative unit codes of the city, inside a jurisdiction."
     )
-    _library_metadata = library_metadata
-
-    map_metric = "column_values.valid_admin_code"
+    library_metadata = library_metadata(tags=("column map expectation",))
+    map_metric = column_rule_metric(
+        "column_values.valid_admin_code", _valid_codes, "jurisdiction", "city_code", "level"
+    )
     success_keys = ("jurisdiction", "city_code", "level", "mostly")
     args_keys = ("column", "jurisdiction")
 
     class Config:
         title = "Expect column values to be valid administrative unit codes"
-        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     @pydantic.validator("jurisdiction")
     @classmethod
     def _jurisdiction_is_a_code(cls, value: Any) -> Any:
-        if not is_suite_parameter(value):
-            try:
-                significant_code(value)
-            except UnknownUnitError as exc:
-                raise ValueError(str(exc)) from None
-        return value
+        return value if is_suite_parameter(value) else _checked(significant_code, value)
 
     @pydantic.validator("level")
     @classmethod
     def _level_is_known(cls, value: Any) -> Any:
-        if value is not None:
-            try:
-                level_of(value)
-            except UnknownUnitError as exc:
-                raise ValueError(str(exc)) from None
-        return value
+        return value if value is None else _checked(level_of, value)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 import pandas as pd
 from great_expectations.compatibility import pydantic
-from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnMapMetricProvider,
-    column_condition_partial,
-)
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from huiliu.quality.expectations.common import (
-    SentenceRendering,
+    ColumnRuleExpectation,
     add_params,
+    column_rule_metric,
     finish_template,
     library_metadata,
-    metadata_schema_extra,
 )
 from huiliu.quality.rules.mobile import valid_cn_mobiles, valid_cn_phones
 
-SHORT_DESCRIPTION = "Expect column values to be mainland China mobile numbers."
+
+def _valid_phones(column: pd.Series, allow_fixed_line: bool = False) -> object:
+    return (valid_cn_phones if allow_fixed_line else valid_cn_mobiles)(column)
 
 
-class ColumnValuesValidCnMobile(ColumnMapMetricProvider):
-    """Row-wise validity of mainland mobile numbers (pandas only)."""
-
-    condition_metric_name = "column_values.valid_cn_mobile"
-    filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
-    condition_value_keys = ("allow_fixed_line",)
-
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(
-        cls,  # noqa: N805
-        column: pd.Series,
-        allow_fixed_line: bool = False,
-        **_kwargs: Any,
-    ) -> pd.Series:
-        rule = valid_cn_phones if allow_fixed_line else valid_cn_mobiles
-        return pd.Series(rule(column), index=column.index)
-
-
-class ExpectColumnValuesToBeValidCnMobile(SentenceRendering, ColumnMapExpectation):
+class ExpectColumnValuesToBeValidCnMobile(ColumnRuleExpectation):
     """Expect column values to be mainland China mobile numbers.
 
     Values may carry a ``+86`` or ``86`` prefix and spaces or dashes; the remaining 11 digits must
@@ -62,18 +38,13 @@ class ExpectColumnValuesToBeValidCnMobile(SentenceRendering, ColumnMapExpectatio
         default=False, description="Also accept mainland fixed-line numbers with their area code."
     )
 
-    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
-        "phonenumbers", tags=("column map expectation",)
-    )
-    _library_metadata = library_metadata
-
-    map_metric = "column_values.valid_cn_mobile"
+    short_description = "Expect column values to be mainland China mobile numbers."
+    library_metadata = library_metadata("phonenumbers", tags=("column map expectation",))
+    map_metric = column_rule_metric("column_values.valid_cn_mobile", _valid_phones, "allow_fixed_line")
     success_keys = ("allow_fixed_line", "mostly")
-    args_keys = ("column",)
 
     class Config:
         title = "Expect column values to be valid CN mobile numbers"
-        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

@@ -3,53 +3,31 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
 from great_expectations.core.suite_parameters import SuiteParameterDict
-from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnMapMetricProvider,
-    column_condition_partial,
-)
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from huiliu.quality.expectations.common import (
-    SentenceRendering,
+    ColumnRuleExpectation,
     add_params,
-    check_as_of,
+    as_of_validator,
+    column_rule_metric,
     finish_template,
     library_metadata,
-    metadata_schema_extra,
 )
 from huiliu.quality.rules.resident_id import valid_resident_ids
 from huiliu.quality.rules.timestamps import as_of_date
 
-SHORT_DESCRIPTION = "Expect column values to be valid mainland China resident ID numbers (GB 11643-1999)."
+
+def _valid_ids(
+    column: pd.Series, as_of: str | date | None = None, region_prefixes: list[str] | None = None
+) -> object:
+    return valid_resident_ids(column, as_of=as_of_date(as_of), region_prefixes=region_prefixes or ())
 
 
-class ColumnValuesValidCnResidentId(ColumnMapMetricProvider):
-    """Row-wise validity of resident ID numbers (pandas only)."""
-
-    condition_metric_name = "column_values.valid_cn_resident_id"
-    filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
-    condition_value_keys = ("as_of", "region_prefixes")
-
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(
-        cls,  # noqa: N805
-        column: pd.Series,
-        as_of: str | date | None = None,
-        region_prefixes: list[str] | None = None,
-        **_kwargs: Any,
-    ) -> pd.Series:
-        valid = valid_resident_ids(column, as_of=as_of_date(as_of), region_prefixes=region_prefixes or ())
-        return pd.Series(valid, index=column.index)
-
-
-class ExpectColumnValuesToBeValidCnResidentId(SentenceRendering, ColumnMapExpectation):
+class ExpectColumnValuesToBeValidCnResidentId(ColumnRuleExpectation):
     """Expect column values to be valid resident ID numbers (公民身份号码).
 
     A valid number has 18 characters (17 digits and a digit or uppercase ``X``), a correct
@@ -71,23 +49,17 @@ class ExpectColumnValuesToBeValidCnResidentId(SentenceRendering, ColumnMapExpect
         default=[], description="Allowed region code prefixes; empty allows every region."
     )
 
-    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
-        "python-stdnum", tags=("column map expectation",)
+    short_description = "Expect column values to be valid mainland China resident ID numbers (GB 11643-1999)."
+    library_metadata = library_metadata("python-stdnum", tags=("column map expectation",))
+    map_metric = column_rule_metric(
+        "column_values.valid_cn_resident_id", _valid_ids, "as_of", "region_prefixes"
     )
-    _library_metadata = library_metadata
-
-    map_metric = "column_values.valid_cn_resident_id"
     success_keys = ("as_of", "region_prefixes", "mostly")
-    args_keys = ("column",)
 
     class Config:
         title = "Expect column values to be valid CN resident ID numbers"
-        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
-    @pydantic.validator("as_of")
-    @classmethod
-    def _as_of_is_iso(cls, value: Any) -> Any:
-        return check_as_of(value, as_of_date)
+    _as_of_is_iso = as_of_validator(as_of_date)
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:

@@ -2,44 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import pandas as pd
 from great_expectations.core.metric_function_types import SummarizationMetricNameSuffixes
-from great_expectations.execution_engine import ExecutionEngine, PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation, _format_map_output
+from great_expectations.execution_engine import ExecutionEngine
+from great_expectations.expectations.expectation import _format_map_output
 from great_expectations.expectations.expectation_configuration import parse_result_format
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnMapMetricProvider,
-    column_condition_partial,
-)
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from huiliu.quality.expectations.common import (
-    SentenceRendering,
+    ColumnRuleExpectation,
     add_params,
+    column_rule_metric,
     finish_template,
     library_metadata,
-    metadata_schema_extra,
 )
 from huiliu.quality.rules.text import not_blank
 
-SHORT_DESCRIPTION = "Expect column values to be present: not null, and text not empty or only whitespace."
 _SUFFIX = SummarizationMetricNameSuffixes
 
 
-class ColumnValuesNotBlank(ColumnMapMetricProvider):
-    """Row-wise presence of a value (pandas only)."""
-
-    condition_metric_name = "column_values.not_blank"
-    filter_column_isnull = False  # a null is blank: the rule sees every row
-
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, **_kwargs: Any) -> pd.Series:  # noqa: N805
-        return pd.Series(not_blank(column), index=column.index)
-
-
-class ExpectColumnValuesToNotBeBlank(SentenceRendering, ColumnMapExpectation):
+class ExpectColumnValuesToNotBeBlank(ColumnRuleExpectation):
     """Expect every value of a required column to be present.
 
     A null is blank, and so is text that is empty or only whitespace (Unicode's, so a lone
@@ -52,18 +35,13 @@ class ExpectColumnValuesToNotBeBlank(SentenceRendering, ColumnMapExpectation):
         mostly: the share of rows that must hold a value.
     """
 
-    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
-        tags=("column map expectation", "missingness")
-    )
-    _library_metadata = library_metadata
-
-    map_metric = "column_values.not_blank"
+    short_description = "Expect column values to be present: not null, and text not empty or only whitespace."
+    library_metadata = library_metadata(tags=("column map expectation", "missingness"))
+    map_metric = column_rule_metric("column_values.not_blank", not_blank)  # a null is blank: the rule sees it
     success_keys = ("mostly",)
-    args_keys = ("column",)
 
     class Config:
         title = "Expect column values to not be blank"
-        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
     def _validate(
         self,

@@ -3,53 +3,31 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
-from great_expectations.core.suite_parameters import SuiteParameterDict, is_suite_parameter
-from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnMapMetricProvider,
-    column_condition_partial,
-)
-from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
+from great_expectations.core.suite_parameters import SuiteParameterDict
+from great_expectations.render.renderer_configuration import RendererConfiguration
 
 from huiliu.quality.expectations.common import (
-    SentenceRendering,
-    add_params,
-    check_as_of,
-    finish_template,
+    ColumnRuleExpectation,
+    as_of_validator,
+    column_rule_metric,
     library_metadata,
-    metadata_schema_extra,
+    not_in_future_template,
+    not_negative_validator,
 )
 from huiliu.quality.rules.timestamps import as_of_datetime, not_in_future
 
-SHORT_DESCRIPTION = "Expect column dates or timestamps to be no later than as_of, nor over max_age_years old."
+
+def _not_in_future(
+    column: pd.Series, as_of: str | date | None = None, max_age_years: int | None = None
+) -> object:
+    years = None if max_age_years is None else int(max_age_years)
+    return not_in_future(column, as_of=as_of_datetime(as_of), max_age_years=years)
 
 
-class ColumnValuesNotInTheFuture(ColumnMapMetricProvider):
-    """Row-wise check that dates or timestamps are not after ``as_of`` (pandas only)."""
-
-    condition_metric_name = "column_values.not_in_the_future"
-    filter_column_isnull = False  # the rule passes nulls itself: no filtered copy of the batch
-    condition_value_keys = ("as_of", "max_age_years")
-
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(
-        cls,  # noqa: N805
-        column: pd.Series,
-        as_of: str | date | None = None,
-        max_age_years: int | None = None,
-        **_kwargs: Any,
-    ) -> pd.Series:
-        years = None if max_age_years is None else int(max_age_years)
-        valid = not_in_future(column, as_of=as_of_datetime(as_of), max_age_years=years)
-        return pd.Series(valid, index=column.index)
-
-
-class ExpectColumnValuesToNotBeInTheFuture(SentenceRendering, ColumnMapExpectation):
+class ExpectColumnValuesToNotBeInTheFuture(ColumnRuleExpectation):
     """Expect the dates of things that have happened (a birth, an approval, a service, a call) to be
     no later than ``as_of``; with ``max_age_years``, also no earlier than that many calendar years
     before it (a birth date more than 130 years ago cannot be true).
@@ -72,40 +50,21 @@ class ExpectColumnValuesToNotBeInTheFuture(SentenceRendering, ColumnMapExpectati
         default=None, description="Oldest allowed age in calendar years; null checks only for future values."
     )
 
-    library_metadata: ClassVar[dict[str, str | list | bool]] = library_metadata(
-        tags=("column map expectation", "validity")
+    short_description = (
+        "Expect column dates or timestamps to be no later than as_of, nor over max_age_years old."
     )
-    _library_metadata = library_metadata
-
-    map_metric = "column_values.not_in_the_future"
+    library_metadata = library_metadata(tags=("column map expectation", "validity"))
+    map_metric = column_rule_metric(
+        "column_values.not_in_the_future", _not_in_future, "as_of", "max_age_years"
+    )
     success_keys = ("as_of", "max_age_years", "mostly")
-    args_keys = ("column",)
 
     class Config:
         title = "Expect column values to not be in the future"
-        schema_extra = metadata_schema_extra(ColumnMapExpectation, SHORT_DESCRIPTION)
 
-    @pydantic.validator("as_of")
-    @classmethod
-    def _as_of_is_iso(cls, value: Any) -> Any:
-        return check_as_of(value, as_of_datetime)
-
-    @pydantic.validator("max_age_years")
-    @classmethod
-    def _age_not_negative(cls, value: Any) -> Any:
-        if isinstance(value, int) and not is_suite_parameter(value) and value < 0:
-            raise ValueError(f"max_age_years must not be negative, got {value}")
-        return value
+    _as_of_is_iso = as_of_validator(as_of_datetime)
+    _age_not_negative = not_negative_validator("max_age_years")
 
     @classmethod
     def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
-        add_params(renderer_configuration, "column", "as_of", kind=RendererValueType.STRING)
-        add_params(renderer_configuration, "max_age_years", kind=RendererValueType.NUMBER)
-        params = renderer_configuration.params
-        sentence = "values must not be in the future"
-        if params.as_of:
-            sentence += " relative to $as_of"
-        if params.max_age_years is not None:
-            sentence += " nor more than $max_age_years years before it"
-        finish_template(renderer_configuration, sentence)
-        return renderer_configuration
+        return not_in_future_template(renderer_configuration, "max_age_years", "years before it")
