@@ -96,7 +96,9 @@ def show_cmd(
         )
         for rare in guard.get("rare", []):
             values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())
-            console.print(f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False)
+            console.print(
+                f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False, soft_wrap=True
+            )
 
 
 def _contract(dataset: str):  # type: ignore[no-untyped-def]
@@ -170,7 +172,9 @@ def held_cmd(
         )
         for rare in d.guard.get("rare", []):
             values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())
-            console.print(f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False)
+            console.print(
+                f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False, soft_wrap=True
+            )
 
 
 def _decide(dataset: str, delivery: list[str] | None, release: bool, by: str | None, reason: str) -> None:
@@ -214,3 +218,10 @@ def withhold_cmd(
 ) -> None:
     """Keep held extracts withheld: nothing is delivered; the next run measures again."""
     _decide(dataset, delivery, False, by, reason)
+
+
+def _print_rare(guard: dict) -> None:  # type: ignore[type-arg]
+    """A held extract's rare combinations, one line each (counts, never rows), never wrapped."""
+    for rare in guard.get("rare", []):
+        values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())
+        console.print(f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False, soft_wrap=True)
