@@ -119,13 +119,18 @@ def test_rows_outside_every_unit_are_never_kept_and_nulls_are_a_value() -> None:
     assert verdict.keep.tolist() == [True, True, True, False, False]
 
 
-def test_without_quasi_identifiers_nothing_is_generalised_or_suppressed() -> None:
-    verdict = assess(
+def test_without_quasi_identifiers_a_units_whole_extract_is_one_group() -> None:
+    # the unit is itself part of every combination: two rows sent to one community single out two people
+    small = assess(
         pa.table({"x": [1, 2]}).drop(["x"]),
         pa.array(["U", "U"]),
         GuardRule(k=5, max_suppressed_share=0.0),
     )
-    assert verdict.units["U"].held is False and verdict.keep.all()
+    assert small.units["U"].held is True and not small.keep.any()
+    large = assess(
+        pa.table({"x": [1] * 5}).drop(["x"]), pa.array(["U"] * 5), GuardRule(k=5, max_suppressed_share=0.0)
+    )
+    assert large.units["U"].held is False and large.keep.all() and large.units["U"].smallest_group == 5
 
 
 def test_misaligned_inputs_are_refused() -> None:

@@ -2,9 +2,11 @@
 
 Rows are grouped by their unit and the values of the dataset's quasi-identifiers (birth year,
 gender, ethnicity, community …); a group smaller than k, or with fewer than ℓ distinct values of
-the sensitive column, is rare. A unit whose rare rows exceed the policy's share is generalised one
-step further along the policy's ladder and measured again; at the first step where they do not, its
-rare rows are suppressed. A unit still over the share after the last step is held for a compliance
+the sensitive column, is rare. The unit itself is always part of the combination: with no
+quasi-identifier delivered, a unit's whole extract is one group, so a unit of fewer than k rows is
+held. A unit whose rare rows exceed the policy's share is generalised one step further along the
+policy's ladder and measured again; at the first step where they do not, its rare rows are
+suppressed. A unit still over the share after the last step is held for a compliance
 officer, who sees its rare combinations as counts, never as rows. All units are measured together,
 vectorised, in one pass per ladder step.
 """
@@ -270,8 +272,6 @@ def assess(
 
     columns = {name: _Encoded.of(quasi.column(name)) for name in quasi.column_names}
     chosen = np.full(len(labels), -1)
-    if not columns:  # no quasi-identifiers: nothing singles a row out
-        chosen[:] = 0
     rare_of_row = np.zeros(rows, dtype=bool)
     lifted = np.zeros(len(labels), dtype=bool)
     smallest = np.zeros(len(labels), dtype=np.int64)

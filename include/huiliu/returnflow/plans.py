@@ -66,6 +66,8 @@ def _unit_code_steps(column: str, level: str) -> list[LadderStep]:
 def guard_rule(policy: ReturnPolicy, contract: DatasetContract, decision: ReturnDecision) -> GuardRule:
     """The guard of a tier's extracts: the policy's k, ℓ and share, and the ladder on delivered columns.
 
+    A contract that names no quasi-identifier (its rows are not about persons) is not measured (k 1).
+
     Value ladders are taken one step of each quasi-identifier in turn; the unit code's coarsening
     comes last, as it costs a unit its finer breakdown.
     """
@@ -79,8 +81,9 @@ def guard_rule(policy: ReturnPolicy, contract: DatasetContract, decision: Return
         ladder += _unit_code_steps(unit_column, returns.unit_level)
     sensitive = returns.sensitive_column if returns else None
     measured = sensitive is not None and sensitive in delivered
+    names_persons = bool(returns and returns.quasi_identifiers)  # no quasi-identifier: nothing to measure
     return GuardRule(
-        k=policy.guard.k,
+        k=policy.guard.k if names_persons else 1,
         l=policy.guard.l if measured else 1,
         max_suppressed_share=policy.guard.max_suppressed_share,
         ladder=tuple(ladder),
