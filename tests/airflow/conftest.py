@@ -35,3 +35,18 @@ def airflow_env(huiliu_home: Settings, tmp_path: Path) -> AirflowEnv:
         }
     )
     return AirflowEnv(env)
+
+
+WAIT_SECONDS = 300
+"""How long a background DAG run may take to ask for, or finish after, a person's answer."""
+
+
+def finish(run: subprocess.Popen[str]) -> str:
+    """The run's output once it ends (killed, and the test failed, if it hangs)."""
+    try:
+        output, _ = run.communicate(timeout=WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        output, _ = run.communicate()
+        pytest.fail(f"the DAG run did not finish within {WAIT_SECONDS}s: {output[-3000:]}")
+    return output

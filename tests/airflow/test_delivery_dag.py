@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.airflow.conftest import HUILIU, AirflowEnv
+from tests.airflow.conftest import HUILIU, WAIT_SECONDS, AirflowEnv, finish
 from tests.helpers.deliveries import COMMUNITIES, STREET, approved_grant, registry_with_a_rare_resident
 
 from huiliu.returnflow.records import DeliveryStatus, deliveries
@@ -22,7 +22,6 @@ from huiliu.settings import Settings
 
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
 
-WAIT_SECONDS = 300
 NOW = datetime.now(UTC)
 
 
@@ -39,16 +38,6 @@ def granted(airflow_env: AirflowEnv, huiliu_home: Settings) -> AirflowEnv:
 def start_run(env: AirflowEnv) -> subprocess.Popen[str]:
     command = [HUILIU, "dags", "run", "deliver_resident_registry"]
     return subprocess.Popen(command, env=env.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def finish(run: subprocess.Popen[str]) -> str:
-    try:
-        output, _ = run.communicate(timeout=WAIT_SECONDS)
-    except subprocess.TimeoutExpired:
-        run.kill()
-        output, _ = run.communicate()
-        pytest.fail(f"the DAG run did not finish within {WAIT_SECONDS}s: {output[-3000:]}")
-    return output
 
 
 def answer(env: AirflowEnv, run: subprocess.Popen[str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.airflow.conftest import HUILIU, AirflowEnv
+from tests.airflow.conftest import HUILIU, WAIT_SECONDS, AirflowEnv, finish
 from tests.airflow.test_dag_runs import RECENT, _landed_ids
 from tests.helpers.residents import a_community, insert, person
 from tests.helpers.source_tables import SourceDb
@@ -27,7 +27,6 @@ from huiliu.settings import PROJECT_ROOT, Settings
 
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
 
-WAIT_SECONDS = 300
 NAMES = [s + g for g in ("伟", "芳", "敏", "静") for s in "王李张刘陈"]
 # an answer sent to Airflow's HITL response handler as the Required Actions UI and the REST API send
 # it, without `huiliu pii`'s own check of the reason in front
@@ -74,17 +73,6 @@ def held_run(
 def start_run(env: AirflowEnv) -> subprocess.Popen[str]:
     command = [HUILIU, "dags", "run", "ingest_resident_registry", "--logical-date", "2026-11-01T00:00:00"]
     return subprocess.Popen(command, env=env.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def finish(run: subprocess.Popen[str]) -> str:
-    """The run's output once it ends (killed, and the test failed, if it hangs)."""
-    try:
-        output, _ = run.communicate(timeout=WAIT_SECONDS)
-    except subprocess.TimeoutExpired:
-        run.kill()
-        output, _ = run.communicate()
-        pytest.fail(f"the DAG run did not finish within {WAIT_SECONDS}s: {output[-3000:]}")
-    return output
 
 
 def wait_for_approval(env: AirflowEnv, run: subprocess.Popen[str]) -> dict[str, Any]:
