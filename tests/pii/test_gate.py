@@ -151,7 +151,7 @@ def test_rejection_sends_the_whole_batch_to_quarantine_and_none_to_curated(
     with pytest.raises(BatchHeldError, match="personal information rejected by 张科长") as held:
         run_gate(RESIDENTS, batch_id, as_of=AS_OF, settings=small_chunks)
 
-    assert "未经声明的手机号不得回流" in str(held.value)
+    assert "未经声明的手机号不得回流" not in str(held.value)  # the officer's words stay with the decision
     assert zone_rows(huiliu_home, "curated", batch_id) == 0
     table = lake_table("quarantine.resident_registry", settings=huiliu_home)
     quarantine = table.scan().to_arrow()
@@ -160,10 +160,11 @@ def test_rejection_sends_the_whole_batch_to_quarantine_and_none_to_curated(
     assert len(table.inspect.files()) == 3  # written chunk by chunk, never read whole
     assert set(quarantine["_failed_rules"].to_pylist()) == {PII_REJECTED_RULE}
     failure = json.loads(quarantine["_failures"][0].as_py())[0]
-    assert (failure["rule"], failure["decided_by"], failure["status"]) == (
+    assert (failure["rule"], failure["decided_by"], failure["status"], failure["reason"]) == (
         PII_REJECTED_RULE,
         "张科长",
         "rejected",
+        "未经声明的手机号不得回流",
     )
     with pytest.raises(PiiDecisionError, match="no PII approval pending"):
         decisions.record_decision(batch_id, True, "李处长", "改判")

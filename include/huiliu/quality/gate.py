@@ -372,9 +372,10 @@ def _hold_pii_rejected(
     key, order = contract.schema_.primary_key, contract.duplicate_order_column
     ranks = zones.row_ranks(scan.columns([*key, *([order] if order else [])]), key, order)
     count = len(ranks)
-    reason = (
+    reason = (  # the officer's own words stay with the decision (PII report, quarantine rows)
         f"personal information rejected by {rejection.decided_by} at "
-        f"{rejection.decided_at:%Y-%m-%d %H:%M} UTC: {rejection.reason}"
+        f"{rejection.decided_at:%Y-%m-%d %H:%M} UTC; the reason is recorded with the decision "
+        f"(PII report of {contract.name})"
     )
     rule = RuleResult(
         zones.PII_REJECTED_RULE, zones.PII_REJECTED_RULE, (), "critical", success=False, element_count=count
