@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -111,6 +112,14 @@ class ParquetWriter:
         self.parts.append(rows)
         self.fingerprints.append(fingerprints)
 
+    def seal(self) -> str:
+        """The content digest: SHA-256 of the rows as one Arrow IPC stream."""
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, self.schema) as stream:
+            for part in self.parts:
+                stream.write_table(part)
+        return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
     def publish(self) -> tuple[str, str]:
         self.folder.mkdir(parents=True)
         pq.write_table(pa.concat_tables(self.parts), self.folder / "rows.parquet")
@@ -118,7 +127,8 @@ class ParquetWriter:
         return str(self.folder), "0" * 64
 
     def discard(self) -> None:
-        self.state = "discarded"
+        if self.state == "open":
+            self.state = "discarded"
 
 
 def approvers() -> None:

@@ -152,16 +152,48 @@ def test_a_failure_midway_discards_every_open_delivery(
 
     def failing(rows: pa.Table) -> pa.Table:
         calls["n"] += 1
-        if calls["n"] > 3:  # after the guard's narrow pass and the first written batches
+        if calls["n"] > 1:  # after the guard's narrow pass, once the street's rows are written
             raise RuntimeError("disk full")
         return project(rows)
 
-    plans = [ExtractPlan(**{**plan(STREET).__dict__, "project": failing}), plan(COMMUNITIES[0])]
+    plans = [plan(STREET), ExtractPlan(**{**plan(COMMUNITIES[0]).__dict__, "project": failing})]
     seen: dict[str, ParquetWriter] = {}
 
     with pytest.raises(RuntimeError, match="disk full"):
         _run(registry, plans, tmp_path, writers=seen)
-    assert seen and {w.state for w in seen.values()} == {"discarded"}
+    assert list(seen) == [STREET] and seen[STREET].state == "discarded"
+    assert not (tmp_path / STREET).exists()
+
+
+def test_a_writer_failing_in_its_thread_discards_every_delivery(
+    registry: DatasetContract, tmp_path: Path
+) -> None:
+    class Failing(ParquetWriter):
+        def write(self, rows: pa.Table, fingerprints: pa.Array) -> None:
+            raise OSError("no space left on device")
+
+    seen: dict[str, ParquetWriter] = {}
+
+    def open_writer(o: ExtractOpening) -> ParquetWriter:
+        unit = o.plan.grant.unit_code
+        kind = Failing if unit == COMMUNITIES[1] else ParquetWriter
+        seen[unit] = kind(tmp_path / unit / o.delivery_id, o.schema)
+        return seen[unit]
+
+    ids = iter(f"D{i}" for i in range(100))
+    with pytest.raises(OSError, match="no space left"):
+        deliver_snapshot(
+            CuratedSnapshot(registry),
+            registry,
+            [plan(STREET), plan(COMMUNITIES[0]), plan(COMMUNITIES[1])],
+            levels={STREET: "street", COMMUNITIES[0]: "community", COMMUNITIES[1]: "community"},
+            open_writer=open_writer,
+            new_id=lambda: next(ids),
+            fingerprint_key=KEY,
+        )
+    assert set(seen) == {STREET, *COMMUNITIES[:2]}
+    assert {w.state for w in seen.values()} == {"discarded"}
+    assert not any((tmp_path / unit).exists() for unit in seen)
 
 
 def test_fingerprints_are_keyed_and_stable() -> None:

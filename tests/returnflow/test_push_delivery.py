@@ -236,3 +236,24 @@ def test_the_command_line_delivers_lists_the_held_extract_and_releases_it(
     assert held_deliveries("resident_registry") == []
     mine = [d for d in deliveries(unit_code=COMMUNITIES[1]) if d.status is DeliveryStatus.DELIVERED]
     assert len(mine) == 1 and mine[0].guard["release"]["by"] == "officer"
+
+
+def test_a_new_batch_for_one_community_leaves_the_other_units_deliveries_as_they_were(
+    grants: dict[str, GrantView], huiliu_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huiliu.returnflow import delivery
+
+    monkeypatch.setattr(delivery, "CHUNK_ROWS", 16)  # the pass reads the registry in several chunks
+    contract = load_contract("resident_registry")
+    first = _by_unit(deliver(contract, now=NOW))
+    before = pq.read_table(Path(first[COMMUNITIES[0]].outbox_path) / "resident_registry.parquet")  # type: ignore[attr-defined]
+    assert before.num_rows == 40
+
+    moved = person(101, COMMUNITIES[1], status="迁出")  # a newer version of a resident of community B
+    append_curated(contract, [moved], "b2", NOW)
+    again = _by_unit(deliver(contract, now=NOW + timedelta(hours=1)))
+
+    assert again[COMMUNITIES[0]].status is DeliveryStatus.UNCHANGED  # type: ignore[attr-defined]
+    assert again[STREET].status is DeliveryStatus.DELIVERED  # type: ignore[attr-defined]
+    street = pq.read_table(Path(again[STREET].outbox_path) / "resident_registry.parquet")  # type: ignore[attr-defined]
+    assert street.num_rows == 80 and street.column("status").to_pylist().count("迁出") == 1

@@ -98,9 +98,9 @@ def _ascii_digits_hidden(text: pa.Array, char: str) -> pa.Array:
     validity, offsets, data = text.buffers()
     if data is None:
         return text
-    raw = np.frombuffer(data, dtype=np.uint8)
-    hidden = raw.copy()
-    hidden[(raw - np.uint8(0x30)) < 10] = ord(char)  # 0-9; every other byte wraps to 10 or more
+    replaced = np.arange(256, dtype=np.uint8)  # each byte to itself, 0-9 to the mask character
+    replaced[ord("0") : ord("9") + 1] = ord(char)
+    hidden = replaced[np.frombuffer(data, dtype=np.uint8)]
     return pa.StringArray.from_buffers(
         len(text), offsets, pa.py_buffer(hidden), validity, text.null_count, text.offset
     )

@@ -3,15 +3,19 @@
 A first, narrow read takes the unit column, the record keys and the quasi-identifiers; it marks the
 current version of each record, scopes rows to the granted units tier by tier and lets the
 re-identification guard decide each unit's generalisation, suppressions or hold. A second read
-streams every row once: each batch is partitioned by unit, and each unit's rows are masked by its
-grant's policy, generalised as the guard decided and written to that unit's open outbox delivery.
+streams every row once, in chunks of up to :data:`CHUNK_ROWS` sorted by unit code, so that each
+unit's subtree is one run of rows at every tier; per tier a chunk is masked by the tier's policy
+once, and each unit's run is then hashed under its grant's own key (when the policy hashes),
+generalised as the guard decided and written to that unit's open outbox delivery in one write, by a
+few writer threads.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -24,8 +28,13 @@ from huiliu.policy.grants import GrantView
 from huiliu.policy.reidentification import GuardAssessment, GuardRule, UnitVerdict, assess, generalise
 from huiliu.returnflow.lineage import ColumnAction
 from huiliu.returnflow.records import DeliveryStatus
-from huiliu.returnflow.scope import TierScope, partition, tiers
+from huiliu.returnflow.scope import TierScope, UnitRuns, partition, tiers
 from huiliu.returnflow.snapshot import CuratedSnapshot
+
+CHUNK_ROWS = 1 << 18
+"""Curated rows gathered into one chunk of the streaming pass (each unit gets one write per chunk)."""
+WRITERS = min(4, os.cpu_count() or 1)
+"""Threads writing units' deliveries at once (PyArrow's writers and fsync release the GIL)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,8 +44,10 @@ class ExtractPlan:
     Attributes:
         grant: the active grant.
         columns: the delivered columns, in order, with the policy's action on each.
-        project: curated rows → the delivered columns (the policy applied, keyed for this grant);
-            given only some curated columns it returns the delivered columns computable from them.
+        project: curated rows → the delivered columns with every action of the policy applied but
+            the grant's keyed hash; given only some curated columns it returns the delivered columns
+            computable from them. Plans of one tier share it, so a pass applies it once per tier.
+        keyed: the grant's own keyed hashing of projected rows (None: the policy hashes nothing).
         quasi_identifiers: delivered columns the guard measures.
         sensitive: the delivered sensitive column for ℓ-diversity, if any.
         guard: k, ℓ, suppression share and the generalisation ladder (on delivered columns).
@@ -47,17 +58,27 @@ class ExtractPlan:
     grant: GrantView
     columns: tuple[ColumnAction, ...]
     project: Callable[[pa.Table], pa.Table]
+    keyed: Callable[[pa.Table], pa.Table] | None = None
     quasi_identifiers: tuple[str, ...]
     sensitive: str | None
     guard: GuardRule
     policy_version: str
     withheld: tuple[ColumnAction, ...] = ()
 
+    def deliverable(self, rows: pa.Table) -> pa.Table:
+        """Curated rows as the grant's unit receives them (before the guard's generalisation)."""
+        projected = self.project(rows)
+        return projected if self.keyed is None else self.keyed(projected)
+
 
 class ExtractWriter(Protocol):
     """An open delivery in a unit's outbox: rows go in batch by batch, then it is published or dropped."""
 
     def write(self, rows: pa.Table, fingerprints: pa.Array) -> None: ...
+
+    def seal(self) -> str | None:
+        """Finish writing; return the content digest (equal for the same rows in the same order)."""
+        ...
 
     def publish(self) -> tuple[str, str]:
         """Make the delivery visible; return its folder and the manifest's SHA-256."""
@@ -105,15 +126,6 @@ class UnitDelivery:
     manifest_sha256: str | None = None
 
 
-@dataclass
-class _Open:
-    """A unit's delivery being written: its writer, rows so far and the digest of what it holds."""
-
-    writer: ExtractWriter
-    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
-    rows: int = 0
-
-
 def _tier_plans(
     plans: Sequence[ExtractPlan], levels: dict[str, str]
 ) -> list[tuple[TierScope, dict[str, ExtractPlan]]]:
@@ -130,13 +142,23 @@ def fingerprint(keys: pa.Table, key: bytes) -> pa.Array:
     "Who received record X" is then a lookup of X's fingerprint in the deliveries' fingerprint files;
     without the key a fingerprint says nothing about the record.
     """
-    import pandas as pd
+    from pandas.core.util.hashing import combine_hash_arrays, hash_array
 
     if len(key) < 16:
         raise ValueError("the fingerprint key must hold at least 16 bytes")
-    frame = keys.to_pandas(types_mapper=pd.ArrowDtype).astype(str)
-    hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=key[:16].hex()[:16])
-    return pa.array(hashed.to_numpy(dtype=np.uint64))
+    hash_key = key[:16].hex()[:16]
+    hashed = [
+        hash_array(_as_text(keys.column(i)), hash_key=hash_key, categorize=False)
+        for i in range(keys.num_columns)
+    ]
+    return pa.array(combine_hash_arrays(iter(hashed), len(hashed)))
+
+
+def _as_text(values: pa.ChunkedArray) -> np.ndarray:
+    """Key values as Python text, as the fingerprints hash them (``str`` of each value)."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return values.to_numpy()
+    return np.array([str(v) for v in values.to_pylist()], dtype=object)
 
 
 def assess_units(
@@ -166,7 +188,7 @@ def assess_units(
         keys = scope.keys(narrow.column(unit_column), contract.returns.unit_level)
         keys = pc.if_else(pa.array(current, pa.bool_()), keys, pa.scalar(None, pa.string()))
         plan = next(iter(by_unit.values()))
-        delivered = plan.project(narrow)
+        delivered = plan.deliverable(narrow)
         quasi = delivered.select([c for c in plan.quasi_identifiers if c in delivered.column_names])
         sensitive = (
             delivered.column(plan.sensitive)
@@ -191,6 +213,7 @@ def deliver_snapshot(
     fingerprint_key: bytes,
     previous_content: Callable[[ExtractPlan], str | None] = lambda _plan: None,
     released: frozenset[str] = frozenset(),
+    writers: int = WRITERS,
 ) -> list[UnitDelivery]:
     """Serve every plan from one snapshot in one partitioned pass; held units get nothing.
 
@@ -206,28 +229,30 @@ def deliver_snapshot(
             a delivery with the same rows is discarded and reported ``unchanged``.
         released: ids of grants whose held extract a compliance officer released: they get what is
             left after the last ladder step with every rare row suppressed.
+        writers: threads writing, sealing and publishing units' deliveries (one unit at a time
+            each; a unit's rows are written in order).
 
     Returns:
         One outcome per plan, in plan order.
     """
     current, assessed = assess_units(snapshot, contract, plans, levels, released)
     ids = {p.grant.id: new_id() for p in plans}
-    opened: dict[str, _Open] = {}
     verdicts = {
         p.grant.id: assessment.units.get(p.grant.unit_code)
         for _, by_unit, assessment in assessed
         for p in by_unit.values()
     }
-    try:
-        _stream(snapshot, contract, assessed, current, verdicts, opened, ids, open_writer, fingerprint_key)
-    except BaseException:
-        for state in opened.values():
-            state.writer.discard()
-        raise
+    with ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="huiliu-delivery") as pool:
+        streaming = _Streaming(snapshot, verdicts=verdicts, ids=ids, open_writer=open_writer, pool=pool)
+        try:
+            streaming.run(contract, assessed, current, fingerprint_key)
+            finished = _finish(streaming.opened, {p.grant.id: p for p in plans}, previous_content, pool)
+        except BaseException:
+            streaming.abandon()
+            raise
     outcomes = []
     for plan in plans:
         verdict = verdicts.get(plan.grant.id)
-        state = opened.get(plan.grant.id)
         outcome = UnitDelivery(
             plan=plan,
             delivery_id=ids[plan.grant.id],
@@ -235,72 +260,173 @@ def deliver_snapshot(
             rows=0,
             verdict=verdict,
         )
-        if state is not None:
-            content = state.digest.hexdigest()
-            if content == previous_content(plan):
-                state.writer.discard()
-                outcome = replace(
-                    outcome, status=DeliveryStatus.UNCHANGED, rows=state.rows, content_sha256=content
-                )
-            else:
-                folder, manifest = state.writer.publish()
-                outcome = replace(
-                    outcome,
-                    status=DeliveryStatus.DELIVERED,
-                    rows=state.rows,
-                    content_sha256=content,
-                    outbox_path=folder,
-                    manifest_sha256=manifest,
-                )
+        if plan.grant.id in finished:
+            outcome = replace(outcome, **finished[plan.grant.id])
         outcomes.append(outcome)
     return outcomes
 
 
-def _stream(
-    snapshot: CuratedSnapshot,
-    contract: DatasetContract,
-    assessed: list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]],
-    current: np.ndarray,
-    verdicts: dict[str, UnitVerdict | None],
+def _finish(
     opened: dict[str, _Open],
-    ids: dict[str, str],
-    open_writer: OpenWriter,
-    fingerprint_key: bytes,
-) -> None:
-    """The second pass: every row once, each batch partitioned by unit and written to its delivery."""
-    returns = contract.returns
-    if returns is None:
-        raise ValueError(f"dataset {contract.name} has no returns section")
-    key_columns = list(contract.schema_.primary_key)
-    offset = 0
-    for batch in snapshot.record_batches():
-        rows = pa.Table.from_batches([batch])
-        size = rows.num_rows
-        printed: pa.Array | None = None  # the batch's fingerprints, computed once for every unit
-        for scope, by_unit, assessment in assessed:
-            keys = scope.keys(rows.column(returns.unit_column), returns.unit_level)
-            keep = assessment.keep[offset : offset + size] & current[offset : offset + size]
-            for unit, positions in partition(keys, keep):
-                plan = by_unit[unit]
-                verdict = verdicts[plan.grant.id]
-                taken = pa.array(positions)
-                mine = rows.take(taken)
-                delivered = generalise(plan.project(mine), verdict.steps if verdict else 0, plan.guard)
-                state = opened.get(plan.grant.id)
-                if state is None:
-                    opening = ExtractOpening(
-                        plan=plan,
-                        delivery_id=ids[plan.grant.id],
-                        schema=delivered.schema,
-                        verdict=verdict,
-                        snapshot_id=snapshot.snapshot_id or 0,
-                        snapshot_committed_at=snapshot.committed_at,
-                    )
-                    state = opened[plan.grant.id] = _Open(open_writer(opening))
+    plans: dict[str, ExtractPlan],
+    previous_content: Callable[[ExtractPlan], str | None],
+    pool: ThreadPoolExecutor,
+) -> dict[str, dict[str, object]]:
+    """Seal every open delivery, drop the ones equal to the grant's last, publish the others.
+
+    Returns:
+        Per grant id, the outcome's status, rows, content digest and (published) folder and manifest.
+    """
+    grants = list(opened)
+    contents = dict(zip(grants, pool.map(lambda g: opened[g].writer.seal(), grants), strict=True))
+    finished: dict[str, dict[str, object]] = {}
+    for grant_id, content in contents.items():
+        if content is not None and content == previous_content(plans[grant_id]):
+            opened[grant_id].writer.discard()
+            finished[grant_id] = {"status": DeliveryStatus.UNCHANGED}
+    publishing = [g for g in grants if g not in finished]
+    for grant_id, (folder, manifest) in zip(
+        publishing, pool.map(lambda g: opened[g].writer.publish(), publishing), strict=True
+    ):
+        finished[grant_id] = {
+            "status": DeliveryStatus.DELIVERED,
+            "outbox_path": folder,
+            "manifest_sha256": manifest,
+        }
+    for grant_id, outcome in finished.items():
+        outcome.update(rows=opened[grant_id].rows, content_sha256=contents[grant_id])
+    return finished
+
+
+@dataclass
+class _Open:
+    """A unit's delivery being written: its writer and the rows written so far."""
+
+    writer: ExtractWriter
+    rows: int = 0
+
+
+class _Streaming:
+    """The second pass: every row once, chunk by chunk, each unit's run written to its delivery."""
+
+    def __init__(
+        self,
+        snapshot: CuratedSnapshot,
+        *,
+        verdicts: dict[str, UnitVerdict | None],
+        ids: dict[str, str],
+        open_writer: OpenWriter,
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        self.snapshot, self.verdicts, self.ids, self.open_writer = snapshot, verdicts, ids, open_writer
+        self.pool = pool
+        self.opened: dict[str, _Open] = {}
+        self._writing: list[Future[None]] = []
+
+    def run(
+        self,
+        contract: DatasetContract,
+        assessed: list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]],
+        current: np.ndarray,
+        fingerprint_key: bytes,
+    ) -> None:
+        returns = contract.returns
+        if returns is None:
+            raise ValueError(f"dataset {contract.name} has no returns section")
+        key_columns = list(contract.schema_.primary_key)
+        for offset, read in self.snapshot.chunks(CHUNK_ROWS):
+            order = _by_unit_code(read.column(returns.unit_column))
+            chunk = read.take(pa.array(order))  # a unit's rows are now one run at every tier
+            del read
+            here = slice(offset, offset + chunk.num_rows)
+            keep = current[here][order]
+            printed: pa.Array | None = None  # the chunk's fingerprints, computed once for every tier
+            for scope, by_unit, assessment in assessed:
+                keys = scope.keys(chunk.column(returns.unit_column), returns.unit_level)
+                runs = partition(keys, assessment.keep[here][order] & keep)
+                if not runs.units:
+                    continue
                 if printed is None:
-                    printed = fingerprint(rows.select(key_columns), fingerprint_key)
-                state.writer.write(delivered, printed.take(taken))
-                for record_batch in delivered.to_batches():
-                    state.digest.update(record_batch.serialize())
-                state.rows += delivered.num_rows
-        offset += size
+                    printed = fingerprint(chunk.select(key_columns), fingerprint_key)
+                for projection, members in _by_projection(runs, by_unit):
+                    self._write_runs(chunk, printed, runs, members, projection, by_unit)
+            self._written()  # a unit's next chunk is written only after this one
+
+    def abandon(self) -> None:
+        """After a failure: let the writes in flight end, then discard every open delivery."""
+        wait(self._writing)
+        for state in self.opened.values():
+            state.writer.discard()
+
+    def _written(self) -> None:
+        """Wait for every write in flight; raise the first failure."""
+        writing, self._writing = self._writing, []
+        wait(writing)
+        for future in writing:
+            future.result()
+
+    def _write_runs(
+        self,
+        chunk: pa.Table,
+        printed: pa.Array,
+        runs: UnitRuns,
+        members: list[int],
+        projection: Callable[[pa.Table], pa.Table],
+        by_unit: dict[str, ExtractPlan],
+    ) -> None:
+        """Some units' runs of a chunk sorted by unit: projected once, then each unit's rows written.
+
+        A unit's kept rows are a slice of the chunk, or gathered when suppressed or older rows lie
+        between them.
+        """
+        projected = projection(chunk)
+        for i in members:
+            at, count = runs.rows_of(i)
+            positions = runs.positions[at : at + count]
+            if positions[-1] - positions[0] == count - 1:
+                rows, prints = projected.slice(positions[0], count), printed.slice(positions[0], count)
+            else:
+                taken = pa.array(positions)
+                rows, prints = projected.take(taken), printed.take(taken)
+            self._writing.append(self.pool.submit(self._write, by_unit[runs.units[i]], rows, prints))
+
+    def _write(self, plan: ExtractPlan, rows: pa.Table, fingerprints: pa.Array) -> None:
+        """A unit's run: hashed under its grant's key, generalised as the guard decided, written."""
+        verdict = self.verdicts[plan.grant.id]
+        if plan.keyed is not None:
+            rows = plan.keyed(rows)
+        delivered = generalise(rows, verdict.steps if verdict else 0, plan.guard)
+        state = self.opened.get(plan.grant.id)
+        if state is None:
+            opening = ExtractOpening(
+                plan=plan,
+                delivery_id=self.ids[plan.grant.id],
+                schema=delivered.schema,
+                verdict=verdict,
+                snapshot_id=self.snapshot.snapshot_id or 0,
+                snapshot_committed_at=self.snapshot.committed_at,
+            )
+            state = self.opened[plan.grant.id] = _Open(self.open_writer(opening))
+        state.writer.write(delivered, fingerprints)
+        state.rows += delivered.num_rows
+
+
+def _by_unit_code(codes: pa.ChunkedArray) -> np.ndarray:
+    """The order that sorts rows by unit code, stably (nulls last): each unit's subtree is one run."""
+    encoded = pc.dictionary_encode(codes.combine_chunks())
+    rank = np.empty(len(encoded.dictionary) + 1, dtype=np.int64)
+    rank[pc.array_sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
+    rank[-1] = len(encoded.dictionary)  # null codes
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return np.argsort(rank[indices], kind="stable")
+
+
+def _by_projection(
+    runs: UnitRuns, by_unit: dict[str, ExtractPlan]
+) -> list[tuple[Callable[[pa.Table], pa.Table], list[int]]]:
+    """The units of a tier's runs grouped by their plans' projection (one group when all share it)."""
+    groups: dict[int, tuple[Callable[[pa.Table], pa.Table], list[int]]] = {}
+    for index, unit in enumerate(runs.units):
+        projection = by_unit[unit].project
+        groups.setdefault(id(projection), (projection, []))[1].append(index)
+    return list(groups.values())

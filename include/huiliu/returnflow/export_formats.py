@@ -1,8 +1,7 @@
 """The file formats a delivery is written in, each a streaming writer fed one record batch at a time.
 
-* Parquet: the rows exactly as given (types, precision, nulls), for programs. Small batches (a
-  unit's share of one pass batch) are gathered up to :data:`ROW_GROUP_BYTES` before a row group is
-  written, so a unit receiving a few rows per batch does not get thousands of tiny row groups.
+* Parquet: the rows exactly as given (types, precision, nulls), for programs; each written batch is
+  one row group and nothing is buffered, so many open deliveries hold no rows between writes.
 * CSV: UTF-8 with a byte-order mark (so Excel and WPS read Chinese correctly), CRLF line ends,
   RFC 4180 quoting (pyarrow quotes every text value and doubles inner quotes; a null is an empty
   unquoted field, an empty text ``""``). The header holds the machine column names: the CSV is the
@@ -23,10 +22,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from huiliu.returnflow.checksummed import ChecksummedFile
 from huiliu.returnflow.manifest import OutboxError
 from huiliu.returnflow.spreadsheet_safety import neutralise_for_csv
 
-ROW_GROUP_BYTES = 4 << 20
 BOM = b"\xef\xbb\xbf"
 
 
@@ -66,28 +65,18 @@ def local_time(values: pa.Array, zone: str) -> pa.Array:
 
 
 class ParquetExport:
-    """Rows to a Parquet file, gathering small batches into row groups of about ``ROW_GROUP_BYTES``."""
+    """Rows to a Parquet file, each written batch one row group (the same batches give the same bytes)."""
 
-    def __init__(self, file: BinaryIO, schema: pa.Schema) -> None:
-        self._writer = pq.ParquetWriter(file, schema)
-        self._pending: list[pa.RecordBatch] = []
-        self._pending_bytes = 0
+    def __init__(
+        self, file: BinaryIO | ChecksummedFile, schema: pa.Schema, *, dictionary: bool = True
+    ) -> None:
+        self._writer = pq.ParquetWriter(file, schema, use_dictionary=dictionary)
 
     def write(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows == 0:
-            return
-        self._pending.append(batch)
-        self._pending_bytes += batch.nbytes
-        if self._pending_bytes >= ROW_GROUP_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._writer.write_table(pa.Table.from_batches(self._pending))
-            self._pending, self._pending_bytes = [], 0
+        if batch.num_rows:
+            self._writer.write_batch(batch, row_group_size=batch.num_rows)
 
     def close(self) -> None:
-        self._flush()
         self._writer.close()
 
 
@@ -107,7 +96,7 @@ def _csv_type(field: pa.Field) -> pa.DataType:
 class CsvExport:
     """Rows to a CSV file for Excel and for programs (see the module docstring)."""
 
-    def __init__(self, file: BinaryIO, schema: pa.Schema, *, zone: str) -> None:
+    def __init__(self, file: BinaryIO | ChecksummedFile, schema: pa.Schema, *, zone: str) -> None:
         self._zone = zone
         self._schema = pa.schema([pa.field(f.name, _csv_type(f)) for f in schema])
         file.write(BOM)

@@ -8,7 +8,12 @@ scoped and masked by the policy; the outbox writes them as they are, batch by ba
 
 Publishing is atomic: everything is written into the hidden sibling ``.<delivery_id>.partial/``
 (locked while it is written), each file fsynced, the manifest last, then the folder is renamed into
-place and its parent fsynced. A reader sees a whole delivery with its manifest or nothing; a writer
+place and its parent fsynced. The Parquet, CSV and fingerprint files are checksummed as they are
+written (:mod:`huiliu.returnflow.checksummed`); the XLSX file is read back. The Parquet file is the
+delivery's exact copy: its SHA-256 is the delivery's content digest (the same rows in the same order
+give the same file), which tells a repeated delivery from a new one.
+
+A reader sees a whole delivery with its manifest or nothing; a writer
 killed midway leaves only a hidden ``.partial`` folder, which the next delivery or withdrawal of
 that unit and dataset removes. Writing a delivery id that is already published leaves it as it is
 and returns its manifest. Withdrawal renames a delivery to a hidden ``.<id>.withdrawn`` (it
@@ -36,6 +41,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from huiliu import faults
+from huiliu.returnflow.checksummed import ChecksummedFile
 from huiliu.returnflow.export_formats import CsvExport, FormatWriter, OutputFormat, ParquetExport
 from huiliu.returnflow.manifest import (
     FINGERPRINTS_FILE,
@@ -140,8 +146,9 @@ class OutboxDelivery:
         self._fingerprinted = fingerprinted
         self._zone = zone
         self._partial = self._open_partial()
-        self._files: list[tuple[OutputFormat, str, BinaryIO, FormatWriter]] = []
-        self._fingerprints: tuple[BinaryIO, ParquetExport] | None = None
+        self._files: list[tuple[OutputFormat, str, BinaryIO | ChecksummedFile, FormatWriter]] = []
+        self._fingerprints: tuple[ChecksummedFile, ParquetExport] | None = None
+        self._sealed: tuple[list[DeliveredFile], FingerprintFile | None] | None = None
         self._fingerprint_count = 0
         self.rows = 0
         self.manifest: DeliveryManifest | None = None
@@ -179,24 +186,28 @@ class OutboxDelivery:
             if not partial.try_lock():
                 partial.close()
                 raise OutboxError(f"{dataset.path / name} is locked by another process")
-            dataset.sync()
         return partial
 
-    def _open_format(self, output: OutputFormat) -> tuple[OutputFormat, str, BinaryIO, FormatWriter]:
+    def _open_format(
+        self, output: OutputFormat
+    ) -> tuple[OutputFormat, str, BinaryIO | ChecksummedFile, FormatWriter]:
         name = f"{self.description.dataset}.{output.value}"
-        file = self._partial.create_file(name)
+        raw = self._partial.create_file(name)
+        file: BinaryIO | ChecksummedFile = raw
         try:
             writer: FormatWriter
             if output is OutputFormat.PARQUET:
+                file = ChecksummedFile(raw)
                 writer = ParquetExport(file, self.schema)
             elif output is OutputFormat.CSV:
+                file = ChecksummedFile(raw)
                 writer = CsvExport(file, self.schema, zone=self._zone)
-            else:
+            else:  # XlsxWriter seeks while it writes the zip: read back when sealed
                 writer = XlsxExport(
-                    file, self.schema, self.description, scratch=self._partial.path, zone=self._zone
+                    raw, self.schema, self.description, scratch=self._partial.path, zone=self._zone
                 )
         except BaseException:
-            file.close()
+            raw.close()
             raise
         return output, name, file, writer
 
@@ -204,9 +215,10 @@ class OutboxDelivery:
 
     def write(self, rows: pa.Table | pa.RecordBatch, fingerprints: pa.Array | None = None) -> None:
         """Append rows (already scoped and masked) and, per row, its primary-key fingerprint."""
-        if self._state != "open":
+        if self._state != "open" or self._sealed is not None:
             raise OutboxError(
-                f"delivery {self.description.delivery_id} is {self._state}: it takes no more rows"
+                f"delivery {self.description.delivery_id} is {'sealed' if self._sealed else self._state}: "
+                "it takes no more rows"
             )
         if not rows.schema.equals(self.schema):
             raise OutboxError(
@@ -240,9 +252,28 @@ class OutboxDelivery:
 
     def _fingerprint_writer(self, type_: pa.DataType) -> ParquetExport:
         if self._fingerprints is None:
-            file = self._partial.create_file(FINGERPRINTS_FILE)
-            self._fingerprints = file, ParquetExport(file, pa.schema([(FINGERPRINT_COLUMN, type_)]))
+            file = ChecksummedFile(self._partial.create_file(FINGERPRINTS_FILE))
+            schema = pa.schema([(FINGERPRINT_COLUMN, type_)])
+            self._fingerprints = file, ParquetExport(file, schema, dictionary=False)  # keyed: all distinct
         return self._fingerprints[1]
+
+    # --- sealing -------------------------------------------------------------------------------
+
+    def seal(self) -> str | None:
+        """Finish the files (durable, checksummed; no more rows) and return the content digest.
+
+        The content digest is the Parquet file's SHA-256, equal for the same rows in the same order
+        (None for a delivery written without Parquet: it is never taken for a repeat).
+        """
+        if self._state != "open":
+            raise OutboxError(f"delivery {self.description.delivery_id} is {self._state}")
+        if self._sealed is None:
+            try:
+                self._sealed = self._close_files(), self._close_fingerprints()
+            except BaseException:
+                self.discard()
+                raise
+        return next((f.sha256 for f in self._sealed[0] if f.format == OutputFormat.PARQUET.value), None)
 
     # --- publishing ----------------------------------------------------------------------------
 
@@ -264,8 +295,9 @@ class OutboxDelivery:
         return str(delivery_folder(self.root, d.unit_code, d.dataset, d.delivery_id)), manifest_sha
 
     def _publish(self) -> str:
-        files = self._close_files()
-        fingerprints = self._close_fingerprints()
+        self.seal()
+        assert self._sealed is not None
+        files, fingerprints = self._sealed
         faults.crash_point("outbox.files_written")
         manifest = DeliveryManifest(
             description=self.description,
@@ -309,14 +341,16 @@ class OutboxDelivery:
         return ()
 
     def _close_files(self) -> list[DeliveredFile]:
-        for _, _, file, writer in self._files:
+        delivered = []
+        for output, name, file, writer in self._files:
             writer.close()
-            file.close()
-        sealed = self._seal_all([name for _, name, _, _ in self._files])
-        return [
-            DeliveredFile(name=name, format=output.value, bytes=size, sha256=sha)
-            for (output, name, _, _), (size, sha) in zip(self._files, sealed, strict=True)
-        ]
+            if isinstance(file, ChecksummedFile):
+                size, sha = file.seal()
+            else:
+                file.close()
+                ((size, sha),) = self._seal_all([name])
+            delivered.append(DeliveredFile(name=name, format=output.value, bytes=size, sha256=sha))
+        return delivered
 
     def _close_fingerprints(self) -> FingerprintFile | None:
         if not self._fingerprinted:
@@ -324,8 +358,7 @@ class OutboxDelivery:
         writer = self._fingerprint_writer(pa.uint64())  # an empty delivery: no type was given
         writer.close()
         assert self._fingerprints is not None
-        self._fingerprints[0].close()
-        ((size, sha),) = self._seal_all([FINGERPRINTS_FILE])
+        size, sha = self._fingerprints[0].seal()
         return FingerprintFile(name=FINGERPRINTS_FILE, bytes=size, sha256=sha, count=self._fingerprint_count)
 
     def _seal_all(self, names: Iterable[str]) -> list[tuple[int, str]]:
@@ -341,11 +374,14 @@ class OutboxDelivery:
         for _, _, file, writer in self._files:
             with suppress(Exception):
                 writer.close()
-            file.close()
+            if isinstance(file, ChecksummedFile):
+                file.discard()
+            else:
+                file.close()
         if self._fingerprints is not None:
             with suppress(Exception):
                 self._fingerprints[1].close()
-            self._fingerprints[0].close()
+            self._fingerprints[0].discard()
         d = self.description
         with suppress(OutboxError), self._dataset_folder() as dataset, dataset.locked():
             with suppress(FileNotFoundError):

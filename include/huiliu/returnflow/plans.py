@@ -1,15 +1,18 @@
 """Each grant's extract plan, from the return policy in force: columns, transformation and guard.
 
-A grant's unit receives what its tier gets under the policy (:func:`huiliu.policy.columns.decide_columns`
-on the PII gate's latest classification), transformed by :func:`huiliu.policy.apply.apply_policy`
-with the grant's own hash key. The guard measures the contract's quasi-identifiers as delivered, with
-the policy's k, ℓ and suppression share; its ladder continues each generalised quasi-identifier along
-the policy's ladders from where the policy left it, then makes the unit code coarser.
+A grant's unit receives what its tier gets under the policy
+(:func:`huiliu.policy.columns.decide_columns` on the PII gate's latest classification), transformed
+by :func:`huiliu.policy.apply.apply_unkeyed` (one projection shared by the tier's plans) and
+:func:`huiliu.policy.apply.apply_keyed` (hashing under the grant's own key). The guard measures the
+contract's quasi-identifiers as delivered, with the policy's k, ℓ and suppression share; its ladder
+continues each generalised quasi-identifier along the policy's ladders from where the policy left
+it, then makes the unit code coarser.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import zip_longest
 
 import pyarrow as pa
@@ -17,7 +20,7 @@ import pyarrow.compute as pc
 
 from huiliu.contracts.model import UNIT_CODE_DIGITS, DatasetContract
 from huiliu.pii.classify import TableClassification
-from huiliu.policy.apply import apply_policy
+from huiliu.policy.apply import apply_keyed, apply_unkeyed, hashes_any
 from huiliu.policy.columns import ColumnDecision, ReturnDecision, decide_columns
 from huiliu.policy.generalisation import LADDERS
 from huiliu.policy.grants import GrantView
@@ -101,11 +104,14 @@ def _action(column: ColumnDecision) -> ColumnAction:
     )
 
 
-def _projection(decision: ReturnDecision, grant_id: str, key: bytes):  # type: ignore[no-untyped-def]
-    def project(rows: pa.Table) -> pa.Table:
-        return apply_policy(rows, decision, grant_id=grant_id, key=key)
+def _tier_projection(decision: ReturnDecision) -> Callable[[pa.Table], pa.Table]:
+    return partial(apply_unkeyed, decision=decision)
 
-    return project
+
+def _keyed(decision: ReturnDecision, grant_id: str, key: bytes) -> Callable[[pa.Table], pa.Table] | None:
+    if not hashes_any(decision):
+        return None
+    return partial(apply_keyed, decision=decision, grant_id=grant_id, key=key)
 
 
 def plan_grants(
@@ -126,13 +132,14 @@ def plan_grants(
             so nothing but what the policy allows unexamined columns is returned: nothing).
         hash_key: the city's hash key (each grant hashes under its own key derived from it).
     """
-    decisions: dict[Tier, ReturnDecision] = {}
+    decisions: dict[Tier, tuple[ReturnDecision, Callable[[pa.Table], pa.Table]]] = {}
     plans = []
     for grant in grants:
         tier = Tier(grant.unit_level)
         if tier not in decisions:
-            decisions[tier] = decide_columns(policy, tier, contract, classification)
-        decision = decisions[tier]
+            decided = decide_columns(policy, tier, contract, classification)
+            decisions[tier] = decided, _tier_projection(decided)  # one projection object per tier
+        decision, projection = decisions[tier]
         if not decision.returned:
             continue
         returns = contract.returns
@@ -144,7 +151,8 @@ def plan_grants(
                 grant=grant,
                 columns=tuple(_action(c) for c in decision.returned),
                 withheld=tuple(_action(c) for c in decision.columns if not c.returned),
-                project=_projection(decision, grant.id, hash_key),
+                project=projection,
+                keyed=_keyed(decision, grant.id, hash_key),
                 quasi_identifiers=quasi,
                 sensitive=sensitive if sensitive in delivered else None,
                 guard=guard_rule(policy, contract, decision),

@@ -38,12 +38,15 @@ class TierScope:
                 exactly a code of that level (its digits, its length) belongs to no unit.
         """
         codes = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
-        if pa.types.is_dictionary(codes.type):
-            codes = codes.cast(codes.type.value_type)
-        well_formed = pc.match_substring_regex(codes, rf"^\d{{{UNIT_CODE_DIGITS[row_level]}}}$")
-        prefix = pc.utf8_slice_codeunits(codes, 0, self.digits)
+        encoded = codes if pa.types.is_dictionary(codes.type) else pc.dictionary_encode(codes)
+        distinct = encoded.dictionary  # a few hundred codes: judged once each, then spread over the rows
+        if not (pa.types.is_string(distinct.type) or pa.types.is_large_string(distinct.type)):
+            distinct = distinct.cast(pa.string())
+        well_formed = pc.match_substring_regex(distinct, rf"^\d{{{UNIT_CODE_DIGITS[row_level]}}}$")
+        prefix = pc.utf8_slice_codeunits(distinct, 0, self.digits)
         inside = pc.and_(well_formed, pc.is_in(prefix, value_set=pa.array(sorted(self.units), pa.string())))
-        return pc.if_else(pc.fill_null(inside, False), prefix, pa.scalar(None, pa.string()))
+        unit = pc.if_else(pc.fill_null(inside, False), prefix, pa.scalar(None, pa.string())).cast(pa.string())
+        return unit.take(encoded.indices)
 
 
 def tiers(units: Iterable[tuple[str, str]]) -> list[TierScope]:
@@ -59,16 +62,42 @@ def tiers(units: Iterable[tuple[str, str]]) -> list[TierScope]:
     ]
 
 
-def partition(keys: pa.Array, keep: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
-    """The positions of each unit's kept rows, unit by unit (``keep``: rows that may go out at all)."""
+@dataclass(frozen=True, kw_only=True)
+class UnitRuns:
+    """A batch's kept rows grouped by unit: ``positions[starts[i]:starts[i + 1]]`` are ``units[i]``'s rows.
+
+    Within a unit, rows keep their order in the batch.
+    """
+
+    positions: np.ndarray
+    units: tuple[str, ...]
+    starts: np.ndarray
+
+    def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Each unit with the positions of its rows."""
+        for index, unit in enumerate(self.units):
+            offset, count = self.rows_of(index)
+            yield unit, self.positions[offset : offset + count]
+
+    def rows_of(self, index: int) -> tuple[int, int]:
+        """Where unit ``index``'s rows lie in :attr:`positions`: (offset, count)."""
+        return int(self.starts[index]), int(self.starts[index + 1] - self.starts[index])
+
+
+def partition(keys: pa.Array, keep: np.ndarray) -> UnitRuns:
+    """The kept rows of a batch grouped by unit (``keep``: rows that may go out at all)."""
     present = pc.fill_null(pc.is_valid(keys), False).to_numpy(zero_copy_only=False) & keep
-    if not present.any():
-        return
     positions = np.flatnonzero(present)
+    if not len(positions):
+        return UnitRuns(positions=positions, units=(), starts=np.zeros(1, dtype=np.int64))
     encoded = pc.dictionary_encode(keys.take(pa.array(positions)))
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    grouped = codes[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
     names = encoded.dictionary.to_pylist()
-    for group in np.split(order, bounds):
-        yield str(names[codes[group[0]]]), positions[group]
+    return UnitRuns(
+        positions=positions[order],
+        units=tuple(str(names[c]) for c in grouped[starts]),
+        starts=np.r_[starts, len(order)].astype(np.int64),
+    )

@@ -85,6 +85,21 @@ class CuratedSnapshot:
         for task in self._planned():
             yield from reader.to_record_batches([task])
 
+    def chunks(self, rows: int) -> Iterator[tuple[int, pa.Table]]:
+        """Every row in the same order, in tables of up to about ``rows`` rows, each with its offset."""
+        offset, pending, held = 0, [], 0
+        for batch in self.record_batches():
+            if pending and held + batch.num_rows > rows:
+                chunk, pending = pa.Table.from_batches(pending), []  # held only by the caller
+                yield offset, chunk
+                del chunk
+                offset, held = offset + held, 0
+            pending.append(batch)
+            held += batch.num_rows
+        if pending:
+            chunk, pending = pa.Table.from_batches(pending), []
+            yield offset, chunk
+
     @property
     def rows(self) -> int:
         """Rows in the snapshot's planned files (an upper bound when a row filter leaves rows out)."""
