@@ -14,6 +14,7 @@ from typing import Any
 from huiliu.airflow.demo_returns import grant_access, run_deliveries
 from huiliu.airflow.environment import configure_airflow_env
 from huiliu.settings import Settings, get_settings
+from huiliu.store.statuses import BatchStatus
 
 # a fixed logical date (midnight 2026-11-01 in Asia/Shanghai, the city's as-of date): re-running
 # the demo replaces the same batches instead of adding new ones
@@ -61,7 +62,7 @@ def _landed_rows(dataset: str, since: datetime) -> tuple[int, int]:
     """Rows landed by batches finished since ``since``, and the dataset's committed batch count."""
     from huiliu.store.batches import batches_of
 
-    batches = [b for b in batches_of(dataset) if b.status == "committed"]
+    batches = [b for b in batches_of(dataset) if b.status == BatchStatus.COMMITTED]
     recent = [b for b in batches if b.finished_at and b.finished_at.replace(tzinfo=UTC) >= since]
     return sum(b.rows for b in recent), len(batches)
 

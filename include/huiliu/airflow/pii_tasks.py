@@ -25,6 +25,7 @@ from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
 from huiliu.airflow.quality_tasks import landed_batch_ids
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import HuiliuError
+from huiliu.store.statuses import DecisionStatus, PiiStatus
 
 GATE_TASK = "pii_gate"
 APPROVAL_TASK = "pii_approval"
@@ -43,7 +44,7 @@ def batches_to_check(contract_name: str, landed: dict[str, Any] | None) -> list[
     from huiliu.quality.records import ungated_batches
 
     landed_now = landed_batch_ids(landed)
-    decided = ("approved", "rejected")
+    decided = (DecisionStatus.APPROVED, DecisionStatus.REJECTED)
     earlier = [
         b
         for b in ungated_batches(contract_name)
@@ -94,7 +95,7 @@ def pii_gate_task(contract_name: str, landed: dict[str, Any] | None = None) -> s
     ti = context["ti"]
     ti.xcom_push(key=RESULTS_KEY, value=results)
     ti.xcom_push(key=BODY_KEY, value=approval_body(contract, results))
-    return APPROVAL_TASK if any(r["status"] == "needs_approval" for r in results) else DECISION_TASK
+    return APPROVAL_TASK if any(r["status"] == PiiStatus.NEEDS_APPROVAL for r in results) else DECISION_TASK
 
 
 def _finding_lines(result: dict[str, Any]) -> list[str]:
@@ -125,7 +126,7 @@ def approval_body(contract: DatasetContract, results: list[dict[str, Any]]) -> s
         "",
     ]
     for result in results:
-        if result["status"] != "needs_approval":
+        if result["status"] != PiiStatus.NEEDS_APPROVAL:
             continue
         lines += [f"### 批次 Batch `{result['batch_id']}` — {result['rows']} 行 rows", ""]
         lines += _finding_lines(result)
@@ -280,7 +281,7 @@ def pii_decision_task(contract_name: str) -> dict[str, Any]:
     try:
         for batch_id in [r["batch_id"] for r in checked]:
             decision = latest_decision(batch_id)
-            if decision is not None and decision.status == "pending":
+            if decision is not None and decision.status == DecisionStatus.PENDING:
                 out.append(_record(batch_id, _approval_response()))
                 write_batch_report(contract, batch_id)
             elif decision is not None:

@@ -46,6 +46,7 @@ from huiliu.sources.prefetch import prefetch
 from huiliu.sources.sql import SqlExtraction
 from huiliu.store import batches as store
 from huiliu.store.leases import dataset_lease
+from huiliu.store.statuses import BatchStatus
 
 log = logging.getLogger(__name__)
 Hook = Callable[[], None]
@@ -153,7 +154,7 @@ def _land(plan: _Plan) -> CommittedBatch:
             committed = _write_and_commit(plan)
             run.outputs = [_lake_output(contract, settings, committed.rows, committed.bytes)]
     except Exception as exc:
-        status = "rejected" if isinstance(exc, FileRejectedError) else "failed"
+        status = BatchStatus.REJECTED if isinstance(exc, FileRejectedError) else BatchStatus.FAILED
         store.finish_batch(plan.batch_id, status, message=safe_message(exc))
         raise
     return committed
@@ -165,7 +166,7 @@ def _committed(
     """Record the batch as committed in the governance store and describe it."""
     store.finish_batch(
         plan.batch_id,
-        "committed",
+        BatchStatus.COMMITTED,
         rows=committed.rows,
         snapshot_id=committed.snapshot_id,
         high=high,
@@ -174,7 +175,7 @@ def _committed(
     return LandingResult(
         dataset=plan.contract.name,
         batch_id=plan.batch_id,
-        status="committed",
+        status=BatchStatus.COMMITTED,
         rows=committed.rows,
         files=committed.files,
         snapshot_id=committed.snapshot_id,

@@ -22,6 +22,7 @@ from huiliu.lake.catalog import get_catalog
 from huiliu.settings import Settings
 from huiliu.sources.sql import WatermarkRange
 from huiliu.store import batches as store
+from huiliu.store.statuses import BatchStatus
 
 log = logging.getLogger(__name__)
 WINDOW_LOW = "huiliu.window-low"
@@ -77,7 +78,7 @@ def incremental_window(
     previous = store.get_batch(batch_id)
     if previous is not None:
         low, high = _parse(previous.low_watermark), _parse(previous.high_watermark)
-        if previous.status == "committed":
+        if previous.status == BatchStatus.COMMITTED:
             return WatermarkRange(low, high, landed=True)
         return WatermarkRange(low, high or end)  # an attempt that failed: its end, or this run's
     marks = [m for m in (store.get_watermark(contract.name), *_lake_watermarks(summaries)) if m]

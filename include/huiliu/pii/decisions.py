@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from huiliu.errors import TerminalError
 from huiliu.store.db import session_scope
 from huiliu.store.models import PiiClassification, PiiDecision, utcnow
+from huiliu.store.statuses import DecisionStatus
 
-DecisionStatus = Literal["pending", "approved", "rejected", "not_required"]
 POLICY_ACTOR = "huiliu PII policy"
 """Who decided a batch that needed nobody's approval."""
 NOT_REQUIRED_REASON = "未发现超出契约许可的个人信息 / no personal information beyond what the contract allows"
@@ -81,7 +81,7 @@ def _decision(row: PiiDecision) -> Decision:
         row.id,
         row.dataset,
         row.batch_id,
-        row.status,  # type: ignore[arg-type]
+        DecisionStatus(row.status),
         list(row.findings or []),
         _utc(row.requested_at),  # type: ignore[arg-type]
         row.decided_by,
@@ -151,10 +151,10 @@ def request_decision(
     airflow_run: tuple[str, str] | None = None,
 ) -> Decision:
     """Record what the gate asks for: ``pending`` approval, or ``not_required`` (decided by policy)."""
-    status = "pending" if needs_approval else "not_required"
+    status = DecisionStatus.PENDING if needs_approval else DecisionStatus.NOT_REQUIRED
     with session_scope() as session:
         latest = _latest_row(session, batch_id)
-        if latest is not None and latest.status in ("pending", status):
+        if latest is not None and latest.status in (DecisionStatus.PENDING, status):
             row = latest  # not answered yet, or the same answer again: update in place
         else:
             row = PiiDecision(dataset=dataset, batch_id=batch_id)
@@ -196,10 +196,10 @@ def record_decision(
             f"batch {batch_id}: a PII decision needs the name of who decided and a reason; give both"
         )
     with session_scope() as session:
-        row = _latest_row(session, batch_id, "pending")
+        row = _latest_row(session, batch_id, DecisionStatus.PENDING)
         if row is None:
             raise PiiDecisionError(f"batch {batch_id} has no PII approval pending; nothing to decide")
-        row.status = "approved" if approved else "rejected"
+        row.status = DecisionStatus.APPROVED if approved else DecisionStatus.REJECTED
         row.decided_by, row.reason = decided_by.strip(), reason.strip()
         row.decided_at = decided_at or utcnow()
         row.channel = channel
@@ -218,7 +218,7 @@ def latest_decision(batch_id: str) -> Decision | None:
 def pii_rejection(batch_id: str) -> Decision | None:
     """The decision that rejected the batch's personal information, if its latest decision did."""
     decision = latest_decision(batch_id)
-    return decision if decision is not None and decision.status == "rejected" else None
+    return decision if decision is not None and decision.status == DecisionStatus.REJECTED else None
 
 
 def check_not_pending(dataset: str, batch_id: str) -> None:
@@ -228,7 +228,7 @@ def check_not_pending(dataset: str, batch_id: str) -> None:
         PiiDecisionError: the batch's latest PII decision is ``pending``.
     """
     decision = latest_decision(batch_id)
-    if decision is None or decision.status != "pending":
+    if decision is None or decision.status != DecisionStatus.PENDING:
         return
     what = "; ".join(f"{f['column']}: {f['entity_type']} ({f['rule']})" for f in decision.findings)
     raise PiiDecisionError(
@@ -251,13 +251,15 @@ def decision_history(dataset: str | None = None, batch_id: str | None = None) ->
 
 def pending_decisions(dataset: str | None = None) -> list[Decision]:
     """Requests still waiting for a compliance officer, oldest first."""
-    return [d for d in decision_history(dataset) if d.status == "pending"]
+    return [d for d in decision_history(dataset) if d.status == DecisionStatus.PENDING]
 
 
 def return_classification(dataset: str) -> dict[str, Any] | None:
     """The column classification the return flow uses: the latest batch that passed or was approved."""
     latest: dict[str, str] = {d.batch_id: d.status for d in decision_history(dataset)}
     usable = [
-        c for c in classifications(dataset) if latest.get(c["batch_id"]) in ("approved", "not_required")
+        c
+        for c in classifications(dataset)
+        if latest.get(c["batch_id"]) in (DecisionStatus.APPROVED, DecisionStatus.NOT_REQUIRED)
     ]
     return usable[-1] if usable else None

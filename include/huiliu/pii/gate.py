@@ -39,6 +39,7 @@ from huiliu.quality.batch_stream import BatchScan
 from huiliu.settings import Settings, get_settings
 from huiliu.store.batches import get_batch, register_dataset
 from huiliu.store.leases import dataset_lease
+from huiliu.store.statuses import BatchStatus, PiiStatus
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class PiiGateResult:
 
     @property
     def needs_approval(self) -> bool:
-        return self.status == "needs_approval"
+        return self.status == PiiStatus.NEEDS_APPROVAL
 
     @property
     def held(self) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ def require_committed(contract: DatasetContract, batch_id: str) -> None:
         LakeError: no such batch, another dataset's, or not committed.
     """
     batch = get_batch(batch_id)
-    if batch is None or batch.dataset != contract.name or batch.status != "committed":
+    if batch is None or batch.dataset != contract.name or batch.status != BatchStatus.COMMITTED:
         state = "does not exist" if batch is None else f"is {batch.status} (dataset {batch.dataset})"
         raise LakeError(
             f"dataset {contract.name}: landing batch {batch_id!r} {state}; nothing to check for PII"

@@ -40,6 +40,7 @@ from typing import Any, Literal, NamedTuple
 
 from huiliu.contracts.model import DatasetContract, Sensitivity
 from huiliu.pii.classify import ColumnClassification, TableClassification
+from huiliu.store.statuses import PiiStatus
 
 Rule = Literal[
     "undeclared_column",
@@ -48,7 +49,6 @@ Rule = Literal[
     "declared_not_detected",
     "organisation_identifier",
 ]
-Status = Literal["pass", "needs_approval"]
 FreeTextCounts = Mapping[str, Mapping[str, int]]
 """Column → entity type → rows of the column holding that entity type."""
 
@@ -192,8 +192,8 @@ class PiiVerdict:
         return bool(self.held)
 
     @property
-    def status(self) -> Status:
-        return "needs_approval" if self.needs_approval else "pass"
+    def status(self) -> PiiStatus:
+        return PiiStatus.NEEDS_APPROVAL if self.needs_approval else PiiStatus.PASS
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "findings": [f.as_dict() for f in self.findings]}

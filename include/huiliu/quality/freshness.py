@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.settings import Settings, get_settings
+from huiliu.store.statuses import BatchStatus
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def last_delivery(contract: DatasetContract, settings: Settings | None = None) -
     ends = [
         b.finished_at
         for b in batches_of(contract.name)
-        if b.status == "committed" and b.rows and b.finished_at
+        if b.status == BatchStatus.COMMITTED and b.rows and b.finished_at
     ]
     landed = _as_utc(max(ends), "UTC") if ends else None
     if contract.extraction.mode != "incremental":

@@ -60,6 +60,7 @@ from huiliu.settings import Settings, get_settings
 from huiliu.sources.prefetch import prefetch
 from huiliu.store.batches import register_dataset
 from huiliu.store.leases import dataset_lease
+from huiliu.store.statuses import BatchStatus, QualityStatus
 
 log = logging.getLogger(__name__)
 GATE_RUN_PROPERTY = "huiliu.gate-run"  # snapshot property: the gate run that made the commit
@@ -384,7 +385,7 @@ def _hold_pii_rejected(
     verdict = Verdict(count, np.arange(count), {}, [rule], True, [reason])
     failure = {"rule": zones.PII_REJECTED_RULE, "severity": "critical", "values": {}, **rejection.as_dict()}
     marks = {"_failed_rules": zones.PII_REJECTED_RULE, "_failures": json.dumps([failure], ensure_ascii=False)}
-    summary = {"huiliu.quality-status": "held", GATE_RUN_PROPERTY: uuid.uuid4().hex}
+    summary = {"huiliu.quality-status": QualityStatus.HELD.value, GATE_RUN_PROPERTY: uuid.uuid4().hex}
     schema_q = zones.quarantine_schema(contract)
     with StagedBatchWriter(
         lake_table(contract.quarantine_table, schema_q, settings), batch_id, schema_q
@@ -415,7 +416,7 @@ def require_landed(contract: DatasetContract, batch_id: str) -> None:
     from huiliu.store.batches import get_batch
 
     batch = get_batch(batch_id)
-    if batch is None or batch.dataset != contract.name or batch.status != "committed":
+    if batch is None or batch.dataset != contract.name or batch.status != BatchStatus.COMMITTED:
         state = "does not exist" if batch is None else f"is {batch.status}"
         raise ConfigurationError(
             f"dataset {contract.name}: landing batch {batch_id!r} {state}; list the batches with "

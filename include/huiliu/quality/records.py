@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 
 from huiliu.store.db import session_scope
 from huiliu.store.models import IngestBatch, QualityRun, QuarantineAction, utcnow
+from huiliu.store.statuses import BatchStatus
 
 
 def save_quality_run(batch_id: str, dataset: str, fields: dict[str, Any], started_at: datetime) -> None:
@@ -126,7 +127,7 @@ def ungated_batches(dataset: str) -> list[str]:
         query = (
             select(IngestBatch.batch_id)
             .outerjoin(QualityRun, QualityRun.batch_id == IngestBatch.batch_id)
-            .where(IngestBatch.dataset == dataset, IngestBatch.status == "committed")
+            .where(IngestBatch.dataset == dataset, IngestBatch.status == BatchStatus.COMMITTED)
             .where((QualityRun.batch_id.is_(None)) | (QualityRun.finished_at < IngestBatch.finished_at))
             .order_by(IngestBatch.started_at)
         )

@@ -15,6 +15,7 @@ from typing import Any
 from huiliu.contracts.model import DatasetContract
 from huiliu.reports.html import SHANGHAI
 from huiliu.store.models import QualityRun
+from huiliu.store.statuses import QualityStatus
 
 
 def _utc(moment: datetime) -> datetime:
@@ -73,7 +74,7 @@ def dataset_card(
         "rows_total": total,
         "rows_curated": curated,
         "rows_quarantined": sum(r.rows_quarantined for r in runs),
-        "batches_held": sum(1 for r in runs if r.status == "held"),
+        "batches_held": sum(1 for r in runs if r.status == QualityStatus.HELD),
         "pass_rate": round(curated / total, 4) if total else None,
         "last_status": last.status if last else "not_run",
         "last_pass_rate": last.pass_rate if last else None,

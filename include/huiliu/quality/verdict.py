@@ -20,6 +20,7 @@ import numpy as np
 
 from huiliu.quality.duplicates import DUPLICATE_RULE, DuplicateResolution
 from huiliu.quality.validation import ExpectationOutcome
+from huiliu.store.statuses import QualityStatus
 
 ROW_SEVERITIES = ("critical", "warning")
 
@@ -101,12 +102,12 @@ class Verdict:
     held_reasons: list[str]
 
     @property
-    def status(self) -> str:
+    def status(self) -> QualityStatus:
         if self.rows_total == 0:
-            return "empty"
+            return QualityStatus.EMPTY
         if self.held:
-            return "held"
-        return "quarantined" if len(self.failing_positions) else "passed"
+            return QualityStatus.HELD
+        return QualityStatus.QUARANTINED if len(self.failing_positions) else QualityStatus.PASSED
 
     @property
     def rows_quarantined(self) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from huiliu.contracts.model import DatasetContract
 from huiliu.store.db import session_scope
 from huiliu.store.models import DatasetRecord, IngestBatch, Watermark, utcnow
+from huiliu.store.statuses import BatchStatus
 
 
 def contract_digest(contract: DatasetContract) -> str:
@@ -50,7 +51,7 @@ def start_batch(
         batch = session.get(IngestBatch, batch_id) or IngestBatch(batch_id=batch_id, dataset=dataset)
         batch.run_key = run_key
         batch.source = source
-        batch.status = "running"
+        batch.status = BatchStatus.RUNNING
         batch.low_watermark = low
         batch.high_watermark = high
         batch.attempts = (batch.attempts or 0) + 1
@@ -62,7 +63,7 @@ def start_batch(
 
 def finish_batch(
     batch_id: str,
-    status: str,
+    status: BatchStatus,
     *,
     rows: int = 0,
     snapshot_id: int | None = None,
