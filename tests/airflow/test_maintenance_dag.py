@@ -43,7 +43,7 @@ def _strand(settings: Settings, batch_id: str, hours_old: float) -> list[Path]:
     writer = StagedBatchWriter(table, batch_id, SCHEMA)
     writer.write(_batch(batch_id, ["2"]))
     writer._close_file()
-    paths = [Path(p.removeprefix("file://")) for p in writer._files]
+    paths = [Path(p.removeprefix("file://")) for p in writer.staged_files]
     then = time.time() - hours_old * 3600
     for path in paths:
         os.utime(path, (then, then))

@@ -35,7 +35,7 @@ def _commit(settings: Settings, batch_id: str, ids: list[str], table: str = TABL
     with StagedBatchWriter(lake_table(table, SCHEMA, settings), batch_id, SCHEMA) as writer:
         writer.write(_batch(batch_id, ids))
         writer.commit()
-        return [Path(p.removeprefix("file://")) for p in writer._files]
+        return [Path(p.removeprefix("file://")) for p in writer.staged_files]
 
 
 def _strand(settings: Settings, batch_id: str, table: str = TABLE) -> list[Path]:
@@ -43,7 +43,7 @@ def _strand(settings: Settings, batch_id: str, table: str = TABLE) -> list[Path]
     writer = StagedBatchWriter(lake_table(table, SCHEMA, settings), batch_id, SCHEMA, rows_per_file=2)
     writer.write(_batch(batch_id, ["x1", "x2", "x3"]))
     writer._close_file()
-    return [Path(p.removeprefix("file://")) for p in writer._files]
+    return [Path(p.removeprefix("file://")) for p in writer.staged_files]
 
 
 def _age(paths: list[Path], hours: float) -> None:
@@ -126,7 +126,7 @@ def test_a_commit_made_while_maintenance_ran_keeps_its_files(huiliu_home: Settin
     writer = StagedBatchWriter(table, "late", SCHEMA)
     writer.write(_batch("late", ["7"]))
     writer._close_file()
-    late = [Path(p.removeprefix("file://")) for p in writer._files]
+    late = [Path(p.removeprefix("file://")) for p in writer.staged_files]
     _age(late, 48)  # staged long ago, committed only now
     found = find_orphans(table, timedelta(hours=24))
     assert [f.path for f in found.files] == [f"data/late/{late[0].name}"]

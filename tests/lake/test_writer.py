@@ -294,3 +294,16 @@ def test_write_file_writes_only_the_kept_rows_in_order(
     assert committed.files == sum(part.any() for part in parts)  # none for a part with no row kept
     back = lake_table("landing.writer_test", settings=huiliu_home).scan().to_arrow()
     assert sorted(back["id"].to_pylist()) == kept["id"].to_pylist()
+
+
+def test_files_are_committed_in_reserved_order_whichever_write_finishes_first(huiliu_home: Settings) -> None:
+    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
+    writer = StagedBatchWriter(table, "b1", SCHEMA, rows_per_file=100)
+    first, second, third = writer.reserve(), writer.reserve(), writer.reserve()
+    writer.write_file(_table_of("b1", 250, start=300), slot=third)  # the last part is written first
+    writer.write_file(_table_of("b1", 150, start=150), slot=second)
+    writer.write_file(_table_of("b1", 150, start=0), slot=first)
+    writer.commit()
+
+    assert [t.file.record_count for t in table.scan().plan_files()] == [100, 50, 100, 50, 100, 100, 50]
+    assert table.scan().to_arrow()["id"].to_pylist() == [f"r{i:06d}" for i in range(550)]

@@ -2,7 +2,9 @@
 
 Nothing is visible until ``commit``: data files are written first, and the commit atomically
 removes any earlier rows of the same batch id (so a re-run replaces, never duplicates) and adds
-the new files. ``abort`` deletes the staged files; a crash before commit leaves only unreferenced
+the new files. Files are committed in the order their writes were reserved (``reserve``), not the
+order writer threads happened to start them, so the same batch gated twice reads back in the same
+row order. ``abort`` deletes the staged files; a crash before commit leaves only unreferenced
 files behind, never a partial batch.
 """
 
@@ -80,7 +82,8 @@ class StagedBatchWriter:
         self.schema = schema
         self.rows_per_file = rows_per_file or ROWS_PER_FILE
         self.rows = 0
-        self._files: list[str] = []
+        self._staged: list[tuple[int, int, str]] = []  # (reserved slot, part of it, path)
+        self._slots = 0
         self._writer: pq.ParquetWriter | None = None
         self._stream: object | None = None
         self._rows_in_file = 0
@@ -93,12 +96,27 @@ class StagedBatchWriter:
     def _new_path(self) -> str:
         return f"{self.table.location()}/data/{self._safe_batch_dir()}/{uuid.uuid4().hex}.parquet"
 
+    def reserve(self) -> int:
+        """A place in the committed file order for a write yet to start (call in submission order)."""
+        with self._lock:
+            self._slots += 1
+            return self._slots - 1
+
+    def _stage(self, path: str, slot: int, part: int = 0) -> None:
+        with self._lock:
+            self._staged.append((slot, part, path))
+
+    @property
+    def staged_files(self) -> list[str]:
+        """The staged files' paths, in reserved order (the order they are committed in)."""
+        with self._lock:
+            return [path for _, _, path in sorted(self._staged)]
+
     def _open_file(self, first: pa.RecordBatch) -> None:
         path = self._new_path()
         self._stream = self.table.io.new_output(path).create(overwrite=True)
         self._writer = _parquet_writer(self._stream, self.schema, first)
-        with self._lock:
-            self._files.append(path)
+        self._stage(path, self.reserve())
         self._rows_in_file = 0
 
     def _close_file(self) -> None:
@@ -122,21 +140,25 @@ class StagedBatchWriter:
             batch = batch.slice(part.num_rows)
 
     def write_file(
-        self, rows: pa.Table, row_group_rows: int = ROW_GROUP_ROWS, keep: np.ndarray | None = None
+        self,
+        rows: pa.Table,
+        row_group_rows: int = ROW_GROUP_ROWS,
+        keep: np.ndarray | None = None,
+        slot: int | None = None,
     ) -> None:
         """Write a table, however it is chunked, to files of its own (at most ``rows_per_file``
         rows each, in row groups of up to ``row_group_rows``). Given ``keep``, only the rows where
         it is True are written: each row group is filtered on its own as it is written, so the
         table is never copied whole. Safe to call from several threads at once, each writing its
-        own files."""
-        for start in range(0, rows.num_rows, self.rows_per_file):
+        own files; ``slot`` (from :meth:`reserve`) places them in the committed order."""
+        slot = self.reserve() if slot is None else slot
+        for part_number, start in enumerate(range(0, rows.num_rows, self.rows_per_file)):
             part = rows.slice(start, self.rows_per_file)
             wanted = None if keep is None else keep[start : start + part.num_rows]
             if wanted is not None and not wanted.any():
                 continue
             path = self._new_path()
-            with self._lock:
-                self._files.append(path)
+            self._stage(path, slot, part_number)
             written = 0
             with (
                 self.table.io.new_output(path).create(overwrite=True) as stream,
@@ -152,12 +174,12 @@ class StagedBatchWriter:
             with self._lock:
                 self.rows += written
 
-    def copy_file(self, source: str, rows: int) -> None:
+    def copy_file(self, source: str, rows: int, slot: int | None = None) -> None:
         """Stage a byte-for-byte copy of an existing Parquet data file of ``rows`` rows whose
-        columns already are this table's (see ``same_columns``). Safe from several threads at once."""
+        columns already are this table's (see ``same_columns``). Safe from several threads at once;
+        ``slot`` (from :meth:`reserve`) places it in the committed order."""
         path = self._new_path()
-        with self._lock:
-            self._files.append(path)
+        self._stage(path, self.reserve() if slot is None else slot)
         io = self.table.io
         with io.new_input(source).open() as original, io.new_output(path).create(overwrite=True) as copy:
             shutil.copyfileobj(original, copy, COPY_BUFFER_BYTES)
@@ -173,7 +195,8 @@ class StagedBatchWriter:
     def commit(self, properties: dict[str, str] | None = None) -> CommittedBatch:
         """Atomically replace this batch id's rows with the staged files."""
         self._close_file()
-        size = sum(len(self.table.io.new_input(p)) for p in self._files)
+        files = self.staged_files
+        size = sum(len(self.table.io.new_input(p)) for p in files)
         summary = {"huiliu.batch_id": self.batch_id, **(properties or {})}
         before = self.table.current_snapshot()
         try:
@@ -181,8 +204,8 @@ class StagedBatchWriter:
                 warnings.filterwarnings("ignore", message="Delete operation did not match any records")
                 if self._table_may_hold_batch():
                     tx.delete(EqualTo("_batch_id", self.batch_id), snapshot_properties=summary)
-                if self._files:
-                    tx.add_files(self._files, snapshot_properties=summary)
+                if files:
+                    tx.add_files(files, snapshot_properties=summary)
         except Exception:
             grouped = in_group_commit(self.table)
             if not grouped and self._commit_landed(before.snapshot_id if before else None):
@@ -195,7 +218,7 @@ class StagedBatchWriter:
             table=".".join(self.table.name()),
             batch_id=self.batch_id,
             rows=self.rows,
-            files=len(self._files),
+            files=len(files),
             bytes=size,
             snapshot_id=snapshot,
         )
@@ -238,13 +261,13 @@ class StagedBatchWriter:
         self._close_file()
         if self._committed:
             return
-        for path in self._files:
+        for path in self.staged_files:
             try:
                 self.table.io.delete(path)
             except OSError:  # already gone, or storage refused: unreferenced either way
                 log.warning("could not delete staged file of batch %s", self.batch_id)
         with self._lock:
-            self._files.clear()
+            self._staged.clear()
             self.rows = 0
 
     def __enter__(self) -> Self:

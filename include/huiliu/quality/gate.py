@@ -317,20 +317,22 @@ class _CuratedWrites:
 
     def stage(self, route: ChunkRoute) -> tuple[list[Future[None]], list[Future[pa.Table | None]]]:
         """Submit the route's files; return the writes and, in chunk order, each write's failing rows."""
+        # places in curated's file order are reserved here, in chunk order, whichever write starts first
         staged: list[Future[None]] = [
-            self.pool.submit(self.writer.copy_file, path, rows) for path, rows in route.copy
+            self.pool.submit(self.writer.copy_file, path, rows, self.writer.reserve())
+            for path, rows in route.copy
         ]
         failing: list[Future[pa.Table | None]] = []
         for run in split_rows(route.write, CURATED_WRITERS):  # side by side, each to files of its own
             found: Future[pa.Table | None] = Future()
             written: Future[None] = Future()
-            self.completer.submit(self._complete, run, found, written)
+            self.completer.submit(self._complete, run, self.writer.reserve(), found, written)
             staged.append(written)
             failing.append(found)
         return staged, failing
 
     def _complete(
-        self, pieces: list[PieceRows], failing: Future[pa.Table | None], written: Future[None]
+        self, pieces: list[PieceRows], slot: int, failing: Future[pa.Table | None], written: Future[None]
     ) -> None:
         """Complete the pieces, hand their failing rows to ``failing``, and submit the write of their
         kept rows (its outcome goes to ``written``)."""
@@ -344,7 +346,7 @@ class _CuratedWrites:
             failing.set_result(pa.concat_tables(failed) if failed else None)
             rows = conform(pa.concat_tables(full), self.schema)
             keep = np.concatenate([p.kept for p in pieces])
-            _chain(self.pool.submit(self.writer.write_file, rows, keep=keep), written)
+            _chain(self.pool.submit(self.writer.write_file, rows, keep=keep, slot=slot), written)
         except BaseException as exc:
             for future in (failing, written):
                 if not future.done():
