@@ -134,12 +134,14 @@ def test_a_failed_copy_commits_nothing_and_leaves_no_staged_files(
     copies = 0
     copy_file = StagedBatchWriter.copy_file
 
-    def full_disk_on_second_copy(self: StagedBatchWriter, source: str, rows: int) -> None:
+    def full_disk_on_second_copy(
+        self: StagedBatchWriter, source: str, rows: int, slot: int | None = None
+    ) -> None:
         nonlocal copies
         copies += 1
         if copies == 2:
             raise OSError("No space left on device")
-        copy_file(self, source, rows)
+        copy_file(self, source, rows, slot)
 
     monkeypatch.setattr(StagedBatchWriter, "copy_file", full_disk_on_second_copy)
     with pytest.raises(OSError, match="No space left"):

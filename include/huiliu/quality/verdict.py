@@ -90,7 +90,7 @@ def duplicate_rule(resolution: DuplicateResolution, key: Sequence[str], rows_tot
     return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Verdict:
     """What happens to the batch."""
 
@@ -149,4 +149,11 @@ def decide(rules: list[RuleResult], rows_total: int, max_failing_share: float) -
             f"{len(positions)} of {rows_total} rows ({share:.1%}) fail, above the contract's "
             f"max_failing_share of {max_failing_share:.1%}"
         )
-    return Verdict(rows_total, positions, by_row, rules, bool(reasons), reasons)
+    return Verdict(
+        rows_total=rows_total,
+        failing_positions=positions,
+        failures_by_row=by_row,
+        rules=rules,
+        held=bool(reasons),
+        held_reasons=reasons,
+    )
