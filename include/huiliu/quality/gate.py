@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from huiliu import faults
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import BatchHeldError, ConfigurationError
@@ -154,7 +152,8 @@ def gate_batch(contract: DatasetContract, batch_id: str, as_of: datetime, settin
         StagedBatchWriter(lake_table(contract.curated_table, schema, settings), batch_id, schema) as curated,
         ThreadPoolExecutor(max_workers=GATE_THREADS, thread_name_prefix="huiliu-gate") as pool,
     ):
-        verdict, routing, keys = router.route(curated, pool)
+        routed = router.route(curated, pool)
+        verdict, ranks = routed.verdict, routed.keys.ranks
         summary = {"huiliu.quality-status": verdict.status, GATE_RUN_PROPERTY: uuid.uuid4().hex}
         table_q = lake_table(contract.quarantine_table, schema_q, settings)
         with StagedBatchWriter(table_q, batch_id, schema_q) as held:
@@ -166,26 +165,23 @@ def gate_batch(contract: DatasetContract, batch_id: str, as_of: datetime, settin
                     contract,
                     router.scan,
                     verdict=verdict,
-                    ranks=keys.ranks,
+                    ranks=ranks,
                     settings=settings,
                     decided=decided,
                 )
             else:
-                failing = [t for t in (f.result() for f in routing.failing) if t is not None]
-                positions = (
-                    np.concatenate(routing.positions) if routing.positions else np.empty(0, dtype=np.int64)
-                )
+                failing, positions = routed.routing.failing_rows()
                 write_failing(
                     held,
                     contract,
                     failing,
                     positions,
                     verdict=verdict,
-                    ranks=keys.ranks,
+                    ranks=ranks,
                     batch_id=batch_id,
                     decided=decided,
                 )
-            for future in routing.staged:
+            for future in routed.routing.staged:
                 future.result()
             if verdict.held:
                 curated.abort()

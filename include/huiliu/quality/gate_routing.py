@@ -139,10 +139,25 @@ class Routing:
         if self.surely_held:
             self.failing.clear()
 
+    def failing_rows(self) -> tuple[list[pa.Table], np.ndarray]:
+        """The failing rows kept aside (waiting for their pieces to be read) and their batch positions."""
+        tables = [t for t in (f.result() for f in self.failing) if t is not None]
+        positions = np.concatenate(self.positions) if self.positions else np.empty(0, dtype=np.int64)
+        return tables, positions
+
     def wait_for_writes(self, keep: int) -> None:
         """Wait until at most ``keep`` staged writes are unfinished (oldest first)."""
         for future in self.staged[: max(0, len(self.staged) - keep)]:
             future.result()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutedBatch:
+    """A streamed batch: the verdict on it, what streaming produced and its ranked keys."""
+
+    verdict: Verdict
+    routing: Routing
+    keys: BatchKeys
 
 
 class CuratedWrites:
@@ -245,9 +260,7 @@ class BatchRouter:
         frame = data_frame(self.contract, chunk, offset, self.unread)
         return self.runner.validate(frame, self.parameters, name)
 
-    def route(
-        self, curated: StagedBatchWriter, pool: ThreadPoolExecutor
-    ) -> tuple[Verdict, Routing, BatchKeys]:
+    def route(self, curated: StagedBatchWriter, pool: ThreadPoolExecutor) -> RoutedBatch:
         """Validate chunk by chunk and stage passing rows on ``pool`` while the next chunk is read
         and validated (the last chunk's files may still be being written on return: ``staged``).
 
@@ -283,4 +296,5 @@ class BatchRouter:
                     routing.failing += failing
         keys = pending.result()
         rules = [*combine(routing.outcomes), duplicate_rule(keys.resolution, self.key, routing.rows)]
-        return decide(rules, routing.rows, self.contract.quality.max_failing_share), routing, keys
+        verdict = decide(rules, routing.rows, self.contract.quality.max_failing_share)
+        return RoutedBatch(verdict=verdict, routing=routing, keys=keys)
