@@ -38,8 +38,9 @@ from huiliu.sources.prefetch import prefetch
 
 CURATED_WRITERS = 2
 """Threads writing a chunk's passing rows, each to files of its own."""
-GATE_THREADS = CURATED_WRITERS + 1
-"""The gate's one pool: the curated writers and the key ranking."""
+GATE_THREADS = CURATED_WRITERS + 2
+"""The gate's one pool: the curated writers, the key ranking, and a piece being completed with its
+unread columns while both writers write."""
 
 
 def run_parameters(contract: DatasetContract, as_of: datetime, settings: Settings) -> dict[str, Any]:
