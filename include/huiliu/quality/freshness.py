@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,12 +20,23 @@ from huiliu.settings import Settings, get_settings
 from huiliu.store.statuses import BatchStatus
 
 
+class FreshnessStatus(StrEnum):
+    """Whether a dataset delivered within its contract's interval."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    UNKNOWN = "unknown"
+    """Nothing delivered yet, and huiliu has not been asking for longer than the interval."""
+    NOT_TRACKED = "not_tracked"
+    """The contract states no interval."""
+
+
 @dataclass(frozen=True)
 class Freshness:
     """A dataset's freshness at a reference time."""
 
     dataset: str
-    status: str  # fresh, stale, unknown, not_tracked
+    status: FreshnessStatus
     last_delivery_at: datetime | None
     expected_interval_hours: int | None
     age_hours: float | None
@@ -33,7 +45,7 @@ class Freshness:
 
     @property
     def stale(self) -> bool:
-        return self.status == "stale"
+        return self.status == FreshnessStatus.STALE
 
     def message(self) -> str:
         expected = self.expected_interval_hours
@@ -72,15 +84,15 @@ def judge(
     with no delivery, compare the first landing run (``asked_since``) instead."""
     interval = contract.freshness.expected_interval_hours if contract.freshness else None
     if interval is None:
-        return Freshness(contract.name, "not_tracked", last_delivery, None, None, basis)
+        return Freshness(contract.name, FreshnessStatus.NOT_TRACKED, last_delivery, None, None, basis)
     if last_delivery is None:
         if asked_since is None:
-            return Freshness(contract.name, "unknown", None, interval, None, basis)
+            return Freshness(contract.name, FreshnessStatus.UNKNOWN, None, interval, None, basis)
         waited = (reference - asked_since).total_seconds() / 3600
-        status = "stale" if waited > interval else "unknown"
+        status = FreshnessStatus.STALE if waited > interval else FreshnessStatus.UNKNOWN
         return Freshness(contract.name, status, None, interval, None, basis, asked_since)
     age = (reference - last_delivery).total_seconds() / 3600
-    status = "stale" if age > interval else "fresh"
+    status = FreshnessStatus.STALE if age > interval else FreshnessStatus.FRESH
     return Freshness(contract.name, status, last_delivery, interval, max(age, 0.0), basis)
 
 

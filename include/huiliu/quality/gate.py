@@ -91,8 +91,13 @@ class GatedBatch:
 
 
 def _commit_zones(
-    curated: StagedBatchWriter, held: StagedBatchWriter, summary: dict[str, str]
-) -> tuple[CommittedBatch, CommittedBatch]:
+    curated: StagedBatchWriter,
+    held: StagedBatchWriter,
+    summary: dict[str, str],
+    *,
+    verdict: Verdict,
+    validation_result: Path | None,
+) -> GatedBatch:
     """Commit quarantine and curated in one catalog transaction (readers see both change at once)."""
     faults.crash_point("gate.files_written")
     with commit_together(curated.table, held.table):
@@ -100,7 +105,9 @@ def _commit_zones(
         faults.crash_point("gate.between_zone_commits")
         committed = curated.commit(summary)
     faults.crash_point("gate.lake_committed")
-    return committed, quarantined
+    return GatedBatch(
+        verdict=verdict, validation_result=validation_result, curated=committed, quarantined=quarantined
+    )
 
 
 def _hold_pii_rejected(
@@ -110,7 +117,8 @@ def _hold_pii_rejected(
     scan = BatchScan(contract, batch_id, settings)
     key, order = contract.schema_.primary_key, contract.duplicate_order_column
     ranks = zones.row_ranks(scan.columns([*key, *([order] if order else [])]), key, order)
-    verdict, marks = pii_rejected(contract, len(ranks), rejection)
+    rejected = pii_rejected(contract, len(ranks), rejection)
+    verdict = rejected.verdict
     summary = {"huiliu.quality-status": QualityStatus.HELD.value, GATE_RUN_PROPERTY: uuid.uuid4().hex}
     schema, schema_q = zones.curated_schema(contract), zones.quarantine_schema(contract)
     with (
@@ -119,9 +127,10 @@ def _hold_pii_rejected(
             lake_table(contract.quarantine_table, schema_q, settings), batch_id, schema_q
         ) as held,
     ):
-        write_whole_batch(held, contract, scan, verdict=verdict, ranks=ranks, settings=settings, marks=marks)
-        committed, quarantined = _commit_zones(curated, held, summary)
-    return GatedBatch(verdict=verdict, validation_result=None, curated=committed, quarantined=quarantined)
+        write_whole_batch(
+            held, contract, scan, verdict=verdict, ranks=ranks, settings=settings, marks=rejected.marks
+        )
+        return _commit_zones(curated, held, summary, verdict=verdict, validation_result=None)
 
 
 def require_landed(contract: DatasetContract, batch_id: str) -> None:
@@ -185,9 +194,8 @@ def gate_batch(contract: DatasetContract, batch_id: str, as_of: datetime, settin
                 future.result()
             if verdict.held:
                 curated.abort()
-            committed, quarantined = _commit_zones(curated, held, summary)
-    saved = router.runner.saved[-1] if router.runner.saved else None
-    return GatedBatch(verdict=verdict, validation_result=saved, curated=committed, quarantined=quarantined)
+            saved = router.runner.saved[-1] if router.runner.saved else None
+            return _commit_zones(curated, held, summary, verdict=verdict, validation_result=saved)
 
 
 def run_gate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +89,15 @@ def write_failing(
     )
 
 
-def pii_rejected(contract: DatasetContract, rows: int, rejection: Decision) -> tuple[Verdict, dict[str, str]]:
+@dataclass(frozen=True, kw_only=True)
+class RejectedBatch:
+    """A batch whose personal information was rejected: the verdict, and the marks every row carries."""
+
+    verdict: Verdict
+    marks: dict[str, str]
+
+
+def pii_rejected(contract: DatasetContract, rows: int, rejection: Decision) -> RejectedBatch:
     """The verdict on a batch whose personal information was rejected, and the marks of its rows.
 
     The message names who rejected it and when; the officer's own words stay with the decision
@@ -113,4 +122,4 @@ def pii_rejected(contract: DatasetContract, rows: int, rejection: Decision) -> t
     )
     failure = {"rule": zones.PII_REJECTED_RULE, "severity": "critical", "values": {}, **rejection.as_dict()}
     marks = {"_failed_rules": zones.PII_REJECTED_RULE, "_failures": json.dumps([failure], ensure_ascii=False)}
-    return verdict, marks
+    return RejectedBatch(verdict=verdict, marks=marks)

@@ -161,6 +161,14 @@ class RoutedBatch:
     keys: BatchKeys
 
 
+@dataclass(frozen=True, kw_only=True)
+class StagedChunk:
+    """A chunk's curated writes on the pool; ``failing`` (some of them) return its failing rows."""
+
+    writes: list[Future[Any]]
+    failing: list[Future[pa.Table | None]]
+
+
 class CuratedWrites:
     """Stages a chunk's curated files on the gate's pool: copies of passing landing files, and the
     kept rows of the other pieces completed with the columns the chunk was read without (their
@@ -178,8 +186,8 @@ class CuratedWrites:
         self.schema = zones.curated_schema(contract)
         self._completing = threading.Lock()  # the other columns' file cache is read one piece at a time
 
-    def stage(self, route: ChunkRoute) -> tuple[list[Future[Any]], list[Future[pa.Table | None]]]:
-        """Submit the route's files; return every write and, in chunk order, the failing rows' futures."""
+    def stage(self, route: ChunkRoute) -> StagedChunk:
+        """Submit the route's files: every write, and in chunk order the failing rows' futures."""
         staged: list[Future[Any]] = [
             self.pool.submit(self.writer.copy_file, path, rows, self.writer.reserve())
             for path, rows in route.copy
@@ -188,7 +196,7 @@ class CuratedWrites:
             self.pool.submit(self._complete_and_write, run, self.writer.reserve())
             for run in split_rows(route.write, CURATED_WRITERS)  # side by side, each to files of its own
         ]
-        return staged + failing, failing
+        return StagedChunk(writes=staged + failing, failing=failing)
 
     def _complete_and_write(self, pieces: list[PieceRows], slot: int) -> pa.Table | None:
         """Complete the pieces, write their kept rows at ``slot``; return their failing rows."""
@@ -291,10 +299,10 @@ class BatchRouter:
                 routing.add(outcomes, decision, chunk.rows.num_rows)
                 route = copies.route(chunk, decision.keep, None if routing.surely_held else decision.failed)
                 routing.wait_for_writes(keep=CURATED_WRITERS)  # memory: a chunk being written
-                staged, failing = writes.stage(route)
-                routing.staged += staged
+                staged = writes.stage(route)
+                routing.staged += staged.writes
                 if not routing.surely_held:
-                    routing.failing += failing
+                    routing.failing += staged.failing
         keys = pending.result()
         rules = [*combine(routing.outcomes), duplicate_rule(keys.resolution, self.key, routing.rows)]
         verdict = decide(rules, routing.rows, self.contract.quality.max_failing_share)

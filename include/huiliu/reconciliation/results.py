@@ -4,14 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
 from huiliu.reconciliation.masking import mask_record_key
 from huiliu.reconciliation.spec import CheckSpec
 
-Status = Literal["passed", "failed", "skipped"]
+
+class CheckStatus(StrEnum):
+    """One check's outcome."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """A side could not be read (a table not there yet): nothing was compared."""
+
+
+class RunStatus(StrEnum):
+    """A reconciliation run's outcome over its checks."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    PARTIAL = "partial"
+    """No check failed, some were skipped."""
+    SKIPPED = "skipped"
+
+
 _RATE_EPSILON = 1e-12
 
 
@@ -72,7 +92,7 @@ class CheckResult:
     title_zh: str
     title_en: str
     datasets: tuple[str, ...]
-    status: Status
+    status: CheckStatus
     rows_compared: int = 0
     mismatches: int = 0
     mismatch_rate: float | None = None
@@ -87,7 +107,7 @@ class CheckResult:
     @property
     def passed(self) -> bool | None:
         """Whether the check passed; ``None`` when it was skipped."""
-        return None if self.status == "skipped" else self.status == "passed"
+        return None if self.status == CheckStatus.SKIPPED else self.status == CheckStatus.PASSED
 
     def as_dict(self) -> dict[str, Any]:
         """The result for reports and the store: counts and masked samples, not the flagged keys."""
@@ -125,7 +145,7 @@ def skipped(
         title_zh=check.title.zh,
         title_en=check.title.en,
         datasets=tuple(datasets),
-        status="skipped",
+        status=CheckStatus.SKIPPED,
         tolerance=check.max_mismatch_rate,
         unit=unit,
         breakdown=dict(breakdown or {}),
@@ -160,7 +180,7 @@ def make_result(
         title_zh=check.title.zh,
         title_en=check.title.en,
         datasets=datasets,
-        status="passed" if passed else "failed",
+        status=CheckStatus.PASSED if passed else CheckStatus.FAILED,
         rows_compared=compared,
         mismatches=mismatches,
         mismatch_rate=rate,

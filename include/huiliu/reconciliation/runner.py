@@ -41,6 +41,7 @@ from huiliu.reconciliation.checks import (
 )
 from huiliu.reconciliation.masking import personal_key_columns
 from huiliu.reconciliation.report import report_data, write_reconciliation_report
+from huiliu.reconciliation.results import CheckStatus, RunStatus
 from huiliu.reconciliation.spec import (
     CheckSpec,
     CommunityCounts,
@@ -65,7 +66,7 @@ class ReconciliationOutcome:
 
     run_id: str
     run_key: str
-    status: str
+    status: RunStatus
     results: tuple[CheckResult, ...]
     report: ReportFiles
     flags: int
@@ -140,14 +141,14 @@ def run_reconciliation(
     return outcome
 
 
-def run_status(results: tuple[CheckResult, ...]) -> str:
+def run_status(results: tuple[CheckResult, ...]) -> RunStatus:
     """``failed`` when a check failed, else ``skipped`` (all), ``partial`` (some) or ``passed``."""
     statuses = {r.status for r in results}
-    if "failed" in statuses:
-        return "failed"
-    if statuses == {"skipped"}:
-        return "skipped"
-    return "partial" if "skipped" in statuses else "passed"
+    if CheckStatus.FAILED in statuses:
+        return RunStatus.FAILED
+    if statuses == {CheckStatus.SKIPPED}:
+        return RunStatus.SKIPPED
+    return RunStatus.PARTIAL if CheckStatus.SKIPPED in statuses else RunStatus.PASSED
 
 
 def needed_columns(spec: ReconciliationSpec, contract: DatasetContract) -> list[str]:
@@ -301,9 +302,11 @@ def _trace(
     report: ReportFiles,
 ) -> None:
     """Put each check's outcome on the datasets it read, and the report as the run's output."""
-    for name in {ref for r in results if r.status != "skipped" for ref in r.datasets}:
+    for name in {ref for r in results if r.status != CheckStatus.SKIPPED for ref in r.datasets}:
         assertions = [
-            _assertion(r, spec, name) for r in results if r.status != "skipped" and name in r.datasets
+            _assertion(r, spec, name)
+            for r in results
+            if r.status != CheckStatus.SKIPPED and name in r.datasets
         ]
         ref = lake_dataset(contracts[name].curated_table, settings)
         run.add_input(
