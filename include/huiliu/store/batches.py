@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.store.db import session_scope
@@ -19,17 +20,27 @@ def contract_digest(contract: DatasetContract) -> str:
 
 
 def register_dataset(contract: DatasetContract, url: str | None = None) -> None:
-    """Insert or refresh the dataset's registry entry from its contract."""
-    with session_scope(url) as session:
-        record = session.get(DatasetRecord, contract.name) or DatasetRecord(name=contract.name)
-        record.title = contract.title
-        record.owner_department = contract.owner.department
-        record.department_code = contract.owner.department_code
-        record.steward = contract.owner.steward
-        record.sharing_class = contract.classification.sharing_class.value
-        record.sensitivity = contract.classification.sensitivity.value
-        record.contract_sha256 = contract_digest(contract)
-        session.add(record)
+    """Insert or refresh the dataset's registry entry from its contract.
+
+    Two processes registering a new dataset at once both try to insert it; the one that loses
+    finds the other's row and refreshes it.
+    """
+    for attempt in range(2):
+        try:
+            with session_scope(url) as session:
+                record = session.get(DatasetRecord, contract.name) or DatasetRecord(name=contract.name)
+                record.title = contract.title
+                record.owner_department = contract.owner.department
+                record.department_code = contract.owner.department_code
+                record.steward = contract.owner.steward
+                record.sharing_class = contract.classification.sharing_class.value
+                record.sensitivity = contract.classification.sensitivity.value
+                record.contract_sha256 = contract_digest(contract)
+                session.add(record)
+            return
+        except IntegrityError:
+            if attempt:
+                raise
 
 
 def get_batch(batch_id: str, url: str | None = None) -> IngestBatch | None:
