@@ -21,6 +21,7 @@ demo: install ## build the small synthetic city and run every ingestion DAG thro
 
 test: install ## the whole suite, on the real local services
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 bench: install ## figures beside their same-run baselines
@@ -29,6 +30,7 @@ bench: install ## figures beside their same-run baselines
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 lock: ## re-resolve the pinned set after changing pyproject.toml dependencies
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o constraints.txt

@@ -128,7 +128,7 @@ class _Plan:
     emitter: LineageEmitter
     parent: tuple[str, str, str] | None
     properties: Callable[[], dict[str, str]] = dict
-    before_write: Hook | None = None
+    before_write: Callable[[], object] | None = None  # a check; what it returns is not used
     before_commit: Hook | None = None
     started: float = field(default_factory=time.perf_counter)
     identifiers: IdentifierNormalizer = field(init=False)

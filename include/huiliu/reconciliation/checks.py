@@ -276,4 +276,5 @@ def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def _records(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    return conn.sql(sql).to_arrow_table().to_pylist()
+    records: list[dict[str, Any]] = conn.sql(sql).to_arrow_table().to_pylist()
+    return records

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from huiliu.reconciliation.results import CheckResult
+from huiliu.reconciliation.results import CheckResult, CheckStatus
 from huiliu.reports import (
     LABELS,
     LANGUAGES,
@@ -103,7 +103,7 @@ def report_data(
         "finished_at": finished_at,
         "totals": {
             "checks": len(results),
-            **{s: statuses.count(s) for s in ("passed", "failed", "skipped")},
+            **{s.value: statuses.count(s) for s in CheckStatus},
             "flagged": sum(len(r.flags) for r in results),
         },
         "checks": [r.as_dict() for r in results],

@@ -157,7 +157,7 @@ def fingerprint(keys: pa.Table, key: bytes) -> pa.Array:
 def _as_text(values: pa.ChunkedArray) -> np.ndarray:
     """Key values as Python text, as the fingerprints hash them (``str`` of each value)."""
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        return values.to_numpy()
+        return np.asarray(values.to_numpy(), dtype=object)
     return np.array([str(v) for v in values.to_pylist()], dtype=object)
 
 
@@ -246,55 +246,57 @@ def deliver_snapshot(
         streaming = _Streaming(snapshot, verdicts=verdicts, ids=ids, open_writer=open_writer, pool=pool)
         try:
             streaming.run(contract, assessed, current, fingerprint_key)
-            finished = _finish(streaming.opened, {p.grant.id: p for p in plans}, previous_content, pool)
+            unfinished = {
+                p.grant.id: _unfinished(p, ids[p.grant.id], verdicts.get(p.grant.id)) for p in plans
+            }
+            finished = _finish(unfinished, streaming.opened, previous_content, pool)
         except BaseException:
             streaming.abandon()
             raise
-    outcomes = []
-    for plan in plans:
-        verdict = verdicts.get(plan.grant.id)
-        outcome = UnitDelivery(
-            plan=plan,
-            delivery_id=ids[plan.grant.id],
-            status=DeliveryStatus.HELD if verdict is not None and verdict.held else DeliveryStatus.EMPTY,
-            rows=0,
-            verdict=verdict,
-        )
-        if plan.grant.id in finished:
-            outcome = replace(outcome, **finished[plan.grant.id])
-        outcomes.append(outcome)
-    return outcomes
+    return [finished[p.grant.id] for p in plans]
+
+
+def _unfinished(plan: ExtractPlan, delivery_id: str, verdict: UnitVerdict | None) -> UnitDelivery:
+    """A grant's outcome before its delivery is finished: held, or empty until rows were written."""
+    held = verdict is not None and verdict.held
+    return UnitDelivery(
+        plan=plan,
+        delivery_id=delivery_id,
+        status=DeliveryStatus.HELD if held else DeliveryStatus.EMPTY,
+        rows=0,
+        verdict=verdict,
+    )
 
 
 def _finish(
+    outcomes: dict[str, UnitDelivery],
     opened: dict[str, _Open],
-    plans: dict[str, ExtractPlan],
     previous_content: Callable[[ExtractPlan], str | None],
     pool: ThreadPoolExecutor,
-) -> dict[str, dict[str, object]]:
+) -> dict[str, UnitDelivery]:
     """Seal every open delivery, drop the ones equal to the grant's last, publish the others.
 
+    Args:
+        outcomes: per grant id, its outcome before finishing (held or empty).
+        opened: per grant id, its open delivery.
+
     Returns:
-        Per grant id, the outcome's status, rows, content digest and (published) folder and manifest.
+        The outcomes, those of the opened deliveries ``unchanged`` or ``delivered``.
     """
     grants = list(opened)
     contents = dict(zip(grants, pool.map(lambda g: opened[g].writer.seal(), grants), strict=True))
-    finished: dict[str, dict[str, object]] = {}
+    finished = dict(outcomes)
     for grant_id, content in contents.items():
-        if content is not None and content == previous_content(plans[grant_id]):
+        outcome = replace(outcomes[grant_id], rows=opened[grant_id].rows, content_sha256=content)
+        finished[grant_id] = replace(outcome, status=DeliveryStatus.UNCHANGED)
+        if content is not None and content == previous_content(outcome.plan):
             opened[grant_id].writer.discard()
-            finished[grant_id] = {"status": DeliveryStatus.UNCHANGED}
-    publishing = [g for g in grants if g not in finished]
-    for grant_id, (folder, manifest) in zip(
-        publishing, pool.map(lambda g: opened[g].writer.publish(), publishing), strict=True
-    ):
-        finished[grant_id] = {
-            "status": DeliveryStatus.DELIVERED,
-            "outbox_path": folder,
-            "manifest_sha256": manifest,
-        }
-    for grant_id, outcome in finished.items():
-        outcome.update(rows=opened[grant_id].rows, content_sha256=contents[grant_id])
+        else:
+            finished[grant_id] = replace(outcome, status=DeliveryStatus.DELIVERED)
+    publishing = [g for g in grants if finished[g].status is DeliveryStatus.DELIVERED]
+    published = pool.map(lambda g: opened[g].writer.publish(), publishing)
+    for grant_id, (folder, manifest) in zip(publishing, published, strict=True):
+        finished[grant_id] = replace(finished[grant_id], outbox_path=folder, manifest_sha256=manifest)
     return finished
 
 

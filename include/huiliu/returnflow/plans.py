@@ -49,6 +49,11 @@ def _value_steps(column: ColumnDecision) -> list[LadderStep]:
     ]
 
 
+def _code_prefix(values: pa.Array, digits: int) -> pa.Array:
+    """Unit codes cut to their first ``digits`` (the code of the unit above)."""
+    return pc.utf8_slice_codeunits(values, 0, digits)
+
+
 def _unit_code_steps(column: str, level: str) -> list[LadderStep]:
     """Unit codes made coarser level by level (a community's code → its street's → its district's)."""
     steps = []
@@ -58,7 +63,7 @@ def _unit_code_steps(column: str, level: str) -> list[LadderStep]:
         steps.append(
             LadderStep(
                 column=column,
-                generalise=lambda values, digits=digits: pc.utf8_slice_codeunits(values, 0, digits),
+                generalise=partial(_code_prefix, digits=digits),
                 label_zh=f"所属{_LEVEL_ZH[level]}",
                 label_en=f"{level} code",
             )

@@ -264,7 +264,7 @@ def release_held(
     delivered = {o.plan.grant.id: o for o in run.outcomes}
     for grant_id, release in releases.items():
         outcome = delivered.get(grant_id)
-        decision = {**release.as_dict(), "decision": "released"}
+        decision: dict[str, str | None] = {**release.as_dict(), "decision": "released"}
         decision["delivery"] = outcome.delivery_id if outcome else None
         record_hold_decision(release.held_delivery, decision)
     return run

@@ -87,7 +87,8 @@ class CuratedSnapshot:
 
     def chunks(self, rows: int) -> Iterator[tuple[int, pa.Table]]:
         """Every row in the same order, in tables of up to about ``rows`` rows, each with its offset."""
-        offset, pending, held = 0, [], 0
+        offset, held = 0, 0
+        pending: list[pa.RecordBatch] = []
         for batch in self.record_batches():
             if pending and held + batch.num_rows > rows:
                 chunk, pending = pa.Table.from_batches(pending), []  # held only by the caller

@@ -29,7 +29,9 @@ NEUTRALISED = r"^'+[\t\r\n]*[=+\-@]"
 
 
 def is_text(type_: pa.DataType) -> bool:
-    return pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_)
+    return bool(
+        pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_)
+    )
 
 
 def formula_like(values: pa.Array) -> np.ndarray:

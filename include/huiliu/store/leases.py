@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy import Connection, CursorResult, delete, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from huiliu.errors import DatasetBusyError
@@ -138,7 +139,7 @@ def _try_row_lock(lease: Lease, ttl: float) -> bool:
                 .where(DatasetLease.dataset == lease.dataset, DatasetLease.token == row.token)
                 .values(**values)
             )
-            if taken.rowcount != 1:
+            if cast(CursorResult[Any], taken).rowcount != 1:  # an UPDATE's result counts its rows
                 return False
     except IntegrityError:
         return False

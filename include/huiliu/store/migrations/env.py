@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from huiliu.errors import ConfigurationError
 from huiliu.store.models import Base
 
 config = context.config
@@ -16,7 +17,12 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise ConfigurationError(
+            "alembic: no sqlalchemy.url configured (huiliu sets it from HUILIU_DATABASE_URL)"
+        )
+    engine = create_engine(url)
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
