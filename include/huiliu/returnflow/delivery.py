@@ -142,16 +142,13 @@ def fingerprint(keys: pa.Table, key: bytes) -> pa.Array:
     "Who received record X" is then a lookup of X's fingerprint in the deliveries' fingerprint files;
     without the key a fingerprint says nothing about the record.
     """
-    from pandas.core.util.hashing import combine_hash_arrays, hash_array
+    import pandas as pd
 
     if len(key) < 16:
         raise ValueError("the fingerprint key must hold at least 16 bytes")
-    hash_key = key[:16].hex()[:16]
-    hashed = [
-        hash_array(_as_text(keys.column(i)), hash_key=hash_key, categorize=False)
-        for i in range(keys.num_columns)
-    ]
-    return pa.array(combine_hash_arrays(iter(hashed), len(hashed)))
+    frame = pd.DataFrame({name: _as_text(keys.column(name)) for name in keys.column_names}, dtype=object)
+    hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=key[:16].hex()[:16], categorize=False)
+    return pa.array(hashed.to_numpy(dtype=np.uint64))
 
 
 def _as_text(values: pa.ChunkedArray) -> np.ndarray:
@@ -287,12 +284,15 @@ def _finish(
     contents = dict(zip(grants, pool.map(lambda g: opened[g].writer.seal(), grants), strict=True))
     finished = dict(outcomes)
     for grant_id, content in contents.items():
-        outcome = replace(outcomes[grant_id], rows=opened[grant_id].rows, content_sha256=content)
-        finished[grant_id] = replace(outcome, status=DeliveryStatus.UNCHANGED)
-        if content is not None and content == previous_content(outcome.plan):
+        unchanged = content is not None and content == previous_content(outcomes[grant_id].plan)
+        if unchanged:
             opened[grant_id].writer.discard()
-        else:
-            finished[grant_id] = replace(outcome, status=DeliveryStatus.DELIVERED)
+        finished[grant_id] = replace(
+            outcomes[grant_id],
+            status=DeliveryStatus.UNCHANGED if unchanged else DeliveryStatus.DELIVERED,
+            rows=opened[grant_id].rows,
+            content_sha256=content,
+        )
     publishing = [g for g in grants if finished[g].status is DeliveryStatus.DELIVERED]
     published = pool.map(lambda g: opened[g].writer.publish(), publishing)
     for grant_id, (folder, manifest) in zip(publishing, published, strict=True):
