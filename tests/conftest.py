@@ -34,15 +34,19 @@ def _clear_caches() -> None:
 @pytest.fixture
 def huiliu_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings whose governance store, catalog, warehouse and city all live in tmp_path."""
-    home = tmp_path / "huiliu"
-    monkeypatch.setenv("HUILIU_HOME", str(home))
+    yield use_home(monkeypatch, tmp_path / "huiliu")
+    _clear_caches()
+
+
+def use_home(patch: pytest.MonkeyPatch, home: Path) -> Settings:
+    """Point huiliu at ``home`` (no department source or lineage endpoint from the environment)."""
+    patch.setenv("HUILIU_HOME", str(home))
     for key in [k for k in os.environ if k.startswith(("HUILIU_SOURCE_", "OPENLINEAGE"))]:
-        monkeypatch.delenv(key)
+        patch.delenv(key)
     _clear_caches()
     settings = get_settings()
     settings.ensure_home()
-    yield settings
-    _clear_caches()
+    return settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import tempfile
 from collections import defaultdict
@@ -34,7 +33,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from tests.conftest import _clear_caches
+from tests.conftest import _clear_caches, use_home
 from tests.helpers.classifications import RESIDENT_COLUMNS, classified, column
 from tests.helpers.deliveries import HOSTILE, grant_view
 from tests.helpers.policies import CATALOG, check_decision, classifications, policies
@@ -65,7 +64,7 @@ from huiliu.returnflow.plans import plan_grants
 from huiliu.returnflow.push import describe
 from huiliu.returnflow.records import DeliveryStatus
 from huiliu.returnflow.snapshot import CuratedSnapshot
-from huiliu.settings import Settings, get_settings
+from huiliu.settings import Settings
 
 HIERARCHY = load_hierarchy("5201", ["520102"])
 DISTRICT = "520102"
@@ -325,13 +324,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A huiliu home for the module: each example replaces the curated table in it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HUILIU_HOME", str(tmp_path_factory.mktemp("properties") / "huiliu"))
-        for key in [k for k in os.environ if k.startswith(("HUILIU_SOURCE_", "OPENLINEAGE"))]:
-            patch.delenv(key)
-        _clear_caches()
-        home = get_settings()
-        home.ensure_home()
-        yield home
+        yield use_home(patch, tmp_path_factory.mktemp("properties") / "huiliu")
     _clear_caches()
 
 
