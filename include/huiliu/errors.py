@@ -219,3 +219,14 @@ class AccessError(TerminalError):
 
 class NotFoundError(TerminalError):
     """No such account, grant or delivery visible to the caller ("not yours" reads the same)."""
+
+
+class ExtractUnavailableError(TerminalError):
+    """A unit's extract cannot be served now: the guard holds it for a compliance officer (``held``),
+    or nothing of the unit's area is in the snapshot."""
+
+    def __init__(self, *, dataset: str, held: bool) -> None:
+        self.dataset = dataset
+        self.held = held
+        why = "held for a compliance officer's review" if held else "empty: no record of the unit's area"
+        super().__init__(f"the extract of {dataset} is {why}")

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import AccessError, NotFoundError
 from huiliu.lineage.emitter import LineageEmitter
 from huiliu.policy.explain import stored_classification
+from huiliu.policy.grants import GrantView
 from huiliu.policy.hashing import policy_hash_key
 from huiliu.policy.loader import load_policy
 from huiliu.policy.rules import ReturnPolicy
-from huiliu.returnflow.delivery import ExtractOpening, ExtractWriter
+from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan, ExtractWriter
 from huiliu.returnflow.manifest import DeliveredColumn, DeliveryDescription
 from huiliu.returnflow.outbox import open_delivery, withdraw
 from huiliu.returnflow.plans import plan_grants
@@ -118,6 +119,20 @@ def describe(
     )
 
 
+def grant_plans(
+    contract: DatasetContract, grants: Sequence[GrantView], *, policy: ReturnPolicy, settings: Settings
+) -> list[ExtractPlan]:
+    """The grants' extract plans under the policy given and the PII gate's latest classification.
+
+    Push and pull both plan through here, so a unit gets the same columns, masking and hashing
+    whichever way its extract reaches it.
+    """
+    classification, _ = stored_classification(contract.name)
+    return plan_grants(
+        contract, grants, policy=policy, classification=classification, hash_key=policy_hash_key(settings)
+    )
+
+
 def deliver(
     contract: DatasetContract,
     *,
@@ -150,9 +165,7 @@ def deliver(
     settings = settings or get_settings()
     policy = policy or load_policy(settings.return_policy)
     root = settings.outbox_path
-    hash_key = policy_hash_key(settings)
     delivered_at = now or utcnow()
-    classification, _ = stored_classification(contract.name)
 
     def open_writer(opening: ExtractOpening) -> ExtractWriter:
         description = describe(contract, opening, delivered_at)
@@ -163,9 +176,7 @@ def deliver(
 
     return deliver_dataset(
         contract,
-        plan_grants=lambda c, grants: plan_grants(
-            c, grants, policy=policy, classification=classification, hash_key=hash_key
-        ),
+        plan_grants=lambda c, grants: grant_plans(c, grants, policy=policy, settings=settings),
         open_writer=open_writer,
         withdraw=withdraw_delivery,
         fingerprint_key=fingerprint_key(settings),

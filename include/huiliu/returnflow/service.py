@@ -146,7 +146,7 @@ def deliver_dataset(
             )
         snapshot = CuratedSnapshot(contract)
         plans = plan_grants(contract, grants)
-        releases = {**_standing_releases(plans, snapshot.snapshot_id), **releases}
+        releases = {**standing_releases(plans, snapshot.snapshot_id), **releases}
         source = lake_dataset(contract.curated_table)
         with track_run(
             emitter, job=job_name(contract.name, "deliver", "return"), inputs=[source], parent=parent
@@ -182,7 +182,7 @@ def deliver_dataset(
     )
 
 
-def _standing_releases(plans: Sequence[ExtractPlan], snapshot_id: int | None) -> dict[str, Release]:
+def standing_releases(plans: Sequence[ExtractPlan], snapshot_id: int | None) -> dict[str, Release]:
     """Releases that still stand: the grant's last delivery was released on this very snapshot and
     policy version, so the same rows are measured the same way and the officer's answer holds."""
     standing = {}

@@ -325,3 +325,47 @@ class DeliveryRecord(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dag_id: Mapped[str | None] = mapped_column(String(250))
     run_id: Mapped[str | None] = mapped_column(String(250))
+
+
+class UnitToken(Base):
+    """A bearer token of one unit for the portal: only its argon2 hash is kept, looked up by prefix."""
+
+    __tablename__ = "unit_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PortalAccess(Base):
+    """One pull through the portal, chained to the one before by SHA-256 (a tamper-evident log).
+
+    ``chain_sha256`` is the hash of the previous record's chain value and this record's own fields,
+    so that editing or deleting a record breaks every later link (``huiliu portal audit --verify``).
+    """
+
+    __tablename__ = "portal_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    token_id: Mapped[str] = mapped_column(String(32), index=True)
+    unit_code: Mapped[str] = mapped_column(String(15), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    dataset: Mapped[str] = mapped_column(String(64), index=True)
+    grant_id: Mapped[str] = mapped_column(String(32))
+    snapshot_id: Mapped[int] = mapped_column(BigInteger)
+    policy_version: Mapped[str] = mapped_column(String(100))
+    file_format: Mapped[str] = mapped_column(String(8))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")
+    previous_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # one successor per record
+    chain_sha256: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,373 @@
+"""The portal's HTTP API: a unit lists its granted datasets, pulls its extracts and reads its deliveries.
+
+Every route but the health checks takes a unit's bearer token (:mod:`huiliu.portal.tokens`) and
+answers only from that unit's own active grants; anything else answers exactly as what does not
+exist. Downloads stream the file the pull path wrote (:mod:`huiliu.returnflow.pull`), are logged in
+the chained access log and emit lineage to the unit. Routes are plain functions run on the server's
+thread pool, since the store, the lake and argon2 all block.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy import text
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Send
+
+from huiliu.contracts import load_contracts
+from huiliu.contracts.model import DatasetContract
+from huiliu.errors import DatasetBusyError, ExtractUnavailableError, NotFoundError
+from huiliu.lake.catalog import get_catalog
+from huiliu.policy.grants import GrantView, active_grants
+from huiliu.policy.loader import load_policy
+from huiliu.policy.rules import ReturnPolicy
+from huiliu.portal import problems
+from huiliu.portal.attempts import FailedAttempts
+from huiliu.portal.audit import PullRecord, log_pull
+from huiliu.portal.problems import Problem, ProblemError
+from huiliu.portal.schemas import (
+    ColumnBody,
+    DatasetList,
+    DeliveryBody,
+    GrantedDataset,
+    Health,
+    LatestDelivery,
+    ProblemBody,
+)
+from huiliu.portal.tokens import Caller, TokenRefusedError, TokenState, authenticate, token_prefix
+from huiliu.returnflow.export_formats import OutputFormat
+from huiliu.returnflow.outbox import read_manifest
+from huiliu.returnflow.pull import PulledExtract, pull_extract, record_pull_lineage
+from huiliu.returnflow.push import grant_plans
+from huiliu.returnflow.records import Delivery, DeliveryStatus, get_delivery, last_delivered
+from huiliu.settings import Settings, get_settings
+from huiliu.store.db import session_scope
+
+LOG = logging.getLogger(__name__)
+DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+DELIVERY_ID = re.compile(r"^D[0-9a-f]{16}$")
+CHUNK = 1 << 20
+MEDIA_TYPES = {
+    OutputFormat.CSV: "text/csv; charset=utf-8",
+    OutputFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    OutputFormat.PARQUET: "application/vnd.apache.parquet",
+}
+ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"model": ProblemBody} for status in (401, 404, 409, 422, 429, 503)
+}
+
+
+class PolicyInForce:
+    """The return policy file, parsed again whenever it changes on disk (a new version is in force)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int] | None = None
+        self._policy: ReturnPolicy | None = None
+
+    def get(self) -> ReturnPolicy:
+        stat = self.path.stat()
+        seen = (stat.st_mtime_ns, stat.st_size)
+        if self._policy is None or seen != self._seen:
+            self._policy, self._seen = load_policy(self.path), seen
+        return self._policy
+
+
+class Portal:
+    """What the routes share: settings, contracts, the policy in force and the failed-attempt counts."""
+
+    def __init__(self, settings: Settings, attempts: FailedAttempts) -> None:
+        self.settings = settings
+        self.contracts: dict[str, DatasetContract] = load_contracts(settings.contracts_dir)
+        self.policy = PolicyInForce(settings.return_policy)
+        self.attempts = attempts
+
+    def caller(self, request: Request) -> Caller:
+        """The unit the request's bearer token speaks for (failures counted and rate-limited)."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        prefix = token_prefix(token)
+        keys = [f"client:{request.client.host if request.client else ''}"]
+        if prefix:
+            keys.append(f"prefix:{prefix}")
+        wait = self.attempts.retry_after(keys)
+        if wait is not None:
+            raise ProblemError(problems.TOO_MANY_FAILURES, headers={"Retry-After": str(wait)})
+        if scheme.lower() != "bearer" or not token:
+            self.attempts.fail(keys)
+            raise ProblemError(problems.TOKEN_INVALID, headers={"WWW-Authenticate": "Bearer"})
+        try:
+            return authenticate(token)
+        except TokenRefusedError as refused:
+            self.attempts.fail(keys)
+            problem = {
+                TokenState.EXPIRED: problems.TOKEN_EXPIRED,
+                TokenState.REVOKED: problems.TOKEN_REVOKED,
+            }.get(refused.state or TokenState.ACTIVE, problems.TOKEN_INVALID)
+            raise ProblemError(problem, headers={"WWW-Authenticate": "Bearer"}) from None
+
+    def grants(self, caller: Caller) -> list[GrantView]:
+        """The caller's own active grants of datasets this portal knows."""
+        return [g for g in active_grants() if g.unit_code == caller.unit_code and g.dataset in self.contracts]
+
+    def grant(self, caller: Caller, dataset: str) -> tuple[DatasetContract, GrantView]:
+        """The caller's active grant of ``dataset``; anything else is not found."""
+        if DATASET_NAME.match(dataset) is None:
+            raise ProblemError(problems.NOT_FOUND)
+        for grant in self.grants(caller):
+            if grant.dataset == dataset:
+                return self.contracts[dataset], grant
+        raise ProblemError(problems.NOT_FOUND)
+
+    def delivery(self, caller: Caller, delivery_id: str) -> Delivery:
+        """One of the caller's own deliveries; anything else is not found."""
+        if DELIVERY_ID.match(delivery_id) is None:
+            raise ProblemError(problems.NOT_FOUND)
+        try:
+            delivery = get_delivery(delivery_id)
+        except NotFoundError:
+            raise ProblemError(problems.NOT_FOUND) from None
+        if delivery.unit_code != caller.unit_code:
+            raise ProblemError(problems.NOT_FOUND)
+        return delivery
+
+
+def _caller(request: Request) -> Caller:
+    portal: Portal = request.app.state.portal
+    return portal.caller(request)
+
+
+Authorised = Annotated[Caller, Depends(_caller)]
+"""The route's caller: the unit its bearer token speaks for."""
+
+
+def _stream(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _listed(portal: Portal, caller: Caller) -> list[GrantedDataset]:
+    policy = portal.policy.get()
+    listed = []
+    for grant in portal.grants(caller):
+        contract = portal.contracts[grant.dataset]
+        plans = grant_plans(contract, [grant], policy=policy, settings=portal.settings)
+        if not plans:
+            continue  # the policy returns nothing of this dataset to the unit's tier
+        plan = plans[0]
+        last = last_delivered(grant.id)
+        latest = (
+            LatestDelivery(
+                id=last.id,
+                delivered_at=last.created_at,
+                snapshot_id=last.snapshot_id,
+                rows=last.rows,
+                policy_version=last.policy_version,
+            )
+            if last
+            else None
+        )
+        listed.append(
+            GrantedDataset(
+                name=contract.name,
+                title_zh=contract.title,
+                title_en=contract.title_en,
+                department_zh=contract.owner.department,
+                grant_id=grant.id,
+                purpose=grant.purpose,
+                grant_expires_at=grant.expires_at,
+                policy_version=plan.policy_version,
+                latest_delivery=latest,
+                rows=last.rows if last else None,
+                columns=[
+                    ColumnBody(name=c.name, title_zh=c.description, action=c.action) for c in plan.columns
+                ],
+            )
+        )
+    return listed
+
+
+def _download_headers(contract: DatasetContract, extract: PulledExtract) -> dict[str, str]:
+    unit = extract.plan.grant.unit_code
+    name = f"{contract.name}-{unit}-{extract.snapshot_id}.{extract.format.value}"
+    return {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Huiliu-Snapshot": str(extract.snapshot_id),
+        "X-Huiliu-Policy-Version": extract.plan.policy_version,
+        "X-Huiliu-Rows": str(extract.rows),
+        "X-Huiliu-SHA256": extract.sha256,
+        "X-Huiliu-Delivery": extract.delivery_id,
+        "Cache-Control": "no-store",
+    }
+
+
+def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | None = None) -> FastAPI:
+    """The portal app (``huiliu portal`` serves it; Airflow's API server can mount it as a plugin).
+
+    Args:
+        settings: where the store, lake, contracts and policy are (default: the environment's).
+        attempts: the failed-attempt counts (default: a fresh window per app).
+    """
+    portal = Portal(settings or get_settings(), attempts or FailedAttempts())
+    app = FastAPI(
+        title="huiliu 回流 portal",
+        description="基层单位拉取回流数据 / receiving units pull the data returned to them",
+        version="1",
+    )
+    app.state.portal = portal
+
+    @app.exception_handler(ProblemError)
+    def _problem(_request: Request, error: ProblemError) -> JSONResponse:
+        return error.problem.response(headers=error.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        known: dict[int, Problem] = {404: problems.NOT_FOUND, 405: problems.METHOD_NOT_ALLOWED}
+        return known.get(error.status_code, problems.INVALID_REQUEST).response()
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        fields = [str(e["loc"][-1]) for e in error.errors() if e.get("loc")]
+        return problems.INVALID_REQUEST.response(field=fields[0] if fields else None)
+
+    @app.exception_handler(Exception)
+    def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+        LOG.error("portal request failed: %s", type(error).__name__, exc_info=error)
+        return problems.INTERNAL.response()
+
+    @app.get("/healthz", response_model=Health)
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, responses={503: {"model": ProblemBody}})
+    def readyz() -> Health:
+        try:
+            with session_scope() as session:
+                session.execute(text("SELECT 1"))
+            get_catalog(portal.settings).list_namespaces()
+        except Exception as exc:
+            LOG.warning("portal not ready: %s", type(exc).__name__)
+            raise ProblemError(problems.NOT_READY) from None
+        return Health(status="ready")
+
+    @app.get("/api/v1/datasets", response_model=DatasetList, responses=ERRORS)
+    def datasets(caller: Authorised) -> DatasetList:
+        """您单位获授权的数据集 / the datasets your unit holds an active grant of."""
+        return DatasetList(unit=caller.unit_code, datasets=_listed(portal, caller))
+
+    @app.get("/api/v1/datasets/{name}/download", response_class=StreamingResponse, responses=ERRORS)
+    def download(
+        name: str,
+        caller: Authorised,
+        request: Request,
+        format: Annotated[Literal["csv", "xlsx", "parquet"], Query()] = "csv",
+        snapshot: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    ) -> Response:
+        """下载您单位的数据提取 / download your unit's extract (the push path's scope, policy and guard)."""
+        contract, grant = portal.grant(caller, name)
+        try:
+            extract = pull_extract(
+                contract,
+                grant,
+                OutputFormat(format),
+                settings=portal.settings,
+                policy=portal.policy.get(),
+                snapshot_id=snapshot,
+            )
+        except NotFoundError:
+            raise ProblemError(problems.NOT_FOUND) from None
+        except ExtractUnavailableError as unavailable:
+            held = unavailable.held
+            raise ProblemError(problems.EXTRACT_HELD if held else problems.EXTRACT_EMPTY) from None
+        try:
+            log_pull(
+                PullRecord(
+                    token_id=caller.token_id,
+                    unit_code=caller.unit_code,
+                    dataset=contract.name,
+                    grant_id=grant.id,
+                    snapshot_id=extract.snapshot_id,
+                    policy_version=extract.plan.policy_version,
+                    file_format=extract.format.value,
+                    rows=extract.rows,
+                    file_sha256=extract.sha256,
+                    client=(request.client.host if request.client else "")[:64],
+                )
+            )
+            record_pull_lineage(extract, contract)
+        except DatasetBusyError:
+            extract.discard()
+            raise ProblemError(problems.BUSY) from None
+        except BaseException:
+            extract.discard()
+            raise
+        return StreamingResponse(
+            _stream(extract.file),
+            media_type=MEDIA_TYPES[extract.format],
+            headers=_download_headers(contract, extract),
+            background=BackgroundTask(extract.discard),
+        )
+
+    @app.get("/api/v1/deliveries/{delivery_id}", response_model=DeliveryBody, responses=ERRORS)
+    def delivery(delivery_id: str, caller: Authorised) -> DeliveryBody:
+        """您单位的一次交付 / one delivery your unit received."""
+        found = portal.delivery(caller, delivery_id)
+        return DeliveryBody(
+            id=found.id,
+            dataset=found.dataset,
+            grant_id=found.grant_id,
+            status=found.status.value,
+            snapshot_id=found.snapshot_id,
+            policy_version=found.policy_version,
+            rows=found.rows,
+            suppressed=found.suppressed,
+            content_sha256=found.content_sha256,
+            manifest_sha256=found.manifest_sha256,
+            delivered_at=found.created_at,
+            withdrawn_at=found.withdrawn_at,
+        )
+
+    @app.get("/api/v1/deliveries/{delivery_id}/manifest", responses=ERRORS)
+    def manifest(delivery_id: str, caller: Authorised) -> dict[str, object]:
+        """交付清单（含每个文件的 SHA-256）/ the delivery's manifest, with every file's SHA-256."""
+        found = portal.delivery(caller, delivery_id)
+        if found.status is not DeliveryStatus.DELIVERED:
+            raise ProblemError(problems.NOT_FOUND)
+        read = read_manifest(portal.settings.outbox_path, found.unit_code, found.dataset, found.id)
+        if read is None:
+            raise ProblemError(problems.NOT_FOUND)
+        return read.as_dict()
+
+    return app
+
+
+class PortalOnFirstRequest:
+    """The portal as an ASGI app built on its first request.
+
+    Airflow imports plugins in every component; this keeps the import light and builds the portal
+    (contracts, policy) only in the API server that mounts it.
+    """
+
+    def __init__(self) -> None:
+        self._app: FastAPI | None = None
+        self._lock = threading.Lock()
+
+    def app(self) -> FastAPI:
+        with self._lock:
+            if self._app is None:
+                self._app = create_app()
+            return self._app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        await self.app()(scope, receive, send)
