@@ -27,7 +27,7 @@ class DuplicateKey:
     first_line: int
 
 
-class DuplicateKeyError(yaml.YAMLError):
+class DuplicateKeyError(yaml.YAMLError):  # type: ignore[misc]  # PyYAML ships no type information
     """Keys given twice in one mapping (YAML itself would silently keep the last one)."""
 
     def __init__(self, duplicates: list[DuplicateKey]) -> None:
@@ -112,7 +112,7 @@ def _node_paths(
             _node_paths(item, f"{path}[{index}]", paths, lines, active)
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type information
     """YAML's safe loader, noting every key's line and every key given twice in one mapping."""
 
     def __init__(self, stream: str) -> None:
@@ -123,14 +123,15 @@ class _StrictLoader(yaml.SafeLoader):
 
     def construct_document(self, node: yaml.Node) -> object:
         _node_paths(node, "", self.paths, self.lines)
-        return super().construct_document(node)  # type: ignore[no-untyped-call]
+        data: object = super().construct_document(node)
+        return data
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
         seen: dict[object, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<: *defaults` overrides on purpose
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
                 continue  # the safe loader refuses it itself
             line = key_node.start_mark.line + 1
@@ -139,7 +140,8 @@ class _StrictLoader(yaml.SafeLoader):
                 self.duplicates.append(DuplicateKey(path, line, seen[key]))
             else:
                 seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[object, object] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def parse_yaml(text: str) -> YamlDocument:
@@ -256,8 +258,9 @@ def field_errors(
     for item in error.errors():
         path = path_of(tuple(item["loc"]))
         cause = item.get("ctx", {}).get("error")
-        if isinstance(cause, ValueError) and isinstance(getattr(cause, "field", None), str):
-            path = join_path(path, cause.field)
+        named = getattr(cause, "field", None)
+        if isinstance(cause, ValueError) and isinstance(named, str):
+            path = join_path(path, named)
         if tag is not None and item["type"] in _UNION_TAG_ERRORS:
             path = join_path(path, tag)
         line = document.line_of(path) if document is not None else None

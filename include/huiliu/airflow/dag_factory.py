@@ -9,9 +9,10 @@ officer's approval when it needs one), then the quality gate.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, XComArg, get_current_context, task
@@ -25,9 +26,13 @@ from huiliu.airflow.pii_tasks import (
     pii_gate_task,
 )
 from huiliu.airflow.quality_tasks import data_docs_task, freshness_task, quality_gate_task
+from huiliu.airflow.records import MULTIPLE_OUTPUTS, LandedBatch, LandedFiles, LandOutcome, landed_batch
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import FileSource
 from huiliu.errors import HuiliuError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 START_DATE = datetime(2026, 1, 1)
 # every task but the compliance officer's approval (which waits for a person, not for work) is
@@ -57,7 +62,7 @@ def department_defaults(contract: DatasetContract) -> dict[str, Any]:
     }
 
 
-def run_parent(context: dict[str, Any]) -> tuple[str, str, str]:
+def run_parent(context: Context) -> tuple[str, str, str]:
     """The lineage parent (namespace, job, run id) of this DAG run."""
     from huiliu.settings import get_settings
 
@@ -66,7 +71,7 @@ def run_parent(context: dict[str, Any]) -> tuple[str, str, str]:
     return get_settings().lineage_namespace, dag_run.dag_id, parent_run
 
 
-def _run_identity(context: dict[str, Any]) -> tuple[str, tuple[str, str, str]]:
+def _run_identity(context: Context) -> tuple[str, tuple[str, str, str]]:
     """The batch run key and the lineage parent (namespace, job, run id) of this DAG run."""
     logical_date = context.get("logical_date")
     run_key = logical_date.strftime("%Y%m%dT%H%M%S") if logical_date else context["dag_run"].run_id
@@ -80,7 +85,7 @@ def _fail_terminal(exc: HuiliuError) -> None:
     raise exc
 
 
-def land_task(contract_name: str) -> dict[str, Any]:
+def land_task(contract_name: str) -> LandedBatch:
     """Land one batch of a SQL-sourced dataset (runs inside an Airflow task)."""
     from huiliu.contracts import load_contract
     from huiliu.ingest import land_dataset
@@ -94,10 +99,10 @@ def land_task(contract_name: str) -> dict[str, Any]:
     except HuiliuError as exc:
         _fail_terminal(exc)
         raise
-    return result.as_dict()
+    return landed_batch(result)
 
 
-def land_files_task(contract_name: str) -> dict[str, Any]:
+def land_files_task(contract_name: str) -> LandedFiles:
     """Land every pending dropped file of a file-drop dataset; fail if any was rejected."""
     from huiliu.contracts import load_contract
     from huiliu.ingest import land_drop_folder
@@ -119,7 +124,7 @@ def land_files_task(contract_name: str) -> dict[str, Any]:
         "dataset": contract_name,
         "files": len(outcome.landed),
         "rows": rows,
-        "batches": [r.as_dict() for r in outcome.landed],
+        "batches": [landed_batch(r) for r in outcome.landed],
     }
 
 
@@ -141,17 +146,17 @@ def _pii_step(contract: DatasetContract, landed: XComArg) -> XComArg:
     landed and earlier ones not gated yet. A batch it could not check, or that waits for approval,
     is refused by the quality gate.
     """
-    gate = task.branch(
-        pii_gate_task, task_id=GATE_TASK, trigger_rule="all_done", execution_timeout=TASK_TIMEOUT
-    )(contract.name, landed)
+    gate = task.branch(task_id=GATE_TASK, trigger_rule="all_done", execution_timeout=TASK_TIMEOUT)(
+        pii_gate_task
+    )(contract.name, landed)  # type: ignore[arg-type]  # Airflow's Task type wants the value, not its XComArg
     approval = pii_approval_operator(contract)
     decision = task(
-        pii_decision_task,
         task_id=DECISION_TASK,
+        multiple_outputs=MULTIPLE_OUTPUTS,
         trigger_rule="none_failed_min_one_success",
         retries=0,
         execution_timeout=TASK_TIMEOUT,
-    )
+    )(pii_decision_task)
     decided = decision(contract.name)
     gate >> [approval, decided]
     approval >> decided
@@ -173,27 +178,34 @@ def build_ingestion_dag(contract: DatasetContract) -> DAG:
         tags=["huiliu", "ingest", contract.owner.department_code, *contract.tags],
         default_args=department_defaults(contract),
     ) as dag:
-        callable_ = land_files_task if is_file else land_task
+        callable_: Callable[[str], LandOutcome] = land_files_task if is_file else land_task
         landed = task(
-            callable_, task_id="land", outlets=[landing_asset(contract)], execution_timeout=TASK_TIMEOUT
-        )(contract.name)
+            task_id="land",
+            multiple_outputs=MULTIPLE_OUTPUTS,
+            outlets=[landing_asset(contract)],
+            execution_timeout=TASK_TIMEOUT,
+        )(callable_)(contract.name)
         decided = _pii_step(contract, landed)
         gate = task(
-            quality_gate_task,
             task_id="quality_gate",
+            multiple_outputs=MULTIPLE_OUTPUTS,
             outlets=[curated_asset(contract)],
             trigger_rule="all_done",
             execution_timeout=TASK_TIMEOUT,
-        )
-        gated = gate(contract.name, landed)
+        )(quality_gate_task)
+        gated = gate(contract.name, landed)  # type: ignore[arg-type]  # Airflow's Task type wants the value, not its XComArg
         decided >> gated
-        docs = task(
-            data_docs_task, task_id="data_docs", trigger_rule="all_done", retries=0, execution_timeout=SHORT
+        docs = task(task_id="data_docs", trigger_rule="all_done", retries=0, execution_timeout=SHORT)(
+            data_docs_task
         )(contract.name)
         gated >> docs
         fresh = task(
-            freshness_task, task_id="freshness", trigger_rule="all_done", retries=0, execution_timeout=SHORT
-        )(contract.name)
+            task_id="freshness",
+            multiple_outputs=MULTIPLE_OUTPUTS,
+            trigger_rule="all_done",
+            retries=0,
+            execution_timeout=SHORT,
+        )(freshness_task)(contract.name)
         landed >> fresh
         _outcome_leaf(dag)
     return dag

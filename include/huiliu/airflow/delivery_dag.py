@@ -12,8 +12,9 @@ Parsing stays cheap: the library is imported inside the tasks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import DAG, get_current_context, task
@@ -27,9 +28,16 @@ from huiliu.airflow.dag_factory import (
     run_parent,
 )
 from huiliu.airflow.pii_tasks import REASON, RequiredFormOperator, reason_field
+from huiliu.airflow.records import MULTIPLE_OUTPUTS, DeliveryRunRecord, ReleaseOutcome, delivery_run_record
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import SharingClass
 from huiliu.errors import HuiliuError
+
+if TYPE_CHECKING:
+    from airflow.providers.standard.triggers.hitl import HITLTriggerEventSuccessPayload
+
+    from huiliu.policy.reidentification import RareCombination
+    from huiliu.returnflow.delivery import UnitDelivery
 
 DAG_PREFIX = "deliver_"
 DELIVER_TASK = "deliver"
@@ -50,17 +58,16 @@ def returned_contracts(folder: Path | None = None) -> list[DatasetContract]:
     ]
 
 
-def _rare_lines(guard: dict[str, Any]) -> list[str]:
-    rare = guard.get("rare") or []
+def _rare_lines(rare: Sequence[RareCombination]) -> list[str]:
     if not rare:
         return []
-    columns = list(rare[0]["values"])
+    columns = list(dict(rare[0].values))
     lines = ["| " + " | ".join(columns) + " | 行数 rows |", "|" + "---|" * (len(columns) + 1)]
-    lines += ["| " + " | ".join(str(r["values"][c]) for c in columns) + f" | {r['rows']} |" for r in rare]
+    lines += ["| " + " | ".join(str(dict(r.values)[c]) for c in columns) + f" | {r.rows} |" for r in rare]
     return lines
 
 
-def release_body(contract: DatasetContract, held: list[dict[str, Any]]) -> str:
+def release_body(contract: DatasetContract, held: list[UnitDelivery]) -> str:
     """The Markdown the compliance officer reads: each held unit, its rows and rare combinations as counts."""
     lines = [
         f"- **数据集 Dataset:** {contract.title} / {contract.title_en} (`{contract.name}`)",
@@ -68,16 +75,16 @@ def release_body(contract: DatasetContract, held: list[dict[str, Any]]) -> str:
         "",
     ]
     for delivery in held:
-        guard = delivery["guard"] or {}
-        generalised = ", ".join(guard.get("generalised", [])) or "—"
+        verdict = delivery.verdict
+        generalised = ", ".join(verdict.generalised if verdict else ()) or "—"
         lines += [
-            f"### 单位 Unit `{delivery['unit']}` — 交付 delivery `{delivery['delivery']}`",
+            f"### 单位 Unit `{delivery.plan.grant.unit_code}` — 交付 delivery `{delivery.delivery_id}`",
             "",
-            f"{guard.get('rows', 0)} 行 rows; 已泛化 generalised: {generalised}",
+            f"{verdict.rows if verdict else 0} 行 rows; 已泛化 generalised: {generalised}",
             "",
             "稀有组合（只显示计数，不显示记录） / rare combinations (counts, never rows):",
             "",
-            *_rare_lines(guard),
+            *_rare_lines(verdict.rare if verdict else ()),
             "",
         ]
     lines += [
@@ -95,6 +102,7 @@ def deliver_task(contract_name: str) -> str:
     """Deliver to every active grant; follow ``release_approval`` when an extract was held."""
     from huiliu.contracts import load_contract
     from huiliu.returnflow.push import deliver
+    from huiliu.returnflow.records import DeliveryStatus
 
     context = get_current_context()
     contract, dag_run = load_contract(contract_name), context["dag_run"]
@@ -104,10 +112,9 @@ def deliver_task(contract_name: str) -> str:
         if not exc.retryable:
             raise AirflowFailException(str(exc)) from exc
         raise
-    result = run.as_dict()
-    held = [d for d in result["deliveries"] if d["status"] == "held"]
+    held = [o for o in run.outcomes if o.status is DeliveryStatus.HELD]
     ti = context["ti"]
-    ti.xcom_push(key=RESULT_KEY, value=result)
+    ti.xcom_push(key=RESULT_KEY, value=delivery_run_record(run))
     ti.xcom_push(key=BODY_KEY, value=release_body(contract, held))
     return APPROVAL_TASK if held else DECISION_TASK
 
@@ -125,7 +132,7 @@ def release_operator(contract: DatasetContract) -> HITLOperator:
     )
 
 
-def release_decision_task(contract_name: str) -> dict[str, Any]:
+def release_decision_task(contract_name: str) -> ReleaseOutcome:
     """Act on the officer's answer: deliver the released extracts, or record that they stay withheld."""
     from huiliu.airflow.pii_tasks import responder
     from huiliu.contracts import load_contract
@@ -133,11 +140,12 @@ def release_decision_task(contract_name: str) -> dict[str, Any]:
 
     context = get_current_context()
     ti, dag_run = context["ti"], context["dag_run"]
-    result = ti.xcom_pull(task_ids=DELIVER_TASK, key=RESULT_KEY) or {}
-    held = [d["delivery"] for d in result.get("deliveries", []) if d["status"] == "held"]
+    result: DeliveryRunRecord | None = ti.xcom_pull(task_ids=DELIVER_TASK, key=RESULT_KEY)
+    deliveries = result.get("deliveries", []) if result else []
+    held = [d["delivery"] for d in deliveries if d["status"] == "held"]
     if not held:
         return {"dataset": contract_name, "decision": "not_required"}
-    response = ti.xcom_pull(task_ids=APPROVAL_TASK)
+    response: HITLTriggerEventSuccessPayload | None = ti.xcom_pull(task_ids=APPROVAL_TASK)
     if not isinstance(response, dict):
         raise AirflowFailException(f"{APPROVAL_TASK} gave no answer for the held extracts; re-run the DAG")
     by = responder(response)
@@ -154,7 +162,7 @@ def release_decision_task(contract_name: str) -> dict[str, Any]:
                 dag_id=dag_run.dag_id,
                 run_id=dag_run.run_id,
             )
-            return {"dataset": contract_name, "decision": "released", "run": run.as_dict()}
+            return {"dataset": contract_name, "decision": "released", "run": delivery_run_record(run)}
         withhold_held(contract, held, by=by, reason=reason)
     except HuiliuError as exc:
         raise AirflowFailException(str(exc)) from exc
@@ -178,17 +186,17 @@ def build_delivery_dag(contract: DatasetContract) -> DAG:
         tags=["huiliu", "deliver", contract.owner.department_code, *contract.tags],
         default_args=department_defaults(contract),
     ) as dag:
-        delivered = task.branch(deliver_task, task_id=DELIVER_TASK, execution_timeout=TASK_TIMEOUT)(
+        delivered = task.branch(task_id=DELIVER_TASK, execution_timeout=TASK_TIMEOUT)(deliver_task)(
             contract.name
         )
         approval = release_operator(contract)
         decided = task(
-            release_decision_task,
             task_id=DECISION_TASK,
+            multiple_outputs=MULTIPLE_OUTPUTS,
             trigger_rule="none_failed_min_one_success",
             retries=0,
             execution_timeout=TASK_TIMEOUT,
-        )(contract.name)
+        )(release_decision_task)(contract.name)
         delivered >> [approval, decided]
         approval >> decided
     return dag

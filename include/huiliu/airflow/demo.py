@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-from huiliu.airflow.demo_returns import grant_access, run_deliveries
+from huiliu.airflow.demo_returns import ReturnsRecord, grant_access, run_deliveries
 from huiliu.airflow.environment import configure_airflow_env
 from huiliu.settings import Settings, get_settings
 from huiliu.store.statuses import BatchStatus
@@ -23,8 +23,10 @@ CITY_AS_OF = date(2026, 11, 1)
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DatasetSummary:
+    """One dataset's ingestion DAG run: its state, what it landed and what the gates made of it."""
+
     name: str
     owner: str
     state: str
@@ -38,6 +40,48 @@ class DatasetSummary:
     pii_columns: int = 0
     pii_findings: int = 0
     pii_decision: str = "not run"
+
+
+class QualityColumns(TypedDict, total=False):
+    """The quality gate's part of a :class:`DatasetSummary` (none when no batch was gated)."""
+
+    rows_curated: int
+    rows_quarantined: int
+    pass_rate: float | None
+    quality: str
+
+
+class PiiColumns(TypedDict, total=False):
+    """The PII gate's part of a :class:`DatasetSummary` (none when no batch was classified)."""
+
+    pii_columns: int
+    pii_findings: int
+    pii_decision: str
+
+
+class CheckCounts(TypedDict):
+    """One reconciliation check of the demo's run, counts only (None: not in the stored summary)."""
+
+    name: str | None
+    status: str | None
+    rows_compared: int | None
+    mismatches: int | None
+
+
+class ReconciliationResult(TypedDict):
+    """The ``reconcile_city`` run of the demo: the DAG run's state and the stored run's checks."""
+
+    state: str
+    status: str | None
+    checks: list[CheckCounts]
+
+
+class DemoExtras(TypedDict):
+    """What ``summary.json`` holds besides the datasets."""
+
+    reconciliation: ReconciliationResult
+    reports: dict[str, str]
+    deliveries: ReturnsRecord
 
 
 def prepare(settings: Settings, seed: int, report: Progress) -> None:
@@ -67,7 +111,7 @@ def _landed_rows(dataset: str, since: datetime) -> tuple[int, int]:
     return sum(b.rows for b in recent), len(batches)
 
 
-def _quality(dataset: str, since: datetime) -> dict[str, Any]:
+def _quality(dataset: str, since: datetime) -> QualityColumns:
     """The quality columns of the batches gated since ``since``."""
     from huiliu.quality.records import quality_runs
 
@@ -85,7 +129,7 @@ def _quality(dataset: str, since: datetime) -> dict[str, Any]:
     }
 
 
-def _pii(dataset: str, since: datetime) -> dict[str, Any]:
+def _pii(dataset: str, since: datetime) -> PiiColumns:
     """The PII columns of the latest batch classified since ``since``: PI columns, free-text findings."""
     from huiliu.pii.decisions import classifications, latest_decision
     from huiliu.pii.report import count_pii_columns
@@ -115,12 +159,12 @@ def run_all(report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> l
         state = run_dag(f"ingest_{name}", DEMO_LOGICAL_DATE)
         rows, batches = _landed_rows(name, started_at)
         summary = DatasetSummary(
-            name,
-            contract.owner.department,
-            state,
-            rows,
-            batches,
-            round(time.perf_counter() - started, 2),
+            name=name,
+            owner=contract.owner.department,
+            state=state,
+            rows_landed=rows,
+            batches=batches,
+            seconds=round(time.perf_counter() - started, 2),
             **_quality(name, started_at),
             **_pii(name, started_at),
         )
@@ -129,18 +173,18 @@ def run_all(report: Progress, on_dataset: Callable[[DatasetSummary], None]) -> l
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoOutcome:
     """Everything the demo did: per-dataset summaries, the reconciliation and the reports written."""
 
     datasets: list[DatasetSummary]
-    reconciliation: dict[str, Any]
+    reconciliation: ReconciliationResult
     reports: dict[str, str]
     summary_path: Path
-    deliveries: dict[str, Any]
+    deliveries: ReturnsRecord
 
 
-def run_reconciliation(report: Progress) -> dict[str, Any]:
+def run_reconciliation(report: Progress) -> ReconciliationResult:
     """Run the cross-department reconciliation DAG once and describe its latest run."""
     from huiliu.airflow.runner import run_dag
     from huiliu.reconciliation.store import latest_run
@@ -148,8 +192,13 @@ def run_reconciliation(report: Progress) -> dict[str, Any]:
     report("running reconcile_city")
     state = run_dag("reconcile_city", DEMO_LOGICAL_DATE)
     run = latest_run()
-    checks = [
-        {k: c.get(k) for k in ("name", "status", "rows_compared", "mismatches")}
+    checks: list[CheckCounts] = [
+        {
+            "name": c.get("name"),
+            "status": c.get("status"),
+            "rows_compared": c.get("rows_compared"),
+            "mismatches": c.get("mismatches"),
+        }
         for c in (run.summary if run else [])
     ]
     return {"state": state, "status": run.status if run else None, "checks": checks}
@@ -172,7 +221,7 @@ def write_reports(settings: Settings, report: Progress) -> dict[str, str]:
 
 
 def write_summary(
-    datasets: list[DatasetSummary], settings: Settings, extra: dict[str, Any] | None = None
+    datasets: list[DatasetSummary], settings: Settings, extra: DemoExtras | None = None
 ) -> Path:
     """``.huiliu/demo/summary.json``: one entry per dataset, the reconciliation and report paths."""
     path = settings.home / "demo" / "summary.json"
@@ -214,6 +263,12 @@ def run_demo(seed: int, report: Progress, on_dataset: Callable[[DatasetSummary],
     deliveries = returns.as_dict()
     reports = write_reports(settings, report)
     reports["outbox"] = str(settings.outbox_path)
-    extra = {"reconciliation": reconciliation, "reports": reports, "deliveries": deliveries}
+    extra: DemoExtras = {"reconciliation": reconciliation, "reports": reports, "deliveries": deliveries}
     path = write_summary(datasets, settings, extra)
-    return DemoOutcome(datasets, reconciliation, reports, path, deliveries)
+    return DemoOutcome(
+        datasets=datasets,
+        reconciliation=reconciliation,
+        reports=reports,
+        summary_path=path,
+        deliveries=deliveries,
+    )

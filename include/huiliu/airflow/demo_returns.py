@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from huiliu.contracts import load_contract, load_contracts
 from huiliu.contracts.model import DatasetContract, SharingClass
@@ -39,19 +39,71 @@ from huiliu.store.models import utcnow
 Progress = Callable[[str], None]
 OFFICER = "demo.officer"
 RUN_TIMEOUT_SECONDS = 600
-DELIVERY_FIELDS = ("id", "unit", "dataset", "status", "rows", "suppressed", "outbox_path")
 RELEASE_REASON = "演示：罕见组合已删除，社区核验需要 / demo: rare rows suppressed, needed for verification"
+
+
+class GrantMade(TypedDict):
+    """A grant the demo made (or found from an earlier run), as ``summary.json`` lists it."""
+
+    grant: str
+    unit: str
+    unit_name: str
+    dataset: str
+    status: str
+    approved_by: list[str]
+    expires_at: str
+
+
+class Refusal(TypedDict):
+    """A request the demo made that was refused, as it must be, and why."""
+
+    case: str
+    message: str
+
+
+class DeliveryDagRun(TypedDict):
+    """One run of a ``deliver_<dataset>`` DAG: its state, the holds released, its output if it failed."""
+
+    dag: str
+    state: str
+    released_holds: list[str]
+    output: NotRequired[str]
+
+
+class DeliveryMade(TypedDict):
+    """One delivery of a granted dataset (fields of ``Delivery.as_dict()``)."""
+
+    id: str
+    unit: str
+    dataset: str
+    status: str
+    rows: int
+    suppressed: int
+    outbox_path: str | None
+
+
+class ReturnsRecord(TypedDict):
+    """The return flow's part of ``summary.json``."""
+
+    units: list[str]
+    files: int
+    rows: int
+    held_extracts: int
+    deliveries: list[DeliveryMade]
+    grants: list[GrantMade]
+    refused: list[Refusal]
+    runs: list[DeliveryDagRun]
 
 
 @dataclass
 class ReturnsSummary:
     """What the demo's return flow did, for ``summary.json``."""
 
-    grants: list[dict[str, Any]] = field(default_factory=list)
-    refused: list[dict[str, str]] = field(default_factory=list)
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    grants: list[GrantMade] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    runs: list[DeliveryDagRun] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ReturnsRecord:
         from huiliu.returnflow.records import DeliveryStatus, deliveries
 
         made = [d for name in {g["dataset"] for g in self.grants} for d in deliveries(dataset=name)]
@@ -64,8 +116,13 @@ class ReturnsSummary:
             "held_extracts": sum(1 for d in made if d.status is DeliveryStatus.HELD),
             "deliveries": [
                 {
-                    k: d.as_dict()[k]
-                    for k in ("id", "unit", "dataset", "status", "rows", "suppressed", "outbox_path")
+                    "id": d.id,
+                    "unit": d.unit_code,
+                    "dataset": d.dataset,
+                    "status": d.status.value,
+                    "rows": d.rows,
+                    "suppressed": d.suppressed,
+                    "outbox_path": d.outbox_path,
                 }
                 for d in made
             ],
@@ -131,7 +188,7 @@ def _not_shared_request(staff: str, contract: DatasetContract) -> None:
     request_grant(closed, by=staff, purpose="演示", legal_basis="演示")
 
 
-def _refusals(staff: str, contract: DatasetContract) -> list[dict[str, str]]:
+def _refusals(staff: str, contract: DatasetContract) -> list[Refusal]:
     """A request for a 不予共享 dataset, and a requester approving their own request: both refused."""
     cases: list[tuple[str, Callable[[], object]]] = [
         (
@@ -140,7 +197,7 @@ def _refusals(staff: str, contract: DatasetContract) -> list[dict[str, str]]:
         ),
         ("申请人审批自己的申请 / a requester approving their own request", lambda: _self_approval(staff)),
     ]
-    refused = []
+    refused: list[Refusal] = []
     for case, attempt in cases:
         try:
             attempt()
@@ -239,6 +296,7 @@ def run_deliveries(summary: ReturnsSummary, report: Progress) -> None:
             run.kill()
         output = run.communicate()[0]
         state = "success" if run.returncode == 0 else "failed"
-        summary.runs.append({"dag": f"deliver_{dataset}", "state": state, "released_holds": released})
+        dag_run: DeliveryDagRun = {"dag": f"deliver_{dataset}", "state": state, "released_holds": released}
         if state != "success":
-            summary.runs[-1]["output"] = output[-2000:]
+            dag_run["output"] = output[-2000:]
+        summary.runs.append(dag_run)

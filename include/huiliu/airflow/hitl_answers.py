@@ -10,10 +10,13 @@ each answer is also written to Airflow's audit log. Used by ``huiliu pii approve
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huiliu.airflow.environment import configure_airflow_env
 from huiliu.errors import HuiliuError
+
+if TYPE_CHECKING:
+    from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 
 # Airflow is imported only after configure_airflow_env(), so that its logging set-up sees the
 # embedded defaults and keeps stdout clean for --json output.
@@ -60,7 +63,7 @@ def is_running(dag_id: str, run_id: str) -> bool:
     return state in (DagRunState.QUEUED, DagRunState.RUNNING)
 
 
-def _responder(name: str) -> Any:
+def _responder(name: str) -> BaseUser:
     """The responding user, as the API's auth layer would hand it to the route."""
     from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 
@@ -97,15 +100,16 @@ def answer(
     from airflow.utils.session import create_session
     from fastapi import HTTPException
 
-    payload = {"chosen_options": [option], "params_input": params}
-    extra = json.dumps({**payload, "method": "PATCH", "via": via}, ensure_ascii=False)
+    payload = UpdateHITLDetailPayload(chosen_options=[option], params_input=params)
+    answered = {"chosen_options": [option], "params_input": params, "method": "PATCH", "via": via}
+    extra = json.dumps(answered, ensure_ascii=False)
     try:
         with create_session() as session:
             update_hitl_detail(
                 dag_id=dag_id,
                 dag_run_id=run_id,
                 task_id=task_id,
-                update_hitl_detail_payload=UpdateHITLDetailPayload(**payload),
+                update_hitl_detail_payload=payload,
                 user=_responder(by),
                 session=session,
                 map_index=-1,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, task
+
+from huiliu.airflow.records import MULTIPLE_OUTPUTS, OrphanRemoval
 
 DAG_ID = "lake_maintenance"
 OWNER = "data-bureau"
 SCHEDULE = "30 3 * * *"  # after the nightly ingestion runs
 
 
-def remove_orphans_task(older_than_hours: int = 24) -> dict[str, Any]:
+def remove_orphans_task(older_than_hours: int = 24) -> OrphanRemoval:
     """Remove orphaned files older than the safety window from every lake table; report them."""
     from huiliu.lake.maintenance import remove_orphans
 
@@ -44,5 +45,5 @@ def build_maintenance_dag() -> DAG:
         doc_md="Removes files under each lake table, older than 24 h, that no table state refers to; "
         "the report is the task's return value.",
     ) as dag:
-        task(remove_orphans_task, task_id="remove_orphans")()
+        task(task_id="remove_orphans", multiple_outputs=MULTIPLE_OUTPUTS)(remove_orphans_task)()
     return dag

@@ -16,16 +16,25 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, get_current_context
 from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
 
 from huiliu.airflow.quality_tasks import landed_batch_ids
+from huiliu.airflow.records import LandOutcome, PiiDecisions
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import HuiliuError
 from huiliu.store.statuses import DecisionStatus, PiiStatus
+
+if TYPE_CHECKING:
+    from airflow.providers.standard.triggers.hitl import HITLTriggerEventSuccessPayload
+    from airflow.sdk import Context
+
+    from huiliu.pii.decisions import DecisionRecord
+    from huiliu.pii.gate import GateResultRecord
+    from huiliu.pii.policy import PolicyFindingRecord
 
 GATE_TASK = "pii_gate"
 APPROVAL_TASK = "pii_approval"
@@ -37,7 +46,7 @@ BODY_KEY = "approval_body"
 RESULTS_KEY = "pii_results"
 
 
-def batches_to_check(contract_name: str, landed: dict[str, Any] | None) -> list[str]:
+def batches_to_check(contract_name: str, landed: LandOutcome | None) -> list[str]:
     """The batches landed by this run, and earlier ones the quality gate has not gated yet (unless a
     compliance officer already decided on them): the batches the quality gate will look at."""
     from huiliu.pii.decisions import latest_decision
@@ -57,7 +66,7 @@ def _unchecked(contract_name: str, batch_id: str, error: HuiliuError, run: tuple
     """Keep a batch the gate could not check out of curated: a pending decision saying why."""
     from huiliu.pii.decisions import request_decision
 
-    finding = {
+    finding: PolicyFindingRecord = {
         "column": "*",
         "entity_type": "*",
         "rule": "pii_gate_incomplete",
@@ -69,7 +78,7 @@ def _unchecked(contract_name: str, batch_id: str, error: HuiliuError, run: tuple
     return f"batch {batch_id}: {error}"
 
 
-def pii_gate_task(contract_name: str, landed: dict[str, Any] | None = None) -> str:
+def pii_gate_task(contract_name: str, landed: LandOutcome | None = None) -> str:
     """Run the PII gate on every batch to check; follow ``pii_approval`` if any needs approval.
 
     Runs even when ``land`` failed (the good files of a drop are checked). A batch the gate cannot
@@ -82,7 +91,8 @@ def pii_gate_task(contract_name: str, landed: dict[str, Any] | None = None) -> s
     context = get_current_context()
     contract, dag_run = load_contract(contract_name), context["dag_run"]
     run = (dag_run.dag_id, dag_run.run_id)
-    results, problems = [], []
+    results: list[GateResultRecord] = []
+    problems: list[str] = []
     for batch_id in batches_to_check(contract_name, landed):
         try:
             results.append(
@@ -98,7 +108,7 @@ def pii_gate_task(contract_name: str, landed: dict[str, Any] | None = None) -> s
     return APPROVAL_TASK if any(r["status"] == PiiStatus.NEEDS_APPROVAL for r in results) else DECISION_TASK
 
 
-def _finding_lines(result: dict[str, Any]) -> list[str]:
+def _finding_lines(result: GateResultRecord) -> list[str]:
     lines = ["| 字段 Column | 类型 Entity type | 规则 Rule |", "|---|---|---|"]
     held = [f for f in result["findings"] if f["holds"]]
     lines += [f"| `{f['column']}` | {f['entity_type']} | {f['rule']} |" for f in held]
@@ -108,7 +118,7 @@ def _finding_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _report_links(result: dict[str, Any]) -> str:
+def _report_links(result: GateResultRecord) -> str:
     zh = result["report"]
     en = zh[: -len(".html")] + ".en.html" if zh and zh.endswith(".html") else zh
     if not zh:
@@ -116,7 +126,7 @@ def _report_links(result: dict[str, Any]) -> str:
     return f"[个人信息识别报告（中文）](file://{zh}) · [PII report (English)](file://{en})"
 
 
-def approval_body(contract: DatasetContract, results: list[dict[str, Any]]) -> str:
+def approval_body(contract: DatasetContract, results: list[GateResultRecord]) -> str:
     """The Markdown shown to the compliance officer: what holds each batch, in Chinese and English."""
     lines = [
         f"- **数据集 Dataset:** {contract.title} / {contract.title_en} (`{contract.name}`)",
@@ -182,7 +192,7 @@ class RequiredFormOperator(HITLOperator):
     def serialized_params(self) -> dict[str, dict[str, Any]]:
         return {name: {**field.serialize(), "source": "task"} for name, field in self.form.items()}
 
-    def validate_params_input(self, params_input: Mapping) -> None:
+    def validate_params_input(self, params_input: Mapping[str, Any]) -> None:
         """Refuse an answer that leaves out a field or fails its schema.
 
         Raises:
@@ -200,7 +210,7 @@ class RequiredFormOperator(HITLOperator):
                 raise ParamValidationError(f"Invalid input for param {name}: {exc}") from None
         super().validate_params_input(params_input)
 
-    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         if "error" not in event:
             try:
                 self.validate_params_input(event.get("params_input") or {})
@@ -223,13 +233,15 @@ def pii_approval_operator(contract: DatasetContract) -> HITLOperator:
     )
 
 
-def responder(response: dict[str, Any]) -> str:
+def responder(response: HITLTriggerEventSuccessPayload) -> str:
     """Who answered a HITL task: the responding user's name, else id."""
-    user = response.get("responded_by_user") or {}
+    user = response.get("responded_by_user")
+    if not user:
+        return ""
     return str(user.get("name") or user.get("id") or "")
 
 
-def _responded_at(value: Any) -> datetime | None:
+def _responded_at(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -237,7 +249,7 @@ def _responded_at(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value.timestamp(), UTC)
 
 
-def _record(batch_id: str, response: dict[str, Any] | None) -> dict[str, Any]:
+def _record(batch_id: str, response: HITLTriggerEventSuccessPayload | None) -> DecisionRecord:
     """Record the officer's answer on one pending batch (who, when, why from the HITL result)."""
     from huiliu.pii.decisions import record_decision
 
@@ -257,13 +269,15 @@ def _record(batch_id: str, response: dict[str, Any] | None) -> dict[str, Any]:
     return decision.as_dict()
 
 
-def _approval_response() -> dict[str, Any] | None:
+def _approval_response() -> HITLTriggerEventSuccessPayload | None:
     """The HITL result of ``pii_approval`` (pulled only when a batch waited for it)."""
-    response = get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK)
+    response: HITLTriggerEventSuccessPayload | None = get_current_context()["ti"].xcom_pull(
+        task_ids=APPROVAL_TASK
+    )
     return response if isinstance(response, dict) else None
 
 
-def pii_decision_task(contract_name: str) -> dict[str, Any]:
+def pii_decision_task(contract_name: str) -> PiiDecisions:
     """Record the decision of every batch the PII gate checked, and rewrite its PII report.
 
     A batch that waited for approval gets the officer's answer from ``pii_approval``'s result
@@ -276,8 +290,8 @@ def pii_decision_task(contract_name: str) -> dict[str, Any]:
 
     context = get_current_context()
     contract = load_contract(contract_name)
-    checked = context["ti"].xcom_pull(task_ids=GATE_TASK, key=RESULTS_KEY) or []
-    out = []
+    checked: list[GateResultRecord] = context["ti"].xcom_pull(task_ids=GATE_TASK, key=RESULTS_KEY) or []
+    out: list[DecisionRecord] = []
     try:
         for batch_id in [r["batch_id"] for r in checked]:
             decision = latest_decision(batch_id)

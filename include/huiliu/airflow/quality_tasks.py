@@ -6,15 +6,22 @@ Library calls are imported inside the tasks so that parsing a DAG file stays che
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
+from huiliu.airflow.records import LandOutcome, QualityGateOutcome
 from huiliu.errors import HuiliuError, StaleSourceError, TransientError
 
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
-def landed_batch_ids(landed: dict[str, Any] | None) -> list[str]:
+    from huiliu.quality.freshness import FreshnessRecord
+    from huiliu.quality.gate import GateRecord
+
+
+def landed_batch_ids(landed: LandOutcome | None) -> list[str]:
     """Batch ids from the ``land`` task's result (one SQL batch, or one per landed file)."""
     if not landed:
         return []
@@ -23,14 +30,14 @@ def landed_batch_ids(landed: dict[str, Any] | None) -> list[str]:
     return [b["batch_id"] for b in landed.get("batches", [])]
 
 
-def reference_time(context: dict[str, Any]) -> datetime:
+def reference_time(context: Context) -> datetime:
     """The time a run checks against: its logical date, or now for runs without one."""
     logical = context.get("logical_date")
     # a plain datetime: Airflow hands out pendulum instances
     return datetime.fromtimestamp(logical.timestamp(), UTC) if logical else datetime.now(UTC)
 
 
-def quality_gate_task(contract_name: str, landed: dict[str, Any] | None = None) -> dict[str, Any]:
+def quality_gate_task(contract_name: str, landed: LandOutcome | None = None) -> QualityGateOutcome:
     """Gate every batch landed by this run, and any earlier batch left ungated.
 
     It runs even when ``land`` failed (a rejected file does not stop the good files of the same
@@ -46,7 +53,9 @@ def quality_gate_task(contract_name: str, landed: dict[str, Any] | None = None) 
     context = get_current_context()
     contract = load_contract(contract_name)
     batches = list(dict.fromkeys([*landed_batch_ids(landed), *ungated_batches(contract_name)]))
-    results, problems, retry = [], [], False
+    results: list[GateRecord] = []
+    problems: list[str] = []
+    retry = False
     for batch_id in batches:
         try:
             gate = run_gate(contract, batch_id, as_of=reference_time(context), parent=run_parent(context))
@@ -63,7 +72,7 @@ def quality_gate_task(contract_name: str, landed: dict[str, Any] | None = None) 
     return {"dataset": contract_name, "batches": results}
 
 
-def freshness_task(contract_name: str) -> dict[str, Any]:
+def freshness_task(contract_name: str) -> FreshnessRecord:
     """Fail (and so mark the DAG run) when the source has not delivered within its interval; the
     check is a lineage run on the landing table (FAIL, with the message, when stale)."""
     from huiliu.airflow.dag_factory import run_parent

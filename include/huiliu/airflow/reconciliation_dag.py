@@ -15,6 +15,7 @@ from typing import Any
 from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, get_current_context, task
 
 from huiliu.airflow.dag_factory import START_DATE, _fail_terminal, _run_identity, curated_asset
+from huiliu.airflow.records import MULTIPLE_OUTPUTS
 from huiliu.contracts import load_contracts
 from huiliu.errors import HuiliuError
 from huiliu.reconciliation.spec import ReconciliationSpec, load_spec
@@ -82,5 +83,7 @@ def build_reconciliation_dag(spec_path: Path | None = None) -> DAG:
             "execution_timeout": timedelta(hours=3),
         },
     ) as dag:
-        task(reconcile_task, task_id="reconcile")(str(spec_path) if spec_path else None)
+        task(task_id="reconcile", multiple_outputs=MULTIPLE_OUTPUTS)(reconcile_task)(
+            str(spec_path) if spec_path else None
+        )
     return dag

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 
 from huiliu.city import departments
 from huiliu.city.frame import Frame
@@ -73,7 +74,9 @@ class IdSpace:
             first_days.append(first)
             day_counts.append(last_day - first + 1)
 
-    def numbers(self, start: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def numbers(
+        self, start: int, count: int
+    ) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.bool_], npt.NDArray[np.datetime64]]:
         """ID numbers, sexes and birth dates of rows ``start`` .. ``start + count - 1``."""
         if start + count > self.size:
             raise ConfigurationError(f"at most {self.size} distinct rows can be generated for this city")

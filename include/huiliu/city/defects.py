@@ -14,8 +14,10 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from huiliu.city.arrays import Indexes
 from huiliu.city.frame import Frame
 from huiliu.city.geo import CityGeo
+from huiliu.city.groundtruth import DefectRecord
 from huiliu.city.identity import corrupt_id, corrupt_uscc
 from huiliu.city.people import DEAD, Population, age_on
 from huiliu.contracts.model import DatasetContract
@@ -54,12 +56,12 @@ class DefectLog:
     """The planted defects, in the ground truth's format."""
 
     def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
+        self.items: list[DefectRecord] = []
         self.per_dataset: Counter[str] = Counter()
 
     def add(self, dataset: str, key: object, column: str, defect: str, detail: str | None = None) -> None:
         """Record one defect of one row (``key`` is the row's primary key value)."""
-        item = {"dataset": dataset, "key": str(key), "column": column, "defect": defect}
+        item: DefectRecord = {"dataset": dataset, "key": str(key), "column": column, "defect": defect}
         if detail:
             item["detail"] = detail
         self.items.append(item)
@@ -130,7 +132,7 @@ def plant_birth_mismatch(frame: Frame, wrong_dates: dict[int, str], log: DefectL
 
 
 def wrong_birth_dates(
-    rng: np.random.Generator, population: Population, people: np.ndarray, as_of: date
+    rng: np.random.Generator, population: Population, people: Indexes, as_of: date
 ) -> dict[int, str]:
     """Birth dates off by a month to a few years (never the true one, never in the future)."""
     shift = rng.integers(30, 1_500, len(people)) * np.where(rng.random(len(people)) < 0.5, -1, 1)

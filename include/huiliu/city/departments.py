@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
+from huiliu.city.arrays import Indexes
 from huiliu.city.frame import Frame, dates, money, timestamps
 from huiliu.city.freetext import GRID_TEMPLATES, HOTLINE_TEMPLATES, compose
 from huiliu.city.geo import CityGeo
@@ -41,6 +44,9 @@ SUBSISTENCE_STANDARD_CENTS = 89_000  # 贵阳市城市低保标准 (元/人·月
 SPECIAL_HARDSHIP_CENTS = 115_700
 UNEMPLOYMENT_CENTS = (160_000, 195_000)
 
+WeightedOption: TypeAlias = tuple[str, *tuple[str, ...], float]
+"""A vocabulary entry: its label first, its relative weight last (e.g. ``("低保", 0.85)``)."""
+
 
 @dataclass(frozen=True)
 class Block:
@@ -51,13 +57,13 @@ class Block:
     total: int
 
 
-def _weighted(rng: np.random.Generator, options: Sequence[tuple], n: int) -> np.ndarray:
+def _weighted(rng: np.random.Generator, options: Sequence[WeightedOption], n: int) -> npt.NDArray[np.int64]:
     """Indexes into ``options`` drawn by the weight in each option's last field."""
     weights = np.array([o[-1] for o in options], dtype=float)
     return rng.choice(len(options), n, p=weights / weights.sum())
 
 
-def _labels(options: Sequence[tuple], picks: np.ndarray) -> list[str]:
+def _labels(options: Sequence[WeightedOption], picks: Indexes) -> list[str]:
     names = [o[0] for o in options]
     return [names[i] for i in picks.tolist()]
 
@@ -73,9 +79,9 @@ def pick_people(
     as_of: date,
     min_age: int = 0,
     max_age: int = 200,
-    weight: Callable[[np.ndarray], np.ndarray] | None = None,
+    weight: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.floating]] | None = None,
     replace: bool = False,
-) -> np.ndarray:
+) -> Indexes:
     """Population indexes of ``n`` living residents in an age range (distinct unless ``replace``).
 
     Args:
@@ -100,7 +106,7 @@ def pick_people(
     return np.sort(rng.choice(eligible, size, replace=replace, p=p))
 
 
-def resident_registry(population: Population, geo: CityGeo, people: np.ndarray) -> Frame:
+def resident_registry(population: Population, geo: CityGeo, people: Indexes) -> Frame:
     """Rows of the resident registry (公安人口基础信息) for some people of the population."""
     phone = population.phone[people]
     return Frame(
@@ -123,12 +129,12 @@ def resident_registry(population: Population, geo: CityGeo, people: np.ndarray) 
     )
 
 
-def _recent(rng: np.random.Generator, as_of: date, n: int, days: int) -> np.ndarray:
+def _recent(rng: np.random.Generator, as_of: date, n: int, days: int) -> npt.NDArray[np.datetime64]:
     """Timestamps within the ``days`` before ``as_of`` (midnight)."""
     return _midnight(as_of) - rng.integers(60, days * 86_400, n) * SECOND
 
 
-def _in_order(rng: np.random.Generator, as_of: date, block: Block, days: int) -> np.ndarray:
+def _in_order(rng: np.random.Generator, as_of: date, block: Block, days: int) -> npt.NDArray[np.datetime64]:
     """Timestamps over the ``days`` before ``as_of`` that grow with the record number."""
     window = days * 86_400
     step = max(1, window // max(block.total, 1))
@@ -228,7 +234,9 @@ def elderly_care_services(
     people = recipients[rng.integers(0, len(recipients), n)]
     people = people[np.argsort(people, kind="stable")]
     service_date = np.datetime64(as_of, "D") - rng.integers(1, 90, n) * DAY
-    updated = service_date.astype("datetime64[s]") + rng.integers(3_600, 3 * 86_400, n) * SECOND
+    # typed: numpy's stubs lose the dtype of astype("datetime64[s]") and guess timedelta64 for the sum
+    service_midnight: npt.NDArray[np.datetime64] = service_date.astype("datetime64[s]")
+    updated = service_midnight + rng.integers(3_600, 3 * 86_400, n) * SECOND
     updated = np.minimum(updated, _midnight(as_of) - 60 * SECOND)
     kind = _weighted(rng, ELDERLY_SERVICES, n)
     community = population.community[people]
@@ -252,7 +260,7 @@ def elderly_care_services(
     )
 
 
-def _elderly_providers(rng: np.random.Generator, geo: CityGeo, community: np.ndarray) -> list[str]:
+def _elderly_providers(rng: np.random.Generator, geo: CityGeo, community: Indexes) -> list[str]:
     """Service providers: a district-wide centre (南明区颐年居家养老服务中心) or a community's own station."""
     n = len(community)
     local = rng.random(n) < 0.4
@@ -276,7 +284,8 @@ def unemployment_benefit(
     n = len(people)
     months = rng.integers(1, 25, n)
     start = np.datetime64(as_of, "M") - months * np.timedelta64(1, "M")
-    start_date = start.astype("datetime64[D]") + rng.integers(0, 28, n) * DAY
+    month_start: npt.NDArray[np.datetime64] = start.astype("datetime64[D]")  # typed, as service_midnight
+    start_date = month_start + rng.integers(0, 28, n) * DAY
     month = as_of.strftime("%Y%m")
     return Frame(
         dataset="unemployment_benefit",
@@ -333,7 +342,7 @@ def hotline_tickets(
     geo: CityGeo,
     as_of: date,
     block: Block,
-    pool: np.ndarray,
+    pool: Indexes,
 ) -> Frame:
     """12345 hotline tickets (城运中心), numbered in order of receipt over the last six months.
 
@@ -389,7 +398,9 @@ def hotline_tickets(
     )
 
 
-def grid_workers(rng: np.random.Generator, population: Population, geo: CityGeo, as_of: date) -> np.ndarray:
+def grid_workers(
+    rng: np.random.Generator, population: Population, geo: CityGeo, as_of: date
+) -> npt.NDArray[np.str_]:
     """The name of each grid's grid worker (网格员), a working-age resident."""
     workers = pick_people(rng, population, len(geo.grid_codes), as_of, 22, 58, replace=True)
     return population.name[workers]
@@ -401,8 +412,8 @@ def grid_events(
     geo: CityGeo,
     as_of: date,
     block: Block,
-    pool: np.ndarray,
-    workers: np.ndarray,
+    pool: Indexes,
+    workers: npt.NDArray[np.str_],
 ) -> Frame:
     """Events reported by grid workers (网格事件), in the grid of the community of the person concerned.
 

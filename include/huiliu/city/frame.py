@@ -7,25 +7,27 @@ PostgreSQL COPY, MariaDB, CSV, XLSX) can take them as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from huiliu.city.freetext import Span
 
-Value = str | int | None
+Value: TypeAlias = str | int | None
 
 
-@dataclass
+@dataclass(init=False)
 class Frame:
     """Rows of one dataset.
 
     Attributes:
         dataset: dataset (contract) name.
         key: primary key column.
-        columns: column name → values, in contract order.
+        columns: column name → values, in contract order. The frame holds its own lists: planting a
+            defect writes any :data:`Value` into any column (an empty string, None, another date).
         people: population index of the person of each row; -1 for people absent from the registry
             and for rows about no person.
         spans: planted entities of the free-text column, per row (only for free-text datasets).
@@ -35,16 +37,28 @@ class Frame:
     dataset: str
     key: str
     columns: dict[str, list[Value]]
-    people: list[int] = field(default_factory=list)
-    spans: list[list[Span]] | None = None
-    clean: list[bool] = field(default_factory=list)
+    people: list[int]
+    spans: list[list[Span]] | None
+    clean: list[bool]
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        key: str,
+        columns: Mapping[str, Sequence[Value]],
+        people: list[int] | None = None,
+        spans: list[list[Span]] | None = None,
+        clean: list[bool] | None = None,
+    ) -> None:
+        """Rows from their columns (copied into the frame's own lists); by default every row is
+        clean and about no person."""
+        self.dataset = dataset
+        self.key = key
+        self.columns = {name: list(values) for name, values in columns.items()}
+        self.spans = spans
         n = len(self)
-        if not self.people:
-            self.people = [-1] * n
-        if not self.clean:
-            self.clean = [True] * n
+        self.people = people or [-1] * n
+        self.clean = clean or [True] * n
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0
@@ -67,21 +81,22 @@ class Frame:
         return len(self) - 1
 
 
-def dates(values: np.ndarray) -> list[str]:
+def dates(values: npt.NDArray[np.datetime64]) -> list[str]:
     """``datetime64`` values as ``YYYY-MM-DD`` strings."""
-    return np.datetime_as_string(values.astype("datetime64[D]"), unit="D").tolist()
+    text: list[str] = np.datetime_as_string(values.astype("datetime64[D]"), unit="D").tolist()
+    return text
 
 
-def timestamps(values: np.ndarray) -> list[str | None]:
+def timestamps(values: npt.NDArray[np.datetime64]) -> list[str | None]:
     """``datetime64`` values as ``YYYY-MM-DD HH:MM:SS`` strings (``NaT`` → None)."""
     text = np.char.replace(np.datetime_as_string(values.astype("datetime64[s]"), unit="s"), "T", " ")
-    out: list[Any] = text.tolist()
+    out: list[str | None] = text.tolist()
     if np.isnat(values).any():
         for i in np.flatnonzero(np.isnat(values)).tolist():
             out[i] = None
     return out
 
 
-def money(cents: np.ndarray) -> list[str]:
+def money(cents: npt.NDArray[np.signedinteger[Any]]) -> list[str]:
     """Amounts in cents as decimal strings with two places."""
     return [f"{c // 100}.{c % 100:02d}" for c in cents.astype(np.int64).tolist()]

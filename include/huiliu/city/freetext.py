@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 
+from huiliu.city.arrays import Indexes
 from huiliu.city.geo import CityGeo
 from huiliu.city.identity import bank_cards
 from huiliu.city.people import Population
@@ -30,6 +33,14 @@ _FIELD = re.compile(r"\{(\w+)\}")
 _FULL_WIDTH = str.maketrans("0123456789+", "０１２３４５６７８９＋")
 
 
+class SpanRecord(TypedDict):
+    """A :class:`Span` as JSON, as the ground truth lists it."""
+
+    entity_type: str
+    start: int
+    end: int
+
+
 @dataclass(frozen=True)
 class Span:
     """One planted entity: its type and ``[start, end)`` offsets in the text."""
@@ -38,7 +49,7 @@ class Span:
     start: int
     end: int
 
-    def as_dict(self) -> dict[str, str | int]:
+    def as_dict(self) -> SpanRecord:
         return {"entity_type": self.entity_type, "start": self.start, "end": self.end}
 
 
@@ -315,14 +326,14 @@ class Texts:
     departments: list[str]
     texts: list[str]
     spans: list[list[Span]]
-    people: np.ndarray
-    phones: np.ndarray
+    people: Indexes
+    phones: npt.NDArray[np.str_]
 
 
 def compose(
     rng: np.random.Generator,
     templates: tuple[Template, ...],
-    pool: np.ndarray,
+    pool: Indexes,
     population: Population,
     geo: CityGeo,
     as_of: date,

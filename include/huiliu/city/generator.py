@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypeAlias, TypedDict
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from huiliu.city import defects, departments
 from huiliu.city.defects import RATES, DefectLog
 from huiliu.city.frame import Frame
 from huiliu.city.geo import CityGeo, build_geo
-from huiliu.city.groundtruth import GroundTruthWriter
+from huiliu.city.groundtruth import GroundTruthWriter, TruthHeader
 from huiliu.city.people import ALIVE, Population, generate_population, random_people
 from huiliu.city.writers import SqlWriter, write_gbk_csv, write_xlsx
 from huiliu.contracts import DatasetContract, load_contracts
@@ -34,8 +34,9 @@ from huiliu.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-Scale = Literal["small", "medium", "large"]
-Progress = Callable[[str, int, int], None]
+Scale: TypeAlias = Literal["small", "medium", "large"]
+Progress: TypeAlias = Callable[[str, int, int], None]
+"""Called as ``progress(step, done, total)`` while generating."""
 CHUNK_ROWS = 100_000
 DATASETS: tuple[str, ...] = (
     "resident_registry",
@@ -84,6 +85,20 @@ SCALES: dict[str, ScalePlan] = {
 }
 
 
+class ManifestRecord(TypedDict):
+    """A :class:`CityManifest` as JSON (``manifest.json``)."""
+
+    out_dir: str
+    connections: dict[str, str]
+    counts: dict[str, int]
+    ground_truth: str
+    defects: dict[str, int]
+    seed: int
+    scale: str
+    as_of: str
+    districts: list[str]
+
+
 @dataclass(frozen=True)
 class CityManifest:
     """What ``generate_city`` produced.
@@ -110,12 +125,18 @@ class CityManifest:
     as_of: str = ""
     districts: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["out_dir"] = str(self.out_dir)
-        data["ground_truth"] = str(self.ground_truth)
-        data["districts"] = list(self.districts)
-        return data
+    def as_dict(self) -> ManifestRecord:
+        return {
+            "out_dir": str(self.out_dir),
+            "connections": dict(self.connections),
+            "counts": dict(self.counts),
+            "ground_truth": str(self.ground_truth),
+            "defects": dict(self.defects),
+            "seed": self.seed,
+            "scale": self.scale,
+            "as_of": self.as_of,
+            "districts": list(self.districts),
+        }
 
 
 def _rng(seed: int, label: str) -> np.random.Generator:
@@ -423,10 +444,10 @@ def generate_city(
     out_dir: Path,
     city_code: str = "5201",
     districts: list[str] | None = None,
-    scale: Literal["small", "medium", "large"] = "small",
+    scale: Scale = "small",
     seed: int = 7,
     targets: dict[str, str] | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
     *,
     residents: int | None = None,
     as_of: date | None = None,
@@ -474,7 +495,7 @@ def generate_city(
         raise
     finally:
         run.close()
-    header = {
+    header: TruthHeader = {
         "seed": seed,
         "city_code": city_code,
         "districts": chosen,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
+from huiliu.city.arrays import Indexes
 from huiliu.city.vocab import COMPOUND_STEMS, COMPOUND_SUFFIXES, GENERIC_ROADS, ROADS
 from huiliu.divisions import Hierarchy, Unit, load_hierarchy
 from huiliu.errors import ConfigurationError
@@ -38,22 +40,22 @@ class CityGeo:
     city_name: str
     districts: list[Unit]
     communities: list[Unit]
-    community_codes: np.ndarray
-    community_district: np.ndarray
-    community_weight: np.ndarray
+    community_codes: npt.NDArray[np.str_]
+    community_district: npt.NDArray[np.int32]
+    community_weight: npt.NDArray[np.float64]
     prefixes: list[str]
     roads: list[str]
-    community_roads: np.ndarray
+    community_roads: npt.NDArray[np.int32]
     compounds: list[str]
-    community_compounds: np.ndarray
-    grid_codes: np.ndarray
-    grid_community: np.ndarray
+    community_compounds: npt.NDArray[np.int32]
+    grid_codes: npt.NDArray[np.str_]
+    grid_community: npt.NDArray[np.int32]
 
     @property
     def district_codes(self) -> list[str]:
         return [d.code for d in self.districts]
 
-    def district_of(self, community: np.ndarray) -> np.ndarray:
+    def district_of(self, community: Indexes) -> npt.NDArray[np.int64]:
         """6-digit district codes (as int) of community indexes."""
         codes = np.array([int(d.code) for d in self.districts], dtype=np.int64)
         return codes[self.community_district[community]]

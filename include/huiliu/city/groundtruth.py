@@ -26,9 +26,49 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from huiliu.city.frame import Frame
+from huiliu.city.freetext import SpanRecord
+
+
+class DefectRecord(TypedDict):
+    """One planted defect of one row (``key``: the row's primary-key value)."""
+
+    dataset: str
+    key: str
+    column: str
+    defect: str
+    detail: NotRequired[str]
+
+
+class FreeTextPii(TypedDict):
+    """The entities planted in the free text of one row."""
+
+    dataset: str
+    key: str
+    column: str
+    entities: list[SpanRecord]
+
+
+class TruthHeader(TypedDict):
+    """What was generated: the ground truth's fields before ``defects`` and ``free_text_pii``."""
+
+    seed: int
+    city_code: str
+    districts: list[str]
+    scale: str
+    as_of: str
+    units_seed: int
+    counts: dict[str, int]
+    rates: dict[str, float]
+
+
+class GroundTruth(TruthHeader):
+    """``ground_truth.json`` as read back."""
+
+    defects: list[DefectRecord]
+    free_text_pii: list[FreeTextPii]
 
 
 class GroundTruthWriter:
@@ -49,7 +89,7 @@ class GroundTruthWriter:
             if not spans or not value or key in seen:
                 continue
             seen.add(key)
-            item = {
+            item: FreeTextPii = {
                 "dataset": frame.dataset,
                 "key": str(key),
                 "column": column,
@@ -58,7 +98,7 @@ class GroundTruthWriter:
             self._spool.write(json.dumps(item, ensure_ascii=False) + "\n")
             self.texts += 1
 
-    def finish(self, header: dict[str, Any], defects: list[dict[str, str]]) -> Path:
+    def finish(self, header: TruthHeader, defects: list[DefectRecord]) -> Path:
         """Write the file: the header fields, ``defects`` and ``free_text_pii``; return its path."""
         self._spool.close()
         with self.path.open("w", encoding="utf-8") as out:

@@ -10,8 +10,10 @@ under :mod:`huiliu.identity.resident_id`, not necessarily under ``stdnum.cn.ric.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from stdnum.cn import uscc as stdnum_uscc
 
 from huiliu.city.vocab import BANK_BINS, MOBILE_PREFIXES
@@ -24,20 +26,22 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-def digit_matrix(values: np.ndarray, width: int) -> np.ndarray:
+def digit_matrix(values: npt.NDArray[np.integer[Any]], width: int) -> npt.NDArray[np.int64]:
     """Split non-negative integers into a ``(n, width)`` matrix of decimal digits, most significant first."""
     powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
     return (values.astype(np.int64)[:, None] // powers) % 10
 
 
-def ascii_rows_to_str(codes: np.ndarray) -> np.ndarray:
+def ascii_rows_to_str(codes: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.str_]:
     """Turn a ``(n, w)`` matrix of ASCII codes into an array of ``n`` strings of width ``w``."""
     width = codes.shape[1]
     raw = np.ascontiguousarray(codes, dtype=np.uint8).view(f"S{width}").ravel()
     return raw.astype(f"U{width}")
 
 
-def split_dates(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_dates(
+    dates: npt.NDArray[np.datetime64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Year, month and day arrays of a ``datetime64[D]`` array."""
     days = dates.astype("datetime64[D]")
     months = days.astype("datetime64[M]")
@@ -47,7 +51,11 @@ def split_dates(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return year, month, day
 
 
-def resident_ids(region: np.ndarray, birth: np.ndarray, sequence: np.ndarray) -> np.ndarray:
+def resident_ids(
+    region: npt.NDArray[np.integer[Any]],
+    birth: npt.NDArray[np.datetime64],
+    sequence: npt.NDArray[np.integer[Any]],
+) -> npt.NDArray[np.str_]:
     """Valid 18-character resident ID numbers.
 
     Args:
@@ -88,21 +96,22 @@ def corrupt_id(number: str, shift: int) -> str:
     return number[:17] + ID_CHECK_CHARS[(right + shift) % 11]
 
 
-def mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
+def mobiles(rng: np.random.Generator, n: int) -> npt.NDArray[np.str_]:
     """``n`` mobile numbers: a real ``1[3-9]x`` prefix and 8 random digits."""
     prefixes = np.array(MOBILE_PREFIXES, dtype=np.int64)[rng.integers(0, len(MOBILE_PREFIXES), n)]
     return (prefixes * 100_000_000 + rng.integers(0, 100_000_000, n)).astype("U11")
 
 
-def luhn_check_digits(payload: np.ndarray) -> np.ndarray:
+def luhn_check_digits(payload: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Luhn check digits of a ``(n, L)`` digit matrix (the digits before the check digit)."""
     doubled = payload[:, ::-1].copy()
     doubled[:, 0::2] *= 2
     doubled[doubled > 9] -= 9
-    return (10 - doubled.sum(axis=1) % 10) % 10
+    check: npt.NDArray[np.int64] = (10 - doubled.sum(axis=1) % 10) % 10  # numpy types sum(axis=…) as Any
+    return check
 
 
-def bank_cards(rng: np.random.Generator, n: int) -> np.ndarray:
+def bank_cards(rng: np.random.Generator, n: int) -> npt.NDArray[np.str_]:
     """``n`` Luhn-valid debit card numbers of 16 to 19 digits with real Chinese bank prefixes."""
     out = np.empty(n, dtype="U19")
     choice = rng.integers(0, len(BANK_BINS), n)
@@ -153,7 +162,7 @@ def corrupt_uscc(code: str, shift: int) -> str:
 
 
 @lru_cache(maxsize=4)
-def issuing_regions(through_year: int) -> tuple[np.ndarray, np.ndarray]:
+def issuing_regions(through_year: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Region codes that can be on ID numbers, and for each the birth years it can be issued for.
 
     Args:

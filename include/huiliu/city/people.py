@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 from faker.providers.person.zh_CN import Provider as ZhPerson
 
+from huiliu.city.arrays import Indexes
 from huiliu.city.geo import COMPOUNDS_PER_COMMUNITY, ROADS_PER_COMMUNITY, CityGeo
 from huiliu.city.identity import FIRST_YEAR, issuing_regions, mobiles, resident_ids
 from huiliu.city.vocab import AGE_BANDS, ETHNICITIES, MIGRANT_PROVINCES, PERSON_STATUSES, RESIDENCE_STATUSES
@@ -45,31 +48,31 @@ class Population:
         updated_at: last change in the registry, ``datetime64[s]``.
     """
 
-    id_number: np.ndarray
-    name: np.ndarray
-    male: np.ndarray
-    birth_date: np.ndarray
-    ethnicity: np.ndarray
-    community: np.ndarray
-    road: np.ndarray
-    road_no: np.ndarray
-    compound: np.ndarray
-    building: np.ndarray
-    unit: np.ndarray
-    room: np.ndarray
-    phone: np.ndarray
-    residence: np.ndarray
-    status: np.ndarray
-    updated_at: np.ndarray
+    id_number: npt.NDArray[np.str_]
+    name: npt.NDArray[np.str_]
+    male: npt.NDArray[np.bool_]
+    birth_date: npt.NDArray[np.datetime64]
+    ethnicity: npt.NDArray[np.int8]
+    community: npt.NDArray[np.int32]
+    road: npt.NDArray[np.int8]
+    road_no: npt.NDArray[np.int16]
+    compound: npt.NDArray[np.int8]
+    building: npt.NDArray[np.int16]
+    unit: npt.NDArray[np.int8]
+    room: npt.NDArray[np.int16]
+    phone: npt.NDArray[np.str_]
+    residence: npt.NDArray[np.int8]
+    status: npt.NDArray[np.int8]
+    updated_at: npt.NDArray[np.datetime64]
 
     def __len__(self) -> int:
         return len(self.id_number)
 
-    def ages(self, on: date | np.ndarray) -> np.ndarray:
+    def ages(self, on: date | np.datetime64 | npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
         """Age in whole years on a date (or on each of an array of dates)."""
         return age_on(self.birth_date, on)
 
-    def street_address(self, geo: CityGeo, people: np.ndarray) -> list[str]:
+    def street_address(self, geo: CityGeo, people: Indexes) -> list[str]:
         """Addresses below the community, e.g. 遵义路128号阳光小区3栋2单元1203室."""
         roads = geo.community_roads[self.community[people], self.road[people]]
         compounds = geo.community_compounds[self.community[people], self.compound[people]]
@@ -86,7 +89,7 @@ class Population:
             )
         ]
 
-    def full_address(self, geo: CityGeo, people: np.ndarray) -> list[str]:
+    def full_address(self, geo: CityGeo, people: Indexes) -> list[str]:
         """Full household addresses: province, city, district, street, community, then the street address."""
         prefixes = geo.prefixes
         return [
@@ -95,16 +98,21 @@ class Population:
         ]
 
 
-def age_on(birth: np.ndarray, on: date | np.ndarray) -> np.ndarray:
+def age_on(
+    birth: npt.NDArray[np.datetime64], on: date | np.datetime64 | npt.NDArray[np.datetime64]
+) -> npt.NDArray[np.int64]:
     """Whole years between birth dates and a date (or dates)."""
     day = np.asarray(np.datetime64(on, "D") if isinstance(on, date) else on, dtype="datetime64[D]")
     by, bm, bd = _ymd(birth)
     oy, om, od = _ymd(day)
     before_birthday = (om < bm) | ((om == bm) & (od < bd))
-    return (oy - by - before_birthday).astype(np.int64)
+    ages: npt.NDArray[np.int64] = (oy - by - before_birthday).astype(np.int64)
+    return ages
 
 
-def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ymd(
+    days: npt.NDArray[np.datetime64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     days = np.asarray(days, dtype="datetime64[D]")
     months = days.astype("datetime64[M]")
     return (
@@ -116,13 +124,16 @@ def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=1)
 def _name_pools() -> tuple[
-    np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
+    npt.NDArray[np.str_],
+    npt.NDArray[np.float64],
+    tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]],
+    tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]],
 ]:
     """Surnames with their probabilities, and (all, one-character) given-name parts for men and women."""
     surnames = np.array(list(ZhPerson.last_names.keys()))
     weights = np.array(list(ZhPerson.last_names.values()), dtype=float)
 
-    def pools(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def pools(parts: list[str]) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
         unique = sorted(set(parts))
         return np.array(unique), np.array([p for p in unique if len(p) == 1])
 
@@ -134,7 +145,7 @@ def _name_pools() -> tuple[
     )
 
 
-def random_names(rng: np.random.Generator, male: np.ndarray) -> np.ndarray:
+def random_names(rng: np.random.Generator, male: npt.NDArray[np.bool_]) -> npt.NDArray[np.str_]:
     """Full names: a weighted surname and a one- or two-character given name fitting the gender."""
     surnames, weights, male_pool, female_pool = _name_pools()
     n = len(male)
@@ -150,7 +161,7 @@ def random_names(rng: np.random.Generator, male: np.ndarray) -> np.ndarray:
 
 def random_birth_dates(
     rng: np.random.Generator, n: int, as_of: date, min_age: int = 0, max_age: int = 99
-) -> np.ndarray:
+) -> npt.NDArray[np.datetime64]:
     """Birth dates following the age pyramid, limited to ages ``min_age``..``max_age``."""
     bands = np.array(AGE_BANDS, dtype=float)
     lows = np.arange(len(bands)) * 5
@@ -161,17 +172,18 @@ def random_birth_dates(
     high = np.minimum(lows[band] + 5, max_age + 1)
     age_years = low + rng.random(n) * (high - low)
     days = np.floor(age_years * DAYS_PER_YEAR).astype(np.int64) + 1
-    return np.datetime64(as_of, "D") - days
+    births: npt.NDArray[np.datetime64] = np.datetime64(as_of, "D") - days
+    return births
 
 
 def _choose_regions(
     rng: np.random.Generator,
     geo: CityGeo,
-    community: np.ndarray,
-    migrant: np.ndarray,
-    birth: np.ndarray,
+    community: Indexes,
+    migrant: npt.NDArray[np.bool_],
+    birth: npt.NDArray[np.datetime64],
     as_of: date,
-) -> np.ndarray:
+) -> npt.NDArray[np.int64]:
     """Region codes for ID numbers: the code of the district that issued each number.
 
     Most people hold the current code of their home district, however long after their birth the
@@ -209,7 +221,9 @@ def _choose_regions(
     return region
 
 
-def unique_sequences(region: np.ndarray, birth: np.ndarray, male: np.ndarray) -> np.ndarray:
+def unique_sequences(
+    region: npt.NDArray[np.int64], birth: npt.NDArray[np.datetime64], male: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int64]:
     """Sequence numbers making (region, birth date, sequence) unique; odd for men, even for women.
 
     Raises:
@@ -230,7 +244,18 @@ def unique_sequences(region: np.ndarray, birth: np.ndarray, male: np.ndarray) ->
     return np.where(male, slot * 2 + 1, slot * 2 + 2)
 
 
-def address_parts(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+class AddressParts(TypedDict):
+    """The home address of each person inside their community (fields of :class:`Population`)."""
+
+    road: npt.NDArray[np.int8]
+    road_no: npt.NDArray[np.int16]
+    compound: npt.NDArray[np.int8]
+    building: npt.NDArray[np.int16]
+    unit: npt.NDArray[np.int8]
+    room: npt.NDArray[np.int16]
+
+
+def address_parts(rng: np.random.Generator, n: int) -> AddressParts:
     """Random home addresses inside a community: road, number, compound, building, unit and room."""
     floors = rng.integers(1, 34, n)
     return {
@@ -259,11 +284,11 @@ def random_people(
 
 def people_with_ids(
     rng: np.random.Generator,
-    ids: np.ndarray,
-    male: np.ndarray,
-    birth: np.ndarray,
-    community: np.ndarray,
-    migrant: np.ndarray,
+    ids: npt.NDArray[np.str_],
+    male: npt.NDArray[np.bool_],
+    birth: npt.NDArray[np.datetime64],
+    community: npt.NDArray[np.int32],
+    migrant: npt.NDArray[np.bool_],
     as_of: date,
 ) -> Population:
     """Complete people whose ID number, sex, birth date, community and residence are already chosen."""
@@ -295,7 +320,7 @@ def generate_population(rng: np.random.Generator, geo: CityGeo, n: int, as_of: d
     return people
 
 
-def generate_status(rng: np.random.Generator, people: Population, as_of: date) -> np.ndarray:
+def generate_status(rng: np.random.Generator, people: Population, as_of: date) -> npt.NDArray[np.int8]:
     """Registry statuses: about 3% of the over-70s and 0.2% of the others dead, 1% moved away."""
     age = people.ages(as_of)
     roll = rng.random(len(people))
@@ -305,11 +330,11 @@ def generate_status(rng: np.random.Generator, people: Population, as_of: date) -
     return status
 
 
-def status_label(status: np.ndarray) -> np.ndarray:
+def status_label(status: npt.NDArray[np.int8]) -> npt.NDArray[np.str_]:
     """正常 / 死亡 / 迁出 labels of status codes."""
     return np.array(PERSON_STATUSES)[status]
 
 
-def residence_label(residence: np.ndarray) -> np.ndarray:
+def residence_label(residence: npt.NDArray[np.int8]) -> npt.NDArray[np.str_]:
     """户籍 / 流动 labels of residence codes."""
     return np.array(RESIDENCE_STATUSES)[residence]

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from huiliu.cli.output import console, fail
 from huiliu.errors import HuiliuError
 
+if TYPE_CHECKING:
+    from huiliu.city.generator import Scale
+
 city_app = typer.Typer(
     help="The synthetic city: department databases and file drops with planted defects.", no_args_is_help=True
 )
 
-SCALES = ("small", "medium", "large")
+SCALES: tuple[Scale, ...] = ("small", "medium", "large")
 STEP_TITLES = {
     "population": "人口 population",
     "resident_registry": "公安 resident_registry",
@@ -105,7 +108,7 @@ def generate(
     district_list = [d.strip() for d in districts.split(",") if d.strip()] if districts else None
     folder = out or get_settings().city_path
     with _progress_bar() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(step: str, done: int, total: int) -> None:
             if step not in tasks:
@@ -117,7 +120,7 @@ def generate(
                 folder,
                 city,
                 district_list,
-                cast(Literal["small", "medium", "large"], scale),
+                scale,
                 seed,
                 targets,
                 progress,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import typer
 from rich.table import Table
 
 from huiliu.cli.accounts_cmd import ACTING_ACCOUNT
 from huiliu.cli.output import console, fail, print_json
 from huiliu.errors import HuiliuError
+
+if TYPE_CHECKING:
+    from huiliu.contracts import DatasetContract
 
 deliveries_app = typer.Typer(help="数据回流交付 Deliveries to units.", no_args_is_help=True)
 
@@ -94,14 +100,10 @@ def show_cmd(
             + ("；待合规审核 held" if guard.get("held") else ""),
             highlight=False,
         )
-        for rare in guard.get("rare", []):
-            values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())
-            console.print(
-                f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False, soft_wrap=True
-            )
+        _print_rare(guard)
 
 
-def _contract(dataset: str):  # type: ignore[no-untyped-def]
+def _contract(dataset: str) -> DatasetContract:
     from huiliu.contracts import load_contracts
 
     contracts = load_contracts()
@@ -170,11 +172,7 @@ def held_cmd(
             f"泛化 generalised: {', '.join(d.guard.get('generalised', [])) or '—'}",
             highlight=False,
         )
-        for rare in d.guard.get("rare", []):
-            values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())
-            console.print(
-                f"  稀有组合 rare: {values} — {rare['rows']} 行 rows", highlight=False, soft_wrap=True
-            )
+        _print_rare(d.guard)
 
 
 def _decide(dataset: str, delivery: list[str] | None, release: bool, by: str | None, reason: str) -> None:
@@ -220,7 +218,7 @@ def withhold_cmd(
     _decide(dataset, delivery, False, by, reason)
 
 
-def _print_rare(guard: dict) -> None:  # type: ignore[type-arg]
+def _print_rare(guard: Mapping[str, Any]) -> None:
     """A held extract's rare combinations, one line each (counts, never rows), never wrapped."""
     for rare in guard.get("rare", []):
         values = ", ".join(f"{k}={v}" for k, v in rare["values"].items())

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from huiliu.cli.output import console, fail
 from huiliu.errors import HuiliuError
+
+if TYPE_CHECKING:
+    from huiliu.airflow.demo import ReconciliationResult
+    from huiliu.airflow.demo_returns import ReturnsRecord
 
 
 def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None:
@@ -74,7 +80,7 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
         fail("some DAG runs failed; see the messages above")
 
 
-def _print_reconciliation(reconciliation: dict) -> None:  # type: ignore[type-arg]
+def _print_reconciliation(reconciliation: ReconciliationResult) -> None:
     table = Table(title=f"reconciliation 跨部门核对 — {reconciliation['status']}")
     table.add_column("check", no_wrap=True)
     for header in ("status", "compared", "mismatches"):
@@ -90,7 +96,7 @@ def _print_reconciliation(reconciliation: dict) -> None:  # type: ignore[type-ar
     console.print(table)
 
 
-def _print_deliveries(deliveries: dict) -> None:  # type: ignore[type-arg]
+def _print_deliveries(deliveries: ReturnsRecord) -> None:
     units, files = len(deliveries["units"]), deliveries["files"]
     table = Table(
         title=f"数据回流 deliveries — {units} 个单位 units, {files} 个文件 files, "

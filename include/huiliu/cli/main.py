@@ -37,6 +37,7 @@ def _mount_optional() -> None:
     from huiliu.cli.pii_approval_cmd import register as register_pii_approvals
     from huiliu.cli.pii_cmd import pii_app
     from huiliu.cli.policy_cmd import policy_app
+    from huiliu.cli.portal_cmd import portal_app, token_app
     from huiliu.cli.quality_cmd import quality_app
     from huiliu.cli.quarantine_cmd import quarantine_app
     from huiliu.cli.reconcile_cmd import reconcile_app
@@ -54,6 +55,8 @@ def _mount_optional() -> None:
     app.add_typer(grants_app, name="grants")
     app.add_typer(deliveries_app, name="deliveries")
     app.add_typer(policy_app, name="policy")
+    app.add_typer(portal_app, name="portal")
+    units_app.add_typer(token_app, name="token")
 
 
 @db_app.command("upgrade")
@@ -90,7 +93,7 @@ def units_list(
         tree = load_hierarchy(
             city or settings.city_code, [district] if district else None, settings.units_seed
         )
-        units = tree.at_level(level, within)  # type: ignore[arg-type]
+        units = tree.at_level(level, within)
     except HuiliuError as exc:
         fail(str(exc))
     if as_json:

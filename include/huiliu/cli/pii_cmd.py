@@ -7,13 +7,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pyarrow as pa
 import typer
 
 from huiliu.cli.output import err_console, fail, print_json
 from huiliu.errors import FileRejectedError, HuiliuError
+
+if TYPE_CHECKING:
+    from huiliu.pii.engine import PiiEngine
 
 pii_app = typer.Typer(
     help="Personal information: scan free text, classify table columns.", no_args_is_help=True
@@ -220,7 +223,7 @@ def evaluate(
             )
 
 
-def _engine(config: Path | None) -> Any:
+def _engine(config: Path | None) -> PiiEngine:
     from huiliu.pii.engine import get_engine
 
     if config is not None and not config.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import typer
 from rich.table import Table
@@ -12,6 +13,17 @@ from huiliu.cli.output import console, fail, print_json
 from huiliu.errors import HuiliuError
 
 quality_app = typer.Typer(help="The quality gate (Great Expectations suites).", no_args_is_help=True)
+
+
+class BatchRow(TypedDict):
+    """One landing batch and the gate's verdict on it, as ``huiliu quality batches`` lists it."""
+
+    batch_id: str
+    landing: str
+    rows: int
+    landed_at: str | None
+    quality: str
+    rows_quarantined: int | None
 
 
 @quality_app.command("suggest")
@@ -57,7 +69,7 @@ def batches(
     from huiliu.store.batches import batches_of
 
     verdicts = {r.batch_id: r for r in quality_runs(dataset)}
-    rows = [
+    rows: list[BatchRow] = [
         {
             "batch_id": b.batch_id,
             "landing": b.status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import typer
 from rich.table import Table
@@ -10,12 +11,25 @@ from rich.table import Table
 from huiliu.cli.output import console, fail, print_json
 from huiliu.errors import HuiliuError
 
+if TYPE_CHECKING:
+    from huiliu.contracts import DatasetContract
+
 quarantine_app = typer.Typer(
     help="Quarantined rows: review, release corrected rows, discard.", no_args_is_help=True
 )
 
 
-def _contract(dataset: str):  # type: ignore[no-untyped-def]
+class ReviewStep(TypedDict):
+    """One decision on a quarantined row, as ``huiliu quarantine show`` prints it."""
+
+    action: str
+    actor: str
+    reason: str
+    at: str
+    changes: dict[str, Any]
+
+
+def _contract(dataset: str) -> DatasetContract:
     from huiliu.contracts import load_contract
 
     try:
@@ -77,7 +91,7 @@ def show(
     except HuiliuError as exc:
         fail(str(exc))
     body = row.as_dict(with_values=values)
-    body["history"] = [
+    history: list[ReviewStep] = [
         {
             "action": a.action,
             "actor": a.actor,
@@ -87,7 +101,7 @@ def show(
         }
         for a in actions_of(dataset, quarantine_id)
     ]
-    print_json(body)
+    print_json({**body, "history": history})
 
 
 @quarantine_app.command("release")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import typer
 from rich.table import Table
@@ -12,10 +12,22 @@ from rich.table import Table
 from huiliu.cli.output import console, fail, print_json
 from huiliu.errors import HuiliuError
 
+if TYPE_CHECKING:
+    from huiliu.reconciliation.store import StoredFlag
+
 reconcile_app = typer.Typer(
     help="Cross-department reconciliation (跨部门核对): run the checks, list flagged records.",
     no_args_is_help=True,
 )
+
+
+class FlagRow(TypedDict):
+    """A flagged record as ``huiliu reconcile flags`` lists it, its record key masked."""
+
+    check: str
+    dataset: str
+    record_key: str
+    detail: str
 
 
 def _default_run_key() -> str:
@@ -92,7 +104,7 @@ def flags_cmd(
     console.print(table)
 
 
-def _masked(flags: list[Any]) -> list[dict[str, str]]:
+def _masked(flags: list[StoredFlag]) -> list[FlagRow]:
     """Flags as plain dicts with their record keys masked by their dataset's contract."""
     from huiliu.contracts import load_contracts
     from huiliu.reconciliation.masking import display_key

@@ -20,11 +20,15 @@ import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from stdnum import numdb
 from stdnum.cn import ric
+
+if TYPE_CHECKING:
+    from stdnum.numdb import PrefixInfo  # declared for type checkers only
 
 ID_LENGTH = 18
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -59,7 +63,7 @@ def year_ranges(county: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def _county_fields(prefixes: list, head: str = "") -> Iterator[tuple[str, dict[str, str]]]:
+def _county_fields(prefixes: list[PrefixInfo], head: str = "") -> Iterator[tuple[str, dict[str, str]]]:
     """Every code of a numdb prefix tree (ranges spelled out) with its own properties, in table order."""
     for length, low, high, props, children in prefixes:
         for value in range(int(low), int(high) + 1):
@@ -82,8 +86,8 @@ def region_table() -> tuple[np.ndarray, np.ndarray]:
             fields.setdefault(code, {}).update(props)
     codes = sorted(int(code) for code, props in fields.items() if "county" in props)
     in_use = np.zeros((len(codes), LAST_YEAR - FIRST_YEAR + 1), dtype=bool)
-    for row, code in enumerate(codes):
-        for start, end in year_ranges(fields[f"{code:06d}"]["county"]):
+    for row, number in enumerate(codes):
+        for start, end in year_ranges(fields[f"{number:06d}"]["county"]):
             in_use[row, max(start, FIRST_YEAR) - FIRST_YEAR : min(end, LAST_YEAR) - FIRST_YEAR + 1] = True
     in_use.flags.writeable = False
     return np.array(codes, dtype=np.int64), in_use
@@ -142,7 +146,8 @@ def regions_issued(regions: np.ndarray, years: np.ndarray, through_year: int) ->
     row = np.where(known, _region_rows()[np.clip(regions, 0, 999_999)], -1)
     column = np.clip(years, FIRST_YEAR, LAST_YEAR) - FIRST_YEAR
     dated = (years >= FIRST_YEAR) & (years <= LAST_YEAR)
-    return (row >= 0) & dated & issuable[np.maximum(row, 0), column]
+    issued: np.ndarray = (row >= 0) & dated & issuable[np.maximum(row, 0), column]
+    return issued
 
 
 def region_issued(region: str | int, year: int, through_year: int | None = None) -> bool:

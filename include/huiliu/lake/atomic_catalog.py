@@ -61,10 +61,12 @@ class AtomicSqlCatalog(SqlCatalog):
         current = self.load_table(identifier)
         staged = self._update_and_stage_table(current, identifier, requirements, updates)
         if staged.metadata == current.metadata:
-            return CommitTableResponse(metadata=current.metadata, metadata_location=current.metadata_location)
+            # pyiceberg's model fills its fields by name too (populate_by_name), as pyiceberg's own
+            # catalogs do; its signature names only the alias ``metadata-location``
+            return CommitTableResponse(metadata=current.metadata, metadata_location=current.metadata_location)  # type: ignore[call-arg]
         self._write_metadata(metadata=staged.metadata, io=staged.io, metadata_path=staged.metadata_location)
         group.moves[identifier] = (current.metadata_location, staged.metadata_location)
-        return CommitTableResponse(metadata=staged.metadata, metadata_location=staged.metadata_location)
+        return CommitTableResponse(metadata=staged.metadata, metadata_location=staged.metadata_location)  # type: ignore[call-arg]  # as above
 
     @contextmanager
     def commit_together(self) -> Iterator[None]:
@@ -90,7 +92,7 @@ class AtomicSqlCatalog(SqlCatalog):
             for identifier, (old, new) in group.moves.items():
                 namespace = Catalog.namespace_to_string(Catalog.namespace_from(identifier))
                 name = Catalog.table_name_from(identifier)
-                moved = session.execute(
+                moved = session.connection().execute(
                     update(IcebergTables)
                     .where(
                         IcebergTables.catalog_name == self.name,

@@ -68,7 +68,8 @@ def _same_type(lake: pa.DataType, wanted: pa.DataType) -> bool:
     """Arrow types equal up to string width (Iceberg reads strings back as large_string)."""
     if pa.types.is_large_string(lake):
         lake = pa.string()
-    return lake.equals(wanted)
+    same: bool = lake.equals(wanted)
+    return same
 
 
 def _evolve(table: Table, identifier: str, schema: pa.Schema) -> None:

@@ -23,7 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pyiceberg.expressions import EqualTo
+from pyiceberg.expressions import EqualTo, Reference
+from pyiceberg.expressions.literals import literal
+from pyiceberg.io import OutputStream
 from pyiceberg.table import Table
 
 from huiliu.lake.atomic_catalog import in_group_commit
@@ -59,6 +61,12 @@ def _parquet_writer(stream: object, schema: pa.Schema, rows: pa.Table | pa.Recor
     return pq.ParquetWriter(stream, schema, compression="zstd", use_dictionary=dictionary_columns(rows))
 
 
+def _rows_of(batch_id: str) -> EqualTo:
+    """The filter of a batch's rows: ``_batch_id = batch_id``."""
+    # EqualTo("_batch_id", batch_id) builds the same predicate, but type checkers see only the model's fields
+    return EqualTo(term=Reference("_batch_id"), value=literal(batch_id))
+
+
 @dataclass(frozen=True)
 class CommittedBatch:
     """What a commit made visible."""
@@ -85,7 +93,7 @@ class StagedBatchWriter:
         self._staged: list[tuple[int, int, str]] = []  # (reserved slot, part of it, path)
         self._slots = 0
         self._writer: pq.ParquetWriter | None = None
-        self._stream: object | None = None
+        self._stream: OutputStream | None = None
         self._rows_in_file = 0
         self._committed = False
         self._lock = threading.Lock()
@@ -112,17 +120,18 @@ class StagedBatchWriter:
         with self._lock:
             return [path for _, _, path in sorted(self._staged)]
 
-    def _open_file(self, first: pa.RecordBatch) -> None:
+    def _open_file(self, first: pa.RecordBatch) -> pq.ParquetWriter:
         path = self._new_path()
         self._stream = self.table.io.new_output(path).create(overwrite=True)
-        self._writer = _parquet_writer(self._stream, self.schema, first)
+        self._writer = writer = _parquet_writer(self._stream, self.schema, first)
         self._stage(path, self.reserve())
         self._rows_in_file = 0
+        return writer
 
     def _close_file(self) -> None:
-        if self._writer is not None:
+        if self._writer is not None and self._stream is not None:  # opened together
             self._writer.close()
-            self._stream.close()  # type: ignore[union-attr]
+            self._stream.close()
             self._writer = None
             self._stream = None
 
@@ -130,11 +139,12 @@ class StagedBatchWriter:
         """Append one record batch to the staged files (each of exactly ``rows_per_file`` rows
         but the last, so that a reader can take a file whole as one chunk)."""
         while batch.num_rows:
-            if self._writer is None or self._rows_in_file >= self.rows_per_file:
+            writer = self._writer
+            if writer is None or self._rows_in_file >= self.rows_per_file:
                 self._close_file()
-                self._open_file(batch)
+                writer = self._open_file(batch)
             part = batch.slice(0, self.rows_per_file - self._rows_in_file)
-            self._writer.write_batch(part)  # type: ignore[union-attr]
+            writer.write_batch(part)
             self._rows_in_file += part.num_rows
             self.rows += part.num_rows
             batch = batch.slice(part.num_rows)
@@ -203,7 +213,7 @@ class StagedBatchWriter:
             with self.table.transaction() as tx, warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Delete operation did not match any records")
                 if self._table_may_hold_batch():
-                    tx.delete(EqualTo("_batch_id", self.batch_id), snapshot_properties=summary)
+                    tx.delete(_rows_of(self.batch_id), snapshot_properties=summary)
                 if files:
                     tx.add_files(files, snapshot_properties=summary)
         except Exception:
@@ -229,7 +239,7 @@ class StagedBatchWriter:
         matches nothing, and a batch's first commit has nothing to replace."""
         if self.table.current_snapshot() is None:
             return False
-        scan = self.table.scan(row_filter=EqualTo("_batch_id", self.batch_id), selected_fields=("_batch_id",))
+        scan = self.table.scan(row_filter=_rows_of(self.batch_id), selected_fields=("_batch_id",))
         return next(iter(scan.plan_files()), None) is not None
 
     def _current_snapshot_id(self) -> int | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import RunEvent, RunState
@@ -110,6 +110,13 @@ class LineageEmitter:
         return True
 
 
+class _RunContext(TypedDict):
+    """What every event of one run repeats: its parent run and nominal time."""
+
+    parent: tuple[str, str, str] | None
+    nominal_time: datetime | None
+
+
 @dataclass
 class RunHandle:
     """A run in progress: add outputs, output facets and run facets before it completes."""
@@ -196,7 +203,7 @@ def track_run(
         run_facets=dict(run_facets or {}),
         job_facets=dict(job_facets or {}),
     )
-    context = {"parent": parent, "nominal_time": nominal_time}
+    context: _RunContext = {"parent": parent, "nominal_time": nominal_time}
     emitter.emit(_event(handle, RunState.START, **context))
     try:
         yield handle
@@ -211,7 +218,7 @@ def track_run(
 
 
 def _emit_failure(
-    emitter: LineageEmitter, handle: RunHandle, exc: BaseException, context: dict[str, Any]
+    emitter: LineageEmitter, handle: RunHandle, exc: BaseException, context: _RunContext
 ) -> None:
     """ABORT for interruptions, FAIL (with the error) otherwise; a store error never hides `exc`."""
     state = RunState.ABORT if isinstance(exc, _INTERRUPTIONS) else RunState.FAIL
@@ -229,7 +236,12 @@ def _emit_failure(
 
 
 def _event(
-    handle: RunHandle, state: RunState, error: BaseException | None = None, **context: Any
+    handle: RunHandle,
+    state: RunState,
+    error: BaseException | None = None,
+    *,
+    parent: tuple[str, str, str] | None,
+    nominal_time: datetime | None,
 ) -> RunEvent:
     return build_run_event(
         state,
@@ -241,7 +253,8 @@ def _event(
         error=error,
         run_facets=handle.run_facets,
         job_facets=handle.job_facets,
-        **context,
+        parent=parent,
+        nominal_time=nominal_time,
     )
 
 

@@ -310,7 +310,7 @@ def _check_uuid(value: str, what: str) -> None:
         raise LineageError(f"{what} {value!r} is not a UUID; OpenLineage run ids must be UUIDs") from None
 
 
-def _run_state(event_type: str) -> RunState:
+def _run_state(event_type: RunState | str) -> RunState:
     try:
         return RunState(event_type)
     except ValueError:

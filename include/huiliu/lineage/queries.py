@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -19,10 +19,32 @@ from huiliu.store.db import session_scope
 from huiliu.store.models import LineageDatasetEdge, LineageEventRecord
 
 _TERMINAL = ("COMPLETE", "FAIL", "ABORT")
-_Key = tuple[str, str]
+_Key: TypeAlias = tuple[str, str]
 
 
-def runs_of_job(job: str, store_url: str | None = None, namespace: str | None = None) -> list[dict[str, Any]]:
+class DatasetName(TypedDict):
+    """A dataset a run read or wrote, as its events name it."""
+
+    namespace: str
+    name: str
+
+
+class RunSummary(TypedDict):
+    """One run of a job, summarised from its events (see :func:`runs_of_job`)."""
+
+    run_id: str
+    job_namespace: str
+    job_name: str
+    state: str
+    started_at: datetime
+    ended_at: datetime | None
+    inputs: list[DatasetName]
+    outputs: list[DatasetName]
+    error: str | None
+    parent_run_id: str | None
+
+
+def runs_of_job(job: str, store_url: str | None = None, namespace: str | None = None) -> list[RunSummary]:
     """The runs of a job, oldest first, each summarised from its events.
 
     Args:
@@ -31,10 +53,10 @@ def runs_of_job(job: str, store_url: str | None = None, namespace: str | None = 
         namespace: Only runs in this job namespace; any namespace when omitted.
 
     Returns:
-        One dict per run: `run_id`, `job_namespace`, `job_name`, `state` (the last event type),
-        `started_at`, `ended_at` (None while running), `inputs` and `outputs` (lists of
-        `{"namespace", "name"}`, from the latest event that lists them), `error` (the FAIL
-        message or None) and `parent_run_id`.
+        One :class:`RunSummary` dict per run: `run_id`, `job_namespace`, `job_name`, `state`
+        (the last event type), `started_at`, `ended_at` (None while running), `inputs` and
+        `outputs` (lists of `{"namespace", "name"}`, from the latest event that lists them),
+        `error` (the FAIL message or None) and `parent_run_id`.
     """
     query = select(LineageEventRecord).where(LineageEventRecord.job_name == job)
     if namespace is not None:
@@ -120,7 +142,7 @@ def _hops(session: Session, frontier: Iterable[_Key], via: str, to: str) -> dict
     return latest
 
 
-def _summary(events: list[LineageEventRecord]) -> dict[str, Any]:
+def _summary(events: list[LineageEventRecord]) -> RunSummary:
     first, last = events[0], events[-1]
     start = next((e for e in events if e.event_type == "START"), first)
     end = next((e for e in reversed(events) if e.event_type in _TERMINAL), None)
@@ -139,7 +161,7 @@ def _summary(events: list[LineageEventRecord]) -> dict[str, Any]:
     }
 
 
-def _datasets(payloads: list[dict[str, Any]], side: str) -> list[dict[str, str]]:
+def _datasets(payloads: list[dict[str, Any]], side: str) -> list[DatasetName]:
     for payload in reversed(payloads):
         if payload.get(side):
             return [{"namespace": d["namespace"], "name": d["name"]} for d in payload[side]]

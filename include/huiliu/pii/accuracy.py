@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 import sqlalchemy as sa
 
@@ -32,10 +32,24 @@ from huiliu.errors import ConfigurationError
 from huiliu.pii.engine import PiiEngine
 from huiliu.pii.scanner import Finding, scan_texts
 
-Match = Literal["exact", "overlap", "coverage"]
+if TYPE_CHECKING:  # the city generator's own imports are not needed to read its ground truth
+    from huiliu.city.groundtruth import GroundTruth
+
+Match: TypeAlias = Literal["exact", "overlap", "coverage"]
 """How a finding matches an annotated span of its type (see :func:`match_spans`)."""
 MATCHES: tuple[Match, ...] = ("exact", "overlap", "coverage")
-Span = tuple[str, int, int]
+Span: TypeAlias = tuple[str, int, int]
+
+
+class EntityScoreRecord(TypedDict):
+    """An :class:`EntityScore` as JSON (precision and recall rounded to 4 places)."""
+
+    entity_type: str
+    planted: int
+    found: int
+    true_positives: int
+    precision: float | None
+    recall: float | None
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,7 @@ class EntityScore:
     def recall(self) -> float | None:
         return self.true_positives / self.planted if self.planted else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EntityScoreRecord:
         return {
             "entity_type": self.entity_type,
             "planted": self.planted,
@@ -109,11 +123,11 @@ def load_labelled_texts(city_dir: Path, limit: int | None = None) -> list[Labell
     return out
 
 
-def _read_truth(city_dir: Path) -> dict[str, Any]:
+def _read_truth(city_dir: Path) -> GroundTruth:
     path = city_dir / "ground_truth.json"
     if not path.exists():
         raise ConfigurationError(f"{path}: no ground truth; generate the city with `huiliu city generate`")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    data: GroundTruth = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 

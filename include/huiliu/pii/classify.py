@@ -20,22 +20,23 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from huiliu.contracts.model import SENSITIVE_PI_TYPES
 from huiliu.pii.config import ClassificationSpec
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.normalize import normalize_batch
-from huiliu.pii.recognizers import ChineseRecognizer
-from huiliu.pii.scanner import gated_rows, recognizer_gates, scan_texts
+from huiliu.pii.recognizers import ChineseRecognizer, Hit
+from huiliu.pii.scanner import Finding, gated_rows, recognizer_gates, scan_texts
 from huiliu.pii.tagger import Tags
 
-Kind = Literal["structured", "free_text", "none"]
+Kind: TypeAlias = Literal["structured", "free_text", "none"]
 PROBE = 100  # values (spread over the sample) tried first; a recognizer matching none is skipped
 GENDER_VALUES = frozenset({"男", "女", "男性", "女性"})
 GENDER_CODES = frozenset({"m", "f", "male", "female", "1", "2"})
@@ -43,6 +44,58 @@ _DATE = re.compile(
     r"^(19|20)\d\d([-/.]?)(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])$|^(19|20)\d\d年\d\d?月\d\d?日$"
 )
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+class EntityMatchRecord(TypedDict):
+    """An :class:`EntityMatch` as JSON (shares and scores rounded to 4 places)."""
+
+    entity_type: str
+    match_ratio: float
+    matched: int
+    confidence: float
+    checksum_valid_ratio: float | None
+    recognizers: list[str]
+    patterns: list[str]
+    context_words: list[str]
+    examples: list[str]
+    score: float
+
+
+class ColumnRecord(TypedDict):
+    """A :class:`ColumnClassification` as JSON: its own fields (``arrow_type`` as ``type``), the
+    figures of its best entity type, and its entity matches."""
+
+    name: str
+    rows: int
+    nulls: int
+    values_checked: int
+    kind: Kind
+    explanation: str
+    type: str
+    entity_types: list[str]
+    match_ratio: float
+    checksum_valid: float | None
+    confidence: float
+    sensitive: bool
+    name_hints: list[str]
+    entities: list[EntityMatchRecord]
+    observed: list[EntityMatchRecord]
+
+
+class StoredColumn(ColumnRecord):
+    """A column as the PII gate stores it: its classification, and the entity types the contract
+    declared in it when the gate ran."""
+
+    declared: list[str]
+
+
+class TableRecord(TypedDict):
+    """A :class:`TableClassification` as JSON."""
+
+    source: str | None
+    rows: int
+    sampled_rows: int
+    columns: list[ColumnRecord]
 
 
 @dataclass(frozen=True)
@@ -60,11 +113,19 @@ class EntityMatch:
     examples: tuple[str, ...] = ()
     score: float = 0.0
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+    def as_dict(self) -> EntityMatchRecord:
+        checksums = self.checksum_valid_ratio
         return {
-            k: round(v, 4) if isinstance(v, float) else list(v) if isinstance(v, tuple) else v
-            for k, v in data.items()
+            "entity_type": self.entity_type,
+            "match_ratio": round(self.match_ratio, 4),
+            "matched": self.matched,
+            "confidence": round(self.confidence, 4),
+            "checksum_valid_ratio": None if checksums is None else round(checksums, 4),
+            "recognizers": list(self.recognizers),
+            "patterns": list(self.patterns),
+            "context_words": list(self.context_words),
+            "examples": list(self.examples),
+            "score": round(self.score, 4),
         }
 
 
@@ -108,14 +169,22 @@ class ColumnClassification:
     def sensitive(self) -> bool:
         return any(e in SENSITIVE_PI_TYPES for e in self.entity_types)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ColumnRecord:
         top = self.entities[0] if self.entities else EntityMatch("", 0.0, 0, 0.0)
-        data = {k: v for k, v in asdict(self).items() if k not in ("entities", "observed", "name_hints")}
-        data["type"] = data.pop("arrow_type")
-        data |= {"entity_types": self.entity_types, "match_ratio": round(self.match_ratio, 4)}
-        data |= {"checksum_valid": top.checksum_valid_ratio, "confidence": top.confidence}
-        data |= {"sensitive": self.sensitive, "name_hints": list(self.name_hints)}
-        return data | {
+        return {
+            "name": self.name,
+            "rows": self.rows,
+            "nulls": self.nulls,
+            "values_checked": self.values_checked,
+            "kind": self.kind,
+            "explanation": self.explanation,
+            "type": self.arrow_type,
+            "entity_types": self.entity_types,
+            "match_ratio": round(self.match_ratio, 4),
+            "checksum_valid": top.checksum_valid_ratio,
+            "confidence": top.confidence,
+            "sensitive": self.sensitive,
+            "name_hints": list(self.name_hints),
             "entities": [e.as_dict() for e in self.entities],
             "observed": [e.as_dict() for e in self.observed],
         }
@@ -133,9 +202,13 @@ class TableClassification:
     def column(self, name: str) -> ColumnClassification:
         return next(c for c in self.columns if c.name == name)
 
-    def as_dict(self) -> dict[str, Any]:
-        fields = {"source": self.source, "rows": self.rows, "sampled_rows": self.sampled_rows}
-        return fields | {"columns": [c.as_dict() for c in self.columns]}
+    def as_dict(self) -> TableRecord:
+        return {
+            "source": self.source,
+            "rows": self.rows,
+            "sampled_rows": self.sampled_rows,
+            "columns": [c.as_dict() for c in self.columns],
+        }
 
 
 @dataclass
@@ -144,7 +217,7 @@ class _Sampler:
 
     size: int
     rng: np.random.Generator
-    keys: np.ndarray = field(default_factory=lambda: np.empty(0))
+    keys: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     sample: pa.Table | None = None
     rows: int = 0
     nulls: Counter[str] = field(default_factory=Counter)
@@ -210,7 +283,6 @@ def _classify_column(
 ) -> ColumnClassification:
     hints = name_hints(name, settings.hints)
     values = [v for v in (_text(x) for x in column.to_pylist()) if v]
-    base = {"name": name, "arrow_type": str(column.type), "rows": sampler.rows, "nulls": sampler.nulls[name]}
     observed = _structured(values, hints, engine) + _shapes(column.type, values, hints)
     chosen = _choose(observed, hints, settings, engine.config.score_threshold)
     kind: Kind = "structured" if chosen else "none"
@@ -219,7 +291,10 @@ def _classify_column(
         chosen = [m for m in observed[1:] if m.match_ratio >= settings.free_text_min_share]
         chosen, kind = ([observed[0], *chosen], "free_text") if chosen else ([], "none")
     return ColumnClassification(
-        **base,
+        name=name,
+        arrow_type=str(column.type),
+        rows=sampler.rows,
+        nulls=sampler.nulls[name],
         values_checked=len(values),
         kind=kind,
         entities=tuple(chosen),
@@ -229,7 +304,7 @@ def _classify_column(
     )
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     """A sampled value as text; integral floats (phones saved as numbers) without ``.0``."""
     if value is None:
         return None
@@ -253,7 +328,7 @@ class _Tally:
     contexts: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
 
-    def add(self, recognizer: str, finding: Any, example: str, checksum: bool) -> None:
+    def add(self, recognizer: str, finding: Hit | Finding, example: str, checksum: bool) -> None:
         self.scores.append(finding.score)
         self.recognizers[recognizer] += 1
         self.patterns[finding.pattern or ""] += 1
@@ -302,7 +377,7 @@ def _structured(values: list[str], hints: tuple[str, ...], engine: PiiEngine) ->
 
 def _covering(
     recognizer: ChineseRecognizer, rows: list[int], tagged: _TaggedValues, settings: ClassificationSpec
-) -> dict[int, Any]:
+) -> dict[int, Hit | None]:
     """Row → the recognizer's best finding covering the value, or None.
 
     The rules decide first; the tagger is asked (in one batch) only about the values they do not
@@ -337,7 +412,7 @@ class _TaggedValues:
         return self.tags
 
 
-def _cover(hits: list[Any], value: str, settings: ClassificationSpec) -> Any:
+def _cover(hits: list[Hit], value: str, settings: ClassificationSpec) -> Hit | None:
     """The best finding covering ``min_coverage`` of a value, or None."""
     covering = [h for h in hits if (h.end - h.start) >= settings.min_coverage * len(value)]
     return max(covering, key=lambda h: h.score, default=None)

@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast, get_args
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -36,7 +36,7 @@ from huiliu.spec_files import (
 ENV_VAR = "HUILIU_PII_CONFIG"
 PACKAGED = "recognizers.yaml"
 ENTITY_NAME = r"^[A-Z][A-Z0-9_]*$"
-PatternKind = Literal[
+PatternKind: TypeAlias = Literal[
     "pattern",
     "cn_resident_id",
     "cn_mobile",
@@ -54,7 +54,7 @@ PATTERN_KINDS: tuple[str, ...] = get_args(PatternKind)
 KINDS: tuple[str, ...] = (*PATTERN_KINDS, "cn_person", "cn_address")
 OPERATORS = ("cn_mask", "mask", "replace", "redact", "hash", "keep")
 MASK_STYLES = ("resident_id", "mobile", "card", "name", "address", "email", "middle")
-Score = Annotated[float, Field(ge=0.0, le=1.0)]
+Score: TypeAlias = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Spec(BaseModel):
@@ -170,7 +170,9 @@ class AddressSpec(RecognizerSpec):
     scores: AddressScores = Field(default_factory=AddressScores)
 
 
-AnyRecognizerSpec = Annotated[PatternRecognizerSpec | PersonSpec | AddressSpec, Field(discriminator="kind")]
+AnyRecognizerSpec: TypeAlias = Annotated[
+    PatternRecognizerSpec | PersonSpec | AddressSpec, Field(discriminator="kind")
+]
 
 
 class OperatorSpec(Spec):
@@ -342,7 +344,14 @@ def packaged_document() -> YamlDocument:
 
 def packaged_data() -> dict[str, Any]:
     """The packaged registry as plain data."""
-    return cast(dict[str, Any], packaged_document().data)  # read_document refuses anything else
+    return _mapping(packaged_document())
+
+
+def _mapping(document: YamlDocument) -> dict[str, Any]:
+    """The data of a document :func:`read_document` returned: always a mapping."""
+    data = document.data
+    assert isinstance(data, dict), "read_document returns YAML mappings only"
+    return data
 
 
 def load_config(path: Path | None = None) -> PiiConfig:
@@ -357,7 +366,7 @@ def load_config(path: Path | None = None) -> PiiConfig:
     if user is None:
         return validate_config(packaged_data(), packaged_path(), packaged_document())
     document = read_document(user)
-    merged = deep_merge(packaged_data(), cast(dict[str, Any], document.data))
+    merged = deep_merge(packaged_data(), _mapping(document))
     return validate_config(merged, user, document)
 
 

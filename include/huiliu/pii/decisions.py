@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, cast, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,12 @@ from huiliu.store.db import session_scope
 from huiliu.store.models import PiiClassification, PiiDecision, utcnow
 from huiliu.store.statuses import DecisionStatus
 
+if TYPE_CHECKING:  # the records only: this module is imported where the PII engine is not needed
+    from huiliu.pii.classify import StoredColumn
+    from huiliu.pii.drift import DriftRecord
+    from huiliu.pii.findings import FreeTextRecord
+    from huiliu.pii.policy import PolicyFindingRecord
+
 POLICY_ACTOR = "huiliu PII policy"
 """Who decided a batch that needed nobody's approval."""
 NOT_REQUIRED_REASON = "未发现超出契约许可的个人信息 / no personal information beyond what the contract allows"
@@ -28,6 +34,64 @@ NOT_REQUIRED_REASON = "未发现超出契约许可的个人信息 / no personal 
 
 class PiiDecisionError(TerminalError):
     """A decision that cannot be recorded (no pending request, no reason given …)."""
+
+
+class ClassificationFields(TypedDict, total=False):
+    """What :func:`save_classification` stores of a batch's classification (the PII gate gives
+    every key; a key left out keeps the stored value, or the column's default)."""
+
+    rows: int
+    sampled_rows: int
+    columns: list[StoredColumn]
+    free_text: dict[str, FreeTextRecord]
+    drift: DriftRecord
+    status: str
+    findings: list[PolicyFindingRecord]
+
+
+class StoredClassification(TypedDict):
+    """A batch's stored classification as plain data (:func:`classification_of`).
+
+    Attributes:
+        batch_id: the landing batch.
+        dataset: the dataset.
+        rows: rows of the batch.
+        sampled_rows: rows the classification sampled.
+        columns: each column's classification and declared entity types.
+        free_text: free-text column → what the row-by-row scan found.
+        drift: the drift against the previous batch (empty for the first).
+        status: ``pass`` or ``needs_approval``.
+        findings: the policy's findings, held ones first.
+        classified_at: when the gate stored it.
+    """
+
+    batch_id: str
+    dataset: str
+    rows: int
+    sampled_rows: int
+    columns: list[StoredColumn]
+    free_text: dict[str, FreeTextRecord]
+    drift: DriftRecord
+    status: str
+    findings: list[PolicyFindingRecord]
+    classified_at: datetime
+
+
+class DecisionRecord(TypedDict):
+    """A :class:`Decision` as JSON (times in ISO 8601), for reports and Airflow's XCom."""
+
+    id: int
+    dataset: str
+    batch_id: str
+    status: DecisionStatus
+    findings: list[PolicyFindingRecord]
+    requested_at: str
+    decided_by: str | None
+    decided_at: str | None
+    reason: str | None
+    channel: str
+    dag_id: str | None
+    run_id: str | None
 
 
 @dataclass(frozen=True)
@@ -53,7 +117,7 @@ class Decision:
     dataset: str
     batch_id: str
     status: DecisionStatus
-    findings: list[dict[str, Any]]
+    findings: list[PolicyFindingRecord]
     requested_at: datetime
     decided_by: str | None
     decided_at: datetime | None
@@ -62,13 +126,27 @@ class Decision:
     dag_id: str | None
     run_id: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        for key in ("requested_at", "decided_at"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
+    def as_dict(self) -> DecisionRecord:
+        return {
+            "id": self.id,
+            "dataset": self.dataset,
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "findings": self.findings,
+            "requested_at": self.requested_at.isoformat(),
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "reason": self.reason,
+            "channel": self.channel,
+            "dag_id": self.dag_id,
+            "run_id": self.run_id,
+        }
 
 
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: datetime | None) -> datetime | None: ...
 def _utc(moment: datetime | None) -> datetime | None:
     """A stored time as an aware UTC datetime (SQLite hands them back naive)."""
     if moment is None:
@@ -83,7 +161,7 @@ def _decision(row: PiiDecision) -> Decision:
         row.batch_id,
         DecisionStatus(row.status),
         list(row.findings or []),
-        _utc(row.requested_at),  # type: ignore[arg-type]
+        _utc(row.requested_at),
         row.decided_by,
         _utc(row.decided_at),
         row.reason,
@@ -93,7 +171,7 @@ def _decision(row: PiiDecision) -> Decision:
     )
 
 
-def save_classification(batch_id: str, dataset: str, fields: dict[str, Any]) -> None:
+def save_classification(batch_id: str, dataset: str, fields: ClassificationFields) -> None:
     """Insert or replace the classification of one batch."""
     with session_scope() as session:
         record = session.get(PiiClassification, batch_id) or PiiClassification(batch_id=batch_id)
@@ -104,14 +182,14 @@ def save_classification(batch_id: str, dataset: str, fields: dict[str, Any]) -> 
         session.add(record)
 
 
-def classification_of(batch_id: str) -> dict[str, Any] | None:
+def classification_of(batch_id: str) -> StoredClassification | None:
     """The stored classification of a batch as plain data, or None."""
     with session_scope() as session:
         record = session.get(PiiClassification, batch_id)
         return None if record is None else _classification_data(record)
 
 
-def classifications(dataset: str) -> list[dict[str, Any]]:
+def classifications(dataset: str) -> list[StoredClassification]:
     """Every stored batch classification of a dataset, oldest first."""
     with session_scope() as session:
         query = (
@@ -122,13 +200,13 @@ def classifications(dataset: str) -> list[dict[str, Any]]:
         return [_classification_data(r) for r in session.scalars(query)]
 
 
-def previous_classification(dataset: str, batch_id: str) -> dict[str, Any] | None:
+def previous_classification(dataset: str, batch_id: str) -> StoredClassification | None:
     """The latest classification of another batch of the dataset (the one to compare with)."""
     earlier = [c for c in classifications(dataset) if c["batch_id"] != batch_id]
     return earlier[-1] if earlier else None
 
 
-def _classification_data(record: PiiClassification) -> dict[str, Any]:
+def _classification_data(record: PiiClassification) -> StoredClassification:
     return {
         "batch_id": record.batch_id,
         "dataset": record.dataset,
@@ -136,7 +214,8 @@ def _classification_data(record: PiiClassification) -> dict[str, Any]:
         "sampled_rows": record.sampled_rows,
         "columns": list(record.columns or []),
         "free_text": dict(record.free_text or {}),
-        "drift": dict(record.drift or {}),
+        # the store types its JSON columns dict[str, Any]: the drift is what save_classification stored
+        "drift": cast("DriftRecord", dict(record.drift or {})),
         "status": record.status,
         "findings": list(record.findings or []),
         "classified_at": _utc(record.classified_at),
@@ -147,7 +226,7 @@ def request_decision(
     dataset: str,
     batch_id: str,
     needs_approval: bool,
-    held: list[dict[str, Any]],
+    held: list[PolicyFindingRecord],
     airflow_run: tuple[str, str] | None = None,
 ) -> Decision:
     """Record what the gate asks for: ``pending`` approval, or ``not_required`` (decided by policy)."""
@@ -254,7 +333,7 @@ def pending_decisions(dataset: str | None = None) -> list[Decision]:
     return [d for d in decision_history(dataset) if d.status == DecisionStatus.PENDING]
 
 
-def return_classification(dataset: str) -> dict[str, Any] | None:
+def return_classification(dataset: str) -> StoredClassification | None:
     """The column classification the return flow uses: the latest batch that passed or was approved."""
     latest: dict[str, str] = {d.batch_id: d.status for d in decision_history(dataset)}
     usable = [

@@ -8,11 +8,11 @@ lot, checksums that stop holding, columns that come or go: each is a :class:`Dri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypeAlias, TypedDict
 
 from huiliu.pii.classify import ColumnClassification, EntityMatch, TableClassification
 
-ChangeKind = Literal[
+ChangeKind: TypeAlias = Literal[
     "column_added",
     "column_removed",
     "entity_appeared",
@@ -20,6 +20,25 @@ ChangeKind = Literal[
     "ratio_changed",
     "checksum_dropped",
 ]
+
+
+class DriftChangeRecord(TypedDict):
+    """A :class:`DriftChange` as JSON (shares rounded to 4 places)."""
+
+    column: str
+    kind: ChangeKind
+    entity_type: str | None
+    before: float | None
+    after: float | None
+    message: str
+
+
+class DriftRecord(TypedDict, total=False):
+    """A :class:`DriftReport` as JSON, which always has both keys; a dataset's first batch, compared
+    with nothing, stores an empty one (``{}``)."""
+
+    drifted: bool
+    changes: list[DriftChangeRecord]
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,7 @@ class DriftChange:
     after: float | None
     message: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> DriftChangeRecord:
         return {
             "column": self.column,
             "kind": self.kind,
@@ -63,7 +82,7 @@ class DriftReport:
     def drifted(self) -> bool:
         return bool(self.changes)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> DriftRecord:
         return {"drifted": self.drifted, "changes": [c.as_dict() for c in self.changes]}
 
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import InvalidParamError, OperatorConfig
@@ -234,7 +234,7 @@ def _operator(spec: OperatorSpec) -> OperatorConfig:
 
 def _check_operators(config: PiiConfig, source: Path | None) -> None:
     """Validate every operator's parameters now, not at the first anonymisation."""
-    factory = OperatorsFactory()
+    factory = OperatorsFactory()  # type: ignore[no-untyped-call]  # presidio-anonymizer: unannotated __init__
     factory.add_anonymize_operator(CnMask)
     for entity, spec in config.anonymizers.items():
         operator = factory.create_operator_class(spec.operator, OperatorType.Anonymize)
@@ -252,22 +252,31 @@ def build_engine(config: PiiConfig, source: Path | None = None) -> PiiEngine:
     _check_operators(config, source)
     tagger = LexicalTagger(batch_size=config.model.batch_size) if config.model.enabled else None
     recognizers = tuple(
+        # each kind's class takes the spec of that kind, which the registry's schema guarantees
         RECOGNIZER_KINDS[spec.kind](spec=spec, name=name)  # type: ignore[call-arg]
         for name, spec in config.enabled.items()
     )
     for recognizer in recognizers:
         if recognizer.USES_MODEL:
             recognizer.tagger = tagger
-    registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=[LANGUAGE])  # type: ignore[arg-type]
+    registry = RecognizerRegistry(
+        recognizers=[_presidio(r) for r in recognizers], supported_languages=[LANGUAGE]
+    )
     analyzer = AnalyzerEngine(
         registry=registry,
         nlp_engine=ChineseNlpEngine(config.segmenter, tagger),
         supported_languages=[LANGUAGE],
         default_score_threshold=config.score_threshold,
     )
-    anonymizer = AnonymizerEngine()
+    anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]  # presidio-anonymizer: unannotated __init__
     anonymizer.add_anonymizer(CnMask)
     return PiiEngine(config, analyzer, anonymizer, recognizers, tagger)
+
+
+def _presidio(recognizer: ChineseRecognizer) -> EntityRecognizer:
+    """A recognizer as the Presidio recognizer every recognizer class also derives from."""
+    assert isinstance(recognizer, EntityRecognizer)
+    return recognizer
 
 
 def get_engine(path: Path | None = None) -> PiiEngine:

@@ -30,10 +30,10 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NotRequired, TypeAlias, TypedDict, TypeGuard
 
 from huiliu.errors import ConfigurationError
-from huiliu.pii.accuracy import MATCHES, EntityScore, Match, match_spans
+from huiliu.pii.accuracy import MATCHES, EntityScore, EntityScoreRecord, Match, match_spans
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.scanner import Finding, scan_texts
 
@@ -51,7 +51,7 @@ CHUNK = 2_000
 """Texts scanned at a time (one progress step)."""
 TOTAL = "TOTAL"
 
-Span = tuple[str, int, int]
+Span: TypeAlias = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,39 @@ class Annotated:
     text: str
     spans: tuple[Span, ...]
     line: int = 0
+
+
+class Miss(TypedDict):
+    """An annotated span no finding matched, with the findings overlapping it."""
+
+    entity_type: str
+    line: int
+    annotated: str
+    found: list[str]
+    text: str
+
+
+class WrongFinding(TypedDict):
+    """A finding that was not right."""
+
+    entity_type: str
+    line: int
+    found: str
+    text: str
+
+
+class EvaluationRecord(TypedDict):
+    """An :class:`Evaluation` as JSON; ``misses`` and ``false_positives`` only when collected."""
+
+    corpus: str
+    texts: int
+    match: dict[str, Match]
+    min_coverage: float
+    entities: list[EntityScoreRecord]
+    total: EntityScoreRecord
+    unscored_labels: dict[str, int]
+    misses: NotRequired[list[Miss]]
+    false_positives: NotRequired[list[WrongFinding]]
 
 
 @dataclass
@@ -90,8 +123,8 @@ class Evaluation:
     rules: dict[str, Match]
     min_coverage: float
     unscored: dict[str, int] = field(default_factory=dict)
-    misses: list[dict[str, Any]] = field(default_factory=list)
-    false_positives: list[dict[str, Any]] = field(default_factory=list)
+    misses: list[Miss] = field(default_factory=list)
+    false_positives: list[WrongFinding] = field(default_factory=list)
 
     @property
     def total(self) -> EntityScore:
@@ -108,9 +141,9 @@ class Evaluation:
         """The score of one entity type, if it was scored."""
         return next((s for s in self.scores if s.entity_type == entity), None)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EvaluationRecord:
         """JSON-ready figures (examples only when collected)."""
-        data: dict[str, Any] = {
+        data: EvaluationRecord = {
             "corpus": self.corpus,
             "texts": self.texts,
             "match": self.rules,
@@ -272,13 +305,13 @@ def _bio_spans(tokens: Sequence[str], tags: Sequence[str]) -> list[Span]:
     return spans
 
 
-def _offset(value: Any) -> int:
+def _offset(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("an offset must be an integer")
     return value
 
 
-def _check_spans(path: Path, line: int, text: Any, spans: Iterable[Span]) -> None:
+def _check_spans(path: Path, line: int, text: object, spans: Iterable[Span]) -> None:
     if not isinstance(text, str):
         raise _corpus_error(path, line, '"text" must be a string')
     for label, start, end in spans:
@@ -365,7 +398,11 @@ def match_rules(rules: Mapping[str, str] | None = None, min_coverage: float = 0.
     merged = {**DEFAULT_RULES, **(rules or {})}
     if bad := sorted(f"{e}={r}" for e, r in merged.items() if r not in MATCHES):
         raise ConfigurationError(f"match rule {bad[0]}: use one of {', '.join(MATCHES)}")
-    return cast(dict[str, Match], merged)
+    return {entity: rule for entity, rule in merged.items() if _is_match(rule)}
+
+
+def _is_match(rule: str) -> TypeGuard[Match]:
+    return rule in MATCHES
 
 
 def evaluate(

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.expressions import EqualTo
+from pyiceberg.expressions import EqualTo, Reference
+from pyiceberg.expressions.literals import literal
 from pyiceberg.table import Table
 
 from huiliu.contracts.model import DatasetContract
@@ -58,6 +59,22 @@ def findings_table(dataset: str) -> str:
     return f"pii.{dataset}_findings"
 
 
+class EntityCounts(TypedDict):
+    """Findings of one entity type in a free-text column, and rows holding at least one."""
+
+    findings: int
+    rows: int
+
+
+class FreeTextRecord(TypedDict):
+    """A :class:`FreeTextSummary` as JSON, entity types sorted."""
+
+    rows_scanned: int
+    rows_with_findings: int
+    findings: int
+    entities: dict[str, EntityCounts]
+
+
 @dataclass
 class FreeTextSummary:
     """What the row-by-row scan found in one free-text column.
@@ -72,7 +89,7 @@ class FreeTextSummary:
     rows_scanned: int = 0
     rows_with_findings: int = 0
     findings: int = 0
-    entities: dict[str, dict[str, int]] = field(default_factory=dict)
+    entities: dict[str, EntityCounts] = field(default_factory=dict)
 
     def rows_by_entity(self) -> dict[str, int]:
         """Entity type → rows holding it (the policy's input)."""
@@ -91,12 +108,12 @@ class FreeTextSummary:
             counts["findings"] += total
             counts["rows"] += distinct
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> FreeTextRecord:
         return {
             "rows_scanned": self.rows_scanned,
             "rows_with_findings": self.rows_with_findings,
             "findings": self.findings,
-            "entities": {k: dict(v) for k, v in sorted(self.entities.items())},
+            "entities": {k: v.copy() for k, v in sorted(self.entities.items())},
         }
 
 
@@ -112,16 +129,25 @@ def _key_is_personal(contract: DatasetContract) -> bool:
     return bool(declared & set(contract.schema_.primary_key))
 
 
+@dataclass(frozen=True, kw_only=True)
+class _ScanContext:
+    """What every finding row of one scan shares: the batch, the dataset and when it was scanned."""
+
+    batch_id: str
+    dataset: str
+    at: datetime
+
+
 def _finding_rows(
-    found: pa.Table, column: str, offset: int, keys: Sequence[str] | None, context: dict[str, Any]
+    found: pa.Table, column: str, offset: int, keys: Sequence[str] | None, context: _ScanContext
 ) -> pa.Table:
     """The scanner's findings of one column chunk as rows of :data:`FINDINGS_SCHEMA`."""
     rows = found.column("row").to_numpy()
     count = found.num_rows
     row_keys = [keys[i] for i in rows] if keys is not None else [None] * count
     arrays = {
-        "_batch_id": pa.array([context["batch_id"]] * count, pa.string()),
-        "dataset": pa.array([context["dataset"]] * count, pa.string()),
+        "_batch_id": pa.array([context.batch_id] * count, pa.string()),
+        "dataset": pa.array([context.dataset] * count, pa.string()),
         "column_name": pa.array([column] * count, pa.string()),
         "row_position": pa.array(rows.astype(np.int64) + offset, pa.int64()),
         "row_key": pa.array(row_keys, pa.string()),
@@ -131,7 +157,7 @@ def _finding_rows(
         "score": found.column("score"),
         "recognizer": found.column("recognizer"),
         "checksum_valid": found.column("checksum_valid"),
-        "_scanned_at": pa.array([context["at"]] * count, pa.timestamp("us", tz="UTC")),
+        "_scanned_at": pa.array([context.at] * count, pa.timestamp("us", tz="UTC")),
     }
     return pa.table(arrays, schema=FINDINGS_SCHEMA)
 
@@ -160,7 +186,7 @@ def scan_free_text(
     table = _findings_lake_table(contract.name, bool(columns), settings)
     if table is None:
         return summaries, None
-    context = {"batch_id": scan.batch_id, "dataset": contract.name, "at": datetime.now(UTC)}
+    context = _ScanContext(batch_id=scan.batch_id, dataset=contract.name, at=datetime.now(UTC))
     personal_key = _key_is_personal(contract)
     with StagedBatchWriter(table, scan.batch_id, FINDINGS_SCHEMA) as writer:
         offset = 0
@@ -181,4 +207,6 @@ def batch_findings(dataset: str, batch_id: str, settings: Settings) -> pa.Table:
     table = _findings_lake_table(dataset, False, settings)
     if table is None:
         return FINDINGS_SCHEMA.empty_table()
-    return table.scan(row_filter=EqualTo("_batch_id", batch_id)).to_arrow()
+    # what EqualTo("_batch_id", batch_id) builds; type checkers see only the pydantic fields of EqualTo
+    rows_of_batch = EqualTo(term=Reference("_batch_id"), value=literal(batch_id))
+    return table.scan(row_filter=rows_of_batch).to_arrow()

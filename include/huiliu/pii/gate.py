@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TypedDict
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
@@ -30,11 +30,25 @@ from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.facets import PII_FACET, PiiColumn, PiiDatasetFacet, PiiEntity, PiiRuleFinding
 from huiliu.lineage.naming import PRODUCER, DatasetRef, job_name, lake_dataset
 from huiliu.pii import decisions
-from huiliu.pii.classify import ColumnClassification, EntityMatch, TableClassification, classify_batches
-from huiliu.pii.drift import DriftReport, compare_classifications
+from huiliu.pii.classify import (
+    ColumnClassification,
+    EntityMatch,
+    EntityMatchRecord,
+    StoredColumn,
+    TableClassification,
+    classify_batches,
+)
+from huiliu.pii.drift import DriftRecord, DriftReport, compare_classifications
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.findings import FreeTextSummary, findings_table, free_text_columns, scan_free_text
-from huiliu.pii.policy import ORGANISATION_TYPES, PiiVerdict, declared_types, detected_types, evaluate
+from huiliu.pii.policy import (
+    ORGANISATION_TYPES,
+    PiiVerdict,
+    PolicyFindingRecord,
+    declared_types,
+    detected_types,
+    evaluate,
+)
 from huiliu.quality.batch_stream import BatchScan
 from huiliu.settings import Settings, get_settings
 from huiliu.store.batches import get_batch, register_dataset
@@ -42,6 +56,22 @@ from huiliu.store.leases import dataset_lease
 from huiliu.store.statuses import BatchStatus, PiiStatus
 
 log = logging.getLogger(__name__)
+
+
+class GateResultRecord(TypedDict):
+    """A :class:`PiiGateResult` as JSON, as the Airflow task passes it on through XCom."""
+
+    dataset: str
+    batch_id: str
+    status: str
+    decision: str
+    rows: int
+    pii_columns: int
+    free_text_findings: int
+    findings: list[PolicyFindingRecord]
+    drift: DriftRecord
+    report: str | None
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -69,8 +99,8 @@ class PiiGateResult:
     rows: int
     pii_columns: int
     free_text_findings: int
-    findings: list[dict[str, Any]]
-    drift: dict[str, Any]
+    findings: list[PolicyFindingRecord]
+    drift: DriftRecord
     report: str | None
     seconds: float
 
@@ -79,11 +109,23 @@ class PiiGateResult:
         return self.status == PiiStatus.NEEDS_APPROVAL
 
     @property
-    def held(self) -> list[dict[str, Any]]:
+    def held(self) -> list[PolicyFindingRecord]:
         return [f for f in self.findings if f["holds"]]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+    def as_dict(self) -> GateResultRecord:
+        return {
+            "dataset": self.dataset,
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "decision": self.decision,
+            "rows": self.rows,
+            "pii_columns": self.pii_columns,
+            "free_text_findings": self.free_text_findings,
+            "findings": self.findings,
+            "drift": self.drift,
+            "report": self.report,
+            "seconds": self.seconds,
+        }
 
 
 def require_committed(contract: DatasetContract, batch_id: str) -> None:
@@ -117,7 +159,7 @@ def pii_column_count(classification: TableClassification) -> int:
     return sum(1 for c in classification.columns if set(c.entity_types) - ORGANISATION_TYPES)
 
 
-def _match(data: dict[str, Any]) -> EntityMatch:
+def _match(data: EntityMatchRecord) -> EntityMatch:
     return EntityMatch(
         data["entity_type"],
         float(data.get("match_ratio") or 0.0),
@@ -131,7 +173,7 @@ def _match(data: dict[str, Any]) -> EntityMatch:
     )
 
 
-def table_classification(stored: dict[str, Any]) -> TableClassification:
+def table_classification(stored: decisions.StoredClassification) -> TableClassification:
     """A stored classification (:func:`huiliu.pii.decisions.classification_of`) as objects again."""
     columns = tuple(
         ColumnClassification(
@@ -196,7 +238,7 @@ class _Outcome:
     drift: DriftReport | None
 
 
-def _stored_columns(contract: DatasetContract, classification: TableClassification) -> list[dict[str, Any]]:
+def _stored_columns(contract: DatasetContract, classification: TableClassification) -> list[StoredColumn]:
     """Each column's classification with what the contract declared in it when the gate ran."""
     declared = declared_types(contract)
     return [{**c.as_dict(), "declared": sorted(declared.get(c.name, ()))} for c in classification.columns]

@@ -36,20 +36,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple, NotRequired, TypeAlias, TypedDict
 
 from huiliu.contracts.model import DatasetContract, Sensitivity
 from huiliu.pii.classify import ColumnClassification, TableClassification
 from huiliu.store.statuses import PiiStatus
 
-Rule = Literal[
+Rule: TypeAlias = Literal[
     "undeclared_column",
     "undeclared_entity",
     "sensitive_not_allowed",
     "declared_not_detected",
     "organisation_identifier",
 ]
-FreeTextCounts = Mapping[str, Mapping[str, int]]
+FreeTextCounts: TypeAlias = Mapping[str, Mapping[str, int]]
 """Column → entity type → rows of the column holding that entity type."""
 
 ART28_TYPES = frozenset({"ETHNICITY", "RELIGION", "HEALTH"})
@@ -139,6 +139,31 @@ class Evidence(NamedTuple):
 NO_EVIDENCE = Evidence()
 
 
+class PolicyFindingRecord(TypedDict):
+    """A policy finding as JSON (:meth:`PolicyFinding.as_dict`), as the classification and decision
+    rows store it and Airflow's XCom carries it.
+
+    ``rule`` is a :data:`Rule`, or ``pii_gate_incomplete`` for the finding the Airflow task records
+    when the gate could not check a batch; that one has no ``share`` nor ``rows``.
+    """
+
+    column: str
+    entity_type: str
+    rule: str
+    holds: bool
+    share: NotRequired[float | None]
+    rows: NotRequired[int | None]
+    message_zh: str
+    message_en: str
+
+
+class VerdictRecord(TypedDict):
+    """A verdict as JSON (:meth:`PiiVerdict.as_dict`)."""
+
+    status: PiiStatus
+    findings: list[PolicyFindingRecord]
+
+
 @dataclass(frozen=True)
 class PolicyFinding:
     """One observation of the policy about one column and entity type.
@@ -164,7 +189,7 @@ class PolicyFinding:
     def holds(self) -> bool:
         return self.rule in HOLDING_RULES
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> PolicyFindingRecord:
         return {
             "column": self.column,
             "entity_type": self.entity_type,
@@ -195,7 +220,7 @@ class PiiVerdict:
     def status(self) -> PiiStatus:
         return PiiStatus.NEEDS_APPROVAL if self.needs_approval else PiiStatus.PASS
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> VerdictRecord:
         return {"status": self.status, "findings": [f.as_dict() for f in self.findings]}
 
 

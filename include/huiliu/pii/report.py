@@ -17,14 +17,18 @@ writes it, and the decision task writes it again once a compliance officer has a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypedDict
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.pii import decisions
-from huiliu.pii.policy import ORGANISATION_TYPES
+from huiliu.pii.classify import EntityMatchRecord, StoredColumn
+from huiliu.pii.drift import DriftRecord
+from huiliu.pii.findings import FreeTextRecord
+from huiliu.pii.policy import ORGANISATION_TYPES, PolicyFindingRecord
 from huiliu.pii.report_page import render_batch_page, render_history_page
 from huiliu.reports.files import ReportFiles, write_report
 from huiliu.reports.labels import LANGUAGES
@@ -32,6 +36,100 @@ from huiliu.settings import Settings, get_settings
 
 HISTORY_STEM = "history"
 LATEST_STEM = "latest"
+
+
+class ColumnRow(TypedDict):
+    """One row of a batch report's per-column table."""
+
+    column: str
+    kind: str
+    entity_types: list[str]
+    declared: list[str]
+    match_ratio: float | None
+    confidence: float | None
+    checksum_valid: float | None
+    sensitive: bool
+    explanation: str
+    examples: list[str]
+
+
+class EntityCount(TypedDict):
+    """Columns classified with an entity type, and rows carrying it."""
+
+    columns: int
+    rows: int
+
+
+class FreeTextSection(TypedDict):
+    """A batch report's free-text columns, with their findings and rows holding some, summed."""
+
+    columns: dict[str, FreeTextRecord]
+    findings: int
+    rows_with_findings: int
+
+
+class BatchReport(TypedDict):
+    """The data of one batch's report (also its JSON file)."""
+
+    report: Literal["pii_batch"]
+    dataset: str
+    title: str
+    title_en: str
+    owner: str
+    sensitivity: str
+    generated_at: datetime
+    batch_id: str
+    classified_at: datetime
+    rows: int
+    sampled_rows: int
+    status: str
+    decision: decisions.DecisionRecord | None
+    pii_columns: int
+    columns: list[ColumnRow]
+    entity_counts: dict[str, EntityCount]
+    free_text: FreeTextSection
+    drift: DriftRecord
+    findings: list[PolicyFindingRecord]
+    decisions: list[decisions.DecisionRecord]
+
+
+class HistoryBatch(TypedDict):
+    """One batch in a dataset's history report."""
+
+    batch_id: str
+    stem: str
+    classified_at: datetime
+    rows: int
+    status: str
+    decision: str | None
+    pii_columns: int
+    free_text_findings: int
+    rows_with_findings: int
+    drift_changes: int
+    held: int
+
+
+class HistoryReport(TypedDict):
+    """The data of a dataset's history report (also its JSON file)."""
+
+    report: Literal["pii_history"]
+    dataset: str
+    title: str
+    title_en: str
+    owner: str
+    sensitivity: str
+    generated_at: datetime
+    batches: list[HistoryBatch]
+    decisions: list[decisions.DecisionRecord]
+
+
+class _DatasetFields(TypedDict):
+    dataset: str
+    title: str
+    title_en: str
+    owner: str
+    sensitivity: str
+    generated_at: datetime
 
 
 def report_dir(dataset: str, settings: Settings | None = None) -> Path:
@@ -44,20 +142,20 @@ def batch_stem(batch_id: str) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in batch_id)
 
 
-def count_pii_columns(columns: list[dict[str, Any]]) -> int:
+def count_pii_columns(columns: Sequence[StoredColumn]) -> int:
     """Stored columns classified as personal information (organisation identifiers do not count)."""
     return sum(1 for c in columns if set(c.get("entity_types") or ()) - ORGANISATION_TYPES)
 
 
-def _column_rows(column: dict[str, Any], entity: dict[str, Any]) -> int:
+def _column_rows(column: StoredColumn, entity: EntityMatchRecord) -> int:
     """Rows of a structured column estimated to carry an entity (non-empty rows × match ratio)."""
     filled = max(int(column.get("rows") or 0) - int(column.get("nulls") or 0), 0)
     return round(filled * float(entity.get("match_ratio") or 0.0))
 
 
-def entity_counts(stored: dict[str, Any]) -> dict[str, dict[str, int]]:
+def entity_counts(stored: decisions.StoredClassification) -> dict[str, EntityCount]:
     """Entity type → columns classified with it and rows carrying it (free text: every row counted)."""
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"columns": 0, "rows": 0})
+    counts: dict[str, EntityCount] = defaultdict(lambda: {"columns": 0, "rows": 0})
     free_text = stored["free_text"]
     for column in stored["columns"]:
         if column["name"] in free_text:
@@ -66,18 +164,18 @@ def entity_counts(stored: dict[str, Any]) -> dict[str, dict[str, int]]:
             counts[entity["entity_type"]]["columns"] += 1
             counts[entity["entity_type"]]["rows"] += _column_rows(column, entity)
     for summary in free_text.values():
-        for entity, found in summary["entities"].items():
-            counts[entity]["columns"] += 1
-            counts[entity]["rows"] += found["rows"]
-    return {k: dict(v) for k, v in sorted(counts.items(), key=lambda kv: -kv[1]["rows"])}
+        for entity_type, found in summary["entities"].items():
+            counts[entity_type]["columns"] += 1
+            counts[entity_type]["rows"] += found["rows"]
+    return {k: v.copy() for k, v in sorted(counts.items(), key=lambda kv: -kv[1]["rows"])}
 
 
-def _columns(stored: dict[str, Any]) -> list[dict[str, Any]]:
+def _columns(stored: decisions.StoredClassification) -> list[ColumnRow]:
     """The per-column table: what was detected, what was declared, evidence (masked) and why."""
-    rows = []
+    rows: list[ColumnRow] = []
     for column in stored["columns"]:
         entities = column.get("entities") or []
-        examples = next((e["examples"] for e in entities if e.get("examples")), [])
+        examples: list[str] = next((e["examples"] for e in entities if e.get("examples")), [])
         rows.append(
             {
                 "column": column["name"],
@@ -95,7 +193,7 @@ def _columns(stored: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _free_text(stored: dict[str, Any]) -> dict[str, Any]:
+def _free_text(stored: decisions.StoredClassification) -> FreeTextSection:
     columns = stored["free_text"]
     return {
         "columns": columns,
@@ -104,7 +202,7 @@ def _free_text(stored: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def batch_report_data(contract: DatasetContract, stored: dict[str, Any]) -> dict[str, Any]:
+def batch_report_data(contract: DatasetContract, stored: decisions.StoredClassification) -> BatchReport:
     """The data of one batch's report (also its JSON file)."""
     history = decisions.decision_history(contract.name, stored["batch_id"])
     return {
@@ -126,7 +224,7 @@ def batch_report_data(contract: DatasetContract, stored: dict[str, Any]) -> dict
     }
 
 
-def _dataset_fields(contract: DatasetContract) -> dict[str, Any]:
+def _dataset_fields(contract: DatasetContract) -> _DatasetFields:
     return {
         "dataset": contract.name,
         "title": contract.title,
@@ -137,11 +235,11 @@ def _dataset_fields(contract: DatasetContract) -> dict[str, Any]:
     }
 
 
-def history_report_data(contract: DatasetContract) -> dict[str, Any]:
+def history_report_data(contract: DatasetContract) -> HistoryReport:
     """The data of a dataset's history report: every classified batch and every decision."""
     history = decisions.decision_history(contract.name)
     latest = {d.batch_id: d.status for d in history}
-    batches = []
+    batches: list[HistoryBatch] = []
     for stored in decisions.classifications(contract.name):
         free_text = _free_text(stored)
         batches.append(
@@ -193,23 +291,20 @@ def write_batch_report(
     directory = report_dir(contract.name, settings)
     data = batch_report_data(contract, stored)
     stem = batch_stem(batch_id)
-    files = _write(directory, stem, data, "batch")
+    files = _write_batch(directory, stem, data)
     newest = decisions.classifications(contract.name)[-1]["batch_id"]
     if newest == batch_id:
-        _write(directory, LATEST_STEM, data, "batch", batch_page=stem)
+        _write_batch(directory, LATEST_STEM, data, batch_page=stem)
     return PiiReportFiles(files, write_history_report(contract, settings))
 
 
 def write_history_report(contract: DatasetContract, settings: Settings | None = None) -> ReportFiles:
     """Write the dataset's PII history report."""
-    return _write(report_dir(contract.name, settings), HISTORY_STEM, history_report_data(contract), "history")
+    data = history_report_data(contract)
+    pages = {lang: render_history_page(data, lang) for lang in LANGUAGES}
+    return write_report(report_dir(contract.name, settings), HISTORY_STEM, data, pages)
 
 
-def _write(
-    directory: Path, stem: str, data: dict[str, Any], kind: str, batch_page: str | None = None
-) -> ReportFiles:
-    if kind == "history":
-        pages = {lang: render_history_page(data, lang) for lang in LANGUAGES}
-    else:
-        pages = {lang: render_batch_page(data, lang, stem, batch_page or stem) for lang in LANGUAGES}
+def _write_batch(directory: Path, stem: str, data: BatchReport, batch_page: str | None = None) -> ReportFiles:
+    pages = {lang: render_batch_page(data, lang, stem, batch_page or stem) for lang in LANGUAGES}
     return write_report(directory, stem, data, pages)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from huiliu.pii.policy import entity_name
 from huiliu.reports.charts import bar_chart, line_chart
@@ -20,6 +20,19 @@ from huiliu.reports.html import (
     table,
 )
 from huiliu.reports.labels import Language, add_labels, label
+
+if TYPE_CHECKING:  # huiliu.pii.report renders with this module
+    from huiliu.pii.decisions import DecisionRecord
+    from huiliu.pii.drift import DriftRecord
+    from huiliu.pii.policy import PolicyFindingRecord
+    from huiliu.pii.report import (
+        BatchReport,
+        ColumnRow,
+        EntityCount,
+        FreeTextSection,
+        HistoryBatch,
+        HistoryReport,
+    )
 
 add_labels(
     {
@@ -77,7 +90,7 @@ add_labels(
 )
 
 
-def _title(data: dict[str, Any], lang: Language) -> str:
+def _title(data: BatchReport | HistoryReport, lang: Language) -> str:
     return data["title"] if lang == "zh" else data["title_en"]
 
 
@@ -85,9 +98,9 @@ def _link(href: str, text: str) -> str:
     return f'<a href="{escape(href)}">{escape(text)}</a>'
 
 
-def _summary(data: dict[str, Any], lang: Language) -> str:
-    decision = data["decision"] or {}
-    rows = [
+def _summary(data: BatchReport, lang: Language) -> str:
+    decision = data["decision"]
+    rows: list[list[object]] = [
         [label("dataset", lang), f"{_title(data, lang)} ({data['dataset']})"],
         [label("owner_department", lang), data["owner"]],
         [label("sensitivity", lang), data["sensitivity"]],
@@ -96,12 +109,12 @@ def _summary(data: dict[str, Any], lang: Language) -> str:
         [label("sample_size", lang), data["sampled_rows"]],
         [label("pii_columns", lang), data["pii_columns"]],
         [label("status", lang), raw(status_badge(data["status"], lang))],
-        [label("decision", lang), raw(status_badge(decision.get("status", "unknown"), lang))],
+        [label("decision", lang), raw(status_badge(decision["status"] if decision else "unknown", lang))],
     ]
     return table([label("summary", lang), label("value", lang)], rows, lang=lang)
 
 
-def _column_table(columns: list[dict[str, Any]], lang: Language) -> str:
+def _column_table(columns: list[ColumnRow], lang: Language) -> str:
     """Per column: kind, detected and declared types, evidence; then why, column by column."""
     keys = [
         *("column", "pii_kind", "entity_type", "pii_declared"),
@@ -126,7 +139,7 @@ def _column_table(columns: list[dict[str, Any]], lang: Language) -> str:
     )
 
 
-def _entity_section(counts: dict[str, dict[str, int]], lang: Language) -> str:
+def _entity_section(counts: dict[str, EntityCount], lang: Language) -> str:
     items = [(entity_name(e, lang), float(c["rows"])) for e, c in counts.items()]
     chart = bar_chart(items, title=label("pii_rows_carrying", lang), lang=lang)
     rows = [[entity_name(e, lang), c["columns"], c["rows"]] for e, c in counts.items()]
@@ -134,7 +147,7 @@ def _entity_section(counts: dict[str, dict[str, int]], lang: Language) -> str:
     return figure(chart, lang=lang, data_table=table(headers, rows, numeric_columns=(1, 2), lang=lang))
 
 
-def _free_text_section(free_text: dict[str, Any], lang: Language) -> str:
+def _free_text_section(free_text: FreeTextSection, lang: Language) -> str:
     headers = [
         label(k, lang)
         for k in ("column", "pii_rows_scanned", "pii_rows_with_findings", "pii_findings", "entity_type")
@@ -152,7 +165,7 @@ def _free_text_section(free_text: dict[str, Any], lang: Language) -> str:
     return table(headers, rows, numeric_columns=(1, 2, 3), lang=lang)
 
 
-def _drift_section(drift: dict[str, Any], lang: Language) -> str:
+def _drift_section(drift: DriftRecord, lang: Language) -> str:
     if not drift:
         return f"<p>{escape(label('pii_first_batch', lang))}</p>"
     if not drift.get("changes"):
@@ -171,7 +184,7 @@ def _drift_section(drift: dict[str, Any], lang: Language) -> str:
     return table(headers, rows, numeric_columns=(3, 4), lang=lang)
 
 
-def _findings_section(findings: list[dict[str, Any]], lang: Language) -> str:
+def _findings_section(findings: list[PolicyFindingRecord], lang: Language) -> str:
     headers = [label(k, lang) for k in ("column", "entity_type", "pii_rule", "pii_holds", "explanation")]
     rows = [
         [
@@ -193,7 +206,7 @@ def _moment(value: str | datetime | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-def decisions_table(history: list[dict[str, Any]], lang: Language, with_batch: bool = False) -> str:
+def decisions_table(history: list[DecisionRecord], lang: Language, with_batch: bool = False) -> str:
     """Who decided what, when and why."""
     keys = ["batch_id"] if with_batch else []
     keys += ["status", "pii_requested_at", "decided_by", "decided_at", "reason", "pii_channel"]
@@ -212,7 +225,7 @@ def decisions_table(history: list[dict[str, Any]], lang: Language, with_batch: b
     return table([label(k, lang) for k in keys], rows, lang=lang)
 
 
-def render_batch_page(data: dict[str, Any], lang: Language, stem: str, batch_stem: str) -> str:
+def render_batch_page(data: BatchReport, lang: Language, stem: str, batch_stem: str) -> str:
     """One batch's PII report page; the other language's page and the history are linked."""
     links = _link(page_filename("history", lang), label("pii_history", lang))
     if stem != batch_stem:
@@ -235,18 +248,23 @@ def render_batch_page(data: dict[str, Any], lang: Language, stem: str, batch_ste
     )
 
 
-def _when(batch: dict[str, Any]) -> str:
+def _when(batch: HistoryBatch) -> str:
     moment = _moment(batch["classified_at"])
     return moment.astimezone(SHANGHAI).strftime("%m-%d %H:%M") if moment else "—"
 
 
-def _trend(batches: list[dict[str, Any]], field: str, title_key: str, lang: Language) -> str:
+def _trend(
+    batches: list[HistoryBatch],
+    field: Literal["free_text_findings", "pii_columns"],
+    title_key: str,
+    lang: Language,
+) -> str:
     """One value of each batch over time, e.g. its free-text findings."""
     points = [(_when(b), float(b[field])) for b in batches]
     return line_chart({label(title_key, lang): points}, title=label(title_key, lang), lang=lang)
 
 
-def _batches_table(batches: list[dict[str, Any]], lang: Language) -> str:
+def _batches_table(batches: list[HistoryBatch], lang: Language) -> str:
     keys = (
         "batch_id",
         "rows_total",
@@ -271,7 +289,7 @@ def _batches_table(batches: list[dict[str, Any]], lang: Language) -> str:
     return table([label(k, lang) for k in keys], rows, numeric_columns=(1, 4, 5, 6), lang=lang)
 
 
-def render_history_page(data: dict[str, Any], lang: Language) -> str:
+def render_history_page(data: HistoryReport, lang: Language) -> str:
     """A dataset's PII history page: every batch, a trend, and every decision."""
     batches = data["batches"]
     sections = [

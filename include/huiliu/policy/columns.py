@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from huiliu.contracts.model import RESERVED_COLUMNS, ColumnSpec, DatasetContract, SharingClass
 from huiliu.policy.generalisation import LADDERS
@@ -29,7 +29,7 @@ from huiliu.policy.vocabulary import (
 if TYPE_CHECKING:
     from huiliu.pii.classify import ColumnClassification, TableClassification
 
-MaskParams = tuple[tuple[str, str | int | bool], ...]
+MaskParams: TypeAlias = tuple[tuple[str, str | int | bool], ...]
 
 
 @dataclass(frozen=True, kw_only=True)

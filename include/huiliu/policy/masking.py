@@ -11,13 +11,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Values = pa.Array | pa.ChunkedArray
-MaskParams = Mapping[str, str | int | bool]
+Values: TypeAlias = pa.Array | pa.ChunkedArray
+MaskParams: TypeAlias = Mapping[str, str | int | bool]
 
 _PLAIN = r"^[0-9A-Za-z]+$"
 _DIGITS = r"^[0-9]+$"

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -110,14 +112,14 @@ class GuardAssessment:
     """
 
     units: dict[str, UnitVerdict]
-    keep: np.ndarray = field(repr=False)
+    keep: npt.NDArray[np.bool_] = field(repr=False)
 
     @property
     def held(self) -> list[UnitVerdict]:
         return [v for v in self.units.values() if v.held]
 
 
-def _encode(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+def _encode(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], pa.Array]:
     """Dense int64 codes of the values (0 for null, 1.. for the dictionary's entries) and the dictionary."""
     encoded = pc.dictionary_encode(values)
     if isinstance(encoded, pa.ChunkedArray):
@@ -137,7 +139,7 @@ def _encode(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
 class _Encoded:
     """A column as dense codes (0 for null) over its dictionary of distinct values."""
 
-    codes: np.ndarray
+    codes: npt.NDArray[np.int64]
     dictionary: pa.Array
 
     @classmethod
@@ -166,7 +168,7 @@ _LOOKUP_PER_ROW = 4
 """Nor above this many times the number of keys: a sparse lookup table costs more than hashing."""
 
 
-def _compact(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
+def _compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int64], int]:
     """The keys renumbered 0..n-1 over the values present, and n."""
     if span <= min(_LOOKUP_SPAN, max(_DIRECT_KEYS, _LOOKUP_PER_ROW * len(key))):
         present = np.zeros(span, dtype=bool)
@@ -178,8 +180,10 @@ def _compact(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
 
 
 def _groups(
-    unit_index: np.ndarray, columns: Sequence[np.ndarray], cardinalities: Sequence[int]
-) -> np.ndarray:
+    unit_index: npt.NDArray[np.signedinteger[Any]],
+    columns: Sequence[npt.NDArray[np.int64]],
+    cardinalities: Sequence[int],
+) -> npt.NDArray[np.int64]:
     """A compact group key per row: its unit and its quasi-identifier codes (mixed radix)."""
     key = unit_index.astype(np.int64)
     span = int(key.max(initial=0)) + 1
@@ -194,8 +198,8 @@ def _groups(
 
 
 def _rare_rows(
-    groups: np.ndarray, sensitive: np.ndarray | None, rule: GuardRule
-) -> tuple[np.ndarray, np.ndarray]:
+    groups: npt.NDArray[np.int64], sensitive: npt.NDArray[np.int64] | None, rule: GuardRule
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
     """Which rows are in a rare group, and each group's count of distinct sensitive values (or empty)."""
     sizes = np.bincount(groups)
     rare = sizes[groups] < rule.k
@@ -210,10 +214,10 @@ def _rare_rows(
 
 def _rare_combinations(
     columns: dict[str, _Encoded],
-    rows: np.ndarray,
-    groups: np.ndarray,
-    rare: np.ndarray,
-    distinct: np.ndarray,
+    rows: npt.NDArray[np.intp],
+    groups: npt.NDArray[np.int64],
+    rare: npt.NDArray[np.bool_],
+    distinct: npt.NDArray[np.int64],
 ) -> tuple[RareCombination, ...]:
     """The rare combinations among ``rows`` (one unit's positions), largest first, as counts only."""
     mine = rows[rare[rows]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeAlias
 
 from huiliu.contracts.model import Sensitivity, SharingClass
 from huiliu.policy.spec import GuardSpec, ReturnPolicySpec
@@ -18,7 +19,7 @@ from huiliu.spec_files import YamlDocument
 
 RETURNED_CLASSES = (SharingClass.UNCONDITIONAL, SharingClass.CONDITIONAL)
 GRADES = (Sensitivity.GENERAL, Sensitivity.IMPORTANT, Sensitivity.CORE)
-RuleKey = tuple[Tier, SharingClass, Sensitivity]
+RuleKey: TypeAlias = tuple[Tier, SharingClass, Sensitivity]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,11 +8,13 @@ tier above it, and an action it gives itself always wins over the inherited one.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from huiliu.policy.vocabulary import Action, Tier
 
-EntityActions = dict[str, Action]
+EntityActions: TypeAlias = dict[str, Action]
 """Entity type → action (the entity types are checked against the catalogue after parsing)."""
 
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pyarrow as pa
-from pyiceberg.expressions import AlwaysTrue, EqualTo
+from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import ArrowScan
-from pyiceberg.table import FileScanTask
+from pyiceberg.table import DataScan, FileScanTask
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
 from huiliu.lake.catalog import lake_table
+from huiliu.quality.row_filters import column_equals
 from huiliu.settings import Settings
 
 
@@ -34,9 +35,9 @@ class BatchScan:
         self._tasks: list[FileScanTask] | None = None
         self._tasks_lock = threading.Lock()
 
-    def _scan(self, columns: Sequence[str] = ("*",)):  # type: ignore[no-untyped-def]
+    def _scan(self, columns: Sequence[str] = ("*",)) -> DataScan:
         return self.table.scan(
-            row_filter=EqualTo("_batch_id", self.batch_id),
+            row_filter=column_equals("_batch_id", self.batch_id),
             selected_fields=tuple(columns),
             snapshot_id=self.snapshot_id,
         )
@@ -263,8 +264,9 @@ def data_frame(
 
     ``unread``: columns left out of ``rows`` because no expectation reads their values; they are
     in the frame as nulls of their type, so that checks of the column set still see them."""
-    for name in unread.names if unread is not None else ():
-        rows = rows.append_column(unread.field(name), pa.nulls(rows.num_rows, unread.field(name).type))
+    if unread is not None:
+        for name in unread.names:
+            rows = rows.append_column(unread.field(name), pa.nulls(rows.num_rows, unread.field(name).type))
     frame = rows.select([c.name for c in contract.columns]).to_pandas(date_as_object=False)
     frame.index = pd.RangeIndex(offset, offset + len(frame))
     return frame

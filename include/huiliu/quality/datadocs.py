@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.quality.suites import build_gx_suite, load_checked_suite
 from huiliu.quality.validation import context_config
 from huiliu.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
 
 def results_dir(contract: DatasetContract, settings: Settings | None = None) -> Path:
@@ -27,7 +31,7 @@ def docs_dir(contract: DatasetContract, settings: Settings | None = None) -> Pat
     return (settings or get_settings()).reports_path / "quality" / "docs" / contract.name
 
 
-def _identifier(key: list[str]) -> Any:
+def _identifier(key: list[str]) -> ValidationResultIdentifier:
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
@@ -42,12 +46,13 @@ def _identifier(key: list[str]) -> Any:
     )
 
 
-def _load(path: Path) -> tuple[Any, Any]:
+def _load(path: Path) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
     from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
 
     body = json.loads(path.read_text(encoding="utf-8"))
     key = body.pop("huiliu_key")
-    return _identifier(key), expectationSuiteValidationResultSchema.load(body)
+    result: ExpectationSuiteValidationResult = expectationSuiteValidationResultSchema.load(body)
+    return _identifier(key), result
 
 
 KEEP_RUNS = 60

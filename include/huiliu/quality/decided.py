@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.expressions import And, EqualTo, In
+from pyiceberg.expressions import And
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
 from huiliu.lake.catalog import lake_table
 from huiliu.quality import records, zones
+from huiliu.quality.row_filters import column_equals, column_in
 from huiliu.settings import Settings
 
 
@@ -44,7 +46,9 @@ class DecidedRows:
             except LakeError:
                 table = None
             if table is not None:
-                found = table.scan(row_filter=And(EqualTo("_batch_id", batch_id), In("_quarantine_id", ids)))
+                found = table.scan(
+                    row_filter=And(column_equals("_batch_id", batch_id), column_in("_quarantine_id", ids))
+                )
                 rows = found.to_arrow()
         return cls(key, rows, zones.key_text(rows, key))
 
@@ -52,9 +56,10 @@ class DecidedRows:
     def ids(self) -> set[str]:
         return set(self.rows.column("_quarantine_id").to_pylist())
 
-    def mask(self, rows: pa.Table) -> np.ndarray | None:
+    def mask(self, rows: pa.Table) -> npt.NDArray[np.bool_] | None:
         """True for the rows whose key was decided; None when nothing of the batch was decided."""
         if self.rows.num_rows == 0:
             return None
         found = pc.is_in(zones.key_text(rows, self.key), value_set=self.keys)
-        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        decided: npt.NDArray[np.bool_] = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        return decided

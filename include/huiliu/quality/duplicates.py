@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,7 +20,7 @@ DUPLICATE_RULE = "huiliu_primary_key_is_unique"
 class DuplicateResolution:
     """Which rows lose to a duplicate, and how many keys were duplicated."""
 
-    losers: np.ndarray  # positions in the batch, ascending
+    losers: npt.NDArray[np.int64]  # positions in the batch, ascending
     duplicated_keys: int
     rule: DuplicateRule
 
@@ -33,18 +35,21 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _same_as_previous(column: pa.ChunkedArray, sorted_rows: pa.Array) -> pa.ChunkedArray:
+    """For each row in key order but the first, whether its value equals the row's before it."""
+    ordered = column.take(sorted_rows)
+    after, before = ordered.slice(1), ordered.slice(0, len(ordered) - 1)
+    equal = pc.equal(after, before)
+    if pa.types.is_floating(column.type):  # NaN keys repeat as SQL sees them
+        equal = pc.or_kleene(equal, pc.and_kleene(pc.is_nan(after), pc.is_nan(before)))
+    return equal
+
+
 def repeats_a_key(keys: pa.Table, sorted_rows: pa.Array) -> bool:
     """Whether two rows share a (non-null) key, given the rows' positions sorted by key."""
     if keys.num_rows < 2:
         return False
-    same = None
-    for column in keys.columns:
-        ordered = column.take(sorted_rows)
-        after, before = ordered.slice(1), ordered.slice(0, len(ordered) - 1)
-        equal = pc.equal(after, before)
-        if pa.types.is_floating(column.type):  # NaN keys repeat as SQL sees them
-            equal = pc.or_kleene(equal, pc.and_kleene(pc.is_nan(after), pc.is_nan(before)))
-        same = equal if same is None else pc.and_kleene(same, equal)
+    same = reduce(pc.and_kleene, (_same_as_previous(column, sorted_rows) for column in keys.columns))
     return bool(pc.any(same.fill_null(False)).as_py())
 
 

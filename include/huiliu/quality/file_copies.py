@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from huiliu.lake.writer import StagedBatchWriter
@@ -29,12 +30,13 @@ class PieceRows:
 
     rows: pa.Table
     piece: FilePiece
-    kept: np.ndarray
-    failed: np.ndarray | None = None
+    kept: npt.NDArray[np.bool_]
+    failed: npt.NDArray[np.bool_] | None = None
 
     @property
     def num_rows(self) -> int:
-        return self.rows.num_rows
+        rows: int = self.rows.num_rows
+        return rows
 
     def slice(self, start: int, length: int) -> PieceRows:
         """Rows ``[start, start + length)`` of these, as a piece of their own."""
@@ -80,7 +82,9 @@ class FileCopies:
     held: dict[str, list[tuple[pa.Table, FilePiece]]] = field(default_factory=dict)  # all pass so far
     rewritten: set[str] = field(default_factory=set)  # some row failed: rows are written
 
-    def route(self, chunk: Chunk, keep: np.ndarray, failed: np.ndarray | None = None) -> ChunkRoute:
+    def route(
+        self, chunk: Chunk, keep: npt.NDArray[np.bool_], failed: npt.NDArray[np.bool_] | None = None
+    ) -> ChunkRoute:
         """Given which of the chunk's rows pass (``keep``), and which failed and are to be kept
         aside for quarantine (``failed``; none when omitted): what to write and what to copy."""
         write: list[PieceRows] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from huiliu.contracts.model import DatasetContract
@@ -29,6 +29,18 @@ class FreshnessStatus(StrEnum):
     """Nothing delivered yet, and huiliu has not been asking for longer than the interval."""
     NOT_TRACKED = "not_tracked"
     """The contract states no interval."""
+
+
+class FreshnessRecord(TypedDict):
+    """A dataset's freshness as task results, quality runs and the scorecard carry it."""
+
+    dataset: str
+    status: FreshnessStatus
+    last_delivery_at: str | None
+    expected_interval_hours: int | None
+    age_hours: float | None
+    basis: str
+    asked_since: str | None
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ class Freshness:
             f"{self.age_hours:.1f} h before the check, expected every {self.expected_interval_hours} h"
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> FreshnessRecord:
         return {
             "dataset": self.dataset,
             "status": self.status,

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from huiliu import faults
 from huiliu.contracts.model import DatasetContract
@@ -32,13 +32,13 @@ from huiliu.pii.decisions import Decision, check_not_pending, pii_rejection
 from huiliu.quality import zones
 from huiliu.quality.batch_stream import BatchScan
 from huiliu.quality.datadocs import docs_dir
-from huiliu.quality.freshness import check_freshness
+from huiliu.quality.freshness import FreshnessRecord, check_freshness
 from huiliu.quality.gate_holding import keep_decided, pii_rejected, write_failing, write_whole_batch
 from huiliu.quality.gate_records import input_ref, record_run
 from huiliu.quality.gate_routing import GATE_THREADS, BatchRouter, run_parameters
 from huiliu.quality.quarantine import settle_releases
 from huiliu.quality.suites import load_checked_suite
-from huiliu.quality.verdict import Verdict
+from huiliu.quality.verdict import RuleRecord, Verdict
 from huiliu.settings import Settings, get_settings
 from huiliu.store.batches import register_dataset
 from huiliu.store.leases import dataset_lease
@@ -46,6 +46,7 @@ from huiliu.store.statuses import BatchStatus, QualityStatus
 
 __all__ = [
     "GATE_RUN_PROPERTY",
+    "GateRecord",
     "GateResult",
     "GatedBatch",
     "gate_batch",
@@ -58,26 +59,58 @@ log = logging.getLogger(__name__)
 GATE_RUN_PROPERTY = "huiliu.gate-run"  # snapshot property: the gate run that made the commit
 
 
+class GateRecord(TypedDict):
+    """A ``GateResult`` as the ``quality_gate`` task returns it and ``quality run --json`` prints it."""
+
+    dataset: str
+    batch_id: str
+    status: QualityStatus
+    rows_total: int
+    rows_curated: int
+    rows_quarantined: int
+    pass_rate: float | None
+    held_reasons: list[str]
+    rules: list[RuleRecord]
+    freshness: FreshnessRecord
+    docs: str
+    validation_result: str | None
+    seconds: float
+
+
 @dataclass(frozen=True)
 class GateResult:
     """What the gate did with one batch."""
 
     dataset: str
     batch_id: str
-    status: str
+    status: QualityStatus
     rows_total: int
     rows_curated: int
     rows_quarantined: int
     pass_rate: float | None
     held_reasons: list[str]
-    rules: list[dict[str, Any]]
-    freshness: dict[str, Any]
+    rules: list[RuleRecord]
+    freshness: FreshnessRecord
     docs: str
     validation_result: str | None
     seconds: float
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+    def as_dict(self) -> GateRecord:
+        return {
+            "dataset": self.dataset,
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "rows_total": self.rows_total,
+            "rows_curated": self.rows_curated,
+            "rows_quarantined": self.rows_quarantined,
+            "pass_rate": self.pass_rate,
+            "held_reasons": self.held_reasons,
+            "rules": self.rules,
+            "freshness": self.freshness,
+            "docs": self.docs,
+            "validation_result": self.validation_result,
+            "seconds": self.seconds,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)

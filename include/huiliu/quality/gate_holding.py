@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from huiliu.contracts.model import DatasetContract
@@ -32,7 +33,7 @@ def write_whole_batch(
     scan: BatchScan,
     *,
     verdict: Verdict,
-    ranks: np.ndarray,
+    ranks: npt.NDArray[np.int64],
     settings: Settings,
     decided: DecidedRows | None = None,
     marks: Mapping[str, str] | None = None,
@@ -74,10 +75,10 @@ def write_failing(
     writer: StagedBatchWriter,
     contract: DatasetContract,
     failing: list[pa.Table],
-    positions: np.ndarray,
+    positions: npt.NDArray[np.int64],
     *,
     verdict: Verdict,
-    ranks: np.ndarray,
+    ranks: npt.NDArray[np.int64],
     batch_id: str,
     decided: DecidedRows,
 ) -> None:

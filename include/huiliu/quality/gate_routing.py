@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -61,7 +62,7 @@ class BatchKeys:
 
     table: pa.Table
     resolution: DuplicateResolution
-    ranks: np.ndarray
+    ranks: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,9 +77,9 @@ class ChunkDecision:
         counted: failing rows of the chunk, decided ones included (they count toward the hold).
     """
 
-    keep: np.ndarray
-    failing: np.ndarray
-    failed: np.ndarray
+    keep: npt.NDArray[np.bool_]
+    failing: npt.NDArray[np.int64]
+    failed: npt.NDArray[np.bool_]
     counted: int
 
 
@@ -86,8 +87,8 @@ def route_chunk(
     rows: pa.Table,
     offset: int,
     outcomes: list[ExpectationOutcome],
-    losers: np.ndarray,
-    decided: np.ndarray | None,
+    losers: npt.NDArray[np.int64],
+    decided: npt.NDArray[np.bool_] | None,
 ) -> ChunkDecision:
     """Which rows of one validated chunk (batch positions from ``offset``) pass and which fail.
 
@@ -122,7 +123,7 @@ class Routing:
 
     outcomes: list[list[ExpectationOutcome]] = field(default_factory=list)
     failing: list[Future[pa.Table | None]] = field(default_factory=list)
-    positions: list[np.ndarray] = field(default_factory=list)
+    positions: list[npt.NDArray[np.int64]] = field(default_factory=list)
     staged: list[Future[Any]] = field(default_factory=list)
     rows: int = 0
     failed: int = 0
@@ -140,7 +141,7 @@ class Routing:
         if self.surely_held:
             self.failing.clear()
 
-    def failing_rows(self) -> tuple[list[pa.Table], np.ndarray]:
+    def failing_rows(self) -> tuple[list[pa.Table], npt.NDArray[np.int64]]:
         """The failing rows kept aside (waiting for their pieces to be read) and their batch positions."""
         tables = [t for t in (f.result() for f in self.failing) if t is not None]
         positions = np.concatenate(self.positions) if self.positions else np.empty(0, dtype=np.int64)

@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.expressions import AlwaysTrue, And, EqualTo, In
+from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression
+from pyiceberg.table import Table
 
 from huiliu import faults
 from huiliu.contracts.arrow import arrow_type
@@ -36,14 +38,38 @@ from huiliu.lineage.events import output_statistics_facet
 from huiliu.lineage.naming import job_name, lake_dataset
 from huiliu.quality import records, zones
 from huiliu.quality.batch_stream import data_frame
+from huiliu.quality.records import QuarantineState
+from huiliu.quality.row_filters import column_equals, column_in
 from huiliu.quality.suites import load_checked_suite
 from huiliu.quality.validation import SuiteRunner
 from huiliu.quality.verdict import combine, decide
+from huiliu.quality.zones import Failure
 from huiliu.settings import Settings, get_settings
 from huiliu.store.leases import dataset_lease
 from huiliu.store.models import QuarantineAction
 
 META = ("_batch_id", "_ingested_at", "_source", *(f.name for f in zones.QUARANTINE_FIELDS))
+
+
+class FailureSummary(TypedDict):
+    """A failure without the row's values: the rule and the columns it looked at."""
+
+    rule: str
+    columns: list[str]
+
+
+class QuarantinedRowRecord(TypedDict):
+    """A quarantined row as ``huiliu quarantine list|show`` prints it; ``values`` only when asked for
+    (personal data), and then ``failures`` with their values too."""
+
+    quarantine_id: str
+    batch_id: str
+    state: QuarantineState
+    held: bool
+    failed_rules: str
+    quarantined_at: str | None
+    failures: list[Failure] | list[FailureSummary]
+    values: NotRequired[dict[str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -53,28 +79,29 @@ class QuarantinedRow:
     quarantine_id: str
     batch_id: str
     failed_rules: str
-    failures: list[dict[str, Any]]
+    failures: list[Failure]
     held: bool
     quarantined_at: datetime | None
     values: dict[str, Any] = field(repr=False)
-    state: str = "pending"
+    state: QuarantineState = QuarantineState.PENDING
 
-    def as_dict(self, with_values: bool = False) -> dict[str, Any]:
-        body = {
+    def as_dict(self, with_values: bool = False) -> QuarantinedRowRecord:
+        failures: list[Failure] | list[FailureSummary] = (
+            self.failures
+            if with_values
+            else [FailureSummary(rule=f["rule"], columns=sorted(f.get("values", {}))) for f in self.failures]
+        )
+        body: QuarantinedRowRecord = {
             "quarantine_id": self.quarantine_id,
             "batch_id": self.batch_id,
             "state": self.state,
             "held": self.held,
             "failed_rules": self.failed_rules,
             "quarantined_at": self.quarantined_at.isoformat() if self.quarantined_at else None,
+            "failures": failures,
         }
         if with_values:
-            body["failures"] = self.failures
             body["values"] = {k: None if v is None else str(v) for k, v in self.values.items()}
-        else:
-            body["failures"] = [
-                {"rule": f["rule"], "columns": sorted(f.get("values", {}))} for f in self.failures
-            ]
         return body
 
 
@@ -87,7 +114,7 @@ class ReleaseOutcome:
     release_batch_id: str | None
 
 
-def _table(contract: DatasetContract, settings: Settings | None) -> Any:
+def _table(contract: DatasetContract, settings: Settings | None) -> Table | None:
     try:
         return lake_table(contract.quarantine_table, settings=settings)
     except LakeError:
@@ -105,15 +132,17 @@ def read_quarantine(
     table = _table(contract, settings)
     if table is None:
         return zones.quarantine_schema(contract).empty_table()
-    row_filter = AlwaysTrue()
+    row_filter: BooleanExpression = AlwaysTrue()
     if batch_id is not None:
-        row_filter = EqualTo("_batch_id", batch_id)
+        row_filter = column_equals("_batch_id", batch_id)
     if ids:
-        row_filter = In("_quarantine_id", set(ids))
+        row_filter = column_in("_quarantine_id", set(ids))
     return table.scan(row_filter=row_filter).to_arrow()
 
 
-def _rows(contract: DatasetContract, table: pa.Table, decided: dict[str, str]) -> list[QuarantinedRow]:
+def _rows(
+    contract: DatasetContract, table: pa.Table, decided: Mapping[str, QuarantineState]
+) -> list[QuarantinedRow]:
     data = [c.name for c in contract.columns]
     out = []
     for item in table.to_pylist():
@@ -127,7 +156,7 @@ def _rows(contract: DatasetContract, table: pa.Table, decided: dict[str, str]) -
                 held=bool(item["_held"]),
                 quarantined_at=item["_quarantined_at"],
                 values={c: item.get(c) for c in data},
-                state=decided.get(qid, "pending"),
+                state=decided.get(qid, QuarantineState.PENDING),
             )
         )
     return out
@@ -137,16 +166,15 @@ def list_rows(
     contract: DatasetContract,
     *,
     batch_id: str | None = None,
-    state: str | None = "pending",
+    state: str | None = QuarantineState.PENDING,
     settings: Settings | None = None,
 ) -> list[QuarantinedRow]:
-    """Quarantined rows with their state (pending, released or discarded); ``state=None`` for all.
+    """Quarantined rows in a state (a ``QuarantineState`` or its name); ``state=None`` for all.
 
     Raises:
         QuarantineError: an unknown state, or a batch id with no quarantined rows.
     """
-    if state is not None and state not in STATES:
-        raise QuarantineError(f"unknown state {state!r}: use one of {', '.join(STATES)} or all")
+    wanted = None if state is None else _state(state)
     rows = _rows(
         contract,
         read_quarantine(contract, batch_id=batch_id, settings=settings),
@@ -157,7 +185,16 @@ def list_rows(
             f"dataset {contract.name}: no quarantined rows of batch {batch_id!r}; the batches gated are "
             f"listed by `huiliu quality batches {contract.name}`"
         )
-    return [r for r in rows if state is None or r.state == state]
+    return [r for r in rows if wanted is None or r.state == wanted]
+
+
+def _state(name: str) -> QuarantineState:
+    try:
+        return QuarantineState(name)
+    except ValueError:
+        raise QuarantineError(
+            f"unknown state {name!r}: use one of {', '.join(QuarantineState)} or all"
+        ) from None
 
 
 def show_row(
@@ -202,7 +239,6 @@ _FORMATS = {
     "decimal": "write a number",
     "boolean": "write true or false",
 }
-STATES = ("pending", "released", "discarded")
 
 
 def _apply_changes(contract: DatasetContract, rows: pa.Table, changes: dict[str, str | None]) -> pa.Table:
@@ -237,7 +273,13 @@ def _revalidate(contract: DatasetContract, rows: pa.Table, settings: Settings) -
 
 
 def _action(
-    contract: DatasetContract, qid: str, batch: str, action: str, actor: str, reason: str, **extra: Any
+    contract: DatasetContract,
+    qid: str,
+    batch: str,
+    action: QuarantineState,
+    actor: str,
+    reason: str,
+    **extra: Any,
 ) -> QuarantineAction:
     return QuarantineAction(
         dataset=contract.name,
@@ -264,8 +306,8 @@ def _keys_in_curated(
     if not values:
         return set()
     settled = records.curated_row_filter(contract.name)
-    found = table.scan(row_filter=And(In(key[0], values), settled), selected_fields=(*key, "_batch_id"))
-    found = found.to_arrow()
+    scan = table.scan(row_filter=And(column_in(key[0], values), settled), selected_fields=(*key, "_batch_id"))
+    found = scan.to_arrow()
     if ignore_batch is not None:
         found = found.filter(pc.not_equal(found.column("_batch_id"), ignore_batch))
     return set(zones.key_strings(rows, key)) & set(zones.key_strings(found, key))
@@ -381,7 +423,14 @@ def _release_leased(
     corrected = {"columns": sorted(changes or {})}
     records.begin_release(
         _action(
-            contract, qid, origins[qid], "released", actor, reason, changes=corrected, release_batch_id=batch
+            contract,
+            qid,
+            origins[qid],
+            QuarantineState.RELEASED,
+            actor,
+            reason,
+            changes=corrected,
+            release_batch_id=batch,
         )
         for qid in released
     )
@@ -428,7 +477,7 @@ def _record_discard(
             zip(rows.column("_quarantine_id").to_pylist(), rows.column("_batch_id").to_pylist(), strict=True)
         )
         records.record_actions(
-            _action(contract, qid, batch, "discarded", actor, reason) for qid, batch in pairs
+            _action(contract, qid, batch, QuarantineState.DISCARDED, actor, reason) for qid, batch in pairs
         )
     return [qid for qid, _ in pairs]
 
@@ -448,7 +497,7 @@ def settle_releases(contract: DatasetContract, settings: Settings | None = None)
         table = None
     rolled_back = []
     for batch in sorted(in_flight):
-        scan = None if table is None else table.scan(row_filter=EqualTo("_batch_id", batch))
+        scan = None if table is None else table.scan(row_filter=column_equals("_batch_id", batch))
         if scan is not None and next(iter(scan.plan_files()), None) is not None:
             records.finish_release(contract.name, batch)
         else:

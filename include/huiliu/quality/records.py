@@ -4,17 +4,49 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final, TypedDict
 
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Not
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, Not
 from sqlalchemy import ColumnElement, delete, select, update
 
+from huiliu.quality.row_filters import column_in
 from huiliu.store.db import session_scope
 from huiliu.store.models import IngestBatch, QualityRun, QuarantineAction, utcnow
-from huiliu.store.statuses import BatchStatus
+from huiliu.store.statuses import BatchStatus, QualityStatus
+
+if TYPE_CHECKING:
+    from huiliu.quality.freshness import FreshnessRecord
+    from huiliu.quality.verdict import RuleRecord
 
 
-def save_quality_run(batch_id: str, dataset: str, fields: dict[str, Any], started_at: datetime) -> None:
+class QuarantineState(StrEnum):
+    """A quarantined row's review state: a steward's decision on it, or none yet.
+
+    ``released`` and ``discarded`` are also the actions ``quarantine_actions.action`` stores.
+    """
+
+    PENDING = "pending"
+    RELEASED = "released"
+    DISCARDED = "discarded"
+
+
+class QualityRunFields(TypedDict):
+    """The columns of a batch's ``quality_runs`` record that the gate sets."""
+
+    suite: str
+    status: QualityStatus
+    rows_total: int
+    rows_curated: int
+    rows_quarantined: int
+    pass_rate: float | None
+    held_reason: str | None
+    expectations: list[RuleRecord]
+    freshness: FreshnessRecord
+    docs_path: str | None
+
+
+def save_quality_run(batch_id: str, dataset: str, fields: QualityRunFields, started_at: datetime) -> None:
     """Insert or replace the verdict of one batch (a re-run of the gate replaces it)."""
     with session_scope() as session:
         run = session.get(QualityRun, batch_id) or QualityRun(batch_id=batch_id, dataset=dataset)
@@ -44,7 +76,7 @@ def record_actions(actions: Iterable[QuarantineAction]) -> None:
         session.add_all(list(actions))
 
 
-RELEASING = "releasing"  # a release recorded before its curated commit, until it is settled
+RELEASING: Final = "releasing"  # a release recorded before its curated commit, until it is settled
 
 
 def begin_release(actions: Iterable[QuarantineAction]) -> None:
@@ -70,7 +102,7 @@ def finish_release(dataset: str, release_batch_id: str) -> None:
         session.execute(
             update(QuarantineAction)
             .where(*_release_actions(dataset, release_batch_id))
-            .values(action="released")
+            .values(action=QuarantineState.RELEASED)
         )
 
 
@@ -94,18 +126,18 @@ def releases_in_flight(dataset: str) -> set[str]:
 def curated_row_filter(dataset: str) -> BooleanExpression:
     """What readers of ``curated.<dataset>`` scan with: every row but those of releases in flight."""
     in_flight = releases_in_flight(dataset)
-    return Not(In("_batch_id", in_flight)) if in_flight else AlwaysTrue()
+    return Not(column_in("_batch_id", in_flight)) if in_flight else AlwaysTrue()
 
 
-def decided_ids(dataset: str) -> dict[str, str]:
+def decided_ids(dataset: str) -> dict[str, QuarantineState]:
     """Quarantine ids of the dataset already released or discarded, with the action taken."""
     with session_scope() as session:
         rows = session.execute(
             select(QuarantineAction.quarantine_id, QuarantineAction.action)
             .where(QuarantineAction.dataset == dataset)
-            .where(QuarantineAction.action.in_(("released", "discarded")))
+            .where(QuarantineAction.action.in_((QuarantineState.RELEASED, QuarantineState.DISCARDED)))
         )
-        return {str(qid): str(action) for qid, action in rows.tuples()}
+        return {str(qid): QuarantineState(action) for qid, action in rows.tuples()}
 
 
 def actions_of(dataset: str, quarantine_id: str | None = None) -> list[QuarantineAction]:

@@ -12,12 +12,52 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from huiliu.contracts.model import DatasetContract
 
 
-def _defect_keys(defects: list[dict[str, str]]) -> dict[str, set[str]]:
+class PlantedDefect(TypedDict):
+    """One defect planted in a synthetic city (``defects`` of ``ground_truth.json``)."""
+
+    dataset: str
+    key: str
+    column: str
+    defect: str
+    detail: NotRequired[str]
+
+
+class GroundTruth(TypedDict):
+    """What scoring reads of ``ground_truth.json``: rows written per dataset and the planted defects
+    (the file holds more, see :mod:`huiliu.city.groundtruth`)."""
+
+    counts: dict[str, int]
+    defects: list[PlantedDefect]
+
+
+class DefectScore(TypedDict):
+    """How the defects of one kind were found."""
+
+    planted: int
+    quarantined: int
+    flagged: int
+    detected: int
+    recall: float
+
+
+class DetectionScore(TypedDict):
+    """The gate scored against the planted defects (``huiliu quality score``)."""
+
+    recall: float
+    false_quarantine_rate: float
+    planted: int
+    detected: int
+    clean_rows: int
+    clean_rows_quarantined: int
+    by_defect: dict[str, DefectScore]
+
+
+def _defect_keys(defects: list[PlantedDefect]) -> dict[str, set[str]]:
     keys: dict[str, set[str]] = defaultdict(set)
     for item in defects:
         keys[item["dataset"]].add(item["key"])
@@ -25,10 +65,10 @@ def _defect_keys(defects: list[dict[str, str]]) -> dict[str, set[str]]:
 
 
 def score_detection(
-    ground_truth: Mapping[str, Any],
+    ground_truth: GroundTruth,
     quarantined: Mapping[str, Counter[str]],
     flagged: Mapping[str, set[str]],
-) -> dict[str, Any]:
+) -> DetectionScore:
     """Pure scoring.
 
     Args:
@@ -38,12 +78,12 @@ def score_detection(
     """
     defects = ground_truth["defects"]
     defect_keys = _defect_keys(defects)
-    by_defect: dict[str, dict[str, Any]] = {}
+    by_defect: dict[str, DefectScore] = {}
     for item in defects:
         dataset, key = item["dataset"], item["key"]
         entry = by_defect.setdefault(
-            item["defect"], {"planted": 0, "quarantined": 0, "flagged": 0, "detected": 0}
-        )
+            item["defect"], {"planted": 0, "quarantined": 0, "flagged": 0, "detected": 0, "recall": 0.0}
+        )  # recall once every defect is counted, below
         entry["planted"] += 1
         in_quarantine = quarantined.get(dataset, Counter())[key] > 0
         in_flags = key in flagged.get(dataset, set())
@@ -74,7 +114,7 @@ def score_detection(
     }
 
 
-def _rows_with_keys(ground_truth: Mapping[str, Any], dataset: str, keys: set[str]) -> int:
+def _rows_with_keys(ground_truth: GroundTruth, dataset: str, keys: set[str]) -> int:
     """Rows carrying a defect key: one per key, plus the extra copy of each planted duplicate."""
     duplicates = sum(
         1 for d in ground_truth["defects"] if d["dataset"] == dataset and d["defect"] == "duplicate_record"
@@ -101,7 +141,7 @@ def flagged_keys(contracts: Mapping[str, DatasetContract]) -> dict[str, set[str]
     return {name: {f.record_key for f in flags_for(name)} for name in contracts}
 
 
-def _masked_truth(truth: dict[str, Any], contracts: Mapping[str, DatasetContract]) -> dict[str, Any]:
+def _masked_truth(truth: GroundTruth, contracts: Mapping[str, DatasetContract]) -> GroundTruth:
     """The ground truth with keys masked as reconciliation flags store them.
 
     Only for matching flags: a masked certificate number keeps the region code, the last four
@@ -109,13 +149,15 @@ def _masked_truth(truth: dict[str, Any], contracts: Mapping[str, DatasetContract
     """
     from huiliu.reconciliation.masking import display_key
 
-    defects = [{**d, "key": display_key(d["key"], contracts.get(d["dataset"]))} for d in truth["defects"]]
+    defects: list[PlantedDefect] = [
+        {**d, "key": display_key(d["key"], contracts.get(d["dataset"]))} for d in truth["defects"]
+    ]
     return {**truth, "defects": defects}
 
 
-def score_city(ground_truth_path: Path, contracts: Mapping[str, DatasetContract]) -> dict[str, Any]:
+def score_city(ground_truth_path: Path, contracts: Mapping[str, DatasetContract]) -> DetectionScore:
     """Score the lake's current quarantine and reconciliation flags against a city's ground truth."""
-    truth = json.loads(ground_truth_path.read_text(encoding="utf-8"))
+    truth: GroundTruth = json.loads(ground_truth_path.read_text(encoding="utf-8"))
     flagged = flagged_keys(contracts)
     masked = _masked_truth(truth, contracts)
     found = {d["key"] for d in masked["defects"]}

@@ -10,12 +10,74 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.reports.html import SHANGHAI
 from huiliu.store.models import QualityRun
 from huiliu.store.statuses import QualityStatus
+
+if TYPE_CHECKING:
+    from huiliu.quality.freshness import FreshnessRecord
+    from huiliu.quality.verdict import RuleRecord
+    from huiliu.reports.files import ReportFiles
+
+
+class TrendPoint(TypedDict):
+    """One Beijing day of a trend: rows gated, curated and quarantined, and the pass rate."""
+
+    day: str
+    pass_rate: float | None
+    rows_total: int
+    rows_curated: int
+    rows_quarantined: int
+
+
+class DatasetCard(TypedDict):
+    """One dataset's scorecard entry."""
+
+    dataset: str
+    title: str
+    title_en: str
+    owner: str
+    owner_en: str
+    owner_code: str
+    batches: int
+    rows_total: int
+    rows_curated: int
+    rows_quarantined: int
+    batches_held: int
+    pass_rate: float | None
+    last_status: str
+    last_pass_rate: float | None
+    last_batch_id: str | None
+    last_gated_at: str | None
+    failed_rules: list[RuleRecord]
+    freshness: FreshnessRecord
+    trend: list[TrendPoint]
+
+
+class DepartmentCard(TypedDict):
+    """An owner department's datasets summed."""
+
+    owner: str
+    owner_en: str
+    datasets: list[str]
+    rows_total: int
+    rows_curated: int
+    rows_quarantined: int
+    pass_rate: float | None
+    stale_datasets: list[str]
+    trend: list[TrendPoint]
+
+
+class Scorecard(TypedDict):
+    """The scorecard, as ``scorecard.json`` holds it."""
+
+    generated_at: str
+    reference_time: str
+    datasets: list[DatasetCard]
+    departments: list[DepartmentCard]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -23,7 +85,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _trend(runs: Sequence[QualityRun]) -> list[dict[str, Any]]:
+def _trend(runs: Sequence[QualityRun]) -> list[TrendPoint]:
     """Per Beijing day, oldest first: rows gated, curated and quarantined, and the pass rate."""
     return _daily(
         (
@@ -37,7 +99,7 @@ def _trend(runs: Sequence[QualityRun]) -> list[dict[str, Any]]:
     )
 
 
-def _daily(points: Iterable[tuple[str, int, int, int]]) -> list[dict[str, Any]]:
+def _daily(points: Iterable[tuple[str, int, int, int]]) -> list[TrendPoint]:
     """``(day, curated, total, quarantined)`` points summed per day, oldest first."""
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for day, *counts in points:
@@ -55,8 +117,8 @@ def _daily(points: Iterable[tuple[str, int, int, int]]) -> list[dict[str, Any]]:
 
 
 def dataset_card(
-    contract: DatasetContract, runs: Sequence[QualityRun], freshness: dict[str, Any]
-) -> dict[str, Any]:
+    contract: DatasetContract, runs: Sequence[QualityRun], freshness: FreshnessRecord
+) -> DatasetCard:
     """One dataset's scorecard entry (pure). Its status and failed rules are those of the last batch
     that held rows: an empty delivery since does not hide what is wrong with the data."""
     total = sum(r.rows_total for r in runs)
@@ -86,19 +148,19 @@ def dataset_card(
     }
 
 
-def _failed_rules(run: QualityRun | None) -> list[dict[str, Any]]:
+def _failed_rules(run: QualityRun | None) -> list[RuleRecord]:
     if run is None:
         return []
-    failed = [r for r in run.expectations or [] if r.get("unexpected_count")]
+    failed: list[RuleRecord] = [r for r in run.expectations or [] if r.get("unexpected_count")]
     return sorted(failed, key=lambda r: -int(r["unexpected_count"]))[:10]
 
 
-def department_cards(datasets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def department_cards(datasets: Sequence[DatasetCard]) -> list[DepartmentCard]:
     """Datasets summed per owner department, with their trend per day (pure)."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[str, list[DatasetCard]] = defaultdict(list)
     for card in datasets:
         groups[card["owner"]].append(card)
-    out = []
+    out: list[DepartmentCard] = []
     for owner, cards in sorted(groups.items()):
         total = sum(c["rows_total"] for c in cards)
         curated = sum(c["rows_curated"] for c in cards)
@@ -123,7 +185,7 @@ def department_cards(datasets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
     return out
 
 
-def build_scorecard(reference: datetime | None = None) -> dict[str, Any]:
+def build_scorecard(reference: datetime | None = None) -> Scorecard:
     """The scorecard of every contract's dataset, from the governance store."""
     from huiliu.contracts import load_contracts
     from huiliu.quality.freshness import check_freshness
@@ -142,12 +204,13 @@ def build_scorecard(reference: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def write_scorecard(card: dict[str, Any], out: Path | None = None) -> Any:
+def write_scorecard(card: Scorecard, out: Path | None = None) -> ReportFiles:
     """Write ``scorecard.json``, ``scorecard.html`` (zh) and ``scorecard.en.html``."""
     from huiliu.quality.scorecard_page import render_scorecard
     from huiliu.reports.files import write_report
+    from huiliu.reports.labels import LANGUAGES
     from huiliu.settings import get_settings
 
     directory = out or get_settings().reports_path / "quality"
-    pages = {lang: render_scorecard(card, lang) for lang in ("zh", "en")}
+    pages = {lang: render_scorecard(card, lang) for lang in LANGUAGES}
     return write_report(directory, "scorecard", card, pages)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from huiliu.reports.charts import bar_chart, line_chart
 from huiliu.reports.html import Section, figure, percent, raw, render_page, status_badge, table
 from huiliu.reports.labels import Language, label
 
+if TYPE_CHECKING:
+    from huiliu.quality.scorecard import DatasetCard, DepartmentCard, Scorecard, TrendPoint
 
-def _name(card: dict[str, Any], lang: Language) -> str:
+
+def _name(card: DatasetCard, lang: Language) -> str:
     return card["title"] if lang == "zh" else card["title_en"]
 
 
-def _pass_rate_chart(cards: list[dict[str, Any]], lang: Language) -> str:
+def _pass_rate_chart(cards: list[DatasetCard], lang: Language) -> str:
     items = [
         (_name(c, lang), c["pass_rate"] * 100 if c["pass_rate"] is not None else float("nan")) for c in cards
     ]
@@ -23,13 +26,17 @@ def _pass_rate_chart(cards: list[dict[str, Any]], lang: Language) -> str:
     )
 
 
-def _owner(card: dict[str, Any], lang: Language) -> str:
+def _owner(card: DatasetCard | DepartmentCard, lang: Language) -> str:
     return card["owner"] if lang == "zh" else card.get("owner_en") or card["owner"]
 
 
+def _scaled(value: float | None, factor: int) -> float | None:
+    return None if value is None else value * factor
+
+
 def _daily(
-    groups: list[tuple[str, list[dict[str, Any]]]],
-    value: str,
+    groups: list[tuple[str, list[TrendPoint]]],
+    value: Literal["pass_rate", "rows_quarantined"],
     *,
     title: str,
     percent_of: bool,
@@ -40,33 +47,30 @@ def _daily(
     series = {}
     for name, trend in groups:
         by_day = {p["day"]: p.get(value) for p in trend}
-        series[name] = [
-            (day[5:], None if by_day.get(day) is None else by_day[day] * (100 if percent_of else 1))
-            for day in days
-        ]
+        series[name] = [(day[5:], _scaled(by_day.get(day), 100 if percent_of else 1)) for day in days]
     if percent_of:
         return line_chart(series, title=title, y_max=100, unit="%", lang=lang)
     return line_chart(series, title=title, y_min=0, lang=lang)
 
 
-def _trend_chart(cards: list[dict[str, Any]], lang: Language) -> str:
+def _trend_chart(cards: list[DatasetCard], lang: Language) -> str:
     groups = [(_name(c, lang), c["trend"]) for c in cards]
     return _daily(groups, "pass_rate", title=label("pass_rate_trend", lang), percent_of=True, lang=lang)
 
 
-def _quarantined_chart(cards: list[dict[str, Any]], lang: Language) -> str:
+def _quarantined_chart(cards: list[DatasetCard], lang: Language) -> str:
     groups = [(_name(c, lang), c["trend"]) for c in cards]
     return _daily(
         groups, "rows_quarantined", title=label("quarantined_trend", lang), percent_of=False, lang=lang
     )
 
 
-def _department_trend_chart(departments: list[dict[str, Any]], lang: Language) -> str:
+def _department_trend_chart(departments: list[DepartmentCard], lang: Language) -> str:
     groups = [(_owner(d, lang), d.get("trend", [])) for d in departments]
     return _daily(groups, "pass_rate", title=label("department_trend", lang), percent_of=True, lang=lang)
 
 
-def _dataset_table(cards: list[dict[str, Any]], lang: Language) -> str:
+def _dataset_table(cards: list[DatasetCard], lang: Language) -> str:
     headers = [
         label(k, lang)
         for k in (
@@ -94,7 +98,7 @@ def _dataset_table(cards: list[dict[str, Any]], lang: Language) -> str:
     return table(headers, rows, numeric_columns=(3, 4, 5), lang=lang)
 
 
-def _department_table(departments: list[dict[str, Any]], lang: Language) -> str:
+def _department_table(departments: list[DepartmentCard], lang: Language) -> str:
     headers = [
         label(k, lang)
         for k in ("owner_department", "datasets", "rows_curated", "rows_quarantined", "pass_rate", "stale")
@@ -113,7 +117,7 @@ def _department_table(departments: list[dict[str, Any]], lang: Language) -> str:
     return table(headers, rows, numeric_columns=(1, 2, 3, 4), lang=lang)
 
 
-def _failures_table(cards: list[dict[str, Any]], lang: Language) -> str:
+def _failures_table(cards: list[DatasetCard], lang: Language) -> str:
     headers = [label(k, lang) for k in ("dataset", "expectation", "severity", "failed_rows")]
     rows = [
         [_name(c, lang), r["rule"], label(str(r["severity"]), lang), r["unexpected_count"]]
@@ -123,7 +127,7 @@ def _failures_table(cards: list[dict[str, Any]], lang: Language) -> str:
     return table(headers, rows, numeric_columns=(3,), lang=lang)
 
 
-def render_scorecard(card: dict[str, Any], lang: Language) -> str:
+def render_scorecard(card: Scorecard, lang: Language) -> str:
     """The scorecard page in one language; the other language's page is linked."""
     cards = card["datasets"]
     sections = [

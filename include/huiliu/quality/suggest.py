@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiliu.contracts.model import ColumnSpec, DatasetContract
+from huiliu.quality.suites import ExpectationEntry, SuiteDraft
 
 MAX_SET_SIZE = 30
 MIN_ROWS_FOR_SET = 50
@@ -25,7 +26,7 @@ MAX_AGE_YEARS = 130
 PARAM = "$PARAMETER"
 
 
-def _expectation(kind: str, severity: str = "warning", **kwargs: Any) -> dict[str, Any]:
+def _expectation(kind: str, severity: str = "warning", **kwargs: Any) -> ExpectationEntry:
     return {"type": kind, "kwargs": kwargs, "severity": severity, "meta": {}}
 
 
@@ -39,12 +40,13 @@ def _mostly_id_length(values: pa.ChunkedArray | None) -> bool:
     if values is None or not pa.types.is_string(values.type) or values.null_count == len(values):
         return True
     lengths = pc.utf8_length(pc.utf8_trim_whitespace(pc.drop_null(values)))
-    return pc.mean(pc.equal(lengths, 18)).as_py() >= 0.9
+    share: float = pc.mean(pc.equal(lengths, 18)).as_py()
+    return share >= 0.9
 
 
 def _identifier_checks(
     column: ColumnSpec, entity: str | None, values: pa.ChunkedArray | None
-) -> list[dict[str, Any]]:
+) -> list[ExpectationEntry]:
     name = column.name
     # a column tagged as holding resident IDs may hold them inside a longer code (残疾人证号 is the
     # ID plus two digits): the ID check is drafted only where the values are IDs themselves
@@ -83,7 +85,7 @@ def _identifier_checks(
     return []
 
 
-def _profile_checks(column: ColumnSpec, values: pa.ChunkedArray | None) -> list[dict[str, Any]]:
+def _profile_checks(column: ColumnSpec, values: pa.ChunkedArray | None) -> list[ExpectationEntry]:
     if values is None or len(values) < MIN_ROWS_FOR_SET:
         return []
     if column.type == "string":
@@ -106,7 +108,7 @@ def _profile_checks(column: ColumnSpec, values: pa.ChunkedArray | None) -> list[
     return []
 
 
-def _impossible_value_checks(contract: DatasetContract, column: ColumnSpec) -> list[dict[str, Any]]:
+def _impossible_value_checks(contract: DatasetContract, column: ColumnSpec) -> list[ExpectationEntry]:
     """Values that cannot be true: money below zero, a birth date after as_of or over 130 years
     before it, a date about a person (the contract has ``id_number``) before their birth."""
     name = column.name
@@ -134,8 +136,8 @@ def _impossible_value_checks(contract: DatasetContract, column: ColumnSpec) -> l
 
 def _column_checks(
     contract: DatasetContract, column: ColumnSpec, values: pa.ChunkedArray | None
-) -> list[dict[str, Any]]:
-    checks: list[dict[str, Any]] = []
+) -> list[ExpectationEntry]:
+    checks: list[ExpectationEntry] = []
     if not column.nullable:
         required = "expect_column_values_to_not_be_blank" if column.type == "string" else None
         checks.append(_expectation(required or "expect_column_values_to_not_be_null", column=column.name))
@@ -156,7 +158,7 @@ def _column_checks(
     return checks
 
 
-def _consistency_checks(contract: DatasetContract) -> list[dict[str, Any]]:
+def _consistency_checks(contract: DatasetContract) -> list[ExpectationEntry]:
     names = {c.name for c in contract.columns}
     if "id_number" not in names:
         return []
@@ -172,7 +174,7 @@ def _consistency_checks(contract: DatasetContract) -> list[dict[str, Any]]:
     ]
 
 
-def suggest_suite(contract: DatasetContract, profile: pa.Table | None = None) -> dict[str, Any]:
+def suggest_suite(contract: DatasetContract, profile: pa.Table | None = None) -> SuiteDraft:
     """A draft suite document for ``contract``; ``profile`` is a sample of landed rows, if any."""
     available = set(profile.column_names) if profile is not None else set()
     expectations = [
@@ -184,7 +186,7 @@ def suggest_suite(contract: DatasetContract, profile: pa.Table | None = None) ->
         )
     ]
     for column in contract.columns:
-        values = profile.column(column.name) if column.name in available else None
+        values = profile.column(column.name) if profile is not None and column.name in available else None
         expectations += _column_checks(contract, column, values)
     expectations += _consistency_checks(contract)
     return {

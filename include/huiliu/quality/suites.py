@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from huiliu.contracts.model import RESERVED_COLUMNS, DatasetContract
-from huiliu.errors import SuiteError
+from huiliu.errors import ContractProblem, SuiteError
 from huiliu.quality.custom_types import CUSTOM_EXPECTATION_TYPES
 from huiliu.settings import Settings, get_settings
 
@@ -36,6 +36,25 @@ COLUMN_KWARGS = ("column", "column_A", "column_B")
 COLUMN_LIST_KWARGS = ("column_list", "column_set")
 # suite parameters the gate supplies at run time, e.g. {"$PARAMETER": "as_of"}
 RUN_PARAMETERS = ("as_of", "max_record_age_days", "jurisdiction", "city_code", "id_regions")
+
+
+class ExpectationEntry(TypedDict):
+    """One expectation of a suite as huiliu writes it (a drafted suite, the rules every suite gets);
+    ``kwargs`` are the expectation type's own."""
+
+    type: str
+    kwargs: dict[str, Any]
+    severity: str
+    meta: dict[str, Any]
+
+
+class SuiteDraft(TypedDict):
+    """A suite document as ``huiliu quality suggest`` drafts it, before an engineer reviews it."""
+
+    name: str
+    expectations: list[ExpectationEntry]
+    meta: dict[str, Any]
+    notes: str | None
 
 
 @dataclass(frozen=True)
@@ -209,7 +228,7 @@ def suite_problems(contract: DatasetContract, document: SuiteDocument) -> list[s
     return problems
 
 
-def contract_rules(contract: DatasetContract, document: SuiteDocument) -> list[dict[str, Any]]:
+def contract_rules(contract: DatasetContract, document: SuiteDocument) -> list[ExpectationEntry]:
     """The rules every suite gets: no text a spreadsheet would run as a formula (``warning``), on
     every text column of the contract. Data flows back to streets and communities who open it in
     Excel or WPS. A column the file already gives that rule keeps the file's entry (its severity,
@@ -257,7 +276,7 @@ def build_gx_suite(document: SuiteDocument) -> gx.ExpectationSuite:
         SuiteError: Great Expectations refuses an expectation's configuration.
     """
     import great_expectations as gx
-    from great_expectations.exceptions import GreatExpectationsError
+    from great_expectations.exceptions.exceptions import GreatExpectationsError
 
     import huiliu.quality.expectations  # noqa: F401  (registers the custom expectation types)
 
@@ -268,16 +287,16 @@ def build_gx_suite(document: SuiteDocument) -> gx.ExpectationSuite:
         raise SuiteError(str(document.path), [f"Great Expectations refuses the suite: {exc}"]) from None
 
 
-def write_suite(path: Path, body: dict[str, Any]) -> None:
+def write_suite(path: Path, body: Mapping[str, Any]) -> None:
     """Write a suite document as reviewed JSON (UTF-8, stable key order, two-space indent)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def suite_contract_problems(contracts: list[DatasetContract], settings: Settings | None = None) -> list[Any]:
+def suite_contract_problems(
+    contracts: list[DatasetContract], settings: Settings | None = None
+) -> list[ContractProblem]:
     """``ContractProblem``s for contracts whose suite is missing or broken (for ``contracts check``)."""
-    from huiliu.errors import ContractProblem
-
     problems = []
     for contract in contracts:
         try:

@@ -17,13 +17,17 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from huiliu.errors import SuiteError
 from huiliu.quality.suites import SuiteDocument, build_gx_suite
+
+if TYPE_CHECKING:
+    from great_expectations.data_context.types.base import DataContextConfig
 
 log = logging.getLogger(__name__)
 RESULT_FORMAT = {
@@ -46,7 +50,7 @@ class ExpectationOutcome:
     success: bool
     element_count: int
     unexpected_count: int
-    unexpected_rows: np.ndarray = field(repr=False)
+    unexpected_rows: npt.NDArray[np.int64] = field(repr=False)
     kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
     missing_count: int = 0
@@ -70,6 +74,8 @@ def _columns(kwargs: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _outcome(result: Any) -> ExpectationOutcome:
+    """One expectation's result of a suite run (GX's ``ExpectationValidationResult``, whose
+    ``expectation_config`` GX types as optional although a run always sets it)."""
     config = result.expectation_config
     info = result.result or {}
     exception = result.exception_info or {}
@@ -92,7 +98,7 @@ def _outcome(result: Any) -> ExpectationOutcome:
     )
 
 
-def context_config(docs_dir: Path | None) -> Any:
+def context_config(docs_dir: Path | None) -> DataContextConfig:
     """An in-memory context with no progress bars and only our Data Docs site (if any)."""
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -100,7 +106,7 @@ def context_config(docs_dir: Path | None) -> Any:
         ProgressBarsConfig,
     )
 
-    sites = {}
+    sites: dict[str, dict[str, Any]] = {}
     if docs_dir is not None:
         docs_dir.mkdir(parents=True, exist_ok=True)
         sites["huiliu"] = _docs_site(docs_dir)
@@ -190,7 +196,10 @@ _VALUE_LISTS = ("unexpected_list", "partial_unexpected_list", "partial_unexpecte
 
 
 def save_result(directory: Path, key: Any, result: Any) -> Path:
-    """Write one suite result as GX JSON without failing values; row positions cut to a sample."""
+    """Write one suite result as GX JSON without failing values; row positions cut to a sample.
+
+    ``key`` is GX's ``ValidationResultIdentifier`` and ``result`` its ``ExpectationSuiteValidationResult``
+    (the methods read here, ``to_tuple`` and ``to_json_dict``, are not annotated in GX)."""
     body = result.to_json_dict()
     for item in body.get("results", []):
         details = item.get("result") or {}

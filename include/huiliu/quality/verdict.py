@@ -14,15 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 
 from huiliu.quality.duplicates import DUPLICATE_RULE, DuplicateResolution
 from huiliu.quality.validation import ExpectationOutcome
 from huiliu.store.statuses import QualityStatus
 
 ROW_SEVERITIES = ("critical", "warning")
+
+
+class RuleRecord(TypedDict):
+    """One rule's result over a batch, as the gate reports it and the governance store keeps it
+    (``quality_runs.expectations``)."""
+
+    rule: str
+    type: str
+    columns: list[str]
+    severity: str
+    success: bool
+    element_count: int
+    unexpected_count: int
 
 
 @dataclass
@@ -39,7 +53,7 @@ class RuleResult:
     missing_count: int = 0
     mostly: float = 1.0
     row_level: bool = True
-    rows: list[np.ndarray] = field(default_factory=list, repr=False)
+    rows: list[npt.NDArray[np.int64]] = field(default_factory=list, repr=False)
 
     def add(self, outcome: ExpectationOutcome) -> None:
         """Sum one chunk's outcome; a row-level rule is judged on the summed counts, as GX would
@@ -56,7 +70,7 @@ class RuleResult:
         if outcome.severity in ROW_SEVERITIES and len(outcome.unexpected_rows):
             self.rows.append(outcome.unexpected_rows)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RuleRecord:
         return {
             "rule": self.rule,
             "type": self.type,
@@ -95,7 +109,7 @@ class Verdict:
     """What happens to the batch."""
 
     rows_total: int
-    failing_positions: np.ndarray  # ascending positions of rows with at least one row-level failure
+    failing_positions: npt.NDArray[np.int64]  # ascending positions of rows with a row-level failure
     failures_by_row: dict[int, list[int]]  # position -> indices into ``rules``
     rules: list[RuleResult]
     held: bool
@@ -122,7 +136,7 @@ class Verdict:
         return None if self.rows_total == 0 else self.rows_curated / self.rows_total
 
 
-def _failures_by_row(rules: Sequence[RuleResult]) -> tuple[np.ndarray, dict[int, list[int]]]:
+def _failures_by_row(rules: Sequence[RuleResult]) -> tuple[npt.NDArray[np.int64], dict[int, list[int]]]:
     parts = [(rows, np.full(len(rows), i)) for i, r in enumerate(rules) for rows in r.rows]
     if not parts:
         return np.empty(0, dtype=np.int64), {}

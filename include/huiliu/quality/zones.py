@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,6 +34,15 @@ QUARANTINE_FIELDS = (
     pa.field("_held", pa.bool_()),
     pa.field("_quarantined_at", pa.timestamp("us", tz="UTC")),
 )
+
+
+class Failure(TypedDict):
+    """One rule a quarantined row failed, as ``_failures`` lists them (JSON): the rule, its severity
+    and the row's values of the rule's columns, as text."""
+
+    rule: str
+    severity: str
+    values: dict[str, str | None]
 
 
 def curated_schema(contract: DatasetContract) -> pa.Schema:
@@ -64,14 +74,14 @@ def row_order(keys: pa.Table, key: Sequence[str], order: str | None) -> pa.Array
     return pc.sort_indices(table, sort_keys=[*sort_keys, ("__position", "ascending")])
 
 
-def ranks_of(order_of_rows: pa.Array) -> np.ndarray:
+def ranks_of(order_of_rows: pa.Array) -> npt.NDArray[np.int64]:
     """Each position's rank in ``order_of_rows`` (the inverse permutation)."""
     ranks = np.empty(len(order_of_rows), dtype=np.int64)
     ranks[order_of_rows.to_numpy()] = np.arange(len(order_of_rows))
     return ranks
 
 
-def row_ranks(keys: pa.Table, key: Sequence[str], order: str | None) -> np.ndarray:
+def row_ranks(keys: pa.Table, key: Sequence[str], order: str | None) -> npt.NDArray[np.int64]:
     """Each row's rank in the batch sorted by primary key (then the order column, then position).
 
     Quarantine ids are built from it: stable across re-runs of the gate and re-deliveries of the
@@ -80,7 +90,7 @@ def row_ranks(keys: pa.Table, key: Sequence[str], order: str | None) -> np.ndarr
     return ranks_of(row_order(keys, key, order))
 
 
-def quarantine_ids(batch_id: str, ranks: np.ndarray, taken: Collection[str] = ()) -> list[str]:
+def quarantine_ids(batch_id: str, ranks: npt.NDArray[np.int64], taken: Collection[str] = ()) -> list[str]:
     """``<batch id>#<rank>`` for each row; ``<batch id>#<rank>-<n>`` (the first free ``n``) where
     that id is ``taken`` by a decided row of an earlier delivery of the batch."""
     ids = [f"{batch_id}#{rank}" for rank in ranks.tolist()]
@@ -102,13 +112,13 @@ def _text(value: Any) -> str | None:
 
 
 def _failures(
-    rows: pa.Table, positions: np.ndarray, verdict: Verdict, rules: Sequence[RuleResult]
+    rows: pa.Table, positions: npt.NDArray[np.int64], verdict: Verdict, rules: Sequence[RuleResult]
 ) -> tuple[list[str], list[str]]:
     """Per quarantined row: the failed rules joined, and a JSON list of failures with values.
 
     Only rows that failed a rule are described one by one; the other rows of a held batch share
     one description, so holding a large batch does not cost a JSON document per row."""
-    held = [{"rule": HELD_RULE, "severity": "critical", "values": {}}] if verdict.held else []
+    held: list[Failure] = [{"rule": HELD_RULE, "severity": "critical", "values": {}}] if verdict.held else []
     names = ["; ".join(e["rule"] for e in held)] * len(positions)
     details = [json.dumps(held, ensure_ascii=False)] * len(positions)
     failing = [i for i, position in enumerate(positions.tolist()) if position in verdict.failures_by_row]
@@ -117,7 +127,7 @@ def _failures(
     subset = rows.take(pa.array(failing, pa.int64()))
     values = {c: subset.column(c).to_pylist() for c in {c for r in rules for c in r.columns}}
     for j, i in enumerate(failing):
-        entries = [
+        entries: list[Failure] = [
             {
                 "rule": rules[r].rule,
                 "severity": rules[r].severity,
@@ -133,8 +143,8 @@ def _failures(
 def quarantine_rows(
     contract: DatasetContract,
     rows: pa.Table,
-    positions: np.ndarray,
-    ranks: np.ndarray,
+    positions: npt.NDArray[np.int64],
+    ranks: npt.NDArray[np.int64],
     batch_id: str,
     verdict: Verdict,
     taken: Collection[str] = (),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -112,7 +113,7 @@ def _first_cast_failure(array: pa.Array, target: pa.DataType) -> int:
     return offset
 
 
-Reason = Callable[[int], tuple[str, str]]
+Reason: TypeAlias = Callable[[int], tuple[str, str]]
 """The reason (English, Chinese) a cell at an index of a batch does not convert."""
 
 

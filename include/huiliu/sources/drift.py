@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import types as sqltypes
 
@@ -21,7 +22,7 @@ COMPATIBLE: dict[str, frozenset[str]] = {
 }
 
 
-def type_family(sql_type: sqltypes.TypeEngine) -> str | None:
+def type_family(sql_type: sqltypes.TypeEngine[Any]) -> str | None:
     """The family of a reflected SQL type, or None when the database does not say."""
     checks: list[tuple[type, str]] = [
         (sqltypes.Boolean, "boolean"),

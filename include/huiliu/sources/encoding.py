@@ -190,7 +190,9 @@ def _first_non_ascii_window(handle: io.BufferedReader, head: bytes, newline: byt
             lines_before += data.count(newline, 0, cut)
             carry = data[cut:]
             continue
-        position = _NON_ASCII.search(data).start()  # type: ignore[union-attr]
+        first = _NON_ASCII.search(data)
+        assert first is not None  # data is not ASCII
+        position = first.start()
         start = data.rfind(newline, 0, position) + 1
         window = data[start : start + HEAD_SAMPLE_BYTES]
         at_eof = start + HEAD_SAMPLE_BYTES >= len(data) and not handle.peek(1)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
-Row = tuple[int, Sequence[object]]
+Row: TypeAlias = tuple[int, Sequence[object]]
 """A row of a file: its 1-based line (or sheet row) number and its cells."""
 
-Rows = Generator[Row, None, None]
+Rows: TypeAlias = Generator[Row, None, None]
 """The rows of a file or sheet, as a generator (closed to release the file)."""
 
 

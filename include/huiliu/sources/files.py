@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import pyarrow as pa
 
@@ -241,7 +242,7 @@ class _HeaderFinder:
         )
 
 
-ColumnTexts = Callable[[list[object], ColumnSpec, list[int]], list[str | None]]
+ColumnTexts: TypeAlias = Callable[[list[object], ColumnSpec, list[int]], list[str | None]]
 
 
 class _BatchBuilder:

@@ -10,10 +10,17 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Generic, TypeVar
+from enum import Enum
+from typing import Final, Generic, TypeVar
 
 T = TypeVar("T")
-_DONE = object()
+
+
+class _Sentinel(Enum):
+    DONE = "done"
+
+
+_DONE: Final = _Sentinel.DONE
 
 
 class _Failure:
@@ -23,10 +30,10 @@ class _Failure:
 
 def prefetch(items: Iterable[T], depth: int = 2) -> Prefetched[T]:
     """Yield ``items`` in order while a background thread produces up to ``depth`` ahead."""
-    pending: queue.Queue[object] = queue.Queue(maxsize=depth)
+    pending: queue.Queue[T | _Sentinel | _Failure] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def hand_over(item: object) -> bool:
+    def hand_over(item: T | _Sentinel | _Failure) -> bool:
         """Queue one item unless the consumer has closed; False once it has."""
         while not stop.is_set():
             try:
@@ -58,7 +65,9 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Prefetched[T]:
 class Prefetched(Generic[T]):
     """The consuming end of ``prefetch``; ``close()`` stops the reader, iterated or not."""
 
-    def __init__(self, pending: queue.Queue[object], stop: threading.Event, worker: threading.Thread) -> None:
+    def __init__(
+        self, pending: queue.Queue[T | _Sentinel | _Failure], stop: threading.Event, worker: threading.Thread
+    ) -> None:
         self._pending, self._stop, self._worker = pending, stop, worker
         self._finished = False
 
@@ -75,7 +84,7 @@ class Prefetched(Generic[T]):
         if isinstance(item, _Failure):
             self.close()
             raise item.error
-        return item  # type: ignore[return-value]
+        return item
 
     def close(self) -> None:
         self._finished = True

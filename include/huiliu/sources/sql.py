@@ -7,7 +7,7 @@ SQLAlchemy with a server-side cursor. Either way at most one batch is held in me
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,11 +101,9 @@ class SqlExtraction:
         """What a driver error talking to the source means (see ``huiliu.sources.timeouts``)."""
         return source_error(exc, self.contract.name, self.where, self.source.timeouts)
 
-    def _reflect(self) -> Table:
+    def _reflect(self, name: str) -> Table:
         try:
-            table = Table(
-                self.source.table, MetaData(), schema=self.source.db_schema, autoload_with=self.engine()
-            )
+            table = Table(name, MetaData(), schema=self.source.db_schema, autoload_with=self.engine())
         except NoSuchTableError:
             raise SchemaDriftError(
                 f"dataset {self.contract.name}: table {self.qualified_table!r} does not exist in "
@@ -118,7 +116,7 @@ class SqlExtraction:
     def check(self) -> DriftReport:
         """Reflect the source and compare it with the contract (raises on breaking drift)."""
         if self.source.table is not None:
-            table = self._reflect()
+            table = self._reflect(self.source.table)
             columns = {c.name: type_family(c.type) for c in table.columns}
         else:
             columns = self._query_columns()
@@ -142,7 +140,7 @@ class SqlExtraction:
         cursor = self._cursor_source()
         if cursor is None or self.source.table is None or self.window.high is None:
             return 0
-        table = self._reflect()
+        table = self._reflect(self.source.table)
         column: Any = table.c[self._source_key(table, cursor)]
         high: Any = self.window.high
         if self.engine().dialect.name == "sqlite":
@@ -225,7 +223,7 @@ class SqlExtraction:
             conditions.append(f"{quote(cursor)} <= '{self.window.high.isoformat(sep=' ')}'")
         return sql + (" WHERE " + " AND ".join(conditions) if conditions else "")
 
-    def _adbc_batches(self) -> Iterator[pa.RecordBatch]:
+    def _adbc_batches(self) -> Generator[pa.RecordBatch, None, None]:
         import adbc_driver_postgresql.dbapi as adbc
 
         try:
@@ -261,10 +259,10 @@ class SqlExtraction:
             if pending:
                 yield from pa.Table.from_batches(pending).combine_chunks().to_batches()
 
-    def _sqlalchemy_batches(self) -> Iterator[pa.RecordBatch]:
+    def _sqlalchemy_batches(self) -> Generator[pa.RecordBatch, None, None]:
         names = [dst for _, dst in self._present()]
         if self.source.table is not None:
-            table = self._reflect()
+            table = self._reflect(self.source.table)
             columns = [table.c[self._source_key(table, src)].label(dst) for src, dst in self._present()]
             statement: Any = select(*columns)
             cursor = self._cursor_source()
@@ -324,7 +322,7 @@ class SqlExtraction:
         self.drift.zero_dates += zero
         return tuple(None if isinstance(v, str) and v.startswith("0000-00-00") else v for v in values)
 
-    def _query_failed(self, exc: BaseException) -> SchemaDriftError:
+    def _query_failed(self, exc: BaseException | None) -> SchemaDriftError:
         return SchemaDriftError(
             f"dataset {self.contract.name}: the source rejected the extraction query ({type(exc).__name__}) "
             f"on {self.where}; check the contract's source table/query and column names"

@@ -40,7 +40,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import phonenumbers
@@ -53,7 +53,7 @@ from huiliu.errors import ConfigurationError
 from huiliu.identity.resident_id import FIRST_YEAR, plausible_resident_id, region_issued, region_table
 from huiliu.pii.accuracy import LabelledText
 
-Which = Literal["tuning", "heldout"]
+Which: TypeAlias = Literal["tuning", "heldout"]
 SETS: tuple[Which, ...] = ("tuning", "heldout")
 PLANTED: dict[str, str] = {
     "id": "CN_RESIDENT_ID",
@@ -220,28 +220,55 @@ def templates(which: Which) -> tuple[Template, ...]:
     return template_set(which).templates
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Regions:
+    """Region codes from python-stdnum's table, grouped the ways resident IDs are drawn from them.
+
+    Attributes:
+        codes: every code (Taiwan's excepted), in table order.
+        span: code → first and last year it was in use.
+        provinces: the 2-digit provinces, sorted.
+        by_province: province → its codes.
+        created_late: codes first in use after the first birth year.
+        retired: codes last in use from the first birth year on, but before :data:`ISSUED_THROUGH`.
+        long_retired: the same, last in use before 2000.
+        known: every code of the table (Taiwan's included).
+    """
+
+    codes: list[int]
+    span: dict[int, tuple[int, int]]
+    provinces: list[int]
+    by_province: dict[int, list[int]]
+    created_late: list[int]
+    retired: list[int]
+    long_retired: list[int]
+    known: frozenset[int]
+
+
 @lru_cache(maxsize=1)
-def _regions() -> dict[str, Any]:
+def _regions() -> _Regions:
     """Region codes from python-stdnum's table and the first and last years each was in use."""
-    codes, in_use = region_table()
-    first = in_use.argmax(axis=1) + FIRST_YEAR
-    last = in_use.shape[1] - 1 - np.flip(in_use, axis=1).argmax(axis=1) + FIRST_YEAR
-    keep = codes // 10_000 != 71  # no resident ID carries a Taiwan code
-    codes, first, last = codes[keep].tolist(), first[keep].tolist(), last[keep].tolist()
+    codes_array, in_use = region_table()
+    first_array = in_use.argmax(axis=1) + FIRST_YEAR
+    last_array = in_use.shape[1] - 1 - np.flip(in_use, axis=1).argmax(axis=1) + FIRST_YEAR
+    keep = codes_array // 10_000 != 71  # no resident ID carries a Taiwan code
+    codes: list[int] = codes_array[keep].tolist()
+    first: list[int] = first_array[keep].tolist()
+    last: list[int] = last_array[keep].tolist()
     by_province: dict[int, list[int]] = {}
     for code in codes:
         by_province.setdefault(code // 10_000, []).append(code)
     span = dict(zip(codes, zip(first, last, strict=True), strict=True))
-    return {
-        "codes": codes,
-        "span": span,
-        "provinces": sorted(by_province),
-        "by_province": by_province,
-        "created_late": [c for c in codes if span[c][0] > BIRTH_YEARS[0]],
-        "retired": [c for c in codes if BIRTH_YEARS[0] <= span[c][1] < ISSUED_THROUGH],
-        "long_retired": [c for c in codes if BIRTH_YEARS[0] <= span[c][1] < 2000],
-        "known": frozenset(region_table()[0].tolist()),
-    }
+    return _Regions(
+        codes=codes,
+        span=span,
+        provinces=sorted(by_province),
+        by_province=by_province,
+        created_late=[c for c in codes if span[c][0] > BIRTH_YEARS[0]],
+        retired=[c for c in codes if BIRTH_YEARS[0] <= span[c][1] < ISSUED_THROUGH],
+        long_retired=[c for c in codes if BIRTH_YEARS[0] <= span[c][1] < 2000],
+        known=frozenset(region_table()[0].tolist()),
+    )
 
 
 class _Draw:
@@ -261,7 +288,7 @@ class _Draw:
 
     # planted values
 
-    def _id(self) -> tuple[str, str, str]:
+    def _id(self) -> str | tuple[str, str, str]:
         number = self.resident_id()
         rng = self.rng
         if number.endswith("X") and rng.random() < 0.5:
@@ -288,16 +315,16 @@ class _Draw:
         elif stratum < 0.1:  # 观山湖区, from 2012, on the numbers of people born in the 1980s
             region, year = 520115, rng.randint(1980, 1989)
         elif stratum < 0.3:  # any code created after the holder's birth
-            region = rng.choice(regions["created_late"])
-            year = rng.randint(first_year, min(regions["span"][region][0] - 1, last_year))
+            region = rng.choice(regions.created_late)
+            year = rng.randint(first_year, min(regions.span[region][0] - 1, last_year))
         elif stratum < 0.5:  # a retired code, most of them long ago
-            pool = regions["long_retired"] if rng.random() < 0.7 else regions["retired"]
+            pool = regions.long_retired if rng.random() < 0.7 else regions.retired
             region = rng.choice(pool)
-            year = rng.randint(first_year, min(regions["span"][region][1], last_year))
+            year = rng.randint(first_year, min(regions.span[region][1], last_year))
         else:  # the whole country: a province, then one of its codes
             while True:
-                province = rng.choice(regions["provinces"])
-                region = rng.choice(regions["by_province"][province])
+                province = rng.choice(regions.provinces)
+                region = rng.choice(regions.by_province[province])
                 year = rng.randint(first_year, last_year)
                 if region_issued(region, year, ISSUED_THROUGH):
                     break
@@ -499,7 +526,7 @@ class _Draw:
     def _badid(self) -> str:
         """18 characters shaped like an ID, with a region code absent from the table and a wrong check."""
         rng = self.rng
-        known = _regions()["known"]
+        known = _regions().known
         while True:
             region = rng.randint(110_000, 659_999)
             if region in known:

@@ -137,6 +137,15 @@ class ChineseRecognizer:
     id: str
     tagger: LexicalTagger | None = None
 
+    if TYPE_CHECKING:  # set by Presidio's EntityRecognizer, which every concrete recognizer derives from
+        supported_entities: list[str]
+
+        @property
+        def score_thresholds(self) -> dict[str, float]: ...
+
+        @score_thresholds.setter
+        def score_thresholds(self, value: dict[str, float] | None) -> None: ...
+
     @property
     def entity(self) -> str:
         return self.spec.entity
@@ -197,7 +206,8 @@ class ChineseRecognizer:
             recognizer=self.name,
             original_score=hit.score,
             pattern_name=hit.pattern,
-            validation_result=hit.validated,
+            # Presidio annotates it `bool = None`: None (no check) is what its own default means
+            validation_result=hit.validated,  # type: ignore[arg-type]
             textual_explanation=self.explain(hit),
         )
         if hit.context_word:
@@ -243,7 +253,8 @@ class ChineseRecognizer:
         return min(EntityRecognizer.MAX_SCORE, round(score + self.spec.context_boost, 6))
 
 
-class CnPatternRecognizer(ChineseRecognizer, PatternRecognizer):
+# Presidio's EntityRecognizer assigns `name` without declaring its type: mypy cannot compare it with ours
+class CnPatternRecognizer(ChineseRecognizer, PatternRecognizer):  # type: ignore[misc]
     """A pattern recognizer configured from the registry: ``PATTERNS``, ``CONTEXT``, checksum hooks.
 
     Subclasses name their registry entry in ``KIND`` and override ``validate_result`` (True: the
@@ -254,7 +265,7 @@ class CnPatternRecognizer(ChineseRecognizer, PatternRecognizer):
     KIND: ClassVar[str] = "pattern"
 
     def __init__(self, spec: PatternRecognizerSpec | None = None, name: str | None = None) -> None:
-        self.spec = spec or self._builtin()
+        self.spec: PatternRecognizerSpec = spec or self._builtin()
         self._patterns = [(p, re.compile(p.expression, re.ASCII)) for p in self.spec.patterns]
         super().__init__(
             supported_entity=self.spec.entity,

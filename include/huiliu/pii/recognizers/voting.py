@@ -22,12 +22,12 @@ recognizer has voted: :func:`huiliu.pii.overlaps.resolve_overlaps`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from huiliu.pii.recognizers import Hit
 
-SpanRule = Literal["model", "model_start"]
-RuleHolds = Callable[[Hit, tuple[int, int]], bool]
+SpanRule: TypeAlias = Literal["model", "model_start"]
+RuleHolds: TypeAlias = Callable[[Hit, tuple[int, int]], bool]
 """Whether a rule hit's own span (or start) rests on evidence that overrides the tagger's span."""
 MODEL_PATTERN = "lac"
 

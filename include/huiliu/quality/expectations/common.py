@@ -17,25 +17,31 @@ import re
 import types
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol, TypeAlias, TypeVar
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
 from great_expectations.core.suite_parameters import is_suite_parameter
-from great_expectations.execution_engine import PandasExecutionEngine
+from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import (
     ColumnMapExpectation,
     ColumnPairMapExpectation,
     render_suite_parameter_string,
 )
 from great_expectations.expectations.metadata_types import DataQualityIssues, SupportedDataSources
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnMapMetricProvider,
-    ColumnPairMapMetricProvider,
+from great_expectations.expectations.metrics.map_metric_provider.column_condition_partial import (
     column_condition_partial,
+)
+from great_expectations.expectations.metrics.map_metric_provider.column_map_metric_provider import (
+    ColumnMapMetricProvider,
+)
+from great_expectations.expectations.metrics.map_metric_provider.column_pair_condition_partial import (
     column_pair_condition_partial,
 )
-from great_expectations.render import LegacyRendererType, RenderedStringTemplateContent
+from great_expectations.expectations.metrics.map_metric_provider.column_pair_map_metric_provider import (
+    ColumnPairMapMetricProvider,
+)
+from great_expectations.render.components import LegacyRendererType, RenderedStringTemplateContent
 from great_expectations.render.renderer.renderer import renderer
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 from great_expectations.render.util import num_to_str
@@ -43,11 +49,24 @@ from great_expectations.render.util import num_to_str
 SUPPORTED_DATA_SOURCES = [SupportedDataSources.PANDAS.value]
 DATA_QUALITY_ISSUES = [DataQualityIssues.VALIDITY.value]
 TAGS = ["huiliu", "china"]
-IgnoreRowIf = Literal["both_values_are_missing", "either_value_is_missing", "neither"]
+IgnoreRowIf: TypeAlias = Literal["both_values_are_missing", "either_value_is_missing", "neither"]
 """The rows a column pair expectation skips (GX's ``ignore_row_if``)."""
+LibraryMetadata: TypeAlias = dict[str, str | list[str] | bool]
+"""An expectation's gallery metadata (GX's ``library_metadata``)."""
+_MetricFn = TypeVar("_MetricFn", bound=Callable[..., Any])
 
 
-def library_metadata(*requirements: str, tags: tuple[str, ...] = ()) -> dict[str, str | list | bool]:
+class _MetricPartial(Protocol):
+    """A metric function decorator as GX's ``column_condition_partial`` declares it."""
+
+    def __call__(self, metric_fn: _MetricFn, /) -> _MetricFn: ...
+
+
+# GX leaves ``column_pair_condition_partial`` unannotated; it decorates as its column sibling does
+_column_pair_condition: Callable[..., _MetricPartial] = column_pair_condition_partial
+
+
+def library_metadata(*requirements: str, tags: tuple[str, ...] = ()) -> LibraryMetadata:
     """The gallery metadata of a huiliu expectation."""
     return {
         "maturity": "beta",
@@ -137,7 +156,7 @@ class _ColumnPairRule(ColumnPairMapMetricProvider):
 
     rule: ClassVar[Callable[..., Any]]
 
-    @column_pair_condition_partial(engine=PandasExecutionEngine)
+    @_column_pair_condition(engine=PandasExecutionEngine)
     def _pandas(cls, column_a: pd.Series, column_b: pd.Series, **kwargs: Any) -> pd.Series:  # noqa: N805
         values = {key: kwargs[key] for key in cls.condition_value_keys if key in kwargs}
         return pd.Series(cls.rule(column_a, column_b, **values), index=column_a.index)
@@ -175,13 +194,13 @@ def column_pair_rule_metric(name: str, rule: Callable[..., Any], *value_keys: st
     return _register_metric(_ColumnPairRule, name, rule, value_keys)
 
 
-def add_params(config: RendererConfiguration, *names: str, kind: RendererValueType) -> None:
+def add_params(config: RendererConfiguration[Any], *names: str, kind: RendererValueType) -> None:
     """Add kwargs of one value type as template params."""
     for name in names:
         config.add_param(name=name, param_type=kind)
 
 
-def finish_template(config: RendererConfiguration, sentence: str, *, name_column: bool = True) -> None:
+def finish_template(config: RendererConfiguration[Any], sentence: str, *, name_column: bool = True) -> None:
     """Set the template: the sentence, led by ``$column`` when wanted, with ``mostly`` when below 1."""
     config.add_param(name="mostly", param_type=RendererValueType.NUMBER)
     mostly = config.params.mostly
@@ -197,7 +216,9 @@ def finish_template(config: RendererConfiguration, sentence: str, *, name_column
     config.template_str = f"{sentence}."
 
 
-def not_in_future_template(config: RendererConfiguration, age: str, age_words: str) -> RendererConfiguration:
+def not_in_future_template(
+    config: RendererConfiguration[Any], age: str, age_words: str
+) -> RendererConfiguration[Any]:
     """The sentence of an expectation that values are not after ``as_of``, nor older than the
     ``age`` kwarg (``$<age> <age_words>``, e.g. ``days old``) when it is given."""
     add_params(config, "column", "as_of", kind=RendererValueType.STRING)
@@ -214,7 +235,7 @@ def not_in_future_template(config: RendererConfiguration, age: str, age_words: s
 class SentenceRendering:
     """Renders the Data Docs (legacy prescriptive) sentence from the class's ``_prescriptive_template``."""
 
-    _prescriptive_template: ClassVar[Callable[..., RendererConfiguration]]
+    _prescriptive_template: ClassVar[Callable[..., RendererConfiguration[Any]]]
 
     @classmethod
     @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
@@ -223,7 +244,7 @@ class SentenceRendering:
         cls,
         configuration: Any = None,
         result: Any = None,
-        runtime_configuration: dict | None = None,
+        runtime_configuration: dict[str, Any] | None = None,
         **_kwargs: Any,
     ) -> list[RenderedStringTemplateContent]:
         if configuration is None and result is not None:
@@ -242,9 +263,12 @@ class _RuleExpectation(SentenceRendering):
     """What both bases below add to GX's: the Data Docs sentence, and GX's ``_library_metadata``
     (read by its gallery diagnostics) kept equal to the class's ``library_metadata``."""
 
+    library_metadata: ClassVar[LibraryMetadata]
+    _library_metadata: ClassVar[LibraryMetadata]
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._library_metadata = cls.library_metadata  # type: ignore[attr-defined]
+        cls._library_metadata = cls.library_metadata
 
 
 class ColumnRuleExpectation(_RuleExpectation, ColumnMapExpectation):
@@ -255,8 +279,8 @@ class ColumnRuleExpectation(_RuleExpectation, ColumnMapExpectation):
     """
 
     short_description: ClassVar[str] = ""
-    library_metadata: ClassVar[dict[str, str | list | bool]] = {}
-    args_keys = ("column",)
+    library_metadata: ClassVar[LibraryMetadata] = {}
+    args_keys: ClassVar[tuple[str, ...]] = ("column",)
 
     class Config:
         schema_extra = metadata_schema_extra(ColumnMapExpectation)
@@ -268,8 +292,8 @@ class ColumnPairRuleExpectation(_RuleExpectation, ColumnPairMapExpectation):
     :func:`column_pair_rule_metric`."""
 
     short_description: ClassVar[str] = ""
-    library_metadata: ClassVar[dict[str, str | list | bool]] = {}
-    args_keys = ("column_A", "column_B")
+    library_metadata: ClassVar[LibraryMetadata] = {}
+    args_keys: ClassVar[tuple[str, ...]] = ("column_A", "column_B")
 
     class Config:
         schema_extra = metadata_schema_extra(ColumnPairMapExpectation)

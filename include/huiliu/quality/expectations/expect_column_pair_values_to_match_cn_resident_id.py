@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
@@ -46,10 +46,10 @@ class ExpectColumnPairValuesToMatchCnResidentId(ColumnPairRuleExpectation):
         mostly: the share of compared rows that must agree.
     """
 
-    part: Literal["birth_date", "gender"] | SuiteParameterDict = pydantic.Field(
+    part: Literal["birth_date", "gender"] | SuiteParameterDict[str, Any] = pydantic.Field(
         description="Which part of the ID column B holds: birth_date or gender."
     )
-    ignore_row_if: IgnoreRowIf | SuiteParameterDict = pydantic.Field(
+    ignore_row_if: IgnoreRowIf | SuiteParameterDict[str, Any] = pydantic.Field(
         default="either_value_is_missing", description=IGNORE_ROW_IF_DESCRIPTION
     )
 
@@ -65,7 +65,9 @@ class ExpectColumnPairValuesToMatchCnResidentId(ColumnPairRuleExpectation):
         title = "Expect column pair values to match the CN resident ID"
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column_A", "column_B", "part", kind=RendererValueType.STRING)
         sentence = "Values in $column_B must agree with the $part in the resident ID numbers of $column_A"
         finish_template(renderer_configuration, sentence, name_column=False)

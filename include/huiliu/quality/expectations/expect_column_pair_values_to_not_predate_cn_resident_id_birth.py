@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from great_expectations.compatibility import pydantic
 from great_expectations.core.suite_parameters import SuiteParameterDict
 from great_expectations.expectations.model_field_descriptions import IGNORE_ROW_IF_DESCRIPTION
@@ -32,7 +34,7 @@ class ExpectColumnPairValuesToNotPredateCnResidentIdBirth(ColumnPairRuleExpectat
         mostly: the share of compared rows that must not be before the birth date.
     """
 
-    ignore_row_if: IgnoreRowIf | SuiteParameterDict = pydantic.Field(
+    ignore_row_if: IgnoreRowIf | SuiteParameterDict[str, Any] = pydantic.Field(
         default="either_value_is_missing", description=IGNORE_ROW_IF_DESCRIPTION
     )
 
@@ -49,7 +51,9 @@ class ExpectColumnPairValuesToNotPredateCnResidentIdBirth(ColumnPairRuleExpectat
         title = "Expect column pair values to not predate the CN resident ID's birth date"
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column_A", "column_B", kind=RendererValueType.STRING)
         sentence = "Values in $column_B must not be before the birth date in the resident IDs of $column_A"
         finish_template(renderer_configuration, sentence, name_column=False)

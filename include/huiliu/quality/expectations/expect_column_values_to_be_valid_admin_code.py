@@ -52,10 +52,10 @@ class ExpectColumnValuesToBeValidAdminCode(ColumnRuleExpectation):
         mostly: the share of non-null values that must be valid.
     """
 
-    jurisdiction: str | SuiteParameterDict = pydantic.Field(
+    jurisdiction: str | SuiteParameterDict[str, Any] = pydantic.Field(
         description="Code of the unit whose area the values must lie in, e.g. 5201."
     )
-    city_code: str | SuiteParameterDict | None = pydantic.Field(
+    city_code: str | SuiteParameterDict[str, Any] | None = pydantic.Field(
         default=None, description="4-digit city code of the hierarchy; the configured city when omitted."
     )
     level: str | None = pydantic.Field(
@@ -86,7 +86,9 @@ class ExpectColumnValuesToBeValidAdminCode(ColumnRuleExpectation):
         return value if value is None else _checked(level_of, value)
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column", "jurisdiction", kind=RendererValueType.STRING)
         sentence = "values must be administrative unit codes inside jurisdiction $jurisdiction"
         finish_template(renderer_configuration, sentence)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from huiliu.quality.expectations.common import (
@@ -34,7 +36,9 @@ class ExpectColumnValuesToBeValidCnCreditCode(ColumnRuleExpectation):
         title = "Expect column values to be valid CN unified social credit codes"
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column", kind=RendererValueType.STRING)
         finish_template(renderer_configuration, "values must be valid unified social credit codes (GB 32100)")
         return renderer_configuration

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from great_expectations.compatibility import pydantic
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
@@ -47,7 +49,9 @@ class ExpectColumnValuesToBeValidCnMobile(ColumnRuleExpectation):
         title = "Expect column values to be valid CN mobile numbers"
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column", kind=RendererValueType.STRING)
         finish_template(renderer_configuration, "values must be mainland China mobile numbers")
         return renderer_configuration

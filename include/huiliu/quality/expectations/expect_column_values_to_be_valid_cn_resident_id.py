@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
@@ -42,10 +43,10 @@ class ExpectColumnValuesToBeValidCnResidentId(ColumnRuleExpectation):
         mostly: the share of non-null values that must be valid.
     """
 
-    as_of: str | date | SuiteParameterDict | None = pydantic.Field(
+    as_of: str | date | SuiteParameterDict[str, Any] | None = pydantic.Field(
         default=None, description="Reference day (ISO 8601); birth dates may not be after it."
     )
-    region_prefixes: list[str] | SuiteParameterDict = pydantic.Field(
+    region_prefixes: list[str] | SuiteParameterDict[str, Any] = pydantic.Field(
         default=[], description="Allowed region code prefixes; empty allows every region."
     )
 
@@ -62,7 +63,9 @@ class ExpectColumnValuesToBeValidCnResidentId(ColumnRuleExpectation):
     _as_of_is_iso = as_of_validator(as_of_date)
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column", "as_of", kind=RendererValueType.STRING)
         add_params(renderer_configuration, "region_prefixes", kind=RendererValueType.ARRAY)
         params = renderer_configuration.params

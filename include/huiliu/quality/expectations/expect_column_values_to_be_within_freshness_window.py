@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
@@ -41,10 +42,10 @@ class ExpectColumnValuesToBeWithinFreshnessWindow(ColumnRuleExpectation):
         mostly: the share of non-null values that must be valid.
     """
 
-    as_of: str | date | SuiteParameterDict | None = pydantic.Field(
+    as_of: str | date | SuiteParameterDict[str, Any] | None = pydantic.Field(
         default=None, description="Reference time (ISO 8601); values may not be later."
     )
-    max_age_days: int | SuiteParameterDict | None = pydantic.Field(
+    max_age_days: int | SuiteParameterDict[str, Any] | None = pydantic.Field(
         default=None, description="Oldest allowed age in days; null checks only for future values."
     )
 
@@ -64,5 +65,7 @@ class ExpectColumnValuesToBeWithinFreshnessWindow(ColumnRuleExpectation):
     _age_not_negative = not_negative_validator("max_age_days")
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         return not_in_future_template(renderer_configuration, "max_age_days", "days old")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from great_expectations.core.metric_function_types import SummarizationMetricNameSuffixes
-from great_expectations.execution_engine import ExecutionEngine
+from great_expectations.execution_engine.execution_engine import ExecutionEngine
 from great_expectations.expectations.expectation import _format_map_output
 from great_expectations.expectations.expectation_configuration import parse_result_format
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
@@ -46,15 +46,15 @@ class ExpectColumnValuesToNotBeBlank(ColumnRuleExpectation):
     def _validate(
         self,
         metrics: dict[str, Any],
-        runtime_configuration: dict | None = None,
-        execution_engine: ExecutionEngine | None = None,  # noqa: ARG002 - GX's signature
+        runtime_configuration: dict[str, Any] | None = None,
+        execution_engine: ExecutionEngine[Any] | None = None,  # noqa: ARG002 - GX's signature
     ) -> Any:
         result_format = parse_result_format(
             self._get_result_format(runtime_configuration=runtime_configuration)
         )
         total = metrics.get("table.row_count") or 0
         unexpected = metrics.get(f"{self.map_metric}.{_SUFFIX.UNEXPECTED_COUNT.value}") or 0
-        success = total == 0 or (total - unexpected) / total >= self._get_success_kwargs().get("mostly")
+        success = total == 0 or (total - unexpected) / total >= self._get_success_kwargs()["mostly"]
         return _format_map_output(
             result_format=result_format,
             success=success,
@@ -67,7 +67,9 @@ class ExpectColumnValuesToNotBeBlank(ColumnRuleExpectation):
         )
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column", kind=RendererValueType.STRING)
         finish_template(renderer_configuration, "values must not be blank (null, empty or only spaces)")
         return renderer_configuration

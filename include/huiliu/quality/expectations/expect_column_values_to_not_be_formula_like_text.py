@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from huiliu.quality.expectations.common import (
@@ -37,7 +39,9 @@ class ExpectColumnValuesToNotBeFormulaLikeText(ColumnRuleExpectation):
         title = "Expect column values to not be formula-like text"
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         add_params(renderer_configuration, "column", kind=RendererValueType.STRING)
         finish_template(
             renderer_configuration,

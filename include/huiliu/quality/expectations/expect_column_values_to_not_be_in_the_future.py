@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from great_expectations.compatibility import pydantic
@@ -43,10 +44,10 @@ class ExpectColumnValuesToNotBeInTheFuture(ColumnRuleExpectation):
         mostly: the share of non-null values that must be valid.
     """
 
-    as_of: str | date | SuiteParameterDict | None = pydantic.Field(
+    as_of: str | date | SuiteParameterDict[str, Any] | None = pydantic.Field(
         default=None, description="Reference time (ISO 8601); values may not be later."
     )
-    max_age_years: int | SuiteParameterDict | None = pydantic.Field(
+    max_age_years: int | SuiteParameterDict[str, Any] | None = pydantic.Field(
         default=None, description="Oldest allowed age in calendar years; null checks only for future values."
     )
 
@@ -66,5 +67,7 @@ class ExpectColumnValuesToNotBeInTheFuture(ColumnRuleExpectation):
     _age_not_negative = not_negative_validator("max_age_years")
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+    def _prescriptive_template(
+        cls, renderer_configuration: RendererConfiguration[Any]
+    ) -> RendererConfiguration[Any]:
         return not_in_future_template(renderer_configuration, "max_age_years", "years before it")

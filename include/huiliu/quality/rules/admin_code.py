@@ -13,14 +13,16 @@ import sys
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiliu import divisions
 from huiliu.divisions import hierarchy, load_hierarchy
-from huiliu.divisions.hierarchy import CODE_LENGTH
+from huiliu.divisions.hierarchy import CODE_LENGTH, Level
 from huiliu.errors import UnknownUnitError
 from huiliu.quality.rules.arrays import ArrayLike, as_arrow_strings, null_mask, to_numpy_bool
 from huiliu.quality.rules.table_cache import cached_arrays
@@ -61,7 +63,7 @@ def _hierarchy_fingerprint() -> str:
 def _hierarchy_codes(city_code: str, units_seed: int) -> frozenset[str]:
     """The city's unit codes, kept on disk: building the hierarchy reads the national street table."""
 
-    def build() -> dict[str, np.ndarray]:
+    def build() -> dict[str, npt.NDArray[Any]]:
         return {"codes": np.array(sorted(load_hierarchy(city_code, seed=units_seed).units), dtype=str)}
 
     name = f"admin-codes-{city_code}-{units_seed}-{_hierarchy_fingerprint()}"
@@ -90,20 +92,21 @@ def load_admin_code_tables(city_code: str | None = None) -> None:
     _value_set(hierarchy_codes(city_code))
 
 
-def level_of(name: str) -> str:
+def level_of(name: str) -> Level:
     """A level's name checked (``province`` … ``grid``).
 
     Raises:
         UnknownUnitError: not a level of the hierarchy.
     """
-    if name not in CODE_LENGTH:
-        raise UnknownUnitError(f"level {name!r} must be one of {', '.join(CODE_LENGTH)}")
-    return name
+    for level in CODE_LENGTH:
+        if level == name:
+            return level
+    raise UnknownUnitError(f"level {name!r} must be one of {', '.join(CODE_LENGTH)}")
 
 
 def valid_admin_codes(
     values: ArrayLike, *, known_codes: frozenset[str], jurisdiction: str, level: str | None = None
-) -> np.ndarray:
+) -> npt.NDArray[np.bool_]:
     """Which values are known unit codes lying inside the jurisdiction (nulls count as valid).
 
     Args:

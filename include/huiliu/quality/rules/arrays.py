@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-ArrayLike = pd.Series | pd.Index | np.ndarray | pa.Array | pa.ChunkedArray | Iterable[Any]
+ArrayLike: TypeAlias = pd.Series | pd.Index | npt.NDArray[Any] | pa.Array | pa.ChunkedArray | Iterable[Any]
+"""A column as the rules accept it (see the module's docstring)."""
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 
 def as_arrow(values: ArrayLike) -> pa.Array:
@@ -49,17 +52,19 @@ def as_arrow_strings(values: ArrayLike) -> pa.Array:
     return pc.cast(array, pa.string())
 
 
-def null_mask(array: pa.Array) -> np.ndarray:
+def null_mask(array: pa.Array) -> npt.NDArray[np.bool_]:
     """True where the Arrow array holds a null."""
-    return array.is_null().to_numpy(zero_copy_only=False)
+    nulls: npt.NDArray[np.bool_] = array.is_null().to_numpy(zero_copy_only=False)
+    return nulls
 
 
-def to_numpy_bool(mask: pa.Array | pa.ChunkedArray, null_as: bool) -> np.ndarray:
+def to_numpy_bool(mask: pa.Array | pa.ChunkedArray, null_as: bool) -> npt.NDArray[np.bool_]:
     """An Arrow boolean array as numpy, with nulls replaced by ``null_as``."""
-    return pc.fill_null(mask, null_as).to_numpy(zero_copy_only=False)
+    filled: npt.NDArray[np.bool_] = pc.fill_null(mask, null_as).to_numpy(zero_copy_only=False)
+    return filled
 
 
-def fixed_width_columns(strings: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+def fixed_width_columns(strings: pa.Array, width: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8]]:
     """The values that are exactly ``width`` bytes long, as byte columns (one row per character position).
 
     Args:
@@ -83,7 +88,7 @@ def fixed_width_columns(strings: pa.Array, width: int) -> tuple[np.ndarray, np.n
     return rows, np.ascontiguousarray(matrix.T)
 
 
-def weighted_sum(columns: np.ndarray, weights: Iterable[int]) -> np.ndarray:
+def weighted_sum(columns: npt.NDArray[np.integer], weights: Iterable[int]) -> npt.NDArray[np.int32]:
     """Sum over positions of ``columns[i] * weights[i]``, for small non-negative integers."""
     total = np.zeros(columns.shape[1], dtype=np.int32)
     for column, weight in zip(columns, weights, strict=False):
@@ -91,7 +96,7 @@ def weighted_sum(columns: np.ndarray, weights: Iterable[int]) -> np.ndarray:
     return total
 
 
-def decimal_number(digits: np.ndarray) -> np.ndarray:
+def decimal_number(digits: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
     """The number spelled by digit columns (most significant first), one per value."""
     total = np.zeros(digits.shape[1], dtype=np.int64)
     for column in digits:
@@ -99,7 +104,7 @@ def decimal_number(digits: np.ndarray) -> np.ndarray:
     return total
 
 
-def starts_with_any(columns: np.ndarray, prefixes: Iterable[str]) -> np.ndarray:
+def starts_with_any(columns: npt.NDArray[np.uint8], prefixes: Iterable[str]) -> npt.NDArray[np.bool_]:
     """True for the values (byte columns) that begin with one of the ASCII prefixes."""
     hit = np.zeros(columns.shape[1], dtype=bool)
     for prefix in prefixes:
@@ -112,7 +117,9 @@ def starts_with_any(columns: np.ndarray, prefixes: Iterable[str]) -> np.ndarray:
     return hit
 
 
-def scatter(n: int, rows: np.ndarray, values: np.ndarray, fill: Any) -> np.ndarray:
+def scatter(
+    n: int, rows: npt.NDArray[np.intp], values: npt.NDArray[_Scalar], fill: Any
+) -> npt.NDArray[_Scalar]:
     """A length-``n`` array holding ``values`` at ``rows`` and ``fill`` elsewhere."""
     out = np.full(n, fill, dtype=values.dtype if len(values) else np.asarray(fill).dtype)
     out[rows] = values

@@ -11,6 +11,7 @@ knows numeric registration authorities; lowercase letters and separators are not
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from huiliu.quality.rules.arrays import (
     ArrayLike,
@@ -26,7 +27,7 @@ USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
 REGISTRATION_AUTHORITIES = "0123456789ANY"
 
 
-def _lookup(alphabet: str) -> np.ndarray:
+def _lookup(alphabet: str) -> npt.NDArray[np.int16]:
     """A 256-entry table from byte to alphabet index, -1 for bytes outside the alphabet."""
     table = np.full(256, -1, dtype=np.int16)
     table[np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)] = np.arange(len(alphabet))
@@ -37,19 +38,20 @@ _INDEX = _lookup(USCC_ALPHABET)
 _AUTHORITY = _lookup(REGISTRATION_AUTHORITIES)
 
 
-def _codes_valid(columns: np.ndarray) -> np.ndarray:
+def _codes_valid(columns: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     """Format and check character of 18-byte values given as byte columns."""
-    index = _INDEX[columns]
+    index: npt.NDArray[np.int16] = _INDEX[columns]
     well_formed = (
         (_AUTHORITY[columns[0]] >= 0)
         & ((index[1:8] >= 0) & (index[1:8] <= 9)).all(axis=0)
         & (index[8:] >= 0).all(axis=0)
     )
     total = weighted_sum(np.maximum(index[:17], 0), USCC_WEIGHTS)
-    return well_formed & (index[17] == (31 - total % 31) % 31)
+    valid: npt.NDArray[np.bool_] = well_formed & (index[17] == (31 - total % 31) % 31)
+    return valid
 
 
-def valid_credit_codes(values: ArrayLike) -> np.ndarray:
+def valid_credit_codes(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """Which values are valid unified social credit codes (nulls count as valid).
 
     Args:

@@ -12,6 +12,7 @@ trigger characters alone (a ``-`` placeholder, a ``-----`` rule).
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -22,11 +23,11 @@ PLAIN_NUMBER = r"^\s*[+\-]?[\d\s.,()\-]*\d[\d\s.,()\-]*%?\s*$"
 TRIGGERS_ONLY = r"^[\s=+\-@]*$"
 
 
-def _matches(strings: pa.Array, pattern: str) -> np.ndarray:
+def _matches(strings: pa.Array, pattern: str) -> npt.NDArray[np.bool_]:
     return to_numpy_bool(pc.match_substring_regex(strings, pattern), null_as=False)
 
 
-def formula_like_text(values: ArrayLike) -> np.ndarray:
+def formula_like_text(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """True for text a spreadsheet would run as a formula; False for other text, numbers and nulls.
 
     Args:
@@ -46,6 +47,6 @@ def formula_like_text(values: ArrayLike) -> np.ndarray:
     return flagged
 
 
-def not_formula_like(values: ArrayLike) -> np.ndarray:
+def not_formula_like(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """True where a value is safe to open in a spreadsheet (nulls and non-text values too)."""
     return ~formula_like_text(values)

@@ -10,8 +10,10 @@ table (on disk between processes, see ``table_cache``).
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,10 +50,10 @@ def prefix_is_mobile(prefix: int) -> bool:
 
 
 @cache
-def mobile_prefix_table() -> np.ndarray:
+def mobile_prefix_table() -> npt.NDArray[np.bool_]:
     """``table[prefix - 10000]``: the verdict for every 5-digit prefix starting with 1 (cached on disk)."""
 
-    def build() -> dict[str, np.ndarray]:
+    def build() -> dict[str, npt.NDArray[Any]]:
         prefixes = range(_FIRST_PREFIX, 2 * _FIRST_PREFIX)
         return {"mobile": np.array([prefix_is_mobile(p) for p in prefixes], dtype=bool)}
 
@@ -59,12 +61,13 @@ def mobile_prefix_table() -> np.ndarray:
     return cached_arrays(name, build, ("mobile",))["mobile"]
 
 
-def _prefixes_are_mobile(prefixes: np.ndarray) -> np.ndarray:
+def _prefixes_are_mobile(prefixes: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     """Verdicts for 5-digit prefixes starting with 1."""
-    return mobile_prefix_table()[prefixes - _FIRST_PREFIX]
+    verdicts: npt.NDArray[np.bool_] = mobile_prefix_table()[prefixes - _FIRST_PREFIX]
+    return verdicts
 
 
-def _plain_numbers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _plain_numbers(strings: pa.Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
     """Positions and values of the entries that are exactly 11 ASCII digits starting with 1."""
     rows, columns = fixed_width_columns(strings, NATIONAL_LENGTH)
     digits = columns - np.uint8(ord("0"))
@@ -72,7 +75,7 @@ def _plain_numbers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return rows[plain], decimal_number(digits[:, plain])
 
 
-def national_numbers(values: ArrayLike) -> np.ndarray:
+def national_numbers(values: ArrayLike) -> npt.NDArray[np.int64]:
     """The 11-digit national number of each value after normalising, or -1 when there is none."""
     strings = as_arrow_strings(values)
     numbers = np.full(len(strings), -1, dtype=np.int64)
@@ -88,7 +91,7 @@ def national_numbers(values: ArrayLike) -> np.ndarray:
     return numbers
 
 
-def valid_cn_mobiles(values: ArrayLike) -> np.ndarray:
+def valid_cn_mobiles(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """Which values are mainland mobile numbers (nulls count as valid).
 
     Args:
@@ -120,7 +123,7 @@ def _is_fixed_line(value: str) -> bool:
     )
 
 
-def valid_cn_phones(values: ArrayLike) -> np.ndarray:
+def valid_cn_phones(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """Which values are mainland mobile numbers or fixed-line numbers with their area code.
 
     Mobiles are checked vectorised (:func:`valid_cn_mobiles`); the rest are asked of phonenumbers

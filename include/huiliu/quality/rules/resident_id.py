@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -57,7 +58,9 @@ def _day_number(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
 
 
-def _birth_parts(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _birth_parts(
+    digits: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Year, month, day of digit columns and whether they form a real calendar date."""
     year = decimal_number(digits[6:10])
     month = decimal_number(digits[10:12])
@@ -68,7 +71,9 @@ def _birth_parts(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return year, month, day, real
 
 
-def _parse(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parse(
+    columns: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Digits (non-digits zeroed), format flags and checksum flags of 18-byte values' byte columns."""
     raw = columns[:17] - np.uint8(_ZERO)
     is_digit = raw <= 9
@@ -84,15 +89,15 @@ class _ParsedIds:
     """The 18-byte values of one string array, split into the parts every ID check reads."""
 
     length: int
-    rows: np.ndarray  # positions of the 18-byte values
-    columns: np.ndarray  # their bytes, one row per character position
-    digits: np.ndarray
-    well_formed: np.ndarray
-    checksum: np.ndarray
-    year: np.ndarray
-    month: np.ndarray
-    day: np.ndarray
-    real: np.ndarray  # the birth digits form a calendar date
+    rows: npt.NDArray[np.intp]  # positions of the 18-byte values
+    columns: npt.NDArray[np.uint8]  # their bytes, one row per character position
+    digits: npt.NDArray[np.uint8]
+    well_formed: npt.NDArray[np.bool_]
+    checksum: npt.NDArray[np.bool_]
+    year: npt.NDArray[np.int64]
+    month: npt.NDArray[np.int64]
+    day: npt.NDArray[np.int64]
+    real: npt.NDArray[np.bool_]  # the birth digits form a calendar date
 
 
 class _LastParsed:
@@ -130,7 +135,7 @@ def _parse_ids(strings: pa.Array) -> _ParsedIds:
 _last_parsed = _LastParsed()
 
 
-def _code_checks(ids: _ParsedIds, as_of: date, region_prefixes: Sequence[str]) -> np.ndarray:
+def _code_checks(ids: _ParsedIds, as_of: date, region_prefixes: Sequence[str]) -> npt.NDArray[np.bool_]:
     """Per-rule pass flags (REASONS after ``length``, one column each) of the 18-byte values."""
     born = ids.year * 10_000 + ids.month * 100 + ids.day
     born_ok = ids.real & (born <= _day_number(as_of)) & (born >= _day_number(earliest_birth_date(as_of)))
@@ -141,7 +146,9 @@ def _code_checks(ids: _ParsedIds, as_of: date, region_prefixes: Sequence[str]) -
     return np.column_stack([ids.well_formed, ids.checksum, born_ok, region, inside])
 
 
-def _rule_checks(values: ArrayLike, as_of: date, region_prefixes: Sequence[str]) -> tuple[np.ndarray, ...]:
+def _rule_checks(
+    values: ArrayLike, as_of: date, region_prefixes: Sequence[str]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """``(nulls, passes)``: null flags and an ``(n, len(REASONS))`` matrix of per-rule pass flags."""
     strings = as_arrow_strings(values)
     nulls = null_mask(strings)
@@ -152,7 +159,9 @@ def _rule_checks(values: ArrayLike, as_of: date, region_prefixes: Sequence[str])
     return nulls, passes
 
 
-def valid_resident_ids(values: ArrayLike, *, as_of: date, region_prefixes: Sequence[str] = ()) -> np.ndarray:
+def valid_resident_ids(
+    values: ArrayLike, *, as_of: date, region_prefixes: Sequence[str] = ()
+) -> npt.NDArray[np.bool_]:
     """Which values are valid resident ID numbers (nulls count as valid).
 
     Args:
@@ -169,12 +178,14 @@ def valid_resident_ids(values: ArrayLike, *, as_of: date, region_prefixes: Seque
     return nulls | passes.all(axis=1)
 
 
-def resident_id_reasons(values: ArrayLike, *, as_of: date, region_prefixes: Sequence[str] = ()) -> np.ndarray:
+def resident_id_reasons(
+    values: ArrayLike, *, as_of: date, region_prefixes: Sequence[str] = ()
+) -> npt.NDArray[np.object_]:
     """The first rule each value fails (one of REASONS), or None for valid values and nulls."""
     nulls, passes = _rule_checks(values, as_of, region_prefixes)
     failing = ~passes
     first = np.argmax(failing, axis=1)
-    reasons = np.array(REASONS, dtype=object)[first]
+    reasons: npt.NDArray[np.object_] = np.array(REASONS, dtype=object)[first]
     reasons[nulls | ~failing.any(axis=1)] = None
     return reasons
 
@@ -190,10 +201,15 @@ def explain_resident_id(
         region_prefixes: as for ``valid_resident_ids``.
     """
     day = as_of if as_of is not None else as_of_date(None)
-    return resident_id_reasons([value], as_of=day, region_prefixes=region_prefixes)[0]
+    reason: str | None = resident_id_reasons([value], as_of=day, region_prefixes=region_prefixes)[0]
+    return reason
 
 
-def _structure(values: ArrayLike) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _structure(
+    values: ArrayLike,
+) -> tuple[
+    int, npt.NDArray[np.intp], npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.datetime64]
+]:
     """Length, positions, digit columns, soundness flags and birth dates of the 18-byte values."""
     ids = _last_parsed.get(as_arrow_strings(values))
     months = ((ids.year - 1970) * 12 + np.clip(ids.month, 1, 12) - 1).astype("datetime64[M]")
@@ -201,7 +217,7 @@ def _structure(values: ArrayLike) -> tuple[int, np.ndarray, np.ndarray, np.ndarr
     return ids.length, ids.rows, ids.digits, ids.well_formed & ids.checksum & ids.real, birth
 
 
-def structurally_valid_ids(values: ArrayLike) -> np.ndarray:
+def structurally_valid_ids(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """True for IDs of the right length and format, with a correct check character and a real birth date.
 
     These are the checks that do not depend on the day of validation or on the region; nulls are False.
@@ -210,25 +226,25 @@ def structurally_valid_ids(values: ArrayLike) -> np.ndarray:
     return scatter(n, rows, sound, False)
 
 
-def birth_dates_from_ids(values: ArrayLike) -> np.ndarray:
+def birth_dates_from_ids(values: ArrayLike) -> npt.NDArray[np.datetime64]:
     """Birth dates (``datetime64[D]``) encoded in ID numbers; NaT where the ID is not structurally valid."""
     n, rows, _, sound, birth = _structure(values)
     return scatter(n, rows, np.where(sound, birth, np.datetime64("NaT", "D")), np.datetime64("NaT", "D"))
 
 
-def _gender_codes_from_ids(values: ArrayLike) -> np.ndarray:
+def _gender_codes_from_ids(values: ArrayLike) -> npt.NDArray[np.int8]:
     """1 (male) or 2 (female) from the 17th digit; 0 where the ID is not structurally valid."""
     n, rows, digits, sound, _ = _structure(values)
     codes = np.where(sound, 2 - digits[16] % 2, 0).astype(np.int8)
     return scatter(n, rows, codes, np.int8(0))
 
 
-def genders_from_ids(values: ArrayLike) -> np.ndarray:
+def genders_from_ids(values: ArrayLike) -> npt.NDArray[np.object_]:
     """``男`` where the 17th digit is odd, ``女`` where even; None where the ID is not structurally valid."""
     return np.array([None, "男", "女"], dtype=object)[_gender_codes_from_ids(values)]
 
 
-def gender_codes(values: ArrayLike) -> np.ndarray:
+def gender_codes(values: ArrayLike) -> npt.NDArray[np.int8]:
     """Gender labels as codes: 1 male, 2 female, 0 unrecognised or null.
 
     Recognised (ignoring case and surrounding spaces): ``男``/``女``, ``M``/``F``, ``male``/``female``
@@ -240,17 +256,18 @@ def gender_codes(values: ArrayLike) -> np.ndarray:
     return np.where(position >= 0, _GENDER_CODES[position], 0).astype(np.int8)
 
 
-def ids_match_genders(ids: ArrayLike, genders: ArrayLike) -> np.ndarray:
+def ids_match_genders(ids: ArrayLike, genders: ArrayLike) -> npt.NDArray[np.bool_]:
     """True where the gender label agrees with the ID, the ID is not structurally valid, or either is null.
 
     An unrecognised label disagrees.
     """
     labels = as_arrow_strings(genders)
     from_ids = _gender_codes_from_ids(ids)
-    return (from_ids == 0) | null_mask(labels) | (from_ids == gender_codes(labels))
+    agree: npt.NDArray[np.bool_] = (from_ids == 0) | null_mask(labels) | (from_ids == gender_codes(labels))
+    return agree
 
 
-def ids_match_birth_dates(ids: ArrayLike, birth_dates: ArrayLike) -> np.ndarray:
+def ids_match_birth_dates(ids: ArrayLike, birth_dates: ArrayLike) -> npt.NDArray[np.bool_]:
     """True where the birth date agrees with the ID, the ID is not structurally valid, or either is null.
 
     Birth dates may be dates, timestamps (their Shanghai calendar day counts) or ISO 8601 strings;
@@ -259,10 +276,11 @@ def ids_match_birth_dates(ids: ArrayLike, birth_dates: ArrayLike) -> np.ndarray:
     given = as_arrow(birth_dates)
     from_ids = birth_dates_from_ids(ids)
     days = wall_clock_times(given)[0].astype("datetime64[D]")
-    return np.isnat(from_ids) | null_mask(given) | (from_ids == days)
+    agree: npt.NDArray[np.bool_] = np.isnat(from_ids) | null_mask(given) | (from_ids == days)
+    return agree
 
 
-def dates_not_before_births(ids: ArrayLike, dates: ArrayLike) -> np.ndarray:
+def dates_not_before_births(ids: ArrayLike, dates: ArrayLike) -> npt.NDArray[np.bool_]:
     """True where the date is on or after the birth date in the ID, the ID is not structurally
     valid, or either is null: nothing happens to a person before they are born.
 

@@ -13,8 +13,10 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
 def cache_file(name: str) -> Path:
@@ -23,8 +25,8 @@ def cache_file(name: str) -> Path:
 
 
 def cached_arrays(
-    name: str, build: Callable[[], dict[str, np.ndarray]], names: tuple[str, ...]
-) -> dict[str, np.ndarray]:
+    name: str, build: Callable[[], dict[str, npt.NDArray[Any]]], names: tuple[str, ...]
+) -> dict[str, npt.NDArray[Any]]:
     """The arrays ``names`` stored under ``name``, or ``build()``'s, stored for the next process.
 
     A missing, damaged or incomplete file is rebuilt; a read-only home only means building again
@@ -39,7 +41,8 @@ def cached_arrays(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.npz")
-        np.savez_compressed(partial, **arrays)
+        # allow_pickle is numpy's default, named so that mypy does not take it for one of the arrays
+        np.savez_compressed(partial, allow_pickle=True, **arrays)
         partial.replace(path)
     except OSError:
         pass

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiliu.quality.rules.arrays import ArrayLike, as_arrow, null_mask, to_numpy_bool
 
 
-def not_blank(values: ArrayLike) -> np.ndarray:
+def not_blank(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """True where a value is present: not null and, for text, holding a non-whitespace character.
 
     Whitespace is Unicode's, so a full-width space (U+3000) alone is blank too.

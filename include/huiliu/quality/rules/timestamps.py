@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,19 +50,19 @@ def as_of_date(value: str | date | None) -> date:
     return as_of_datetime(value).date()
 
 
-def _parse_strings(strings: pa.Array) -> np.ndarray:
+def _parse_strings(strings: pa.Array) -> npt.NDArray[np.datetime64]:
     """ISO 8601 strings as naive Shanghai times (NaT where unparseable); offsets are honoured."""
     text = pd.Series(strings.to_pandas(), dtype=object)
     with_offset = to_numpy_bool(pc.match_substring_regex(strings, _OFFSET_PATTERN), null_as=False)
     naive = pd.to_datetime(text.where(~with_offset), format="ISO8601", errors="coerce")
-    out = naive.to_numpy(dtype="datetime64[us]", copy=True)
+    out: npt.NDArray[np.datetime64] = naive.to_numpy(dtype="datetime64[us]", copy=True)
     if with_offset.any():
         aware = pd.to_datetime(text[with_offset], format="ISO8601", errors="coerce", utc=True)
         out[with_offset] = aware.dt.tz_convert(SHANGHAI).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
     return out
 
 
-def wall_clock_times(values: ArrayLike) -> tuple[np.ndarray, bool]:
+def wall_clock_times(values: ArrayLike) -> tuple[npt.NDArray[np.datetime64], bool]:
     """Values as naive Shanghai ``datetime64[us]`` (NaT for nulls and unparseable strings).
 
     Returns:
@@ -70,7 +71,7 @@ def wall_clock_times(values: ArrayLike) -> tuple[np.ndarray, bool]:
     return _arrow_wall_clock_times(as_arrow(values))
 
 
-def _arrow_wall_clock_times(array: pa.Array) -> tuple[np.ndarray, bool]:
+def _arrow_wall_clock_times(array: pa.Array) -> tuple[npt.NDArray[np.datetime64], bool]:
     kind = array.type
     if pa.types.is_null(kind):
         return np.full(len(array), np.datetime64("NaT", "us")), False
@@ -93,7 +94,7 @@ def within_window(
     as_of: datetime,
     max_age_days: int | None,
     future_tolerance: timedelta = timedelta(minutes=5),
-) -> np.ndarray:
+) -> npt.NDArray[np.bool_]:
     """Which values lie between ``as_of - max_age_days`` and ``as_of + future_tolerance``.
 
     Args:
@@ -128,7 +129,9 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def not_in_future(values: ArrayLike, *, as_of: datetime, max_age_years: int | None = None) -> np.ndarray:
+def not_in_future(
+    values: ArrayLike, *, as_of: datetime, max_age_years: int | None = None
+) -> npt.NDArray[np.bool_]:
     """Which values are not after ``as_of`` (dates may be its own day, timestamps five minutes
     ahead) and, with ``max_age_years``, not more than that many calendar years before it.
 

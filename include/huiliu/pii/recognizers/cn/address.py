@@ -129,7 +129,8 @@ def gazetteer(cities: tuple[str, ...]) -> frozenset[str]:
     return frozenset(n for n in names if len(n) >= 2 and n not in _PLACEHOLDERS)
 
 
-class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
+# Presidio's EntityRecognizer assigns `name` without declaring its type: mypy cannot compare it with ours
+class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[misc]
     """Chinese addresses down to the room."""
 
     KIND: ClassVar[str] = "cn_address"
@@ -398,7 +399,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):
 
     def _numbered(self, text: str, found: list[Hit]) -> list[Hit]:
         """Building-unit-room numbers written with dashes (7-6-1046) right after a cue word (住在, 地址)."""
-        if self._cues is None:
+        if self._cue_before is None:  # no cue words configured
             return []
         hits = []
         for match in self._dashed.finditer(text):

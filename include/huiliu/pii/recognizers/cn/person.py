@@ -62,7 +62,8 @@ def word_tags() -> dict[str, str]:
     import jieba.posseg
 
     jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg.dt.word_tag_tab
+    tags: dict[str, str] = jieba.posseg.dt.word_tag_tab
+    return tags
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +73,8 @@ def word_frequencies() -> dict[str, int]:
 
     jieba.setLogLevel(logging.WARNING)
     jieba.dt.initialize()
-    return jieba.dt.FREQ
+    frequencies: dict[str, int] = jieba.dt.FREQ
+    return frequencies
 
 
 def common_word(word: str) -> bool:
@@ -97,7 +99,8 @@ def tagged_name(word: str) -> bool:
     return word_tags().get(word, "").startswith("nr") and not common_word(word)
 
 
-class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):
+# Presidio's EntityRecognizer assigns `name` without declaring its type: mypy cannot compare it with ours
+class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[misc]
     """Chinese personal names."""
 
     KIND: ClassVar[str] = "cn_person"
