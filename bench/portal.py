@@ -1,8 +1,10 @@
 """Portal figures, each beside its same-run baseline.
 
 The lakes are :mod:`bench.delivery`'s curated resident registries of 南明区 (520102); the district
-itself holds an approved grant, so its extract is every row, and a token. ``huiliu portal`` serves
-each lake in its own process.
+itself holds an approved grant, so its extract is every row, and a token. The district's push
+delivery is held by the re-identification guard (rare combinations across the whole district) and
+released by a compliance officer, as in production; a pull of the same snapshot is then served
+from that released delivery's file. ``huiliu portal`` serves each lake in its own process.
 
 * Pull throughput: ``GET /api/v1/datasets/resident_registry/download?format=csv`` of the 1M-row
   extract over loopback, vs reading the same rows with ``CuratedSnapshot.columns`` and writing them
@@ -21,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -51,6 +52,8 @@ def grant_and_token() -> dict[str, Any]:
     from huiliu.policy.accounts import Role, RoleGrant, add_account
     from huiliu.policy.grants import known_departments
     from huiliu.portal.tokens import create_token
+    from huiliu.returnflow.push import deliver, release_held
+    from huiliu.returnflow.records import DeliveryStatus
 
     approvers()
     add_account(
@@ -59,8 +62,13 @@ def grant_and_token() -> dict[str, Any]:
         roles=[RoleGrant(role=Role.BUREAU_ENGINEER)],
         departments=known_departments(load_contracts()),
     )
-    approved_grant(load_contract("resident_registry"), DISTRICT, datetime.now(UTC))
-    return {"token": create_token(DISTRICT, by="engineer").token}
+    contract = load_contract("resident_registry")
+    approved_grant(contract, DISTRICT, datetime.now(UTC))
+    pushed = deliver(contract)
+    held = [o.delivery_id for o in pushed.outcomes if o.status is DeliveryStatus.HELD]
+    if held:  # the district's whole registry holds rare combinations: the officer releases it
+        release_held(contract, held, by="officer", reason="区级统筹核验，稀有组合已压制")
+    return {"token": create_token(DISTRICT, by="engineer").token, "released": bool(held)}
 
 
 def _free_port() -> int:
@@ -196,7 +204,6 @@ def figures(rows: int = ROWS, small: int = SMALL, runs: int = 3) -> list[dict[st
             pulls, bases = [], []
             for _ in range(runs):
                 pulls.append(pull(url, token))
-                shutil.rmtree(Path(big_home) / "portal", ignore_errors=True)
                 bases.append(_portal_child(big_home, "--baseline"))
             big_rss = _peak_rss_mb(pid)
             load = asyncio.run(_listing_load(url, token, CLIENTS, SECONDS))

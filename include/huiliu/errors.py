@@ -230,3 +230,16 @@ class ExtractUnavailableError(TerminalError):
         self.held = held
         why = "held for a compliance officer's review" if held else "empty: no record of the unit's area"
         super().__init__(f"the extract of {dataset} is {why}")
+
+
+class CorrectionError(TerminalError):
+    """A correction that cannot be filed or decided; ``field`` names the input that is wrong.
+
+    Messages are bilingual and never repeat the value proposed.
+    """
+
+    def __init__(self, field: str, message_zh: str, message_en: str) -> None:
+        self.field = field
+        self.message_zh = message_zh
+        self.message_en = message_en
+        super().__init__(f"{message_zh} / {message_en}")

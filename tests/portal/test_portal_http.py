@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,8 +18,7 @@ from sqlalchemy import update
 from huiliu.contracts import load_contract
 from huiliu.lineage.naming import lake_dataset
 from huiliu.lineage.queries import downstream
-from huiliu.policy.accounts import Role, RoleGrant, add_account
-from huiliu.policy.grants import known_departments, revoke_grant
+from huiliu.policy.grants import revoke_grant
 from huiliu.portal.app import create_app
 from huiliu.portal.attempts import FailedAttempts
 from huiliu.portal.audit import pulls, verify_log
@@ -33,49 +30,12 @@ from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
 from huiliu.store.db import session_scope
 from huiliu.store.models import PortalAccess
-from tests.helpers.deliveries import COMMUNITIES, HOSTILE, STREET, append_curated, approved_grant, residents
+from tests.helpers.deliveries import HOSTILE, STREET, append_curated, residents
 from tests.helpers.deliveries import registry_with_a_rare_resident as registry
 from tests.helpers.portal import serving
+from tests.portal.conftest import DATASET, NOW, A, B, C, City, engineer_account
 
-NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
-A, B, C = COMMUNITIES
-DATASET = "resident_registry"
 DOWNLOAD = f"/api/v1/datasets/{DATASET}/download"
-
-
-@dataclass
-class City:
-    url: str
-    tokens: dict[str, str]
-    grants: dict[str, str]
-    settings: Settings
-
-    def get(self, path: str, unit: str | None = None, **params: object) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[unit]}"} if unit else {}
-        return httpx.get(self.url + path, headers=headers, params=params, timeout=60)
-
-
-def _engineer() -> None:
-    from huiliu.contracts import load_contracts
-
-    add_account(
-        "engineer",
-        unit_code="5201",
-        roles=[RoleGrant(role=Role.BUREAU_ENGINEER)],
-        departments=known_departments(load_contracts()),
-    )
-
-
-@pytest.fixture
-def city(huiliu_home: Settings) -> Iterator[City]:
-    """Street S and its communities A (40 residents, one hostile cell), B (41, one rare: held) and C
-    (no grant); S, A and B hold grants of the resident registry; every unit holds a token."""
-    contract = registry(NOW)
-    grants = {unit: approved_grant(contract, unit, NOW).id for unit in (STREET, A, B)}
-    _engineer()
-    tokens = {unit: create_token(unit, by="engineer").token for unit in (STREET, A, B, C)}
-    with serving(create_app(huiliu_home)) as url:
-        yield City(url=url, tokens=tokens, grants=grants, settings=huiliu_home)
 
 
 def test_health_and_openapi_answer_without_a_token(city: City) -> None:
@@ -285,7 +245,7 @@ def test_every_pull_is_a_chained_audit_record_and_a_lineage_edge(city: City) -> 
 
 def test_repeated_failures_are_rate_limited_per_address(huiliu_home: Settings) -> None:
     registry(NOW)
-    _engineer()
+    engineer_account()
     token = create_token(A, by="engineer").token
     with serving(create_app(huiliu_home, attempts=FailedAttempts(limit=3))) as url:
         bad = [httpx.get(url + "/api/v1/datasets", headers={"Authorization": "Bearer x"}) for _ in range(3)]

@@ -12,7 +12,7 @@ from huiliu.settings import Settings
 from tests.helpers.deliveries import COMMUNITIES, approved_grant
 from tests.helpers.deliveries import registry_with_a_rare_resident as registry
 from tests.helpers.portal import serving
-from tests.portal.test_portal_http import NOW, _engineer
+from tests.portal.conftest import NOW, engineer_account
 
 ANSWER_TYPES = ("application/json", "text/csv", "application/vnd")
 
@@ -37,7 +37,7 @@ def _fuzz(operation: object, token: str) -> list[str]:
 
 def test_no_generated_request_fails_the_server(huiliu_home: Settings) -> None:
     approved_grant(registry(NOW), COMMUNITIES[0], NOW)
-    _engineer()
+    engineer_account()
     token = create_token(COMMUNITIES[0], by="engineer").token
     with serving(create_app(huiliu_home)) as url:
         schema = schemathesis.openapi.from_url(url + "/openapi.json")

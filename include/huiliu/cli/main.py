@@ -29,6 +29,7 @@ app.add_typer(lake_app, name="lake")
 def _mount_optional() -> None:
     from huiliu.cli.accounts_cmd import accounts_app
     from huiliu.cli.city_cmd import city_app
+    from huiliu.cli.corrections_cmd import corrections_app
     from huiliu.cli.dags_cmd import dags_app
     from huiliu.cli.deliveries_cmd import deliveries_app
     from huiliu.cli.demo_cmd import demo
@@ -56,6 +57,7 @@ def _mount_optional() -> None:
     app.add_typer(deliveries_app, name="deliveries")
     app.add_typer(policy_app, name="policy")
     app.add_typer(portal_app, name="portal")
+    app.add_typer(corrections_app, name="corrections")
     units_app.add_typer(token_app, name="token")
 
 

@@ -501,6 +501,11 @@ class DatasetContract(Spec):
         return f"quarantine.{self.name}"
 
     @property
+    def corrections_table(self) -> str:
+        """The accepted corrections of units, laid over curated when it is returned."""
+        return f"corrections.{self.name}"
+
+    @property
     def duplicate_order_column(self) -> str | None:
         """The column that decides which of several rows with one key is the latest."""
         return self.quality.order_by or self.extraction.cursor_column

@@ -15,7 +15,7 @@ from huiliu.errors import LakeError
 from huiliu.lake.atomic_catalog import AtomicSqlCatalog
 from huiliu.settings import Settings, get_settings
 
-ZONES = ("landing", "curated", "quarantine", "pii")
+ZONES = ("landing", "curated", "quarantine", "pii", "corrections")
 logging.getLogger("pyiceberg").setLevel(logging.WARNING)
 
 

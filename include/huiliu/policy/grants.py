@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ from huiliu.store.batches import register_dataset
 from huiliu.store.db import session_scope
 from huiliu.store.models import AdminUnit, DatasetGrant, GrantDecision, utcnow
 
-ContractOf = Callable[[str], DatasetContract]
+ContractOf: TypeAlias = Callable[[str], DatasetContract]
 """Finds a dataset's contract by name (``huiliu.contracts.load_contract`` in production)."""
 
 
@@ -111,10 +112,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _view(session: Session, grant: DatasetGrant, now: datetime) -> GrantView:
+def _view(session: Session, grant: DatasetGrant, now: datetime, *, with_history: bool = True) -> GrantView:
     unit = session.get(AdminUnit, grant.unit_code)
-    steps = session.scalars(
-        select(GrantDecision).where(GrantDecision.grant_id == grant.id).order_by(GrantDecision.id)
+    steps = (
+        session.scalars(
+            select(GrantDecision).where(GrantDecision.grant_id == grant.id).order_by(GrantDecision.id)
+        )
+        if with_history
+        else ()
     )
     return GrantView(
         id=grant.id,
@@ -387,10 +392,28 @@ def list_grants(
 
 
 def active_grants(
-    *, dataset: str | None = None, now: datetime | None = None, url: str | None = None
+    *,
+    dataset: str | None = None,
+    unit_code: str | None = None,
+    now: datetime | None = None,
+    url: str | None = None,
+    with_history: bool = True,
 ) -> list[GrantView]:
-    """Approved grants not yet expired (what a delivery serves)."""
-    return list_grants(dataset=dataset, status=GrantStatus.APPROVED, now=now, url=url)
+    """Approved grants not yet expired (what a delivery serves), optionally of one dataset or of
+    exactly one unit (not its subtree); ``with_history=False`` leaves each grant's steps out."""
+    now = now or utcnow()
+    with session_scope(url) as session:
+        query = (
+            select(DatasetGrant)
+            .where(DatasetGrant.status == GrantStatus.APPROVED.value)
+            .order_by(DatasetGrant.requested_at.desc(), DatasetGrant.id)
+        )
+        if dataset:
+            query = query.where(DatasetGrant.dataset == dataset)
+        if unit_code:
+            query = query.where(DatasetGrant.unit_code == unit_code)
+        views = [_view(session, g, now, with_history=with_history) for g in session.scalars(query)]
+    return [v for v in views if v.status is GrantStatus.APPROVED]
 
 
 def known_departments(contracts: dict[str, DatasetContract]) -> frozenset[str]:

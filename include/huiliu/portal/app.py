@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,7 +27,7 @@ from starlette.types import Receive, Send
 
 from huiliu.contracts import load_contracts
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import DatasetBusyError, ExtractUnavailableError, NotFoundError
+from huiliu.errors import CorrectionError, DatasetBusyError, ExtractUnavailableError, NotFoundError
 from huiliu.lake.catalog import get_catalog
 from huiliu.policy.grants import GrantView, active_grants
 from huiliu.policy.loader import load_policy
@@ -37,6 +38,10 @@ from huiliu.portal.audit import PullRecord, log_pull
 from huiliu.portal.problems import Problem, ProblemError
 from huiliu.portal.schemas import (
     ColumnBody,
+    CorrectionBody,
+    CorrectionIn,
+    CorrectionList,
+    CorrectionStepBody,
     DatasetList,
     DeliveryBody,
     GrantedDataset,
@@ -45,10 +50,11 @@ from huiliu.portal.schemas import (
     ProblemBody,
 )
 from huiliu.portal.tokens import Caller, TokenRefusedError, TokenState, authenticate, token_prefix
+from huiliu.returnflow.corrections import Correction, file_correction, get_correction, list_corrections
 from huiliu.returnflow.export_formats import OutputFormat
 from huiliu.returnflow.outbox import read_manifest
 from huiliu.returnflow.pull import PulledExtract, pull_extract, record_pull_lineage
-from huiliu.returnflow.push import grant_plans
+from huiliu.returnflow.push import fingerprint_key, grant_plans
 from huiliu.returnflow.records import Delivery, DeliveryStatus, get_delivery, last_delivered
 from huiliu.settings import Settings, get_settings
 from huiliu.store.db import session_scope
@@ -56,7 +62,10 @@ from huiliu.store.db import session_scope
 LOG = logging.getLogger(__name__)
 DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DELIVERY_ID = re.compile(r"^D[0-9a-f]{16}$")
+CORRECTION_ID = re.compile(r"^C[0-9a-f]{16}$")
 CHUNK = 1 << 20
+LISTING_SECONDS = 10.0
+"""How long the listing remembers the columns a tier gets (a new classification shows after this)."""
 MEDIA_TYPES = {
     OutputFormat.CSV: "text/csv; charset=utf-8",
     OutputFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -91,6 +100,7 @@ class Portal:
         self.contracts: dict[str, DatasetContract] = load_contracts(settings.contracts_dir)
         self.policy = PolicyInForce(settings.return_policy)
         self.attempts = attempts
+        self._columns: dict[tuple[str, str, str], tuple[float, tuple[str, list[ColumnBody]] | None]] = {}
 
     def caller(self, request: Request) -> Caller:
         """The unit the request's bearer token speaks for (failures counted and rate-limited)."""
@@ -118,7 +128,32 @@ class Portal:
 
     def grants(self, caller: Caller) -> list[GrantView]:
         """The caller's own active grants of datasets this portal knows."""
-        return [g for g in active_grants() if g.unit_code == caller.unit_code and g.dataset in self.contracts]
+        grants = active_grants(unit_code=caller.unit_code, with_history=False)
+        return [g for g in grants if g.dataset in self.contracts]
+
+    def listed_columns(
+        self, contract: DatasetContract, grant: GrantView, policy: ReturnPolicy
+    ) -> tuple[str, list[ColumnBody]] | None:
+        """The policy version and the columns a grant's tier gets, for the listing (None: nothing).
+
+        Remembered for :data:`LISTING_SECONDS` per dataset, tier and policy version, so a listing
+        does not classify and plan on every request; downloads always plan afresh.
+        """
+        key = (contract.name, grant.unit_level, policy.label)
+        remembered = self._columns.get(key)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
+        plans = grant_plans(contract, [grant], policy=policy, settings=self.settings)
+        found = (
+            (
+                plans[0].policy_version,
+                [ColumnBody(name=c.name, title_zh=c.description, action=c.action) for c in plans[0].columns],
+            )
+            if plans
+            else None
+        )
+        self._columns[key] = (time.monotonic() + LISTING_SECONDS, found)
+        return found
 
     def grant(self, caller: Caller, dataset: str) -> tuple[DatasetContract, GrantView]:
         """The caller's active grant of ``dataset``; anything else is not found."""
@@ -162,10 +197,9 @@ def _listed(portal: Portal, caller: Caller) -> list[GrantedDataset]:
     listed = []
     for grant in portal.grants(caller):
         contract = portal.contracts[grant.dataset]
-        plans = grant_plans(contract, [grant], policy=policy, settings=portal.settings)
-        if not plans:
+        columns = portal.listed_columns(contract, grant, policy)
+        if columns is None:
             continue  # the policy returns nothing of this dataset to the unit's tier
-        plan = plans[0]
         last = last_delivered(grant.id)
         latest = (
             LatestDelivery(
@@ -187,12 +221,10 @@ def _listed(portal: Portal, caller: Caller) -> list[GrantedDataset]:
                 grant_id=grant.id,
                 purpose=grant.purpose,
                 grant_expires_at=grant.expires_at,
-                policy_version=plan.policy_version,
+                policy_version=columns[0],
                 latest_delivery=latest,
                 rows=last.rows if last else None,
-                columns=[
-                    ColumnBody(name=c.name, title_zh=c.description, action=c.action) for c in plan.columns
-                ],
+                columns=columns[1],
             )
         )
     return listed
@@ -229,7 +261,7 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
 
     @app.exception_handler(ProblemError)
     def _problem(_request: Request, error: ProblemError) -> JSONResponse:
-        return error.problem.response(headers=error.headers)
+        return error.problem.response(headers=error.headers, field=error.field)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -349,7 +381,67 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
             raise ProblemError(problems.NOT_FOUND)
         return read.as_dict()
 
+    @app.post("/api/v1/corrections", status_code=201, response_model=CorrectionBody, responses=ERRORS)
+    def file(body: CorrectionIn, caller: Authorised) -> CorrectionBody:
+        """提交纠错 / file a correction of a record your unit received (by delivery and row)."""
+        try:
+            found = portal.delivery(caller, body.delivery_id)
+            contract, _grant = portal.grant(caller, found.dataset)
+            filed = file_correction(
+                contract,
+                unit_code=caller.unit_code,
+                filed_by=f"token:{caller.token_id}",
+                delivery_id=found.id,
+                row=body.row,
+                field=body.field,
+                value=body.value,
+                reason=body.reason,
+                settings=portal.settings,
+                fingerprint_key=fingerprint_key(portal.settings),
+            )
+        except NotFoundError:
+            raise ProblemError(problems.NOT_FOUND) from None
+        except CorrectionError as refused:
+            raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
+        return _correction_body(filed)
+
+    @app.get("/api/v1/corrections", response_model=CorrectionList, responses=ERRORS)
+    def corrections(caller: Authorised) -> CorrectionList:
+        """您单位提交的纠错及其状态 / the corrections your unit filed, and where each stands."""
+        own = list_corrections(unit_code=caller.unit_code)
+        return CorrectionList(unit=caller.unit_code, corrections=[_correction_body(c) for c in own])
+
+    @app.get("/api/v1/corrections/{correction_id}", response_model=CorrectionBody, responses=ERRORS)
+    def correction(correction_id: str, caller: Authorised) -> CorrectionBody:
+        """一条纠错 / one correction your unit filed."""
+        if CORRECTION_ID.match(correction_id) is None:
+            raise ProblemError(problems.NOT_FOUND)
+        try:
+            found = get_correction(correction_id)
+        except NotFoundError:
+            raise ProblemError(problems.NOT_FOUND) from None
+        if found.unit_code != caller.unit_code:
+            raise ProblemError(problems.NOT_FOUND)
+        return _correction_body(found)
+
     return app
+
+
+def _correction_body(correction: Correction) -> CorrectionBody:
+    return CorrectionBody(
+        id=correction.id,
+        dataset=correction.dataset,
+        delivery_id=correction.delivery_id,
+        row=correction.row,
+        field=correction.field,
+        proposed_value=correction.proposed_value,
+        reason=correction.reason,
+        status=correction.status.value,
+        created_at=correction.created_at,
+        decided_at=correction.decided_at,
+        decision_reason=correction.decision_reason,
+        history=[CorrectionStepBody(action=s.action.value, at=s.at, note=s.note) for s in correction.history],
+    )
 
 
 class PortalOnFirstRequest:

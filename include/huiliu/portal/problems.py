@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from fastapi.responses import JSONResponse
 
+from huiliu.errors import CorrectionError
+
 
 @dataclass(frozen=True, kw_only=True)
 class Problem:
@@ -29,12 +31,22 @@ class Problem:
 
 
 class ProblemError(Exception):
-    """Raised inside a route to answer with a problem."""
+    """Raised inside a route to answer with a problem (``field``: the input that is wrong)."""
 
-    def __init__(self, problem: Problem, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, problem: Problem, *, headers: dict[str, str] | None = None, field: str | None = None
+    ) -> None:
         super().__init__(problem.code)
         self.problem = problem
         self.headers = headers
+        self.field = field
+
+
+def invalid_correction(refused: CorrectionError) -> Problem:
+    """A correction refused by its rules (row, column, value or reason), in the rule's own words."""
+    return Problem(
+        status=422, code="invalid_correction", message_zh=refused.message_zh, message_en=refused.message_en
+    )
 
 
 NOT_FOUND = Problem(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Body(BaseModel):
@@ -68,3 +68,40 @@ class DeliveryBody(Body):
 
 class Health(Body):
     status: str
+
+
+class CorrectionIn(Body):
+    """A correction of one record the unit received: the delivery and row it is in, the column,
+    the right value and why."""
+
+    delivery_id: str = Field(min_length=1, max_length=32, description="交付编号, e.g. D0123456789abcdef")
+    row: int = Field(ge=1, le=1_000_000_000, description="数据行号 (1 = the first data row)")
+    field: str = Field(min_length=1, max_length=64, description="the column's machine name, e.g. address")
+    value: str = Field(min_length=1, max_length=500, description="正确的值")
+    reason: str = Field(min_length=1, max_length=2000, description="更正理由")
+
+
+class CorrectionStepBody(Body):
+    action: str
+    at: datetime
+    note: str | None
+
+
+class CorrectionBody(Body):
+    id: str
+    dataset: str
+    delivery_id: str
+    row: int
+    field: str
+    proposed_value: str
+    reason: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    decision_reason: str | None
+    history: list[CorrectionStepBody]
+
+
+class CorrectionList(Body):
+    unit: str
+    corrections: list[CorrectionBody]

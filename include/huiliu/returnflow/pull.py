@@ -4,7 +4,8 @@
 and serves the curated snapshot asked for (the current one by default) through the same one-pass
 delivery as the push (:func:`huiliu.returnflow.delivery.deliver_snapshot`), into a scratch outbox
 that is removed once the file has been sent. When the unit's last push delivery was made from that
-very snapshot under that very policy, its published file is served instead (the same bytes). An
+very snapshot under that very policy, after the last correction was applied, its published file is
+served instead (the same bytes). An
 older snapshot is served under today's policy, never the one it was first delivered under.
 """
 
@@ -22,11 +23,13 @@ from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.naming import job_name, lake_dataset
 from huiliu.policy.grants import GrantView
 from huiliu.policy.rules import ReturnPolicy
+from huiliu.returnflow.corrections import last_applied_at
 from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan, ExtractWriter, deliver_snapshot
 from huiliu.returnflow.export_formats import OutputFormat
 from huiliu.returnflow.lineage import delivered_files
 from huiliu.returnflow.manifest import DeliveryManifest
 from huiliu.returnflow.outbox import open_delivery, read_manifest
+from huiliu.returnflow.overlay import load_overlay
 from huiliu.returnflow.push import describe, fingerprint_key, grant_plans
 from huiliu.returnflow.records import DeliveryStatus, last_delivered, new_delivery_id
 from huiliu.returnflow.service import standing_releases
@@ -71,7 +74,7 @@ def _not_found() -> NotFoundError:
 
 def _snapshot(contract: DatasetContract, snapshot_id: int | None) -> CuratedSnapshot:
     try:
-        snapshot = CuratedSnapshot(contract, snapshot_id)
+        snapshot = CuratedSnapshot(contract, snapshot_id, overlay=load_overlay(contract))
     except LakeError:
         raise _not_found() from None
     if snapshot.snapshot_id is None:
@@ -93,6 +96,9 @@ def _published(
     last = last_delivered(plan.grant.id)
     if last is None or last.snapshot_id != snapshot_id or last.policy_version != plan.policy_version:
         return None
+    corrected = last_applied_at(last.dataset)
+    if corrected is not None and corrected >= last.created_at:
+        return None  # a correction was applied since: the published file lacks it
     manifest = read_manifest(settings.outbox_path, last.unit_code, last.dataset, last.id)
     found = _file_of(manifest, Path(last.outbox_path or ""), fmt) if manifest else None
     if manifest is None or found is None or not found[0].is_file():

@@ -20,6 +20,7 @@ from huiliu.policy.grant_rules import GrantStatus
 from huiliu.policy.grants import GrantView, active_grants, list_grants
 from huiliu.returnflow.delivery import ExtractPlan, OpenWriter, UnitDelivery, deliver_snapshot
 from huiliu.returnflow.lineage import delivered_files
+from huiliu.returnflow.overlay import load_overlay
 from huiliu.returnflow.records import (
     Delivery,
     DeliveryStatus,
@@ -144,7 +145,7 @@ def deliver_dataset(
             return DeliveryRun(
                 dataset=contract.name, snapshot_id=None, outcomes=(), withdrawn=tuple(withdrawn)
             )
-        snapshot = CuratedSnapshot(contract)
+        snapshot = CuratedSnapshot(contract, overlay=load_overlay(contract))
         plans = plan_grants(contract, grants)
         releases = {**standing_releases(plans, snapshot.snapshot_id), **releases}
         source = lake_dataset(contract.curated_table)

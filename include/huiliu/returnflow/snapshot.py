@@ -2,7 +2,8 @@
 
 Both reads are pinned to the same Iceberg snapshot, skip the rows of quarantine releases still in
 flight, and visit the snapshot's data files in one planned order, so a row's position is the same in
-both. Curated keeps every gated batch side by side; :meth:`CuratedSnapshot.current` marks the latest
+both. Both lay the dataset's accepted corrections over the rows (:mod:`huiliu.returnflow.overlay`).
+Curated keeps every gated batch side by side; :meth:`CuratedSnapshot.current` marks the latest
 version of each record (by ``_ingested_at``, then the contract's cursor), the one that is returned.
 """
 
@@ -21,6 +22,7 @@ from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
 from huiliu.lake.catalog import lake_table
 from huiliu.quality.records import curated_row_filter
+from huiliu.returnflow.overlay import Overlay
 
 INGESTED_AT = "_ingested_at"
 TECHNICAL_COLUMNS = ("_batch_id", "_ingested_at", "_source")
@@ -30,8 +32,11 @@ TECHNICAL_COLUMNS = ("_batch_id", "_ingested_at", "_source")
 class CuratedSnapshot:
     """``curated.<dataset>`` as of one snapshot (the current one when none is named)."""
 
-    def __init__(self, contract: DatasetContract, snapshot_id: int | None = None) -> None:
+    def __init__(
+        self, contract: DatasetContract, snapshot_id: int | None = None, overlay: Overlay | None = None
+    ) -> None:
         self.contract = contract
+        self.overlay = overlay or Overlay(key=tuple(contract.schema_.primary_key))
         try:
             self.table: Table = lake_table(contract.curated_table)
         except LakeError as exc:
@@ -69,21 +74,32 @@ class CuratedSnapshot:
     def column_names(self) -> list[str]:
         return self.table.schema().column_names
 
+    def _corrected(self, names: Sequence[str]) -> bool:
+        return any(n in self.overlay.values for n in names)
+
     def columns(self, names: Sequence[str]) -> pa.Table:
-        """Some columns of every row, in the snapshot's row order."""
+        """Some columns of every row, in the snapshot's row order, with the overlay's corrections."""
         names = list(dict.fromkeys(names))
-        reader = self._reader(names)
+        read = list(dict.fromkeys([*names, *self.overlay.key])) if self._corrected(names) else names
+        reader = self._reader(read)
         parts = [batch for task in self._planned() for batch in reader.to_record_batches([task])]
         if not parts:
             schema = self.table.schema().as_arrow()
             return pa.table({n: pa.array([], schema.field(n).type) for n in names})
-        return pa.Table.from_batches(parts).select(names)
+        return self.overlay.apply(pa.Table.from_batches(parts)).select(names)
 
     def record_batches(self, names: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The rows (or some columns of them) in the same order, one data file at a time."""
-        reader = self._reader(("*",) if names is None else list(dict.fromkeys(names)))
+        wanted = None if names is None else list(dict.fromkeys(names))
+        corrected = self._corrected(wanted or self.column_names)
+        read = wanted if wanted is None or not corrected else [*wanted, *self.overlay.key]
+        reader = self._reader(("*",) if read is None else list(dict.fromkeys(read)))
         for task in self._planned():
-            yield from reader.to_record_batches([task])
+            for batch in reader.to_record_batches([task]):
+                if corrected:
+                    fixed = self.overlay.apply(pa.Table.from_batches([batch]))
+                    batch = fixed.select(wanted or fixed.column_names).combine_chunks().to_batches()[0]
+                yield batch
 
     def chunks(self, rows: int) -> Iterator[tuple[int, pa.Table]]:
         """Every row in the same order, in tables of up to about ``rows`` rows, each with its offset."""

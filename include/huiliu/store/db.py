@@ -116,12 +116,17 @@ def ensure_ready(url: str | None = None) -> None:
     _ready.add(url)
 
 
+@lru_cache(maxsize=8)
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    """One session factory per engine (building one per transaction costs more than the query)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A transactional session: committed on success, rolled back on error."""
     ensure_ready(url)
-    factory = sessionmaker(get_engine(url), expire_on_commit=False)
-    with factory() as session, session.begin():
+    with _session_factory(get_engine(url))() as session, session.begin():
         yield session
 
 

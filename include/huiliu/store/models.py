@@ -369,3 +369,44 @@ class PortalAccess(Base):
     client: Mapped[str] = mapped_column(String(64), default="")
     previous_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # one successor per record
     chain_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CorrectionRecord(Base):
+    """A unit's correction of one record it received: the proposed value, and the owner's decision.
+
+    The record is named as the unit received it (a delivery and a row of it); ``record_key`` is the
+    primary key it resolves to, kept for the owning department and never shown to units.
+    """
+
+    __tablename__ = "corrections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dataset: Mapped[str] = mapped_column(ForeignKey("datasets.name"), index=True)
+    unit_code: Mapped[str] = mapped_column(String(15), index=True)
+    filed_by: Mapped[str] = mapped_column(String(64))
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    record_fingerprint: Mapped[str] = mapped_column(String(16), index=True)
+    record_key: Mapped[list[Any]] = mapped_column(JSON)
+    field: Mapped[str] = mapped_column(String(64))
+    proposed_value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # CorrectionStatus
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CorrectionEvent(Base):
+    """One step of a correction (filed, accepted, rejected, applied …): who, when, why."""
+
+    __tablename__ = "correction_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    correction_id: Mapped[str] = mapped_column(ForeignKey("corrections.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)

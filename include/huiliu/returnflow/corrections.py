@@ -1,0 +1,425 @@
+"""Corrections from below (纠错): a unit says a record it received is wrong; the owner decides.
+
+A unit names the record as it received it — a delivery and a row of it — so it never needs, nor
+learns, the raw key: the row's keyed fingerprint in the delivery resolves to the curated record. It
+proposes a value for one column it received (masked and hashed columns included) with a reason.
+The owning department's steward accepts or rejects it (with a reason); an accepted correction is
+applied at once as an overlay in the lake (:mod:`huiliu.returnflow.overlay`), so every delivery
+and pull from then on carries it, and the source stays the department's. Each step is a
+``correction_events`` record.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiliu.contracts.model import DatasetContract
+from huiliu.errors import AccessError, CorrectionError, NotFoundError
+from huiliu.lake.schema import landing_schema
+from huiliu.policy.accounts import Role, acting_account
+from huiliu.returnflow.delivery import fingerprint
+from huiliu.returnflow.manifest import FINGERPRINTS_FILE
+from huiliu.returnflow.outbox import FINGERPRINT_COLUMN, read_manifest
+from huiliu.returnflow.overlay import OverlayRow, key_text, write_overlay
+from huiliu.returnflow.records import DeliveryStatus, get_delivery
+from huiliu.returnflow.snapshot import CuratedSnapshot
+from huiliu.settings import Settings
+from huiliu.store.db import session_scope
+from huiliu.store.models import CorrectionEvent, CorrectionRecord, utcnow
+
+MAX_VALUE = 500
+MIN_REASON = 4
+ContractOf = Callable[[str], DatasetContract]
+
+
+class CorrectionStatus(StrEnum):
+    SUBMITTED = "submitted"  # filed by a unit, waiting for the owner's steward
+    REJECTED = "rejected"  # the steward said no, with a reason
+    APPLIED = "applied"  # accepted and laid over curated: every delivery carries it
+
+
+class CorrectionAction(StrEnum):
+    FILED = "filed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    APPLIED = "applied"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CorrectionStep:
+    action: CorrectionAction
+    actor: str
+    at: datetime
+    note: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Correction:
+    """A correction as its unit and its steward see it (the record's raw key is never in it)."""
+
+    id: str
+    dataset: str
+    unit_code: str
+    delivery_id: str
+    row: int
+    field: str
+    proposed_value: str
+    reason: str
+    status: CorrectionStatus
+    filed_by: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    history: tuple[CorrectionStep, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "dataset": self.dataset,
+            "unit": self.unit_code,
+            "delivery_id": self.delivery_id,
+            "row": self.row,
+            "field": self.field,
+            "proposed_value": self.proposed_value,
+            "reason": self.reason,
+            "status": self.status.value,
+            "filed_by": self.filed_by,
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat(timespec="seconds") if self.decided_at else None,
+            "decision_reason": self.decision_reason,
+            "history": [
+                {
+                    "action": s.action.value,
+                    "actor": s.actor,
+                    "at": s.at.isoformat(timespec="seconds"),
+                    "note": s.note,
+                }
+                for s in self.history
+            ],
+        }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _view(row: CorrectionRecord, events: list[CorrectionEvent]) -> Correction:
+    return Correction(
+        id=row.id,
+        dataset=row.dataset,
+        unit_code=row.unit_code,
+        delivery_id=row.delivery_id,
+        row=row.row_number,
+        field=row.field,
+        proposed_value=row.proposed_value,
+        reason=row.reason,
+        status=CorrectionStatus(row.status),
+        filed_by=row.filed_by,
+        created_at=_aware(row.created_at),
+        decided_by=row.decided_by,
+        decided_at=_aware(row.decided_at) if row.decided_at else None,
+        decision_reason=row.decision_reason,
+        history=tuple(
+            CorrectionStep(action=CorrectionAction(e.action), actor=e.actor, at=_aware(e.at), note=e.note)
+            for e in events
+        ),
+    )
+
+
+def _refused(field: str, zh: str, en: str) -> CorrectionError:
+    return CorrectionError(field, zh, en)
+
+
+def _checked_value(contract: DatasetContract, field: str, value: str) -> str:
+    text = value.strip()
+    if not text or len(text) > MAX_VALUE:
+        raise _refused(
+            "value",
+            f"更正值须为 1 至 {MAX_VALUE} 个字符",
+            f"the new value must be 1 to {MAX_VALUE} characters",
+        )
+    column_type = landing_schema(contract).field(field).type
+    try:
+        pc.cast(pa.array([text], pa.string()), column_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise _refused(
+            "value",
+            f"更正值不符合字段 {field} 的格式（{column_type}），如日期写作 2020-01-31",
+            f"the new value does not fit the column {field} ({column_type}); write dates as 2020-01-31",
+        ) from None
+    return text
+
+
+def _fingerprint_of_row(folder: Path, row: int) -> int:
+    fingerprints = pq.read_table(folder / FINGERPRINTS_FILE, columns=[FINGERPRINT_COLUMN]).column(0)
+    return int(fingerprints[row - 1].as_py())
+
+
+def _record_key(contract: DatasetContract, wanted: int, key: bytes, snapshot_id: int) -> list[object]:
+    """The primary key of the curated record whose fingerprint is ``wanted``."""
+    names = list(contract.schema_.primary_key)
+    keys = CuratedSnapshot(contract, snapshot_id).columns(names)
+    found = np.flatnonzero(fingerprint(keys, key).to_numpy(zero_copy_only=False) == np.uint64(wanted))
+    if not len(found):
+        raise _refused(
+            "row",
+            "该记录已不在数据湖中（可能已被来源部门删除），无法更正",
+            "this record is no longer in the lake (the source may have removed it); it cannot be corrected",
+        )
+    return [keys.column(n)[int(found[0])].as_py() for n in names]
+
+
+def file_correction(
+    contract: DatasetContract,
+    *,
+    unit_code: str,
+    filed_by: str,
+    delivery_id: str,
+    row: int,
+    field: str,
+    value: str,
+    reason: str,
+    settings: Settings,
+    fingerprint_key: bytes,
+    url: str | None = None,
+) -> Correction:
+    """File a unit's correction of one record it received.
+
+    Raises:
+        NotFoundError: the delivery is not this unit's delivered extract of the dataset.
+        CorrectionError: a row outside the delivery, a column the unit did not receive (or a key
+            column), a value that does not fit the column, no reason.
+    """
+    try:
+        delivery = get_delivery(delivery_id, url)
+    except NotFoundError:
+        raise NotFoundError("no such delivery") from None
+    if (
+        delivery.unit_code != unit_code
+        or delivery.dataset != contract.name
+        or delivery.status is not DeliveryStatus.DELIVERED
+        or not delivery.outbox_path
+    ):
+        raise NotFoundError("no such delivery")
+    manifest = read_manifest(settings.outbox_path, unit_code, contract.name, delivery.id)
+    if manifest is None:
+        raise NotFoundError("no such delivery")
+    if not 1 <= row <= manifest.rows:
+        raise _refused(
+            "row", f"行号须在 1 至 {manifest.rows} 之间", f"the row must be between 1 and {manifest.rows}"
+        )
+    received = {c.name for c in manifest.description.columns if c.action != "drop"}
+    if field not in received or field in contract.schema_.primary_key:
+        raise _refused(
+            "field",
+            "只能更正您收到的非主键字段",
+            "only a column your unit received, other than the record's key, can be corrected",
+        )
+    text = _checked_value(contract, field, value)
+    if len(reason.strip()) < MIN_REASON:
+        raise _refused("reason", "请说明更正理由（至少几个字）", "give a reason of at least a few words")
+    wanted = _fingerprint_of_row(Path(delivery.outbox_path), row)
+    record_key = _record_key(contract, wanted, fingerprint_key, delivery.snapshot_id)
+    now = utcnow()
+    with session_scope(url) as session:
+        record = CorrectionRecord(
+            id="C" + secrets.token_hex(8),
+            dataset=contract.name,
+            unit_code=unit_code,
+            filed_by=filed_by,
+            delivery_id=delivery.id,
+            row_number=row,
+            record_fingerprint=f"{wanted:016x}",
+            record_key=record_key,
+            field=field,
+            proposed_value=text,
+            reason=reason.strip(),
+            status=CorrectionStatus.SUBMITTED.value,
+            created_at=now,
+        )
+        event = CorrectionEvent(
+            correction_id=record.id, at=now, action=CorrectionAction.FILED.value, actor=filed_by, note=None
+        )
+        session.add(record)
+        session.flush()
+        session.add(event)
+        session.flush()
+        return _view(record, [event])
+
+
+def _events(session: Session, correction_id: str) -> list[CorrectionEvent]:
+    return list(
+        session.scalars(
+            select(CorrectionEvent)
+            .where(CorrectionEvent.correction_id == correction_id)
+            .order_by(CorrectionEvent.id)
+        )
+    )
+
+
+def get_correction(correction_id: str, *, url: str | None = None) -> Correction:
+    """One correction with its steps.
+
+    Raises:
+        NotFoundError: no such correction.
+    """
+    with session_scope(url) as session:
+        record = session.get(CorrectionRecord, correction_id)
+        if record is None:
+            raise NotFoundError(f"没有更正 {correction_id} / no correction {correction_id}")
+        return _view(record, _events(session, correction_id))
+
+
+def list_corrections(
+    *,
+    dataset: str | None = None,
+    unit_code: str | None = None,
+    status: CorrectionStatus | None = None,
+    url: str | None = None,
+) -> list[Correction]:
+    """Corrections, newest first, optionally of one dataset, exactly one unit or one status."""
+    with session_scope(url) as session:
+        query = select(CorrectionRecord).order_by(CorrectionRecord.created_at.desc(), CorrectionRecord.id)
+        if dataset:
+            query = query.where(CorrectionRecord.dataset == dataset)
+        if unit_code:
+            query = query.where(CorrectionRecord.unit_code == unit_code)
+        if status:
+            query = query.where(CorrectionRecord.status == status.value)
+        return [_view(r, _events(session, r.id)) for r in session.scalars(query)]
+
+
+def last_applied_at(dataset: str, *, url: str | None = None) -> datetime | None:
+    """When a correction of the dataset was last applied (a delivery made before it lacks it)."""
+    with session_scope(url) as session:
+        latest = session.scalars(
+            select(CorrectionRecord.applied_at)
+            .where(CorrectionRecord.dataset == dataset, CorrectionRecord.applied_at.is_not(None))
+            .order_by(CorrectionRecord.applied_at.desc())
+            .limit(1)
+        ).first()
+    return _aware(latest) if latest else None
+
+
+def _steward(contract: DatasetContract, by: str | None, url: str | None) -> str:
+    account = acting_account(by, url=url)
+    department = contract.owner.department_code
+    if not account.holds(Role.DEPARTMENT_STEWARD, department):
+        raise AccessError(
+            f"只有数据所属部门（{contract.owner.department}）的数据专员可以决定更正 / only a steward of the "
+            f"owning department ({department}) decides corrections of {contract.name}"
+        )
+    return account.name
+
+
+def reject_correction(
+    correction_id: str, contract_of: ContractOf, *, by: str | None, reason: str, url: str | None = None
+) -> Correction:
+    """The steward rejects a submitted correction, with a reason the unit will read.
+
+    Raises:
+        NotFoundError: no such correction. AccessError: not the owner's steward, or no reason.
+        CorrectionError: it was decided already.
+    """
+    if len(reason.strip()) < MIN_REASON:
+        raise AccessError("请说明驳回理由 / give the reason for rejecting (--reason)")
+    return _decide(correction_id, contract_of, by=by, reason=reason.strip(), accept=False, url=url)
+
+
+def accept_correction(
+    correction_id: str,
+    contract_of: ContractOf,
+    *,
+    by: str | None,
+    reason: str = "",
+    url: str | None = None,
+) -> Correction:
+    """The steward accepts a submitted correction: it is applied as an overlay in the lake at once.
+
+    Raises:
+        NotFoundError: no such correction. AccessError: not the owner's steward.
+        CorrectionError: it was decided already.
+    """
+    return _decide(correction_id, contract_of, by=by, reason=reason.strip() or None, accept=True, url=url)
+
+
+def _decide(
+    correction_id: str,
+    contract_of: ContractOf,
+    *,
+    by: str | None,
+    reason: str | None,
+    accept: bool,
+    url: str | None,
+) -> Correction:
+    current = get_correction(correction_id, url=url)
+    contract = contract_of(current.dataset)
+    steward = _steward(contract, by, url)
+    now = utcnow()
+    with session_scope(url) as session:
+        record = session.get(CorrectionRecord, correction_id)
+        assert record is not None
+        if record.status != CorrectionStatus.SUBMITTED.value:
+            raise _refused(
+                "status",
+                f"该更正已处理（{record.status}）",
+                f"this correction was decided already ({record.status})",
+            )
+        record.decided_by, record.decided_at, record.decision_reason = steward, now, reason
+        action = CorrectionAction.ACCEPTED if accept else CorrectionAction.REJECTED
+        session.add(
+            CorrectionEvent(correction_id=record.id, at=now, action=action.value, actor=steward, note=reason)
+        )
+        if accept:
+            record.status, record.applied_at = CorrectionStatus.APPLIED.value, now
+            session.add(
+                CorrectionEvent(
+                    correction_id=record.id,
+                    at=now,
+                    action=CorrectionAction.APPLIED.value,
+                    actor=steward,
+                    note=None,
+                )
+            )
+        else:
+            record.status = CorrectionStatus.REJECTED.value
+        session.flush()
+        if accept:
+            _rewrite_overlay(session, contract)  # inside the transaction: no overlay without its record
+    return get_correction(correction_id, url=url)
+
+
+def _rewrite_overlay(session: Session, contract: DatasetContract) -> None:
+    applied = session.scalars(
+        select(CorrectionRecord).where(
+            CorrectionRecord.dataset == contract.name,
+            CorrectionRecord.status == CorrectionStatus.APPLIED.value,
+        )
+    )
+    write_overlay(
+        contract,
+        [
+            OverlayRow(
+                correction_id=r.id,
+                record_key=key_text(r.record_key),
+                field=r.field,
+                value=r.proposed_value,
+                applied_at=_aware(r.applied_at or r.created_at),
+            )
+            for r in applied
+        ],
+    )
