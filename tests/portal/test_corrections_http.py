@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import openpyxl
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -44,6 +45,20 @@ def _row_of(delivery: Delivery, fingerprint: int) -> dict[str, str]:
 def _fingerprint(delivery: Delivery, row: int) -> int:
     folder = Path(delivery.outbox_path or "")
     return int(pq.read_table(folder / "fingerprints.parquet").column("fingerprint")[row - 1].as_py())
+
+
+def _assert_notice(delivery: Delivery, record: int, correction: str) -> None:
+    """The delivery's 更正通知 names the corrected record's row and the correction, in JSON and XLSX."""
+    folder = Path(delivery.outbox_path or "")
+    fingerprints = pq.read_table(folder / "fingerprints.parquet").column("fingerprint").to_pylist()
+    row = fingerprints.index(record) + 1
+    notices = json.loads((folder / "corrections.json").read_text(encoding="utf-8"))["notices"]
+    assert [(n["correction_id"], n["row"], n["field"]) for n in notices] == [(correction, row, "status")]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["notices"]["count"] == 1 and len(manifest["notices"]["sha256"]) == 64
+    sheet = openpyxl.load_workbook(folder / f"{DATASET}.xlsx", read_only=True)["更正通知"]
+    lines = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1]) for r in lines] == [(correction, str(row))]
 
 
 @pytest.fixture
@@ -93,6 +108,8 @@ def test_an_accepted_correction_reaches_every_unit_that_holds_the_record(
     assert (new_a.id, new_street.id) != (old_a.id, old_street.id)
     assert _row_of(new_a, record)["status"] == "迁出"
     assert _row_of(new_street, record)["status"] == "迁出"  # the street held the same record
+    for new in (new_a, new_street):
+        _assert_notice(new, record, str(filed["id"]))
 
     contract = load_contract(DATASET)
     source = CuratedSnapshot(contract).columns(["status"]).column("status").to_pylist()

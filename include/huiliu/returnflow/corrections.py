@@ -12,7 +12,7 @@ and pull from then on carries it, and the source stays the department's. Each st
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,9 +31,10 @@ from huiliu.lake.schema import landing_schema
 from huiliu.policy.accounts import Role, acting_account
 from huiliu.returnflow.delivery import fingerprint
 from huiliu.returnflow.manifest import FINGERPRINTS_FILE
+from huiliu.returnflow.notices import CorrectionNotice
 from huiliu.returnflow.outbox import FINGERPRINT_COLUMN, read_manifest
 from huiliu.returnflow.overlay import OverlayRow, key_text, write_overlay
-from huiliu.returnflow.records import DeliveryStatus, get_delivery
+from huiliu.returnflow.records import DeliveryStatus, get_delivery, last_delivered
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
 from huiliu.store.db import session_scope
@@ -313,6 +314,36 @@ def last_applied_at(dataset: str, *, url: str | None = None) -> datetime | None:
             .limit(1)
         ).first()
     return _aware(latest) if latest else None
+
+
+def applied_notices(dataset: str, *, url: str | None = None) -> list[CorrectionNotice]:
+    """Every applied correction of the dataset, as notices (oldest first)."""
+    with session_scope(url) as session:
+        applied = session.scalars(
+            select(CorrectionRecord)
+            .where(
+                CorrectionRecord.dataset == dataset, CorrectionRecord.status == CorrectionStatus.APPLIED.value
+            )
+            .order_by(CorrectionRecord.applied_at, CorrectionRecord.id)
+        )
+        return [
+            CorrectionNotice(
+                correction_id=r.id,
+                fingerprint=int(r.record_fingerprint, 16),
+                field=r.field,
+                applied_at=_aware(r.applied_at or r.created_at),
+            )
+            for r in applied
+        ]
+
+
+def notices_for(grant_id: str, applied: Sequence[CorrectionNotice]) -> list[CorrectionNotice]:
+    """The corrections applied since the grant's last delivery (none before its first: it never
+    received the old values)."""
+    if not applied:
+        return []
+    last = last_delivered(grant_id)
+    return [n for n in applied if last is not None and n.applied_at > last.created_at]
 
 
 def _steward(contract: DatasetContract, by: str | None, url: str | None) -> str:

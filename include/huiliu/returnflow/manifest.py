@@ -17,13 +17,15 @@ stable and versioned by ``schema_version`` (a reader refuses a version it does n
       "rows": 1234,
       "data_sheets": ["数据", "数据2"],
       "files": [{"name": "resident_registry.parquet", "format": "parquet", "bytes": 1, "sha256": "…"}, …],
-      "fingerprints": {"name": "fingerprints.parquet", "bytes": 1, "sha256": "…", "count": 1234} | null
+      "fingerprints": {"name": "fingerprints.parquet", "bytes": 1, "sha256": "…", "count": 1234} | null,
+      "notices": {"name": "corrections.json", "bytes": 1, "sha256": "…", "count": 2} | null
     }
 
 Times are ISO 8601 with their offset. ``columns`` lists every column the policy considered, in the
 delivered order, a dropped one too (action ``drop``: named so the unit knows it was withheld, but
 absent from the files). ``files`` lists the data files in the order of the requested formats;
-``data_sheets`` names the XLSX sheets holding rows (empty without an XLSX file).
+``data_sheets`` names the XLSX sheets holding rows (empty without an XLSX file). ``notices`` is the
+更正通知 (:mod:`huiliu.returnflow.notices`): the rows corrected since the grant's last delivery.
 """
 
 from __future__ import annotations
@@ -195,14 +197,25 @@ class FingerprintFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NoticeFile:
+    """The 更正通知 of a delivery (``corrections.json``): records corrected since the last one."""
+
+    name: str
+    bytes: int
+    sha256: str
+    count: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeliveryManifest:
-    """What a published delivery holds: its description, rows, files and fingerprints."""
+    """What a published delivery holds: its description, rows, files, fingerprints and notices."""
 
     description: DeliveryDescription
     rows: int
     files: tuple[DeliveredFile, ...]
     fingerprints: FingerprintFile | None
     data_sheets: tuple[str, ...] = ()
+    notices: NoticeFile | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The manifest in its stable ``manifest.json`` shape (see the module docstring)."""
@@ -218,6 +231,7 @@ class DeliveryManifest:
             "data_sheets": list(self.data_sheets),
             "files": [asdict(f) for f in self.files],
             "fingerprints": asdict(self.fingerprints) if self.fingerprints else None,
+            "notices": asdict(self.notices) if self.notices else None,
         }
 
     @classmethod
@@ -247,6 +261,7 @@ class DeliveryManifest:
                 files=tuple(DeliveredFile(**f) for f in data["files"]),
                 fingerprints=FingerprintFile(**fingerprints) if fingerprints else None,
                 data_sheets=tuple(data.get("data_sheets", ())),
+                notices=NoticeFile(**data["notices"]) if data.get("notices") else None,
             )
         except (KeyError, TypeError) as exc:
             raise OutboxError(f"manifest is missing or mistypes a field ({exc})") from None

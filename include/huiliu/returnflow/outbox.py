@@ -50,11 +50,13 @@ from huiliu.returnflow.manifest import (
     DeliveryDescription,
     DeliveryManifest,
     FingerprintFile,
+    NoticeFile,
     OutboxError,
     checked_dataset,
     checked_delivery_id,
     checked_unit_code,
 )
+from huiliu.returnflow.notices import NOTICES_FILE, CorrectionNotice, NoticeMatcher
 from huiliu.returnflow.outbox_folders import Folder, partial_name, sweep, walk, withdrawn_name
 from huiliu.returnflow.xlsx_export import XlsxExport, sheet_spans
 
@@ -139,8 +141,10 @@ class OutboxDelivery:
         formats: Sequence[OutputFormat],
         fingerprinted: bool,
         zone: str,
+        notices: Sequence[CorrectionNotice] = (),
     ) -> None:
         _check_columns(description, schema)
+        self._notices = NoticeMatcher(notices)
         self.root, self.description, self.schema = Path(root), description, schema
         self._formats = [OutputFormat(f) for f in dict.fromkeys(formats)]
         self._fingerprinted = fingerprinted
@@ -248,6 +252,7 @@ class OutboxDelivery:
             )
         writer = self._fingerprint_writer(fingerprints.type)
         writer.write(pa.record_batch([fingerprints], names=[FINGERPRINT_COLUMN]))
+        self._notices.see(fingerprints, self._fingerprint_count)
         self._fingerprint_count += count
 
     def _fingerprint_writer(self, type_: pa.DataType) -> ParquetExport:
@@ -305,6 +310,7 @@ class OutboxDelivery:
             files=tuple(files),
             fingerprints=fingerprints,
             data_sheets=self._data_sheets(),
+            notices=self._write_notices(),
         )
         raw = json.dumps(manifest.as_dict(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
         with self._partial.create_file(MANIFEST_FILE) as file:
@@ -325,6 +331,17 @@ class OutboxDelivery:
         self._partial.close()
         return sha
 
+    def _write_notices(self) -> NoticeFile | None:
+        lines = self._notices.lines
+        if not lines:
+            return None
+        document = {"notices": [line.as_dict() for line in lines]}
+        raw = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+        with self._partial.create_file(NOTICES_FILE) as file:
+            file.write(raw)
+        ((size, sha),) = self._seal_all([NOTICES_FILE])
+        return NoticeFile(name=NOTICES_FILE, bytes=size, sha256=sha, count=len(lines))
+
     def _existing(self, dataset: Folder) -> tuple[DeliveryManifest, str]:
         manifest, sha = _load_manifest(dataset, self.description.delivery_id)
         if not manifest.description.same_delivery(self.description):
@@ -343,6 +360,8 @@ class OutboxDelivery:
     def _close_files(self) -> list[DeliveredFile]:
         delivered = []
         for output, name, file, writer in self._files:
+            if isinstance(writer, XlsxExport):
+                writer.add_notices(self._notices.lines)
             writer.close()
             if isinstance(file, ChecksummedFile):
                 size, sha = file.seal()
@@ -405,6 +424,7 @@ def open_delivery(
     formats: Sequence[OutputFormat | str] = DEFAULT_FORMATS,
     fingerprinted: bool = True,
     zone: str | None = None,
+    notices: Sequence[CorrectionNotice] = (),
 ) -> OutboxDelivery:
     """Open a delivery in its unit's outbox, to be written batch by batch and then published.
 
@@ -415,6 +435,8 @@ def open_delivery(
         formats: the data files to write (parquet, csv, xlsx).
         fingerprinted: whether every write carries the rows' primary-key fingerprints.
         zone: the time zone times are shown in (CSV, XLSX, 说明); default the city's (settings).
+        notices: corrections applied since the grant's last delivery: the rows they touch are
+            listed in ``corrections.json`` and the XLSX sheet 更正通知.
 
     Raises:
         OutboxError: a refused name, a linked folder, undescribed columns, the same delivery being
@@ -431,6 +453,7 @@ def open_delivery(
         formats=[OutputFormat(f) for f in formats],
         fingerprinted=fingerprinted,
         zone=zone,
+        notices=notices,
     )
 
 

@@ -23,7 +23,7 @@ from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.naming import job_name, lake_dataset
 from huiliu.policy.grants import GrantView
 from huiliu.policy.rules import ReturnPolicy
-from huiliu.returnflow.corrections import last_applied_at
+from huiliu.returnflow.corrections import applied_notices, last_applied_at, notices_for
 from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan, ExtractWriter, deliver_snapshot
 from huiliu.returnflow.export_formats import OutputFormat
 from huiliu.returnflow.lineage import delivered_files
@@ -152,9 +152,13 @@ def pull_extract(
     scratch = settings.home / "portal" / "pulls" / secrets.token_hex(8)
     delivered_at = now or utcnow()
 
+    notices = notices_for(grant.id, applied_notices(contract.name))
+
     def open_writer(opening: ExtractOpening) -> ExtractWriter:
         description = describe(contract, opening, delivered_at)
-        return open_delivery(scratch, description, opening.schema, formats=(fmt,), zone=settings.timezone)
+        return open_delivery(
+            scratch, description, opening.schema, formats=(fmt,), zone=settings.timezone, notices=notices
+        )
 
     try:
         (outcome,) = deliver_snapshot(

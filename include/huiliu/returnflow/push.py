@@ -22,6 +22,7 @@ from huiliu.policy.grants import GrantView
 from huiliu.policy.hashing import policy_hash_key
 from huiliu.policy.loader import load_policy
 from huiliu.policy.rules import ReturnPolicy
+from huiliu.returnflow.corrections import applied_notices, notices_for
 from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan, ExtractWriter
 from huiliu.returnflow.manifest import DeliveredColumn, DeliveryDescription
 from huiliu.returnflow.outbox import open_delivery, withdraw
@@ -167,9 +168,12 @@ def deliver(
     root = settings.outbox_path
     delivered_at = now or utcnow()
 
+    applied = applied_notices(contract.name)
+
     def open_writer(opening: ExtractOpening) -> ExtractWriter:
         description = describe(contract, opening, delivered_at)
-        return open_delivery(root, description, opening.schema, zone=settings.timezone)
+        notices = notices_for(opening.plan.grant.id, applied)
+        return open_delivery(root, description, opening.schema, zone=settings.timezone, notices=notices)
 
     def withdraw_delivery(delivery: Delivery) -> None:
         withdraw(root, delivery.unit_code, delivery.dataset, delivery_ids=[delivery.id])

@@ -16,7 +16,7 @@ Conversions are vectorised per column and batch; the per-cell loop only calls th
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,6 +31,7 @@ from xlsxwriter.worksheet import Worksheet
 from huiliu.returnflow.explanation import Explanation, SheetSpan, explain
 from huiliu.returnflow.export_formats import local_time, plain
 from huiliu.returnflow.manifest import DeliveryDescription
+from huiliu.returnflow.notices import NOTICE_SHEET, NoticeLine
 from huiliu.returnflow.spreadsheet_safety import formula_like, is_text
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -132,6 +133,7 @@ class XlsxExport:
         self._rows_in_sheet = 0
         self.rows = 0
         self.truncated_cells = 0
+        self._notices: list[NoticeLine] = []
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
@@ -176,12 +178,32 @@ class XlsxExport:
         if self._headers:
             self._sheets[-1].autofilter(0, 0, self._rows_in_sheet, len(self._headers) - 1)
 
+    def add_notices(self, lines: Sequence[NoticeLine]) -> None:
+        """Rows corrected since the grant's last delivery, for the sheet 更正通知 (written at close)."""
+        self._notices.extend(lines)
+
     def close(self) -> None:
         if not self._sheets:
             self._new_sheet()  # an empty extract still shows its headers
         self._finish_sheet()
         self._write_explanation()
+        if self._notices:
+            self._write_notices()
         self._book.close()
+
+    def _write_notices(self) -> None:
+        titles = {c.name: c.header for c in self._description.columns}
+        sheet = self._book.add_worksheet(NOTICE_SHEET)
+        for col, width in enumerate((20, 12, 24, 48, 48)):
+            sheet.set_column(col, col, width)
+        headers = ("纠错编号 Correction", "数据行号 Row", "字段 Column", "说明", "Notice")
+        for col, header in enumerate(headers):
+            sheet.write_string(0, col, header, self._formats.header)
+        for i, line in enumerate(self._notices, start=1):
+            about = line.as_dict()
+            cells = (line.correction_id, str(line.row), titles.get(line.field, line.field))
+            for col, text in enumerate((*cells, str(about["message_zh"]), str(about["message_en"]))):
+                sheet.write_string(i, col, text, self._formats.text)
 
     # --- cells ---------------------------------------------------------------------------------
 
