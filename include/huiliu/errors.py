@@ -243,3 +243,11 @@ class CorrectionError(TerminalError):
         self.message_zh = message_zh
         self.message_en = message_en
         super().__init__(f"{message_zh} / {message_en}")
+
+
+class CorrectionSheetError(TerminalError):
+    """A returned 纠错 sheet refused whole: ``problems`` names each sheet row and what is wrong."""
+
+    def __init__(self, problems: list[dict[str, object]]) -> None:
+        self.problems = problems
+        super().__init__(f"the 纠错 sheet is refused: {len(problems)} problem(s)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, binary_serializer
 
 from huiliu.portal.app import create_app
 from huiliu.portal.tokens import create_token
@@ -15,6 +16,8 @@ from tests.helpers.portal import serving
 from tests.portal.conftest import NOW, engineer_account
 
 ANSWER_TYPES = ("application/json", "text/csv", "application/vnd")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REQUESTS_TRANSPORT.serializer(XLSX)(binary_serializer)  # a workbook body is sent as raw bytes
 
 
 def _fuzz(operation: object, token: str) -> list[str]:

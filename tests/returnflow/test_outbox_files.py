@@ -141,7 +141,7 @@ def test_xlsx_numbers_stay_numbers_dates_dates_and_nulls_empty(
 ) -> None:
     folder, _ = delivered
     book = openpyxl.load_workbook(folder / f"{DATASET}.xlsx")
-    assert book.sheetnames == ["数据", "说明"]
+    assert book.sheetnames == ["数据", "说明", "纠错"]
     data = book["数据"]
     assert [c.value for c in data[1]] == ["姓名", "出生日期", "登记时间", "户人数", "月补助金额", "已核验"]
     assert data.freeze_panes == "A2" and data.auto_filter.ref == f"A1:F{ROWS + 1}"

@@ -24,7 +24,7 @@ def test_rows_past_the_sheet_limit_continue_on_the_next_sheet(
 
     assert manifest.data_sheets == ("数据", "数据2", "数据3")
     book = openpyxl.load_workbook(delivery_folder(tmp_path, UNIT, DATASET, "D0001") / f"{DATASET}.xlsx")
-    assert book.sheetnames == ["数据", "数据2", "数据3", "说明"]
+    assert book.sheetnames == ["数据", "数据2", "数据3", "说明", "纠错"]
     names = rows(10).column("name").to_pylist()
     seen = []
     for sheet in ("数据", "数据2", "数据3"):

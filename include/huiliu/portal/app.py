@@ -22,12 +22,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import text
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Send
 
 from huiliu.contracts import load_contracts
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import CorrectionError, DatasetBusyError, ExtractUnavailableError, NotFoundError
+from huiliu.errors import (
+    CorrectionError,
+    CorrectionSheetError,
+    DatasetBusyError,
+    ExtractUnavailableError,
+    NotFoundError,
+)
 from huiliu.lake.catalog import get_catalog
 from huiliu.policy.grants import GrantView, active_grants
 from huiliu.policy.loader import load_policy
@@ -50,7 +57,15 @@ from huiliu.portal.schemas import (
     ProblemBody,
 )
 from huiliu.portal.tokens import Caller, TokenRefusedError, TokenState, authenticate, token_prefix
-from huiliu.returnflow.corrections import Correction, file_correction, get_correction, list_corrections
+from huiliu.returnflow.correction_sheet import MAX_UPLOAD_BYTES
+from huiliu.returnflow.corrections import (
+    Correction,
+    file_correction,
+    file_correction_sheet,
+    get_correction,
+    list_corrections,
+    sheet_delivery,
+)
 from huiliu.returnflow.export_formats import OutputFormat
 from huiliu.returnflow.outbox import read_manifest
 from huiliu.returnflow.pull import PulledExtract, pull_extract, record_pull_lineage
@@ -66,6 +81,7 @@ CORRECTION_ID = re.compile(r"^C[0-9a-f]{16}$")
 CHUNK = 1 << 20
 LISTING_SECONDS = 10.0
 """How long the listing remembers the columns a tier gets (a new classification shows after this)."""
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {
     OutputFormat.CSV: "text/csv; charset=utf-8",
     OutputFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -261,7 +277,7 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
 
     @app.exception_handler(ProblemError)
     def _problem(_request: Request, error: ProblemError) -> JSONResponse:
-        return error.problem.response(headers=error.headers, field=error.field)
+        return error.problem.response(headers=error.headers, field=error.field, details=error.details)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -405,6 +421,31 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
             raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
         return _correction_body(filed)
 
+    @app.post(
+        "/api/v1/corrections/xlsx",
+        status_code=201,
+        response_model=CorrectionList,
+        responses={**ERRORS, 413: {"model": ProblemBody}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def file_sheet(request: Request, caller: Authorised) -> CorrectionList:
+        """交回填好“纠错”表的工作簿 / send back the delivered workbook with its 纠错 sheet filled in.
+
+        The body is the XLSX file itself. Every row is filed, or none: a sheet with a bad row is
+        refused with each bad row and why.
+        """
+        content = bytearray()
+        async for part in request.stream():
+            content += part
+            if len(content) > MAX_UPLOAD_BYTES:
+                raise ProblemError(problems.TOO_LARGE)
+        return await run_in_threadpool(_file_sheet, portal, caller, bytes(content))
+
     @app.get("/api/v1/corrections", response_model=CorrectionList, responses=ERRORS)
     def corrections(caller: Authorised) -> CorrectionList:
         """您单位提交的纠错及其状态 / the corrections your unit filed, and where each stands."""
@@ -425,6 +466,28 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
         return _correction_body(found)
 
     return app
+
+
+def _file_sheet(portal: Portal, caller: Caller, content: bytes) -> CorrectionList:
+    try:
+        form, delivery_id = sheet_delivery(content)
+        found = portal.delivery(caller, delivery_id)
+        contract, _grant = portal.grant(caller, found.dataset)
+        filed = file_correction_sheet(
+            contract,
+            form,
+            unit_code=caller.unit_code,
+            filed_by=f"token:{caller.token_id}",
+            settings=portal.settings,
+            fingerprint_key=fingerprint_key(portal.settings),
+        )
+    except NotFoundError:
+        raise ProblemError(problems.NOT_FOUND) from None
+    except CorrectionSheetError as refused:
+        raise ProblemError(problems.INVALID_SHEET, details=refused.problems) from None
+    except CorrectionError as refused:
+        raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
+    return CorrectionList(unit=caller.unit_code, corrections=[_correction_body(c) for c in filed])
 
 
 def _correction_body(correction: Correction) -> CorrectionBody:

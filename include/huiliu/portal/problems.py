@@ -20,26 +20,46 @@ class Problem:
     message_zh: str
     message_en: str
 
-    def body(self, field: str | None = None) -> dict[str, str]:
-        body = {"code": self.code, "message_zh": self.message_zh, "message_en": self.message_en}
+    def body(
+        self, field: str | None = None, details: list[dict[str, object]] | None = None
+    ) -> dict[str, object]:
+        body: dict[str, object] = {
+            "code": self.code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
         if field:
             body["field"] = field
+        if details is not None:
+            body["problems"] = details
         return body
 
-    def response(self, *, field: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-        return JSONResponse(self.body(field), status_code=self.status, headers=headers)
+    def response(
+        self,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        details: list[dict[str, object]] | None = None,
+    ) -> JSONResponse:
+        return JSONResponse(self.body(field, details), status_code=self.status, headers=headers)
 
 
 class ProblemError(Exception):
     """Raised inside a route to answer with a problem (``field``: the input that is wrong)."""
 
     def __init__(
-        self, problem: Problem, *, headers: dict[str, str] | None = None, field: str | None = None
+        self,
+        problem: Problem,
+        *,
+        headers: dict[str, str] | None = None,
+        field: str | None = None,
+        details: list[dict[str, object]] | None = None,
     ) -> None:
         super().__init__(problem.code)
         self.problem = problem
         self.headers = headers
         self.field = field
+        self.details = details
 
 
 def invalid_correction(refused: CorrectionError) -> Problem:
@@ -120,4 +140,17 @@ INTERNAL = Problem(
     code="internal_error",
     message_zh="服务内部错误，已记录；请联系数据局",
     message_en="an internal error, logged; contact the data bureau",
+)
+TOO_LARGE = Problem(
+    status=413,
+    code="too_large",
+    message_zh="上传的文件过大（上限 50 MB）",
+    message_en="the uploaded file is too large (at most 50 MB)",
+)
+INVALID_SHEET = Problem(
+    status=422,
+    code="invalid_correction_sheet",
+    message_zh="“纠错”表未被接收：见 problems 中每一行的问题，改正后整表重新交回",
+    message_en="the 纠错 sheet was not accepted: see each row in problems, fix them and send the whole "
+    "sheet again",
 )

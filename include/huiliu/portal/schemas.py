@@ -11,11 +11,19 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SheetProblem(Body):
+    sheet_row: int | None
+    field: str
+    message_zh: str
+    message_en: str
+
+
 class ProblemBody(Body):
     code: str
     message_zh: str
     message_en: str
     field: str | None = None
+    problems: list[SheetProblem] | None = None
 
 
 class ColumnBody(Body):

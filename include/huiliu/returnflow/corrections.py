@@ -26,15 +26,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiliu.contracts.model import DatasetContract
-from huiliu.errors import AccessError, CorrectionError, NotFoundError
+from huiliu.errors import AccessError, CorrectionError, CorrectionSheetError, NotFoundError
 from huiliu.lake.schema import landing_schema
 from huiliu.policy.accounts import Role, acting_account
+from huiliu.returnflow.correction_sheet import FormProblem, ReturnedForm, read_correction_sheet
 from huiliu.returnflow.delivery import fingerprint
-from huiliu.returnflow.manifest import FINGERPRINTS_FILE
+from huiliu.returnflow.manifest import DROP, FINGERPRINTS_FILE, DeliveryManifest
 from huiliu.returnflow.notices import CorrectionNotice
 from huiliu.returnflow.outbox import FINGERPRINT_COLUMN, read_manifest
 from huiliu.returnflow.overlay import OverlayRow, key_text, write_overlay
-from huiliu.returnflow.records import DeliveryStatus, get_delivery, last_delivered
+from huiliu.returnflow.records import Delivery, DeliveryStatus, get_delivery, last_delivered
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
 from huiliu.store.db import session_scope
@@ -170,18 +171,139 @@ def _fingerprint_of_row(folder: Path, row: int) -> int:
     return int(fingerprints[row - 1].as_py())
 
 
-def _record_key(contract: DatasetContract, wanted: int, key: bytes, snapshot_id: int) -> list[object]:
-    """The primary key of the curated record whose fingerprint is ``wanted``."""
+@dataclass(frozen=True, kw_only=True)
+class _Checked:
+    """A correction that passed every check but the record's lookup (one delivery, one row)."""
+
+    delivery: Delivery
+    row: int
+    field: str
+    value: str
+    reason: str
+    fingerprint: int
+
+
+def _unit_delivery(contract: DatasetContract, unit_code: str, delivery_id: str, url: str | None) -> Delivery:
+    """The unit's published delivery of the dataset; anything else is not found."""
+    try:
+        delivery = get_delivery(delivery_id, url)
+    except NotFoundError:
+        raise NotFoundError("no such delivery") from None
+    if (
+        delivery.unit_code != unit_code
+        or delivery.dataset != contract.name
+        or delivery.status is not DeliveryStatus.DELIVERED
+        or not delivery.outbox_path
+    ):
+        raise NotFoundError("no such delivery")
+    return delivery
+
+
+def _check(
+    contract: DatasetContract,
+    delivery: Delivery,
+    manifest: DeliveryManifest,
+    *,
+    row: int,
+    field: str,
+    value: str,
+    reason: str,
+) -> _Checked:
+    if not 1 <= row <= manifest.rows:
+        raise _refused(
+            "row", f"行号须在 1 至 {manifest.rows} 之间", f"the row must be between 1 and {manifest.rows}"
+        )
+    received = {c.name for c in manifest.description.columns if c.action != DROP}
+    if field not in received or field in contract.schema_.primary_key:
+        raise _refused(
+            "field",
+            "只能更正您收到的非主键字段",
+            "only a column your unit received, other than the record's key, can be corrected",
+        )
+    text = _checked_value(contract, field, value)
+    if len(reason.strip()) < MIN_REASON:
+        raise _refused("reason", "请说明更正理由（至少几个字）", "give a reason of at least a few words")
+    return _Checked(
+        delivery=delivery,
+        row=row,
+        field=field,
+        value=text,
+        reason=reason.strip(),
+        fingerprint=_fingerprint_of_row(Path(delivery.outbox_path or ""), row),
+    )
+
+
+def _record_keys(contract: DatasetContract, checked: Sequence[_Checked], key: bytes) -> list[list[object]]:
+    """The primary key of each checked correction's curated record, found in one pass per snapshot."""
     names = list(contract.schema_.primary_key)
-    keys = CuratedSnapshot(contract, snapshot_id).columns(names)
-    found = np.flatnonzero(fingerprint(keys, key).to_numpy(zero_copy_only=False) == np.uint64(wanted))
-    if not len(found):
+    found: dict[tuple[int, int], list[object]] = {}
+    for snapshot_id in {c.delivery.snapshot_id for c in checked}:
+        keys = CuratedSnapshot(contract, snapshot_id).columns(names)
+        prints = fingerprint(keys, key).to_numpy(zero_copy_only=False)
+        wanted = np.array(
+            [c.fingerprint for c in checked if c.delivery.snapshot_id == snapshot_id], np.uint64
+        )
+        for position in np.flatnonzero(np.isin(prints, wanted)).tolist():
+            found[(snapshot_id, int(prints[position]))] = [keys.column(n)[position].as_py() for n in names]
+    missing = [c for c in checked if (c.delivery.snapshot_id, c.fingerprint) not in found]
+    if missing:
         raise _refused(
             "row",
-            "该记录已不在数据湖中（可能已被来源部门删除），无法更正",
-            "this record is no longer in the lake (the source may have removed it); it cannot be corrected",
+            f"第 {missing[0].row} 行的记录已不在数据湖中（可能已被来源部门删除），无法更正",
+            f"the record of row {missing[0].row} is no longer in the lake (the source may have removed it)",
         )
-    return [keys.column(n)[int(found[0])].as_py() for n in names]
+    return [found[(c.delivery.snapshot_id, c.fingerprint)] for c in checked]
+
+
+def _insert(
+    contract: DatasetContract,
+    checked: Sequence[_Checked],
+    record_keys: Sequence[list[object]],
+    *,
+    unit_code: str,
+    filed_by: str,
+    url: str | None,
+) -> list[Correction]:
+    """Store the corrections and their first step, all in one transaction."""
+    now = utcnow()
+    filed = []
+    with session_scope(url) as session:
+        for one, record_key in zip(checked, record_keys, strict=True):
+            record = CorrectionRecord(
+                id="C" + secrets.token_hex(8),
+                dataset=contract.name,
+                unit_code=unit_code,
+                filed_by=filed_by,
+                delivery_id=one.delivery.id,
+                row_number=one.row,
+                record_fingerprint=f"{one.fingerprint:016x}",
+                record_key=record_key,
+                field=one.field,
+                proposed_value=one.value,
+                reason=one.reason,
+                status=CorrectionStatus.SUBMITTED.value,
+                created_at=now,
+            )
+            session.add(record)
+            session.flush()
+            event = CorrectionEvent(
+                correction_id=record.id,
+                at=now,
+                action=CorrectionAction.FILED.value,
+                actor=filed_by,
+                note=None,
+            )
+            session.add(event)
+            filed.append((record, event))
+        session.flush()
+        return [_view(record, [event]) for record, event in filed]
+
+
+def _manifest(contract: DatasetContract, delivery: Delivery, settings: Settings) -> DeliveryManifest:
+    manifest = read_manifest(settings.outbox_path, delivery.unit_code, contract.name, delivery.id)
+    if manifest is None:
+        raise NotFoundError("no such delivery")
+    return manifest
 
 
 def file_correction(
@@ -203,63 +325,72 @@ def file_correction(
     Raises:
         NotFoundError: the delivery is not this unit's delivered extract of the dataset.
         CorrectionError: a row outside the delivery, a column the unit did not receive (or a key
-            column), a value that does not fit the column, no reason.
+            column), a value that does not fit the column, no reason, a record no longer in the lake.
     """
-    try:
-        delivery = get_delivery(delivery_id, url)
-    except NotFoundError:
-        raise NotFoundError("no such delivery") from None
-    if (
-        delivery.unit_code != unit_code
-        or delivery.dataset != contract.name
-        or delivery.status is not DeliveryStatus.DELIVERED
-        or not delivery.outbox_path
-    ):
-        raise NotFoundError("no such delivery")
-    manifest = read_manifest(settings.outbox_path, unit_code, contract.name, delivery.id)
-    if manifest is None:
-        raise NotFoundError("no such delivery")
-    if not 1 <= row <= manifest.rows:
-        raise _refused(
-            "row", f"行号须在 1 至 {manifest.rows} 之间", f"the row must be between 1 and {manifest.rows}"
-        )
-    received = {c.name for c in manifest.description.columns if c.action != "drop"}
-    if field not in received or field in contract.schema_.primary_key:
-        raise _refused(
-            "field",
-            "只能更正您收到的非主键字段",
-            "only a column your unit received, other than the record's key, can be corrected",
-        )
-    text = _checked_value(contract, field, value)
-    if len(reason.strip()) < MIN_REASON:
-        raise _refused("reason", "请说明更正理由（至少几个字）", "give a reason of at least a few words")
-    wanted = _fingerprint_of_row(Path(delivery.outbox_path), row)
-    record_key = _record_key(contract, wanted, fingerprint_key, delivery.snapshot_id)
-    now = utcnow()
-    with session_scope(url) as session:
-        record = CorrectionRecord(
-            id="C" + secrets.token_hex(8),
-            dataset=contract.name,
-            unit_code=unit_code,
-            filed_by=filed_by,
-            delivery_id=delivery.id,
-            row_number=row,
-            record_fingerprint=f"{wanted:016x}",
-            record_key=record_key,
-            field=field,
-            proposed_value=text,
-            reason=reason.strip(),
-            status=CorrectionStatus.SUBMITTED.value,
-            created_at=now,
-        )
-        event = CorrectionEvent(
-            correction_id=record.id, at=now, action=CorrectionAction.FILED.value, actor=filed_by, note=None
-        )
-        session.add(record)
-        session.flush()
-        session.add(event)
-        session.flush()
-        return _view(record, [event])
+    delivery = _unit_delivery(contract, unit_code, delivery_id, url)
+    manifest = _manifest(contract, delivery, settings)
+    checked = [_check(contract, delivery, manifest, row=row, field=field, value=value, reason=reason)]
+    keys = _record_keys(contract, checked, fingerprint_key)
+    return _insert(contract, checked, keys, unit_code=unit_code, filed_by=filed_by, url=url)[0]
+
+
+def sheet_delivery(content: bytes) -> tuple[ReturnedForm, str]:
+    """The returned 纠错 sheet and the delivery it names.
+
+    Raises:
+        CorrectionSheetError: the file or the sheet cannot be read, or a row is malformed.
+    """
+    form = read_correction_sheet(content)
+    if form.problems or form.delivery_id is None:
+        raise CorrectionSheetError([p.as_dict() for p in form.problems])
+    return form, form.delivery_id
+
+
+def file_correction_sheet(
+    contract: DatasetContract,
+    form: ReturnedForm,
+    *,
+    unit_code: str,
+    filed_by: str,
+    settings: Settings,
+    fingerprint_key: bytes,
+    url: str | None = None,
+) -> list[Correction]:
+    """File every row of a returned 纠错 sheet, or none: a sheet with a bad row is refused whole.
+
+    Raises:
+        NotFoundError: the sheet names a delivery that is not this unit's.
+        CorrectionSheetError: every row that cannot be filed, with its sheet row and why.
+    """
+    delivery = _unit_delivery(contract, unit_code, form.delivery_id or "", url)
+    manifest = _manifest(contract, delivery, settings)
+    checked, problems = [], []
+    for line in form.rows:
+        try:
+            checked.append(
+                _check(
+                    contract,
+                    delivery,
+                    manifest,
+                    row=line.row,
+                    field=line.field,
+                    value=line.value,
+                    reason=line.reason,
+                )
+            )
+        except CorrectionError as refused:
+            problems.append(
+                FormProblem(
+                    sheet_row=line.sheet_row,
+                    field=refused.field,
+                    message_zh=f"第 {line.sheet_row} 行：{refused.message_zh}",
+                    message_en=f"sheet row {line.sheet_row}: {refused.message_en}",
+                ).as_dict()
+            )
+    if problems:
+        raise CorrectionSheetError(problems)
+    keys = _record_keys(contract, checked, fingerprint_key)
+    return _insert(contract, checked, keys, unit_code=unit_code, filed_by=filed_by, url=url)
 
 
 def _events(session: Session, correction_id: str) -> list[CorrectionEvent]:

@@ -28,9 +28,10 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from huiliu.returnflow.correction_sheet import write_correction_sheet
 from huiliu.returnflow.explanation import Explanation, SheetSpan, explain
 from huiliu.returnflow.export_formats import local_time, plain
-from huiliu.returnflow.manifest import DeliveryDescription
+from huiliu.returnflow.manifest import DROP, DeliveryDescription
 from huiliu.returnflow.notices import NOTICE_SHEET, NoticeLine
 from huiliu.returnflow.spreadsheet_safety import formula_like, is_text
 
@@ -189,6 +190,14 @@ class XlsxExport:
         self._write_explanation()
         if self._notices:
             self._write_notices()
+        d = self._description
+        write_correction_sheet(
+            self._book,
+            delivery_id=d.delivery_id,
+            rows=self.rows,
+            columns=[(c.name, c.header) for c in d.columns if c.action != DROP],
+            steward=d.steward,
+        )
         self._book.close()
 
     def _write_notices(self) -> None:
