@@ -20,7 +20,9 @@ ACTING_ACCOUNT = typer.Option(
 def list_cmd(
     dataset: str | None = typer.Option(None, "--dataset", help="only this dataset's corrections"),
     unit: str | None = typer.Option(None, "--unit", help="only those this unit filed"),
-    status: str | None = typer.Option(None, "--status", help="submitted, rejected or applied"),
+    status: str | None = typer.Option(
+        None, "--status", help="submitted, rejected, applied, confirmed, contradicted or retired"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """List corrections, newest first."""
@@ -98,3 +100,20 @@ def reject_cmd(
     except HuiliuError as exc:
         fail(str(exc))
     console.print(f"已驳回 {done.id} / rejected", highlight=False)
+
+
+@corrections_app.command("retire")
+def retire_cmd(
+    correction_id: str = typer.Argument(..., help="the correction's id"),
+    reason: str = typer.Option(..., "--reason", help="why it is withdrawn"),
+    by: str | None = ACTING_ACCOUNT,
+) -> None:
+    """Withdraw a correction in force (applied or contradicted): the source's value is returned again."""
+    from huiliu.contracts import load_contract
+    from huiliu.returnflow.corrections import retire_correction
+
+    try:
+        done = retire_correction(correction_id, load_contract, by=by, reason=reason)
+    except HuiliuError as exc:
+        fail(str(exc))
+    console.print(f"已撤回 {done.id} / retired", highlight=False)

@@ -34,7 +34,7 @@ from huiliu.returnflow.delivery import fingerprint
 from huiliu.returnflow.manifest import DROP, FINGERPRINTS_FILE, DeliveryManifest
 from huiliu.returnflow.notices import CorrectionNotice
 from huiliu.returnflow.outbox import FINGERPRINT_COLUMN, read_manifest
-from huiliu.returnflow.overlay import OverlayRow, key_text, write_overlay
+from huiliu.returnflow.overlay import OverlayRow, key_text, record_keys_of, write_overlay
 from huiliu.returnflow.records import Delivery, DeliveryStatus, get_delivery, last_delivered
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
@@ -50,6 +50,15 @@ class CorrectionStatus(StrEnum):
     SUBMITTED = "submitted"  # filed by a unit, waiting for the owner's steward
     REJECTED = "rejected"  # the steward said no, with a reason
     APPLIED = "applied"  # accepted and laid over curated: every delivery carries it
+    CONFIRMED = "confirmed"  # the source now holds the value itself: the overlay retired
+    CONTRADICTED = "contradicted"  # the source still differs after CONTRADICTION_AFTER deliveries
+    RETIRED = "retired"  # withdrawn by the steward: the source's value is returned again
+
+
+LAID_OVER = (CorrectionStatus.APPLIED, CorrectionStatus.CONTRADICTED)
+"""Statuses whose value the overlay carries."""
+CONTRADICTION_AFTER = 3
+"""Deliveries after which a correction the source has not taken up is flagged to the steward again."""
 
 
 class CorrectionAction(StrEnum):
@@ -57,6 +66,9 @@ class CorrectionAction(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     APPLIED = "applied"
+    CONFIRMED = "confirmed"
+    CONTRADICTED = "contradicted"
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -563,6 +575,126 @@ def _decide(
         if accept:
             _rewrite_overlay(session, contract)  # inside the transaction: no overlay without its record
     return get_correction(correction_id, url=url)
+
+
+def retire_correction(
+    correction_id: str, contract_of: ContractOf, *, by: str | None, reason: str, url: str | None = None
+) -> Correction:
+    """The steward withdraws an applied (or contradicted) correction: the source's value returns.
+
+    Raises:
+        NotFoundError: no such correction. AccessError: not the owner's steward, or no reason.
+        CorrectionError: it is not laid over curated.
+    """
+    if len(reason.strip()) < MIN_REASON:
+        raise AccessError("请说明撤回理由 / give the reason for retiring it (--reason)")
+    current = get_correction(correction_id, url=url)
+    contract = contract_of(current.dataset)
+    steward = _steward(contract, by, url)
+    now = utcnow()
+    with session_scope(url) as session:
+        record = session.get(CorrectionRecord, correction_id)
+        assert record is not None
+        if CorrectionStatus(record.status) not in LAID_OVER:
+            raise _refused(
+                "status",
+                f"该更正未在生效中（{record.status}）",
+                f"this correction is not in force ({record.status})",
+            )
+        record.status, record.settled_at = CorrectionStatus.RETIRED.value, now
+        session.add(
+            CorrectionEvent(
+                correction_id=record.id,
+                at=now,
+                action=CorrectionAction.RETIRED.value,
+                actor=steward,
+                note=reason,
+            )
+        )
+        session.flush()
+        _rewrite_overlay(session, contract)
+    return get_correction(correction_id, url=url)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Review:
+    """What one review of the corrections in force found: those the source now agrees with (their
+    overlay retired) and those newly flagged because the source still differs."""
+
+    confirmed: tuple[str, ...] = ()
+    contradicted: tuple[str, ...] = ()
+
+
+def _source_values(
+    contract: DatasetContract, laid: Sequence[CorrectionRecord]
+) -> dict[tuple[str, str], object]:
+    """The source's own current value (curated, no overlay) of each corrected record and column."""
+    key = list(contract.schema_.primary_key)
+    fields = sorted({r.field for r in laid})
+    snapshot = CuratedSnapshot(contract)
+    rows = snapshot.columns([*key, *fields]).filter(pa.array(snapshot.current()))
+    texts = record_keys_of(rows, key)
+    wanted = pa.array(sorted({key_text(r.record_key) for r in laid}), pa.string())
+    hit = pc.is_in(texts, value_set=wanted)
+    found = rows.filter(hit)
+    values: dict[tuple[str, str], object] = {}
+    for i, text in enumerate(pc.filter(texts, hit).to_pylist()):
+        for name in fields:
+            values[(text, name)] = found.column(name)[i].as_py()
+    return values
+
+
+def review_applied(contract: DatasetContract, *, url: str | None = None) -> Review:
+    """Compare every correction in force with what the source now says (run before each delivery).
+
+    A correction the source now agrees with is ``confirmed`` and leaves the overlay; one the source
+    still contradicts after :data:`CONTRADICTION_AFTER` reviews is flagged ``contradicted`` for the
+    steward (and stays in force until the steward retires it).
+    """
+    now = utcnow()
+    confirmed, contradicted = [], []
+    with session_scope(url) as session:
+        laid = list(
+            session.scalars(
+                select(CorrectionRecord).where(
+                    CorrectionRecord.dataset == contract.name,
+                    CorrectionRecord.status.in_([s.value for s in LAID_OVER]),
+                )
+            )
+        )
+        if not laid:
+            return Review()
+        source = _source_values(contract, laid)
+        types = landing_schema(contract)
+        for record in laid:
+            wanted = pc.cast(pa.array([record.proposed_value]), types.field(record.field).type)[0].as_py()
+            if source.get((key_text(record.record_key), record.field)) == wanted:
+                record.status, record.settled_at = CorrectionStatus.CONFIRMED.value, now
+                action, note = (
+                    CorrectionAction.CONFIRMED,
+                    "来源数据已采纳该值 / the source now holds this value",
+                )
+                confirmed.append(record.id)
+            else:
+                record.reviews += 1
+                if record.status != CorrectionStatus.APPLIED.value or record.reviews < CONTRADICTION_AFTER:
+                    continue
+                record.status = CorrectionStatus.CONTRADICTED.value
+                action = CorrectionAction.CONTRADICTED
+                note = (
+                    f"来源数据 {record.reviews} 次交付后仍不同 / the source still differs after "
+                    f"{record.reviews} deliveries"
+                )
+                contradicted.append(record.id)
+            session.add(
+                CorrectionEvent(
+                    correction_id=record.id, at=now, action=action.value, actor="source", note=note
+                )
+            )
+        session.flush()
+        if confirmed:
+            _rewrite_overlay(session, contract)
+    return Review(confirmed=tuple(confirmed), contradicted=tuple(contradicted))
 
 
 def _rewrite_overlay(session: Session, contract: DatasetContract) -> None:

@@ -38,7 +38,8 @@ def key_text(values: Sequence[object]) -> str:
     return KEY_SEPARATOR.join(str(v) for v in values)
 
 
-def _keys_of(batch: pa.Table | pa.RecordBatch, key: Sequence[str]) -> pa.Array:
+def record_keys_of(batch: pa.Table | pa.RecordBatch, key: Sequence[str]) -> pa.Array:
+    """Each row's primary key as one text (:func:`key_text`), vectorised."""
     columns = [pc.cast(batch.column(name), pa.string()) for name in key]
     if len(columns) == 1:
         return columns[0]
@@ -80,7 +81,7 @@ class Overlay:
         fields = [f for f in self.values if f in batch.column_names]
         if not fields or not all(k in batch.column_names for k in self.key):
             return batch
-        keys = _keys_of(batch, self.key)
+        keys = record_keys_of(batch, self.key)
         for name in fields:
             corrected = self.values[name]
             hit = pc.is_in(keys, value_set=pa.array(list(corrected), pa.string()))

@@ -18,6 +18,7 @@ from huiliu.lineage.emitter import LineageEmitter, track_run
 from huiliu.lineage.naming import job_name, lake_dataset
 from huiliu.policy.grant_rules import GrantStatus
 from huiliu.policy.grants import GrantView, active_grants, list_grants
+from huiliu.returnflow.corrections import review_applied
 from huiliu.returnflow.delivery import ExtractPlan, OpenWriter, UnitDelivery, deliver_snapshot
 from huiliu.returnflow.lineage import delivered_files
 from huiliu.returnflow.overlay import load_overlay
@@ -145,6 +146,7 @@ def deliver_dataset(
             return DeliveryRun(
                 dataset=contract.name, snapshot_id=None, outcomes=(), withdrawn=tuple(withdrawn)
             )
+        review_applied(contract)  # corrections the source took up retire before the snapshot is read
         snapshot = CuratedSnapshot(contract, overlay=load_overlay(contract))
         plans = plan_grants(contract, grants)
         releases = {**standing_releases(plans, snapshot.snapshot_id), **releases}

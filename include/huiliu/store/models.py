@@ -397,6 +397,8 @@ class CorrectionRecord(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviews: Mapped[int] = mapped_column(Integer, default=0)  # deliveries since applied, source unchanged
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CorrectionEvent(Base):
