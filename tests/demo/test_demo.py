@@ -90,6 +90,23 @@ def _the_return_flow_delivered_and_a_rerun_reused_its_grants(first: dict, second
     for d in delivered:
         folder = Path(d["outbox_path"])
         assert (folder / "manifest.json").is_file() and (folder / f"{d['dataset']}.xlsx").is_file()
-    assert returned["files"] == 5 * len(delivered) and returned["rows"] == sum(d["rows"] for d in delivered)
+    noticed = [d for d in delivered if (Path(d["outbox_path"]) / "corrections.json").is_file()]
+    assert returned["files"] == 5 * len(delivered) + len(noticed)  # data ×3, fingerprints, manifest
+    assert returned["rows"] == sum(d["rows"] for d in delivered)
     again = [d for d in second["deliveries"]["deliveries"] if d["status"] == "delivered"]
     assert len(again) == len(delivered)  # the re-run delivered nothing new: its rows were unchanged
+    _the_community_pulled_and_its_accepted_correction_came_back(first["portal"], second["portal"])
+
+
+def _the_community_pulled_and_its_accepted_correction_came_back(first: dict, second: dict) -> None:  # type: ignore[type-arg]
+    assert first["datasets_listed"] == ["resident_registry"] and first["pulled_rows"] > 0
+    assert [(c["via"], c["status"]) for c in first["corrections"]] == [
+        ("api", "applied"),
+        ("xlsx", "rejected"),
+    ]
+    assert first["corrections"][1]["decision_reason"]  # the unit reads why
+    assert first["next_delivery"] and first["corrected_rows_in_next_delivery"] == 1
+    assert [(c["via"], c["status"]) for c in second["corrections"]] == [
+        ("api", "applied"),
+        ("xlsx", "rejected"),
+    ]

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
+from huiliu.airflow.demo_portal import PortalRecord, run_portal
 from huiliu.airflow.demo_returns import ReturnsRecord, grant_access, run_deliveries
 from huiliu.airflow.environment import configure_airflow_env
 from huiliu.settings import Settings, get_settings
@@ -82,6 +83,7 @@ class DemoExtras(TypedDict):
     reconciliation: ReconciliationResult
     reports: dict[str, str]
     deliveries: ReturnsRecord
+    portal: PortalRecord | None
 
 
 def prepare(settings: Settings, seed: int, report: Progress) -> None:
@@ -182,6 +184,7 @@ class DemoOutcome:
     reports: dict[str, str]
     summary_path: Path
     deliveries: ReturnsRecord
+    portal: PortalRecord | None = None
 
 
 def run_reconciliation(report: Progress) -> ReconciliationResult:
@@ -260,10 +263,16 @@ def run_demo(seed: int, report: Progress, on_dataset: Callable[[DatasetSummary],
     reconciliation = run_reconciliation(report)
     returns = grant_access(settings.city_code, report)
     run_deliveries(returns, report)
+    portal = run_portal(settings.city_code, returns.grants, report)
     deliveries = returns.as_dict()
     reports = write_reports(settings, report)
     reports["outbox"] = str(settings.outbox_path)
-    extra: DemoExtras = {"reconciliation": reconciliation, "reports": reports, "deliveries": deliveries}
+    extra: DemoExtras = {
+        "reconciliation": reconciliation,
+        "reports": reports,
+        "deliveries": deliveries,
+        "portal": portal,
+    }
     path = write_summary(datasets, settings, extra)
     return DemoOutcome(
         datasets=datasets,
@@ -271,4 +280,5 @@ def run_demo(seed: int, report: Progress, on_dataset: Callable[[DatasetSummary],
         reports=reports,
         summary_path=path,
         deliveries=deliveries,
+        portal=portal,
     )

@@ -13,6 +13,7 @@ from huiliu.errors import HuiliuError
 
 if TYPE_CHECKING:
     from huiliu.airflow.demo import ReconciliationResult
+    from huiliu.airflow.demo_portal import PortalRecord
     from huiliu.airflow.demo_returns import ReturnsRecord
 
 
@@ -66,6 +67,8 @@ def demo(seed: int = typer.Option(7, help="seed of the synthetic city")) -> None
     console.print(table)
     _print_reconciliation(outcome.reconciliation)
     _print_deliveries(outcome.deliveries)
+    if outcome.portal:
+        _print_portal(outcome.portal)
     for name, where in outcome.reports.items():
         console.print(f"{name}: {where}")
     console.print(f"summary written to {outcome.summary_path}")
@@ -94,6 +97,25 @@ def _print_reconciliation(reconciliation: ReconciliationResult) -> None:
             f"{check.get('mismatches') or 0:,}",
         )
     console.print(table)
+
+
+def _print_portal(portal: PortalRecord) -> None:
+    console.print(
+        f"门户 portal: 社区 {portal['unit']} 拉取 pulled {portal['pulled_rows']:,} 行 rows "
+        f"({', '.join(portal['datasets_listed'])})",
+        highlight=False,
+    )
+    for c in portal["corrections"]:
+        reason = f" — {c['decision_reason']}" if c["decision_reason"] else ""
+        console.print(
+            f"纠错 correction {c['id']} ({c['via']}): 第 {c['row']} 行 {c['field']} · {c['status']}{reason}",
+            highlight=False,
+        )
+    console.print(
+        f"下一次交付 next delivery {portal['next_delivery'] or '—'}: "
+        f"{portal['notices_in_next_delivery']} 条更正通知 notices",
+        highlight=False,
+    )
 
 
 def _print_deliveries(deliveries: ReturnsRecord) -> None:
