@@ -9,20 +9,23 @@ thread pool, since the store, the lake and argon2 all block.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import text
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Send
 
@@ -75,11 +78,20 @@ from huiliu.settings import Settings, get_settings
 from huiliu.store.db import session_scope
 
 LOG = logging.getLogger(__name__)
+T = TypeVar("T")
 DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DELIVERY_ID = re.compile(r"^D[0-9a-f]{16}$")
 CORRECTION_ID = re.compile(r"^C[0-9a-f]{16}$")
 CHUNK = 1 << 20
+ROUTE_THREADS = 2
+"""Threads serving quick routes (a token check, a few store queries): few threads in arrival order
+answer a crowd faster than many taking turns on the interpreter."""
+HEAVY_THREADS = 4
+"""Threads for long work (writing an extract, reading a returned workbook, finding records)."""
 LISTING_SECONDS = 10.0
+LISTING_FRESH_SECONDS = 2.0
+"""How long a unit's listing is reused (a grant approved or revoked shows within this; downloads
+check the grant on every request)."""
 """How long the listing remembers the columns a tier gets (a new classification shows after this)."""
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {
@@ -116,6 +128,7 @@ class Portal:
         self.contracts: dict[str, DatasetContract] = load_contracts(settings.contracts_dir)
         self.policy = PolicyInForce(settings.return_policy)
         self.attempts = attempts
+        self._listings: dict[str, tuple[float, bytes]] = {}
         self._columns: dict[tuple[str, str, str], tuple[float, tuple[str, list[ColumnBody]] | None]] = {}
 
     def caller(self, request: Request) -> Caller:
@@ -170,6 +183,17 @@ class Portal:
         )
         self._columns[key] = (time.monotonic() + LISTING_SECONDS, found)
         return found
+
+    def listing(self, caller: Caller) -> bytes:
+        """The caller's listing as JSON, remembered for :data:`LISTING_FRESH_SECONDS` per unit."""
+        remembered = self._listings.get(caller.unit_code)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
+        listing = (
+            DatasetList(unit=caller.unit_code, datasets=_listed(self, caller)).model_dump_json().encode()
+        )
+        self._listings[caller.unit_code] = (time.monotonic() + LISTING_FRESH_SECONDS, listing)
+        return listing
 
     def grant(self, caller: Caller, dataset: str) -> tuple[DatasetContract, GrantView]:
         """The caller's active grant of ``dataset``; anything else is not found."""
@@ -268,7 +292,17 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
         attempts: the failed-attempt counts (default: a fresh window per app).
     """
     portal = Portal(settings or get_settings(), attempts or FailedAttempts())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # routes block (store, lake, argon2): a few threads serve them in arrival order, rather than
+        # dozens taking turns on the interpreter and the store's connection pool
+        anyio.to_thread.current_default_thread_limiter().total_tokens = ROUTE_THREADS
+        app.state.heavy_threads = anyio.CapacityLimiter(HEAVY_THREADS)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="huiliu 回流 portal",
         description="基层单位拉取回流数据 / receiving units pull the data returned to them",
         version="1",
@@ -310,12 +344,15 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
         return Health(status="ready")
 
     @app.get("/api/v1/datasets", response_model=DatasetList, responses=ERRORS)
-    def datasets(caller: Authorised) -> DatasetList:
-        """您单位获授权的数据集 / the datasets your unit holds an active grant of."""
-        return DatasetList(unit=caller.unit_code, datasets=_listed(portal, caller))
+    def datasets(caller: Authorised) -> Response:
+        """您单位获授权的数据集 / the datasets your unit holds an active grant of.
+
+        The listing is remembered for two seconds per unit; downloads check the grant every time.
+        """
+        return Response(portal.listing(caller), media_type="application/json")
 
     @app.get("/api/v1/datasets/{name}/download", response_class=StreamingResponse, responses=ERRORS)
-    def download(
+    async def download(
         name: str,
         caller: Authorised,
         request: Request,
@@ -323,43 +360,10 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
         snapshot: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     ) -> Response:
         """下载您单位的数据提取 / download your unit's extract (the push path's scope, policy and guard)."""
-        contract, grant = portal.grant(caller, name)
-        try:
-            extract = pull_extract(
-                contract,
-                grant,
-                OutputFormat(format),
-                settings=portal.settings,
-                policy=portal.policy.get(),
-                snapshot_id=snapshot,
-            )
-        except NotFoundError:
-            raise ProblemError(problems.NOT_FOUND) from None
-        except ExtractUnavailableError as unavailable:
-            held = unavailable.held
-            raise ProblemError(problems.EXTRACT_HELD if held else problems.EXTRACT_EMPTY) from None
-        try:
-            log_pull(
-                PullRecord(
-                    token_id=caller.token_id,
-                    unit_code=caller.unit_code,
-                    dataset=contract.name,
-                    grant_id=grant.id,
-                    snapshot_id=extract.snapshot_id,
-                    policy_version=extract.plan.policy_version,
-                    file_format=extract.format.value,
-                    rows=extract.rows,
-                    file_sha256=extract.sha256,
-                    client=(request.client.host if request.client else "")[:64],
-                )
-            )
-            record_pull_lineage(extract, contract)
-        except DatasetBusyError:
-            extract.discard()
-            raise ProblemError(problems.BUSY) from None
-        except BaseException:
-            extract.discard()
-            raise
+        client = (request.client.host if request.client else "")[:64]
+        contract, extract = await _heavy(
+            request, _pull, portal, caller, name, OutputFormat(format), snapshot, client
+        )
         return StreamingResponse(
             _stream(extract.file),
             media_type=MEDIA_TYPES[extract.format],
@@ -398,28 +402,9 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
         return read.as_dict()
 
     @app.post("/api/v1/corrections", status_code=201, response_model=CorrectionBody, responses=ERRORS)
-    def file(body: CorrectionIn, caller: Authorised) -> CorrectionBody:
+    async def file(body: CorrectionIn, caller: Authorised, request: Request) -> CorrectionBody:
         """提交纠错 / file a correction of a record your unit received (by delivery and row)."""
-        try:
-            found = portal.delivery(caller, body.delivery_id)
-            contract, _grant = portal.grant(caller, found.dataset)
-            filed = file_correction(
-                contract,
-                unit_code=caller.unit_code,
-                filed_by=f"token:{caller.token_id}",
-                delivery_id=found.id,
-                row=body.row,
-                field=body.field,
-                value=body.value,
-                reason=body.reason,
-                settings=portal.settings,
-                fingerprint_key=fingerprint_key(portal.settings),
-            )
-        except NotFoundError:
-            raise ProblemError(problems.NOT_FOUND) from None
-        except CorrectionError as refused:
-            raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
-        return _correction_body(filed)
+        return await _heavy(request, _file_one, portal, caller, body)
 
     @app.post(
         "/api/v1/corrections/xlsx",
@@ -444,7 +429,7 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
             content += part
             if len(content) > MAX_UPLOAD_BYTES:
                 raise ProblemError(problems.TOO_LARGE)
-        return await run_in_threadpool(_file_sheet, portal, caller, bytes(content))
+        return await _heavy(request, _file_sheet, portal, caller, bytes(content))
 
     @app.get("/api/v1/corrections", response_model=CorrectionList, responses=ERRORS)
     def corrections(caller: Authorised) -> CorrectionList:
@@ -466,6 +451,76 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
         return _correction_body(found)
 
     return app
+
+
+def _pull(
+    portal: Portal, caller: Caller, name: str, fmt: OutputFormat, snapshot: int | None, client: str
+) -> tuple[DatasetContract, PulledExtract]:
+    """The caller's extract, written and logged (the access log and lineage), ready to stream."""
+    contract, grant = portal.grant(caller, name)
+    try:
+        extract = pull_extract(
+            contract, grant, fmt, settings=portal.settings, policy=portal.policy.get(), snapshot_id=snapshot
+        )
+    except NotFoundError:
+        raise ProblemError(problems.NOT_FOUND) from None
+    except ExtractUnavailableError as unavailable:
+        raise ProblemError(problems.EXTRACT_HELD if unavailable.held else problems.EXTRACT_EMPTY) from None
+    try:
+        log_pull(
+            PullRecord(
+                token_id=caller.token_id,
+                unit_code=caller.unit_code,
+                dataset=contract.name,
+                grant_id=grant.id,
+                snapshot_id=extract.snapshot_id,
+                policy_version=extract.plan.policy_version,
+                file_format=extract.format.value,
+                rows=extract.rows,
+                file_sha256=extract.sha256,
+                client=client,
+            )
+        )
+        record_pull_lineage(extract, contract)
+    except DatasetBusyError:
+        extract.discard()
+        raise ProblemError(problems.BUSY) from None
+    except BaseException:
+        extract.discard()
+        raise
+    return contract, extract
+
+
+async def _heavy(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """Run long work (writing an extract, reading a workbook, looking records up) on the portal's
+    own threads, so quick routes never wait behind it."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "heavy_threads", None)
+    if limiter is None:  # mounted under another app (Airflow's API server), whose lifespan it is
+        limiter = request.app.state.heavy_threads = anyio.CapacityLimiter(HEAVY_THREADS)
+    return await anyio.to_thread.run_sync(functools.partial(work, *args), limiter=limiter)
+
+
+def _file_one(portal: Portal, caller: Caller, body: CorrectionIn) -> CorrectionBody:
+    try:
+        found = portal.delivery(caller, body.delivery_id)
+        contract, _grant = portal.grant(caller, found.dataset)
+        filed = file_correction(
+            contract,
+            unit_code=caller.unit_code,
+            filed_by=f"token:{caller.token_id}",
+            delivery_id=found.id,
+            row=body.row,
+            field=body.field,
+            value=body.value,
+            reason=body.reason,
+            settings=portal.settings,
+            fingerprint_key=fingerprint_key(portal.settings),
+        )
+    except NotFoundError:
+        raise ProblemError(problems.NOT_FOUND) from None
+    except CorrectionError as refused:
+        raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
+    return _correction_body(filed)
 
 
 def _file_sheet(portal: Portal, caller: Caller, content: bytes) -> CorrectionList:
