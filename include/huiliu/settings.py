@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = Field(
         default=None, description="root of the units' outboxes (deliveries); default: home/outbox"
     )
+    inbox_dir: Path | None = Field(
+        default=None,
+        description="root of the units' correction drop folders (<unit>/*.xlsx); default: home/inbox",
+    )
     city_code: str = Field(default="5201", description="4-digit code of the city served (5201 = 贵阳市)")
     timezone: str = Field(default="Asia/Shanghai", description="time zone of the lake's naive timestamps")
     units_seed: int = Field(default=20240601, description="seed of the synthetic community and grid levels")
@@ -120,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def outbox_path(self) -> Path:
         return self.outbox_dir or self.home / "outbox"
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.inbox_dir or self.home / "inbox"
 
     @property
     def city_path(self) -> Path:

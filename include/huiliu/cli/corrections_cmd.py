@@ -117,3 +117,26 @@ def retire_cmd(
     except HuiliuError as exc:
         fail(str(exc))
     console.print(f"已撤回 {done.id} / retired", highlight=False)
+
+
+@corrections_app.command("intake")
+def intake_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """File the workbooks units dropped in their inbox folders (<inbox>/<unit_code>/*.xlsx)."""
+    from huiliu.contracts import load_contract
+    from huiliu.returnflow.corrections_inbox import take_in
+    from huiliu.settings import get_settings
+
+    settings = get_settings()
+    try:
+        intake = take_in(settings, load_contract)
+    except HuiliuError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(intake.as_dict())
+        return
+    for path, filed in intake.filed.items():
+        console.print(f"已收 filed {len(filed)} 条 corrections: {path}", highlight=False, markup=False)
+    for path in intake.refused:
+        console.print(f"已退回 refused: {path} (见 see .problems.json)", highlight=False, markup=False)
+    if not intake.filed and not intake.refused:
+        console.print(f"收件夹为空 / nothing waiting in {settings.inbox_path}", highlight=False)
