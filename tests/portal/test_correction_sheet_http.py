@@ -68,7 +68,9 @@ def test_the_form_is_locked_but_for_the_cells_to_fill(delivered: City) -> None:
     assert choices and "(status)" in choices[0].formula1 and "ethnicity" not in choices[0].formula1
 
 
-def test_every_filled_row_is_filed_and_an_accepted_one_reaches_the_next_delivery(delivered: City) -> None:
+def test_every_filled_row_is_filed_and_an_accepted_one_reaches_the_next_delivery(
+    governance_store: str, delivered: City
+) -> None:
     content = _filled(
         A,
         [

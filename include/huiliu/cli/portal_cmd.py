@@ -122,14 +122,18 @@ def create_cmd(
     unit: str = typer.Argument(..., help="the receiving unit's code, e.g. 520102016001"),
     expires: str = typer.Option("90d", "--expires", help="lifetime: 90d, 12h or never"),
     label: str = typer.Option("", "--label", help="what the token is for, e.g. 社区电脑"),
+    account: str | None = typer.Option(
+        None, "--account", help="a department steward of UNIT: the token opens the steward routes"
+    ),
     by: str | None = ACTING_ACCOUNT,
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Create a unit's token; it is shown this once and only its hash is kept."""
+    """Create a unit's token (or a steward's, with --account); it is shown this once and only its hash
+    is kept."""
     from huiliu.portal.tokens import create_token
 
     try:
-        issued = create_token(unit, by=by, expires_in=parse_lifetime(expires), label=label)
+        issued = create_token(unit, by=by, expires_in=parse_lifetime(expires), label=label, account=account)
     except HuiliuError as exc:
         fail(str(exc))
     if as_json:

@@ -32,6 +32,7 @@ from starlette.types import Receive, Send
 from huiliu.contracts import load_contracts
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import (
+    AccessError,
     CorrectionError,
     CorrectionSheetError,
     DatasetBusyError,
@@ -39,6 +40,7 @@ from huiliu.errors import (
     NotFoundError,
 )
 from huiliu.lake.catalog import get_catalog
+from huiliu.policy.accounts import Role, get_account
 from huiliu.policy.grants import GrantView, active_grants
 from huiliu.policy.loader import load_policy
 from huiliu.policy.rules import ReturnPolicy
@@ -53,20 +55,27 @@ from huiliu.portal.schemas import (
     CorrectionList,
     CorrectionStepBody,
     DatasetList,
+    DecisionIn,
     DeliveryBody,
     GrantedDataset,
     Health,
     LatestDelivery,
     ProblemBody,
+    StewardCorrection,
+    StewardCorrectionList,
 )
 from huiliu.portal.tokens import Caller, TokenRefusedError, TokenState, authenticate, token_prefix
 from huiliu.returnflow.correction_sheet import MAX_UPLOAD_BYTES
 from huiliu.returnflow.corrections import (
     Correction,
+    CorrectionStatus,
+    accept_correction,
     file_correction,
     file_correction_sheet,
     get_correction,
     list_corrections,
+    reject_correction,
+    retire_correction,
     sheet_delivery,
 )
 from huiliu.returnflow.export_formats import OutputFormat
@@ -194,6 +203,24 @@ class Portal:
         )
         self._listings[caller.unit_code] = (time.monotonic() + LISTING_FRESH_SECONDS, listing)
         return listing
+
+    def contract_of(self, name: str) -> DatasetContract:
+        return self.contracts[name]
+
+    def stewardship(self, caller: Caller) -> tuple[str, frozenset[str]]:
+        """The steward account a token speaks for and the datasets of its departments; a unit's token,
+        or an account no longer a steward, finds nothing here."""
+        try:
+            account = get_account(caller.account) if caller.account else None
+        except NotFoundError:
+            account = None
+        if account is None:
+            raise ProblemError(problems.NOT_FOUND)
+        departments = {r.department for r in account.roles if r.role is Role.DEPARTMENT_STEWARD}
+        if not departments:
+            raise ProblemError(problems.NOT_FOUND)
+        owned = frozenset(n for n, c in self.contracts.items() if c.owner.department_code in departments)
+        return account.name, owned
 
     def grant(self, caller: Caller, dataset: str) -> tuple[DatasetContract, GrantView]:
         """The caller's active grant of ``dataset``; anything else is not found."""
@@ -431,6 +458,26 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
                 raise ProblemError(problems.TOO_LARGE)
         return await _heavy(request, _file_sheet, portal, caller, bytes(content))
 
+    @app.get("/api/v1/steward/corrections", response_model=StewardCorrectionList, responses=ERRORS)
+    def steward_corrections(
+        caller: Authorised, status: Annotated[CorrectionStatus | None, Query()] = None
+    ) -> StewardCorrectionList:
+        """部门数据专员：本部门数据集收到的纠错 / for a steward: corrections of the department's datasets."""
+        account, datasets = portal.stewardship(caller)
+        found = [c for name in sorted(datasets) for c in list_corrections(dataset=name, status=status)]
+        return StewardCorrectionList(account=account, corrections=[_steward_body(c) for c in found])
+
+    @app.post(
+        "/api/v1/steward/corrections/{correction_id}/decision",
+        response_model=StewardCorrection,
+        responses=ERRORS,
+    )
+    async def decide(
+        correction_id: str, body: DecisionIn, caller: Authorised, request: Request
+    ) -> StewardCorrection:
+        """部门数据专员：采纳、驳回或撤回一条纠错 / for a steward: accept, reject or retire a correction."""
+        return await _heavy(request, _decide, portal, caller, correction_id, body)
+
     @app.get("/api/v1/corrections", response_model=CorrectionList, responses=ERRORS)
     def corrections(caller: Authorised) -> CorrectionList:
         """您单位提交的纠错及其状态 / the corrections your unit filed, and where each stands."""
@@ -543,6 +590,29 @@ def _file_sheet(portal: Portal, caller: Caller, content: bytes) -> CorrectionLis
     except CorrectionError as refused:
         raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
     return CorrectionList(unit=caller.unit_code, corrections=[_correction_body(c) for c in filed])
+
+
+def _decide(portal: Portal, caller: Caller, correction_id: str, body: DecisionIn) -> StewardCorrection:
+    account, datasets = portal.stewardship(caller)
+    if CORRECTION_ID.match(correction_id) is None:
+        raise ProblemError(problems.NOT_FOUND)
+    try:
+        found = get_correction(correction_id)
+        if found.dataset not in datasets:
+            raise ProblemError(problems.NOT_FOUND)
+        decide = {"accept": accept_correction, "reject": reject_correction, "retire": retire_correction}
+        decided = decide[body.decision](correction_id, portal.contract_of, by=account, reason=body.reason)
+    except NotFoundError:
+        raise ProblemError(problems.NOT_FOUND) from None
+    except AccessError:
+        raise ProblemError(problems.REASON_NEEDED, field="reason") from None
+    except CorrectionError as refused:
+        raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
+    return _steward_body(decided)
+
+
+def _steward_body(correction: Correction) -> StewardCorrection:
+    return StewardCorrection(**_correction_body(correction).model_dump(), unit=correction.unit_code)
 
 
 def _correction_body(correction: Correction) -> CorrectionBody:

@@ -154,3 +154,9 @@ INVALID_SHEET = Problem(
     message_en="the 纠错 sheet was not accepted: see each row in problems, fix them and send the whole "
     "sheet again",
 )
+REASON_NEEDED = Problem(
+    status=422,
+    code="reason_needed",
+    message_zh="驳回或撤回须说明理由（reason）",
+    message_en="rejecting or retiring needs a reason (reason)",
+)

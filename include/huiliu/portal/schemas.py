@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,3 +114,22 @@ class CorrectionBody(Body):
 class CorrectionList(Body):
     unit: str
     corrections: list[CorrectionBody]
+
+
+class StewardCorrection(CorrectionBody):
+    """A correction as the owning department's steward reads it: also which unit filed it."""
+
+    unit: str
+
+
+class StewardCorrectionList(Body):
+    account: str
+    corrections: list[StewardCorrection]
+
+
+class DecisionIn(Body):
+    """The steward's decision: accept (applied at once), reject (the unit reads the reason) or retire
+    (withdraw a correction in force)."""
+
+    decision: Literal["accept", "reject", "retire"]
+    reason: str = Field(default="", max_length=2000)

@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from huiliu.errors import AccessError, ConfigurationError, NotFoundError
-from huiliu.policy.accounts import RECEIVING_LEVELS, Role, acting_account
+from huiliu.policy.accounts import RECEIVING_LEVELS, Role, acting_account, get_account
 from huiliu.store.db import session_scope
 from huiliu.store.models import AdminUnit, UnitToken, utcnow
 
@@ -48,6 +48,7 @@ class TokenView:
 
     id: str
     unit_code: str
+    account: str | None
     prefix: str
     label: str
     created_by: str
@@ -67,6 +68,7 @@ class TokenView:
         return {
             "id": self.id,
             "unit": self.unit_code,
+            "account": self.account,
             "prefix": self.prefix,
             "label": self.label,
             "state": self.state(now or utcnow()).value,
@@ -93,6 +95,7 @@ class Caller:
     token_id: str
     unit_code: str
     prefix: str
+    account: str | None = None
 
 
 class TokenRefusedError(Exception):
@@ -112,6 +115,7 @@ def _view(row: UnitToken) -> TokenView:
     return TokenView(
         id=row.id,
         unit_code=row.unit_code,
+        account=row.account,
         prefix=row.prefix,
         label=row.label,
         created_by=row.created_by,
@@ -132,20 +136,35 @@ def _require_engineer(by: str | None, url: str | None) -> str:
     return account.name
 
 
+def _require_steward(account: str, unit_code: str, url: str | None) -> None:
+    try:
+        found = get_account(account, url=url)
+    except NotFoundError:
+        found = None
+    if found is None or found.unit_code != unit_code or not found.holds(Role.DEPARTMENT_STEWARD):
+        raise ConfigurationError(
+            f"账号 {account} 不是单位 {unit_code} 的在职部门数据专员 / {account} is not an active department "
+            f"steward of unit {unit_code}; check it with `huiliu accounts list --unit {unit_code}`"
+        )
+
+
 def create_token(
     unit_code: str,
     *,
     by: str | None,
     expires_in: timedelta | None = timedelta(days=90),
     label: str = "",
+    account: str | None = None,
     now: datetime | None = None,
     url: str | None = None,
 ) -> IssuedToken:
-    """A new bearer token of a receiving unit (district, street, community or grid).
+    """A new bearer token of a receiving unit (district, street, community or grid), or of a
+    department steward's account (``account``, of ``unit_code``) for the steward routes.
 
     Raises:
         AccessError: ``by`` is not an active bureau engineer.
-        ConfigurationError: the unit is unknown or does not receive data; a non-positive lifetime.
+        ConfigurationError: the unit is unknown or does not receive data; the account is not an
+            active steward of that unit; a non-positive lifetime.
     """
     creator = _require_engineer(by, url)
     if expires_in is not None and expires_in <= timedelta(0):
@@ -154,7 +173,9 @@ def create_token(
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     with session_scope(url) as session:
         unit = session.get(AdminUnit, unit_code)
-        if unit is None or unit.level not in RECEIVING_LEVELS:
+        if account is not None:
+            _require_steward(account, unit_code, url)
+        elif unit is None or unit.level not in RECEIVING_LEVELS:
             raise ConfigurationError(
                 f"单位 {unit_code} 不存在或不接收回流数据；请用 huiliu units list 核对 / unit {unit_code} "
                 "is unknown or does not receive data (district, street, community or grid); check it with "
@@ -163,6 +184,7 @@ def create_token(
         row = UnitToken(
             id="T" + secrets.token_hex(8),
             unit_code=unit_code,
+            account=account,
             prefix=prefix,
             secret_hash=HASHER.hash(secret),
             label=label.strip()[:200],
@@ -265,7 +287,7 @@ def authenticate(token: str, *, now: datetime | None = None, url: str | None = N
         used = now or utcnow()
         if row.last_used_at is None or used - _aware(row.last_used_at) > timedelta(seconds=VERIFIED_FOR):
             row.last_used_at = used  # written at most once a minute
-        return Caller(token_id=row.id, unit_code=row.unit_code, prefix=prefix)
+        return Caller(token_id=row.id, unit_code=row.unit_code, prefix=prefix, account=row.account)
 
 
 def _verify(secret_hash: str, secret: str) -> bool:

@@ -334,6 +334,7 @@ class UnitToken(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     unit_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), index=True)
+    account: Mapped[str | None] = mapped_column(String(64))  # a steward's token speaks for the account
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     secret_hash: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(String(200), default="")

@@ -19,6 +19,7 @@ def upgrade() -> None:
         "unit_tokens",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("unit_code", sa.String(length=15), sa.ForeignKey("admin_units.code"), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=True),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("secret_hash", sa.Text(), nullable=False),
         sa.Column("label", sa.String(length=200), nullable=False),
