@@ -86,10 +86,11 @@ def _description(table: pa.Table, delivery_id: str) -> Any:
 def _ours(table: pa.Table, formats: list[str], folder: Path) -> dict[str, float]:
     from huiliu.returnflow.outbox import write_delivery
 
-    batches = table.to_batches(max_chunksize=BATCH_ROWS)
+    batches = table.to_batches(max_chunksize=BATCH_ROWS)  # chunk ends may cut batches shorter
+    starts = np.cumsum([0, *(len(b) for b in batches[:-1])])
     printed = [
-        pa.array(np.arange(i, i + len(b), dtype=np.uint64))
-        for i, b in zip(range(0, len(table), BATCH_ROWS), batches, strict=True)
+        pa.array(np.arange(start, start + len(b), dtype=np.uint64))
+        for start, b in zip(starts.tolist(), batches, strict=True)
     ]
     started = time.perf_counter()
     write_delivery(
