@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from huiliu.cli.main import app
 from huiliu.contracts import load_contract
-from huiliu.returnflow.correction_sheet import CORRECTION_SHEET, FIRST_FORM_ROW
+from huiliu.returnflow.correction_sheet import CORRECTION_SHEET, FIRST_FORM_ROW, fill_correction
 from huiliu.returnflow.push import deliver
 from huiliu.returnflow.records import Delivery, DeliveryStatus, deliveries
 from tests.helpers.deliveries import STREET
@@ -39,10 +39,8 @@ def delivered(city: City) -> City:
 def _filled(unit: str, lines: list[tuple[object, str, str, str]]) -> bytes:
     """The unit's delivered workbook with ``lines`` (row, column, value, reason) in its 纠错 sheet."""
     book = openpyxl.load_workbook(Path(_delivered(unit).outbox_path or "") / f"{DATASET}.xlsx")
-    sheet = book[CORRECTION_SHEET]
-    for offset, line in enumerate(lines):
-        for col, value in enumerate(line, start=1):
-            sheet.cell(row=FIRST_FORM_ROW + 1 + offset, column=col, value=value)
+    for offset, (row, field, value, reason) in enumerate(lines):
+        fill_correction(book, offset, row=row, field=str(field), value=str(value), reason=str(reason))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -53,7 +51,9 @@ def _send(city: City, unit: str, content: bytes) -> httpx.Response:
     return httpx.post(city.url + "/api/v1/corrections/xlsx", headers=headers, content=content, timeout=60)
 
 
-def test_the_form_is_locked_but_for_the_cells_to_fill(delivered: City) -> None:
+def test_the_form_lists_every_row_with_its_key_locked_and_only_the_cells_to_fill_open(
+    delivered: City,
+) -> None:
     path = Path(_delivered(A).outbox_path or "") / f"{DATASET}.xlsx"
     sheet = openpyxl.load_workbook(path)[CORRECTION_SHEET]
 
@@ -62,8 +62,18 @@ def test_the_form_is_locked_but_for_the_cells_to_fill(delivered: City) -> None:
         sheet.cell(row=2, column=2).value == _delivered(A).id
         and sheet.cell(row=2, column=2).protection.locked
     )
-    first = FIRST_FORM_ROW + 1
-    assert not any(sheet.cell(row=first, column=c).protection.locked for c in range(1, 5))
+    headers = [c.value for c in sheet[FIRST_FORM_ROW]]
+    assert headers[0] == "数据行号 Row" and headers[-3:] == [
+        "字段 Column",
+        "正确的值 New value",
+        "理由 Reason",
+    ]
+    lines = list(sheet.iter_rows(min_row=FIRST_FORM_ROW + 1, max_row=FIRST_FORM_ROW + 40))
+    assert [line[0].value for line in lines] == list(range(1, 41))  # every delivered row, numbered
+    assert all("*" in str(line[1].value) for line in lines)  # the key as delivered: masked
+    assert all(line[0].protection.locked and line[1].protection.locked for line in lines)
+    assert not any(c.protection.locked for line in lines for c in line[-3:])
+    assert sheet.cell(row=FIRST_FORM_ROW + 41, column=1).value is None
     choices = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
     assert choices and "(status)" in choices[0].formula1 and "ethnicity" not in choices[0].formula1
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from huiliu.cli.main import app
 from huiliu.contracts import load_contract
-from huiliu.returnflow.correction_sheet import CORRECTION_SHEET, FIRST_FORM_ROW
+from huiliu.returnflow.correction_sheet import FIRST_FORM_ROW, fill_correction
 from huiliu.returnflow.corrections import list_corrections
 from huiliu.returnflow.push import deliver
 from huiliu.returnflow.records import Delivery, DeliveryStatus, deliveries
@@ -31,9 +31,8 @@ def _delivered(unit: str) -> Delivery:
 
 def _drop(city: City, folder: str, workbook_of: str, name: str, lines: list[tuple[object, ...]]) -> Path:
     book = openpyxl.load_workbook(Path(_delivered(workbook_of).outbox_path or "") / f"{DATASET}.xlsx")
-    for offset, line in enumerate(lines):
-        for col, value in enumerate(line, start=1):
-            book[CORRECTION_SHEET].cell(row=FIRST_FORM_ROW + 1 + offset, column=col, value=value)
+    for offset, (row, field, value, reason) in enumerate(lines):
+        fill_correction(book, offset, row=row, field=str(field), value=str(value), reason=str(reason))
     target = city.settings.inbox_path / folder / name
     target.parent.mkdir(parents=True, exist_ok=True)
     out = io.BytesIO()

@@ -102,12 +102,10 @@ def _community_with_the_registry(grants: Sequence[GrantMade]) -> str | None:
 def _filled_sheet(workbook: Path, row: int, field: str, value: str, reason: str) -> bytes:
     import openpyxl
 
-    from huiliu.returnflow.correction_sheet import CORRECTION_SHEET, FIRST_FORM_ROW
+    from huiliu.returnflow.correction_sheet import fill_correction
 
     book = openpyxl.load_workbook(workbook)
-    sheet = book[CORRECTION_SHEET]
-    for col, cell in enumerate((row, field, value, reason), start=1):
-        sheet.cell(row=FIRST_FORM_ROW + 1, column=col, value=cell)
+    fill_correction(book, row - 1, row=row, field=field, value=value, reason=reason)  # the record's own line
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

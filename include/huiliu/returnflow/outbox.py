@@ -142,8 +142,10 @@ class OutboxDelivery:
         fingerprinted: bool,
         zone: str,
         notices: Sequence[CorrectionNotice] = (),
+        key_columns: Sequence[str] = (),
     ) -> None:
         _check_columns(description, schema)
+        self._key_columns = tuple(key_columns)
         self._notices = NoticeMatcher(notices)
         self.root, self.description, self.schema = Path(root), description, schema
         self._formats = [OutputFormat(f) for f in dict.fromkeys(formats)]
@@ -208,7 +210,12 @@ class OutboxDelivery:
                 writer = CsvExport(file, self.schema, zone=self._zone)
             else:  # XlsxWriter seeks while it writes the zip: read back when sealed
                 writer = XlsxExport(
-                    raw, self.schema, self.description, scratch=self._partial.path, zone=self._zone
+                    raw,
+                    self.schema,
+                    self.description,
+                    scratch=self._partial.path,
+                    zone=self._zone,
+                    key_columns=self._key_columns,
                 )
         except BaseException:
             raw.close()
@@ -425,6 +432,7 @@ def open_delivery(
     fingerprinted: bool = True,
     zone: str | None = None,
     notices: Sequence[CorrectionNotice] = (),
+    key_columns: Sequence[str] = (),
 ) -> OutboxDelivery:
     """Open a delivery in its unit's outbox, to be written batch by batch and then published.
 
@@ -437,6 +445,7 @@ def open_delivery(
         zone: the time zone times are shown in (CSV, XLSX, 说明); default the city's (settings).
         notices: corrections applied since the grant's last delivery: the rows they touch are
             listed in ``corrections.json`` and the XLSX sheet 更正通知.
+        key_columns: the record's key columns as delivered, listed per row in the XLSX 纠错 form.
 
     Raises:
         OutboxError: a refused name, a linked folder, undescribed columns, the same delivery being
@@ -454,6 +463,7 @@ def open_delivery(
         fingerprinted=fingerprinted,
         zone=zone,
         notices=notices,
+        key_columns=key_columns,
     )
 
 

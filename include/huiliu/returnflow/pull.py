@@ -157,7 +157,13 @@ def pull_extract(
     def open_writer(opening: ExtractOpening) -> ExtractWriter:
         description = describe(contract, opening, delivered_at)
         return open_delivery(
-            scratch, description, opening.schema, formats=(fmt,), zone=settings.timezone, notices=notices
+            scratch,
+            description,
+            opening.schema,
+            formats=(fmt,),
+            zone=settings.timezone,
+            notices=notices,
+            key_columns=contract.schema_.primary_key,
         )
 
     try:

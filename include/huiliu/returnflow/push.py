@@ -173,7 +173,14 @@ def deliver(
     def open_writer(opening: ExtractOpening) -> ExtractWriter:
         description = describe(contract, opening, delivered_at)
         notices = notices_for(opening.plan.grant.id, applied)
-        return open_delivery(root, description, opening.schema, zone=settings.timezone, notices=notices)
+        return open_delivery(
+            root,
+            description,
+            opening.schema,
+            zone=settings.timezone,
+            notices=notices,
+            key_columns=contract.schema_.primary_key,
+        )
 
     def withdraw_delivery(delivery: Delivery) -> None:
         withdraw(root, delivery.unit_code, delivery.dataset, delivery_ids=[delivery.id])

@@ -28,7 +28,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from huiliu.returnflow.correction_sheet import write_correction_sheet
+from huiliu.returnflow.correction_sheet import PREFILL_LIMIT, write_correction_sheet
 from huiliu.returnflow.explanation import Explanation, SheetSpan, explain
 from huiliu.returnflow.export_formats import local_time, plain
 from huiliu.returnflow.manifest import DROP, DeliveryDescription
@@ -111,7 +111,14 @@ class XlsxExport:
     """Rows to an XLSX workbook, row after row in constant memory (see the module docstring)."""
 
     def __init__(
-        self, file: BinaryIO, schema: pa.Schema, description: DeliveryDescription, *, scratch: Path, zone: str
+        self,
+        file: BinaryIO,
+        schema: pa.Schema,
+        description: DeliveryDescription,
+        *,
+        scratch: Path,
+        zone: str,
+        key_columns: Sequence[str] = (),
     ) -> None:
         self.rows_per_sheet = EXCEL_MAX_ROWS - 1
         """Data rows one sheet holds (the header takes one of Excel's rows)."""
@@ -135,10 +142,14 @@ class XlsxExport:
         self.rows = 0
         self.truncated_cells = 0
         self._notices: list[NoticeLine] = []
+        self._key_columns = [k for k in key_columns if k in schema.names]
+        self._keys: list[tuple[str | None, ...]] = []
+        """The key of each row written, as delivered, for the 纠错 form (until there are too many)."""
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
             return
+        self._note_keys(batch)
         arrays = [plain(batch.column(i)) for i in range(batch.num_columns)]
         if self._widths is None:
             self._widths = [_column_width(h, a) for h, a in zip(self._headers, arrays, strict=True)]
@@ -179,6 +190,17 @@ class XlsxExport:
         if self._headers:
             self._sheets[-1].autofilter(0, 0, self._rows_in_sheet, len(self._headers) - 1)
 
+    def _note_keys(self, batch: pa.RecordBatch) -> None:
+        room = PREFILL_LIMIT + 1 - len(self._keys)
+        if room <= 0 or not self._key_columns:
+            return
+        part = batch.slice(0, room)
+        values = [
+            [None if v is None else str(v) for v in part.column(name).to_pylist()]
+            for name in self._key_columns
+        ]
+        self._keys.extend(zip(*values, strict=True))
+
     def add_notices(self, lines: Sequence[NoticeLine]) -> None:
         """Rows corrected since the grant's last delivery, for the sheet 更正通知 (written at close)."""
         self._notices.extend(lines)
@@ -191,12 +213,15 @@ class XlsxExport:
         if self._notices:
             self._write_notices()
         d = self._description
+        titles = {c.name: c.header for c in d.columns}
         write_correction_sheet(
             self._book,
             delivery_id=d.delivery_id,
             rows=self.rows,
             columns=[(c.name, c.header) for c in d.columns if c.action != DROP],
             steward=d.steward,
+            key_titles=[titles.get(k, k) for k in self._key_columns],
+            prefilled=self._keys if self.rows <= PREFILL_LIMIT else (),
         )
         self._book.close()
 
