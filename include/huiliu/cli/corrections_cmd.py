@@ -63,6 +63,13 @@ def show_cmd(
         highlight=False,
         markup=False,
     )
+    if found.attachment:
+        from huiliu.returnflow.corrections import attachment_path
+        from huiliu.settings import get_settings
+
+        where = attachment_path(get_settings(), found.attachment.sha256)
+        kind = found.attachment.media_type
+        console.print(f"附件 attachment ({kind}): {where}", highlight=False, markup=False)
     for step in found.history:
         note = f" — {step.note}" if step.note else ""
         console.print(f"  {step.at:%Y-%m-%d %H:%M} {step.action.value} {step.actor}{note}", markup=False)

@@ -49,6 +49,7 @@ from huiliu.portal.attempts import FailedAttempts
 from huiliu.portal.audit import PullRecord, log_pull
 from huiliu.portal.problems import Problem, ProblemError
 from huiliu.portal.schemas import (
+    AttachmentBody,
     ColumnBody,
     CorrectionBody,
     CorrectionIn,
@@ -67,9 +68,14 @@ from huiliu.portal.schemas import (
 from huiliu.portal.tokens import Caller, TokenRefusedError, TokenState, authenticate, token_prefix
 from huiliu.returnflow.correction_sheet import MAX_UPLOAD_BYTES
 from huiliu.returnflow.corrections import (
+    ATTACHMENT_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    Attachment,
     Correction,
     CorrectionStatus,
     accept_correction,
+    attach,
+    attachment_path,
     file_correction,
     file_correction_sheet,
     get_correction,
@@ -458,6 +464,47 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
                 raise ProblemError(problems.TOO_LARGE)
         return await _heavy(request, _file_sheet, portal, caller, bytes(content))
 
+    @app.post(
+        "/api/v1/corrections/{correction_id}/attachment",
+        status_code=201,
+        response_model=CorrectionBody,
+        responses={**ERRORS, 413: {"model": ProblemBody}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ATTACHMENT_TYPES},
+            }
+        },
+    )
+    async def add_attachment(correction_id: str, request: Request, caller: Authorised) -> CorrectionBody:
+        """为纠错附上证明材料（PDF、JPEG、PNG，≤ 10 MB）/ attach a document to your submitted correction."""
+        if CORRECTION_ID.match(correction_id) is None:
+            raise ProblemError(problems.NOT_FOUND)
+        content = bytearray()
+        async for part in request.stream():
+            content += part
+            if len(content) > MAX_ATTACHMENT_BYTES:
+                raise ProblemError(problems.TOO_LARGE)
+        media_type = request.headers.get("content-type", "")
+        return await _heavy(request, _attach, portal, caller, correction_id, bytes(content), media_type)
+
+    @app.get("/api/v1/steward/corrections/{correction_id}/attachment", responses=ERRORS)
+    def steward_attachment(correction_id: str, caller: Authorised) -> Response:
+        """部门数据专员：下载纠错的证明材料 / for a steward: a correction's attached document."""
+        _account, datasets = portal.stewardship(caller)
+        if CORRECTION_ID.match(correction_id) is None:
+            raise ProblemError(problems.NOT_FOUND)
+        try:
+            found = get_correction(correction_id)
+        except NotFoundError:
+            raise ProblemError(problems.NOT_FOUND) from None
+        if found.dataset not in datasets or found.attachment is None:
+            raise ProblemError(problems.NOT_FOUND)
+        path = attachment_path(portal.settings, found.attachment.sha256)
+        return StreamingResponse(
+            _stream(path), media_type=found.attachment.media_type, headers={"Cache-Control": "no-store"}
+        )
+
     @app.get("/api/v1/steward/corrections", response_model=StewardCorrectionList, responses=ERRORS)
     def steward_corrections(
         caller: Authorised, status: Annotated[CorrectionStatus | None, Query()] = None
@@ -615,6 +662,31 @@ def _steward_body(correction: Correction) -> StewardCorrection:
     return StewardCorrection(**_correction_body(correction).model_dump(), unit=correction.unit_code)
 
 
+def _attach(
+    portal: Portal, caller: Caller, correction_id: str, content: bytes, media_type: str
+) -> CorrectionBody:
+    try:
+        attached = attach(
+            correction_id,
+            content,
+            media_type,
+            unit_code=caller.unit_code,
+            actor=f"token:{caller.token_id}",
+            settings=portal.settings,
+        )
+    except NotFoundError:
+        raise ProblemError(problems.NOT_FOUND) from None
+    except CorrectionError as refused:
+        raise ProblemError(problems.invalid_correction(refused), field=refused.field) from None
+    return _correction_body(attached)
+
+
+def _attachment_body(attachment: Attachment | None) -> AttachmentBody | None:
+    if attachment is None:
+        return None
+    return AttachmentBody(sha256=attachment.sha256, media_type=attachment.media_type, bytes=attachment.bytes)
+
+
 def _correction_body(correction: Correction) -> CorrectionBody:
     return CorrectionBody(
         id=correction.id,
@@ -629,6 +701,7 @@ def _correction_body(correction: Correction) -> CorrectionBody:
         decided_at=correction.decided_at,
         decision_reason=correction.decision_reason,
         history=[CorrectionStepBody(action=s.action.value, at=s.at, note=s.note) for s in correction.history],
+        attachment=_attachment_body(correction.attachment),
     )
 
 

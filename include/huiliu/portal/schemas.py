@@ -96,6 +96,12 @@ class CorrectionStepBody(Body):
     note: str | None
 
 
+class AttachmentBody(Body):
+    sha256: str
+    media_type: str
+    bytes: int
+
+
 class CorrectionBody(Body):
     id: str
     dataset: str
@@ -109,6 +115,7 @@ class CorrectionBody(Body):
     decided_at: datetime | None
     decision_reason: str | None
     history: list[CorrectionStepBody]
+    attachment: AttachmentBody | None = None
 
 
 class CorrectionList(Body):

@@ -11,6 +11,7 @@ and pull from then on carries it, and the source stays the department's. Each st
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ CONTRADICTION_AFTER = 3
 
 class CorrectionAction(StrEnum):
     FILED = "filed"
+    ATTACHED = "attached"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     APPLIED = "applied"
@@ -77,6 +79,18 @@ class CorrectionStep:
     actor: str
     at: datetime
     note: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A document a unit attached to its correction (a certificate, a photo), kept by content."""
+
+    sha256: str
+    media_type: str
+    bytes: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"sha256": self.sha256, "media_type": self.media_type, "bytes": self.bytes}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,9 +112,11 @@ class Correction:
     decided_at: datetime | None
     decision_reason: str | None
     history: tuple[CorrectionStep, ...] = ()
+    attachment: Attachment | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "attachment": self.attachment.as_dict() if self.attachment else None,
             "id": self.id,
             "dataset": self.dataset,
             "unit": self.unit_code,
@@ -147,6 +163,13 @@ def _view(row: CorrectionRecord, events: list[CorrectionEvent]) -> Correction:
         decided_by=row.decided_by,
         decided_at=_aware(row.decided_at) if row.decided_at else None,
         decision_reason=row.decision_reason,
+        attachment=Attachment(
+            sha256=row.attachment_sha256,
+            media_type=row.attachment_type or "",
+            bytes=row.attachment_bytes or 0,
+        )
+        if row.attachment_sha256
+        else None,
         history=tuple(
             CorrectionStep(action=CorrectionAction(e.action), actor=e.actor, at=_aware(e.at), note=e.note)
             for e in events
@@ -403,6 +426,72 @@ def file_correction_sheet(
         raise CorrectionSheetError(problems)
     keys = _record_keys(contract, checked, fingerprint_key)
     return _insert(contract, checked, keys, unit_code=unit_code, filed_by=filed_by, url=url)
+
+
+ATTACHMENT_TYPES = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def attachment_path(settings: Settings, sha256: str) -> Path:
+    """Where an attachment is kept (by its SHA-256, outside every unit's outbox)."""
+    return settings.home / "attachments" / sha256[:2] / sha256
+
+
+def attach(
+    correction_id: str,
+    content: bytes,
+    media_type: str,
+    *,
+    unit_code: str,
+    actor: str,
+    settings: Settings,
+    url: str | None = None,
+) -> Correction:
+    """Attach a document (PDF, JPEG or PNG, at most 10 MB) to a unit's own submitted correction.
+
+    Raises:
+        NotFoundError: not this unit's correction.
+        CorrectionError: decided already, another type than its content, empty or too large.
+    """
+    with session_scope(url) as session:
+        record = session.get(CorrectionRecord, correction_id)
+        if record is None or record.unit_code != unit_code:
+            raise NotFoundError("no such correction")
+        if record.status != CorrectionStatus.SUBMITTED.value:
+            raise _refused("status", "已处理的纠错不能再附加材料", "a decided correction takes no attachment")
+        magic = ATTACHMENT_TYPES.get(media_type.split(";")[0].strip().lower())
+        if magic is None or not content.startswith(magic):
+            raise _refused(
+                "attachment",
+                "附件须为 PDF、JPEG 或 PNG，且内容与类型一致",
+                "attach a PDF, JPEG or PNG whose content matches its type",
+            )
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            raise _refused(
+                "attachment", "附件过大（上限 10 MB）", "the attachment is too large (at most 10 MB)"
+            )
+        sha = hashlib.sha256(content).hexdigest()
+        target = attachment_path(settings, sha)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{sha}.{secrets.token_hex(4)}")
+            partial.write_bytes(content)
+            partial.replace(target)
+        record.attachment_sha256 = sha
+        record.attachment_type = media_type.split(";")[0].strip().lower()
+        record.attachment_bytes = len(content)
+        now = utcnow()
+        session.add(
+            CorrectionEvent(
+                correction_id=record.id, at=now, action=CorrectionAction.ATTACHED.value, actor=actor, note=sha
+            )
+        )
+        session.flush()
+    return get_correction(correction_id, url=url)
 
 
 def _events(session: Session, correction_id: str) -> list[CorrectionEvent]:

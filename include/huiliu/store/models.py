@@ -400,6 +400,9 @@ class CorrectionRecord(Base):
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviews: Mapped[int] = mapped_column(Integer, default=0)  # deliveries since applied, source unchanged
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))  # stored by content under home
+    attachment_type: Mapped[str | None] = mapped_column(String(64))
+    attachment_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class CorrectionEvent(Base):

@@ -38,6 +38,9 @@ def upgrade() -> None:
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reviews", sa.Integer(), nullable=False),
         sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attachment_sha256", sa.String(length=64), nullable=True),
+        sa.Column("attachment_type", sa.String(length=64), nullable=True),
+        sa.Column("attachment_bytes", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     for column in INDEXED:
