@@ -139,6 +139,9 @@ def test_another_units_data_answers_exactly_like_what_does_not_exist(city: City)
         "/api/v1/deliveries/..%2F..%2Fgovernance.db",
         "/api/v1/deliveries/%2e%2e%2fmanifest/manifest",
         "/api/v1/deliveries/D0000000000000000%2F..%2F..",
+        "/api/v1/corrections/..%2F..%2Fgovernance.db",
+        "/api/v1/corrections/%2e%2e%2fC0000000000000000",
+        "/api/v1/steward/corrections/..%2F..%2Fkeys/attachment",
     ],
 )
 def test_traversal_in_a_path_parameter_is_not_found(city: City, path: str) -> None:
