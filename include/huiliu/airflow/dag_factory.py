@@ -26,13 +26,15 @@ from huiliu.airflow.pii_tasks import (
     pii_gate_task,
 )
 from huiliu.airflow.quality_tasks import data_docs_task, freshness_task, quality_gate_task
-from huiliu.airflow.records import MULTIPLE_OUTPUTS, LandedBatch, LandedFiles, LandOutcome, landed_batch
+from huiliu.airflow.records import MULTIPLE_OUTPUTS, LandedFiles, LandOutcome
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import FileSource
 from huiliu.errors import HuiliuError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from huiliu.ingest.landing import LandingRecord
 
 START_DATE = datetime(2026, 1, 1)
 # every task but the compliance officer's approval (which waits for a person, not for work) is
@@ -85,7 +87,7 @@ def _fail_terminal(exc: HuiliuError) -> None:
     raise exc
 
 
-def land_task(contract_name: str) -> LandedBatch:
+def land_task(contract_name: str) -> LandingRecord:
     """Land one batch of a SQL-sourced dataset (runs inside an Airflow task)."""
     from huiliu.contracts import load_contract
     from huiliu.ingest import land_dataset
@@ -99,7 +101,7 @@ def land_task(contract_name: str) -> LandedBatch:
     except HuiliuError as exc:
         _fail_terminal(exc)
         raise
-    return landed_batch(result)
+    return result.as_dict()
 
 
 def land_files_task(contract_name: str) -> LandedFiles:
@@ -124,7 +126,7 @@ def land_files_task(contract_name: str) -> LandedFiles:
         "dataset": contract_name,
         "files": len(outcome.landed),
         "rows": rows,
-        "batches": [landed_batch(r) for r in outcome.landed],
+        "batches": [r.as_dict() for r in outcome.landed],
     }
 
 

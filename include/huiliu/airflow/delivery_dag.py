@@ -28,7 +28,7 @@ from huiliu.airflow.dag_factory import (
     run_parent,
 )
 from huiliu.airflow.pii_tasks import REASON, RequiredFormOperator, reason_field
-from huiliu.airflow.records import MULTIPLE_OUTPUTS, DeliveryRunRecord, ReleaseOutcome, delivery_run_record
+from huiliu.airflow.records import MULTIPLE_OUTPUTS, ReleaseOutcome
 from huiliu.contracts import DatasetContract, load_contracts
 from huiliu.contracts.model import SharingClass
 from huiliu.errors import HuiliuError
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from huiliu.policy.reidentification import RareCombination
     from huiliu.returnflow.delivery import UnitDelivery
+    from huiliu.returnflow.service import DeliveryRunRecord
 
 DAG_PREFIX = "deliver_"
 DELIVER_TASK = "deliver"
@@ -114,7 +115,7 @@ def deliver_task(contract_name: str) -> str:
         raise
     held = [o for o in run.outcomes if o.status is DeliveryStatus.HELD]
     ti = context["ti"]
-    ti.xcom_push(key=RESULT_KEY, value=delivery_run_record(run))
+    ti.xcom_push(key=RESULT_KEY, value=run.as_dict())
     ti.xcom_push(key=BODY_KEY, value=release_body(contract, held))
     return APPROVAL_TASK if held else DECISION_TASK
 
@@ -162,7 +163,7 @@ def release_decision_task(contract_name: str) -> ReleaseOutcome:
                 dag_id=dag_run.dag_id,
                 run_id=dag_run.run_id,
             )
-            return {"dataset": contract_name, "decision": "released", "run": delivery_run_record(run)}
+            return {"dataset": contract_name, "decision": "released", "run": run.as_dict()}
         withhold_held(contract, held, by=by, reason=reason)
     except HuiliuError as exc:
         raise AirflowFailException(str(exc)) from exc

@@ -1,8 +1,8 @@
 """The records the Airflow tasks return and hand each other through XCom.
 
 XCom values are stored as JSON, so they stay plain dicts at run time; each has a fixed shape,
-declared here as a ``TypedDict``. A record built from a library result lists that result's fields
-in the order its ``as_dict()`` gives them, so the XCom holds the same JSON as before.
+declared as a ``TypedDict`` — here, or beside the library result whose ``as_dict()`` gives it
+(a landing run's ``LandingRecord``, a delivery run's ``DeliveryRunRecord``).
 
 Parsing stays cheap: this module imports only ``typing``; the library types are for type checkers.
 
@@ -12,13 +12,13 @@ A task returning one of these dicts also pushes each of its keys as an XCom of i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypeAlias, TypedDict, final
+from typing import TYPE_CHECKING, Literal, NotRequired, TypeAlias, TypedDict, final
 
 if TYPE_CHECKING:
-    from huiliu.ingest.landing import LandingResult
+    from huiliu.ingest.landing import LandingRecord as LandedBatch
     from huiliu.pii.decisions import DecisionRecord
     from huiliu.quality.gate import GateRecord
-    from huiliu.returnflow.service import DeliveryRun
+    from huiliu.returnflow.service import DeliveryRunRecord
 
 MULTIPLE_OUTPUTS = True
 """``multiple_outputs`` of the tasks that return a dict: each key is pushed as an XCom too.
@@ -26,22 +26,6 @@ MULTIPLE_OUTPUTS = True
 Airflow would infer it from a dict return annotation (``dict[str, Any]``, or a ``TypedDict`` it can
 resolve at run time); the DAGs state it, so it does not depend on how a result is annotated.
 """
-
-
-@final  # no other keys, so ``"batch_id" in landed`` tells the two results apart
-class LandedBatch(TypedDict):
-    """One landing batch, as ``land`` returns it for a SQL source (:class:`LandingResult`)."""
-
-    dataset: str
-    batch_id: str
-    status: str
-    rows: int
-    files: int
-    snapshot_id: int | None
-    source: str
-    seconds: float
-    high_watermark: str | None
-    drift: dict[str, Any]
 
 
 @final
@@ -54,24 +38,8 @@ class LandedFiles(TypedDict):
     batches: list[LandedBatch]
 
 
-LandOutcome: TypeAlias = LandedBatch | LandedFiles
+LandOutcome: TypeAlias = "LandedBatch | LandedFiles"
 """The ``land`` task's result: one SQL batch, or the batches of a drop folder's files."""
-
-
-def landed_batch(result: LandingResult) -> LandedBatch:
-    """The record of one landing run (the fields of ``LandingResult.as_dict()``)."""
-    return {
-        "dataset": result.dataset,
-        "batch_id": result.batch_id,
-        "status": result.status,
-        "rows": result.rows,
-        "files": result.files,
-        "snapshot_id": result.snapshot_id,
-        "source": result.source,
-        "seconds": result.seconds,
-        "high_watermark": result.high_watermark,
-        "drift": result.drift,
-    }
 
 
 class PiiDecisions(TypedDict):
@@ -86,48 +54,6 @@ class QualityGateOutcome(TypedDict):
 
     dataset: str
     batches: list[GateRecord]
-
-
-class UnitOutcome(TypedDict):
-    """One unit's outcome of a delivery run, as ``DeliveryRun.as_dict()`` lists it."""
-
-    delivery: str
-    grant: str
-    unit: str
-    status: str
-    rows: int
-    outbox: str | None
-    guard: dict[str, object] | None
-
-
-class DeliveryRunRecord(TypedDict):
-    """What ``deliver`` pushes: the run's outcome per unit (``DeliveryRun.as_dict()``)."""
-
-    dataset: str
-    snapshot_id: int | None
-    deliveries: list[UnitOutcome]
-    withdrawn: list[str]
-
-
-def delivery_run_record(run: DeliveryRun) -> DeliveryRunRecord:
-    """The record of one delivery run (the fields of ``DeliveryRun.as_dict()``)."""
-    return {
-        "dataset": run.dataset,
-        "snapshot_id": run.snapshot_id,
-        "deliveries": [
-            {
-                "delivery": o.delivery_id,
-                "grant": o.plan.grant.id,
-                "unit": o.plan.grant.unit_code,
-                "status": o.status.value,
-                "rows": o.rows,
-                "outbox": o.outbox_path,
-                "guard": o.verdict.as_dict() if o.verdict else None,
-            }
-            for o in run.outcomes
-        ],
-        "withdrawn": [d.id for d in run.withdrawn],
-    }
 
 
 class ReleaseOutcome(TypedDict):

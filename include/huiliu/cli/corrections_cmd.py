@@ -75,6 +75,17 @@ def show_cmd(
         console.print(f"  {step.at:%Y-%m-%d %H:%M} {step.action.value} {step.actor}{note}", markup=False)
 
 
+def _decide(decision: str, correction_id: str, *, by: str | None, reason: str) -> str:
+    """Carry out a steward's decision; the correction's id, or a failure with the reason."""
+    from huiliu.contracts import load_contract
+    from huiliu.returnflow.corrections import decide_correction
+
+    try:
+        return decide_correction(decision, correction_id, load_contract, by=by, reason=reason).id
+    except HuiliuError as exc:
+        fail(str(exc))
+
+
 @corrections_app.command("accept")
 def accept_cmd(
     correction_id: str = typer.Argument(..., help="the correction's id"),
@@ -82,14 +93,8 @@ def accept_cmd(
     by: str | None = ACTING_ACCOUNT,
 ) -> None:
     """Accept a correction: it is applied to every delivery and pull from now on."""
-    from huiliu.contracts import load_contract
-    from huiliu.returnflow.corrections import accept_correction
-
-    try:
-        done = accept_correction(correction_id, load_contract, by=by, reason=reason)
-    except HuiliuError as exc:
-        fail(str(exc))
-    console.print(f"已采纳并生效 {done.id} / accepted and applied", highlight=False)
+    done = _decide("accept", correction_id, by=by, reason=reason)
+    console.print(f"已采纳并生效 {done} / accepted and applied", highlight=False)
 
 
 @corrections_app.command("reject")
@@ -99,14 +104,8 @@ def reject_cmd(
     by: str | None = ACTING_ACCOUNT,
 ) -> None:
     """Reject a correction, with the reason its unit will read."""
-    from huiliu.contracts import load_contract
-    from huiliu.returnflow.corrections import reject_correction
-
-    try:
-        done = reject_correction(correction_id, load_contract, by=by, reason=reason)
-    except HuiliuError as exc:
-        fail(str(exc))
-    console.print(f"已驳回 {done.id} / rejected", highlight=False)
+    done = _decide("reject", correction_id, by=by, reason=reason)
+    console.print(f"已驳回 {done} / rejected", highlight=False)
 
 
 @corrections_app.command("retire")
@@ -116,14 +115,8 @@ def retire_cmd(
     by: str | None = ACTING_ACCOUNT,
 ) -> None:
     """Withdraw a correction in force (applied or contradicted): the source's value is returned again."""
-    from huiliu.contracts import load_contract
-    from huiliu.returnflow.corrections import retire_correction
-
-    try:
-        done = retire_correction(correction_id, load_contract, by=by, reason=reason)
-    except HuiliuError as exc:
-        fail(str(exc))
-    console.print(f"已撤回 {done.id} / retired", highlight=False)
+    done = _decide("retire", correction_id, by=by, reason=reason)
+    console.print(f"已撤回 {done} / retired", highlight=False)
 
 
 @corrections_app.command("intake")

@@ -21,7 +21,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, final
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -52,6 +52,22 @@ log = logging.getLogger(__name__)
 Hook = Callable[[], None]
 
 
+@final  # no other keys, so ``"batch_id" in landed`` tells it from a drop folder's result
+class LandingRecord(TypedDict):
+    """One landing run as JSON (what the ``land`` task returns for a SQL source)."""
+
+    dataset: str
+    batch_id: str
+    status: str
+    rows: int
+    files: int
+    snapshot_id: int | None
+    source: str
+    seconds: float
+    high_watermark: str | None
+    drift: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class LandingResult:
     """What one landing run did."""
@@ -67,8 +83,19 @@ class LandingResult:
     high_watermark: str | None = None
     drift: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+    def as_dict(self) -> LandingRecord:
+        return {
+            "dataset": self.dataset,
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "rows": self.rows,
+            "files": self.files,
+            "snapshot_id": self.snapshot_id,
+            "source": self.source,
+            "seconds": self.seconds,
+            "high_watermark": self.high_watermark,
+            "drift": self.drift,
+        }
 
 
 def batch_id_for(dataset: str, run_key: str) -> str:

@@ -73,15 +73,13 @@ from huiliu.returnflow.corrections import (
     Attachment,
     Correction,
     CorrectionStatus,
-    accept_correction,
     attach,
     attachment_path,
+    decide_correction,
     file_correction,
     file_correction_sheet,
     get_correction,
     list_corrections,
-    reject_correction,
-    retire_correction,
     sheet_delivery,
 )
 from huiliu.returnflow.export_formats import OutputFormat
@@ -492,13 +490,8 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
     def steward_attachment(correction_id: str, caller: Authorised) -> Response:
         """部门数据专员：下载纠错的证明材料 / for a steward: a correction's attached document."""
         _account, datasets = portal.stewardship(caller)
-        if CORRECTION_ID.match(correction_id) is None:
-            raise ProblemError(problems.NOT_FOUND)
-        try:
-            found = get_correction(correction_id)
-        except NotFoundError:
-            raise ProblemError(problems.NOT_FOUND) from None
-        if found.dataset not in datasets or found.attachment is None:
+        found = _visible_correction(correction_id, lambda c: c.dataset in datasets)
+        if found.attachment is None:
             raise ProblemError(problems.NOT_FOUND)
         path = attachment_path(portal.settings, found.attachment.sha256)
         return StreamingResponse(
@@ -534,15 +527,7 @@ def create_app(settings: Settings | None = None, *, attempts: FailedAttempts | N
     @app.get("/api/v1/corrections/{correction_id}", response_model=CorrectionBody, responses=ERRORS)
     def correction(correction_id: str, caller: Authorised) -> CorrectionBody:
         """一条纠错 / one correction your unit filed."""
-        if CORRECTION_ID.match(correction_id) is None:
-            raise ProblemError(problems.NOT_FOUND)
-        try:
-            found = get_correction(correction_id)
-        except NotFoundError:
-            raise ProblemError(problems.NOT_FOUND) from None
-        if found.unit_code != caller.unit_code:
-            raise ProblemError(problems.NOT_FOUND)
-        return _correction_body(found)
+        return _correction_body(_visible_correction(correction_id, lambda c: c.unit_code == caller.unit_code))
 
     return app
 
@@ -639,16 +624,26 @@ def _file_sheet(portal: Portal, caller: Caller, content: bytes) -> CorrectionLis
     return CorrectionList(unit=caller.unit_code, corrections=[_correction_body(c) for c in filed])
 
 
-def _decide(portal: Portal, caller: Caller, correction_id: str, body: DecisionIn) -> StewardCorrection:
-    account, datasets = portal.stewardship(caller)
+def _visible_correction(correction_id: str, visible: Callable[[Correction], bool]) -> Correction:
+    """The correction, when the caller may see it; anything else is not found."""
     if CORRECTION_ID.match(correction_id) is None:
         raise ProblemError(problems.NOT_FOUND)
     try:
         found = get_correction(correction_id)
-        if found.dataset not in datasets:
-            raise ProblemError(problems.NOT_FOUND)
-        decide = {"accept": accept_correction, "reject": reject_correction, "retire": retire_correction}
-        decided = decide[body.decision](correction_id, portal.contract_of, by=account, reason=body.reason)
+    except NotFoundError:
+        raise ProblemError(problems.NOT_FOUND) from None
+    if not visible(found):
+        raise ProblemError(problems.NOT_FOUND)
+    return found
+
+
+def _decide(portal: Portal, caller: Caller, correction_id: str, body: DecisionIn) -> StewardCorrection:
+    account, datasets = portal.stewardship(caller)
+    _visible_correction(correction_id, lambda c: c.dataset in datasets)
+    try:
+        decided = decide_correction(
+            body.decision, correction_id, portal.contract_of, by=account, reason=body.reason
+        )
     except NotFoundError:
         raise ProblemError(problems.NOT_FOUND) from None
     except AccessError:

@@ -705,6 +705,20 @@ def retire_correction(
     return get_correction(correction_id, url=url)
 
 
+def decide_correction(
+    decision: str,
+    correction_id: str,
+    contract_of: ContractOf,
+    *,
+    by: str | None,
+    reason: str = "",
+    url: str | None = None,
+) -> Correction:
+    """A steward's ``accept``, ``reject`` or ``retire`` of a correction (see each of them)."""
+    decide = {"accept": accept_correction, "reject": reject_correction, "retire": retire_correction}[decision]
+    return decide(correction_id, contract_of, by=by, reason=reason, url=url)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Review:
     """What one review of the corrections in force found: those the source now agrees with (their

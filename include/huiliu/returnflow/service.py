@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 
 from huiliu.contracts.model import DatasetContract
 from huiliu.lineage.emitter import LineageEmitter, track_run
@@ -59,6 +60,27 @@ class Release:
         }
 
 
+class UnitOutcome(TypedDict):
+    """One unit's outcome of a delivery run, as :meth:`DeliveryRun.as_dict` lists it."""
+
+    delivery: str
+    grant: str
+    unit: str
+    status: str
+    rows: int
+    outbox: str | None
+    guard: dict[str, object] | None
+
+
+class DeliveryRunRecord(TypedDict):
+    """A delivery run as JSON (what the ``deliver`` task pushes through XCom)."""
+
+    dataset: str
+    snapshot_id: int | None
+    deliveries: list[UnitOutcome]
+    withdrawn: list[str]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeliveryRun:
     """What one run delivered, held or withdrew for a dataset."""
@@ -71,7 +93,7 @@ class DeliveryRun:
     def count(self, status: DeliveryStatus) -> int:
         return sum(1 for o in self.outcomes if o.status is status)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> DeliveryRunRecord:
         return {
             "dataset": self.dataset,
             "snapshot_id": self.snapshot_id,
