@@ -42,6 +42,9 @@ TARGETED = (
 OTHER = (
     (("weibo_test.jsonl",), "PERSON", "Weibo NER test split (held out)", "-", "-"),
     (("peoples_daily_test.jsonl",), "PERSON", "People's Daily 1998 test split (tuning)", "-", "-"),
+    (("msra_dev.jsonl",), "PERSON", "MSRA NER training split, 3,000 sentences (tuning)", "-", "-"),
+    (("weibo_dev.jsonl",), "PERSON", "Weibo NER dev split (tuning)", "-", "-"),
+    (("cluener_train_part.jsonl",), "PERSON", "CLUENER2020 training split, first 3,000 (tuning)", "-", "-"),
     (("chinese_address_dev.jsonl",), "ADDRESS", "Neural Chinese Address Parsing dev (tuning)", "-", "-"),
 )
 """Further corpora, measured without a target."""

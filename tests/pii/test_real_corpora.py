@@ -3,7 +3,9 @@
 The slices (``tests/fixtures/pii_corpora/``, sources and licences in ``bench/corpora/README.md``)
 were never used to tune a recognizer. Each figure has two tests: the issue's target, expected to
 fail until it is reached (``xfail(strict=True)``: reaching it turns the test red so the target
-test is promoted), and the level reached today, which a change must not fall below.
+test is promoted), and the level reached today, which a change must not fall below. The names
+target is measured on the whole MSRA test split (``bench/corpora``), as the issue states it: the
+first 500 sentences in the slice hold easier names than the rest of the split.
 """
 
 from __future__ import annotations
@@ -16,11 +18,17 @@ from huiliu.pii.engine import get_engine
 from huiliu.pii.evaluation import Evaluation, evaluate_corpus
 
 SLICES = Path(__file__).resolve().parents[1] / "fixtures" / "pii_corpora"
+CORPORA = Path(__file__).resolve().parents[2] / "bench" / "corpora"
 
 
 @pytest.fixture(scope="module")
 def msra() -> Evaluation:
     return evaluate_corpus(SLICES / "msra_test_slice.jsonl", "jsonl", get_engine())
+
+
+@pytest.fixture(scope="module")
+def msra_whole() -> Evaluation:
+    return evaluate_corpus(CORPORA / "msra_test.jsonl", "jsonl", get_engine())
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +49,19 @@ def figure(result: Evaluation, entity: str) -> tuple[float, float]:
 
 
 @pytest.mark.xfail(strict=True, reason="issue target not reached: see README, PII accuracy on real text")
-def test_person_on_msra_reaches_the_issue_target(msra: Evaluation) -> None:
-    precision, recall = figure(msra, "PERSON")
+def test_person_on_msra_reaches_the_issue_target(msra_whole: Evaluation) -> None:
+    precision, recall = figure(msra_whole, "PERSON")
     assert recall >= 0.92 and precision >= 0.85
+
+
+def test_person_on_the_whole_msra_split_holds_todays_level(msra_whole: Evaluation) -> None:
+    precision, recall = figure(msra_whole, "PERSON")
+    assert recall >= 0.79 and precision >= 0.825, (precision, recall)
 
 
 def test_person_on_msra_holds_todays_level(msra: Evaluation) -> None:
     precision, recall = figure(msra, "PERSON")
-    assert recall >= 0.88 and precision >= 0.86, (precision, recall)
+    assert recall >= 0.91 and precision >= 0.88, (precision, recall)
 
 
 @pytest.mark.xfail(strict=True, reason="issue target not reached: see README, PII accuracy on real text")

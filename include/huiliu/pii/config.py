@@ -144,6 +144,26 @@ class PersonSpec(RecognizerSpec):
     titles: list[str] = Field(
         default_factory=list, description="titles and kin terms after a name, not part of it (先生, 大娘)"
     )
+    titles_before: list[str] = Field(
+        default_factory=list, description="titles before a name, not part of it (王储, 总统)"
+    )
+    term_suffixes: list[str] = Field(
+        default_factory=list,
+        description="words after a name inside a term named after a person (马克思主义, 克林顿政府)",
+    )
+    not_alone: str = Field(
+        default="",
+        description="surnames never a name alone: one-character abbreviations of countries (伊, 巴)",
+    )
+    name_final_min: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "a two-character name the tagger ended before a one-character word is read as three "
+            "characters when that character ends at least this many three-character names of "
+            "jieba's dictionary (罗毅刚, 茅以升); 0 never"
+        ),
+    )
     scores: PersonScores = Field(default_factory=PersonScores)
 
 

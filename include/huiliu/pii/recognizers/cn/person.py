@@ -18,23 +18,24 @@ dictionary tags ``nr`` scores higher. Surnames that are also prepositions (于, 
 accepted after a context word. Nothing here knows the given names of any data set: a name is
 recognised by its surname and its surroundings.
 
-The statistical tagger votes too: every word it tags ``PER`` (two characters or more, with a
-Chinese character in it) is a name it proposes, wherever it stands; the votes combine as
-:mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the tagger's span unless
-a follower word right after the rules' name confirms where the rules end it.
+The statistical tagger votes too: every word it tags ``PER`` is a name it proposes, wherever it
+stands, with its boundaries put right as :mod:`huiliu.pii.recognizers.cn.name_spans` describes
+(titles cut off, run-on words trimmed, split foreign names joined, names inside terms found); the
+votes combine as :mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the
+tagger's span unless a follower word right after the rules' name confirms where the rules end it.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from functools import lru_cache
 from typing import ClassVar
 
 from presidio_analyzer import EntityRecognizer
 
 from huiliu.pii.config import PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
+from huiliu.pii.recognizers.cn.lexicon import common_word, tagged_name, word_frequencies, word_tags
+from huiliu.pii.recognizers.cn.name_spans import TaggedNames
 from huiliu.pii.recognizers.voting import RuleHolds, vote
 from huiliu.pii.tagger import Tags
 
@@ -47,56 +48,6 @@ _NEVER = re.compile(r"(?!)")
 
 def _has_hanzi(text: str) -> bool:
     return _HANZI_CHAR.search(text) is not None
-
-
-PROPER_NOUN_TAGS = frozenset({"ns", "nt", "nz"})
-COMMON_WORD_FREQUENCY = 50
-COMMON_PROPER_NOUN_FREQUENCY = 500
-COMMON_NAME_TAGGED_FREQUENCY = 1000
-
-
-@lru_cache(maxsize=1)
-def word_tags() -> dict[str, str]:
-    """jieba's dictionary: word → part-of-speech tag (``nr`` for personal names)."""
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(logging.WARNING)
-    tags: dict[str, str] = jieba.posseg.dt.word_tag_tab
-    return tags
-
-
-@lru_cache(maxsize=1)
-def word_frequencies() -> dict[str, int]:
-    """jieba's dictionary: word → frequency in its corpus."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.dt.initialize()
-    frequencies: dict[str, int] = jieba.dt.FREQ
-    return frequencies
-
-
-def common_word(word: str) -> bool:
-    """Whether jieba's dictionary has ``word`` as a frequent word that is not a personal name.
-
-    Place and other proper names (``ns``, ``nz``, ``nt``) must be ten times as frequent as common
-    words: 甘宁 or 高建国 are tagged as places but are names here; 汉族 (``nz``) is a word. jieba
-    also tags some frequent two-character words as names (阳光, 明白): those count as words.
-    """
-    tag = word_tags().get(word)
-    if tag is None:
-        return False
-    if tag.startswith("nr"):
-        limit = COMMON_NAME_TAGGED_FREQUENCY if len(word) == 2 else None
-    else:
-        limit = COMMON_PROPER_NOUN_FREQUENCY if tag in PROPER_NOUN_TAGS else COMMON_WORD_FREQUENCY
-    return limit is not None and word_frequencies().get(word, 0) >= limit
-
-
-def tagged_name(word: str) -> bool:
-    """Whether jieba's part-of-speech dictionary tags ``word`` as a personal name (``nr``)."""
-    return word_tags().get(word, "").startswith("nr") and not common_word(word)
 
 
 # Presidio's EntityRecognizer assigns `name` without declaring its type: mypy cannot compare it with ours
@@ -147,8 +98,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             f"(?:{starts})(?:{alternation(spec.compound_surnames)}|[{re.escape(surnames)}])[{_RE2_HANZI}]"
         )
         self._after_context = re.compile(f"({alternation(spec.context)}):?{name_ahead}", re.ASCII)
-        self._role_prefix = re.compile(f"(?:{alternation(spec.context)})+:?")
-        self._title_suffix = re.compile(f"(?:{alternation(spec.titles)})$") if spec.titles else _NEVER
+        self._tagged_names = TaggedNames(spec, self._is_word)
         self._after_break = re.compile(f"[{_CLAUSE_BREAK}]+{name_ahead}", re.ASCII)
         self._at_start = re.compile(name_ahead, re.ASCII)
         self._strong = re.compile(alternation(spec.followers)) if spec.followers else None
@@ -172,8 +122,10 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         punctuation does and the name's last character is not a particle that often follows a
         name (李鹏说，: the tagger's 李鹏 wins), unless the tagger read a foreign name whole around
         it (卡尔·刘易斯); when the rules found it after a role noun or
-        another name and a particle follows (住户王鹏兵与邻居); and when the tagger's name is the
-        rules' without its surname (程丹丹 against 丹丹).
+        another name and a particle follows (住户王鹏兵与邻居), unless the tagger's name is the
+        rules' and that particle, itself followed by a particle or punctuation (毛泽东、周恩来等: 来
+        is read as part of the name); and when the tagger's name is the rules' without its surname
+        (程丹丹 against 丹丹).
         """
         strong, weak = self._strong, self._weak
 
@@ -187,33 +139,21 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             if not after or not "\u3400" <= after <= "\u9fff":
                 return not last_is_particle
             if rule.pattern.startswith(("after_context_word", "joined_to_name")) and after in weak:
-                return not last_is_particle
+                return not last_is_particle and not self._model_ends_later(text, rule, model)
             return model[0] > rule.start and model[1] == rule.end and self._has_surname(text, rule.start)
 
         return holds
 
-    def model_spans(self, text: str, tags: Tags) -> list[tuple[int, int]]:
-        """The tagger's names: ``PER`` words, a leading role noun (业主, 住户 …) and a trailing title
-        (先生, 老师, 大娘 …) cut off.
+    def _model_ends_later(self, text: str, rule: Hit, model: tuple[int, int]) -> bool:
+        """Whether the tagger's name is the rules' and one more character, before a clear end."""
+        if model[0] != rule.start or model[1] != rule.end + 1:
+            return False
+        after = text[model[1] : model[1] + 1]
+        return not after or not "\u3400" <= after <= "\u9fff" or after in self._weak
 
-        What remains is kept when it has two characters or more, holds a Chinese character and is
-        not a frequent ordinary word of jieba's dictionary; or when a title was cut off a surname
-        (王大娘: 王).
-        """
-        spans = []
-        for word in tags:
-            if word.label != "PER":
-                continue
-            role = self._role_prefix.match(text, word.start, word.end)
-            start = role.end() if role else word.start
-            title = self._title_suffix.search(text, start + 1, word.end)
-            end = title.start() if title else word.end
-            name = text[start:end]
-            full_name = len(name) >= 2 and _has_hanzi(name) and not self._is_word(name)
-            surname = title is not None and self._has_surname(text, start) and end - start <= 2
-            if full_name or surname:
-                spans.append((start, end))
-        return spans
+    def model_spans(self, text: str, tags: Tags) -> list[tuple[int, int]]:
+        """The tagger's names (see :mod:`huiliu.pii.recognizers.cn.name_spans`)."""
+        return self._tagged_names.spans(text, tags)
 
     def rule_hits(self, text: str) -> list[Hit]:
         """The names the rules find (surnames, context words, clause boundaries, jieba's tags)."""
