@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -203,3 +204,46 @@ def test_fingerprints_are_keyed_and_stable() -> None:
     assert one != fingerprint(keys, b"another-key-of-16-bytes").to_pylist()
     with pytest.raises(ValueError, match="16 bytes"):
         fingerprint(keys, b"short")
+
+
+ID = "id_number"
+
+
+def _current_keys(snapshot: CuratedSnapshot) -> list[tuple[str, str]]:
+    rows = snapshot.columns([ID, "status"]).filter(pa.array(snapshot.current()))
+    return sorted(zip(rows.column(ID).to_pylist(), rows.column("status").to_pylist(), strict=True))
+
+
+def test_the_latest_version_of_each_record_is_current_and_every_other_record_stays(
+    registry: DatasetContract,
+) -> None:
+    moved = residents(2, COMMUNITIES[0], 0, status="迁出")
+    append_curated(registry, moved, "b2", datetime(2026, 11, 20, tzinfo=UTC))
+    append_curated(
+        registry, residents(1, COMMUNITIES[0], 0, status="死亡"), "b0", datetime(2026, 10, 1, tzinfo=UTC)
+    )
+
+    snapshot = CuratedSnapshot(registry)
+    current = _current_keys(snapshot)
+
+    assert snapshot.current().size == 19 + 3
+    assert len(current) == 19  # one row per record
+    changed = {k: s for k, s in current if s != "正常"}
+    assert changed == {moved[0][ID]: "迁出", moved[1][ID]: "迁出"}
+
+
+def test_records_whose_key_hashes_collide_are_both_kept(
+    registry: DatasetContract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append_curated(
+        registry, residents(1, COMMUNITIES[1], 100, status="迁出"), "b2", datetime(2026, 11, 20, tzinfo=UTC)
+    )
+    snapshot = CuratedSnapshot(registry)
+    expected = _current_keys(snapshot)
+
+    # every key hashes the same: only the exact comparison of keys tells the records apart
+    monkeypatch.setattr(
+        CuratedSnapshot, "_key_hashes", lambda self, key: np.zeros(self.rows, dtype=np.uint64)
+    )
+    assert _current_keys(snapshot) == expected
+    assert len(expected) == 19 and dict(expected)[residents(1, COMMUNITIES[1], 100)[0][ID]] == "迁出"

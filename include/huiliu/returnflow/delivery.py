@@ -233,6 +233,7 @@ def deliver_snapshot(
         One outcome per plan, in plan order.
     """
     current, assessed = assess_units(snapshot, contract, plans, levels, released)
+    pa.default_memory_pool().release_unused()  # the narrow pass's columns are gone: give their memory back
     ids = {p.grant.id: new_id() for p in plans}
     verdicts = {
         p.grant.id: assessment.units.get(p.grant.unit_code)

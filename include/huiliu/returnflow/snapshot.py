@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.table import FileScanTask, Table
@@ -123,14 +124,24 @@ class CuratedSnapshot:
         return sum(task.file.record_count for task in self._planned())
 
     def current(self) -> np.ndarray:
-        """Per row, whether it is the latest version of its record (ties: the first in row order)."""
+        """Per row, whether it is the latest version of its record (ties: the first in row order).
+
+        A first pass hashes each row's key (DuckDB's 64-bit hash, streamed: eight bytes a row are
+        held); a row whose key hash no other row shares is the only version of its record. Only
+        the rows that share a hash are read again with their keys and ordered exactly (so a hash
+        collision between two records never hides one of them).
+        """
         key = list(self.contract.schema_.primary_key)
+        hashes = self._key_hashes(key)
+        mask = np.ones(len(hashes), dtype=bool)
+        shared = pd.Series(hashes).duplicated(keep=False).to_numpy()
+        if not shared.any():
+            return mask
+        candidates = np.flatnonzero(shared)
+        mask[candidates] = False
         cursor = self.contract.duplicate_order_column
         order = [INGESTED_AT, *([cursor] if cursor and cursor != INGESTED_AT else [])]
-        versions = self.columns([*key, *order])
-        if versions.num_rows == 0:
-            return np.zeros(0, dtype=bool)
-        versions = versions.append_column("_position", pa.array(np.arange(versions.num_rows, dtype=np.int64)))
+        versions = self._rows_at(candidates, [*key, *order])
         partition = ", ".join(_quote(k) for k in key)
         ordering = ", ".join([*(f"{_quote(o)} DESC NULLS LAST" for o in order), "_position"])
         with duckdb.connect() as conn:
@@ -139,9 +150,32 @@ class CuratedSnapshot:
                 f"SELECT _position FROM versions QUALIFY row_number() OVER "
                 f"(PARTITION BY {partition} ORDER BY {ordering}) = 1"
             ).fetchnumpy()["_position"]
-        mask = np.zeros(versions.num_rows, dtype=bool)
         mask[np.asarray(latest, dtype=np.int64)] = True
         return mask
+
+    def _key_hashes(self, key: Sequence[str]) -> np.ndarray:
+        """Each row's key hashed to 64 bits, in row order."""
+        columns = ", ".join(_quote(k) for k in key)
+        parts: list[np.ndarray] = []
+        with duckdb.connect() as conn:
+            conn.execute("SET threads TO 1")  # one batch at a time: order is kept, work is small
+            for batch in self.record_batches(key):
+                conn.register("batch", batch)
+                parts.append(conn.sql(f"SELECT hash({columns}) AS h FROM batch").fetchnumpy()["h"])
+                conn.unregister("batch")
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+
+    def _rows_at(self, positions: np.ndarray, names: Sequence[str]) -> pa.Table:
+        """Some columns of the rows at ``positions`` (sorted), with a ``_position`` column."""
+        parts, offset = [], 0
+        for batch in self.record_batches(list(dict.fromkeys(names))):
+            lo, hi = np.searchsorted(positions, [offset, offset + batch.num_rows])
+            if hi > lo:
+                inside = positions[lo:hi]
+                rows = pa.Table.from_batches([batch]).take(pa.array(inside - offset))
+                parts.append(rows.append_column("_position", pa.array(inside, pa.int64())))
+            offset += batch.num_rows
+        return pa.concat_tables(parts)
 
 
 def _quote(name: str) -> str:
