@@ -184,6 +184,14 @@ class AddressSpec(RecognizerSpec):
     road_suffixes: list[str] = Field(min_length=1, description="路, 街, 大道, 巷 …")
     compound_suffixes: list[str] = Field(min_length=1, description="小区, 花园, 家园, 苑 …")
     cues: list[str] = Field(description="words that end just before an address (反映, 住址, 暂住 …)")
+    premises_words: list[str] = Field(
+        default_factory=list,
+        description="endings of common nouns naming premises an address runs on into (公司, 市场, 大楼)",
+    )
+    tail_stop_words: list[str] = Field(
+        default_factory=list,
+        description="words an address never runs on into: a person's role or title (村民, 业主, 镇长)",
+    )
     gazetteer_cities: list[str] = Field(
         default_factory=list, description="4-digit city codes whose communities join the gazetteer"
     )

@@ -15,7 +15,8 @@ make one address, starting where the tagger's first place name starts. A run of 
 is proposed as an address when it goes below the city: it holds a number, or a word ending like a
 street, town, village, community, road or compound, or two or more places one of which is a
 district, county or city. A single city or country named alone (北京, 美国) is a place, not a
-postal address. The votes combine as :mod:`huiliu.pii.recognizers.voting` describes.
+postal address. The votes combine as :mod:`huiliu.pii.recognizers.voting` describes; then each
+address runs on through the premises written after it (:mod:`huiliu.pii.recognizers.cn.address_tail`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from presidio_analyzer import EntityRecognizer
 from huiliu.divisions import load_hierarchy, reference
 from huiliu.pii.config import AddressSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
-from huiliu.pii.recognizers.voting import RuleHolds, vote
+from huiliu.pii.recognizers.cn.address_tail import extended_end
+from huiliu.pii.recognizers.voting import RuleHolds, merged_overlaps, vote
 from huiliu.pii.tagger import Tags, Word
 
 _NUMBER = r"\d{1,5}(?:-\d{1,4})?号(?:附\d{1,3}号)?"
@@ -182,7 +184,11 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         if tags is None:
             return rules
         spans = self.model_spans(text, tags)
-        return vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text))
+        hits = vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text))
+        stops, premises = self.spec.tail_stop_words, tuple(self.spec.premises_words)
+        return merged_overlaps(
+            [h._replace(end=extended_end(text, tags, h.end, stops, premises)) for h in hits]
+        )
 
     def _start_holds(self, text: str) -> RuleHolds:
         """Whether a rule address starting before the tagger's has evidence: a number, a cue, punctuation."""

@@ -1,0 +1,67 @@
+"""How far an address runs on: the premises written after it, and where it stops.
+
+The tagger's words are written out here (what LAC gives on such texts), so each rule is checked
+on its own; the last test runs the real engine with the real tagger.
+"""
+
+from __future__ import annotations
+
+from huiliu.pii.config import AddressSpec, builtin_spec
+from huiliu.pii.engine import get_engine
+from huiliu.pii.recognizers.cn.address_tail import extended_end
+from huiliu.pii.tagger import Word
+
+
+def _spec() -> AddressSpec:
+    spec = builtin_spec("address")
+    assert isinstance(spec, AddressSpec)
+    return spec
+
+
+def tail(found: str, *pieces: tuple[str, str]) -> str:
+    """What the address ``found`` runs on into, given the tagger's words after it."""
+    text = found + "".join(p for p, _ in pieces)
+    words, at = [Word(0, len(found), "LOC")], len(found)
+    for piece, label in pieces:
+        words.append(Word(at, at + len(piece), label))
+        at += len(piece)
+    spec = _spec()
+    end = extended_end(text, tuple(words), len(found), spec.tail_stop_words, tuple(spec.premises_words))
+    return text[len(found) : end]
+
+
+def test_numbers_of_the_premises_ahead_belong_to_the_address() -> None:
+    assert (
+        tail("江干区景坛路135号", ("庆春银泰", "PER"), ("负", "v"), ("三楼", "m"), ("，", "w"))
+        == "庆春银泰负三楼"
+    )
+    assert tail("南海区中海金沙湾", ("A29", "m"), ("-", "w"), ("2980", "m")) == "A29-2980"
+    assert (
+        tail("杭州市九堡", ("地区", "n"), ("蓝桥名苑", "LOC"), ("12幢7单元", "m")) == "地区蓝桥名苑12幢7单元"
+    )
+
+
+def test_numbers_across_a_particle_a_person_or_a_clause_are_not_taken() -> None:
+    text = (("的", "u"), ("陈大爷", "PER"), ("在", "p"), ("南京银行", "ORG"), ("2号", "m"))
+    assert tail("家住金陵小区", *text) == ""
+    assert tail("宝山南路131号", ("，", "w"), ("3号楼", "m")) == ""
+
+
+def test_premises_names_are_taken_and_common_nouns_are_not() -> None:
+    assert tail("同裕路559号", ("新景和纺织科技有限公司", "ORG")) == "新景和纺织科技有限公司"
+    assert tail("河南省郑州市", ("七彩商都网吧", "n"), ("顺利", "ad")) == "七彩商都网吧"
+    assert tail("新华路121号", ("路灯", "n"), ("不亮", "v")) == ""
+    assert tail("永川徐路V座", ("电梯", "n"), ("故障", "n")) == ""
+
+
+def test_where_at_the_address_and_who_is_there_are_not_the_address() -> None:
+    assert tail("碧水新村7栋2单元1304室", ("楼顶", "n"), ("违规", "vn")) == ""
+    assert tail("朝阳区建国路88号院3号楼2单元", ("门口", "n")) == ""
+    assert tail("北京市顺义区后沙峪镇", ("副镇长", "n"), ("杨永清", "PER")) == ""
+    assert tail("逸景小区", ("住户王某", "n")) == ""
+
+
+def test_the_engine_reports_the_address_with_its_premises() -> None:
+    text = "快递请送到浙江省绍兴市柯桥区联合市场C区2楼867号，谢谢。"
+    found = [text[f.start : f.end] for f in get_engine().analyze(text) if f.entity_type == "ADDRESS"]
+    assert any(f.endswith("2楼867号") and f.startswith("浙江省") for f in found), found
