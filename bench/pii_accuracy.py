@@ -45,6 +45,13 @@ OTHER = (
     (("msra_dev.jsonl",), "PERSON", "MSRA NER training split, 3,000 sentences (tuning)", "-", "-"),
     (("weibo_dev.jsonl",), "PERSON", "Weibo NER dev split (tuning)", "-", "-"),
     (("cluener_train_part.jsonl",), "PERSON", "CLUENER2020 training split, first 3,000 (tuning)", "-", "-"),
+    (
+        ("cluener_train_part.jsonl",),
+        "ADDRESS",
+        "CLUENER2020 training split, first 3,000, postal addresses (tuning)",
+        "-",
+        "-",
+    ),
     (("chinese_address_dev.jsonl",), "ADDRESS", "Neural Chinese Address Parsing dev (tuning)", "-", "-"),
 )
 """Further corpora, measured without a target."""
