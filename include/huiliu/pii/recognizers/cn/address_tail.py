@@ -63,15 +63,11 @@ def extended_end(
     """
     clause = CLAUSE_END.search(text, end)
     limit = clause.start() if clause else len(text)
-    premises_end = None
     for match in PREMISES.finditer(text, end, min(limit, end + PREMISES_REACH)):
         gap = text[end : match.start()]
         if len(gap) > GAP or any(c in _PARTICLES for c in gap) or _breaks(tags, end, match.start()):
             break
-        premises_end = match.end()
         end = match.end()
-    if premises_end is not None:
-        end = premises_end
     if text[end - 1 : end] in _ROOMS:
         return end  # a room is the finest premises: what follows is where in it (…1104室楼顶)
     taken, reach = 0, min(limit, end + NOUNS_REACH)
