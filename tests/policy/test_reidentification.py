@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huiliu.policy.reidentification import GuardRule, LadderStep, assess, generalise
+from huiliu.policy.reidentification import RARE_SHOWN, GuardRule, LadderStep, assess, generalise
 
 DECADE = LadderStep(
     column="birth_year",
@@ -131,6 +131,40 @@ def test_without_quasi_identifiers_a_units_whole_extract_is_one_group() -> None:
         pa.table({"x": [1] * 5}).drop(["x"]), pa.array(["U"] * 5), GuardRule(k=5, max_suppressed_share=0.0)
     )
     assert large.units["U"].held is False and large.keep.all() and large.units["U"].smallest_group == 5
+
+
+def test_a_held_unit_shows_its_rare_combinations_as_merged_by_the_last_step() -> None:
+    # 1950s and 1960s women (2 a year) merge into decades; 1900s-1920s people (5 men and 5 women a
+    # decade) pass on their own at the decade; a 1970s pair and a 1980s trio stay rare at every step.
+    years = [1950 + i % 20 for i in range(40)] + list(range(1900, 1930)) + [1971, 1972, 1981, 1982, 1983]
+    genders = ["女"] * 40 + ["男" if y % 2 else "女" for y in range(1900, 1930)] + ["女"] * 5
+    rule = GuardRule(k=5, max_suppressed_share=0.05, ladder=(DECADE, SEX_HIDDEN))
+
+    verdict = assess(_table(years, genders), pa.array(["S"] * len(years)), rule).units["S"]
+
+    assert verdict.held and verdict.steps == 2 and not verdict.suppressed
+    assert verdict.generalised == ("birth year → decade", "gender hidden")
+    assert [(dict(r.values), r.rows) for r in verdict.rare] == [
+        ({"birth_year": "1980", "gender": "*"}, 3),
+        ({"birth_year": "1970", "gender": "*"}, 2),
+    ]
+
+
+def test_rare_combinations_are_capped_and_ordered_by_size_then_value() -> None:
+    years = [2000 + i for i in range(30) for _ in range(1 + (i % 3 == 0))]  # 10 pairs, 20 singles
+    verdict = assess(
+        _table(years, ["男"] * len(years)),
+        pa.array(["S"] * len(years)),
+        GuardRule(k=5, max_suppressed_share=0),
+    ).units["S"]
+
+    assert verdict.held and len(verdict.rare) == RARE_SHOWN
+    sizes = [r.rows for r in verdict.rare]
+    assert sizes == [2] * 10 + [1] * (RARE_SHOWN - 10)
+    pairs = [dict(r.values)["birth_year"] for r in verdict.rare[:10]]
+    singles = [dict(r.values)["birth_year"] for r in verdict.rare[10:]]
+    assert pairs == [str(2000 + i) for i in range(0, 30, 3)]
+    assert singles == sorted(str(2000 + i) for i in range(30) if i % 3)[: RARE_SHOWN - 10]
 
 
 def test_misaligned_inputs_are_refused() -> None:

@@ -159,12 +159,21 @@ class _Encoded:
     def value(self, code: int) -> str | None:
         return None if code == 0 else str(self.dictionary[code - 1].as_py())
 
+    def ranks(self) -> npt.NDArray[np.int64]:
+        """Each code's place when the values are ordered as text (null first)."""
+        texts = [str(v) for v in self.dictionary.to_pylist()]
+        ranks = np.zeros(len(texts) + 1, dtype=np.int64)
+        ranks[np.array(sorted(range(len(texts)), key=texts.__getitem__), dtype=np.int64) + 1] = np.arange(
+            1, len(texts) + 1
+        )
+        return ranks
+
 
 _DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
 _LOOKUP_SPAN = 1 << 25
 """Keys below this span are compacted through a lookup table; wider ones are hashed (pandas)."""
-_LOOKUP_PER_ROW = 4
+_LOOKUP_PER_ROW = 16
 """Nor above this many times the number of keys: a sparse lookup table costs more than hashing."""
 
 
@@ -173,8 +182,8 @@ def _compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int6
     if span <= min(_LOOKUP_SPAN, max(_DIRECT_KEYS, _LOOKUP_PER_ROW * len(key))):
         present = np.zeros(span, dtype=bool)
         present[key] = True
-        renumber = np.cumsum(present, dtype=np.int64) - 1
-        return renumber[key], int(renumber[-1]) + 1 if span else 0
+        renumber = np.cumsum(present, dtype=np.int32 if span < 1 << 31 else np.int64) - 1
+        return renumber[key].astype(np.int64), int(renumber[-1]) + 1 if span else 0
     dense, uniques = pd.factorize(key, sort=False)
     return dense.astype(np.int64), len(uniques)
 
@@ -197,45 +206,121 @@ def _groups(
     return key
 
 
-def _rare_rows(
-    groups: npt.NDArray[np.int64], sensitive: npt.NDArray[np.int64] | None, rule: GuardRule
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
-    """Which rows are in a rare group, and each group's count of distinct sensitive values (or empty)."""
-    sizes = np.bincount(groups)
-    rare = sizes[groups] < rule.k
-    distinct = np.zeros(0, dtype=np.int64)
-    if sensitive is not None and rule.l > 1:
-        width = int(sensitive.max(initial=0)) + 1
-        pairs = np.unique(groups * width + sensitive)
-        distinct = np.bincount(pairs // width, minlength=len(sizes))
-        rare |= distinct[groups] < rule.l
-    return rare, distinct
+def _dense(
+    unit_index: npt.NDArray[np.signedinteger[Any]],
+    columns: Sequence[npt.NDArray[np.int64]],
+    cardinalities: Sequence[int],
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Each row's combination of unit and codes, numbered 0..n-1 over the combinations present; n."""
+    key = _groups(unit_index, columns, cardinalities)
+    return _compact(key, int(key.max(initial=-1)) + 1)
 
 
-def _rare_combinations(
-    columns: dict[str, _Encoded],
-    rows: npt.NDArray[np.intp],
-    groups: npt.NDArray[np.int64],
-    rare: npt.NDArray[np.bool_],
-    distinct: npt.NDArray[np.int64],
-) -> tuple[RareCombination, ...]:
-    """The rare combinations among ``rows`` (one unit's positions), largest first, as counts only."""
-    mine = rows[rare[rows]]
-    if not len(mine):
-        return ()
-    found, first, counts = np.unique(groups[mine], return_index=True, return_counts=True)
-    combinations = [
-        RareCombination(
-            values=tuple(
-                (name, column.value(int(column.codes[mine[first[o]]]))) for name, column in columns.items()
-            ),
-            rows=int(counts[o]),
-            distinct_sensitive=int(distinct[found[o]]) if len(distinct) else None,
+def _representatives(groups: npt.NDArray[np.int64], count: int) -> npt.NDArray[np.int64]:
+    """One member of each group (any: the members of a group share its unit and codes)."""
+    member = np.zeros(count, dtype=np.int64)
+    member[groups] = np.arange(len(groups), dtype=np.int64)
+    return member
+
+
+@dataclass(frozen=True)
+class _Combinations:
+    """The combinations of unit and quasi-identifier values at one ladder step, one entry each.
+
+    ``pairs`` are the distinct (combination, sensitive value) pairs, as ``combination * width +
+    value`` (present only when ℓ-diversity is measured).
+    """
+
+    unit: npt.NDArray[np.int64]
+    columns: dict[str, _Encoded]
+    rows: npt.NDArray[np.int64]
+    pairs: npt.NDArray[np.int64] | None = None
+    width: int = 1
+
+    @classmethod
+    def of_rows(
+        cls,
+        unit_index: npt.NDArray[np.int64],
+        columns: dict[str, _Encoded],
+        sensitive: npt.NDArray[np.int64] | None,
+    ) -> tuple[_Combinations, npt.NDArray[np.int64]]:
+        """The combinations of the rows given, and each row's combination."""
+        groups, count = _dense(
+            unit_index, [c.codes for c in columns.values()], [c.cardinality for c in columns.values()]
         )
-        for o in range(len(found))
-    ]
-    combinations.sort(key=lambda c: (-c.rows, [(v is not None, v or "") for _, v in c.values]))
-    return tuple(combinations[:RARE_SHOWN])
+        member = _representatives(groups, count)
+        pairs, width = None, 1
+        if sensitive is not None:
+            width = int(sensitive.max(initial=0)) + 1
+            pairs = np.unique(groups * width + sensitive)
+        combinations = cls(
+            unit=unit_index[member],
+            columns={name: _Encoded(c.codes[member], c.dictionary) for name, c in columns.items()},
+            rows=np.bincount(groups, minlength=count).astype(np.int64),
+            pairs=pairs,
+            width=width,
+        )
+        return combinations, groups
+
+    def coarser(self, step: LadderStep) -> tuple[_Combinations, npt.NDArray[np.int64]]:
+        """The combinations one ladder step coarser, and the coarser combination of each of these."""
+        columns = dict(self.columns)
+        columns[step.column] = columns[step.column].generalised(step)
+        parent, count = _dense(
+            self.unit, [c.codes for c in columns.values()], [c.cardinality for c in columns.values()]
+        )
+        member = _representatives(parent, count)
+        pairs = None
+        if self.pairs is not None:
+            pairs = np.unique(parent[self.pairs // self.width] * self.width + self.pairs % self.width)
+        combinations = _Combinations(
+            unit=self.unit[member],
+            columns={name: _Encoded(c.codes[member], c.dictionary) for name, c in columns.items()},
+            rows=np.bincount(parent, weights=self.rows, minlength=count).astype(np.int64),
+            pairs=pairs,
+            width=self.width,
+        )
+        return combinations, parent
+
+    def distinct_sensitive(self) -> npt.NDArray[np.int64]:
+        """Each combination's count of distinct sensitive values (empty when not measured)."""
+        if self.pairs is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.bincount(self.pairs // self.width, minlength=len(self.rows)).astype(np.int64)
+
+    def rare(self, rule: GuardRule) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+        """Which combinations are rare, and each one's count of distinct sensitive values (or empty)."""
+        rare = self.rows < rule.k
+        distinct = self.distinct_sensitive()
+        if len(distinct) and rule.l > 1:
+            rare |= distinct < rule.l
+        return rare, distinct
+
+    def rare_of(
+        self,
+        units: npt.NDArray[np.intp],
+        rare: npt.NDArray[np.bool_],
+        distinct: npt.NDArray[np.int64],
+    ) -> dict[int, tuple[RareCombination, ...]]:
+        """Each of these units' rare combinations, the largest first (then by value), as counts only."""
+        candidates = np.flatnonzero(rare & np.isin(self.unit, units))
+        ranks = [column.ranks()[column.codes[candidates]] for column in reversed(self.columns.values())]
+        order = candidates[np.lexsort((*ranks, -self.rows[candidates], self.unit[candidates]))]
+        unit_of = self.unit[order]
+        found: dict[int, tuple[RareCombination, ...]] = {}
+        for u in units:
+            lo, hi = np.searchsorted(unit_of, [u, u + 1])
+            found[int(u)] = tuple(
+                RareCombination(
+                    values=tuple(
+                        (name, column.value(int(column.codes[g]))) for name, column in self.columns.items()
+                    ),
+                    rows=int(self.rows[g]),
+                    distinct_sensitive=int(distinct[g]) if len(distinct) else None,
+                )
+                for g in order[lo : min(hi, lo + RARE_SHOWN)]
+            )
+        return found
 
 
 def assess(
@@ -248,8 +333,10 @@ def assess(
 ) -> GuardAssessment:
     """Measure every unit's extract and decide its generalisation step, suppressions or hold.
 
-    Columns are encoded once; a ladder step generalises a column's distinct values, not its rows,
-    so its generaliser must work value by value (as every generalisation of the policy does).
+    Rows are grouped once, into the combinations of their unit and quasi-identifier values; the
+    ladder then climbs over those combinations (a step merges them), never over the rows again.
+    A ladder step generalises a column's distinct values, not its rows, so its generaliser must
+    work value by value (as every generalisation of the policy does).
 
     Args:
         quasi: the quasi-identifier columns of all rows, as the policy returns them.
@@ -270,53 +357,48 @@ def assess(
     if not labels:
         return GuardAssessment(units={}, keep=np.zeros(rows, dtype=bool))
     has_unit = unit_codes > 0
-    unit_index = np.where(has_unit, unit_codes - 1, 0)
-    unit_rows = np.bincount(unit_index[has_unit], minlength=len(labels))
-    sensitive_codes = _encode(sensitive)[0] if sensitive is not None and rule.l > 1 else None
-
+    unit_index = unit_codes[has_unit] - 1
+    unit_rows = np.bincount(unit_index, minlength=len(labels))
+    sensitive_codes = _encode(sensitive)[0][has_unit] if sensitive is not None and rule.l > 1 else None
     columns = {name: _Encoded.of(quasi.column(name)) for name in quasi.column_names}
+    level, finest_of_row = _Combinations.of_rows(
+        unit_index,
+        {name: _Encoded(c.codes[has_unit], c.dictionary) for name, c in columns.items()},
+        sensitive_codes,
+    )
+    finest = level  # the combinations before any step
+    at_level = np.arange(len(finest.rows))  # each finest combination's combination at this step
+    finest_rare = np.zeros(len(finest.rows), dtype=bool)
+
     chosen = np.full(len(labels), -1)
-    rare_of_row = np.zeros(rows, dtype=bool)
     lifted = np.zeros(len(labels), dtype=bool)
     smallest = np.zeros(len(labels), dtype=np.int64)
     held_rare: dict[int, tuple[RareCombination, ...]] = {}
-    for step in range(len(rule.ladder) + 1):
+    top = len(rule.ladder)
+    for step in range(top + 1):
         pending = chosen < 0
         if not pending.any():
             break
         if step:
-            ladder = rule.ladder[step - 1]
-            columns[ladder.column] = columns[ladder.column].generalised(ladder)
-        now = has_unit & pending[unit_index]
-        index = unit_index[now]
-        groups = _groups(
-            index, [c.codes[now] for c in columns.values()], [c.cardinality for c in columns.values()]
-        )
-        rare, distinct = _rare_rows(
-            groups, sensitive_codes[now] if sensitive_codes is not None else None, rule
-        )
-        rare_per_unit = np.bincount(index, weights=rare, minlength=len(labels))
-        passes = pending & (rare_per_unit <= rule.max_suppressed_share * unit_rows)
-        chosen[passes] = step
-        rare_of_row[now] = rare
-        group_sizes = np.bincount(groups)[groups]
+            level, parent = level.coarser(rule.ladder[step - 1])
+            at_level = parent[at_level]
+        rare, distinct = level.rare(rule)
+        rare_rows = np.bincount(level.unit, weights=level.rows * rare, minlength=len(labels))
+        passes = pending & (rare_rows <= rule.max_suppressed_share * unit_rows)
         least = np.full(len(labels), np.iinfo(np.int64).max)
-        np.minimum.at(least, index[~rare], group_sizes[~rare])
-        smallest[passes] = least[passes]
-        if step == len(rule.ladder):
+        np.minimum.at(least, level.unit[~rare], level.rows[~rare])
+        if step == top:
             lifted = pending & ~passes & np.isin(np.array(labels, dtype=object), list(released))
-            chosen[lifted], smallest[lifted] = step, least[lifted]
             passes |= lifted
-            local = {name: _Encoded(c.codes[now], c.dictionary) for name, c in columns.items()}
-            for u in np.flatnonzero(pending & ~passes):
-                held_rare[int(u)] = _rare_combinations(
-                    local, np.flatnonzero(index == u), groups, rare, distinct
-                )
+            held_rare = level.rare_of(np.flatnonzero(pending & ~passes), rare, distinct)
+        chosen[passes], smallest[passes] = step, least[passes]
+        decided = passes[finest.unit]
+        finest_rare[decided] = rare[at_level[decided]]
 
     held = chosen < 0
-    keep = has_unit & ~held[unit_index] & ~rare_of_row
-    suppressed = np.bincount(unit_index[has_unit & rare_of_row & ~held[unit_index]], minlength=len(labels))
-    top = len(rule.ladder)
+    keep = np.zeros(rows, dtype=bool)
+    keep[has_unit] = ~held[unit_index] & ~finest_rare[finest_of_row]
+    suppressed = np.bincount(finest.unit, weights=finest.rows * finest_rare, minlength=len(labels))
     return GuardAssessment(
         units={
             label: UnitVerdict(

@@ -35,6 +35,8 @@ CHUNK_ROWS = 1 << 18
 """Curated rows gathered into one chunk of the streaming pass (each unit gets one write per chunk)."""
 WRITERS = min(4, os.cpu_count() or 1)
 """Threads writing units' deliveries at once (PyArrow's writers and fsync release the GIL)."""
+GUARD_THREADS = min(2, os.cpu_count() or 1)
+"""Tiers measured by the guard at once (NumPy, pandas and Arrow release the GIL in their loops)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,18 +174,21 @@ def assess_units(
     Returns:
         Which rows are current versions, and per tier its scope, plans and assessment.
     """
-    if contract.returns is None:
+    returns = contract.returns
+    if returns is None:
         raise ValueError(f"dataset {contract.name} has no returns section")
-    current = snapshot.current()
-    unit_column = contract.returns.unit_column
-    wanted = list(dict.fromkeys([unit_column, *contract.returns.quasi_identifiers]))
-    if contract.returns.sensitive_column:
-        wanted.append(contract.returns.sensitive_column)
-    narrow = snapshot.columns(wanted)
-    tiers_out = []
-    for scope, by_unit in _tier_plans(plans, levels):
-        keys = scope.keys(narrow.column(unit_column), contract.returns.unit_level)
-        keys = pc.if_else(pa.array(current, pa.bool_()), keys, pa.scalar(None, pa.string()))
+    wanted = list(dict.fromkeys([returns.unit_column, *returns.quasi_identifiers]))
+    if returns.sensitive_column:
+        wanted.append(returns.sensitive_column)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-current") as reading:
+        finding = reading.submit(snapshot.current)  # the keys are read beside the guard's columns
+        narrow = snapshot.columns(wanted)
+        current = finding.result()
+    is_current = pa.array(current, pa.bool_())
+
+    def tier(scope: TierScope, by_unit: dict[str, ExtractPlan]) -> GuardAssessment:
+        keys = scope.keys(narrow.column(returns.unit_column), returns.unit_level)
+        keys = pc.if_else(is_current, keys, pa.scalar(None, pa.string()))
         plan = next(iter(by_unit.values()))
         delivered = plan.deliverable(narrow)
         quasi = delivered.select([c for c in plan.quasi_identifiers if c in delivered.column_names])
@@ -193,9 +198,12 @@ def assess_units(
             else None
         )
         lifted = frozenset(u for u, p in by_unit.items() if p.grant.id in released)
-        tiers_out.append(
-            (scope, by_unit, assess(quasi, keys, plan.guard, sensitive=sensitive, released=lifted))
-        )
+        return assess(quasi, keys, plan.guard, sensitive=sensitive, released=lifted)
+
+    tiered = _tier_plans(plans, levels)
+    with ThreadPoolExecutor(max_workers=GUARD_THREADS, thread_name_prefix="huiliu-guard") as pool:
+        assessments = list(pool.map(lambda tiering: tier(*tiering), tiered))
+    tiers_out = [(scope, by_unit, a) for (scope, by_unit), a in zip(tiered, assessments, strict=True)]
     return current, tiers_out
 
 

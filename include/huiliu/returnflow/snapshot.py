@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.table import FileScanTask, Table
@@ -134,7 +133,7 @@ class CuratedSnapshot:
         key = list(self.contract.schema_.primary_key)
         hashes = self._key_hashes(key)
         mask = np.ones(len(hashes), dtype=bool)
-        shared = pd.Series(hashes).duplicated(keep=False).to_numpy()
+        shared = _shared(hashes)
         if not shared.any():
             return mask
         candidates = np.flatnonzero(shared)
@@ -176,6 +175,16 @@ class CuratedSnapshot:
                 parts.append(rows.append_column("_position", pa.array(inside, pa.int64())))
             offset += batch.num_rows
         return pa.concat_tables(parts)
+
+
+def _shared(hashes: np.ndarray) -> np.ndarray:
+    """Per value, whether another value equals it (sorted once; no table of every value is built)."""
+    ordered = np.sort(hashes)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(repeated):
+        return np.zeros(len(hashes), dtype=bool)
+    at = np.minimum(np.searchsorted(repeated, hashes), len(repeated) - 1)
+    return np.asarray(repeated[at] == hashes)
 
 
 def _quote(name: str) -> str:
