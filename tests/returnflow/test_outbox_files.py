@@ -232,3 +232,32 @@ def test_an_empty_extract_still_has_its_headers(tmp_path: Path) -> None:
     assert pq.read_table(folder / f"{DATASET}.parquet").num_rows == 0
     data = openpyxl.load_workbook(folder / f"{DATASET}.xlsx")["数据"]
     assert data.max_row == 1 and data["A1"].value == "姓名"
+
+
+def test_formula_like_text_in_a_string_view_column_is_neutralised_in_csv(tmp_path: Path) -> None:
+    values = ['=HYPERLINK("http://x")', "张三", None, "\t@SUM(A1)", "'+1"]
+    batch = pa.record_batch({"note": pa.array(values, pa.string_view())})
+    columns = (DeliveredColumn(name="note", title_zh="备注"),)
+    write_delivery(tmp_path, description(columns=columns), [batch.slice(0, 2), batch.slice(2)], zone="UTC")
+    folder = delivery_folder(tmp_path, UNIT, DATASET, "D0001")
+    with (folder / f"{DATASET}.csv").open(encoding="utf-8-sig", newline="") as file:
+        written = [r[0] if r else "" for r in list(csv.reader(file))[1:]]  # a null: an empty line
+    assert written == ['\'=HYPERLINK("http://x")', "张三", "", "'\t@SUM(A1)", "''+1"]
+
+
+def test_parquet_encodes_repeated_columns_as_dictionaries_and_distinct_ones_plainly(tmp_path: Path) -> None:
+    batch = pa.record_batch(
+        {
+            "community": pa.array(["520102001001", "520102001002"] * 50),
+            "key": pa.array([f"h{i:04d}" for i in range(100)]),
+        }
+    )
+    columns = (DeliveredColumn(name="community"), DeliveredColumn(name="key"))
+    write_delivery(tmp_path, description(columns=columns), [batch, batch], formats=["parquet"], zone="UTC")
+    path = delivery_folder(tmp_path, UNIT, DATASET, "D0001") / f"{DATASET}.parquet"
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.num_row_groups == 2
+    for group in range(2):
+        community, key = (metadata.row_group(group).column(i).encodings for i in range(2))
+        assert "RLE_DICTIONARY" in community and "RLE_DICTIONARY" not in key
+    assert pq.read_table(path).equals(pa.Table.from_batches([batch, batch]))

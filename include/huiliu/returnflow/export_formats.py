@@ -1,7 +1,10 @@
 """The file formats a delivery is written in, each a streaming writer fed one record batch at a time.
 
 * Parquet: the rows exactly as given (types, precision, nulls), for programs; each written batch is
-  one row group and nothing is buffered, so many open deliveries hold no rows between writes.
+  one row group and nothing is buffered, so many open deliveries hold no rows between writes. A
+  column is dictionary-encoded when its first batch repeats values (at most half of them distinct):
+  keyed hashes, names and addresses are not, since building a dictionary per row group that is
+  then dropped costs more than the values.
 * CSV: UTF-8 with a byte-order mark (so Excel and WPS read Chinese correctly), CRLF line ends,
   RFC 4180 quoting (pyarrow quotes every text value and doubles inner quotes; a null is an empty
   unquoted field, an empty text ``""``). The header holds the machine column names: the CSV is the
@@ -64,19 +67,46 @@ def local_time(values: pa.Array, zone: str) -> pa.Array:
     return pc.local_timestamp(values.cast(pa.timestamp(type_.unit, tz=zone)))
 
 
+def _repeats(column: pa.Array) -> bool:
+    """Whether at most half of the values are distinct (True for a type that cannot be counted)."""
+    try:
+        return bool(2 * pc.count_distinct(plain(column), mode="all").as_py() <= len(column))
+    except pa.ArrowNotImplementedError:
+        return True
+
+
 class ParquetExport:
-    """Rows to a Parquet file, each written batch one row group (the same batches give the same bytes)."""
+    """Rows to a Parquet file, each written batch one row group (the same batches give the same bytes).
+
+    The file is begun at the first batch, which decides the columns that are dictionary-encoded
+    (``dictionary=False``: none).
+    """
 
     def __init__(
         self, file: BinaryIO | ChecksummedFile, schema: pa.Schema, *, dictionary: bool = True
     ) -> None:
-        self._writer = pq.ParquetWriter(file, schema, use_dictionary=dictionary)
+        self._file, self._schema, self._dictionary = file, schema, dictionary
+        self._writer: pq.ParquetWriter | None = None
+
+    def _begin(self, first: pa.RecordBatch | None) -> pq.ParquetWriter:
+        encoded: bool | list[str] = False
+        if self._dictionary:
+            encoded = [
+                name
+                for name, column in zip(self._schema.names, first.columns if first else [], strict=False)
+                if _repeats(column)
+            ]
+        return pq.ParquetWriter(self._file, self._schema, use_dictionary=encoded)
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows:
+            if self._writer is None:
+                self._writer = self._begin(batch)
             self._writer.write_batch(batch, row_group_size=batch.num_rows)
 
     def close(self) -> None:
+        if self._writer is None:
+            self._writer = self._begin(None)
         self._writer.close()
 
 

@@ -18,6 +18,7 @@ Unlike the quality rule ``formula_like_text`` this neutralises plain numbers hel
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -34,9 +35,31 @@ def is_text(type_: pa.DataType) -> bool:
     )
 
 
+_STARTS = np.zeros(256, dtype=bool)
+_STARTS[[ord(c) for c in "'\t\r\n=+-@"]] = True
+"""The first bytes a formula-like text can start with (each one character in UTF-8)."""
+
+
+def _may_be_formula_like(values: pa.Array) -> bool:
+    """False when no text value starts with a byte a formula-like one starts with (read off the
+    Arrow buffers, without the regular expression); True when one may (or the layout is not plain)."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return True
+    if isinstance(values, pa.ChunkedArray):
+        return any(_may_be_formula_like(chunk) for chunk in values.chunks)
+    _, offsets_buffer, data_buffer = values.buffers()
+    if not len(values) or data_buffer is None:
+        return False
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    window = slice(values.offset, values.offset + len(values) + 1)
+    offsets: npt.NDArray[np.int64] = np.frombuffer(offsets_buffer, dtype=width)[window].astype(np.int64)
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+    return bool(_STARTS[np.frombuffer(data_buffer, dtype=np.uint8)[starts]].any())
+
+
 def formula_like(values: pa.Array) -> np.ndarray:
     """Per value, whether it is text a spreadsheet would run (nulls and non-text: False)."""
-    if not is_text(values.type):
+    if not is_text(values.type) or not _may_be_formula_like(values):
         return np.zeros(len(values), dtype=bool)
     matched = pc.match_substring_regex(values, TRIGGER)
     return np.asarray(matched.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
@@ -44,10 +67,10 @@ def formula_like(values: pa.Array) -> np.ndarray:
 
 def neutralise_for_csv(values: pa.Array) -> pa.Array:
     """The text values with a quote before every formula-like one; other values unchanged."""
-    if not is_text(values.type):
+    if not is_text(values.type) or not _may_be_formula_like(values):
         return values
     flagged = pc.match_substring_regex(values, TRIGGER)
     if not pc.any(flagged).as_py():
         return values
-    quoted = pc.binary_join_element_wise(pa.scalar(QUOTE, values.type), values, "")
+    quoted = pc.binary_join_element_wise(pa.scalar(QUOTE, values.type), values, pa.scalar("", values.type))
     return pc.if_else(flagged, quoted, values)
