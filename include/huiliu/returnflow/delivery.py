@@ -385,24 +385,26 @@ class _Streaming:
         projection: Callable[[pa.Table], pa.Table],
         by_unit: dict[str, ExtractPlan],
     ) -> None:
-        """Some units' runs of a chunk sorted by unit: projected once, then each unit's rows written.
-
-        A unit's kept rows are a slice of the chunk, or gathered when suppressed or older rows lie
-        between them.
-        """
+        """Some units' runs of a chunk sorted by unit: projected once, then each unit's rows written
+        by a writer thread."""
         projected = projection(chunk)
         for i in members:
             at, count = runs.rows_of(i)
             positions = runs.positions[at : at + count]
-            if positions[-1] - positions[0] == count - 1:
-                rows, prints = projected.slice(positions[0], count), printed.slice(positions[0], count)
-            else:
-                taken = pa.array(positions)
-                rows, prints = projected.take(taken), printed.take(taken)
-            self._writing.append(self.pool.submit(self._write, by_unit[runs.units[i]], rows, prints))
+            plan = by_unit[runs.units[i]]
+            self._writing.append(self.pool.submit(self._write, plan, projected, printed, positions))
 
-    def _write(self, plan: ExtractPlan, rows: pa.Table, fingerprints: pa.Array) -> None:
-        """A unit's run: hashed under its grant's key, generalised as the guard decided, written."""
+    def _write(
+        self, plan: ExtractPlan, projected: pa.Table, printed: pa.Array, positions: np.ndarray
+    ) -> None:
+        """A unit's run: its rows of the projected chunk (a slice, or gathered when suppressed or older
+        rows lie between them), hashed under its grant's key, generalised as the guard decided, written."""
+        count = len(positions)
+        if positions[-1] - positions[0] == count - 1:
+            rows, fingerprints = projected.slice(positions[0], count), printed.slice(positions[0], count)
+        else:
+            taken = pa.array(positions)
+            rows, fingerprints = projected.take(taken), printed.take(taken)
         verdict = self.verdicts[plan.grant.id]
         if plan.keyed is not None:
             rows = plan.keyed(rows)
