@@ -173,7 +173,7 @@ _DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
 _LOOKUP_SPAN = 1 << 25
 """Keys below this span are compacted through a lookup table; wider ones are hashed (pandas)."""
-_LOOKUP_PER_ROW = 16
+_LOOKUP_PER_ROW = 4
 """Nor above this many times the number of keys: a sparse lookup table costs more than hashing."""
 
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiliu.contracts.model import DatasetContract
+from huiliu.memory import give_back_memory
 from huiliu.policy.grants import GrantView
 from huiliu.policy.reidentification import GuardAssessment, GuardRule, UnitVerdict, assess, generalise
 from huiliu.returnflow.lineage import ColumnAction
@@ -35,8 +36,6 @@ CHUNK_ROWS = 1 << 18
 """Curated rows gathered into one chunk of the streaming pass (each unit gets one write per chunk)."""
 WRITERS = min(4, os.cpu_count() or 1)
 """Threads writing units' deliveries at once (PyArrow's writers and fsync release the GIL)."""
-GUARD_THREADS = min(2, os.cpu_count() or 1)
-"""Tiers measured by the guard at once (NumPy, pandas and Arrow release the GIL in their loops)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,9 +200,8 @@ def assess_units(
         return assess(quasi, keys, plan.guard, sensitive=sensitive, released=lifted)
 
     tiered = _tier_plans(plans, levels)
-    with ThreadPoolExecutor(max_workers=GUARD_THREADS, thread_name_prefix="huiliu-guard") as pool:
-        assessments = list(pool.map(lambda tiering: tier(*tiering), tiered))
-    tiers_out = [(scope, by_unit, a) for (scope, by_unit), a in zip(tiered, assessments, strict=True)]
+    # one tier at a time: measured side by side they are faster, but their codes would add up in memory
+    tiers_out = [(scope, by_unit, tier(scope, by_unit)) for scope, by_unit in tiered]
     return current, tiers_out
 
 
@@ -241,7 +239,7 @@ def deliver_snapshot(
         One outcome per plan, in plan order.
     """
     current, assessed = assess_units(snapshot, contract, plans, levels, released)
-    pa.default_memory_pool().release_unused()  # the narrow pass's columns are gone: give their memory back
+    give_back_memory()  # the narrow pass's columns and codes are gone
     ids = {p.grant.id: new_id() for p in plans}
     verdicts = {
         p.grant.id: assessment.units.get(p.grant.unit_code)

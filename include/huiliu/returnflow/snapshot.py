@@ -21,6 +21,7 @@ from pyiceberg.table import FileScanTask, Table
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
 from huiliu.lake.catalog import lake_table
+from huiliu.memory import give_back_memory
 from huiliu.quality.records import curated_row_filter
 from huiliu.returnflow.overlay import Overlay
 
@@ -90,32 +91,50 @@ class CuratedSnapshot:
 
     def record_batches(self, names: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The rows (or some columns of them) in the same order, one data file at a time."""
+        for batches in self._file_batches(names):
+            yield from batches
+
+    def _file_batches(self, names: Sequence[str] | None = None) -> Iterator[Iterator[pa.RecordBatch]]:
+        """Per data file of the snapshot, in order, its rows (or some columns of them) in batches."""
         wanted = None if names is None else list(dict.fromkeys(names))
         corrected = self._corrected(wanted or self.column_names)
         read = wanted if wanted is None or not corrected else [*wanted, *self.overlay.key]
         reader = self._reader(("*",) if read is None else list(dict.fromkeys(read)))
-        for task in self._planned():
+
+        def batches_of(task: FileScanTask) -> Iterator[pa.RecordBatch]:
             for batch in reader.to_record_batches([task]):
                 if corrected:
                     fixed = self.overlay.apply(pa.Table.from_batches([batch]))
                     batch = fixed.select(wanted or fixed.column_names).combine_chunks().to_batches()[0]
                 yield batch
 
+        for task in self._planned():
+            yield batches_of(task)
+
     def chunks(self, rows: int) -> Iterator[tuple[int, pa.Table]]:
-        """Every row in the same order, in tables of up to about ``rows`` rows, each with its offset."""
-        offset, held = 0, 0
-        pending: list[pa.RecordBatch] = []
-        for batch in self.record_batches():
-            if pending and held + batch.num_rows > rows:
-                chunk, pending = pa.Table.from_batches(pending), []  # held only by the caller
+        """Every row in the same order, in tables of up to about ``rows`` rows, each with its offset.
+
+        A chunk never spans two data files: the last chunk of a file is handed out before the next
+        file is read, so a chunk in use never keeps a file's decoded rows alive beside the next's.
+        """
+        offset = 0
+        for batches in self._file_batches():
+            held = 0
+            pending: list[pa.RecordBatch] = []
+            for batch in batches:
+                if pending and held + batch.num_rows > rows:
+                    chunk, pending = pa.Table.from_batches(pending), []  # held only by the caller
+                    yield offset, chunk
+                    del chunk
+                    offset, held = offset + held, 0
+                pending.append(batch)
+                held += batch.num_rows
+            if pending:
+                chunk, pending = pa.Table.from_batches(pending), []
                 yield offset, chunk
                 del chunk
-                offset, held = offset + held, 0
-            pending.append(batch)
-            held += batch.num_rows
-        if pending:
-            chunk, pending = pa.Table.from_batches(pending), []
-            yield offset, chunk
+                offset += held
+            give_back_memory()  # the file's decoded rows are gone
 
     @property
     def rows(self) -> int:
