@@ -20,8 +20,10 @@ import pyarrow.compute as pc
 Values: TypeAlias = pa.Array | pa.ChunkedArray
 MaskParams: TypeAlias = Mapping[str, str | int | bool]
 
-_PLAIN = r"^[0-9A-Za-z]+$"
-_DIGITS = r"^[0-9]+$"
+_PLAIN = pc.ascii_is_alnum
+"""Non-empty and only ASCII letters and digits."""
+_DIGITS = pc.ascii_is_decimal
+"""Non-empty and only ASCII digits."""
 
 
 def as_text(values: Values) -> pa.Array:
@@ -52,9 +54,9 @@ def _keep_ends(text: pa.Array, start: int, end: int, char: str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _long_enough(text: pa.Array, pattern: str, length: int) -> pa.Array:
-    """Rows whose value matches ``pattern`` and has at least ``length`` characters (nulls: true)."""
-    shaped = pc.and_(pc.match_substring_regex(text, pattern), pc.greater_equal(pc.utf8_length(text), length))
+def _long_enough(text: pa.Array, shape: Callable[[pa.Array], pa.Array], length: int) -> pa.Array:
+    """Rows whose value has the ``shape`` and at least ``length`` characters (nulls: true)."""
+    shaped = pc.and_(shape(text), pc.greater_equal(pc.utf8_length(text), length))
     return pc.fill_null(shaped, True)
 
 
@@ -82,16 +84,38 @@ def _name(text: pa.Array, char: str) -> pa.Array:
 
 
 @lru_cache(maxsize=1)
+def _other_digit_codes() -> tuple[int, ...]:
+    """Every non-ASCII code point Python's ``str.isdigit`` accepts."""
+    return tuple(code for code in range(128, sys.maxunicode + 1) if chr(code).isdigit())
+
+
+@lru_cache(maxsize=1)
 def _other_digits() -> str:
     """A regular-expression class of every non-ASCII character Python's ``str.isdigit`` accepts."""
     ranges: list[tuple[int, int]] = []
-    for code in range(128, sys.maxunicode + 1):
-        if chr(code).isdigit():
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
-            else:
-                ranges.append((code, code))
+    for code in _other_digit_codes():
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
     return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
+
+
+@lru_cache(maxsize=1)
+def _other_digit_leads() -> np.ndarray:
+    """Per byte, whether a non-ASCII digit's UTF-8 encoding starts with it (no CJK ideograph's does)."""
+    leads = np.zeros(256, dtype=bool)
+    leads[[chr(code).encode("utf-8", "surrogatepass")[0] for code in _other_digit_codes()]] = True
+    return leads
+
+
+def _may_hold_other_digits(text: pa.Array) -> bool:
+    """False when no value holds a byte a non-ASCII digit starts with (read off the UTF-8 data)."""
+    _, offsets, data = text.buffers()
+    if data is None or not len(text):
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int32)[[text.offset, text.offset + len(text)]]
+    return bool(_other_digit_leads()[np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[1]]].any())
 
 
 def _ascii_digits_hidden(text: pa.Array, char: str) -> pa.Array:
@@ -112,6 +136,8 @@ def _address(text: pa.Array, params: MaskParams, char: str) -> pa.Array:
     if len(char.encode()) != 1:
         return per_distinct(text, _operator(params))
     masked = _ascii_digits_hidden(text, char)
+    if not _may_hold_other_digits(text):
+        return masked
     odd = pc.fill_null(pc.match_substring_regex(text, _other_digits()), False)
     if not pc.any(odd).as_py():
         return masked
