@@ -323,6 +323,30 @@ class _Combinations:
         return found
 
 
+def _may_pass(
+    unit_index: npt.NDArray[np.int64],
+    columns: dict[str, _Encoded],
+    rule: GuardRule,
+    unit_rows: npt.NDArray[np.int64],
+) -> npt.NDArray[np.bool_]:
+    """Per unit, whether it may pass at these columns' step: a bound, not the measure.
+
+    A row whose unit and value of one column are shared by fewer than k rows is rare whatever its
+    other columns hold (a group is never larger than the group of fewer columns), so a unit with
+    more such rows than its share cannot pass. Columns too wide to count directly are not used.
+    """
+    n_units = len(unit_rows)
+    certain = np.zeros(len(unit_index), dtype=bool)
+    for column in columns.values():
+        span = n_units * column.cardinality
+        if span > _DIRECT_KEYS:
+            continue
+        key = unit_index * column.cardinality + column.codes
+        certain |= np.bincount(key, minlength=span)[key] < rule.k
+    rare_rows = np.bincount(unit_index, weights=certain, minlength=n_units)
+    return np.asarray(rare_rows <= rule.max_suppressed_share * unit_rows)
+
+
 def assess(
     quasi: pa.Table,
     units: pa.Array | pa.ChunkedArray,
@@ -361,12 +385,15 @@ def assess(
     unit_rows = np.bincount(unit_index, minlength=len(labels))
     sensitive_codes = _encode(sensitive)[0][has_unit] if sensitive is not None and rule.l > 1 else None
     columns = {name: _Encoded.of(quasi.column(name)) for name in quasi.column_names}
-    level, finest_of_row = _Combinations.of_rows(
-        unit_index,
-        {name: _Encoded(c.codes[has_unit], c.dictionary) for name, c in columns.items()},
-        sensitive_codes,
-    )
-    finest = level  # the combinations before any step
+    columns = {name: _Encoded(c.codes[has_unit], c.dictionary) for name, c in columns.items()}
+    top = len(rule.ladder)
+    first = 0  # no unit can pass before this step: its rows need not be grouped finer
+    while first < top and not _may_pass(unit_index, columns, rule, unit_rows).any():
+        ladder = rule.ladder[first]
+        columns[ladder.column] = columns[ladder.column].generalised(ladder)
+        first += 1
+    level, finest_of_row = _Combinations.of_rows(unit_index, columns, sensitive_codes)
+    finest = level  # the combinations at the first step measured
     at_level = np.arange(len(finest.rows))  # each finest combination's combination at this step
     finest_rare = np.zeros(len(finest.rows), dtype=bool)
 
@@ -374,12 +401,11 @@ def assess(
     lifted = np.zeros(len(labels), dtype=bool)
     smallest = np.zeros(len(labels), dtype=np.int64)
     held_rare: dict[int, tuple[RareCombination, ...]] = {}
-    top = len(rule.ladder)
-    for step in range(top + 1):
+    for step in range(first, top + 1):
         pending = chosen < 0
         if not pending.any():
             break
-        if step:
+        if step > first:
             level, parent = level.coarser(rule.ladder[step - 1])
             at_level = parent[at_level]
         rare, distinct = level.rare(rule)
