@@ -230,6 +230,39 @@ def test_every_delivered_extract_meets_k_and_l_or_is_held(
             assert all(len(v_) >= rule.l for v_ in values.values())
 
 
+def _rare_rows_at(quasi: pa.Table, sensitive: pa.Array, steps: int, rule: GuardRule) -> int:
+    """Rows in a group smaller than k (or with fewer than ℓ sensitive values), counted the slow way."""
+    out = generalise(quasi, steps, rule)
+    keys = list(zip(out.column("birth_year").to_pylist(), out.column("gender").to_pylist(), strict=True))
+    sizes = Counter(keys)
+    kinds: dict[tuple[object, object], set[str]] = {}
+    for key, value in zip(keys, sensitive.to_pylist(), strict=True):
+        kinds.setdefault(key, set()).add(value)
+    return sum(1 for key in keys if sizes[key] < rule.k or len(kinds[key]) < rule.l)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=ROWS, rule=RULES)
+def test_each_unit_gets_the_first_ladder_step_at_which_it_passes(
+    rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule
+) -> None:
+    # no step is skipped that a unit would have passed at, and the step taken is one it passes at
+    units = pa.array([r[0] for r in rows], pa.string())
+    quasi = _table([r[1] for r in rows], [r[2] for r in rows])
+    sensitive = pa.array([r[3] for r in rows], pa.string())
+
+    verdict = assess(quasi, units, rule, sensitive=sensitive)
+
+    for unit, v in verdict.units.items():
+        mine = pa.array([r[0] == unit for r in rows])
+        own, own_sensitive = quasi.filter(mine), sensitive.filter(mine)
+        allowed = rule.max_suppressed_share * v.rows
+        for earlier in range(v.steps):
+            assert _rare_rows_at(own, own_sensitive, earlier, rule) > allowed
+        if not v.held:
+            assert _rare_rows_at(own, own_sensitive, v.steps, rule) == v.suppressed <= allowed
+
+
 @settings(max_examples=200, deadline=None)
 @given(rows=ROWS, rule=RULES)
 def test_a_units_verdict_depends_only_on_its_own_rows(
