@@ -9,6 +9,7 @@ version of each record (by ``_ingested_at``, then the contract's cursor), the on
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -54,6 +55,7 @@ class CuratedSnapshot:
         )
         self._row_filter = curated_row_filter(contract.name)
         self._tasks: list[FileScanTask] | None = None
+        self._planning = threading.Lock()  # two readers of one snapshot (keys and columns) share one plan
 
     def _scan(self, columns: Sequence[str]):  # type: ignore[no-untyped-def]
         return self.table.scan(
@@ -61,9 +63,10 @@ class CuratedSnapshot:
         )
 
     def _planned(self) -> list[FileScanTask]:
-        if self._tasks is None:
-            self._tasks = [] if self.snapshot_id is None else list(self._scan(("*",)).plan_files())
-        return self._tasks
+        with self._planning:
+            if self._tasks is None:
+                self._tasks = [] if self.snapshot_id is None else list(self._scan(("*",)).plan_files())
+            return self._tasks
 
     def _reader(self, columns: Sequence[str]) -> ArrowScan:
         scan = self._scan(columns)
