@@ -192,14 +192,21 @@ ROWS = st.lists(
 )
 
 
+def _columns(
+    rows: list[tuple[str | None, int | None, str | None, str]],
+) -> tuple[pa.Array, pa.Table, pa.Array]:
+    """Random rows as the guard takes them: units, quasi-identifiers, the sensitive column."""
+    units = pa.array([r[0] for r in rows], pa.string())
+    quasi = _table([r[1] for r in rows], [r[2] for r in rows])
+    return units, quasi, pa.array([r[3] for r in rows], pa.string())
+
+
 @settings(max_examples=300, deadline=None)
 @given(rows=ROWS, rule=RULES)
 def test_every_delivered_extract_meets_k_and_l_or_is_held(
     rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule
 ) -> None:
-    units = pa.array([r[0] for r in rows], pa.string())
-    quasi = _table([r[1] for r in rows], [r[2] for r in rows])
-    sensitive = pa.array([r[3] for r in rows], pa.string())
+    units, quasi, sensitive = _columns(rows)
 
     verdict = assess(quasi, units, rule, sensitive=sensitive)
 
@@ -247,9 +254,7 @@ def test_each_unit_gets_the_first_ladder_step_at_which_it_passes(
     rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule
 ) -> None:
     # no step is skipped that a unit would have passed at, and the step taken is one it passes at
-    units = pa.array([r[0] for r in rows], pa.string())
-    quasi = _table([r[1] for r in rows], [r[2] for r in rows])
-    sensitive = pa.array([r[3] for r in rows], pa.string())
+    units, quasi, sensitive = _columns(rows)
 
     verdict = assess(quasi, units, rule, sensitive=sensitive)
 
@@ -268,9 +273,7 @@ def test_each_unit_gets_the_first_ladder_step_at_which_it_passes(
 def test_a_units_verdict_depends_only_on_its_own_rows(
     rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule
 ) -> None:
-    units = pa.array([r[0] for r in rows], pa.string())
-    quasi = _table([r[1] for r in rows], [r[2] for r in rows])
-    sensitive = pa.array([r[3] for r in rows], pa.string())
+    units, quasi, sensitive = _columns(rows)
     together = assess(quasi, units, rule, sensitive=sensitive)
 
     for unit in together.units:
