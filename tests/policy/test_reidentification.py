@@ -221,31 +221,29 @@ def test_every_delivered_extract_meets_k_and_l_or_is_held(
         assert v.suppressed == int((mine & ~verdict.keep).sum())
         assert v.suppressed <= rule.max_suppressed_share * v.rows
         out = generalise(quasi.filter(pa.array(kept)), v.steps, rule)
-        groups = Counter(
-            zip(out.column("birth_year").to_pylist(), out.column("gender").to_pylist(), strict=True)
-        )
-        assert all(size >= rule.k for size in groups.values())
+        _, sizes, kinds = _groups(out, sensitive.filter(pa.array(kept)))
+        assert all(size >= rule.k for size in sizes.values())
         if rule.l > 1:
-            values: dict[tuple[object, object], set[str]] = {}
-            kept_sensitive = sensitive.filter(pa.array(kept)).to_pylist()
-            for key, s in zip(
-                zip(out.column("birth_year").to_pylist(), out.column("gender").to_pylist(), strict=True),
-                kept_sensitive,
-                strict=True,
-            ):
-                values.setdefault(key, set()).add(s)
-            assert all(len(v_) >= rule.l for v_ in values.values())
+            assert all(len(v_) >= rule.l for v_ in kinds.values())
 
 
 def _rare_rows_at(quasi: pa.Table, sensitive: pa.Array, steps: int, rule: GuardRule) -> int:
     """Rows in a group smaller than k (or with fewer than ℓ sensitive values), counted the slow way."""
-    out = generalise(quasi, steps, rule)
+    keys, sizes, kinds = _groups(generalise(quasi, steps, rule), sensitive)
+    return sum(1 for key in keys if sizes[key] < rule.k or len(kinds[key]) < rule.l)
+
+
+def _groups(
+    out: pa.Table, sensitive: pa.Array
+) -> tuple[
+    list[tuple[object, object]], Counter[tuple[object, object]], dict[tuple[object, object], set[str]]
+]:
+    """Each row's (birth year, gender) key, the size of each group and its sensitive values."""
     keys = list(zip(out.column("birth_year").to_pylist(), out.column("gender").to_pylist(), strict=True))
-    sizes = Counter(keys)
     kinds: dict[tuple[object, object], set[str]] = {}
     for key, value in zip(keys, sensitive.to_pylist(), strict=True):
         kinds.setdefault(key, set()).add(value)
-    return sum(1 for key in keys if sizes[key] < rule.k or len(kinds[key]) < rule.l)
+    return keys, Counter(keys), kinds
 
 
 @settings(max_examples=300, deadline=None)
