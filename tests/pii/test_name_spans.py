@@ -6,10 +6,12 @@ checked on its own; the last tests run the real engine with the real tagger.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from huiliu.pii.config import PersonSpec, builtin_spec
-from huiliu.pii.engine import get_engine
+from huiliu.pii.config import PersonSpec, builtin_spec, load_config
+from huiliu.pii.engine import build_engine
 from huiliu.pii.recognizers.cn.name_spans import TaggedNames
 from huiliu.pii.tagger import Word
 
@@ -87,8 +89,12 @@ def test_countries_common_words_and_lone_prepositions_are_not_names(names: Tagge
     assert found(names, "吕说", ("吕", "PER"), ("说", "v")) == ["吕"]
 
 
-def test_the_engine_reports_the_corrected_spans() -> None:
-    engine = get_engine()
+def test_the_engine_reports_the_corrected_spans(tmp_path: Path) -> None:
+    # these corrections apply to LAC's own names: the engine with the name model switched off
+    registry = tmp_path / "lac_names.yaml"
+    registry.write_text("model: {names: false}\n", encoding="utf-8")
+    engine = build_engine(load_config(registry), registry)
+    assert engine.tagger is not None and engine.tagger.names is None
     for text, name in [
         ("因为单从目前最新世界排名上看，孙俊排第二、罗毅刚排第三、董炯则排在第五。", "罗毅刚"),
         ("60年前，毛泽东、周恩来等老一代革命家联名发出了号召。", "周恩来"),

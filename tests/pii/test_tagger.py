@@ -7,7 +7,16 @@ import itertools
 import numpy as np
 import pytest
 
-from huiliu.pii.tagger import MAX_PIECE, LexicalTagger, Word, get_tagger, split_pieces, viterbi
+from huiliu.pii.tagger import (
+    MAX_PIECE,
+    NOT_A_NAME,
+    LexicalTagger,
+    Word,
+    get_tagger,
+    split_pieces,
+    viterbi,
+    with_names,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +76,36 @@ def test_word_offsets_are_those_of_the_text_given(tagger: LexicalTagger) -> None
     text = "１３８号　王芳"
     tags = tagger.tag(text)
     assert isinstance(tags[0], Word) and tags[-1].end == len(text)
+
+
+def test_a_name_is_laid_over_the_words_it_crosses() -> None:
+    words = [Word(0, 1, "PER"), Word(1, 5, "LOC"), Word(5, 7, "m"), Word(7, 9, "v")]
+    # the name model reads 内|塔尼亚胡 as one name: one PER word, cut from the words it crosses
+    assert with_names(words, [(0, 5)]) == [Word(0, 5, "PER"), Word(5, 7, "m"), Word(7, 9, "v")]
+    # a name inside a word cuts it; the pieces keep the word's tag
+    assert with_names([Word(0, 6, "n")], [(2, 4)]) == [Word(0, 2, "n"), Word(2, 4, "PER"), Word(4, 6, "n")]
+
+
+def test_two_names_side_by_side_stay_two_words() -> None:
+    words = [Word(0, 5, "PER")]
+    assert with_names(words, [(0, 2), (2, 5)]) == [Word(0, 2, "PER"), Word(2, 5, "PER")]
+
+
+def test_a_lac_name_the_name_model_does_not_read_is_not_a_name() -> None:
+    words = [Word(0, 2, "PER"), Word(2, 3, "v"), Word(3, 6, "PER")]
+    assert with_names(words, [(3, 6)]) == [Word(0, 2, NOT_A_NAME), Word(2, 3, "v"), Word(3, 6, "PER")]
+    assert with_names(words, []) == [Word(0, 2, NOT_A_NAME), Word(2, 3, "v"), Word(3, 6, NOT_A_NAME)]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("法国总理若斯潘今天抵达北京。", "若斯潘"),  # LAC: no name at all
+        ("日本前驻华大使中江要介撰文指出。", "中江要介"),
+        ("３７岁的唐师曾是一名摄影记者。", "唐师曾"),  # LAC: 唐师
+        ("记者杜若原报道，市场运行平稳。", "杜若原"),  # LAC: 杜若
+    ],
+)
+def test_names_come_from_the_name_model(tagger: LexicalTagger, text: str, name: str) -> None:
+    assert (name, "PER") in words(tagger, text)
+    assert (name, "PER") not in words(LexicalTagger(names=None), text)

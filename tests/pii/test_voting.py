@@ -77,9 +77,9 @@ def test_results_say_who_found_them(engine: PiiEngine) -> None:
     results = engine.analyzer.analyze(text, language="zh", return_decision_process=True)
     by_name = {text[r.start : r.end]: r for r in results}
     assert by_name["张伟"].recognition_metadata["found_by"] == "rules+model"
-    assert by_name["张伟"].recognition_metadata["model"] == "lac"
+    assert by_name["张伟"].recognition_metadata["model"] == "lac+huiliu-person-names"
     assert (
-        "confirmed by the statistical tagger `lac`"
+        "confirmed by the statistical tagger `lac+huiliu-person-names`"
         in by_name["张伟"].analysis_explanation.textual_explanation
     )
     assert by_name["吕芳"].recognition_metadata["found_by"] == "model"

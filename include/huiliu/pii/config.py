@@ -254,6 +254,16 @@ class ModelSpec(Spec):
     enabled: bool = Field(default=True, description="false: names and addresses by rules alone")
     name: Literal["lac"] = Field(default="lac", description="the tagger: Baidu LAC on ONNX Runtime")
     batch_size: int = Field(default=64, ge=1, le=4096, description="texts of one length tagged at once")
+    names: bool = Field(
+        default=True,
+        description="personal names from huiliu's name model over LAC's scores; false: LAC's own PER words",
+    )
+    names_recall_bias: float = Field(
+        default=1.0,
+        ge=-5.0,
+        le=5.0,
+        description="added to the name model's name-begins score: more names found",
+    )
 
 
 class PiiConfig(Spec):

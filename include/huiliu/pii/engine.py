@@ -34,6 +34,7 @@ from presidio_anonymizer.operators.operators_factory import OperatorsFactory
 
 from huiliu.errors import ConfigurationError
 from huiliu.pii.config import MASK_STYLES, OperatorSpec, PiiConfig, load_config, user_config_path
+from huiliu.pii.name_model import get_name_model
 from huiliu.pii.normalize import NormalizedText, normalize
 from huiliu.pii.overlaps import resolve_overlaps
 from huiliu.pii.recognizers import LANGUAGE, ChineseRecognizer
@@ -250,7 +251,14 @@ def _check_operators(config: PiiConfig, source: Path | None) -> None:
 def build_engine(config: PiiConfig, source: Path | None = None) -> PiiEngine:
     """Engines for one registry: recognizers in registry order, threshold, operators."""
     _check_operators(config, source)
-    tagger = LexicalTagger(batch_size=config.model.batch_size) if config.model.enabled else None
+    tagger = (
+        LexicalTagger(
+            batch_size=config.model.batch_size,
+            names=get_name_model(config.model.names_recall_bias) if config.model.names else None,
+        )
+        if config.model.enabled
+        else None
+    )
     recognizers = tuple(
         # each kind's class takes the spec of that kind, which the registry's schema guarantees
         RECOGNIZER_KINDS[spec.kind](spec=spec, name=name)  # type: ignore[call-arg]

@@ -9,6 +9,11 @@ CRF transition matrix); nothing is downloaded at run time.
 text is padded and each one's tags are exactly those it gets alone; the CRF's Viterbi decoding is
 vectorised over the batch. Long texts are cut into pieces of at most ``MAX_PIECE`` characters at
 sentence ends. Offsets are those of the text given (the normalised text, for the PII engine).
+
+With a :class:`~huiliu.pii.name_model.NameModel` (the default), which words are personal names is
+decided by that model over the same batch's emission scores, not by LAC's own ``PER`` tags: each
+name it finds is one ``PER`` word (LAC's words are cut at its edges), and a word LAC tagged ``PER``
+that it does not read as a name is tagged ``nz`` (another proper noun).
 """
 
 from __future__ import annotations
@@ -25,10 +30,13 @@ from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from huiliu.pii.name_model import NameModel, get_name_model, spans_of
+
 if TYPE_CHECKING:  # imported when the first session is made
     from onnxruntime import InferenceSession
 
 MODEL_NAME = "lac"
+NOT_A_NAME = "nz"
 MAX_PIECE = 200
 BATCH_SIZE = 64
 _SENTENCE_ENDS = "。！？；!?;\n"
@@ -50,6 +58,8 @@ class Word(NamedTuple):
 
 Tags: TypeAlias = tuple[Word, ...]
 """The words of one text, in order; they cover the text without gaps."""
+_Decoded: TypeAlias = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]
+"""A piece's LAC tag path and the name model's path over it (None without a name model)."""
 
 
 class LexicalTagger:
@@ -59,9 +69,12 @@ class LexicalTagger:
     intra-op thread: parallelism comes from the scanner's worker processes.
     """
 
-    def __init__(self, model_dir: Path | None = None, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, batch_size: int = BATCH_SIZE, names: NameModel | None = None
+    ) -> None:
         self.model_dir = model_dir or _packaged_model_dir()
         self.batch_size = batch_size
+        self.names = names
         self._vocab, self._oov, self._labels, self._begins = _vocabulary(self.model_dir)
         self._transitions = np.load(self.model_dir / "lac_crf_transitions.npy").astype(np.float32)
         self._session: InferenceSession | None = None
@@ -80,25 +93,30 @@ class LexicalTagger:
         by_length: dict[int, list[int]] = defaultdict(list)
         for position, (_, _, piece) in enumerate(pieces):
             by_length[len(piece)].append(position)
-        labels: list[npt.NDArray[np.int64] | None] = [None] * len(pieces)
+        decoded: list[_Decoded | None] = [None] * len(pieces)
         for length, positions in by_length.items():
             for first in range(0, len(positions), self.batch_size):
                 batch = positions[first : first + self.batch_size]
-                paths = self._decode([pieces[p][2] for p in batch], length)
-                for p, path in zip(batch, paths, strict=True):
-                    labels[p] = path
+                paths, names = self._decode([pieces[p][2] for p in batch], length)
+                for k, p in enumerate(batch):
+                    decoded[p] = paths[k], None if names is None else names[k]
         words: list[list[Word]] = [[] for _ in texts]
-        for (index, offset, _), path in zip(pieces, labels, strict=True):
-            assert path is not None
-            words[index].extend(self._words(path, offset))
+        for (index, offset, _), result in zip(pieces, decoded, strict=True):
+            assert result is not None
+            path, name_path = result
+            words[index].extend(self._words(path, name_path, offset))
         return [tuple(w) for w in words]
 
-    def _decode(self, pieces: list[str], length: int) -> npt.NDArray[np.int64]:
-        """The best tag path of each piece (all of one length): encoder, then batched Viterbi."""
+    def _decode(
+        self, pieces: list[str], length: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
+        """The best tag path of each piece (all of one length): encoder, then batched Viterbi; and
+        the name model's path over the same scores, when there is a name model."""
         ids = np.array([[self._vocab.get(c, self._oov) for c in piece] for piece in pieces], dtype=np.int64)
         lengths = np.full(len(pieces), length, dtype=np.int64)
-        emissions = self._run(ids, lengths)
-        return viterbi(emissions.astype(np.float32, copy=False), self._transitions)
+        emissions = self._run(ids, lengths).astype(np.float32, copy=False)
+        path = viterbi(emissions, self._transitions)
+        return path, None if self.names is None else self.names.paths(ids, emissions, path)
 
     def _run(self, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.floating]:
         session = self._session_for_this_process()
@@ -114,12 +132,18 @@ class LexicalTagger:
                     self._session_pid = pid
         return self._session
 
-    def _words(self, path: npt.NDArray[np.int64], offset: int) -> list[Word]:
-        """Words from a tag path: a word starts at every ``-B`` (or ``O``) tag."""
+    def _words(
+        self, path: npt.NDArray[np.int64], names: npt.NDArray[np.int64] | None, offset: int
+    ) -> list[Word]:
+        """Words from a tag path (a word starts at every ``-B`` or ``O`` tag), with the names of
+        the name model's path, if any, laid over them."""
         starts = np.flatnonzero(self._begins[path]).tolist()
         ends = [*starts[1:], len(path)]
         labels = self._labels
-        return [Word(offset + s, offset + e, labels[int(path[s])]) for s, e in zip(starts, ends, strict=True)]
+        words = [
+            Word(offset + s, offset + e, labels[int(path[s])]) for s, e in zip(starts, ends, strict=True)
+        ]
+        return words if names is None else with_names(words, spans_of(names, offset))
 
 
 def viterbi(
@@ -145,6 +169,32 @@ def viterbi(
     for t in range(length - 2, -1, -1):
         path[:, t] = back[t][every, path[:, t + 1]]
     return path
+
+
+def with_names(words: list[Word], names: list[tuple[int, int]]) -> list[Word]:
+    """``words`` with each name of ``names`` made one ``PER`` word; words are cut at a name's
+    edges, and a ``PER`` word outside every name becomes ``nz``."""
+    if not names:
+        return [w._replace(label=NOT_A_NAME) if w.label == "PER" else w for w in words]
+    out: list[Word] = []
+    spans = iter(names)
+    name = next(spans, None)
+    for word in words:
+        start = word.start
+        while start < word.end:
+            while name is not None and name[1] <= start:
+                name = next(spans, None)
+            if name is not None and name[0] <= start:
+                end = min(word.end, name[1])
+                if out and out[-1].label == "PER" and out[-1].end == start and out[-1].start >= name[0]:
+                    out[-1] = out[-1]._replace(end=end)
+                else:
+                    out.append(Word(start, end, "PER"))
+            else:
+                end = word.end if name is None else min(word.end, name[0])
+                out.append(Word(start, end, NOT_A_NAME if word.label == "PER" else word.label))
+            start = end
+    return out
 
 
 def split_pieces(text: str) -> list[tuple[int, str]]:
@@ -201,5 +251,6 @@ def _vocabulary(model_dir: Path) -> tuple[dict[str, int], int, list[str], npt.ND
 
 @lru_cache(maxsize=1)
 def get_tagger() -> LexicalTagger:
-    """The process-wide tagger (its ONNX session is made on first use in each process)."""
-    return LexicalTagger()
+    """The process-wide tagger with the name model (its ONNX session is made on first use in each
+    process)."""
+    return LexicalTagger(names=get_name_model())

@@ -35,6 +35,7 @@ from presidio_analyzer import (
 )
 
 from huiliu.pii.config import PatternRecognizerSpec, PatternSpec, RecognizerSpec, builtin_spec
+from huiliu.pii.name_model import MODEL_NAME as NAME_MODEL_NAME
 from huiliu.pii.normalize import NormalizedText, normalize
 from huiliu.pii.tagger import MODEL_NAME, LexicalTagger, Tags
 
@@ -132,6 +133,7 @@ class ChineseRecognizer:
     GATE: ClassVar[str | None] = None
     HAS_CHECKSUM: ClassVar[bool] = False
     USES_MODEL: ClassVar[bool] = False
+    USES_NAME_MODEL: ClassVar[bool] = False
     spec: RecognizerSpec
     name: str
     id: str
@@ -159,6 +161,14 @@ class ChineseRecognizer:
     def listens_to_model(self) -> bool:
         """Whether this recognizer votes with the statistical tagger (it uses it and one is set)."""
         return self.USES_MODEL and self.tagger is not None
+
+    @property
+    def model_name(self) -> str:
+        """The statistical model this recognizer's tagger votes with: LAC, and the name model
+        over it for a recognizer of names."""
+        if self.USES_NAME_MODEL and self.tagger is not None and self.tagger.names is not None:
+            return f"{MODEL_NAME}+{NAME_MODEL_NAME}"
+        return MODEL_NAME
 
     def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
         """Entities in normalised text; ``tags`` are the tagger's words of it, when already made."""
@@ -196,7 +206,7 @@ class ChineseRecognizer:
         if self.USES_MODEL:
             data[VOTERS_KEY] = hit.voters
             if hit.voters != "rules":
-                data[MODEL_KEY] = MODEL_NAME
+                data[MODEL_KEY] = self.model_name
         return data
 
     def to_result(self, hit: Hit, norm: NormalizedText) -> RecognizerResult:
@@ -218,9 +228,9 @@ class ChineseRecognizer:
         """One line saying why a hit was reported."""
         parts = [f"Detected by `{self.name}` using `{hit.pattern}`"]
         if hit.voters == "rules+model":
-            parts.append(f"confirmed by the statistical tagger `{MODEL_NAME}`")
+            parts.append(f"confirmed by the statistical tagger `{self.model_name}`")
         elif hit.voters == "model":
-            parts = [f"Detected by `{self.name}`: the statistical tagger `{MODEL_NAME}` tagged it"]
+            parts = [f"Detected by `{self.name}`: the statistical tagger `{self.model_name}` tagged it"]
         if hit.context_word:
             parts.append(f"context word `{hit.context_word}`")
         if hit.validated is not None:

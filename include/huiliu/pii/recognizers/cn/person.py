@@ -19,10 +19,12 @@ accepted after a context word. Nothing here knows the given names of any data se
 recognised by its surname and its surroundings.
 
 The statistical tagger votes too: every word it tags ``PER`` is a name it proposes, wherever it
-stands, with its boundaries put right as :mod:`huiliu.pii.recognizers.cn.name_spans` describes
-(titles cut off, run-on words trimmed, split foreign names joined, names inside terms found); the
-votes combine as :mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the
-tagger's span unless a follower word right after the rules' name confirms where the rules end it.
+stands. Those words come from the name model (:mod:`huiliu.pii.name_model`) and are taken as they
+are; with the name model switched off (``model.names: false``) they are LAC's own, with their
+boundaries put right as :mod:`huiliu.pii.recognizers.cn.name_spans` describes (titles cut off,
+run-on words trimmed, split foreign names joined, names inside terms found). The votes combine
+as :mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the tagger's span
+unless a follower word right after the rules' name confirms where the rules end it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
     KIND: ClassVar[str] = "cn_person"
     CONTEXT = builtin_context("person")
     USES_MODEL: ClassVar[bool] = True
+    USES_NAME_MODEL: ClassVar[bool] = True
 
     def __init__(self, spec: PersonSpec | None = None, name: str | None = None) -> None:
         packaged = builtin_spec("person")
@@ -152,7 +155,10 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         return not after or not "\u3400" <= after <= "\u9fff" or after in self._weak
 
     def model_spans(self, text: str, tags: Tags) -> list[tuple[int, int]]:
-        """The tagger's names (see :mod:`huiliu.pii.recognizers.cn.name_spans`)."""
+        """The tagger's names: the name model's as they are (it was trained on where names begin
+        and end), or LAC's own put right (see :mod:`huiliu.pii.recognizers.cn.name_spans`)."""
+        if self.tagger is not None and self.tagger.names is not None:
+            return [(word.start, word.end) for word in tags if word.label == "PER"]
         return self._tagged_names.spans(text, tags)
 
     def rule_hits(self, text: str) -> list[Hit]:

