@@ -157,12 +157,12 @@ def viterbi(
     incoming = np.ascontiguousarray(transitions.T)  # [to, from]: the reduction runs over contiguous memory
     score = emissions[:, 0, :].copy()
     back = np.empty((max(length - 1, 0), batch, tags), dtype=np.int8)
-    rows, columns = np.arange(batch)[:, None], np.arange(tags)[None, :]
+    candidates = np.empty((batch, tags, tags), dtype=np.result_type(score, incoming))
     for t in range(1, length):
-        candidates = score[:, None, :] + incoming[None, :, :]
+        np.add(score[:, None, :], incoming[None, :, :], out=candidates)  # one buffer for every step
         best = candidates.argmax(axis=2)
         back[t - 1] = best
-        score = candidates[rows, columns, best] + emissions[:, t, :]
+        score = np.take_along_axis(candidates, best[:, :, None], axis=2)[:, :, 0] + emissions[:, t, :]
     path = np.empty((batch, length), dtype=np.int64)
     path[:, -1] = score.argmax(axis=1)
     every = np.arange(batch)
