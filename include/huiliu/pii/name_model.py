@@ -22,9 +22,11 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 MODEL_NAME = "huiliu-person-names"
 RECALL_BIAS = 1.0
@@ -89,10 +91,11 @@ class NameModel:
             axis=-1,
         )
         (w1, b1, d1), (w2, b2, d2), (w3, b3, d3) = self._convolutions
-        hidden = np.maximum(_convolve(features, w1, b1, d1), 0.0)
-        hidden = np.maximum(_convolve(hidden, w2, b2, d2), 0.0) + hidden
-        hidden = np.maximum(_convolve(hidden, w3, b3, d3), 0.0) + hidden
-        scores = _convolve(hidden, *self._output, 1)
+        with _one_blas_thread():
+            hidden = np.maximum(_convolve(features, w1, b1, d1), 0.0)
+            hidden = np.maximum(_convolve(hidden, w2, b2, d2), 0.0) + hidden
+            hidden = np.maximum(_convolve(hidden, w3, b3, d3), 0.0) + hidden
+            scores = _convolve(hidden, *self._output, 1)
         scores[:, :, BEGIN] += self.recall_bias
         scores[:, :, INSIDE] += self.recall_bias / 2
         return _viterbi(scores, self._transitions, self._start)
@@ -115,6 +118,18 @@ def spans_of(path: IntArray, offset: int = 0) -> list[tuple[int, int]]:
     if start >= 0:
         spans.append((offset + start, offset + len(path)))
     return spans
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """The matrix products run on one BLAS thread: they are small (a batch of short pieces), and
+    the scanner's worker processes or a test runner's already fill the cores; OpenBLAS threads
+    competing for them spin and slow everything down."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _as_matrix(weight: npt.NDArray[np.floating]) -> FloatArray:

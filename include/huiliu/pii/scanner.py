@@ -192,7 +192,7 @@ def _scan_unique(texts: list[str], engine: PiiEngine, processes: int | None) -> 
     global _WORKER_STATE
     _WORKER_STATE = (engine, texts)  # inherited by the forked workers: only row ranges are sent
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_one_thread_each) as pool:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
             parts = pool.map(
                 _scan_in_worker, [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
             )
@@ -210,14 +210,6 @@ def _worker_count(rows: int, engine: PiiEngine, processes: int | None) -> int:
 
 
 _WORKER_STATE: tuple[PiiEngine, list[str]] | None = None
-
-
-def _one_thread_each() -> None:
-    """A worker's BLAS uses one thread: the workers themselves fill the cores (the name model's
-    matrix products would otherwise start a thread per core in every worker)."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1, user_api="blas")
 
 
 def _scan_in_worker(rows: tuple[int, int]) -> pa.Table:
