@@ -55,6 +55,11 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("昏迷不醒，⟦王⟧大娘用自己的身子照顾她", id="surname-and-kin-term"),
         pytest.param("⟦郑国华⟧先生在耄耋之年仍坚持写作", id="title-after-a-name"),
         pytest.param("住户⟦王鹏兵⟧与邻居⟦孔欣英⟧因漏水发生纠纷", id="role-nouns-keep-the-rule-end"),
+        pytest.param("回族", id="an-ethnic-group-value"),
+        pytest.param("锡伯族", id="a-three-character-ethnic-group-value"),
+        pytest.param("苗", id="a-bare-ethnic-group-value"),
+        pytest.param("该户户主为苗族，妻子为布依族。", id="ethnic-groups-in-a-sentence"),
+        pytest.param("⟦苗青⟧反映小区停水。", id="a-name-with-a-group-surname"),
     ],
 )
 def test_person(engine: PiiEngine, marked: str) -> None:

@@ -20,21 +20,23 @@ recognised by its surname and its surroundings.
 
 The statistical tagger votes too: every word it tags ``PER`` is a name it proposes, wherever it
 stands. Those words come from the name model (:mod:`huiliu.pii.name_model`) and are taken as they
-are; with the name model switched off (``model.names: false``) they are LAC's own, with their
-boundaries put right as :mod:`huiliu.pii.recognizers.cn.name_spans` describes (titles cut off,
-run-on words trimmed, split foreign names joined, names inside terms found). The votes combine
-as :mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the tagger's span
-unless a follower word right after the rules' name confirms where the rules end it.
+are, except an ethnic group's name (回族 alone as a value). With the name model switched off
+(``model.names: false``) they are LAC's own, with their boundaries put right as
+:mod:`huiliu.pii.recognizers.cn.name_spans` describes (titles cut off, run-on words trimmed, split
+foreign names joined, names inside terms found). The votes combine as
+:mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the tagger's span unless
+a follower word right after the rules' name confirms where the rules end it.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import ClassVar
 
 from presidio_analyzer import EntityRecognizer
 
-from huiliu.pii.config import PersonSpec, builtin_spec
+from huiliu.pii.config import PatternRecognizerSpec, PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
 from huiliu.pii.recognizers.cn.lexicon import common_word, tagged_name, word_frequencies, word_tags
 from huiliu.pii.recognizers.cn.name_spans import TaggedNames
@@ -46,6 +48,25 @@ _RE2_HANZI = r"\x{3400}-\x{9fff}"
 STRONG, WEAK, NONE, IMPOSSIBLE = 2, 1, 0, -1
 _HANZI_CHAR = re.compile(f"[{HANZI}]")
 _NEVER = re.compile(r"(?!)")
+
+
+@lru_cache(maxsize=1)
+def _group_names() -> tuple[frozenset[str], frozenset[str]]:
+    """The ethnic groups' names: full (回族) and bare (回, 布依), as the ETHNICITY recognizer has them."""
+    spec = builtin_spec("ethnicity")
+    assert isinstance(spec, PatternRecognizerSpec)
+    full = frozenset(t for p in spec.patterns if not p.whole_value for t in p.terms or ())
+    bare = frozenset(t for p in spec.patterns if p.whole_value for t in p.terms or ())
+    return full, bare
+
+
+def _group_name(text: str, start: int, end: int) -> bool:
+    """Whether a span is an ethnic group's name, full anywhere or bare as the whole text (a value
+    of a 民族 column): never a person's name, though the name model, reading a value alone, can
+    take one for a name (a bare 苗 is also a surname)."""
+    full, bare = _group_names()
+    word = text[start:end]
+    return word in full or (word in bare and word == text.strip())
 
 
 def _has_hanzi(text: str) -> bool:
@@ -158,7 +179,8 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         """The tagger's names: the name model's as they are (it was trained on where names begin
         and end), or LAC's own put right (see :mod:`huiliu.pii.recognizers.cn.name_spans`)."""
         if self.tagger is not None and self.tagger.names is not None:
-            return [(word.start, word.end) for word in tags if word.label == "PER"]
+            words = [(word.start, word.end) for word in tags if word.label == "PER"]
+            return [(start, end) for start, end in words if not _group_name(text, start, end)]
         return self._tagged_names.spans(text, tags)
 
     def rule_hits(self, text: str) -> list[Hit]:
