@@ -10,7 +10,9 @@ from huiliu.pii.name_model import (
     INSIDE,
     OUTSIDE,
     NameModel,
+    _as_matrix,
     _convolve,
+    _FirstConvolution,
     _viterbi,
     get_name_model,
     spans_of,
@@ -38,8 +40,7 @@ def test_a_dilated_convolution_equals_the_sum_it_stands_for() -> None:
     x = rng.normal(size=(2, 7, 4)).astype(np.float32)
     weight = rng.normal(size=(5, 4, 3)).astype(np.float32)  # (out, in, kernel), as the weights store it
     bias = rng.normal(size=5).astype(np.float32)
-    matrix = weight.transpose(2, 1, 0).reshape(12, 5)
-    got = _convolve(x, matrix, bias, dilation=2)
+    got = _convolve(x, _as_matrix(weight), bias, dilation=2)
     expected = np.zeros((2, 7, 5), dtype=np.float32)
     for t in range(7):
         expected[:, t] = bias
@@ -48,6 +49,41 @@ def test_a_dilated_convolution_equals_the_sum_it_stands_for() -> None:
             if 0 <= source < 7:
                 expected[:, t] += x[:, source] @ weight[:, :, k].T
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_first_convolution_s_tables_equal_the_convolution_of_all_inputs() -> None:
+    """Character and tag parts looked up from tables, LAC's scores scaled through the weights: the
+    same as normalising the scores and convolving the five inputs side by side, borders included."""
+    rng = np.random.default_rng(4)
+    scores, chars, pairs, tags, out, kernel = 6, 4, 3, 2, 5, 5
+    inputs = scores + chars + 2 * pairs + tags
+    weights = {
+        "conv1_weight": rng.normal(size=(out, inputs, kernel)).astype(np.float32),
+        "conv1_bias": rng.normal(size=out).astype(np.float32),
+        "conv1_dilation": np.array(2),
+        "mean": rng.normal(size=scores).astype(np.float32),
+        "std": rng.uniform(0.5, 2.0, size=scores).astype(np.float32),
+        "chars": rng.normal(size=(10, chars)).astype(np.float32),
+        "tags": rng.normal(size=(7, tags)).astype(np.float32),
+        "pairs": rng.normal(size=(16, pairs)).astype(np.float32),
+    }
+    batch, length = 3, 6
+    emissions = rng.normal(size=(batch, length, scores)).astype(np.float32)
+    pair_inputs = rng.normal(size=(batch, length, 2 * pairs)).astype(np.float32)
+    rows = rng.integers(0, 10, size=(batch, length))
+    lac_path = rng.integers(0, 7, size=(batch, length))
+    got = _FirstConvolution(weights)(np.concatenate([emissions, pair_inputs], -1), rows, lac_path)
+    features = np.concatenate(
+        [
+            (emissions - weights["mean"]) / weights["std"],
+            weights["chars"][rows],
+            pair_inputs,
+            weights["tags"][lac_path],
+        ],
+        -1,
+    )
+    expected = _convolve(features, _as_matrix(weights["conv1_weight"]), weights["conv1_bias"], dilation=2)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_decoding_with_start_scores_finds_the_best_path() -> None:

@@ -41,7 +41,14 @@ IntArray = npt.NDArray[np.int64]
 
 
 class NameModel:
-    """The name layer's weights and its batched inference."""
+    """The name layer's weights and its batched inference.
+
+    The first convolution reads five inputs per character; three of them are looked up (the
+    character's embedding, LAC's tag's embedding) or fixed (the normalisation of LAC's scores), so
+    their products with its weights are computed once, when the model loads: a table row per
+    character and per tag, added where the character stands. Only LAC's scores and the pair
+    embeddings go through a matrix product per piece.
+    """
 
     def __init__(self, path: Path | None = None, recall_bias: float = RECALL_BIAS) -> None:
         self.path = path or packaged_weights()
@@ -49,18 +56,15 @@ class NameModel:
         with np.load(self.path) as weights:
             w = {key: weights[key] for key in weights.files}
         self._rows = w["rows"].astype(np.int64)  # LAC character id → embedding row (0: unknown)
-        self._mean = w["mean"].astype(np.float32)
-        self._scale = (1.0 / w["std"]).astype(np.float32)
-        self._chars = w["chars"].astype(np.float32)
         self._pairs = w["pairs"].astype(np.float32)
-        self._tags = w["tags"].astype(np.float32)
+        self._first = _FirstConvolution(w)
         self._convolutions = [
             (
                 _as_matrix(w[f"conv{n}_weight"]),
                 w[f"conv{n}_bias"].astype(np.float32),
                 int(w[f"conv{n}_dilation"]),
             )
-            for n in (1, 2, 3)
+            for n in (2, 3)
         ]
         self._output = _as_matrix(w["out_weight"]), w["out_bias"].astype(np.float32)
         self._transitions = w["transitions"].astype(np.float32)
@@ -71,7 +75,7 @@ class NameModel:
 
         Args:
             ids: LAC's character ids of the pieces (all of one length).
-            emissions: LAC's emission scores for them, ``(batch, length, 57)``.
+            emissions: LAC's emission scores for them, ``(batch, length, 59)``.
             lac_path: the tags LAC's CRF decoded from those scores, ``(batch, length)``.
         """
         rows = self._rows[np.minimum(ids, len(self._rows) - 1)]
@@ -80,25 +84,50 @@ class NameModel:
         right = np.zeros_like(rows)
         right[:, :-1] = rows[:, 1:]
         buckets = len(self._pairs)
-        features = np.concatenate(
+        dense = np.concatenate(
             [
-                (emissions.astype(np.float32, copy=False) - self._mean) * self._scale,
-                self._chars[rows],
+                emissions.astype(np.float32, copy=False),
                 self._pairs[(left * PAIR_PRIME + rows) % buckets],
                 self._pairs[(rows * PAIR_PRIME + right) % buckets],
-                self._tags[lac_path],
             ],
             axis=-1,
         )
-        (w1, b1, d1), (w2, b2, d2), (w3, b3, d3) = self._convolutions
         with _one_blas_thread():
-            hidden = np.maximum(_convolve(features, w1, b1, d1), 0.0)
-            hidden = np.maximum(_convolve(hidden, w2, b2, d2), 0.0) + hidden
-            hidden = np.maximum(_convolve(hidden, w3, b3, d3), 0.0) + hidden
+            hidden = np.maximum(self._first(dense, rows, lac_path), 0.0)
+            for matrix, bias, dilation in self._convolutions:
+                hidden = np.maximum(_convolve(hidden, matrix, bias, dilation), 0.0) + hidden
             scores = _convolve(hidden, *self._output, 1)
         scores[:, :, BEGIN] += self.recall_bias
         scores[:, :, INSIDE] += self.recall_bias / 2
         return _viterbi(scores, self._transitions, self._start)
+
+
+class _FirstConvolution:
+    """The first convolution over ``[normalised LAC scores, character, left pair, right pair,
+    LAC tag]``, its character and tag parts as tables and the scores' scaling folded into its
+    weights."""
+
+    def __init__(self, w: dict[str, npt.NDArray[Any]]) -> None:
+        weight = w["conv1_weight"].astype(np.float32)  # (out, in, kernel)
+        mean, scale = w["mean"].astype(np.float32), (1.0 / w["std"]).astype(np.float32)
+        chars, tags = w["chars"].astype(np.float32), w["tags"].astype(np.float32)
+        scores, char_dim, pair_dim = len(mean), chars.shape[1], w["pairs"].shape[1]
+        pairs_at = scores + char_dim
+        tags_at = pairs_at + 2 * pair_dim
+        self.kernel, self.dilation = weight.shape[2], int(w["conv1_dilation"])
+        self.mean = np.zeros(scores + 2 * pair_dim, dtype=np.float32)
+        self.mean[:scores] = mean  # LAC's scores are centred; outside the piece every input is zero
+        normalised = weight[:, :scores] * scale[None, :, None]  # (x - mean)·scale·W = (x - mean)·(scale·W)
+        self.bias = w["conv1_bias"].astype(np.float32)
+        self.dense = _as_matrix(np.concatenate([normalised, weight[:, pairs_at:tags_at]], axis=1))
+        self.by_char = chars @ _as_matrix(weight[:, scores:pairs_at])  # (characters, kernel·out)
+        self.by_tag = tags @ _as_matrix(weight[:, tags_at:])
+
+    def __call__(self, dense: FloatArray, rows: IntArray, lac_path: IntArray) -> FloatArray:
+        projected = (dense - self.mean) @ self.dense
+        projected += self.by_char[rows]
+        projected += self.by_tag[lac_path]
+        return _shift_sum(projected, self.bias, self.kernel, self.dilation)
 
 
 def spans_of(path: IntArray, offset: int = 0) -> list[tuple[int, int]]:
@@ -133,24 +162,35 @@ def _one_blas_thread() -> Any:
 
 
 def _as_matrix(weight: npt.NDArray[np.floating]) -> FloatArray:
-    """A ``(out, in, kernel)`` convolution weight as one ``(kernel·in, out)`` matrix."""
+    """A ``(out, in, kernel)`` convolution weight as one ``(in, kernel·out)`` matrix: a product
+    with it gives every kernel position's contribution at once."""
     out, inputs, kernel = weight.shape
-    return np.ascontiguousarray(weight.astype(np.float32).transpose(2, 1, 0).reshape(kernel * inputs, out))
+    return np.ascontiguousarray(weight.astype(np.float32).transpose(1, 2, 0).reshape(inputs, kernel * out))
 
 
 def _convolve(x: FloatArray, matrix: FloatArray, bias: FloatArray, dilation: int) -> FloatArray:
-    """A same-length 1-D convolution of ``(batch, length, channels)`` as one matrix product."""
-    batch, length, channels = x.shape
-    kernel = matrix.shape[0] // channels
-    if kernel == 1:
-        return np.asarray(x @ matrix + bias, dtype=np.float32)
-    reach = dilation * (kernel // 2)
-    padded = np.zeros((batch, length + 2 * reach, channels), dtype=np.float32)
-    padded[:, reach : reach + length] = x
-    windows = np.concatenate(
-        [padded[:, k * dilation : k * dilation + length] for k in range(kernel)], axis=-1
-    )
-    return np.asarray(windows @ matrix + bias, dtype=np.float32)
+    """A same-length 1-D convolution of ``(batch, length, channels)``: one matrix product, then
+    each kernel position's part added at its shift."""
+    return _shift_sum(x @ matrix, bias, matrix.shape[1] // len(bias), dilation)
+
+
+def _shift_sum(projected: FloatArray, bias: FloatArray, kernel: int, dilation: int) -> FloatArray:
+    """``bias`` plus, for each kernel position ``k``, the ``k``-th block of ``projected`` (``(batch,
+    length, kernel·out)``) taken from ``(k - kernel // 2)·dilation`` characters away (zero outside
+    the piece)."""
+    batch, length, _ = projected.shape
+    parts = projected.reshape(batch, length, kernel, len(bias))
+    out = np.empty((batch, length, len(bias)), dtype=np.float32)
+    out[:] = bias
+    for k in range(kernel):
+        shift = (k - kernel // 2) * dilation
+        if abs(shift) >= length:
+            continue
+        if shift >= 0:
+            out[:, : length - shift] += parts[:, shift:, k]
+        else:
+            out[:, -shift:] += parts[:, : length + shift, k]
+    return out
 
 
 def _viterbi(scores: FloatArray, transitions: FloatArray, start: FloatArray) -> IntArray:
