@@ -72,6 +72,27 @@ def test_viterbi_finds_the_best_path_of_a_small_crf() -> None:
     assert viterbi(emissions, transitions).tolist() == [[1, 1, 1]]
 
 
+def test_viterbi_s_path_scores_the_most_of_every_path_and_breaks_ties_low() -> None:
+    """Against every path of small random CRFs; integer scores make ties common."""
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        batch, length, tags = 3, int(rng.integers(1, 5)), int(rng.integers(2, 5))
+        emissions = rng.integers(-2, 3, size=(batch, length, tags)).astype(np.float32)
+        transitions = rng.integers(-2, 3, size=(tags, tags)).astype(np.float32)
+        every = list(itertools.product(range(tags), repeat=length))
+        for b, path in enumerate(viterbi(emissions, transitions).tolist()):
+            scores = {p: _path_score(emissions[b], transitions, p) for p in every}
+            best = max(scores.values())
+            assert scores[tuple(path)] == best
+            # ties break low: the path ends on the lowest tag any best path ends on
+            assert path[-1] == min(p[-1] for p, s in scores.items() if s == best)
+
+
+def _path_score(emissions: np.ndarray, transitions: np.ndarray, path: tuple[int, ...]) -> float:
+    steps = sum(transitions[path[t - 1], path[t]] for t in range(1, len(path)))
+    return float(sum(emissions[t, tag] for t, tag in enumerate(path)) + steps)
+
+
 def test_word_offsets_are_those_of_the_text_given(tagger: LexicalTagger) -> None:
     text = "１３８号　王芳"
     tags = tagger.tag(text)

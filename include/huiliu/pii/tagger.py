@@ -151,23 +151,25 @@ def viterbi(
 ) -> npt.NDArray[np.int64]:
     """The best tag path of each sequence of a ``(batch, length, tags)`` emission array.
 
-    ``transitions[i, j]`` scores tag ``j`` following tag ``i``, as LAC's CRF defines it.
+    ``transitions[i, j]`` scores tag ``j`` following tag ``i``, as LAC's CRF defines it. The
+    forward pass keeps only each step's best scores (a maximum over whole rows, which vectorises
+    well); the way back recomputes, for the one tag chosen at each step, which tag led to it. Ties
+    go to the lowest tag number either way.
     """
     batch, length, tags = emissions.shape
-    incoming = np.ascontiguousarray(transitions.T)  # [to, from]: the reduction runs over contiguous memory
-    score = emissions[:, 0, :].copy()
-    back = np.empty((max(length - 1, 0), batch, tags), dtype=np.int8)
-    candidates = np.empty((batch, tags, tags), dtype=np.result_type(score, incoming))
+    dtype = np.result_type(emissions, transitions)
+    scores = np.empty((length, batch, tags), dtype=dtype)  # [step, sequence, tag]
+    scores[0] = emissions[:, 0, :]
+    candidates = np.empty((tags, batch, tags), dtype=dtype)  # [from, sequence, to]: one buffer for every step
+    outgoing = np.ascontiguousarray(transitions[:, None, :])
     for t in range(1, length):
-        np.add(score[:, None, :], incoming[None, :, :], out=candidates)  # one buffer for every step
-        best = candidates.argmax(axis=2)
-        back[t - 1] = best
-        score = np.take_along_axis(candidates, best[:, :, None], axis=2)[:, :, 0] + emissions[:, t, :]
+        np.add(scores[t - 1].T[:, :, None], outgoing, out=candidates)
+        np.max(candidates, axis=0, out=scores[t])
+        scores[t] += emissions[:, t, :]
     path = np.empty((batch, length), dtype=np.int64)
-    path[:, -1] = score.argmax(axis=1)
-    every = np.arange(batch)
+    path[:, -1] = scores[-1].argmax(axis=1)
     for t in range(length - 2, -1, -1):
-        path[:, t] = back[t][every, path[:, t + 1]]
+        path[:, t] = (scores[t] + transitions[:, path[:, t + 1]].T).argmax(axis=1)
     return path
 
 
