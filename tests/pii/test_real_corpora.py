@@ -77,5 +77,5 @@ def test_real_addresses_hold_todays_level(addresses: Evaluation) -> None:
 def test_names_and_addresses_in_cluener_sentences_hold_todays_level(cluener: Evaluation) -> None:
     person = figure(cluener, "PERSON")
     address = cluener.score("ADDRESS")
-    assert person[1] >= 0.89, person
+    assert person[1] >= 0.85, person
     assert address is not None and address.recall is not None and address.recall >= 0.61, address.as_dict()

@@ -12,7 +12,7 @@ It was trained on public annotated corpora only: the SIGHAN 2006 MSRA NER traini
 Weibo NER training split and the CLUENER2020 training split, after removing every sentence that
 shares twelve characters with any evaluation file of ``bench/corpora`` (held out or tuning).
 ``tools/train_name_model.py`` rebuilds the weights from those files. The weights
-(``models/person_names.npz``, 3.8 MB, half precision) ship inside the ``huiliu`` package;
+(``models/person_names.npz``, 3.6 MB, half precision) ship inside the ``huiliu`` package;
 nothing is downloaded. Inference is NumPy on batches of equal-length pieces, the same batches the
 tagger runs LAC on, so each text gets exactly the tags it gets alone.
 """
