@@ -11,8 +11,10 @@ from huiliu.pii.name_model import (
     OUTSIDE,
     NameModel,
     _as_matrix,
+    _blas_controller,
     _convolve,
     _FirstConvolution,
+    _OneBlasThread,
     _viterbi,
     get_name_model,
     spans_of,
@@ -126,3 +128,23 @@ def test_a_higher_recall_bias_never_reads_less_of_a_text_as_names() -> None:
             tags = NameModel(recall_bias=bias).paths(ids, emissions, path)[0]
             weights.append(float((tags == BEGIN).sum() + (tags == INSIDE).sum() / 2))
         assert weights == sorted(weights), (text, weights)
+
+
+def test_blas_runs_one_thread_while_any_product_runs_and_gets_its_setting_back_after() -> None:
+    """Counted across overlapping products (the classifier's column threads): the first to end
+    must not give BLAS its threads back while another still runs."""
+    controller = _blas_controller()  # the BLAS libraries loaded when the model first ran: NumPy's
+
+    def blas_threads() -> set[int]:
+        return {lib.num_threads for lib in controller.select(user_api="blas").lib_controllers}
+
+    if not blas_threads():
+        pytest.skip("NumPy here links no BLAS that threadpoolctl can set")
+    with controller.limit(limits=2, user_api="blas"):
+        one_thread = _OneBlasThread()
+        with one_thread:
+            assert blas_threads() == {1}
+            with one_thread:  # a second product starts before the first ends
+                assert blas_threads() == {1}
+            assert blas_threads() == {1}
+        assert blas_threads() == {2}

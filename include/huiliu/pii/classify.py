@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, TypeAlias, TypedDict
@@ -37,6 +38,9 @@ from huiliu.pii.scanner import Finding, gated_rows, recognizer_gates, scan_texts
 from huiliu.pii.tagger import Tags
 
 Kind: TypeAlias = Literal["structured", "free_text", "none"]
+COLUMN_THREADS = 2
+"""Columns classified at once: the tagger (ONNX Runtime, NumPy) runs outside the GIL, so one
+column's tagging overlaps another column's rules."""
 PROBE = 100  # values (spread over the sample) tried first; a recognizer matching none is skipped
 GENDER_VALUES = frozenset({"男", "女", "男性", "女性"})
 GENDER_CODES = frozenset({"m", "f", "male", "female", "1", "2"})
@@ -256,11 +260,15 @@ def classify_batches(
         sampler.add(batch)
     if schema is None or sampler.sample is None:
         return TableClassification((), 0, 0, source)
-    columns = tuple(
-        _classify_column(name, sampler.sample.column(name), sampler, engine, settings)
-        for name in schema.names
-    )
-    return TableClassification(columns, sampler.rows, sampler.sample.num_rows, source)
+    sample = sampler.sample
+    with ThreadPoolExecutor(COLUMN_THREADS) as pool:  # the tagger's runs let the other column go on
+        columns = tuple(
+            pool.map(
+                lambda name: _classify_column(name, sample.column(name), sampler, engine, settings),
+                schema.names,
+            )
+        )
+    return TableClassification(columns, sampler.rows, sample.num_rows, source)
 
 
 def classify_table(table: pa.Table, engine: PiiEngine | None = None, **options: Any) -> TableClassification:

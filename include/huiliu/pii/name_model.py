@@ -19,6 +19,8 @@ tagger runs LAC on, so each text gets exactly the tags it gets alone.
 
 from __future__ import annotations
 
+import os
+import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -92,7 +94,7 @@ class NameModel:
             ],
             axis=-1,
         )
-        with _one_blas_thread():
+        with _one_blas_thread:
             hidden = np.maximum(self._first(dense, rows, lac_path), 0.0)
             for matrix, bias, dilation in self._convolutions:
                 hidden = np.maximum(_convolve(hidden, matrix, bias, dilation), 0.0) + hidden
@@ -149,16 +151,43 @@ def spans_of(path: IntArray, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+class _OneBlasThread:
+    """The matrix products run on one BLAS thread: they are small (a batch of short pieces), and
+    the scanner's worker processes, the classifier's column threads or a test runner's processes
+    already fill the cores; OpenBLAS threads competing for them spin and slow everything down.
+
+    Threads of one process share BLAS's setting, so it is counted: the first product to start sets
+    one thread, the last to end puts back what was there before. A forked child starts uncounted.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._running = 0
+        self._limiter: Any = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid, self._running, self._limiter = os.getpid(), 0, None
+            if self._running == 0:
+                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
+            self._running += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
 @lru_cache(maxsize=1)
 def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _one_blas_thread() -> Any:
-    """The matrix products run on one BLAS thread: they are small (a batch of short pieces), and
-    the scanner's worker processes or a test runner's already fill the cores; OpenBLAS threads
-    competing for them spin and slow everything down."""
-    return _blas_controller().limit(limits=1, user_api="blas")
+_one_blas_thread = _OneBlasThread()
 
 
 def _as_matrix(weight: npt.NDArray[np.floating]) -> FloatArray:
