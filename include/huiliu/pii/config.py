@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from huiliu.errors import ConfigurationError
+from huiliu.pii.name_model import RECALL_BIAS
 from huiliu.spec_files import (
     STANDARD_MESSAGES,
     FieldError,
@@ -259,7 +260,7 @@ class ModelSpec(Spec):
         description="personal names from huiliu's name model over LAC's scores; false: LAC's own PER words",
     )
     names_recall_bias: float = Field(
-        default=1.0,
+        default=RECALL_BIAS,
         ge=-5.0,
         le=5.0,
         description="added to the name model's name-begins score: more names found",
