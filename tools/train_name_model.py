@@ -37,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
+from huiliu.pii.crf import viterbi
 from huiliu.pii.name_model import PAIR_PRIME
-from huiliu.pii.tagger import LexicalTagger, split_pieces, viterbi
+from huiliu.pii.tagger import LexicalTagger, split_pieces
 
 WINDOW = 12
 EXCLUDED = ("bench/corpora/*.jsonl", "tests/fixtures/pii_corpora/*.jsonl")

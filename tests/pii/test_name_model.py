@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from huiliu.pii.crf import viterbi
 from huiliu.pii.name_model import (
     BEGIN,
     INSIDE,
@@ -19,7 +20,7 @@ from huiliu.pii.name_model import (
     get_name_model,
     spans_of,
 )
-from huiliu.pii.tagger import LexicalTagger, viterbi
+from huiliu.pii.tagger import LexicalTagger
 
 
 @pytest.fixture(scope="module")

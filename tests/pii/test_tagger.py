@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from huiliu.pii.crf import viterbi
 from huiliu.pii.tagger import (
     MAX_PIECE,
     NOT_A_NAME,
@@ -14,7 +15,6 @@ from huiliu.pii.tagger import (
     Word,
     get_tagger,
     split_pieces,
-    viterbi,
     with_names,
 )
 

@@ -33,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import ThreadpoolController
 
+from huiliu.pii.crf import viterbi
+
 MODEL_NAME = "huiliu-person-names"
 RECALL_BIAS = 0.0
 """Added to every character's ``B`` score (half of it to ``I``) before decoding; higher finds more
@@ -227,19 +229,10 @@ def _shift_sum(projected: FloatArray, bias: FloatArray, kernel: int, dilation: i
 
 
 def _viterbi(scores: FloatArray, transitions: FloatArray, start: FloatArray) -> IntArray:
-    batch, length, tags = scores.shape
-    best = start + scores[:, 0]
-    back = np.zeros((max(length - 1, 0), batch, tags), dtype=np.int8)
-    for t in range(1, length):
-        candidates = best[:, :, None] + transitions[None]
-        back[t - 1] = candidates.argmax(axis=1)
-        best = candidates.max(axis=1) + scores[:, t]
-    path = np.empty((batch, length), dtype=np.int64)
-    path[:, -1] = best.argmax(axis=1)
-    every = np.arange(batch)
-    for t in range(length - 2, -1, -1):
-        path[:, t] = back[t][every, path[:, t + 1]]
-    return path
+    """The best path under the CRF's transition and start scores."""
+    with_start = scores.copy()
+    with_start[:, 0] += start
+    return viterbi(with_start, transitions)
 
 
 def packaged_weights() -> Path:
