@@ -54,6 +54,18 @@ def test_premises_names_are_taken_and_common_nouns_are_not() -> None:
     assert tail("永川徐路V座", ("电梯", "n"), ("故障", "n")) == ""
 
 
+def test_the_rest_of_a_clause_naming_premises_belongs_to_an_open_address() -> None:
+    assert tail("东阳市大联镇", ("邮局", "n"), ("旁", "f"), ("沙发垫", "n"), ("厂", "n")) == "邮局旁沙发垫厂"
+    assert tail("萧山区", ("建设", "v"), ("四路", "n"), ("新华缘", "ORG")) == "建设四路新华缘"
+    assert tail("义乌市福田街道", ("商贸", "n"), ("区", "n"), ("2417", "m")) == "商贸区2417"
+
+
+def test_a_rest_with_a_verb_or_no_premises_is_not_taken() -> None:
+    assert tail("解放路12号", ("发生", "v"), ("火灾", "n")) == ""
+    assert tail("西湖区", ("电梯", "n"), ("故障", "n")) == ""
+    assert tail("碧水新村7栋", ("张三", "PER"), ("家", "n")) == ""
+
+
 def test_where_at_the_address_and_who_is_there_are_not_the_address() -> None:
     assert tail("碧水新村7栋2单元1304室", ("楼顶", "n"), ("违规", "vn")) == ""
     assert tail("朝阳区建国路88号院3号楼2单元", ("门口", "n")) == ""

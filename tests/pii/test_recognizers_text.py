@@ -95,6 +95,27 @@ def test_person(engine: PiiEngine, marked: str) -> None:
         pytest.param("请到市民服务中心3楼办理。", id="building-floor-of-an-office"),
         pytest.param("反映小区地下车库积水，已有18辆车受损。", id="compound-without-building"),
         pytest.param("门口路灯损坏12盏已3天。", id="road-like-word"),
+        pytest.param("收货地址：⟦浙江省-温州市-鹿城区五马街道解放街12号⟧", id="divisions-with-dashes"),
+        pytest.param("寄到⟦浙江-宁波-海曙区中山西路88号⟧", id="short-division-names"),
+        pytest.param(
+            "寄往⟦广东省_广州市_天河区_石牌街道_华师社区_中山大道西55号⟧", id="underscores-from-a-form"
+        ),
+        pytest.param("货放在⟦义乌国际商贸城二期27051⟧，", id="stall-number-ending-the-clause"),
+        pytest.param("送到⟦四季青服装市场B3-1180⟧", id="market-and-dashed-stall"),
+        pytest.param("他住在⟦大自然三期11幢C单元1016室⟧", id="building-unit-room-without-compound"),
+        pytest.param("寄到⟦浙江省东阳市大联镇邮局旁沙发垫厂⟧", id="rest-of-the-clause-names-premises"),
+        pytest.param("寄到⟦绍兴市柯桥区钱清镇后东塘工业区⟧", id="zone-inside-a-run-of-places"),
+        pytest.param("曼城客场2-0战胜了对手", id="score-is-no-stall"),
+        pytest.param("沿着盘山公路前进，风景很美", id="road-as-a-common-noun"),
+        pytest.param("利用虚拟社区开展培训", id="community-as-a-common-noun"),
+        pytest.param("⟦解放路12号⟧发生火灾，消防员赶到现场", id="a-verb-ends-the-address"),
+        pytest.param("2栋楼房倒塌", id="a-count-of-buildings"),
+        pytest.param(
+            "奖学金发放名单：苏艳，借记卡6216 6149 2096 4462，金额284239元", id="card-groups-are-no-stall"
+        ),
+        pytest.param("您的借记卡于10月20日转入人民币403,668.21元", id="an-amount-is-no-stall"),
+        pytest.param("联系电话17322204690，工单号12345-2023", id="a-ticket-number-is-no-stall"),
+        pytest.param("紧急联系人电话139 5984 2379，已建立台账。", id="phone-groups-are-no-stall"),
     ],
 )
 def test_address(engine: PiiEngine, marked: str) -> None:

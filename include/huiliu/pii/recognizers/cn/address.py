@@ -15,8 +15,16 @@ make one address, starting where the tagger's first place name starts. A run of 
 is proposed as an address when it goes below the city: it holds a number, or a word ending like a
 street, town, village, community, road or compound, or two or more places one of which is a
 district, county or city. A single city or country named alone (北京, 美国) is a place, not a
-postal address. The votes combine as :mod:`huiliu.pii.recognizers.voting` describes; then each
-address runs on through the premises written after it (:mod:`huiliu.pii.recognizers.cn.address_tail`).
+postal address. A run also goes on through a village, town, road or zone whatever the tagger
+called it (佛堂镇 起鸣村, 山口 工业区), never into a common noun (盘山 公路, 虚拟 社区), and through a
+stall, flat or room written as bare numbers (B6-1074, 125-756, 14682 ending the clause). A building
+with its unit or room (171栋四单元278) is an address by itself, named by the words before it.
+
+The votes combine as :mod:`huiliu.pii.recognizers.voting` describes; then each address starts at
+the division names written before it, in full or short and separated or not (浙江-温州-乐清市…,
+广东省_广州市_天河区_…), runs on through the premises written after it
+(:mod:`huiliu.pii.recognizers.cn.address_tail`), and two addresses with only separators or name
+words between them are one (…海门街道_衙门巷社区_乌衣巷74号).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from presidio_analyzer import EntityRecognizer
 from huiliu.divisions import load_hierarchy, reference
 from huiliu.pii.config import AddressSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
+from huiliu.pii.recognizers.cn.address_tail import ROAD_END as _ROAD_END
 from huiliu.pii.recognizers.cn.address_tail import extended_end
 from huiliu.pii.recognizers.voting import RuleHolds, merged_overlaps, vote
 from huiliu.pii.tagger import Tags, Word
@@ -37,15 +46,31 @@ from huiliu.pii.tagger import Tags, Word
 _NUMBER = r"\d{1,5}(?:-\d{1,4})?号(?:附\d{1,3}号)?"
 _ZONE = r"(?:[A-Za-z]{1,2}区|[A-Za-z\d一二三四五六七八九十]{1,2}期)?"
 _BUILDING = _ZONE + r"\d{1,3}(?:栋|幢|号楼|座)(?:\d{1,2}单元)?(?:\d{1,5}(?:室|号房)?)?"
+_BUILDING_CHAIN = (
+    r"(?:[A-Za-z\d一二三四五六七八九十]{1,2}[区期])?[A-Za-z]?\d{1,4}(?:栋|幢|号楼|座)"
+    r"(?:[A-Za-z\d一二三四五六七八九十]{1,2}单元(?:[A-Za-z]?\d{1,5}(?:室|号房)?)?|\d{3,5}(?:室|号房)?)"
+)
+"""A building with its unit or room (171栋四单元278, 11幢C单元1016室, 2号楼1203室): an address by itself."""
 _TAIL = rf"(?:{_BUILDING}|\d{{1,2}}(?:层|楼)(?:\d{{1,5}}室)?|\d{{1,5}}室)"
 _SECTION = r"(?:[东西南北中]段|[一二三四五六七八九十]段)?"
 _PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 MAX_RUN = 30
 MAX_ADMIN = 12
 _UNIT = r"(?:号楼|号院|号房|单元|栋|幢|座|室|层|楼|号|弄|巷|组|户|期|排|门|区)"
+_STALL = (
+    r"(?<![\d-])[A-Za-z]?\d{1,4}(?:-\d{1,5}-\d{1,5}(?:-\d{1,5})?|-\d{2,5})(?![\d-])"
+    r"|(?<!\d)\d{3,6}(?=[，。；：！？、（）)\]]|[\s,.;:!?(](?![\d\s])|$)"
+)
+"""A stall, flat or room written as bare numbers: dashed (B6-1074, 125-756), or three digits or more
+ending the clause (国际商贸城二期14682), never one group of a longer number (6212 2623…, 403,668.21,
+12345-2023)."""
+_PREMISES_NAME_END = re.compile(
+    r"(?:市场|城|中心|大厦|广场|楼|园|苑|区|期|座|栋|幢|村|小区|公寓|家园|[A-Za-z])$"
+)
+"""How a name ends that a bare stall number may follow (…商贸城二期14682, …中信银行大厦2997)."""
 _MODEL_TAIL = re.compile(
     rf"(?:[- ]?(?:\d{{1,5}}|[A-Za-z]{{1,2}}\d{{0,3}}|[一二三四五六七八九十]{{1,3}}){_UNIT}"
-    rf"|\d{{1,5}}(?:-\d{{1,5}}){{1,3}})+",
+    rf"|{_STALL})+",
     re.ASCII,
 )
 _ROOM_AFTER = re.compile(r"(?<=[座元栋幢楼层])\d{2,5}室?(?!\d)", re.ASCII)
@@ -54,7 +79,8 @@ _FINE = re.compile(
     r"号|号院|号楼|栋|幢|座|单元|室|层|楼)$|\d"
 )
 _PREMISES = re.compile(
-    r"(?:\d{1,5}|[A-Za-z]{1,2}\d{0,3}|[一二三四五六七八九十]{1,3})(?:号楼|栋|幢|座|单元|层|楼|室|号|区)",
+    r"(?:\d{1,5}|[A-Za-z]{1,2}\d{0,3}|[一二三四五六七八九十]{1,3})(?:号楼|栋|幢|座|单元|层|楼|室|号|区)"
+    rf"|{_STALL}",
     re.ASCII,
 )
 _BARE_HOUSE_NUMBER = re.compile(r"(?<=[路街道巷弄])\d{1,5}(?![\d.%年月日元万])", re.ASCII)
@@ -68,18 +94,25 @@ MAX_PREMISES_GAP = 24
 _COARSE_LEVEL = re.compile(r"(?:区|县|市|旗|州|盟)$")
 _FINE_INSIDE = re.compile(r"街道|镇|乡|村|社区|小区|路|街|大道|巷|弄|胡同|工业区|开发区")
 _PREMISES_NUMBER = re.compile(
-    r"[A-Za-z]?\d{1,5}(?:号|栋|幢|座|单元|室)|[A-Za-z]\d{0,5}(?:栋|幢|座)|[A-Za-z]?\d{1,5}(?:-\d{1,5}){1,3}",
+    rf"[A-Za-z]?\d{{1,5}}(?:号|栋|幢|座|单元|室|区|楼|层)|[A-Za-z]\d{{0,5}}(?:栋|幢|座)|{_STALL}",
     re.ASCII,
 )
 _DIVISION_LIKE = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:省|市|县|区)")
 _SITED_COMPANY = re.compile(
     r"(?:镇|乡|街道|路|街|村|工业区|工业园|开发区).{2,}(?:公司|厂|店|市场|中心|商行|门市部|超市|仓库|商城)$"
 )
-_ROAD_END = re.compile(r"(?:路|街|大道|大街|巷|弄)$")
-_CONTINUATION = re.compile(r"(?:小区|花园|家园|新村|公寓|大厦|广场|山庄|苑|园|庭|府|院)$")
+_ROAD_OR_ZONE_END = re.compile(r"(?:路|街|大道|大街|巷|弄|工业区|开发区|工业园|社区|街道|镇|乡|村)$")
+_CONTINUATION = re.compile(
+    r"(?:小区|花园|家园|新村|公寓|大厦|广场|山庄|苑|园|庭|府|院|工业区|开发区|工业园|产业园|园区|社区|街道|大道|路|街)$"
+)
+"""How a word ends that names a compound, an estate or a zone inside a run of places (山口工业区)."""
+_GENERIC_PLACES = frozenset({"公路", "道路", "马路", "大街", "大道", "街道", "社区", "园区"})
+"""Common nouns a place's name does not run on into (盘山 公路, 泗水县 大街, 虚拟 社区)."""
 
 
 MAX_JOIN_GAP = 8
+_SEPARATORS = "-_/ "
+"""What people write between the parts of an address (浙江省-金华市-市辖区, 浙江省_台州市, 北京市 朝阳区)."""
 
 
 def _joined_spans(text: str, tags: Tags, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -97,6 +130,34 @@ def _joined_spans(text: str, tags: Tags, spans: list[tuple[int, int]]) -> list[t
     return out
 
 
+def _joined_hits(text: str, tags: Tags, hits: list[Hit]) -> list[Hit]:
+    """Addresses found apart that are one: only separators or name words between them.
+
+    (浙江省_台州市_椒江区_海门街道 _ 衙门巷社区_乌衣巷74号; 宁波市江东区 惊驾路972 银城国际5号楼825)
+    """
+    out: list[Hit] = []
+    for hit in hits:
+        if out and hit.start - out[-1].end <= MAX_JOIN_GAP and _joinable(text, tags, out[-1].end, hit.start):
+            last = out[-1]
+            keep = last if last.score >= hit.score else hit
+            out[-1] = keep._replace(start=last.start, end=hit.end)
+        else:
+            out.append(hit)
+    return out
+
+
+def _joinable(text: str, tags: Tags, start: int, end: int) -> bool:
+    """Whether what lies between two addresses is only separators and name words."""
+    for word in tags:
+        if word.start < end and start < word.end:
+            piece = text[max(start, word.start) : min(end, word.end)]
+            if word.label not in _PREMISES_WORDS and piece.strip(_SEPARATORS):
+                return False
+            if _PUNCTUATION.search(piece.strip(_SEPARATORS)) is not None:
+                return False
+    return True
+
+
 def _names_only(text: str, tags: Tags, start: int, end: int) -> bool:
     if start == end:
         return True
@@ -112,11 +173,69 @@ def _overlaps(hit: Hit, others: list[Hit]) -> bool:
     return False
 
 
+def _premises_number_at(text: str, position: int) -> bool:
+    """Whether a number of premises starts at ``position``: with its unit (2833号, 4幢), dashed, or
+    bare after a premises' name (…大厦2997; not 借记卡6216, 人民币403)."""
+    found = _PREMISES_NUMBER.match(text, position)
+    if found is None:
+        return False
+    return (
+        not found.group().isdigit()
+        or _PREMISES_NAME_END.search(text, max(0, position - 2), position) is not None
+    )
+
+
 def _inside(position: int, hits: list[Hit]) -> bool:
     for hit in hits:  # noqa: SIM110 (a plain loop beats any() on a generator in this hot path)
         if hit.start <= position < hit.end:
             return True
     return False
+
+
+_LEVEL_SUFFIX = re.compile(r"(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市|县|区)$")
+
+
+@lru_cache(maxsize=1)
+def division_prefixes() -> frozenset[str]:
+    """Division names an address may start with: every province, city and district, in full and short,
+    and every street and town in full.
+
+    The short form drops the level (浙江省 → 浙江, 温州市 → 温州, 乐清市 → 乐清) when two characters
+    or more remain; 市辖区, the tables' placeholder for a city's districts, is kept, since addresses
+    copied from forms hold it (浙江省-金华市-市辖区吴宁路117号).
+    """
+    names = set(reference.provinces().values())
+    names.update(name for name, _ in reference.cities().values())
+    names.update(name for name, _ in reference.districts().values())
+    short = {_LEVEL_SUFFIX.sub("", n) for n in names}
+    names.update(name for name, _ in reference.streets().values())
+    return frozenset(n for n in names | short if len(n) >= 2 and n not in ("县", "省直辖县级行政区划"))
+
+
+def start_with_divisions(text: str, start: int, names: frozenset[str]) -> int:
+    """Where an address starting at ``start`` starts once the division names written before it are taken.
+
+    Names (of at most ``MAX_ADMIN`` characters) are taken backwards while they touch the address,
+    or are separated from it by one separator (``-``, ``_``, ``/``, a space) with a division name
+    on both sides.
+    """
+    while start > 0:
+        gap = 1 if text[start - 1] in _SEPARATORS else 0
+        if gap and not _begins_with(text, start, names):
+            return start
+        before = start - gap
+        for length in range(min(MAX_ADMIN, before), 1, -1):
+            if text[before - length : before] in names:
+                start = before - length
+                break
+        else:
+            return start
+    return start
+
+
+def _begins_with(text: str, start: int, names: frozenset[str]) -> bool:
+    """Whether a division name starts at ``start``."""
+    return any(text[start : start + n] in names for n in range(2, MAX_ADMIN + 1))
 
 
 @lru_cache(maxsize=8)
@@ -162,7 +281,9 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
 
         compound = alternation(spec.compound_suffixes)
         self._road = re.compile(f"(?:{alternation(spec.road_suffixes)}){_SECTION}({_NUMBER})", re.ASCII)
-        self._compound_first = re.compile(f"(?:{compound})(?={_BUILDING})", re.ASCII)
+        self._compound_first = re.compile(f"(?:{compound})(?={_BUILDING}|{_STALL})", re.ASCII)
+        self._chain = re.compile(_BUILDING_CHAIN, re.ASCII)
+        self._stall = re.compile(_STALL, re.ASCII)
         self._compound_after = re.compile(f"[{HANZI}]{{1,8}}?(?:{compound})(?=\\d|[^{HANZI}]|$)", re.ASCII)
         self._village = re.compile(r"村(?:\d{1,2}|[一二三四五六七八九十]{1,3})组(?:\d{1,4}号)?", re.ASCII)
         self._tail = re.compile(_TAIL, re.ASCII)
@@ -186,9 +307,17 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         spans = self.model_spans(text, tags)
         hits = vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text))
         stops, premises = self.spec.tail_stop_words, tuple(self.spec.premises_words)
-        return merged_overlaps(
-            [h._replace(end=extended_end(text, tags, h.end, stops, premises)) for h in hits]
+        prefixes = division_prefixes()
+        extended = merged_overlaps(
+            [
+                h._replace(
+                    start=start_with_divisions(text, h.start, prefixes),
+                    end=extended_end(text, tags, h.end, stops, premises),
+                )
+                for h in hits
+            ]
         )
+        return _joined_hits(text, tags, extended)
 
     def _start_holds(self, text: str) -> RuleHolds:
         """Whether a rule address starting before the tagger's has evidence: a number, a cue, punctuation."""
@@ -304,12 +433,12 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
             return False
         position = tags[index].end
         for word in tags[index + 1 :]:
-            if _PREMISES_NUMBER.match(text, position) is not None:
+            if _premises_number_at(text, position):
                 return True
             if word.label not in _PREMISES_WORDS or word.end - tags[index].end > MAX_JOIN_GAP:
                 return False
             position = word.end
-        return _PREMISES_NUMBER.match(text, position) is not None
+        return _premises_number_at(text, position)
 
     def _sited_company(self, text: str, word: Word) -> bool:
         """An organisation named with its whole address: divisions first, a town or road, then a company."""
@@ -320,14 +449,28 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         return named and _SITED_COMPANY.search(text, word.start, word.end) is not None
 
     def _is_place(self, text: str, word: Word) -> bool:
-        """A place word: tagged ``LOC``, or a division's name the tagger called something else (台州市)."""
-        return word.label == "LOC" or text[word.start : word.end] in self._admin
+        """A place word: tagged ``LOC``, a division's name the tagger called something else (台州市), or
+        an organisation named as divisions and a road or zone (浙江省杭州市西湖区学院路)."""
+        if word.label == "LOC" or text[word.start : word.end] in self._admin:
+            return True
+        return (
+            word.label == "ORG"
+            and _ROAD_OR_ZONE_END.search(text, word.start, word.end) is not None
+            and self._skip_divisions(text, word.start, word.end)[1]
+        )
 
     def _continues(self, text: str, word: Word) -> bool:
-        """A place word, or a compound's name (…小区, …花园) the tagger did not call a place."""
-        return self._is_place(text, word) or (
-            word.label in ("ORG", "n", "nz") and _CONTINUATION.search(text, word.start, word.end) is not None
-        )
+        """A place word, a compound's name (…小区, …花园) the tagger did not call a place, or a
+        village's, town's, road's or zone's name whatever the tagger called it."""
+        if self._is_place(text, word):
+            return True
+        piece = text[word.start : word.end]
+        if piece in _GENERIC_PLACES:
+            return False
+        if word.label in ("ORG", "n", "nz") and _CONTINUATION.search(piece) is not None:
+            return True
+        # a village, town or road the tagger read as a verb or an adjective (佛堂镇 起鸣村, 文晖街道 建国北路)
+        return len(piece) >= 3 and _ROAD_OR_ZONE_END.search(piece) is not None
 
     def _crossing_ahead(self, text: str, tags: Tags, index: int, last: Word, end: int) -> bool:
         """Whether a road ends the run and 与/和 another road follows: one crossing, one address."""
@@ -353,7 +496,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
     def rule_hits(self, text: str) -> list[Hit]:
         """The addresses the rules find: road and number, compound and building, village and group."""
         hits = self._roads(text)
-        for finder in (self._compounds, self._villages, self._numbered):
+        for finder in (self._compounds, self._villages, self._buildings, self._numbered):
             for hit in finder(text, hits):
                 if not _overlaps(hit, hits):
                     hits.append(hit)
@@ -385,11 +528,30 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
             if _inside(match.start(), found):
                 continue
             start, admin = self._start(text, match.start(), allow_empty=False)
-            building = self._building.match(text, match.end())
+            building = self._building.match(text, match.end()) or self._stall.match(text, match.end())
             if start is not None and building is not None and start < match.start():
                 hits.append(
                     self._hit(text, start, building.end(), self.spec.scores.compound, admin, "compound")
                 )
+        return hits
+
+    def _buildings(self, text: str, found: list[Hit]) -> list[Hit]:
+        """Addresses anchored on a building with its unit or room, named by what is before it."""
+        hits = []
+        for match in self._chain.finditer(text):
+            if _inside(match.start(), found):
+                continue
+            start, admin = self._start(text, match.start(), allow_empty=True)
+            hits.append(
+                self._hit(
+                    text,
+                    match.start() if start is None else start,
+                    match.end(),
+                    self.spec.scores.compound,
+                    admin,
+                    "building",
+                )
+            )
         return hits
 
     def _villages(self, text: str, found: list[Hit]) -> list[Hit]:

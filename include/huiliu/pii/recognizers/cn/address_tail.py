@@ -5,6 +5,10 @@ building and its floor (…联合市场C区2楼867号), a company (…同裕路5
 a flat written as numbers (…新田园4组团7-2349). :func:`extended_end` carries an address's end
 forward, never past the clause (punctuation or a space ends it):
 
+* to the clause's end when all the rest of it names premises at an address that ends open (on a
+  division, road, zone, compound or house number): nouns, names, numbers and directions only, no
+  particle, role or where-at word, and ending on a name, premises or a number
+  (…萧山区 建设四路新华缘, …大联镇 邮局旁沙发垫厂; not …解放路12号 发生火灾); otherwise
 * to the end of house, building, floor or room numbers ahead (104号, 三楼, 12幢7单元, 7-2349) when
   what lies between is short and holds no particle, preposition, pronoun, adverb or time
   (…庆春银泰负三楼, …A29-2980; not …金陵小区的陈大爷在…2号);
@@ -44,7 +48,19 @@ BREAKING = frozenset({"p", "u", "c", "r", "d", "TIME"})
 """Tagger labels no address runs across to its numbers: prepositions, particles, conjunctions,
 pronouns, adverbs, times (the tagger's persons are not among them: inside an address it reads
 estate names as persons, 庆春银泰负三楼)."""
+REST_REACH = 24
+"""The longest rest of a clause taken whole after an address (…西湖区之浦路恒大水晶广场办公室)."""
+REST_WORDS = CONTINUING | {"m", "q", "f"}
+"""Tagger labels of the words such a rest is made of: nouns, names, numbers, measures, directions."""
 _PARTICLES = frozenset("的在了是和与及或从到向往对把被给")
+_OPEN_END = re.compile(
+    r"(?:省|市|区|县|旗|镇|乡|街道|村|社区|路|街|大道|巷|弄|工业区|开发区|园区|号|小区|花园|家园|新村|苑|广场|大厦)$"
+)
+"""How an address ends that the rest of its clause may go on from: a division, road, zone or house number."""
+ROAD_END = re.compile(r"(?:路|街|大道|大街|巷|弄)$")
+"""How a road's name ends."""
+_NAMED = frozenset({"ORG", "LOC", "nz", "nw", "nt", "ns"})
+_NUMBERED = re.compile(r"[A-Za-z]?\d{1,6}[A-Za-z]?$", re.ASCII)
 _ROOMS = frozenset("室户")
 
 
@@ -63,6 +79,8 @@ def extended_end(
     """
     clause = CLAUSE_END.search(text, end)
     limit = clause.start() if clause else len(text)
+    if _rest_is_premises(text, tags, end, limit, stop_words, premises_words):
+        return limit
     for match in PREMISES.finditer(text, end, min(limit, end + PREMISES_REACH)):
         gap = text[end : match.start()]
         if len(gap) > GAP or any(c in _PARTICLES for c in gap) or _breaks(tags, end, match.start()):
@@ -83,6 +101,39 @@ def extended_end(
             break  # a common noun that names no premises: 路灯, 电梯
         end, taken = word.end, taken + 1
     return end
+
+
+def _rest_is_premises(
+    text: str, tags: Tags, end: int, limit: int, stop_words: Collection[str], premises_words: tuple[str, ...]
+) -> bool:
+    """Whether the whole rest of the clause names the premises at an address that ends open.
+
+    The address ends on a division, a road, a zone, a compound or a house number, and the rest
+    (at most ``REST_REACH`` characters) is nouns, names, numbers and directions only (a verb only
+    where it begins a road's name: 建设四路), holds no particle, role or where-at word, and ends
+    on a name, premises or a number (…萧山区建设四路新华缘, …大联镇邮局旁沙发垫厂).
+    """
+    rest = text[end:limit]
+    if not 0 < len(rest) <= REST_REACH or _OPEN_END.search(text, max(0, end - 3), end) is None:
+        return False
+    if any(c in _PARTICLES for c in rest) or any(stop in rest for stop in stop_words):
+        return False
+    words = [w for w in tags if w.end > end and w.start < limit]
+    for index, word in enumerate(words):
+        if word.label in REST_WORDS or (word.label == "TIME" and text[word.start : word.end].isdigit()):
+            continue
+        following = words[index + 1] if index + 1 < len(words) else None
+        if word.label == "v" and following and ROAD_END.search(text, following.start, following.end):
+            continue
+        return False
+    if not words:
+        return False
+    return (
+        words[-1].label in _NAMED
+        or (len(rest) >= 2 and rest.endswith(premises_words))
+        or ROAD_END.search(rest) is not None
+        or _NUMBERED.search(rest) is not None
+    )
 
 
 def _breaks(tags: Tags, start: int, end: int) -> bool:
