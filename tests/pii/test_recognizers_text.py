@@ -105,6 +105,7 @@ def test_person(engine: PiiEngine, marked: str) -> None:
         pytest.param("他住在⟦大自然三期11幢C单元1016室⟧", id="building-unit-room-without-compound"),
         pytest.param("寄到⟦浙江省东阳市大联镇邮局旁沙发垫厂⟧", id="rest-of-the-clause-names-premises"),
         pytest.param("寄到⟦绍兴市柯桥区钱清镇后东塘工业区⟧", id="zone-inside-a-run-of-places"),
+        pytest.param("记者在⟦福州五一路⟧上看到，一辆货车侧翻", id="road-split-by-the-tagger-before-on"),
         pytest.param("曼城客场2-0战胜了对手", id="score-is-no-stall"),
         pytest.param("沿着盘山公路前进，风景很美", id="road-as-a-common-noun"),
         pytest.param("利用虚拟社区开展培训", id="community-as-a-common-noun"),

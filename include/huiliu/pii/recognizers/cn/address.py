@@ -101,6 +101,8 @@ _DIVISION_LIKE = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:省|市|县|区)")
 _SITED_COMPANY = re.compile(
     r"(?:镇|乡|街道|路|街|村|工业区|工业园|开发区).{2,}(?:公司|厂|店|市场|中心|商行|门市部|超市|仓库|商城)$"
 )
+_ROAD_SPLIT = re.compile(r"路(?=[上口边旁])")
+"""A road's 路 the tagger read as the start of 路上, 路口, 路边 or 路旁 (南滨 路上)."""
 _ROAD_OR_ZONE_END = re.compile(r"(?:路|街|大道|大街|巷|弄|工业区|开发区|工业园|社区|街道|镇|乡|村)$")
 _CONTINUATION = re.compile(
     r"(?:小区|花园|家园|新村|公寓|大厦|广场|山庄|苑|园|庭|府|院|工业区|开发区|工业园|产业园|园区|社区|街道|大道|路|街)$"
@@ -388,6 +390,8 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
                 named = self._named_place_after(text, tags, index, end)
                 if named is not None:
                     index, end = named
+            elif _ROAD_SPLIT.match(text, end) is not None:  # 福州五一 路上: the tagger split 路 off
+                end += 1
             return start, end, index, places
 
     @staticmethod
