@@ -19,7 +19,8 @@ CSV, fingerprints and a manifest per unit, with its checksums and fsyncs.
 
 The lakes are built in their own processes (not timed); each timing is the best of three rounds,
 ours and the baseline in turn in every round, the disk synced before each. Run alone:
-``python -m bench.delivery`` (``--rows N`` for a smaller lake).
+``python -m bench.delivery`` (``--rows N`` for a smaller lake); the guard figure alone on a lake
+built once: ``--home DIR --prepare ROWS``, then ``--home DIR --guard RUNS``.
 """
 
 from __future__ import annotations
@@ -302,6 +303,13 @@ def timings(runs: int) -> dict[str, Any]:
     }
 
 
+def guard_timing(runs: int) -> dict[str, Any]:
+    """The guard vs reading its columns alone (best of ``runs`` rounds, in turn)."""
+    run = Run()
+    read, guard = best_of_rounds(runs, run.read_baseline, run.guard)
+    return {"guard": guard, "read": read, "ratio": round(guard["seconds"] / read["seconds"], 2)}
+
+
 def memory(rows: int) -> dict[str, Any]:
     """One delivery run of a lake of ``rows`` rows; its peak RSS."""
     run = Run()
@@ -387,10 +395,18 @@ def main() -> None:
     modes.add_argument("--prepare", type=int, metavar="ROWS", help=argparse.SUPPRESS)
     modes.add_argument("--time", type=int, metavar="RUNS", help=argparse.SUPPRESS)
     modes.add_argument("--memory", type=int, metavar="ROWS", help=argparse.SUPPRESS)
+    modes.add_argument(
+        "--guard",
+        type=int,
+        metavar="RUNS",
+        help="only the guard figure, best of RUNS rounds, on the lake in --home (built with --prepare ROWS)",
+    )
     args = parser.parse_args()
-    if (args.prepare, args.time, args.memory) != (None, None, None):
+    if (args.prepare, args.time, args.memory, args.guard) != (None, None, None, None):
         if not args.home:
-            parser.error("--prepare, --time and --memory need --home (a bench folder: its outbox is emptied)")
+            parser.error(
+                "--prepare, --time, --memory and --guard need --home (a bench folder: its outbox is emptied)"
+            )
         for key in [k for k in os.environ if k.startswith(("HUILIU_", "OPENLINEAGE"))]:
             del os.environ[key]  # every store, catalog and outbox under the bench home, nothing else
         os.environ["HUILIU_HOME"] = args.home
@@ -400,6 +416,8 @@ def main() -> None:
         print(json.dumps(timings(args.time)))
     elif args.memory is not None:
         print(json.dumps(memory(args.memory)))
+    elif args.guard is not None:
+        print(json.dumps(guard_timing(args.guard)))
     else:
         for figure in figures(args.rows):
             print(figure)

@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huiliu.policy.reidentification import RARE_SHOWN, GuardRule, LadderStep, assess, generalise
+from huiliu.policy.reidentification import (
+    RARE_SHOWN,
+    GuardRows,
+    GuardRule,
+    LadderStep,
+    assess,
+    assess_rows,
+    generalise,
+)
 
 DECADE = LadderStep(
     column="birth_year",
@@ -298,3 +306,43 @@ def test_wide_keys_are_grouped_the_same_way(
     compacted = assess(quasi, units, rule)
 
     assert compacted.units == expected.units and (compacted.keep == expected.keep).all()
+
+
+ENTRIES = ["D", "A", "B", "C", None, "A", "B", "C"]
+"""A unit dictionary as a data file may hold one: repeated entries, a null one, one no row uses."""
+
+
+def _dictionary_of(values: pa.Array, data: st.DataObject) -> pa.DictionaryArray:
+    """The values as indices into :data:`ENTRIES` (a value held twice there: either entry)."""
+    indices = [
+        data.draw(
+            st.sampled_from([i for i, e in enumerate(ENTRIES) if e == v] + ([None] if v is None else []))
+        )
+        for v in values.to_pylist()
+    ]
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(ENTRIES, pa.string()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=ROWS, rule=RULES, data=st.data())
+def test_rows_encoded_from_dictionaries_and_then_left_out_are_assessed_as_values(
+    rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule, data: st.DataObject
+) -> None:
+    # the delivery's narrow pass encodes dictionary arrays read from Parquet, then leaves out the
+    # rows that are not current versions
+    units, quasi, sensitive = _columns(rows)
+    measured = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows))), dtype=bool
+    )
+    only = pa.array([u if m else None for u, m in zip(units.to_pylist(), measured, strict=True)], pa.string())
+
+    as_values = assess(quasi, only, rule, sensitive=sensitive)
+    encoded = GuardRows.of(
+        quasi.set_column(1, "gender", pc.dictionary_encode(quasi.column("gender"))),
+        _dictionary_of(units, data),
+        sensitive=pc.dictionary_encode(sensitive) if rule.l > 1 else None,
+    )
+    as_read = assess_rows(encoded.only(measured), rule)
+
+    assert as_read.units == as_values.units
+    assert as_read.keep.tolist() == as_values.keep.tolist()

@@ -26,6 +26,8 @@ from tests.helpers.deliveries import (
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
 from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan, deliver_snapshot, fingerprint
+from huiliu.returnflow.dictionaries import decoded
+from huiliu.returnflow.overlay import Overlay
 from huiliu.returnflow.records import DeliveryStatus
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
@@ -269,3 +271,23 @@ def test_chunks_hold_every_row_in_order_and_never_span_two_data_files(registry: 
     for pieces in (chunks, small):
         assert pa.concat_tables([chunk for _, chunk in pieces]).equals(whole)
         assert [offset for offset, _ in pieces] == list(np.cumsum([0, *[c.num_rows for _, c in pieces][:-1]]))
+
+
+def test_text_read_as_dictionaries_holds_the_values_and_a_corrected_column_stays_values(
+    registry: DatasetContract,
+) -> None:
+    names = ["community_code", "gender", "birth_date"]
+    plain = CuratedSnapshot(registry).columns([ID, *names])
+
+    read = CuratedSnapshot(registry).columns(names, dictionaries=names)
+
+    assert [pa.types.is_dictionary(f.type) for f in read.schema] == [True, True, False]  # a date: as values
+    assert decoded(read).equals(plain.select(names))
+
+    first = plain.column(ID)[0].as_py()
+    overlay = Overlay(key=(ID,), values={"gender": {first: "未知"}})
+    corrected = CuratedSnapshot(registry, overlay=overlay).columns(names, dictionaries=names)
+
+    assert corrected.schema.field("gender").type == pa.string()
+    assert pa.types.is_dictionary(corrected.schema.field("community_code").type)
+    assert corrected.column("gender").to_pylist() == ["未知", *plain.column("gender").to_pylist()[1:]]

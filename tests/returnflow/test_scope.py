@@ -65,3 +65,24 @@ def test_no_row_outside_a_units_subtree_is_ever_given_to_it(
             assert len(code) == 12 and code.isdigit()
     for unit, positions in partition(pa.array(keys, pa.string()), np.ones(len(codes), dtype=bool)):
         assert all(codes[p] is not None and codes[p].startswith(unit) for p in positions)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    codes=st.lists(
+        st.one_of(st.none(), st.sampled_from([COMMUNITY, OTHER, "520102017001", "5201020160011", "x", ""])),
+        max_size=40,
+    ),
+    cut=st.integers(0, 40),
+)
+def test_keys_as_dictionaries_are_the_keys(codes: list[str | None], cut: int) -> None:
+    street, community = tiers([(STREET, "street"), (COMMUNITY, "community")])
+    text = pa.array(codes, pa.string())
+    as_read = [  # chunks as read from dictionary pages, and as plain text
+        pa.chunked_array([text[:cut].dictionary_encode(), text[cut:].dictionary_encode()]),
+        pa.chunked_array([text[:cut], text[cut:]]),
+    ]
+    for scope in (street, community):
+        expected = scope.keys(text, "community").to_pylist()
+        for read in as_read:
+            assert scope.dictionary_keys(read, "community").cast(pa.string()).to_pylist() == expected

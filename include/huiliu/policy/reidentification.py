@@ -13,15 +13,16 @@ vectorised, in one pass per ladder step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from huiliu.policy.codes import encode
 
 RARE_SHOWN = 20
 """At most this many rare combinations are kept per held unit (the largest first)."""
@@ -119,22 +120,6 @@ class GuardAssessment:
         return [v for v in self.units.values() if v.held]
 
 
-def _encode(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], pa.Array]:
-    """Dense int64 codes of the values (0 for null, 1.. for the dictionary's entries) and the dictionary."""
-    encoded = pc.dictionary_encode(values)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.unify_dictionaries()
-        chunks = encoded.chunks
-    else:
-        chunks = [encoded]
-    if not chunks:
-        return np.zeros(0, dtype=np.int64), pa.array([], values.type)
-    indices = np.concatenate(
-        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for c in chunks]
-    )
-    return indices + 1, chunks[0].dictionary
-
-
 @dataclass
 class _Encoded:
     """A column as dense codes (0 for null) over its dictionary of distinct values."""
@@ -144,7 +129,7 @@ class _Encoded:
 
     @classmethod
     def of(cls, values: pa.Array | pa.ChunkedArray) -> _Encoded:
-        return cls(*_encode(values))
+        return cls(*encode(values))
 
     @property
     def cardinality(self) -> int:
@@ -152,7 +137,7 @@ class _Encoded:
 
     def generalised(self, step: LadderStep) -> _Encoded:
         """The column one ladder step coarser, computed on its distinct values only."""
-        coarser, dictionary = _encode(step.generalise(self.dictionary))
+        coarser, dictionary = encode(step.generalise(self.dictionary))
         mapping = np.concatenate([[0], coarser])  # null stays null
         return _Encoded(mapping[self.codes], dictionary)
 
@@ -174,12 +159,13 @@ _DIRECT_KEYS = 1 << 22
 _LOOKUP_SPAN = 1 << 25
 """Keys below this span are compacted through a lookup table; wider ones are hashed (pandas)."""
 _LOOKUP_PER_ROW = 4
-"""Nor above this many times the number of keys: a sparse lookup table costs more than hashing."""
+"""Nor above this many times the number of keys: a sparse lookup table costs more than hashing
+(a few keys, which pandas' hash table holds in cache, are hashed whatever their span)."""
 
 
 def _compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int64], int]:
     """The keys renumbered 0..n-1 over the values present, and n."""
-    if span <= min(_LOOKUP_SPAN, max(_DIRECT_KEYS, _LOOKUP_PER_ROW * len(key))):
+    if span <= min(_LOOKUP_SPAN, _LOOKUP_PER_ROW * len(key)):
         present = np.zeros(span, dtype=bool)
         present[key] = True
         renumber = np.cumsum(present, dtype=np.int32 if span < 1 << 31 else np.int64) - 1
@@ -188,31 +174,25 @@ def _compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int6
     return dense.astype(np.int64), len(uniques)
 
 
-def _groups(
-    unit_index: npt.NDArray[np.signedinteger[Any]],
-    columns: Sequence[npt.NDArray[np.int64]],
-    cardinalities: Sequence[int],
-) -> npt.NDArray[np.int64]:
-    """A compact group key per row: its unit and its quasi-identifier codes (mixed radix)."""
-    key = unit_index.astype(np.int64)
-    span = int(key.max(initial=0)) + 1
-    for codes, cardinality in zip(columns, cardinalities, strict=True):
-        if span * cardinality >= _DIRECT_KEYS:
-            key, span = _compact(key, span)
-        key = key * cardinality + codes
-        span *= cardinality
-    if span >= _DIRECT_KEYS:
-        key, span = _compact(key, span)
-    return key
-
-
 def _dense(
     unit_index: npt.NDArray[np.signedinteger[Any]],
     columns: Sequence[npt.NDArray[np.int64]],
     cardinalities: Sequence[int],
 ) -> tuple[npt.NDArray[np.int64], int]:
-    """Each row's combination of unit and codes, numbered 0..n-1 over the combinations present; n."""
-    key = _groups(unit_index, columns, cardinalities)
+    """Each row's combination of unit and codes, numbered 0..n-1 over the combinations present; n.
+
+    The codes are combined in mixed radix, compacted whenever the key grows wide, the widest column
+    first: that is usually the unit's own column (a unit holds few of its values), so the unit and
+    it combine into few keys and the key stays narrow enough for a lookup table, not a hash.
+    """
+    key = unit_index.astype(np.int64)
+    span = int(key.max(initial=0)) + 1
+    for i in sorted(range(len(columns)), key=lambda i: -cardinalities[i]):
+        if span * cardinalities[i] >= _DIRECT_KEYS:
+            key, span = _compact(key, span)
+        key *= cardinalities[i]
+        key += columns[i]
+        span *= cardinalities[i]
     return _compact(key, int(key.max(initial=-1)) + 1)
 
 
@@ -323,28 +303,79 @@ class _Combinations:
         return found
 
 
+def _certainly_rare(
+    unit_index: npt.NDArray[np.int64], column: _Encoded, k: int, units: int
+) -> npt.NDArray[np.bool_] | None:
+    """Rows whose unit and value of this column are shared by fewer than k rows (None: no row).
+
+    Such a row is rare whatever its other columns hold (a group is never larger than the group of
+    fewer columns). A column too wide to count directly is not counted (None).
+    """
+    span = units * column.cardinality
+    if span > _DIRECT_KEYS:
+        return None
+    key = unit_index * column.cardinality
+    key += column.codes
+    counts = np.bincount(key, minlength=span)
+    if not ((counts > 0) & (counts < k)).any():
+        return None
+    return np.asarray(counts[key] < k)
+
+
 def _may_pass(
     unit_index: npt.NDArray[np.int64],
-    columns: dict[str, _Encoded],
+    certain: Iterable[npt.NDArray[np.bool_] | None],
     rule: GuardRule,
     unit_rows: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.bool_]:
-    """Per unit, whether it may pass at these columns' step: a bound, not the measure.
+    """Per unit with rows, whether it may pass at a step, given its columns' certainly rare rows
+    (from :func:`_certainly_rare`): a bound, not the measure. A unit with more such rows than its
+    share cannot pass."""
+    rare = [rows for rows in certain if rows is not None]
+    if not rare:
+        return np.asarray(unit_rows > 0)
+    rare_rows = np.bincount(unit_index, weights=np.logical_or.reduce(rare), minlength=len(unit_rows))
+    return np.asarray((rare_rows <= rule.max_suppressed_share * unit_rows) & (unit_rows > 0))
 
-    A row whose unit and value of one column are shared by fewer than k rows is rare whatever its
-    other columns hold (a group is never larger than the group of fewer columns), so a unit with
-    more such rows than its share cannot pass. Columns too wide to count directly are not used.
+
+@dataclass(frozen=True)
+class GuardRows:
+    """Rows as the guard groups them: per row, the codes of its unit and quasi-identifier values.
+
+    Encoding rows does not depend on which of them are measured: :meth:`only` leaves rows out
+    afterwards, so rows can be encoded before that is known.
     """
-    n_units = len(unit_rows)
-    certain = np.zeros(len(unit_index), dtype=bool)
-    for column in columns.values():
-        span = n_units * column.cardinality
-        if span > _DIRECT_KEYS:
-            continue
-        key = unit_index * column.cardinality + column.codes
-        certain |= np.bincount(key, minlength=span)[key] < rule.k
-    rare_rows = np.bincount(unit_index, weights=certain, minlength=n_units)
-    return np.asarray(rare_rows <= rule.max_suppressed_share * unit_rows)
+
+    unit_codes: npt.NDArray[np.int64]
+    """Per row, 0 for no unit, else 1 + the index of its unit in :attr:`labels`."""
+    labels: list[str]
+    """The units (one may have no rows: it gets no verdict)."""
+    columns: dict[str, _Encoded]
+    sensitive: npt.NDArray[np.int64] | None = None
+    """Per row, the code of its sensitive value (None: ℓ-diversity is not measured)."""
+
+    @classmethod
+    def of(
+        cls,
+        quasi: pa.Table,
+        units: pa.Array | pa.ChunkedArray,
+        *,
+        sensitive: pa.Array | pa.ChunkedArray | None,
+    ) -> GuardRows:
+        """The rows of ``quasi``, each in the unit ``units`` names (null: none); ``sensitive`` for ℓ."""
+        if len(units) != quasi.num_rows or (sensitive is not None and len(sensitive) != quasi.num_rows):
+            raise ValueError("units and sensitive must have one value per row of quasi")
+        unit_codes, dictionary = encode(units)
+        return cls(
+            unit_codes=unit_codes,
+            labels=[str(u) for u in dictionary.to_pylist()],
+            columns={name: _Encoded.of(quasi.column(name)) for name in quasi.column_names},
+            sensitive=None if sensitive is None else encode(sensitive)[0],
+        )
+
+    def only(self, rows: npt.NDArray[np.bool_]) -> GuardRows:
+        """The same rows, those not in ``rows`` belonging to no unit."""
+        return self if rows.all() else replace(self, unit_codes=np.where(rows, self.unit_codes, 0))
 
 
 def assess(
@@ -357,11 +388,6 @@ def assess(
 ) -> GuardAssessment:
     """Measure every unit's extract and decide its generalisation step, suppressions or hold.
 
-    Rows are grouped once, into the combinations of their unit and quasi-identifier values; the
-    ladder then climbs over those combinations (a step merges them), never over the rows again.
-    A ladder step generalises a column's distinct values, not its rows, so its generaliser must
-    work value by value (as every generalisation of the policy does).
-
     Args:
         quasi: the quasi-identifier columns of all rows, as the policy returns them.
         units: per row, the unit whose extract the row belongs to (null: none).
@@ -373,25 +399,44 @@ def assess(
     Returns:
         The verdict of every unit with rows, and the rows each may receive.
     """
-    rows = quasi.num_rows
-    if len(units) != rows or (sensitive is not None and len(sensitive) != rows):
+    if sensitive is not None and len(sensitive) != quasi.num_rows:
         raise ValueError("units and sensitive must have one value per row of quasi")
-    unit_codes, dictionary = _encode(units)
-    labels = [str(u) for u in dictionary.to_pylist()]
-    if not labels:
-        return GuardAssessment(units={}, keep=np.zeros(rows, dtype=bool))
-    has_unit = unit_codes > 0
-    unit_index = unit_codes[has_unit] - 1
+    rows = GuardRows.of(quasi, units, sensitive=sensitive if rule.l > 1 else None)
+    return assess_rows(rows, rule, released=released)
+
+
+def assess_rows(
+    rows: GuardRows, rule: GuardRule, *, released: frozenset[str] = frozenset()
+) -> GuardAssessment:
+    """:func:`assess` of encoded rows.
+
+    Rows are grouped once, into the combinations of their unit and quasi-identifier values; the
+    ladder then climbs over those combinations (a step merges them), never over the rows again.
+    A ladder step generalises a column's distinct values, not its rows, so its generaliser must
+    work value by value (as every generalisation of the policy does).
+    """
+    labels = rows.labels
+    has_unit = rows.unit_codes > 0
+    if not has_unit.any():
+        return GuardAssessment(units={}, keep=np.zeros(len(has_unit), dtype=bool))
+    everyone = bool(has_unit.all())
+
+    def within(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return codes if everyone else codes[has_unit]
+
+    unit_index = within(rows.unit_codes) - 1
     unit_rows = np.bincount(unit_index, minlength=len(labels))
-    sensitive_codes = _encode(sensitive)[0][has_unit] if sensitive is not None and rule.l > 1 else None
-    columns = {name: _Encoded.of(quasi.column(name)) for name in quasi.column_names}
-    columns = {name: _Encoded(c.codes[has_unit], c.dictionary) for name, c in columns.items()}
+    sensitive_codes = None if rows.sensitive is None or rule.l == 1 else within(rows.sensitive)
+    columns = {name: _Encoded(within(c.codes), c.dictionary) for name, c in rows.columns.items()}
     top = len(rule.ladder)
     first = 0  # no unit can pass before this step: its rows need not be grouped finer
-    while first < top and not _may_pass(unit_index, columns, rule, unit_rows).any():
-        ladder = rule.ladder[first]
-        columns[ladder.column] = columns[ladder.column].generalised(ladder)
-        first += 1
+    if top:
+        certain = {n: _certainly_rare(unit_index, c, rule.k, len(labels)) for n, c in columns.items()}
+        while first < top and not _may_pass(unit_index, certain.values(), rule, unit_rows).any():
+            ladder = rule.ladder[first]
+            columns[ladder.column] = columns[ladder.column].generalised(ladder)
+            certain[ladder.column] = _certainly_rare(unit_index, columns[ladder.column], rule.k, len(labels))
+            first += 1
     level, finest_of_row = _Combinations.of_rows(unit_index, columns, sensitive_codes)
     finest = level  # the combinations at the first step measured
     at_level = np.arange(len(finest.rows))  # each finest combination's combination at this step
@@ -422,7 +467,7 @@ def assess(
         finest_rare[decided] = rare[at_level[decided]]
 
     held = chosen < 0
-    keep = np.zeros(rows, dtype=bool)
+    keep = np.zeros(len(rows.unit_codes), dtype=bool)
     keep[has_unit] = ~held[unit_index] & ~finest_rare[finest_of_row]
     suppressed = np.bincount(finest.unit, weights=finest.rows * finest_rare, minlength=len(labels))
     return GuardAssessment(

@@ -23,10 +23,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huiliu.contracts.model import DatasetContract
+from huiliu.contracts.model import DatasetContract, ReturnSpec
 from huiliu.memory import give_back_memory
 from huiliu.policy.grants import GrantView
-from huiliu.policy.reidentification import GuardAssessment, GuardRule, UnitVerdict, assess, generalise
+from huiliu.policy.reidentification import (
+    GuardAssessment,
+    GuardRows,
+    GuardRule,
+    UnitVerdict,
+    assess_rows,
+    generalise,
+)
+from huiliu.returnflow.dictionaries import as_read, decoded
 from huiliu.returnflow.lineage import ColumnAction
 from huiliu.returnflow.records import DeliveryStatus
 from huiliu.returnflow.scope import TierScope, UnitRuns, partition, tiers
@@ -181,28 +189,67 @@ def assess_units(
         wanted.append(returns.sensitive_column)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-current") as reading:
         finding = reading.submit(snapshot.current)  # the keys are read beside the guard's columns
-        narrow = snapshot.columns(wanted)
+        read = snapshot.columns(wanted, dictionaries=wanted)
+        tiered = _measured_tiers(plans, levels, read)
+        ready = _guard_rows(tiered[0], read, returns) if tiered else None  # beside the current versions
         current = finding.result()
-    is_current = pa.array(current, pa.bool_())
-
-    def tier(scope: TierScope, by_unit: dict[str, ExtractPlan]) -> GuardAssessment:
-        keys = scope.keys(narrow.column(returns.unit_column), returns.unit_level)
-        keys = pc.if_else(is_current, keys, pa.scalar(None, pa.string()))
-        plan = next(iter(by_unit.values()))
-        delivered = plan.deliverable(narrow)
-        quasi = delivered.select([c for c in plan.quasi_identifiers if c in delivered.column_names])
-        sensitive = (
-            delivered.column(plan.sensitive)
-            if plan.sensitive and plan.sensitive in delivered.column_names
-            else None
-        )
-        lifted = frozenset(u for u, p in by_unit.items() if p.grant.id in released)
-        return assess(quasi, keys, plan.guard, sensitive=sensitive, released=lifted)
-
-    tiered = _tier_plans(plans, levels)
+    give_back_memory()  # the versions' hashes, and the text decoded for the tiers' projections, are gone
+    tiers_out: list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]] = []
     # one tier at a time: measured side by side they are faster, but their codes would add up in memory
-    tiers_out = [(scope, by_unit, tier(scope, by_unit)) for scope, by_unit in tiered]
+    for tier in tiered:
+        rows, ready = ready or _guard_rows(tier, read, returns), None
+        lifted = frozenset(u for u, p in tier.by_unit.items() if p.grant.id in released)
+        tiers_out.append(
+            (tier.scope, tier.by_unit, assess_rows(rows.only(current), tier.plan.guard, released=lifted))
+        )
+        del rows  # the next tier's codes are not held beside these
     return current, tiers_out
+
+
+@dataclass(frozen=True)
+class _MeasuredTier:
+    """A tier's scope and plans, and what the guard measures of its rows: the quasi-identifiers as
+    delivered (and the sensitive column, for ℓ-diversity)."""
+
+    scope: TierScope
+    by_unit: dict[str, ExtractPlan]
+    quasi: pa.Table
+    sensitive: pa.ChunkedArray | None
+
+    @property
+    def plan(self) -> ExtractPlan:
+        return next(iter(self.by_unit.values()))
+
+
+def _measured_tiers(
+    plans: Sequence[ExtractPlan], levels: dict[str, str], read: pa.Table
+) -> list[_MeasuredTier]:
+    """Every tier's measured columns, projected by the tier's policy from the columns read.
+
+    The columns are decoded for the projections only: a delivered column equal to the column
+    read is then taken as read (as dictionary arrays, which are grouped by their distinct values).
+    """
+    narrow = decoded(read)
+    tiers_out = []
+    for scope, by_unit in _tier_plans(plans, levels):
+        plan = next(iter(by_unit.values()))
+        delivered = as_read(plan.deliverable(narrow), read, narrow)
+        sensitive = plan.sensitive if plan.guard.l > 1 and plan.sensitive in delivered.column_names else None
+        tiers_out.append(
+            _MeasuredTier(
+                scope=scope,
+                by_unit=by_unit,
+                quasi=delivered.select([c for c in plan.quasi_identifiers if c in delivered.column_names]),
+                sensitive=delivered.column(sensitive) if sensitive else None,
+            )
+        )
+    return tiers_out
+
+
+def _guard_rows(tier: _MeasuredTier, read: pa.Table, returns: ReturnSpec) -> GuardRows:
+    """A tier's measured rows, encoded, each in its unit of the tier (whether current or not)."""
+    units = tier.scope.dictionary_keys(read.column(returns.unit_column), returns.unit_level)
+    return GuardRows.of(tier.quasi, units, sensitive=tier.sensitive)
 
 
 def deliver_snapshot(

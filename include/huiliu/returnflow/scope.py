@@ -39,14 +39,29 @@ class TierScope:
         """
         codes = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
         encoded = codes if pa.types.is_dictionary(codes.type) else pc.dictionary_encode(codes)
-        distinct = encoded.dictionary  # a few hundred codes: judged once each, then spread over the rows
+        return self._units_of(encoded.dictionary, row_level).take(encoded.indices)
+
+    def dictionary_keys(self, codes: pa.ChunkedArray, row_level: str) -> pa.ChunkedArray:
+        """:meth:`keys` as dictionary arrays: each chunk's indices over the units of its distinct codes.
+
+        A unit may appear more than once in a chunk's dictionary, and a code of no unit is a null
+        entry of it.
+        """
+        chunks = []
+        for chunk in codes.chunks:
+            encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+            units = self._units_of(encoded.dictionary, row_level)
+            chunks.append(pa.DictionaryArray.from_arrays(encoded.indices.cast(pa.int32()), units))
+        return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.string()))
+
+    def _units_of(self, distinct: pa.Array, row_level: str) -> pa.Array:
+        """Per distinct code (a few hundred, judged once each), its granted unit of this tier, or null."""
         if not (pa.types.is_string(distinct.type) or pa.types.is_large_string(distinct.type)):
             distinct = distinct.cast(pa.string())
         well_formed = pc.match_substring_regex(distinct, rf"^\d{{{UNIT_CODE_DIGITS[row_level]}}}$")
         prefix = pc.utf8_slice_codeunits(distinct, 0, self.digits)
         inside = pc.and_(well_formed, pc.is_in(prefix, value_set=pa.array(sorted(self.units), pa.string())))
-        unit = pc.if_else(pc.fill_null(inside, False), prefix, pa.scalar(None, pa.string())).cast(pa.string())
-        return unit.take(encoded.indices)
+        return pc.if_else(pc.fill_null(inside, False), prefix, pa.scalar(None, pa.string())).cast(pa.string())
 
 
 def tiers(units: Iterable[tuple[str, str]]) -> list[TierScope]:

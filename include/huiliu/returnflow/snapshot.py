@@ -9,6 +9,7 @@ version of each record (by ``_ingested_at``, then the contract's cursor), the on
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -24,11 +25,22 @@ from huiliu.errors import LakeError
 from huiliu.lake.catalog import lake_table
 from huiliu.memory import give_back_memory
 from huiliu.quality.records import curated_row_filter
+from huiliu.returnflow.key_hashes import key_hashes, repeated
 from huiliu.returnflow.overlay import Overlay
 
 INGESTED_AT = "_ingested_at"
 TECHNICAL_COLUMNS = ("_batch_id", "_ingested_at", "_source")
 """Columns huiliu adds when landing; they are never returned to a unit."""
+
+
+class _DictionaryReads(logging.Filter):
+    """Drops PyIceberg's notice that a column read as a dictionary is typed as its values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Iceberg does not have a dictionary type")
+
+
+logging.getLogger("pyiceberg.io.pyarrow").addFilter(_DictionaryReads())
 
 
 class CuratedSnapshot:
@@ -68,10 +80,15 @@ class CuratedSnapshot:
                 self._tasks = [] if self.snapshot_id is None else list(self._scan(("*",)).plan_files())
             return self._tasks
 
-    def _reader(self, columns: Sequence[str]) -> ArrowScan:
+    def _reader(self, columns: Sequence[str], dictionaries: Sequence[str] = ()) -> ArrowScan:
         scan = self._scan(columns)
         return ArrowScan(
-            scan.table_metadata, scan.io, scan.projection(), scan.row_filter, scan.case_sensitive
+            scan.table_metadata,
+            scan.io,
+            scan.projection(),
+            scan.row_filter,
+            scan.case_sensitive,
+            dictionary_columns=tuple(dictionaries),
         )
 
     @property
@@ -81,16 +98,28 @@ class CuratedSnapshot:
     def _corrected(self, names: Sequence[str]) -> bool:
         return any(n in self.overlay.values for n in names)
 
-    def columns(self, names: Sequence[str]) -> pa.Table:
-        """Some columns of every row, in the snapshot's row order, with the overlay's corrections."""
+    def columns(self, names: Sequence[str], *, dictionaries: Sequence[str] = ()) -> pa.Table:
+        """Some columns of every row, in the snapshot's row order, with the overlay's corrections.
+
+        Args:
+            names: the columns.
+            dictionaries: text columns among ``names`` to return as dictionary arrays, read from
+                Parquet's dictionary pages without decoding every value (a column the overlay
+                corrects, or one not of text, is returned as values).
+        """
         names = list(dict.fromkeys(names))
-        read = list(dict.fromkeys([*names, *self.overlay.key])) if self._corrected(names) else names
-        reader = self._reader(read)
+        corrected = self._corrected(names)
+        read = list(dict.fromkeys([*names, *self.overlay.key])) if corrected else names
+        schema = self.table.schema().as_arrow()
+        untouched = set(names) - set(self.overlay.values) - (set(self.overlay.key) if corrected else set())
+        encoded = [
+            n for n in dict.fromkeys(dictionaries) if n in untouched and _is_text(schema.field(n).type)
+        ]
+        reader = self._reader(read, encoded)
         parts = [batch for task in self._planned() for batch in reader.to_record_batches([task])]
         if not parts:
-            schema = self.table.schema().as_arrow()
             return pa.table({n: pa.array([], schema.field(n).type) for n in names})
-        return self.overlay.apply(pa.Table.from_batches(parts)).select(names)
+        return self.overlay.apply(pa.Table.from_batches(_as_dictionaries(parts, encoded))).select(names)
 
     def record_batches(self, names: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The rows (or some columns of them) in the same order, one data file at a time."""
@@ -147,15 +176,15 @@ class CuratedSnapshot:
     def current(self) -> np.ndarray:
         """Per row, whether it is the latest version of its record (ties: the first in row order).
 
-        A first pass hashes each row's key (DuckDB's 64-bit hash, streamed: eight bytes a row are
-        held); a row whose key hash no other row shares is the only version of its record. Only
-        the rows that share a hash are read again with their keys and ordered exactly (so a hash
-        collision between two records never hides one of them).
+        A first pass hashes each row's key (:mod:`huiliu.returnflow.key_hashes`, streamed: eight
+        bytes a row are held); a row whose key hash no other row shares is the only version of its
+        record. Only the rows that share a hash are read again with their keys and ordered exactly
+        (so a hash collision between two records never hides one of them).
         """
         key = list(self.contract.schema_.primary_key)
         hashes = self._key_hashes(key)
         mask = np.ones(len(hashes), dtype=bool)
-        shared = _shared(hashes)
+        shared = repeated(hashes)
         if not shared.any():
             return mask
         candidates = np.flatnonzero(shared)
@@ -176,15 +205,7 @@ class CuratedSnapshot:
 
     def _key_hashes(self, key: Sequence[str]) -> np.ndarray:
         """Each row's key hashed to 64 bits, in row order."""
-        columns = ", ".join(_quote(k) for k in key)
-        parts: list[np.ndarray] = []
-        with duckdb.connect() as conn:
-            conn.execute("SET threads TO 1")  # one batch at a time: order is kept, work is small
-            for batch in self.record_batches(key):
-                conn.register("batch", batch)
-                parts.append(conn.sql(f"SELECT hash({columns}) AS h FROM batch").fetchnumpy()["h"])
-                conn.unregister("batch")
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        return key_hashes(self.record_batches(key), key)
 
     def _rows_at(self, positions: np.ndarray, names: Sequence[str]) -> pa.Table:
         """Some columns of the rows at ``positions`` (sorted), with a ``_position`` column."""
@@ -199,14 +220,21 @@ class CuratedSnapshot:
         return pa.concat_tables(parts)
 
 
-def _shared(hashes: np.ndarray) -> np.ndarray:
-    """Per value, whether another value equals it (sorted once; no table of every value is built)."""
-    ordered = np.sort(hashes)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    if not len(repeated):
-        return np.zeros(len(hashes), dtype=bool)
-    at = np.minimum(np.searchsorted(repeated, hashes), len(repeated) - 1)
-    return np.asarray(repeated[at] == hashes)
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _as_dictionaries(batches: list[pa.RecordBatch], names: Sequence[str]) -> list[pa.RecordBatch]:
+    """The batches with these columns as dictionary arrays of one type (a file that does not
+    store a column as a dictionary yields its values)."""
+    for name in names:
+        kind = batches[0].schema.field(name).type
+        kind = kind if pa.types.is_dictionary(kind) else pa.dictionary(pa.int32(), kind)
+        for i, batch in enumerate(batches):
+            index = batch.schema.get_field_index(name)
+            if batch.column(index).type != kind:
+                batches[i] = batch.set_column(index, pa.field(name, kind), batch.column(index).cast(kind))
+    return batches
 
 
 def _quote(name: str) -> str:
