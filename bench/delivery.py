@@ -1,7 +1,8 @@
 """Delivery figures, each beside its same-run baseline.
 
 The lake is a curated ``resident_registry`` of synthetic residents of 南明区 (520102), every one in
-a real community code of the district, with a stored PII classification; every street (23) and
+a real community code of the district, written as the quality gate writes curated (files of
+500,000 rows), with a stored PII classification; every street (23) and
 community (275) of the district holds a grant. The deliveries are the library's own: extract plans
 from the shipped return policy (:func:`huiliu.returnflow.plans.plan_grants`), one pass over the
 snapshot (:func:`huiliu.returnflow.delivery.deliver_snapshot`) and the real outbox writing Parquet,
@@ -133,8 +134,9 @@ def residents(rows: int, communities: list[str], batch: int, seed: int = SEED) -
 
 
 def prepare(rows: int) -> dict[str, Any]:
-    """Curated ``resident_registry`` of ``rows`` residents (1M-row batches), the district's units and
-    a stored PII classification, in the home named by ``HUILIU_HOME``."""
+    """Curated ``resident_registry`` of ``rows`` residents (1M-row batches, each written as the quality
+    gate writes curated: files of 500,000 rows in row groups of 131,072), the district's units and a
+    stored PII classification, in the home named by ``HUILIU_HOME``."""
     import pyarrow as pa
     from tests.helpers.classifications import store_resident_classification
 
@@ -142,6 +144,7 @@ def prepare(rows: int) -> dict[str, Any]:
     from huiliu.divisions import load_hierarchy
     from huiliu.lake.catalog import lake_table
     from huiliu.lake.schema import landing_schema, with_meta_columns
+    from huiliu.lake.writer import StagedBatchWriter
     from huiliu.settings import get_settings
     from huiliu.store.units import sync_units
 
@@ -159,7 +162,9 @@ def prepare(rows: int) -> dict[str, Any]:
         stamped = with_meta_columns(
             data, schema, f"bench-{batch}", AT - timedelta(days=len(batches) - batch), "bench"
         )
-        table.append(pa.Table.from_batches([stamped]))
+        with StagedBatchWriter(table, f"bench-{batch}", schema) as curated:  # files as the gate writes them
+            curated.write_file(pa.Table.from_batches([stamped]))
+            curated.commit()
     store_resident_classification(f"bench-{batches[-1]}")
     return {"rows": rows, "batches": len(batches), "communities": len(communities)}
 
