@@ -546,16 +546,8 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
             if _inside(match.start(), found):
                 continue
             start, admin = self._start(text, match.start(), allow_empty=True)
-            hits.append(
-                self._hit(
-                    text,
-                    match.start() if start is None else start,
-                    match.end(),
-                    self.spec.scores.compound,
-                    admin,
-                    "building",
-                )
-            )
+            start = match.start() if start is None else start
+            hits.append(self._hit(text, start, match.end(), self.spec.scores.compound, admin, "building"))
         return hits
 
     def _villages(self, text: str, found: list[Hit]) -> list[Hit]:
