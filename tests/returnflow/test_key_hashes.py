@@ -64,7 +64,7 @@ def test_keys_of_several_columns_are_hashed_together() -> None:
 )
 def test_a_repeated_hash_is_found_and_a_lone_one_is_not(values: list[int], twins: list[int]) -> None:
     values = values + [values[t % len(values)] for t in twins] if values else values
-    # hashes that share a sieve's bucket but differ
+    # hashes that differ in few bits: neighbours once sorted, never equal
     values += [2**63 + 5, 2**63 + 6, 7, 7 + 2**40]
     hashes = np.array(values, dtype=np.uint64)
 

@@ -18,8 +18,6 @@ import pyarrow as pa
 
 Hashes = npt.NDArray[np.uint64]
 
-BUCKET_BITS = 22
-"""Hashes are first told apart by buckets of this many of their bits (see :func:`repeated`)."""
 _GATHERED_BYTES = 1 << 20
 """Texts of unequal lengths are gathered into words this many bytes' worth of rows at a time."""
 _SEED = 0x9E3779B97F4A7C15
@@ -104,32 +102,21 @@ def _duckdb_hashes(schema: pa.Schema, batches: Iterable[pa.RecordBatch], key: Se
 
 
 def repeated(hashes: Hashes) -> npt.NDArray[np.bool_]:
-    """Per hash, whether another row's hash equals it (no table of every hash is built).
+    """Per hash, whether another row's hash equals it.
 
-    A hash alone in its bucket of some of its bits equals no other; two such sieves (the top and
-    the bottom bits) leave few hashes, which are sorted and compared whole.
+    The hashes are sorted once (a vectorised sort of 64-bit numbers); when no two neighbours are
+    equal, no hash repeats. Otherwise their order is taken too, and both rows of every equal pair
+    are marked.
     """
     shared = np.zeros(len(hashes), dtype=bool)
-    left = np.flatnonzero(_bucket_mates(hashes >> np.uint64(64 - BUCKET_BITS)))
-    left = left[_bucket_mates(hashes[left] & np.uint64((1 << BUCKET_BITS) - 1))]
-    shared[left] = _sorted_repeats(hashes[left])
-    return shared
-
-
-def _bucket_mates(buckets: Hashes) -> npt.NDArray[np.bool_]:
-    """Per bucket number (below ``2**BUCKET_BITS``), whether another one is the same."""
-    numbers = buckets.view(np.intp)  # below 2**BUCKET_BITS: the same numbers
-    return np.asarray(np.bincount(numbers, minlength=1 << BUCKET_BITS)[numbers] > 1)
-
-
-def _sorted_repeats(hashes: Hashes) -> npt.NDArray[np.bool_]:
-    """Per hash, whether another equals it (sorted once)."""
     ordered = np.sort(hashes)
-    repeats = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    if not len(repeats):
-        return np.zeros(len(hashes), dtype=bool)
-    at = np.minimum(np.searchsorted(repeats, hashes), len(repeats) - 1)
-    return np.asarray(repeats[at] == hashes)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return shared
+    order = np.argsort(hashes)
+    equal = hashes[order[1:]] == hashes[order[:-1]]
+    shared[order[1:][equal]] = True
+    shared[order[:-1][equal]] = True
+    return shared
 
 
 def _is_text(kind: pa.DataType) -> bool:
