@@ -4,6 +4,7 @@ and properties over random extracts (every delivered extract meets its k and ℓ
 from __future__ import annotations
 
 from collections import Counter
+from unittest.mock import patch
 
 import numpy as np
 import pyarrow as pa
@@ -306,6 +307,30 @@ def test_wide_keys_are_grouped_the_same_way(
     compacted = assess(quasi, units, rule)
 
     assert compacted.units == expected.units and (compacted.keep == expected.keep).all()
+
+
+COMMUNITIES = ["A1", "A2", "B1", "B2", "C1", None]
+"""Communities whose unit is the street their code starts with (None: no community, no unit)."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=ROWS, rule=RULES, places=st.data())
+def test_rows_whose_community_tells_their_unit_are_grouped_as_any_other_rows(
+    rows: list[tuple[str | None, int | None, str | None, str]], rule: GuardRule, places: st.DataObject
+) -> None:
+    # the unit column is a quasi-identifier too: each value of it lies in one unit
+    from huiliu.policy import reidentification
+
+    communities = [places.draw(st.sampled_from(COMMUNITIES)) for _ in rows]
+    units = pa.array([c[0] if c else None for c in communities], pa.string())
+    _, quasi, sensitive = _columns(rows)
+    quasi = quasi.append_column("community", pa.array(communities, pa.string()))
+    counted = assess(quasi, units, rule, sensitive=sensitive)
+
+    with patch.object(reidentification, "_DIRECT_KEYS", 1):  # every key compacted, none counted
+        compacted = assess(quasi, units, rule, sensitive=sensitive)
+
+    assert counted.units == compacted.units and (counted.keep == compacted.keep).all()
 
 
 ENTRIES = ["D", "A", "B", "C", None, "A", "B", "C"]

@@ -223,20 +223,36 @@ class _Combinations:
         unit_index: npt.NDArray[np.int64],
         columns: dict[str, _Encoded],
         sensitive: npt.NDArray[np.int64] | None,
+        *,
+        units: int,
+        unit_of: tuple[str, npt.NDArray[np.int64]] | None = None,
     ) -> tuple[_Combinations, npt.NDArray[np.int64]]:
-        """The combinations of the rows given, and each row's combination."""
-        groups, count = _dense(
-            unit_index, [c.codes for c in columns.values()], [c.cardinality for c in columns.values()]
-        )
-        member = _representatives(groups, count)
+        """The combinations of the rows given, and each row's combination.
+
+        ``units`` is the number of units and ``unit_of``, when one column's value always lies in one
+        unit, that column's name and the unit of each of its codes.
+        """
+        counted = _counted(unit_index, columns, units, unit_of)
+        if counted is not None:
+            groups, unit, codes, rows = counted
+        else:
+            groups, count = _dense(
+                unit_index, [c.codes for c in columns.values()], [c.cardinality for c in columns.values()]
+            )
+            member = _representatives(groups, count)
+            unit, codes = unit_index[member], [c.codes[member] for c in columns.values()]
+            rows = np.bincount(groups, minlength=count).astype(np.int64)
         pairs, width = None, 1
         if sensitive is not None:
             width = int(sensitive.max(initial=0)) + 1
             pairs = np.unique(groups * width + sensitive)
         combinations = cls(
-            unit=unit_index[member],
-            columns={name: _Encoded(c.codes[member], c.dictionary) for name, c in columns.items()},
-            rows=np.bincount(groups, minlength=count).astype(np.int64),
+            unit=unit,
+            columns={
+                name: _Encoded(c, column.dictionary)
+                for (name, column), c in zip(columns.items(), codes, strict=True)
+            },
+            rows=rows,
             pairs=pairs,
             width=width,
         )
@@ -303,39 +319,85 @@ class _Combinations:
         return found
 
 
-def _certainly_rare(
-    unit_index: npt.NDArray[np.int64], column: _Encoded, k: int, units: int
-) -> npt.NDArray[np.bool_] | None:
-    """Rows whose unit and value of this column are shared by fewer than k rows (None: no row).
-
-    Such a row is rare whatever its other columns hold (a group is never larger than the group of
-    fewer columns). A column too wide to count directly is not counted (None).
-    """
+def _unit_counts(
+    unit_index: npt.NDArray[np.int64], column: _Encoded, units: int
+) -> npt.NDArray[np.int64] | None:
+    """Rows per unit and value of this column, as a (units, cardinality) table (None: too wide)."""
     span = units * column.cardinality
     if span > _DIRECT_KEYS:
         return None
     key = unit_index * column.cardinality
     key += column.codes
-    counts = np.bincount(key, minlength=span)
-    if not ((counts > 0) & (counts < k)).any():
-        return None
-    return np.asarray(counts[key] < k)
+    return np.bincount(key, minlength=span).reshape(units, column.cardinality)
+
+
+def _certainly_rare(counts: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
+    """Per unit, its rows whose value of a column (``counts``: :func:`_unit_counts`) fewer than k
+    of the unit's rows share: rare whatever their other columns hold (a group is never larger than
+    the group of fewer columns)."""
+    return np.asarray(np.where(counts < k, counts, 0).sum(axis=1), dtype=np.int64)
 
 
 def _may_pass(
-    unit_index: npt.NDArray[np.int64],
-    certain: Iterable[npt.NDArray[np.bool_] | None],
-    rule: GuardRule,
-    unit_rows: npt.NDArray[np.int64],
+    counts: Iterable[npt.NDArray[np.int64] | None], rule: GuardRule, unit_rows: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.bool_]:
-    """Per unit with rows, whether it may pass at a step, given its columns' certainly rare rows
-    (from :func:`_certainly_rare`): a bound, not the measure. A unit with more such rows than its
-    share cannot pass."""
-    rare = [rows for rows in certain if rows is not None]
-    if not rare:
-        return np.asarray(unit_rows > 0)
-    rare_rows = np.bincount(unit_index, weights=np.logical_or.reduce(rare), minlength=len(unit_rows))
-    return np.asarray((rare_rows <= rule.max_suppressed_share * unit_rows) & (unit_rows > 0))
+    """Per unit with rows, whether it may pass at a step, given its columns' counts per value (from
+    :func:`_unit_counts`): a bound, not the measure. A unit with more certainly rare rows in one
+    column than its share cannot pass."""
+    rare = [_certainly_rare(c, rule.k) for c in counts if c is not None]
+    bound = np.maximum.reduce(rare) if rare else np.zeros(len(unit_rows), dtype=np.int64)
+    return np.asarray((bound <= rule.max_suppressed_share * unit_rows) & (unit_rows > 0))
+
+
+def _unit_of(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
+    """Per code of a column, its unit, when every value of the column lies in one unit (None: a
+    value lies in two)."""
+    if ((counts > 0).sum(axis=0) > 1).any():
+        return None
+    return np.asarray(counts.argmax(axis=0), dtype=np.int64)
+
+
+def _counted(
+    unit_index: npt.NDArray[np.int64],
+    columns: dict[str, _Encoded],
+    units: int,
+    unit_of: tuple[str, npt.NDArray[np.int64]] | None,
+) -> (
+    tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[npt.NDArray[np.int64]], npt.NDArray[np.int64]]
+    | None
+):
+    """The rows' combinations counted directly, when the codes combine into a narrow key: each
+    row's combination, and per combination its unit, codes and rows (None: the key is too wide).
+
+    The unit leads the key, unless ``unit_of`` names a column whose value always lies in one unit:
+    that column's code then tells the unit, and the key is narrower by a factor of the units.
+    """
+    parts = [c.codes for c in columns.values()]
+    radix = [c.cardinality for c in columns.values()]
+    if unit_of is None:
+        parts, radix = [unit_index, *parts], [units, *radix]
+    if np.prod(radix, dtype=np.float64) > _DIRECT_KEYS:
+        return None
+    key = parts[0].astype(np.int64)
+    for part, width in zip(parts[1:], radix[1:], strict=True):
+        key *= width
+        key += part
+    counts = np.bincount(key, minlength=int(np.prod(radix)))
+    present = np.flatnonzero(counts)
+    renumber = np.empty(len(counts), dtype=np.int64)
+    renumber[present] = np.arange(len(present), dtype=np.int64)
+    decoded: list[npt.NDArray[np.int64]] = []
+    left = present.astype(np.int64)
+    for width in reversed(radix):
+        decoded.append(left % width)
+        left //= width
+    decoded.reverse()
+    if unit_of is None:
+        unit, codes = decoded[0], decoded[1:]
+    else:
+        codes = decoded
+        unit = unit_of[1][codes[list(columns).index(unit_of[0])]]
+    return renumber[key], unit, codes, counts[present].astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -430,14 +492,18 @@ def assess_rows(
     columns = {name: _Encoded(within(c.codes), c.dictionary) for name, c in rows.columns.items()}
     top = len(rule.ladder)
     first = 0  # no unit can pass before this step: its rows need not be grouped finer
-    if top:
-        certain = {n: _certainly_rare(unit_index, c, rule.k, len(labels)) for n, c in columns.items()}
-        while first < top and not _may_pass(unit_index, certain.values(), rule, unit_rows).any():
-            ladder = rule.ladder[first]
-            columns[ladder.column] = columns[ladder.column].generalised(ladder)
-            certain[ladder.column] = _certainly_rare(unit_index, columns[ladder.column], rule.k, len(labels))
-            first += 1
-    level, finest_of_row = _Combinations.of_rows(unit_index, columns, sensitive_codes)
+    counts = {n: _unit_counts(unit_index, c, len(labels)) for n, c in columns.items()}
+    while first < top and not _may_pass(counts.values(), rule, unit_rows).any():
+        ladder = rule.ladder[first]
+        columns[ladder.column] = columns[ladder.column].generalised(ladder)
+        counts[ladder.column] = _unit_counts(unit_index, columns[ladder.column], len(labels))
+        first += 1
+    unit_of = next(
+        ((n, u) for n, c in counts.items() if c is not None and (u := _unit_of(c)) is not None), None
+    )
+    level, finest_of_row = _Combinations.of_rows(
+        unit_index, columns, sensitive_codes, units=len(labels), unit_of=unit_of
+    )
     finest = level  # the combinations at the first step measured
     at_level = np.arange(len(finest.rows))  # each finest combination's combination at this step
     finest_rare = np.zeros(len(finest.rows), dtype=bool)
