@@ -158,6 +158,8 @@ _DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
 _LOOKUP_SPAN = 1 << 25
 """Keys below this span are compacted through a lookup table; wider ones are hashed (pandas)."""
+_SAMPLE_ROWS = 1 << 16
+"""A column is counted per unit in full only if its values lie in one unit each among this many rows."""
 _LOOKUP_PER_ROW = 4
 """Nor above this many times the number of keys: a sparse lookup table costs more than hashing
 (a few keys, which pandas' hash table holds in cache, are hashed whatever their span)."""
@@ -349,6 +351,43 @@ def _may_pass(
     return np.asarray((bound <= rule.max_suppressed_share * unit_rows) & (unit_rows > 0))
 
 
+def _may_block(column: _Encoded, rule: GuardRule, unit_rows: npt.NDArray[np.int64]) -> bool:
+    """Whether this column's certainly rare rows may exceed some unit's share (a unit's rare rows
+    hold fewer than k rows of each value of the column; a column that cannot is not counted)."""
+    smallest = unit_rows[unit_rows > 0].min(initial=0)
+    return bool(column.cardinality * (rule.k - 1) > rule.max_suppressed_share * smallest)
+
+
+def _determining(
+    unit_index: npt.NDArray[np.int64],
+    columns: dict[str, _Encoded],
+    unit_rows: npt.NDArray[np.int64],
+    counted: dict[str, npt.NDArray[np.int64] | None],
+) -> tuple[str, npt.NDArray[np.int64]] | None:
+    """A column whose every value lies in one unit, and the unit of each of its codes (None: none).
+
+    The columns already counted per unit (``counted``) are looked at first; another column is
+    counted only when it has as many values as units with rows and no two units share a value
+    among its first :data:`_SAMPLE_ROWS` rows.
+    """
+    for name, table in counted.items():
+        if table is not None and (found := _unit_of(table)) is not None:
+            return name, found
+    units, with_rows = len(unit_rows), int(np.count_nonzero(unit_rows))
+    for name, column in sorted(columns.items(), key=lambda item: item[1].cardinality):
+        if name in counted or column.cardinality < with_rows:
+            continue
+        sample = _unit_counts(
+            unit_index[:_SAMPLE_ROWS], _Encoded(column.codes[:_SAMPLE_ROWS], column.dictionary), units
+        )
+        if sample is None or _unit_of(sample) is None:
+            continue
+        table = _unit_counts(unit_index, column, units)
+        if table is not None and (found := _unit_of(table)) is not None:
+            return name, found
+    return None
+
+
 def _unit_of(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
     """Per code of a column, its unit, when every value of the column lies in one unit (None: a
     value lies in two)."""
@@ -383,7 +422,7 @@ def _counted(
         key *= width
         key += part
     counts = np.bincount(key, minlength=int(np.prod(radix)))
-    present = np.flatnonzero(counts)
+    present = np.flatnonzero(counts > 0)
     renumber = np.empty(len(counts), dtype=np.int64)
     renumber[present] = np.arange(len(present), dtype=np.int64)
     decoded: list[npt.NDArray[np.int64]] = []
@@ -492,15 +531,18 @@ def assess_rows(
     columns = {name: _Encoded(within(c.codes), c.dictionary) for name, c in rows.columns.items()}
     top = len(rule.ladder)
     first = 0  # no unit can pass before this step: its rows need not be grouped finer
-    counts = {n: _unit_counts(unit_index, c, len(labels)) for n, c in columns.items()}
+    counts: dict[str, npt.NDArray[np.int64] | None] = {}  # of the columns that may keep a unit from passing
+    for name, column in columns.items() if top else ():
+        if _may_block(column, rule, unit_rows):
+            counts[name] = _unit_counts(unit_index, column, len(labels))
     while first < top and not _may_pass(counts.values(), rule, unit_rows).any():
         ladder = rule.ladder[first]
-        columns[ladder.column] = columns[ladder.column].generalised(ladder)
-        counts[ladder.column] = _unit_counts(unit_index, columns[ladder.column], len(labels))
+        columns[ladder.column] = column = columns[ladder.column].generalised(ladder)
+        counts.pop(ladder.column, None)
+        if _may_block(column, rule, unit_rows):
+            counts[ladder.column] = _unit_counts(unit_index, column, len(labels))
         first += 1
-    unit_of = next(
-        ((n, u) for n, c in counts.items() if c is not None and (u := _unit_of(c)) is not None), None
-    )
+    unit_of = _determining(unit_index, columns, unit_rows, counts)
     level, finest_of_row = _Combinations.of_rows(
         unit_index, columns, sensitive_codes, units=len(labels), unit_of=unit_of
     )
