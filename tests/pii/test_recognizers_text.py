@@ -60,6 +60,12 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("苗", id="a-bare-ethnic-group-value"),
         pytest.param("该户户主为苗族，妻子为布依族。", id="ethnic-groups-in-a-sentence"),
         pytest.param("⟦苗青⟧反映小区停水。", id="a-name-with-a-group-surname"),
+        pytest.param("⟦梁⟧某与丈夫⟦郭⟧某于1977年结婚", id="surnames-with-a-placeholder"),
+        pytest.param("70年代初，⟦杜⟧氏在阿姆斯特丹大学任教", id="surname-with-clan-mark"),
+        pytest.param("住户⟦李⟧老反映楼上漏水", id="surname-with-honorific-after"),
+        pytest.param("老⟦李⟧反映楼上漏水", id="surname-with-honorific-before"),
+        pytest.param("志愿者⟦胡家全⟧深入乡村为群众服务", id="a-name-holding-a-mark-stays-whole"),
+        pytest.param("这座古老的建筑保存完好，养老院就在旁边", id="words-ending-in-an-honorific"),
     ],
 )
 def test_person(engine: PiiEngine, marked: str) -> None:

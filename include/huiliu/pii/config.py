@@ -148,6 +148,14 @@ class PersonSpec(RecognizerSpec):
     titles_before: list[str] = Field(
         default_factory=list, description="titles before a name, not part of it (王储, 总统)"
     )
+    surname_suffixes: str = Field(
+        default="",
+        description="characters after a bare surname that make it a person's (林老, 刘家, 郭某, 杜氏): "
+        "a name read with one is the surname",
+    )
+    surname_prefixes: str = Field(
+        default="", description="characters before a bare surname that make it a person's (老李): cut off"
+    )
     term_suffixes: list[str] = Field(
         default_factory=list,
         description="words after a name inside a term named after a person (马克思主义, 克林顿政府)",

@@ -25,7 +25,9 @@ are, except an ethnic group's name (回族 alone as a value). With the name mode
 :mod:`huiliu.pii.recognizers.cn.name_spans` describes (titles cut off, run-on words trimmed, split
 foreign names joined, names inside terms found). The votes combine as
 :mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the tagger's span unless
-a follower word right after the rules' name confirms where the rules end it.
+a follower word right after the rules' name confirms where the rules end it. A person named by
+the surname alone, with a mark after it (林老, 刘家, 郭某, 杜氏) or before it (老李), is reported as
+the surname: the mark is a form of address, not part of the name.
 """
 
 from __future__ import annotations
@@ -131,13 +133,15 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         self._ambiguous = frozenset(spec.ambiguous_surnames)
 
     def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
-        rules = self.rule_hits(text)
+        """The names the rules and the tagger find, voted on; a bare surname read with its mark
+        (:meth:`_bare_surname`) is cut to the surname once the votes have settled where names end."""
+        hits = self.rule_hits(text)
         tags = self.model_tags(text, tags)
-        if tags is None:
-            return rules
-        return vote(
-            rules, self.model_spans(text, tags), self.spec.scores.model, "model", self._span_holds(text)
-        )
+        if tags is not None:
+            hits = vote(
+                hits, self.model_spans(text, tags), self.spec.scores.model, "model", self._span_holds(text)
+            )
+        return [hit._replace(start=s, end=e) for hit in hits for s, e in [self._bare_surname(text, *hit[:2])]]
 
     def _span_holds(self, text: str) -> RuleHolds:
         """Whether the rules' span of a name beats the tagger's.
@@ -182,6 +186,19 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             words = [(word.start, word.end) for word in tags if word.label == "PER"]
             return [(start, end) for start, end in words if not _group_name(text, start, end)]
         return self._tagged_names.spans(text, tags)
+
+    def _bare_surname(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """A name that is a surname and a mark making it a person's (林老, 刘家, 郭某, 杜氏, 老李): the
+        surname, as a person named by the surname alone is annotated; any other name as it is."""
+        spec = self.spec
+        if text[start] in spec.surname_prefixes and self._is_surname(text[start + 1 : end]):
+            return start + 1, end
+        if text[end - 1] in spec.surname_suffixes and self._is_surname(text[start : end - 1]):
+            return start, end - 1
+        return start, end
+
+    def _is_surname(self, word: str) -> bool:
+        return word in self._surnames or word in self._compounds
 
     def rule_hits(self, text: str) -> list[Hit]:
         """The names the rules find (surnames, context words, clause boundaries, jieba's tags)."""
