@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 LOOKUP_SPAN = 1 << 22
 """Whole numbers (and dates) whose range is at most this wide are encoded through a lookup table."""
 
-Codes = npt.NDArray[np.int64]
+Codes = npt.NDArray[np.int32]
 
 
 def encode(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array]:
@@ -30,7 +30,7 @@ def encode(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array]:
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     if pa.types.is_dictionary(values.type):
         if not chunks:
-            return np.zeros(0, dtype=np.int64), pa.array([], values.type.value_type)
+            return np.zeros(0, dtype=np.int32), pa.array([], values.type.value_type)
         return _by_entries(chunks)
     if pa.types.is_date32(values.type) or (pa.types.is_integer(values.type) and values.type != pa.uint64()):
         looked_up = _by_lookup(values)
@@ -43,9 +43,9 @@ def encode(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array]:
     else:
         chunks = [encoded]
     if not chunks:
-        return np.zeros(0, dtype=np.int64), pa.array([], values.type)
+        return np.zeros(0, dtype=np.int32), pa.array([], values.type)
     indices = np.concatenate(
-        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for c in chunks]
+        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32) for c in chunks]
     )
     return indices + 1, chunks[0].dictionary
 
@@ -61,8 +61,8 @@ def _by_entries(chunks: Sequence[pa.DictionaryArray]) -> tuple[Codes, pa.Array]:
         of_chunk.append(len(distinct) - 1)
     entries, dictionary = encode(pa.concat_arrays(distinct))
     bounds = np.cumsum([0, *(len(d) for d in distinct)])
-    mappings = [np.append(entries[lo:hi], 0) for lo, hi in pairwise(bounds)]
-    codes = np.empty(sum(len(c) for c in chunks), dtype=np.int64)
+    mappings = [np.append(entries[lo:hi], np.int32(0)) for lo, hi in pairwise(bounds)]
+    codes = np.empty(sum(len(c) for c in chunks), dtype=np.int32)
     at = 0
     for chunk, d in zip(chunks, of_chunk, strict=True):
         _spread(chunk.indices, mappings[d], codes[at : at + len(chunk)])
@@ -83,13 +83,13 @@ def _by_lookup(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array] | N
     numbers = values.cast(pa.int32()) if pa.types.is_date32(values.type) else values
     low, high = (s.as_py() for s in pc.min_max(numbers).values())
     if low is None:  # no value, only nulls
-        return np.zeros(len(values), dtype=np.int64), pa.array([], values.type)
+        return np.zeros(len(values), dtype=np.int32), pa.array([], values.type)
     if high - low >= LOOKUP_SPAN:
         return None
     offsets = np.asarray(pc.fill_null(numbers, low).to_numpy(), dtype=np.int64) - low
     present = np.zeros(high - low + 1, dtype=bool)
     present[offsets] = True
-    codes = np.cumsum(present, dtype=np.int64)[offsets]
+    codes = np.cumsum(present, dtype=np.int32)[offsets]
     if numbers.null_count:
         codes[np.asarray(pc.is_null(numbers).to_numpy(zero_copy_only=False))] = 0
     dictionary = pa.array(np.flatnonzero(present) + low, pa.int64()).cast(numbers.type)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from huiliu.policy.codes import encode
+from huiliu.policy.codes import Codes, encode
 
 RARE_SHOWN = 20
 """At most this many rare combinations are kept per held unit (the largest first)."""
@@ -124,7 +123,7 @@ class GuardAssessment:
 class _Encoded:
     """A column as dense codes (0 for null) over its dictionary of distinct values."""
 
-    codes: npt.NDArray[np.int64]
+    codes: Codes
     dictionary: pa.Array
 
     @classmethod
@@ -138,7 +137,7 @@ class _Encoded:
     def generalised(self, step: LadderStep) -> _Encoded:
         """The column one ladder step coarser, computed on its distinct values only."""
         coarser, dictionary = encode(step.generalise(self.dictionary))
-        mapping = np.concatenate([[0], coarser])  # null stays null
+        mapping = np.concatenate([np.zeros(1, dtype=coarser.dtype), coarser])  # null stays null
         return _Encoded(mapping[self.codes], dictionary)
 
     def value(self, code: int) -> str | None:
@@ -177,8 +176,8 @@ def _compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int6
 
 
 def _dense(
-    unit_index: npt.NDArray[np.signedinteger[Any]],
-    columns: Sequence[npt.NDArray[np.int64]],
+    unit_index: Codes,
+    columns: Sequence[Codes],
     cardinalities: Sequence[int],
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Each row's combination of unit and codes, numbered 0..n-1 over the combinations present; n.
@@ -213,7 +212,7 @@ class _Combinations:
     value`` (present only when ℓ-diversity is measured).
     """
 
-    unit: npt.NDArray[np.int64]
+    unit: Codes
     columns: dict[str, _Encoded]
     rows: npt.NDArray[np.int64]
     pairs: npt.NDArray[np.int64] | None = None
@@ -222,12 +221,12 @@ class _Combinations:
     @classmethod
     def of_rows(
         cls,
-        unit_index: npt.NDArray[np.int64],
+        unit_index: Codes,
         columns: dict[str, _Encoded],
-        sensitive: npt.NDArray[np.int64] | None,
+        sensitive: Codes | None,
         *,
         units: int,
-        unit_of: tuple[str, npt.NDArray[np.int64]] | None = None,
+        unit_of: tuple[str, Codes] | None = None,
     ) -> tuple[_Combinations, npt.NDArray[np.int64]]:
         """The combinations of the rows given, and each row's combination.
 
@@ -303,7 +302,9 @@ class _Combinations:
         """Each of these units' rare combinations, the largest first (then by value), as counts only."""
         candidates = np.flatnonzero(rare & np.isin(self.unit, units))
         ranks = [column.ranks()[column.codes[candidates]] for column in reversed(self.columns.values())]
-        order = candidates[np.lexsort((*ranks, -self.rows[candidates], self.unit[candidates]))]
+        order = candidates[
+            np.lexsort((*ranks, -self.rows[candidates], self.unit[candidates].astype(np.int64)))
+        ]
         unit_of = self.unit[order]
         found: dict[int, tuple[RareCombination, ...]] = {}
         for u in units:
@@ -321,9 +322,7 @@ class _Combinations:
         return found
 
 
-def _unit_counts(
-    unit_index: npt.NDArray[np.int64], column: _Encoded, units: int
-) -> npt.NDArray[np.int64] | None:
+def _unit_counts(unit_index: Codes, column: _Encoded, units: int) -> npt.NDArray[np.int64] | None:
     """Rows per unit and value of this column, as a (units, cardinality) table (None: too wide)."""
     span = units * column.cardinality
     if span > _DIRECT_KEYS:
@@ -359,11 +358,11 @@ def _may_block(column: _Encoded, rule: GuardRule, unit_rows: npt.NDArray[np.int6
 
 
 def _determining(
-    unit_index: npt.NDArray[np.int64],
+    unit_index: Codes,
     columns: dict[str, _Encoded],
     unit_rows: npt.NDArray[np.int64],
     counted: dict[str, npt.NDArray[np.int64] | None],
-) -> tuple[str, npt.NDArray[np.int64]] | None:
+) -> tuple[str, Codes] | None:
     """A column whose every value lies in one unit, and the unit of each of its codes (None: none).
 
     The columns already counted per unit (``counted``) are looked at first; another column is
@@ -388,23 +387,20 @@ def _determining(
     return None
 
 
-def _unit_of(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
+def _unit_of(counts: npt.NDArray[np.int64]) -> Codes | None:
     """Per code of a column, its unit, when every value of the column lies in one unit (None: a
     value lies in two)."""
     if ((counts > 0).sum(axis=0) > 1).any():
         return None
-    return np.asarray(counts.argmax(axis=0), dtype=np.int64)
+    return np.asarray(counts.argmax(axis=0), dtype=np.int32)
 
 
 def _counted(
-    unit_index: npt.NDArray[np.int64],
+    unit_index: Codes,
     columns: dict[str, _Encoded],
     units: int,
-    unit_of: tuple[str, npt.NDArray[np.int64]] | None,
-) -> (
-    tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[npt.NDArray[np.int64]], npt.NDArray[np.int64]]
-    | None
-):
+    unit_of: tuple[str, Codes] | None,
+) -> tuple[npt.NDArray[np.int64], Codes, list[Codes], npt.NDArray[np.int64]] | None:
     """The rows' combinations counted directly, when the codes combine into a narrow key: each
     row's combination, and per combination its unit, codes and rows (None: the key is too wide).
 
@@ -417,7 +413,7 @@ def _counted(
         parts, radix = [unit_index, *parts], [units, *radix]
     if np.prod(radix, dtype=np.float64) > _DIRECT_KEYS:
         return None
-    key = parts[0].astype(np.int64)
+    key = parts[0].astype(np.int32)  # at most _DIRECT_KEYS keys
     for part, width in zip(parts[1:], radix[1:], strict=True):
         key *= width
         key += part
@@ -425,8 +421,8 @@ def _counted(
     present = np.flatnonzero(counts > 0)
     renumber = np.empty(len(counts), dtype=np.int64)
     renumber[present] = np.arange(len(present), dtype=np.int64)
-    decoded: list[npt.NDArray[np.int64]] = []
-    left = present.astype(np.int64)
+    decoded: list[Codes] = []
+    left = present.astype(np.int32)
     for width in reversed(radix):
         decoded.append(left % width)
         left //= width
@@ -447,12 +443,12 @@ class GuardRows:
     afterwards, so rows can be encoded before that is known.
     """
 
-    unit_codes: npt.NDArray[np.int64]
+    unit_codes: Codes
     """Per row, 0 for no unit, else 1 + the index of its unit in :attr:`labels`."""
     labels: list[str]
     """The units (one may have no rows: it gets no verdict)."""
     columns: dict[str, _Encoded]
-    sensitive: npt.NDArray[np.int64] | None = None
+    sensitive: Codes | None = None
     """Per row, the code of its sensitive value (None: ℓ-diversity is not measured)."""
 
     @classmethod
@@ -522,7 +518,7 @@ def assess_rows(
         return GuardAssessment(units={}, keep=np.zeros(len(has_unit), dtype=bool))
     everyone = bool(has_unit.all())
 
-    def within(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    def within(codes: Codes) -> Codes:
         return codes if everyone else codes[has_unit]
 
     unit_index = within(rows.unit_codes) - 1

@@ -34,6 +34,7 @@ from huiliu.policy.reidentification import (
     assess_rows,
     generalise,
 )
+from huiliu.policy.vocabulary import Action
 from huiliu.returnflow.dictionaries import as_read, decoded
 from huiliu.returnflow.lineage import ColumnAction
 from huiliu.returnflow.records import DeliveryStatus
@@ -226,10 +227,11 @@ def _measured_tiers(
 ) -> list[_MeasuredTier]:
     """Every tier's measured columns, projected by the tier's policy from the columns read.
 
-    The columns are decoded for the projections only: a delivered column equal to the column
-    read is then taken as read (as dictionary arrays, which are grouped by their distinct values).
+    The columns are decoded for the projections only, and only those a plan changes: a delivered
+    column equal to the column read is then taken as read (as dictionary arrays, which are grouped
+    by their distinct values).
     """
-    narrow = decoded(read)
+    narrow = decoded(read, kept=_kept_by_every_plan(plans))
     tiers_out = []
     for scope, by_unit in _tier_plans(plans, levels):
         plan = next(iter(by_unit.values()))
@@ -244,6 +246,18 @@ def _measured_tiers(
             )
         )
     return tiers_out
+
+
+def _kept_by_every_plan(plans: Sequence[ExtractPlan]) -> frozenset[str]:
+    """Curated columns each plan either keeps, under their own name, or does not deliver at all:
+    no projection changes their values."""
+    kept: set[str] = set()
+    changed: set[str] = set()
+    for plan in plans:
+        for column in plan.columns:
+            same = column.action == Action.KEEP and column.name == column.source
+            (kept if same else changed).add(column.source)
+    return frozenset(kept - changed)
 
 
 def _guard_rows(tier: _MeasuredTier, read: pa.Table, returns: ReturnSpec) -> GuardRows:

@@ -1,19 +1,22 @@
 """Columns read as dictionary arrays, as Parquet stores text with few distinct values.
 
 The re-identification guard groups a dictionary array by its distinct values instead of hashing
-every row's value; the policy's projections take values, so the columns are decoded for them, and a
-delivered column equal to the column read is then taken back as read.
+every row's value; the policy's projections take values, so the columns they change are decoded for
+them (a column every projection returns as it is stays a dictionary), and a delivered column equal
+to the column read is then taken back as read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pyarrow as pa
 
 
-def decoded(read: pa.Table) -> pa.Table:
-    """The columns read, dictionary arrays decoded to their values."""
+def decoded(read: pa.Table, kept: Collection[str] = ()) -> pa.Table:
+    """The columns read, dictionary arrays decoded to their values but those named in ``kept``."""
     for index, field in enumerate(read.schema):
-        if pa.types.is_dictionary(field.type):
+        if pa.types.is_dictionary(field.type) and field.name not in kept:
             values = read.column(index).cast(field.type.value_type)
             read = read.set_column(index, pa.field(field.name, values.type), values)
     return read
