@@ -13,7 +13,7 @@ vectorised, in one pass per ladder step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -339,22 +339,33 @@ def _certainly_rare(counts: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int
     return np.asarray(np.where(counts < k, counts, 0).sum(axis=1), dtype=np.int64)
 
 
-def _may_pass(
-    counts: Iterable[npt.NDArray[np.int64] | None], rule: GuardRule, unit_rows: npt.NDArray[np.int64]
-) -> npt.NDArray[np.bool_]:
-    """Per unit with rows, whether it may pass at a step, given its columns' counts per value (from
-    :func:`_unit_counts`): a bound, not the measure. A unit with more certainly rare rows in one
-    column than its share cannot pass."""
-    rare = [_certainly_rare(c, rule.k) for c in counts if c is not None]
-    bound = np.maximum.reduce(rare) if rare else np.zeros(len(unit_rows), dtype=np.int64)
-    return np.asarray((bound <= rule.max_suppressed_share * unit_rows) & (unit_rows > 0))
+def _some_may_pass(
+    unit_index: Codes,
+    columns: dict[str, _Encoded],
+    counted: dict[str, npt.NDArray[np.int64] | None],
+    rule: GuardRule,
+    unit_rows: npt.NDArray[np.int64],
+) -> bool:
+    """Whether some unit with rows may pass at a step: a bound, not the measure.
 
-
-def _may_block(column: _Encoded, rule: GuardRule, unit_rows: npt.NDArray[np.int64]) -> bool:
-    """Whether this column's certainly rare rows may exceed some unit's share (a unit's rare rows
-    hold fewer than k rows of each value of the column; a column that cannot is not counted)."""
-    smallest = unit_rows[unit_rows > 0].min(initial=0)
-    return bool(column.cardinality * (rule.k - 1) > rule.max_suppressed_share * smallest)
+    A unit with more certainly rare rows (:func:`_certainly_rare`) in one column than its share
+    cannot pass. The columns are counted per unit widest first, into ``counted``, and only while
+    every unit still open could be kept from passing by one of them: a unit's rare rows of a column
+    hold fewer than k rows of each of its values.
+    """
+    allowed = rule.max_suppressed_share * unit_rows
+    open_units = unit_rows > 0
+    for name, column in sorted(columns.items(), key=lambda item: -item[1].cardinality):
+        if not open_units.any():
+            return False
+        if (allowed[open_units] >= column.cardinality * (rule.k - 1)).any():
+            return True  # neither this column nor a narrower one can keep that unit from passing
+        if name not in counted:
+            counted[name] = _unit_counts(unit_index, column, len(unit_rows))
+        table = counted[name]
+        if table is not None:
+            open_units &= _certainly_rare(table, rule.k) <= allowed
+    return bool(open_units.any())
 
 
 def _determining(
@@ -527,16 +538,11 @@ def assess_rows(
     columns = {name: _Encoded(within(c.codes), c.dictionary) for name, c in rows.columns.items()}
     top = len(rule.ladder)
     first = 0  # no unit can pass before this step: its rows need not be grouped finer
-    counts: dict[str, npt.NDArray[np.int64] | None] = {}  # of the columns that may keep a unit from passing
-    for name, column in columns.items() if top else ():
-        if _may_block(column, rule, unit_rows):
-            counts[name] = _unit_counts(unit_index, column, len(labels))
-    while first < top and not _may_pass(counts.values(), rule, unit_rows).any():
+    counts: dict[str, npt.NDArray[np.int64] | None] = {}  # rows per unit and value, of the columns counted
+    while first < top and not _some_may_pass(unit_index, columns, counts, rule, unit_rows):
         ladder = rule.ladder[first]
-        columns[ladder.column] = column = columns[ladder.column].generalised(ladder)
+        columns[ladder.column] = columns[ladder.column].generalised(ladder)
         counts.pop(ladder.column, None)
-        if _may_block(column, rule, unit_rows):
-            counts[ladder.column] = _unit_counts(unit_index, column, len(labels))
         first += 1
     unit_of = _determining(unit_index, columns, unit_rows, counts)
     level, finest_of_row = _Combinations.of_rows(
