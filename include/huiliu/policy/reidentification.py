@@ -581,23 +581,49 @@ def assess_rows(
     keep[has_unit] = ~held[unit_index] & ~finest_rare[finest_of_row]
     suppressed = np.bincount(finest.unit, weights=finest.rows * finest_rare, minlength=len(labels))
     return GuardAssessment(
-        units={
-            label: UnitVerdict(
-                unit=label,
-                rows=int(unit_rows[u]),
-                steps=top if held[u] else int(chosen[u]),
-                suppressed=0 if held[u] else int(suppressed[u]),
-                smallest_group=0 if held[u] or smallest[u] == np.iinfo(np.int64).max else int(smallest[u]),
-                held=bool(held[u]),
-                released=bool(lifted[u]),
-                rare=held_rare.get(u, ()),
-                generalised=tuple(s.label_en for s in rule.ladder[: top if held[u] else chosen[u]]),
-            )
-            for u, label in enumerate(labels)
-            if unit_rows[u]
-        },
+        units=_verdicts(labels, rule, unit_rows, chosen, suppressed, smallest, lifted, held_rare),
         keep=keep,
     )
+
+
+def _verdicts(
+    labels: list[str],
+    rule: GuardRule,
+    unit_rows: npt.NDArray[np.generic],
+    chosen: npt.NDArray[np.generic],
+    suppressed: npt.NDArray[np.generic],
+    smallest: npt.NDArray[np.generic],
+    lifted: npt.NDArray[np.generic],
+    held_rare: dict[int, tuple[RareCombination, ...]],
+) -> dict[str, UnitVerdict]:
+    """The verdict of each unit with rows (``chosen``: its step, -1 when held), read from the
+    per-unit arrays as Python values once."""
+    top, none = len(rule.ladder), np.iinfo(np.int64).max
+    per_unit = zip(
+        unit_rows.tolist(),
+        chosen.tolist(),
+        suppressed.tolist(),
+        smallest.tolist(),
+        lifted.tolist(),
+        strict=True,
+    )
+    verdicts = {}
+    for u, (rows, step, dropped, least, released) in enumerate(per_unit):
+        if not rows:
+            continue
+        held = step < 0
+        verdicts[labels[u]] = UnitVerdict(
+            unit=labels[u],
+            rows=int(rows),
+            steps=top if held else int(step),
+            suppressed=0 if held else int(dropped),
+            smallest_group=0 if held or least == none else int(least),
+            held=held,
+            released=bool(released),
+            rare=held_rare.get(u, ()),
+            generalised=tuple(s.label_en for s in rule.ladder[: top if held else step]),
+        )
+    return verdicts
 
 
 def generalise(table: pa.Table, steps: int, rule: GuardRule) -> pa.Table:
