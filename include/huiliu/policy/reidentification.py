@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -227,12 +228,13 @@ class _Combinations:
         *,
         units: int,
         unit_of: tuple[str, Codes] | None = None,
-    ) -> tuple[_Combinations, npt.NDArray[np.int64]]:
+    ) -> tuple[_Combinations, npt.NDArray[np.integer[Any]]]:
         """The combinations of the rows given, and each row's combination.
 
         ``units`` is the number of units and ``unit_of``, when one column's value always lies in one
         unit, that column's name and the unit of each of its codes.
         """
+        groups: npt.NDArray[np.integer[Any]]
         counted = _counted(unit_index, columns, units, unit_of)
         if counted is not None:
             groups, unit, codes, rows = counted
@@ -246,7 +248,7 @@ class _Combinations:
         pairs, width = None, 1
         if sensitive is not None:
             width = int(sensitive.max(initial=0)) + 1
-            pairs = np.unique(groups * width + sensitive)
+            pairs = np.unique(groups.astype(np.int64) * width + sensitive)
         combinations = cls(
             unit=unit,
             columns={
@@ -411,7 +413,7 @@ def _counted(
     columns: dict[str, _Encoded],
     units: int,
     unit_of: tuple[str, Codes] | None,
-) -> tuple[npt.NDArray[np.int64], Codes, list[Codes], npt.NDArray[np.int64]] | None:
+) -> tuple[Codes, Codes, list[Codes], npt.NDArray[np.int64]] | None:
     """The rows' combinations counted directly, when the codes combine into a narrow key: each
     row's combination, and per combination its unit, codes and rows (None: the key is too wide).
 
@@ -430,8 +432,8 @@ def _counted(
         key += part
     counts = np.bincount(key, minlength=int(np.prod(radix)))
     present = np.flatnonzero(counts > 0)
-    renumber = np.empty(len(counts), dtype=np.int64)
-    renumber[present] = np.arange(len(present), dtype=np.int64)
+    renumber = np.empty(len(counts), dtype=np.int32)
+    renumber[present] = np.arange(len(present), dtype=np.int32)
     decoded: list[Codes] = []
     left = present.astype(np.int32)
     for width in reversed(radix):
@@ -576,9 +578,12 @@ def assess_rows(
         decided = passes[finest.unit]
         finest_rare[decided] = rare[at_level[decided]]
 
-    held = chosen < 0
-    keep = np.zeros(len(rows.unit_codes), dtype=bool)
-    keep[has_unit] = ~held[unit_index] & ~finest_rare[finest_of_row]
+    kept = ~(finest_rare | (chosen < 0)[finest.unit])  # per finest combination: its rows go out
+    if everyone:
+        keep = kept[finest_of_row]
+    else:
+        keep = np.zeros(len(rows.unit_codes), dtype=bool)
+        keep[has_unit] = kept[finest_of_row]
     suppressed = np.bincount(finest.unit, weights=finest.rows * finest_rare, minlength=len(labels))
     return GuardAssessment(
         units=_verdicts(labels, rule, unit_rows, chosen, suppressed, smallest, lifted, held_rare),
