@@ -4,6 +4,7 @@ and properties over random extracts (every delivered extract meets its k and ℓ
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from unittest.mock import patch
 
 import numpy as np
@@ -311,11 +312,22 @@ def test_wide_keys_are_grouped_the_same_way(
 
 COMMUNITIES = ["A1", "A2", "B1", "B2", "C1", None]
 """Communities whose unit is the street their code starts with (None: no community, no unit)."""
+TO_DISTRICT = LadderStep(
+    column="community",
+    generalise=lambda a: pc.if_else(pc.is_null(a), pa.scalar(None, pa.string()), pa.scalar("D")),
+    label_zh="社区 → 区",
+    label_en="community → district",
+)
+"""A step after which the community no longer tells the unit (every street's communities are one)."""
 
 
 @pytest.mark.parametrize("sample", [1 << 16, 3])
 @settings(max_examples=150, deadline=None)
-@given(rows=ROWS, rule=RULES, places=st.data())
+@given(
+    rows=ROWS,
+    rule=RULES.map(lambda r: replace(r, ladder=(*r.ladder[:1], TO_DISTRICT, *r.ladder[1:]))) | RULES,
+    places=st.data(),
+)
 def test_rows_whose_community_tells_their_unit_are_grouped_as_any_other_rows(
     sample: int,
     rows: list[tuple[str | None, int | None, str | None, str]],

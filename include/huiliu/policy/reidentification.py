@@ -183,9 +183,10 @@ def _dense(
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Each row's combination of unit and codes, numbered 0..n-1 over the combinations present; n.
 
-    The codes are combined in mixed radix, compacted whenever the key grows wide, the widest column
-    first: that is usually the unit's own column (a unit holds few of its values), so the unit and
-    it combine into few keys and the key stays narrow enough for a lookup table, not a hash.
+    ``unit_index`` may also be a column whose value always lies in one unit. The codes are combined
+    in mixed radix, compacted whenever the key grows wide, the widest column first: that is usually
+    the unit's own column (a unit holds few of its values), so the unit and it combine into few keys
+    and the key stays narrow enough for a lookup table, not a hash.
     """
     key = unit_index.astype(np.int64)
     span = int(key.max(initial=0)) + 1
@@ -261,13 +262,19 @@ class _Combinations:
         )
         return combinations, groups
 
-    def coarser(self, step: LadderStep) -> tuple[_Combinations, npt.NDArray[np.int64]]:
-        """The combinations one ladder step coarser, and the coarser combination of each of these."""
+    def coarser(
+        self, step: LadderStep, telling: str | None = None
+    ) -> tuple[_Combinations, npt.NDArray[np.int64]]:
+        """The combinations one ladder step coarser, and the coarser combination of each of these.
+
+        ``telling`` names a column whose value always lies in one unit (not the one the step
+        generalises): it then leads the key in place of the unit.
+        """
         columns = dict(self.columns)
         columns[step.column] = columns[step.column].generalised(step)
-        parent, count = _dense(
-            self.unit, [c.codes for c in columns.values()], [c.cardinality for c in columns.values()]
-        )
+        lead = self.unit if telling is None else columns[telling].codes
+        rest = [c for name, c in columns.items() if name != telling]
+        parent, count = _dense(lead, [c.codes for c in rest], [c.cardinality for c in rest])
         member = _representatives(parent, count)
         pairs = None
         if self.pairs is not None:
@@ -563,7 +570,10 @@ def assess_rows(
         if not pending.any():
             break
         if step > first:
-            level, parent = level.coarser(rule.ladder[step - 1])
+            ladder = rule.ladder[step - 1]
+            telling = None if unit_of is None or unit_of[0] == ladder.column else unit_of[0]
+            unit_of = unit_of if telling else None  # a coarser value of it may lie in two units
+            level, parent = level.coarser(ladder, telling)
             at_level = parent[at_level]
         rare, distinct = level.rare(rule)
         rare_rows = np.bincount(level.unit, weights=level.rows * rare, minlength=len(labels))
