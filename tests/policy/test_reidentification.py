@@ -295,7 +295,7 @@ def test_a_units_verdict_depends_only_on_its_own_rows(
 def test_wide_keys_are_grouped_the_same_way(
     monkeypatch: pytest.MonkeyPatch, direct: int, lookup: int
 ) -> None:
-    from huiliu.policy import reidentification
+    from huiliu.policy import grouping
 
     rng = np.random.default_rng(7)
     quasi = _table(rng.integers(1920, 2020, 5000).tolist(), rng.choice(["男", "女"], 5000).tolist())
@@ -303,8 +303,8 @@ def test_wide_keys_are_grouped_the_same_way(
     rule = GuardRule(k=4, max_suppressed_share=0.2, ladder=(DECADE,))
     expected = assess(quasi, units, rule)
 
-    monkeypatch.setattr(reidentification, "_DIRECT_KEYS", direct)
-    monkeypatch.setattr(reidentification, "_LOOKUP_SPAN", lookup)
+    monkeypatch.setattr(grouping, "DIRECT_KEYS", direct)
+    monkeypatch.setattr(grouping, "LOOKUP_SPAN", lookup)
     compacted = assess(quasi, units, rule)
 
     assert compacted.units == expected.units and (compacted.keep == expected.keep).all()
@@ -336,7 +336,7 @@ def test_rows_whose_community_tells_their_unit_are_grouped_as_any_other_rows(
 ) -> None:
     # the unit column is a quasi-identifier too: each value of it lies in one unit, unless a row
     # was filed under another unit (then the community no longer tells the unit)
-    from huiliu.policy import reidentification
+    from huiliu.policy import grouping, reidentification
 
     communities = [places.draw(st.sampled_from(COMMUNITIES)) for _ in rows]
     filed = places.draw(st.booleans())
@@ -352,7 +352,7 @@ def test_rows_whose_community_tells_their_unit_are_grouped_as_any_other_rows(
     with patch.object(reidentification, "_SAMPLE_ROWS", sample):
         counted = assess(quasi, units, rule, sensitive=sensitive)
 
-    with patch.object(reidentification, "_DIRECT_KEYS", 1):  # every key compacted, none counted
+    with patch.object(grouping, "DIRECT_KEYS", 1):  # every key compacted, none counted
         compacted = assess(quasi, units, rule, sensitive=sensitive)
 
     assert counted.units == compacted.units and (counted.keep == compacted.keep).all()

@@ -13,16 +13,16 @@ vectorised, in one pass per ladder step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 
 from huiliu.policy.codes import Codes, encode
+from huiliu.policy.grouping import counted, dense, representatives, unit_counts, unit_of
 
 RARE_SHOWN = 20
 """At most this many rare combinations are kept per held unit (the largest first)."""
@@ -154,56 +154,8 @@ class _Encoded:
         return ranks
 
 
-_DIRECT_KEYS = 1 << 22
-"""Group keys below this span are counted directly; wider ones are compacted first."""
-_LOOKUP_SPAN = 1 << 25
-"""Keys below this span are compacted through a lookup table; wider ones are hashed (pandas)."""
 _SAMPLE_ROWS = 1 << 16
 """A column is counted per unit in full only if its values lie in one unit each among this many rows."""
-_LOOKUP_PER_ROW = 4
-"""Nor above this many times the number of keys: a sparse lookup table costs more than hashing
-(a few keys, which pandas' hash table holds in cache, are hashed whatever their span)."""
-
-
-def _compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int64], int]:
-    """The keys renumbered 0..n-1 over the values present, and n."""
-    if span <= min(_LOOKUP_SPAN, _LOOKUP_PER_ROW * len(key)):
-        present = np.zeros(span, dtype=bool)
-        present[key] = True
-        renumber = np.cumsum(present, dtype=np.int32 if span < 1 << 31 else np.int64) - 1
-        return renumber[key].astype(np.int64), int(renumber[-1]) + 1 if span else 0
-    dense, uniques = pd.factorize(key, sort=False)
-    return dense.astype(np.int64), len(uniques)
-
-
-def _dense(
-    unit_index: Codes,
-    columns: Sequence[Codes],
-    cardinalities: Sequence[int],
-) -> tuple[npt.NDArray[np.int64], int]:
-    """Each row's combination of unit and codes, numbered 0..n-1 over the combinations present; n.
-
-    ``unit_index`` may also be a column whose value always lies in one unit. The codes are combined
-    in mixed radix, compacted whenever the key grows wide, the widest column first: that is usually
-    the unit's own column (a unit holds few of its values), so the unit and it combine into few keys
-    and the key stays narrow enough for a lookup table, not a hash.
-    """
-    key = unit_index.astype(np.int64)
-    span = int(key.max(initial=0)) + 1
-    for i in sorted(range(len(columns)), key=lambda i: -cardinalities[i]):
-        if span * cardinalities[i] >= _DIRECT_KEYS:
-            key, span = _compact(key, span)
-        key *= cardinalities[i]
-        key += columns[i]
-        span *= cardinalities[i]
-    return _compact(key, int(key.max(initial=-1)) + 1)
-
-
-def _representatives(groups: npt.NDArray[np.int64], count: int) -> npt.NDArray[np.int64]:
-    """One member of each group (any: the members of a group share its unit and codes)."""
-    member = np.zeros(count, dtype=np.int64)
-    member[groups] = np.arange(len(groups), dtype=np.int64)
-    return member
 
 
 @dataclass(frozen=True)
@@ -236,15 +188,18 @@ class _Combinations:
         unit, that column's name and the unit of each of its codes.
         """
         groups: npt.NDArray[np.integer[Any]]
-        counted = _counted(unit_index, columns, units, unit_of)
-        if counted is not None:
-            groups, unit, codes, rows = counted
+        codes: list[Codes]
+        names = list(columns)
+        parts = [c.codes for c in columns.values()]
+        widths = [c.cardinality for c in columns.values()]
+        found = counted(parts, widths) if unit_of else counted([unit_index, *parts], [units, *widths])
+        if found is not None:
+            groups, codes, rows = found
+            unit = unit_of[1][codes[names.index(unit_of[0])]] if unit_of else codes.pop(0)
         else:
-            groups, count = _dense(
-                unit_index, [c.codes for c in columns.values()], [c.cardinality for c in columns.values()]
-            )
-            member = _representatives(groups, count)
-            unit, codes = unit_index[member], [c.codes[member] for c in columns.values()]
+            groups, count = dense(unit_index, parts, widths)
+            member = representatives(groups, count)
+            unit, codes = unit_index[member], [c[member] for c in parts]
             rows = np.bincount(groups, minlength=count).astype(np.int64)
         pairs, width = None, 1
         if sensitive is not None:
@@ -274,8 +229,8 @@ class _Combinations:
         columns[step.column] = columns[step.column].generalised(step)
         lead = self.unit if telling is None else columns[telling].codes
         rest = [c for name, c in columns.items() if name != telling]
-        parent, count = _dense(lead, [c.codes for c in rest], [c.cardinality for c in rest])
-        member = _representatives(parent, count)
+        parent, count = dense(lead, [c.codes for c in rest], [c.cardinality for c in rest])
+        member = representatives(parent, count)
         pairs = None
         if self.pairs is not None:
             pairs = np.unique(parent[self.pairs // self.width] * self.width + self.pairs % self.width)
@@ -331,20 +286,10 @@ class _Combinations:
         return found
 
 
-def _unit_counts(unit_index: Codes, column: _Encoded, units: int) -> npt.NDArray[np.int64] | None:
-    """Rows per unit and value of this column, as a (units, cardinality) table (None: too wide)."""
-    span = units * column.cardinality
-    if span > _DIRECT_KEYS:
-        return None
-    key = unit_index * column.cardinality
-    key += column.codes
-    return np.bincount(key, minlength=span).reshape(units, column.cardinality)
-
-
 def _certainly_rare(counts: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
-    """Per unit, its rows whose value of a column (``counts``: :func:`_unit_counts`) fewer than k
-    of the unit's rows share: rare whatever their other columns hold (a group is never larger than
-    the group of fewer columns)."""
+    """Per unit, its rows whose value of a column (``counts``: rows per unit and value) fewer than
+    k of the unit's rows share: rare whatever their other columns hold (a group is never larger
+    than the group of fewer columns)."""
     return np.asarray(np.where(counts < k, counts, 0).sum(axis=1), dtype=np.int64)
 
 
@@ -370,7 +315,7 @@ def _some_may_pass(
         if (allowed[open_units] >= column.cardinality * (rule.k - 1)).any():
             return True  # neither this column nor a narrower one can keep that unit from passing
         if name not in counted:
-            counted[name] = _unit_counts(unit_index, column, len(unit_rows))
+            counted[name] = unit_counts(unit_index, column.codes, column.cardinality, len(unit_rows))
         table = counted[name]
         if table is not None:
             open_units &= _certainly_rare(table, rule.k) <= allowed
@@ -390,69 +335,21 @@ def _determining(
     among its first :data:`_SAMPLE_ROWS` rows.
     """
     for name, table in counted.items():
-        if table is not None and (found := _unit_of(table)) is not None:
+        if table is not None and (found := unit_of(table)) is not None:
             return name, found
     units, with_rows = len(unit_rows), int(np.count_nonzero(unit_rows))
     for name, column in sorted(columns.items(), key=lambda item: item[1].cardinality):
         if name in counted or column.cardinality < with_rows:
             continue
-        sample = _unit_counts(
-            unit_index[:_SAMPLE_ROWS], _Encoded(column.codes[:_SAMPLE_ROWS], column.dictionary), units
+        sample = unit_counts(
+            unit_index[:_SAMPLE_ROWS], column.codes[:_SAMPLE_ROWS], column.cardinality, units
         )
-        if sample is None or _unit_of(sample) is None:
+        if sample is None or unit_of(sample) is None:
             continue
-        table = _unit_counts(unit_index, column, units)
-        if table is not None and (found := _unit_of(table)) is not None:
+        table = unit_counts(unit_index, column.codes, column.cardinality, units)
+        if table is not None and (found := unit_of(table)) is not None:
             return name, found
     return None
-
-
-def _unit_of(counts: npt.NDArray[np.int64]) -> Codes | None:
-    """Per code of a column, its unit, when every value of the column lies in one unit (None: a
-    value lies in two)."""
-    if ((counts > 0).sum(axis=0) > 1).any():
-        return None
-    return np.asarray(counts.argmax(axis=0), dtype=np.int32)
-
-
-def _counted(
-    unit_index: Codes,
-    columns: dict[str, _Encoded],
-    units: int,
-    unit_of: tuple[str, Codes] | None,
-) -> tuple[Codes, Codes, list[Codes], npt.NDArray[np.int64]] | None:
-    """The rows' combinations counted directly, when the codes combine into a narrow key: each
-    row's combination, and per combination its unit, codes and rows (None: the key is too wide).
-
-    The unit leads the key, unless ``unit_of`` names a column whose value always lies in one unit:
-    that column's code then tells the unit, and the key is narrower by a factor of the units.
-    """
-    parts = [c.codes for c in columns.values()]
-    radix = [c.cardinality for c in columns.values()]
-    if unit_of is None:
-        parts, radix = [unit_index, *parts], [units, *radix]
-    if np.prod(radix, dtype=np.float64) > _DIRECT_KEYS:
-        return None
-    key = parts[0].astype(np.int32)  # at most _DIRECT_KEYS keys
-    for part, width in zip(parts[1:], radix[1:], strict=True):
-        key *= width
-        key += part
-    counts = np.bincount(key, minlength=int(np.prod(radix)))
-    present = np.flatnonzero(counts > 0)
-    renumber = np.empty(len(counts), dtype=np.int32)
-    renumber[present] = np.arange(len(present), dtype=np.int32)
-    decoded: list[Codes] = []
-    left = present.astype(np.int32)
-    for width in reversed(radix):
-        decoded.append(left % width)
-        left //= width
-    decoded.reverse()
-    if unit_of is None:
-        unit, codes = decoded[0], decoded[1:]
-    else:
-        codes = decoded
-        unit = unit_of[1][codes[list(columns).index(unit_of[0])]]
-    return renumber[key], unit, codes, counts[present].astype(np.int64)
 
 
 @dataclass(frozen=True)
