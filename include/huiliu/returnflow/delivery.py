@@ -194,7 +194,8 @@ def assess_units(
         tiered = _measured_tiers(plans, levels, read)
         ready = _guard_rows(tiered[0], read, returns) if tiered else None  # beside the current versions
         current = finding.result()
-    give_back_memory()  # the versions' hashes, and the text decoded for the tiers' projections, are gone
+    # the memory the key hashes held is kept for the tiers' codes (given back, it would be faulted in
+    # again at once); the caller gives it back after the narrow pass
     tiers_out: list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]] = []
     # one tier at a time: measured side by side they are faster, but their codes would add up in memory
     for tier in tiered:
