@@ -117,7 +117,9 @@ def with_other_names(examples: list[Example], copies: int, seed: int) -> list[Ex
 
     Half of the replacements are names of other training sentences (a foreign name may stand where
     a Chinese one stood), half are made up: a surname and one or two given-name characters drawn
-    as often as the training names' own first and later characters are. The model then has to
+    as often as the training names' own first and later characters are. A name annotated as its
+    surname alone (李 of 老李, 王 of 王局长, 刘 of 刘家) is replaced by another surname, so that the
+    copies keep the corpora's forms of address. The model then has to
     read a name from its surroundings and its characters, not remember the people of the
     training data, who recur in it (leaders, athletes) as they do not in the texts it will read.
     """
@@ -127,7 +129,9 @@ def with_other_names(examples: list[Example], copies: int, seed: int) -> list[Ex
     surnames = [n[0] for n in chinese]
     given = [c for n in chinese for c in n[1:]]
 
-    def other_name() -> str:
+    def other_name(length_of_span: int) -> str:
+        if length_of_span == 1:
+            return surnames[int(rng.integers(len(surnames)))]
         if rng.random() < 0.5:
             return names[int(rng.integers(len(names)))]
         length = 1 if rng.random() < 0.3 else 2
@@ -141,7 +145,7 @@ def with_other_names(examples: list[Example], copies: int, seed: int) -> list[Ex
         for _ in range(copies):
             pieces, new_spans, last = [], [], 0
             for start, end in spans:
-                name = other_name()
+                name = other_name(end - start)
                 pieces.append(text[last:start])
                 begin = sum(map(len, pieces))
                 pieces.append(name)
@@ -300,6 +304,17 @@ def train(
     return saved
 
 
+def ensemble(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One network's arrays as they are; several networks' with their names prefixed ``m<i>.`` and
+    their count as ``members`` (:class:`huiliu.pii.name_model.NameModel` averages them)."""
+    if len(members) == 1:
+        return members[0]
+    saved = {"members": np.array(len(members))}
+    for i, weights in enumerate(members):
+        saved.update({f"m{i}.{name}": value for name, value in weights.items()})
+    return saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--msra", type=Path, required=True)
@@ -315,6 +330,9 @@ def main() -> None:
     parser.add_argument(
         "--other-names", type=int, default=1, help="copies of each sentence holding names, with other names"
     )
+    parser.add_argument(
+        "--members", type=int, default=2, help="networks trained alike, with seeds --seed, --seed + 1, …"
+    )
     args = parser.parse_args()
     examples = load(args)
     kept = without_evaluation_text(examples, args.exclude)
@@ -329,8 +347,11 @@ def main() -> None:
     else:
         features = lac_features(kept)
         np.savez(features_file, **features)
-    weights = train(features, args.epochs, args.min_count, args.seed, args.char_dropout, args.hidden)
-    np.savez_compressed(args.out, **weights)
+    members = [
+        train(features, args.epochs, args.min_count, args.seed + m, args.char_dropout, args.hidden)
+        for m in range(args.members)
+    ]
+    np.savez_compressed(args.out, **ensemble(members))
     print(f"written {args.out}")
 
 

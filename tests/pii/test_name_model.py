@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ from huiliu.pii.name_model import (
     _OneBlasThread,
     _viterbi,
     get_name_model,
+    packaged_weights,
     spans_of,
 )
 from huiliu.pii.tagger import LexicalTagger
@@ -129,6 +132,50 @@ def test_a_higher_recall_bias_never_reads_less_of_a_text_as_names() -> None:
             tags = NameModel(recall_bias=bias).paths(ids, emissions, path)[0]
             weights.append(float((tags == BEGIN).sum() + (tags == INSIDE).sum() / 2))
         assert weights == sorted(weights), (text, weights)
+
+
+def _lac_inputs(lac: LexicalTagger, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    inputs = []
+    for text in texts:
+        ids = np.array([[lac._vocab.get(c, lac._oov) for c in text]], dtype=np.int64)
+        emissions = lac._run(ids, np.array([len(text)])).astype(np.float32)
+        inputs.append((ids, emissions, viterbi(emissions, lac._transitions)))
+    return inputs
+
+
+def test_an_ensemble_decodes_its_members_mean_scores(tmp_path: Path) -> None:
+    """Two members whose output scores differ by a constant: their ensemble reads every text as one
+    member does with half that constant added, which is what a recall bias adds."""
+    with np.load(packaged_weights()) as shipped:
+        one = {key: shipped[key] for key in shipped.files}
+    if "members" in one:
+        one = {key.split(".", 1)[1]: value for key, value in one.items() if key.startswith("m0.")}
+    shifted = dict(one, out_bias=one["out_bias"] + np.array([0.0, 12.0, 6.0], dtype=one["out_bias"].dtype))
+    single, pair, same = tmp_path / "single.npz", tmp_path / "pair.npz", tmp_path / "same.npz"
+    np.savez(single, **one)
+    np.savez(
+        pair,
+        members=np.array(2),
+        **{f"m0.{k}": v for k, v in one.items()},
+        **{f"m1.{k}": v for k, v in shifted.items()},
+    )
+    np.savez(same, members=np.array(2), **{f"m{i}.{k}": v for i in (0, 1) for k, v in one.items()})
+    texts = [
+        "据报道，福格茨对球队的表现十分满意。",
+        "居民李秀英反映小区路灯不亮",
+        "会议由张主任主持，王某某列席。",
+    ]
+    ensemble, repeated = NameModel(pair, recall_bias=0.0), NameModel(same, recall_bias=0.0)
+    alone, biased = NameModel(single, recall_bias=0.0), NameModel(single, recall_bias=6.0)
+    assert len(ensemble.members) == 2
+    differs = False
+    for ids, emissions, path in _lac_inputs(LexicalTagger(names=None), texts):
+        np.testing.assert_array_equal(
+            ensemble.paths(ids, emissions, path), biased.paths(ids, emissions, path)
+        )
+        np.testing.assert_array_equal(repeated.paths(ids, emissions, path), alone.paths(ids, emissions, path))
+        differs |= not np.array_equal(biased.paths(ids, emissions, path), alone.paths(ids, emissions, path))
+    assert differs
 
 
 def test_blas_runs_one_thread_while_any_product_runs_and_gets_its_setting_back_after() -> None:
