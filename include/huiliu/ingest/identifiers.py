@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import DatasetContract
 
 IDENTIFIER_ENTITY_TYPES = frozenset(
@@ -51,7 +52,7 @@ class IdentifierNormalizer:
             if index < 0:
                 continue
             column = batch.column(index)
-            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            if not is_plain_text(column.type):
                 continue
             if pc.all(pc.fill_null(pc.string_is_ascii(column), True)).as_py():
                 continue  # the usual case: nothing NFKC could change

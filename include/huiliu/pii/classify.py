@@ -30,6 +30,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import SENSITIVE_PI_TYPES
 from huiliu.pii.config import ClassificationSpec
 from huiliu.pii.engine import PiiEngine, get_engine
@@ -274,7 +275,7 @@ def classify_batches(
 
 def _text_length(column: pa.ChunkedArray) -> int:
     """Characters of text in a sampled column (0 for other types): how long classifying it takes."""
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not is_plain_text(column.type):
         return 0
     return int(pc.sum(pc.utf8_length(column)).as_py() or 0)
 

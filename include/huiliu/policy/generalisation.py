@@ -15,6 +15,8 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
+
 Values: TypeAlias = pa.Array | pa.ChunkedArray
 
 
@@ -41,7 +43,7 @@ def birth_year(values: Values) -> Values:
     """Dates and timestamps to their year; text to the year it starts with (1990-03-07, 1990年…)."""
     if pa.types.is_temporal(values.type) and not pa.types.is_time(values.type):
         return pc.cast(pc.year(values), pa.int32())
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+    if is_plain_text(values.type):
         years = pc.struct_field(pc.extract_regex(_combined(values), _YEAR), "year")
         return pc.cast(years, pa.int32())
     return pa.nulls(len(values), pa.int32())
@@ -49,7 +51,7 @@ def birth_year(values: Values) -> Values:
 
 def _whole_numbers(values: Values) -> Values:
     """Numbers (or digit-only text) as int64, rounded down; anything else null."""
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+    if is_plain_text(values.type):
         text = pc.utf8_trim_whitespace(_combined(values))
         digits = pc.if_else(pc.match_substring_regex(text, r"^-?\d{1,15}(\.\d+)?$"), text, None)
         values = pc.cast(digits, pa.float64())

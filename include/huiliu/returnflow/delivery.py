@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import DatasetContract, ReturnSpec
 from huiliu.memory import give_back_memory
 from huiliu.policy.grants import GrantView
@@ -163,7 +164,7 @@ def fingerprint(keys: pa.Table, key: bytes) -> pa.Array:
 
 def _as_text(values: pa.ChunkedArray) -> np.ndarray:
     """Key values as Python text, as the fingerprints hash them (``str`` of each value)."""
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+    if is_plain_text(values.type):
         return np.asarray(values.to_numpy(), dtype=object)
     return np.array([str(v) for v in values.to_pylist()], dtype=object)
 

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from huiliu.arrow_text import is_plain_text, text_buffers
+
 Hashes = npt.NDArray[np.uint64]
 
 _GATHERED_BYTES = 1 << 20
@@ -32,7 +34,7 @@ def key_hashes(batches: Iterable[pa.RecordBatch], key: Sequence[str]) -> Hashes:
     if first is None:
         return np.zeros(0, dtype=np.uint64)
     rows = chain([first], batches)
-    if len(key) == 1 and _is_text(first.schema.field(key[0]).type):
+    if len(key) == 1 and is_plain_text(first.schema.field(key[0]).type):
         return np.concatenate([text_hashes(b.column(key[0])) for b in rows] or [np.zeros(0, np.uint64)])
     return _duckdb_hashes(first.schema, rows, key)
 
@@ -42,12 +44,7 @@ def text_hashes(values: pa.Array) -> Hashes:
     hashes = np.zeros(len(values), dtype=np.uint64)
     if not len(values):
         return hashes
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    _, offsets_buffer, data_buffer = values.buffers()
-    offsets = np.frombuffer(
-        offsets_buffer, dtype=width, count=len(values) + 1, offset=values.offset * np.dtype(width).itemsize
-    ).astype(np.int64)
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    offsets, data = text_buffers(values)
     starts, lengths = offsets[:-1], np.diff(offsets)
     if lengths.min() == lengths.max():  # one length: the texts lie side by side
         width_of_all, at = int(lengths[0]), int(starts[0])
@@ -117,7 +114,3 @@ def repeated(hashes: Hashes) -> npt.NDArray[np.bool_]:
     shared[order[1:][equal]] = True
     shared[order[:-1][equal]] = True
     return shared
-
-
-def _is_text(kind: pa.DataType) -> bool:
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))

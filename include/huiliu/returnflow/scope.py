@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import UNIT_CODE_DIGITS
 
 
@@ -56,7 +57,7 @@ class TierScope:
 
     def _units_of(self, distinct: pa.Array, row_level: str) -> pa.Array:
         """Per distinct code (a few hundred, judged once each), its granted unit of this tier, or null."""
-        if not (pa.types.is_string(distinct.type) or pa.types.is_large_string(distinct.type)):
+        if not is_plain_text(distinct.type):
             distinct = distinct.cast(pa.string())
         well_formed = pc.match_substring_regex(distinct, rf"^\d{{{UNIT_CODE_DIGITS[row_level]}}}$")
         prefix = pc.utf8_slice_codeunits(distinct, 0, self.digits)

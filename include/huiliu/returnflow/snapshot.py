@@ -20,6 +20,7 @@ import pyarrow as pa
 from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.table import FileScanTask, Table
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
 from huiliu.lake.catalog import lake_table
@@ -113,7 +114,7 @@ class CuratedSnapshot:
         schema = self.table.schema().as_arrow()
         untouched = set(names) - set(self.overlay.values) - (set(self.overlay.key) if corrected else set())
         encoded = [
-            n for n in dict.fromkeys(dictionaries) if n in untouched and _is_text(schema.field(n).type)
+            n for n in dict.fromkeys(dictionaries) if n in untouched and is_plain_text(schema.field(n).type)
         ]
         reader = self._reader(read, encoded)
         parts = [batch for task in self._planned() for batch in reader.to_record_batches([task])]
@@ -218,10 +219,6 @@ class CuratedSnapshot:
                 parts.append(rows.append_column("_position", pa.array(inside, pa.int64())))
             offset += batch.num_rows
         return pa.concat_tables(parts)
-
-
-def _is_text(kind: pa.DataType) -> bool:
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def _as_dictionaries(batches: list[pa.RecordBatch], names: Sequence[str]) -> list[pa.RecordBatch]:

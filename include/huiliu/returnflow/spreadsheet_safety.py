@@ -18,9 +18,10 @@ Unlike the quality rule ``formula_like_text`` this neutralises plain numbers hel
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from huiliu.arrow_text import is_plain_text, text_buffers
 
 QUOTE = "'"
 TRIGGER = r"^'*[\t\r\n]*[=+\-@]"
@@ -30,9 +31,7 @@ NEUTRALISED = r"^'+[\t\r\n]*[=+\-@]"
 
 
 def is_text(type_: pa.DataType) -> bool:
-    return bool(
-        pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_)
-    )
+    return bool(is_plain_text(type_) or pa.types.is_string_view(type_))
 
 
 _STARTS = np.zeros(256, dtype=bool)
@@ -43,18 +42,15 @@ _STARTS[[ord(c) for c in "'\t\r\n=+-@"]] = True
 def _may_be_formula_like(values: pa.Array) -> bool:
     """False when no text value starts with a byte a formula-like one starts with (read off the
     Arrow buffers, without the regular expression); True when one may (or the layout is not plain)."""
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+    if not is_plain_text(values.type):
         return True
     if isinstance(values, pa.ChunkedArray):
         return any(_may_be_formula_like(chunk) for chunk in values.chunks)
-    _, offsets_buffer, data_buffer = values.buffers()
-    if not len(values) or data_buffer is None:
+    if not len(values):
         return False
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    window = slice(values.offset, values.offset + len(values) + 1)
-    offsets: npt.NDArray[np.int64] = np.frombuffer(offsets_buffer, dtype=width)[window].astype(np.int64)
+    offsets, data = text_buffers(values)
     starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-    return bool(_STARTS[np.frombuffer(data_buffer, dtype=np.uint8)[starts]].any())
+    return bool(_STARTS[data[starts]].any())
 
 
 def formula_like(values: pa.Array) -> np.ndarray:

@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
+
 ArrayLike: TypeAlias = pd.Series | pd.Index | npt.NDArray[Any] | pa.Array | pa.ChunkedArray | Iterable[Any]
 """A column as the rules accept it (see the module's docstring)."""
 _Scalar = TypeVar("_Scalar", bound=np.generic)
@@ -43,7 +45,7 @@ def as_arrow_strings(values: ArrayLike) -> pa.Array:
     if pa.types.is_floating(array.type):
         with suppress(pa.ArrowInvalid):  # only when every value is a whole number
             array = pc.cast(array, pa.int64())
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+    if is_plain_text(array.type):
         return array
     if pa.types.is_null(array.type):
         return pa.nulls(len(array), pa.string())

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.quality.rules.arrays import ArrayLike, as_arrow, to_numpy_bool
 
 TRIGGER = r"^[\t\r]*[=+\-@]"
@@ -36,7 +37,7 @@ def formula_like_text(values: ArrayLike) -> npt.NDArray[np.bool_]:
     array = as_arrow(values)
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+    if not is_plain_text(array.type):
         return np.zeros(len(array), dtype=bool)
     flagged = _matches(array, TRIGGER)
     if flagged.any():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.quality.rules.arrays import ArrayLike, as_arrow, null_mask, to_numpy_bool
 
 
@@ -17,7 +17,7 @@ def not_blank(values: ArrayLike) -> npt.NDArray[np.bool_]:
     """
     array = as_arrow(values)
     present = ~null_mask(array)
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+    if not is_plain_text(array.type):
         return present
     blank = pc.or_(pc.equal(pc.binary_length(array), 0), pc.utf8_is_space(array))
     return present & ~to_numpy_bool(blank, null_as=True)

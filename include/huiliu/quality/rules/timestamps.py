@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.arrow_text import is_plain_text
 from huiliu.quality.rules.arrays import ArrayLike, as_arrow, null_mask, to_numpy_bool
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -83,7 +84,7 @@ def _arrow_wall_clock_times(array: pa.Array) -> tuple[npt.NDArray[np.datetime64]
         if kind.tz is not None:
             array = pc.local_timestamp(array.cast(pa.timestamp(kind.unit, "Asia/Shanghai")))
         return pc.cast(array, pa.timestamp("us"), safe=False).to_numpy(zero_copy_only=False), False
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if is_plain_text(kind):
         return _parse_strings(array), False
     raise TypeError(f"expected dates, timestamps or ISO 8601 strings, got Arrow type {kind}")
 
