@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -23,14 +25,37 @@ from huiliu.settings import get_settings
 MIGRATION_LOCK_KEY = 0x68756C69  # PostgreSQL advisory lock held while migrating
 
 
+SQLITE_BUSY_SECONDS = 30.0
+"""How long a connection to the SQLite store waits for another one's lock."""
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")  # first: every later statement may wait for a lock
+    # first: every later statement may wait for a lock
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # WAL is a property of the database file: switch once (it needs the write lock), not per connection
-    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-        cursor.execute("PRAGMA journal_mode=WAL")
+    _write_ahead_log(cursor)
     cursor.close()
+
+
+def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
+    """Switch the database file to WAL once (a property of the file, not of a connection).
+
+    The switch needs the file to itself. When connections opening a new file try it at the same
+    moment, SQLite answers one of them "database is locked" at once rather than let both wait for
+    each other (the busy timeout does not apply); that one reads the mode again and tries again
+    until one of them has made the switch or the timeout passes.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @lru_cache(maxsize=8)
