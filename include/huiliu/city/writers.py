@@ -39,6 +39,7 @@ from sqlalchemy.types import TypeEngine
 from huiliu.city.frame import Frame
 from huiliu.contracts.model import ColumnSpec, DatasetContract
 from huiliu.errors import ConfigurationError, SourceUnavailableError
+from huiliu.sql_identifiers import quote_identifier
 
 LONG_TEXT_COLUMNS = frozenset(
     {"description", "household_address", "address", "location", "company_name", "provider"}
@@ -95,7 +96,7 @@ def _create_database(url: URL) -> None:
     name = url.database or ""
     if backend == "postgresql":
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        statement = 'CREATE DATABASE "' + name.replace('"', '""') + '"'
+        statement = f"CREATE DATABASE {quote_identifier(name)}"
     elif backend in ("mysql", "mariadb"):
         admin = create_engine(url.set(database=""))
         statement = "CREATE DATABASE IF NOT EXISTS `" + name.replace("`", "``") + "` CHARACTER SET utf8mb4"

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiliu.contracts.model import DuplicateRule
+from huiliu.sql_identifiers import quote_identifier
 
 DUPLICATE_RULE = "huiliu_primary_key_is_unique"
 
@@ -29,10 +30,6 @@ class DuplicateResolution:
         if self.rule is DuplicateRule.LATEST_WINS:
             return "an older or repeated row of a primary key that also has a newer row in this batch"
         return "one of several rows with the same primary key in this batch (the contract quarantines all)"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _same_as_previous(column: pa.ChunkedArray, sorted_rows: pa.Array) -> pa.ChunkedArray:
@@ -81,8 +78,8 @@ def resolve_duplicates(
     if order is not None:
         frame = frame.append_column("ord", order)
         order_sql = "ord DESC NULLS LAST, pos"
-    partition = ", ".join(_quote(n) for n in names)
-    not_null = " AND ".join(f"{_quote(n)} IS NOT NULL" for n in names)
+    partition = ", ".join(quote_identifier(n) for n in names)
+    not_null = " AND ".join(f"{quote_identifier(n)} IS NOT NULL" for n in names)
     losing = "cnt > 1 AND rn > 1" if rule is DuplicateRule.LATEST_WINS else "cnt > 1"
     sql = f"""
         WITH ranked AS (

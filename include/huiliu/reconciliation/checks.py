@@ -17,6 +17,7 @@ import pyarrow as pa
 from huiliu.reconciliation.masking import mask_id, mask_name
 from huiliu.reconciliation.results import CheckResult, DatasetRows, Flag, make_result, skipped
 from huiliu.reconciliation.spec import CommunityCounts, CommunityExists, RecipientsInRegistry, RegistrySpec
+from huiliu.sql_identifiers import quote_identifier
 
 __all__ = [
     "CheckResult",
@@ -41,8 +42,8 @@ def current_versions(rows: pa.Table, key: Sequence[str], order: Sequence[str]) -
     """
     if not order or rows.num_rows == 0:
         return rows
-    partition = ", ".join(_quote(k) for k in key)
-    ordering = ", ".join(f"{_quote(o)} DESC NULLS LAST" for o in order)
+    partition = ", ".join(quote_identifier(k) for k in key)
+    ordering = ", ".join(f"{quote_identifier(o)} DESC NULLS LAST" for o in order)
     sql = (
         f"SELECT * FROM versions QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {ordering}) = 1"
     )
@@ -71,19 +72,20 @@ def check_recipients_in_registry(
         Mismatches are recipients absent from the registry or dead there; moved-out recipients are
         counted in ``breakdown["moved_out"]`` and flagged too, but are not mismatches.
     """
-    name_sql = f"r.{_quote(check.name_column)}" if check.name_column else "NULL"
+    name_sql = f"r.{quote_identifier(check.name_column)}" if check.name_column else "NULL"
     sql = f"""
         CREATE TEMP TABLE found AS
-        SELECT {_key_sql(recipients.key, "r")} AS record_key, r.{_quote(check.id_column)} AS id_number,
+        SELECT {_key_sql(recipients.key, "r")} AS record_key,
+               r.{quote_identifier(check.id_column)} AS id_number,
                {name_sql} AS person_name,
                CASE WHEN g.rid IS NULL THEN 'absent_from_registry'
                     WHEN list_contains($dead, g.status) THEN 'dead_in_registry'
                     WHEN list_contains($moved, g.status) THEN 'moved_out' END AS finding
         FROM recipients r
-        LEFT JOIN (SELECT {_quote(registry_spec.id_column)} AS rid,
-                          {_quote(registry_spec.status_column)} AS status
-                   FROM registry) g ON r.{_quote(check.id_column)} = g.rid
-        WHERE nullif(trim(r.{_quote(check.id_column)}), '') IS NOT NULL
+        LEFT JOIN (SELECT {quote_identifier(registry_spec.id_column)} AS rid,
+                          {quote_identifier(registry_spec.status_column)} AS status
+                   FROM registry) g ON r.{quote_identifier(check.id_column)} = g.rid
+        WHERE nullif(trim(r.{quote_identifier(check.id_column)}), '') IS NOT NULL
     """
     params = {"dead": registry_spec.dead_statuses, "moved": registry_spec.moved_out_statuses or [""]}
     with duckdb.connect() as conn:
@@ -174,13 +176,13 @@ def check_community_counts(
 def _people_sql(check: CommunityCounts, registry_spec: RegistrySpec, key: Sequence[str]) -> str:
     return f"""
         CREATE TEMP TABLE people AS
-        SELECT {_key_sql(key, "r")} AS record_key, r.{_quote(check.id_column)} AS pid,
-               nullif(trim(r.{_quote(check.community_column)}), '') AS dept, g.community AS reg
+        SELECT {_key_sql(key, "r")} AS record_key, r.{quote_identifier(check.id_column)} AS pid,
+               nullif(trim(r.{quote_identifier(check.community_column)}), '') AS dept, g.community AS reg
         FROM recipients r
-        JOIN (SELECT {_quote(registry_spec.id_column)} AS rid,
-                     nullif(trim({_quote(registry_spec.community_column)}), '') AS community
-              FROM registry) g ON r.{_quote(check.id_column)} = g.rid
-        WHERE nullif(trim(r.{_quote(check.id_column)}), '') IS NOT NULL
+        JOIN (SELECT {quote_identifier(registry_spec.id_column)} AS rid,
+                     nullif(trim({quote_identifier(registry_spec.community_column)}), '') AS community
+              FROM registry) g ON r.{quote_identifier(check.id_column)} = g.rid
+        WHERE nullif(trim(r.{quote_identifier(check.id_column)}), '') IS NOT NULL
     """
 
 
@@ -230,7 +232,8 @@ def check_community_exists(
     known = pa.table({"code": pa.array(sorted(known_codes), pa.string())})
     sql = f"""
         CREATE TEMP TABLE stated AS
-        SELECT {_key_sql(rows.key, "t")} AS record_key, nullif(trim(t.{_quote(check.column)}), '') AS code
+        SELECT {_key_sql(rows.key, "t")} AS record_key,
+               nullif(trim(t.{quote_identifier(check.column)}), '') AS code
         FROM checked t
     """
     unknown_sql = """
@@ -256,12 +259,8 @@ def check_community_exists(
     )
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _key_sql(key: Sequence[str], alias: str) -> str:
-    parts = ", ".join(f"coalesce(CAST({alias}.{_quote(k)} AS VARCHAR), '')" for k in key)
+    parts = ", ".join(f"coalesce(CAST({alias}.{quote_identifier(k)} AS VARCHAR), '')" for k in key)
     return f"concat_ws('/', {parts})"
 
 

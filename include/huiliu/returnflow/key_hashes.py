@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from huiliu.arrow_text import is_plain_text, text_buffers
+from huiliu.sql_identifiers import quote_identifier
 
 Hashes = npt.NDArray[np.uint64]
 
@@ -90,7 +91,7 @@ def _duckdb_hashes(schema: pa.Schema, batches: Iterable[pa.RecordBatch], key: Se
     stream = pa.RecordBatchReader.from_batches(
         schema, (b if b.schema == schema else b.cast(schema) for b in batches)
     )
-    columns = ", ".join('"' + k.replace('"', '""') + '"' for k in key)
+    columns = ", ".join(quote_identifier(k) for k in key)
     with duckdb.connect() as conn:
         conn.execute("SET threads TO 1")  # one batch after the other: row order is kept
         conn.register("keys", stream)

@@ -28,6 +28,7 @@ from huiliu.memory import give_back_memory
 from huiliu.quality.records import curated_row_filter
 from huiliu.returnflow.key_hashes import key_hashes, repeated
 from huiliu.returnflow.overlay import Overlay
+from huiliu.sql_identifiers import quote_identifier
 
 INGESTED_AT = "_ingested_at"
 TECHNICAL_COLUMNS = ("_batch_id", "_ingested_at", "_source")
@@ -193,8 +194,8 @@ class CuratedSnapshot:
         cursor = self.contract.duplicate_order_column
         order = [INGESTED_AT, *([cursor] if cursor and cursor != INGESTED_AT else [])]
         versions = self._rows_at(candidates, [*key, *order])
-        partition = ", ".join(_quote(k) for k in key)
-        ordering = ", ".join([*(f"{_quote(o)} DESC NULLS LAST" for o in order), "_position"])
+        partition = ", ".join(quote_identifier(k) for k in key)
+        ordering = ", ".join([*(f"{quote_identifier(o)} DESC NULLS LAST" for o in order), "_position"])
         with duckdb.connect() as conn:
             conn.register("versions", versions)
             latest = conn.sql(
@@ -232,7 +233,3 @@ def _as_dictionaries(batches: list[pa.RecordBatch], names: Sequence[str]) -> lis
             if batch.column(index).type != kind:
                 batches[i] = batch.set_column(index, pa.field(name, kind), batch.column(index).cast(kind))
     return batches
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
