@@ -89,8 +89,15 @@ def _by_lookup(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array] | N
     offsets = np.asarray(pc.fill_null(numbers, low).to_numpy(), dtype=np.int64) - low
     present = np.zeros(high - low + 1, dtype=bool)
     present[offsets] = True
-    codes = np.cumsum(present, dtype=np.int32)[offsets]
+    codes = renumbering(present)[offsets] + 1
     if numbers.null_count:
         codes[np.asarray(pc.is_null(numbers).to_numpy(zero_copy_only=False))] = 0
     dictionary = pa.array(np.flatnonzero(present) + low, pa.int64()).cast(numbers.type)
     return codes, dictionary.cast(values.type)
+
+
+def renumbering(present: npt.NDArray[np.bool_]) -> Codes:
+    """Per position, its number among the positions present (0, 1, … in order; an absent position
+    gets the number of the present one before it, or -1): a lookup table from sparse keys (fewer
+    than 2**31) to dense numbers."""
+    return np.cumsum(present, dtype=np.int32) - 1

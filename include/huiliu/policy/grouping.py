@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from huiliu.policy.codes import Codes
+from huiliu.policy.codes import Codes, renumbering
 
 DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
@@ -29,7 +29,7 @@ def compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int64
     if span <= min(LOOKUP_SPAN, LOOKUP_PER_ROW * len(key)):
         present = np.zeros(span, dtype=bool)
         present[key] = True
-        renumber = np.cumsum(present, dtype=np.int32 if span < 1 << 31 else np.int64) - 1
+        renumber = renumbering(present)
         return renumber[key].astype(np.int64), int(renumber[-1]) + 1 if span else 0
     dense, uniques = pd.factorize(key, sort=False)
     return dense.astype(np.int64), len(uniques)
@@ -78,8 +78,7 @@ def counted(
         key += codes
     rows = np.bincount(key, minlength=int(span))
     present = np.flatnonzero(rows > 0)
-    renumber = np.empty(len(rows), dtype=np.int32)
-    renumber[present] = np.arange(len(present), dtype=np.int32)
+    renumber = renumbering(rows > 0)
     codes_of: list[Codes] = []
     left = present.astype(np.int32)
     for width in reversed(cardinalities):
