@@ -396,3 +396,37 @@ def test_rows_encoded_from_dictionaries_and_then_left_out_are_assessed_as_values
 
     assert as_read.units == as_values.units
     assert as_read.keep.tolist() == as_values.keep.tolist()
+
+
+@given(
+    years=st.lists(st.one_of(st.none(), st.integers(1900, 2025)), min_size=0, max_size=60),
+    steps=st.integers(0, 3),
+)
+@settings(max_examples=60, deadline=None)
+def test_generalising_a_table_equals_stepping_every_row_and_keeps_nulls(
+    years: list[int | None], steps: int
+) -> None:
+    rule = GuardRule(k=2, max_suppressed_share=0.5, ladder=(DECADE, SEX_HIDDEN, DECADE))
+    genders = [None if y is None else ("男" if y % 2 else "女") for y in years]
+    table = _table(years, genders)
+    expected = table
+    for ladder in rule.ladder[:steps]:  # each step on the whole column, row by row
+        column = ladder.generalise(expected.column(ladder.column).combine_chunks())
+        expected = expected.set_column(expected.schema.get_field_index(ladder.column), ladder.column, column)
+    generalised = generalise(table, steps, rule)
+    assert generalised.to_pylist() == expected.to_pylist()
+    assert generalised.column("birth_year").null_count == years.count(None)
+
+
+def test_a_ladder_step_sees_each_distinct_value_once() -> None:
+    seen: list[list[int | None]] = []
+
+    def decade(values: pa.Array) -> pa.Array:
+        seen.append(values.to_pylist())
+        return pc.multiply(pc.divide(values, 10), 10)
+
+    step = LadderStep(column="birth_year", generalise=decade, label_zh="年代", label_en="decade")
+    table = _table([1984, 1984, None, 1991, 1984, 1991], ["男"] * 6)
+    generalised = generalise(table, 1, GuardRule(k=2, max_suppressed_share=0.5, ladder=(step,)))
+    assert generalised.column("birth_year").to_pylist() == [1980, 1980, None, 1990, 1980, 1990]
+    assert len(seen) == 1 and sorted(seen[0]) == [1984, 1991]

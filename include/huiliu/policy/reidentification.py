@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huiliu.policy.codes import Codes, encode
 from huiliu.policy.grouping import counted, dense, representatives, unit_counts, unit_of
@@ -539,10 +540,22 @@ def _verdicts(
 
 
 def generalise(table: pa.Table, steps: int, rule: GuardRule) -> pa.Table:
-    """The table with the first ``steps`` ladder steps applied to its quasi-identifier columns."""
+    """The table with the first ``steps`` ladder steps applied to its quasi-identifier columns.
+
+    Each step is a function of one value, so a column's steps are taken on its distinct values
+    only and spread back over the rows once (nulls stay null).
+    """
+    by_column: dict[str, list[LadderStep]] = {}
     for ladder in rule.ladder[:steps]:
-        index = table.schema.get_field_index(ladder.column)
-        if index >= 0:
-            column = ladder.generalise(table.column(index))
-            table = table.set_column(index, pa.field(ladder.column, column.type), column)
+        by_column.setdefault(ladder.column, []).append(ladder)
+    for name, ladders in by_column.items():
+        index = table.schema.get_field_index(name)
+        if index < 0:
+            continue
+        encoded = pc.dictionary_encode(table.column(index).combine_chunks())
+        distinct = encoded.dictionary
+        for ladder in ladders:
+            distinct = ladder.generalise(distinct)
+        column = pc.take(distinct, encoded.indices)
+        table = table.set_column(index, pa.field(name, column.type), column)
     return table

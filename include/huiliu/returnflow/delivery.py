@@ -5,9 +5,11 @@ current version of each record, scopes rows to the granted units tier by tier an
 re-identification guard decide each unit's generalisation, suppressions or hold. A second read
 streams every row once, in chunks of up to :data:`CHUNK_ROWS` sorted by unit code, so that each
 unit's subtree is one run of rows at every tier; per tier a chunk is masked by the tier's policy
-once, and each unit's run is then hashed under its grant's own key (when the policy hashes),
-generalised as the guard decided and written to that unit's open outbox delivery in one write, by a
-few writer threads.
+once and generalised once for each number of ladder steps the guard chose, and each unit's run is
+then hashed under its grant's own key (when the policy hashes) and written to that unit's outbox
+delivery in one write, by a few writer threads, while the main thread prepares the next chunk.
+Deliveries are opened, sealed and published by a wider pool of outbox threads, which mostly wait
+for fsync.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ CHUNK_ROWS = 1 << 18
 """Curated rows gathered into one chunk of the streaming pass (each unit gets one write per chunk)."""
 WRITERS = min(4, os.cpu_count() or 1)
 """Threads writing units' deliveries at once (PyArrow's writers and fsync release the GIL)."""
+OUTBOX_THREADS = 16
+"""Threads opening, sealing and publishing units' deliveries at once: they mostly wait for fsync,
+which the file system serves together (one journal commit for many files)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -295,8 +300,8 @@ def deliver_snapshot(
             a delivery with the same rows is discarded and reported ``unchanged``.
         released: ids of grants whose held extract a compliance officer released: they get what is
             left after the last ladder step with every rare row suppressed.
-        writers: threads writing, sealing and publishing units' deliveries (one unit at a time
-            each; a unit's rows are written in order).
+        writers: threads writing units' rows (one unit at a time each; a unit's rows are written in
+            order); :data:`OUTBOX_THREADS` more open, seal and publish the deliveries.
 
     Returns:
         One outcome per plan, in plan order.
@@ -309,14 +314,19 @@ def deliver_snapshot(
         for _, by_unit, assessment in assessed
         for p in by_unit.values()
     }
-    with ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="huiliu-delivery") as pool:
-        streaming = _Streaming(snapshot, verdicts=verdicts, ids=ids, open_writer=open_writer, pool=pool)
+    with (
+        ThreadPoolExecutor(max_workers=max(1, writers), thread_name_prefix="huiliu-delivery") as pool,
+        ThreadPoolExecutor(max_workers=OUTBOX_THREADS, thread_name_prefix="huiliu-outbox") as outbox,
+    ):
+        streaming = _Streaming(
+            snapshot, verdicts=verdicts, ids=ids, open_writer=open_writer, pool=pool, outbox=outbox
+        )
         try:
             streaming.run(contract, assessed, current, fingerprint_key)
             unfinished = {
                 p.grant.id: _unfinished(p, ids[p.grant.id], verdicts.get(p.grant.id)) for p in plans
             }
-            finished = _finish(unfinished, streaming.opened, previous_content, pool)
+            finished = _finish(unfinished, streaming.opened(), previous_content, outbox)
         except BaseException:
             streaming.abandon()
             raise
@@ -389,11 +399,16 @@ class _Streaming:
         ids: dict[str, str],
         open_writer: OpenWriter,
         pool: ThreadPoolExecutor,
+        outbox: ThreadPoolExecutor,
     ) -> None:
         self.snapshot, self.verdicts, self.ids, self.open_writer = snapshot, verdicts, ids, open_writer
-        self.pool = pool
-        self.opened: dict[str, _Open] = {}
+        self.pool, self.outbox = pool, outbox
+        self._opening: dict[str, Future[_Open]] = {}
         self._writing: list[Future[None]] = []
+
+    def opened(self) -> dict[str, _Open]:
+        """Every delivery opened, by grant id (once the pass has ended)."""
+        return {grant_id: opening.result() for grant_id, opening in self._opening.items()}
 
     def run(
         self,
@@ -407,6 +422,7 @@ class _Streaming:
             raise ValueError(f"dataset {contract.name} has no returns section")
         key_columns = list(contract.schema_.primary_key)
         for offset, read in self.snapshot.chunks(CHUNK_ROWS):
+            writes: list[tuple[ExtractPlan, pa.Table, pa.Array, np.ndarray]] = []
             order = _by_unit_code(read.column(returns.unit_column))
             chunk = read.take(pa.array(order))  # a unit's rows are now one run at every tier
             del read
@@ -421,14 +437,51 @@ class _Streaming:
                 if printed is None:
                     printed = fingerprint(chunk.select(key_columns), fingerprint_key)
                 for projection, members in _by_projection(runs, by_unit):
-                    self._write_runs(chunk, printed, runs, members, projection, by_unit)
-            self._written()  # a unit's next chunk is written only after this one
+                    projected = projection(chunk)
+                    for (guard, steps), group in self._by_generalisation(runs, members, by_unit).items():
+                        delivered = generalise(projected, steps, guard)
+                        writes += _unit_writes(delivered, printed, runs, group, by_unit)
+            del chunk
+            for plan, delivered, _, _ in writes:  # opened by the outbox threads while rows are written
+                if plan.grant.id not in self._opening:
+                    self._opening[plan.grant.id] = self.outbox.submit(self._open, plan, delivered)
+            self._written()  # a unit's next chunk is written only after its previous one
+            self._writing = [self.pool.submit(self._write, *write) for write in writes]
+        self._written()
 
     def abandon(self) -> None:
-        """After a failure: let the writes in flight end, then discard every open delivery."""
+        """After a failure: let the writes and openings in flight end, then discard every open delivery."""
         wait(self._writing)
-        for state in self.opened.values():
-            state.writer.discard()
+        wait(self._opening.values())
+        for opening in self._opening.values():
+            if opening.exception() is None:
+                opening.result().writer.discard()
+
+    def _by_generalisation(
+        self, runs: UnitRuns, members: list[int], by_unit: dict[str, ExtractPlan]
+    ) -> dict[tuple[GuardRule, int], list[int]]:
+        """Units of one projection grouped by their guard and the ladder steps it decided for them
+        (one group when every unit keeps its rows as the policy delivers them)."""
+        groups: dict[tuple[GuardRule, int], list[int]] = {}
+        for index in members:
+            plan = by_unit[runs.units[index]]
+            verdict = self.verdicts[plan.grant.id]
+            groups.setdefault((plan.guard, verdict.steps if verdict else 0), []).append(index)
+        return groups
+
+    def _open(self, plan: ExtractPlan, generalised: pa.Table) -> _Open:
+        """Open a grant's delivery in its unit's outbox, for rows shaped as ``generalised`` (hashed
+        under the grant's key when the policy hashes)."""
+        shape = generalised.slice(0, 0)
+        opening = ExtractOpening(
+            plan=plan,
+            delivery_id=self.ids[plan.grant.id],
+            schema=(shape if plan.keyed is None else plan.keyed(shape)).schema,
+            verdict=self.verdicts[plan.grant.id],
+            snapshot_id=self.snapshot.snapshot_id or 0,
+            snapshot_committed_at=self.snapshot.committed_at,
+        )
+        return _Open(self.open_writer(opening))
 
     def _written(self) -> None:
         """Wait for every write in flight; raise the first failure."""
@@ -437,52 +490,41 @@ class _Streaming:
         for future in writing:
             future.result()
 
-    def _write_runs(
-        self,
-        chunk: pa.Table,
-        printed: pa.Array,
-        runs: UnitRuns,
-        members: list[int],
-        projection: Callable[[pa.Table], pa.Table],
-        by_unit: dict[str, ExtractPlan],
-    ) -> None:
-        """Some units' runs of a chunk sorted by unit: projected once, then each unit's rows written
-        by a writer thread."""
-        projected = projection(chunk)
-        for i in members:
-            at, count = runs.rows_of(i)
-            positions = runs.positions[at : at + count]
-            plan = by_unit[runs.units[i]]
-            self._writing.append(self.pool.submit(self._write, plan, projected, printed, positions))
-
     def _write(
-        self, plan: ExtractPlan, projected: pa.Table, printed: pa.Array, positions: np.ndarray
+        self, plan: ExtractPlan, generalised: pa.Table, printed: pa.Array, positions: np.ndarray
     ) -> None:
-        """A unit's run: its rows of the projected chunk (a slice, or gathered when suppressed or older
-        rows lie between them), hashed under its grant's key, generalised as the guard decided, written."""
-        count = len(positions)
-        if positions[-1] - positions[0] == count - 1:
-            rows, fingerprints = projected.slice(positions[0], count), printed.slice(positions[0], count)
+        """A unit's run: its rows of the chunk as projected and generalised for it (a slice, or gathered
+        when suppressed or older rows lie between them), hashed under its grant's key, written.
+
+        The guard's ladder never steps a hashed column, so hashing after generalising gives what
+        hashing first would."""
+        count, first = len(positions), positions[0]
+        if positions[-1] - first == count - 1:
+            delivered, fingerprints = generalised.slice(first, count), printed.slice(first, count)
         else:
             taken = pa.array(positions)
-            rows, fingerprints = projected.take(taken), printed.take(taken)
-        verdict = self.verdicts[plan.grant.id]
+            delivered, fingerprints = generalised.take(taken), printed.take(taken)
         if plan.keyed is not None:
-            rows = plan.keyed(rows)
-        delivered = generalise(rows, verdict.steps if verdict else 0, plan.guard)
-        state = self.opened.get(plan.grant.id)
-        if state is None:
-            opening = ExtractOpening(
-                plan=plan,
-                delivery_id=self.ids[plan.grant.id],
-                schema=delivered.schema,
-                verdict=verdict,
-                snapshot_id=self.snapshot.snapshot_id or 0,
-                snapshot_committed_at=self.snapshot.committed_at,
-            )
-            state = self.opened[plan.grant.id] = _Open(self.open_writer(opening))
+            delivered = plan.keyed(delivered)
+        state = self._opening[plan.grant.id].result()
         state.writer.write(delivered, fingerprints)
         state.rows += delivered.num_rows
+
+
+def _unit_writes(
+    generalised: pa.Table,
+    printed: pa.Array,
+    runs: UnitRuns,
+    members: list[int],
+    by_unit: dict[str, ExtractPlan],
+) -> list[tuple[ExtractPlan, pa.Table, pa.Array, np.ndarray]]:
+    """Some units' runs of a chunk sorted by unit, projected and generalised for them: each unit's plan,
+    the chunk and its rows."""
+    writes = []
+    for i in members:
+        at, count = runs.rows_of(i)
+        writes.append((by_unit[runs.units[i]], generalised, printed, runs.positions[at : at + count]))
+    return writes
 
 
 def _by_unit_code(codes: pa.ChunkedArray) -> np.ndarray:

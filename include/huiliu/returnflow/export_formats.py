@@ -2,7 +2,8 @@
 
 * Parquet: the rows exactly as given (types, precision, nulls), for programs; each written batch is
   one row group and nothing is buffered, so many open deliveries hold no rows between writes. A
-  column is dictionary-encoded when its first batch repeats values (at most half of them distinct):
+  column is dictionary-encoded when its first batch repeats values (at most half of its first
+  1,024 values distinct):
   keyed hashes, names and addresses are not, since building a dictionary per row group that is
   then dropped costs more than the values.
 * CSV: UTF-8 with a byte-order mark (so Excel and WPS read Chinese correctly), CRLF line ends,
@@ -67,10 +68,16 @@ def local_time(values: pa.Array, zone: str) -> pa.Array:
     return pc.local_timestamp(values.cast(pa.timestamp(type_.unit, tz=zone)))
 
 
+REPEATS_SAMPLE = 1024
+"""Leading values of a file's first batch that decide whether a column is dictionary-encoded."""
+
+
 def _repeats(column: pa.Array) -> bool:
-    """Whether at most half of the values are distinct (True for a type that cannot be counted)."""
+    """Whether at most half of the leading :data:`REPEATS_SAMPLE` values are distinct (True for a type
+    that cannot be counted)."""
+    sample = column.slice(0, REPEATS_SAMPLE)
     try:
-        return bool(2 * pc.count_distinct(plain(column), mode="all").as_py() <= len(column))
+        return bool(2 * pc.count_distinct(plain(sample), mode="all").as_py() <= len(sample))
     except pa.ArrowNotImplementedError:
         return True
 

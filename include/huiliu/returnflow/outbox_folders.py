@@ -176,6 +176,7 @@ def sweep(dataset: Folder) -> None:
 
     Call it holding the dataset folder's lock, under which new partial folders are made and locked.
     """
+    removed = False
     for name, is_folder in dataset.entries():
         if not (is_folder and name.startswith(".") and name.endswith((PARTIAL_SUFFIX, WITHDRAWN_SUFFIX))):
             continue
@@ -186,4 +187,6 @@ def sweep(dataset: Folder) -> None:
             if not stale.try_lock():
                 continue  # being written by a live process
         dataset.remove_tree(name)
-    dataset.sync()
+        removed = True
+    if removed:
+        dataset.sync()

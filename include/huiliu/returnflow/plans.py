@@ -137,14 +137,14 @@ def plan_grants(
             so nothing but what the policy allows unexamined columns is returned: nothing).
         hash_key: the city's hash key (each grant hashes under its own key derived from it).
     """
-    decisions: dict[Tier, tuple[ReturnDecision, Callable[[pa.Table], pa.Table]]] = {}
+    decisions: dict[Tier, tuple[ReturnDecision, Callable[[pa.Table], pa.Table], GuardRule]] = {}
     plans = []
     for grant in grants:
         tier = Tier(grant.unit_level)
-        if tier not in decisions:
+        if tier not in decisions:  # one projection and one guard object per tier, shared by its plans
             decided = decide_columns(policy, tier, contract, classification)
-            decisions[tier] = decided, _tier_projection(decided)  # one projection object per tier
-        decision, projection = decisions[tier]
+            decisions[tier] = decided, _tier_projection(decided), guard_rule(policy, contract, decided)
+        decision, projection, guard = decisions[tier]
         if not decision.returned:
             continue
         returns = contract.returns
@@ -160,7 +160,7 @@ def plan_grants(
                 keyed=_keyed(decision, grant.id, hash_key),
                 quasi_identifiers=quasi,
                 sensitive=sensitive if sensitive in delivered else None,
-                guard=guard_rule(policy, contract, decision),
+                guard=guard,
                 policy_version=policy.label,
             )
         )
