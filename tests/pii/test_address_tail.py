@@ -77,3 +77,53 @@ def test_the_engine_reports_the_address_with_its_premises() -> None:
     text = "快递请送到浙江省绍兴市柯桥区联合市场C区2楼867号，谢谢。"
     found = [text[f.start : f.end] for f in get_engine().analyze(text) if f.entity_type == "ADDRESS"]
     assert any(f.endswith("2楼867号") and f.startswith("浙江省") for f in found), found
+
+
+def test_verbal_nouns_named_times_and_premises_read_as_verbs_run_on_to_the_numbers() -> None:
+    assert (
+        tail(
+            "永达路99号",
+            ("现代", "TIME"),
+            ("商城", "n"),
+            ("设计", "vn"),
+            ("大楼", "n"),
+            ("7", "m"),
+            ("楼", "n"),
+        )
+        == "现代商城设计大楼7楼"
+    )
+    assert (
+        tail("解放东路120号", ("财富", "n"), ("中心", "n"), ("西楼", "v"), ("1423", "m"))
+        == "财富中心西楼1423"
+    )
+
+
+def test_a_time_that_is_a_time_still_ends_the_address() -> None:
+    assert tail("解放路12号", ("昨天", "TIME"), ("3号楼", "m")) == ""
+    assert tail("解放路12号", ("上楼", "v"), ("的", "u"), ("人", "n")) == ""
+
+
+def _addresses(text: str) -> list[str]:
+    return [text[f.start : f.end] for f in get_engine().analyze(text) if f.entity_type == "ADDRESS"]
+
+
+def test_an_address_is_joined_across_a_character_before_its_numbered_premises() -> None:
+    assert _addresses("快递寄到宁波市鄞州区天童北路和邦大厦C座2430室。") == [
+        "宁波市鄞州区天童北路和邦大厦C座2430室"
+    ]
+
+
+def test_two_places_named_side_by_side_stay_apart() -> None:
+    found = _addresses("周末他们去了南明区花果园街道和云岩区中华北路。")
+    assert len(found) == 2 and not any("和" in f for f in found), found
+
+
+def test_a_division_the_tagger_cut_short_is_taken_back() -> None:
+    # the tagger reads 太原市长 (the mayor of Taiyuan) and starts the address at 风东街
+    assert _addresses("寄往山西省太原市长风东街万科紫台小区") == ["山西省太原市长风东街万科紫台小区"]
+    assert _addresses("他是太原市长，在风东街12号") == ["风东街12号"]
+
+
+def test_stalls_written_with_a_letter_belong_to_the_address() -> None:
+    assert _addresses("收货地址：台州市温岭市温西工具市场C997") == ["台州市温岭市温西工具市场C997"]
+    assert _addresses("收货地址：路桥区方林汽车城内D-1421") == ["路桥区方林汽车城内D-1421"]

@@ -59,11 +59,11 @@ MAX_ADMIN = 12
 _UNIT = r"(?:号楼|号院|号房|单元|栋|幢|座|室|层|楼|号|弄|巷|组|户|期|排|门|区)"
 _STALL = (
     r"(?<![\d-])[A-Za-z]?\d{1,4}(?:-\d{1,5}-\d{1,5}(?:-\d{1,5})?|-\d{2,5})(?![\d-])"
-    r"|(?<!\d)\d{3,6}(?=[，。；：！？、（）)\]]|[\s,.;:!?(](?![\d\s])|$)"
+    r"|(?:(?<!\d)|(?<![A-Za-z\d])[A-Za-z])\d{3,6}(?=[，。；：！？、（）)\]]|[\s,.;:!?(](?![\d\s])|$)"
 )
 """A stall, flat or room written as bare numbers: dashed (B6-1074, 125-756), or three digits or more
-ending the clause (国际商贸城二期14682), never one group of a longer number (6212 2623…, 403,668.21,
-12345-2023)."""
+(after one letter or none) ending the clause (国际商贸城二期14682, 工具市场C997), never one group of
+a longer number (6212 2623…, 403,668.21, 12345-2023)."""
 _PREMISES_NAME_END = re.compile(
     r"(?:市场|城|中心|大厦|广场|楼|园|苑|区|期|座|栋|幢|村|小区|公寓|家园|[A-Za-z])$"
 )
@@ -80,14 +80,15 @@ _FINE = re.compile(
 )
 _PREMISES = re.compile(
     r"(?:\d{1,5}|[A-Za-z]{1,2}\d{0,3}|[一二三四五六七八九十]{1,3})(?:号楼|栋|幢|座|单元|层|楼|室|号|区)"
-    rf"|{_STALL}",
+    rf"|{_STALL}|[A-Za-z]-\d{{2,5}}(?![\d-])",
     re.ASCII,
 )
 _BARE_HOUSE_NUMBER = re.compile(r"(?<=[路街道巷弄])\d{1,5}(?![\d.%年月日元万])", re.ASCII)
 _PUNCTUATION = re.compile(r"[\s,.;:!?()\[\]_，。；：！？、（）]")
 _CLAUSE_END = re.compile(r"[\s,.;:!?()\[\]，。；：！？、（）]|$")
-_PREMISES_WORDS = frozenset({"ORG", "LOC", "nz", "n", "nw", "m", "q", "s", "f"})
-"""Tags of the words a compound's or building's name is made of (no verbs, particles, pronouns)."""
+_PREMISES_WORDS = frozenset({"ORG", "LOC", "nz", "n", "nw", "vn", "m", "q", "s", "f"})
+"""Tags of the words a compound's or building's name is made of (no verbs, particles, pronouns; verbal
+nouns are names' words: 综合大楼, 设计中心)."""
 _NAMED_PLACE_WORDS = frozenset({"ORG", "LOC", "nz", "nw"})
 """Tags of a building's, market's or shop's name after a house number (门口, 楼下 are not names)."""
 MAX_PREMISES_GAP = 24
@@ -99,7 +100,8 @@ _PREMISES_NUMBER = re.compile(
 )
 _DIVISION_LIKE = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:省|市|县|区)")
 _SITED_COMPANY = re.compile(
-    r"(?:镇|乡|街道|路|街|村|工业区|工业园|开发区).{2,}(?:公司|厂|店|市场|中心|商行|门市部|超市|仓库|商城)$"
+    r"(?:镇|乡|街道|路|街|村|工业区|工业园|开发区).{2,}"
+    r"(?:公司|厂|店|市场|中心|商行|门市部|超市|仓库|商城|村委会|居委会|医院|卫生院|学校|中学|小学|酒店|宾馆)$"
 )
 _ROAD_SPLIT = re.compile(r"路(?=[上口边旁])")
 """A road's 路 the tagger read as the start of 路上, 路口, 路边 or 路旁 (南滨 路上)."""
@@ -133,19 +135,41 @@ def _joined_spans(text: str, tags: Tags, spans: list[tuple[int, int]]) -> list[t
 
 
 def _joined_hits(text: str, tags: Tags, hits: list[Hit]) -> list[Hit]:
-    """Addresses found apart that are one: only separators or name words between them.
+    """Addresses found apart that are one: only separators or name words between them, or one or two
+    characters before numbered premises.
 
     (浙江省_台州市_椒江区_海门街道 _ 衙门巷社区_乌衣巷74号; 宁波市江东区 惊驾路972 银城国际5号楼825)
     """
     out: list[Hit] = []
     for hit in hits:
-        if out and hit.start - out[-1].end <= MAX_JOIN_GAP and _joinable(text, tags, out[-1].end, hit.start):
+        gap = (out[-1].end, hit.start) if out else (0, 0)
+        if (
+            out
+            and gap[1] - gap[0] <= MAX_JOIN_GAP
+            and (_joinable(text, tags, *gap) or _bridged(text, *gap, hit.end))
+        ):
             last = out[-1]
             keep = last if last.score >= hit.score else hit
             out[-1] = keep._replace(start=last.start, end=hit.end)
         else:
             out.append(hit)
     return out
+
+
+MAX_BRIDGE = 2
+"""The most Chinese characters of any kind an address is joined across to the numbered premises
+after it (天童北路和邦大厦C座2430室, 淳安县系千岛湖镇新安西路七号): the tagger cut a name there, or
+a slip of typing lies there. Two places named side by side (顾村和浦东曹路) stay apart."""
+_NUMBERED_END = re.compile(r"(?:\d|[号栋幢座室层楼])$")
+
+
+def _bridged(text: str, start: int, end: int, right_end: int) -> bool:
+    """Whether one or two Chinese characters lie between two addresses, the second ending on a number."""
+    return (
+        0 < end - start <= MAX_BRIDGE
+        and all("\u4e00" <= c <= "\u9fff" for c in text[start:end])
+        and _NUMBERED_END.search(text, end, right_end) is not None
+    )
 
 
 def _joinable(text: str, tags: Tags, start: int, end: int) -> bool:
@@ -231,7 +255,23 @@ def start_with_divisions(text: str, start: int, names: frozenset[str]) -> int:
                 start = before - length
                 break
         else:
-            return start
+            return _cut_after_division(text, start, names)
+    return start
+
+
+_NOT_IN_NAMES = frozenset("的在了是和与及或从到向往对把被给也都就说")
+
+
+def _cut_after_division(text: str, start: int, names: frozenset[str]) -> int:
+    """The start of a division the tagger cut one character short of the address (太原市长 风东街:
+    市长, a mayor, took the street's first character), else ``start``."""
+    if start < 3 or not "\u4e00" <= text[start - 1] <= "\u9fff" or text[start - 1] in _NOT_IN_NAMES:
+        return start
+    before = start - 1
+    for length in range(min(MAX_ADMIN, before), 1, -1):
+        name = text[before - length : before]
+        if name in names and _LEVEL_SUFFIX.search(name) is not None:
+            return start_with_divisions(text, before - length, names)
     return start
 
 

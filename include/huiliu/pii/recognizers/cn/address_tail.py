@@ -6,9 +6,11 @@ a flat written as numbers (…新田园4组团7-2349). :func:`extended_end` carr
 forward, never past the clause (punctuation or a space ends it):
 
 * to the clause's end when all the rest of it names premises at an address that ends open (on a
-  division, road, zone, compound or house number): nouns, names, numbers and directions only, no
-  particle, role or where-at word, and ending on a name, premises or a number
-  (…萧山区 建设四路新华缘, …大联镇 邮局旁沙发垫厂; not …解放路12号 发生火灾); otherwise
+  division, road, zone, compound or house number): nouns, verbal nouns, names, numbers and
+  directions only (a "time" of the tagger's that holds no time, 现代商城, is a name; premises it
+  read as a verb, 西楼, are premises), no particle, role or where-at word, and ending on a name,
+  premises or a number (…萧山区 建设四路新华缘, …大联镇 邮局旁沙发垫厂, …99号 现代商城设计大楼7楼;
+  not …解放路12号 发生火灾); otherwise
 * to the end of house, building, floor or room numbers ahead (104号, 三楼, 12幢7单元, 7-2349) when
   what lies between is short and holds no particle, preposition, pronoun, adverb or time
   (…庆春银泰负三楼, …A29-2980; not …金陵小区的陈大爷在…2号);
@@ -53,6 +55,8 @@ REST_REACH = 24
 REST_WORDS = CONTINUING | {"m", "q", "f"}
 """Tagger labels of the words such a rest is made of: nouns, names, numbers, measures, directions."""
 _PARTICLES = frozenset("的在了是和与及或从到向往对把被给")
+_TIME_WORD = re.compile(r"[\d年月日号时点分秒周天今明昨前后早晚午夜春夏秋冬节期]")
+"""What a time the tagger found holds; a "time" holding none is a name (现代商城, 古代街)."""
 _OPEN_END = re.compile(
     r"(?:省|市|区|县|旗|镇|乡|街道|村|社区|路|街|大道|巷|弄|工业区|开发区|园区|号|小区|花园|家园|新村|苑|广场|大厦)$"
 )
@@ -83,7 +87,7 @@ def extended_end(
         return limit
     for match in PREMISES.finditer(text, end, min(limit, end + PREMISES_REACH)):
         gap = text[end : match.start()]
-        if len(gap) > GAP or any(c in _PARTICLES for c in gap) or _breaks(tags, end, match.start()):
+        if len(gap) > GAP or any(c in _PARTICLES for c in gap) or _breaks(text, tags, end, match.start()):
             break
         end = match.end()
     if text[end - 1 : end] in _ROOMS:
@@ -120,7 +124,11 @@ def _rest_is_premises(
         return False
     words = [w for w in tags if w.end > end and w.start < limit]
     for index, word in enumerate(words):
-        if word.label in REST_WORDS or (word.label == "TIME" and text[word.start : word.end].isdigit()):
+        piece = text[word.start : word.end]
+        if word.label in REST_WORDS or (word.label == "TIME" and (piece.isdigit() or _named_time(piece))):
+            continue
+        # a verbal noun in a premises' name (设计大楼), or premises the tagger read as a verb (西楼)
+        if word.label == "vn" or (word.label == "v" and len(piece) >= 2 and piece.endswith(premises_words)):
             continue
         following = words[index + 1] if index + 1 < len(words) else None
         if word.label == "v" and following and ROAD_END.search(text, following.start, following.end):
@@ -136,6 +144,16 @@ def _rest_is_premises(
     )
 
 
-def _breaks(tags: Tags, start: int, end: int) -> bool:
-    """Whether a word the tagger read between ``start`` and ``end`` is one no address runs across."""
-    return any(w.label in BREAKING for w in tags if w.start < end and start < w.end)
+def _breaks(text: str, tags: Tags, start: int, end: int) -> bool:
+    """Whether a word the tagger read between ``start`` and ``end`` is one no address runs across
+    (a "time" that holds no time is a name: 现代商城)."""
+    return any(
+        w.label in BREAKING and not (w.label == "TIME" and _named_time(text[w.start : w.end]))
+        for w in tags
+        if w.start < end and start < w.end
+    )
+
+
+def _named_time(piece: str) -> bool:
+    """A word the tagger read as a time that names no time (现代, 古代): part of a name."""
+    return len(piece) >= 2 and _TIME_WORD.search(piece) is None
