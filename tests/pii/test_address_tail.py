@@ -104,7 +104,8 @@ def test_a_time_that_is_a_time_still_ends_the_address() -> None:
 
 
 def _addresses(text: str) -> list[str]:
-    return [text[f.start : f.end] for f in get_engine().analyze(text) if f.entity_type == "ADDRESS"]
+    found = sorted((f.start, f.end) for f in get_engine().analyze(text) if f.entity_type == "ADDRESS")
+    return [text[start:end] for start, end in found]
 
 
 def test_an_address_is_joined_across_a_character_before_its_numbered_premises() -> None:
@@ -127,3 +128,26 @@ def test_a_division_the_tagger_cut_short_is_taken_back() -> None:
 def test_stalls_written_with_a_letter_belong_to_the_address() -> None:
     assert _addresses("收货地址：台州市温岭市温西工具市场C997") == ["台州市温岭市温西工具市场C997"]
     assert _addresses("收货地址：路桥区方林汽车城内D-1421") == ["路桥区方林汽车城内D-1421"]
+
+
+def test_two_whole_addresses_joined_by_a_word_stay_apart() -> None:
+    assert _addresses("杭州市上城区解放路12号和杭州市西湖区文三路3号楼") == [
+        "杭州市上城区解放路12号",
+        "杭州市西湖区文三路3号楼",
+    ]
+    assert _addresses("他从西湖区文三路12号搬到滨江区江南大道88号") == [
+        "西湖区文三路12号",
+        "滨江区江南大道88号",
+    ]
+
+
+def test_a_model_or_order_number_after_a_name_is_no_stall() -> None:
+    assert _addresses("海尔集团型号A1000。") == []
+    assert _addresses("京东商城订单号A98765。") == []
+    assert _addresses("杭州市订单号A98765。") == []
+
+
+def test_a_verb_ending_in_premises_and_a_real_time_end_the_address() -> None:
+    assert _addresses("他在东阳市大联镇开店。") == ["东阳市大联镇"]
+    assert _addresses("他在杭州市西湖区上楼。") == ["杭州市西湖区"]
+    assert _addresses("解放路12号凌晨3号楼起火") == ["解放路12号"]

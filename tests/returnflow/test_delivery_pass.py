@@ -3,6 +3,7 @@ the guard's verdicts, unchanged deliveries and clean-up after a failure."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,6 +167,49 @@ def test_a_failure_midway_discards_every_open_delivery(
         _run(registry, plans, tmp_path, writers=seen)
     assert list(seen) == [STREET] and seen[STREET].state == "discarded"
     assert not (tmp_path / STREET).exists()
+
+
+def test_a_seal_failing_discards_every_delivery_only_after_every_seal_has_ended(
+    registry: DatasetContract, tmp_path: Path
+) -> None:
+    events: list[str] = []
+
+    class FailingSeal(ParquetWriter):
+        def seal(self) -> str:
+            raise OSError("no space left on device")
+
+    class SlowSeal(ParquetWriter):
+        def seal(self) -> str:
+            time.sleep(0.3)
+            events.append("sealed")
+            return super().seal()
+
+        def discard(self) -> None:
+            events.append("discarded")
+            super().discard()
+
+    seen: dict[str, ParquetWriter] = {}
+
+    def open_writer(o: ExtractOpening) -> ParquetWriter:
+        unit = o.plan.grant.unit_code
+        kind = FailingSeal if unit == STREET else SlowSeal
+        seen[unit] = kind(tmp_path / unit / o.delivery_id, o.schema)
+        return seen[unit]
+
+    ids = iter(f"D{i}" for i in range(100))
+    with pytest.raises(OSError, match="no space left"):
+        deliver_snapshot(
+            CuratedSnapshot(registry),
+            registry,
+            [plan(STREET), plan(COMMUNITIES[0])],
+            levels={STREET: "street", COMMUNITIES[0]: "community"},
+            open_writer=open_writer,
+            new_id=lambda: next(ids),
+            fingerprint_key=KEY,
+        )
+    assert events == ["sealed", "discarded"]  # never discarded while its seal was running
+    assert {w.state for w in seen.values()} == {"discarded"}
+    assert not any(tmp_path.rglob("rows.parquet"))
 
 
 def test_a_writer_failing_in_its_thread_discards_every_delivery(

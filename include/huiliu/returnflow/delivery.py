@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -44,10 +44,12 @@ from huiliu.returnflow.records import DeliveryStatus
 from huiliu.returnflow.scope import TierScope, UnitRuns, partition, tiers
 from huiliu.returnflow.snapshot import CuratedSnapshot
 
+T = TypeVar("T")
+
 CHUNK_ROWS = 1 << 18
 """Curated rows gathered into one chunk of the streaming pass (each unit gets one write per chunk)."""
 WRITERS = min(4, os.cpu_count() or 1)
-"""Threads writing units' deliveries at once (PyArrow's writers and fsync release the GIL)."""
+"""Threads writing units' rows at once (PyArrow's writers release the GIL)."""
 OUTBOX_THREADS = 16
 """Threads opening, sealing and publishing units' deliveries at once: they mostly wait for fsync,
 which the file system serves together (one journal commit for many files)."""
@@ -361,7 +363,7 @@ def _finish(
         The outcomes, those of the opened deliveries ``unchanged`` or ``delivered``.
     """
     grants = list(opened)
-    contents = dict(zip(grants, pool.map(lambda g: opened[g].writer.seal(), grants), strict=True))
+    contents = dict(zip(grants, _each(pool, lambda g: opened[g].writer.seal(), grants), strict=True))
     finished = dict(outcomes)
     for grant_id, content in contents.items():
         unchanged = content is not None and content == previous_content(outcomes[grant_id].plan)
@@ -374,10 +376,18 @@ def _finish(
             content_sha256=content,
         )
     publishing = [g for g in grants if finished[g].status is DeliveryStatus.DELIVERED]
-    published = pool.map(lambda g: opened[g].writer.publish(), publishing)
+    published = _each(pool, lambda g: opened[g].writer.publish(), publishing)
     for grant_id, (folder, manifest) in zip(publishing, published, strict=True):
         finished[grant_id] = replace(finished[grant_id], outbox_path=folder, manifest_sha256=manifest)
     return finished
+
+
+def _each(pool: ThreadPoolExecutor, step: Callable[[str], T], grants: list[str]) -> list[T]:
+    """``step`` of every grant on the pool; all of them have ended when the first failure is raised
+    (so that discarding after a failure never runs beside a seal or a publication)."""
+    running = [pool.submit(step, grant) for grant in grants]
+    wait(running)
+    return [future.result() for future in running]
 
 
 @dataclass
@@ -485,8 +495,8 @@ class _Streaming:
 
     def _written(self) -> None:
         """Wait for every write in flight; raise the first failure."""
+        wait(self._writing)  # interrupted here, the writes are still listed for :meth:`abandon`
         writing, self._writing = self._writing, []
-        wait(writing)
         for future in writing:
             future.result()
 

@@ -80,7 +80,7 @@ _FINE = re.compile(
 )
 _PREMISES = re.compile(
     r"(?:\d{1,5}|[A-Za-z]{1,2}\d{0,3}|[一二三四五六七八九十]{1,3})(?:号楼|栋|幢|座|单元|层|楼|室|号|区)"
-    rf"|{_STALL}|[A-Za-z]-\d{{2,5}}(?![\d-])",
+    rf"|{_STALL}|(?<![A-Za-z\d])[A-Za-z]-\d{{2,5}}(?![\d-])",
     re.ASCII,
 )
 _BARE_HOUSE_NUMBER = re.compile(r"(?<=[路街道巷弄])\d{1,5}(?![\d.%年月日元万])", re.ASCII)
@@ -158,17 +158,21 @@ def _joined_hits(text: str, tags: Tags, hits: list[Hit]) -> list[Hit]:
 
 MAX_BRIDGE = 2
 """The most Chinese characters of any kind an address is joined across to the numbered premises
-after it (天童北路和邦大厦C座2430室, 淳安县系千岛湖镇新安西路七号): the tagger cut a name there, or
-a slip of typing lies there. Two places named side by side (顾村和浦东曹路) stay apart."""
+after it (天童北路和邦大厦C座2430室): the tagger cut a name there, or a slip of typing lies there.
+Two places named side by side (顾村和浦东曹路) stay apart."""
 _NUMBERED_END = re.compile(r"(?:\d|[号栋幢座室层楼])$")
 
 
 def _bridged(text: str, start: int, end: int, right_end: int) -> bool:
-    """Whether one or two Chinese characters lie between two addresses, the second ending on a number."""
+    """Whether one or two Chinese characters lie between an address that ends open (on a road, a
+    division, a zone) and numbered premises that start with no division of their own: two whole
+    addresses (解放路12号和西湖区文三路3号楼) stay apart."""
     return (
         0 < end - start <= MAX_BRIDGE
         and all("\u4e00" <= c <= "\u9fff" for c in text[start:end])
+        and _NUMBERED_END.search(text, 0, start) is None
         and _NUMBERED_END.search(text, end, right_end) is not None
+        and not _begins_with(text, end, division_prefixes())
     )
 
 
@@ -203,10 +207,18 @@ def _premises_number_at(text: str, position: int) -> bool:
     """Whether a number of premises starts at ``position``: with its unit (2833号, 4幢), dashed, or
     bare after a premises' name (…大厦2997; not 借记卡6216, 人民币403)."""
     found = _PREMISES_NUMBER.match(text, position)
-    if found is None:
-        return False
+    return found is not None and _named_if_bare(text, found.group(), position)
+
+
+_BARE = re.compile(r"[A-Za-z]?\d+", re.ASCII)
+"""A number with no unit, perhaps after one letter (2997, C997): premises only after a premises' name."""
+
+
+def _named_if_bare(text: str, number: str, position: int) -> bool:
+    """Whether a number of premises at ``position`` has its unit, or follows a premises' name (…大厦2997,
+    …市场C997; not 借记卡6216, 型号A1000, 订单号98765)."""
     return (
-        not found.group().isdigit()
+        _BARE.fullmatch(number) is None
         or _PREMISES_NAME_END.search(text, max(0, position - 2), position) is not None
     )
 
@@ -460,7 +472,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         while index < len(tags) and tags[index].start - end <= MAX_PREMISES_GAP:
             word = tags[index]
             found = _PREMISES.match(text, word.start)
-            if found is not None and word.start > end:
+            if found is not None and word.start > end and _named_if_bare(text, found.group(), word.start):
                 return index, found.end()
             if word.label not in _PREMISES_WORDS:
                 return None

@@ -7,8 +7,8 @@ forward, never past the clause (punctuation or a space ends it):
 
 * to the clause's end when all the rest of it names premises at an address that ends open (on a
   division, road, zone, compound or house number): nouns, verbal nouns, names, numbers and
-  directions only (a "time" of the tagger's that holds no time, 现代商城, is a name; premises it
-  read as a verb, 西楼, are premises), no particle, role or where-at word, and ending on a name,
+  directions only (a "time" of the tagger's that names estates, 现代商城 or 中沙时代, is a name; a
+  block it read as a verb, 西楼, is premises), no particle, role or where-at word, and ending on a name,
   premises or a number (…萧山区 建设四路新华缘, …大联镇 邮局旁沙发垫厂, …99号 现代商城设计大楼7楼;
   not …解放路12号 发生火灾); otherwise
 * to the end of house, building, floor or room numbers ahead (104号, 三楼, 12幢7单元, 7-2349) when
@@ -55,8 +55,10 @@ REST_REACH = 24
 REST_WORDS = CONTINUING | {"m", "q", "f"}
 """Tagger labels of the words such a rest is made of: nouns, names, numbers, measures, directions."""
 _PARTICLES = frozenset("的在了是和与及或从到向往对把被给")
-_TIME_WORD = re.compile(r"[\d年月日号时点分秒周天今明昨前后早晚午夜春夏秋冬节期]")
-"""What a time the tagger found holds; a "time" holding none is a name (现代商城, 古代街)."""
+_NAMED_TIMES = frozenset({"现代", "近代", "古代", "当代", "时代", "世纪", "新世纪"})
+"""Words the tagger reads as times that name buildings and estates (现代商城, 中沙时代, 世纪花园)."""
+_PREMISES_VERB = re.compile(r"[东西南北中前后][楼座栋幢]")
+"""A block the tagger read as a verb (西楼); verbs ending in premises (开店, 上楼, 建厂) are not premises."""
 _OPEN_END = re.compile(
     r"(?:省|市|区|县|旗|镇|乡|街道|村|社区|路|街|大道|巷|弄|工业区|开发区|园区|号|小区|花园|家园|新村|苑|广场|大厦)$"
 )
@@ -127,8 +129,8 @@ def _rest_is_premises(
         piece = text[word.start : word.end]
         if word.label in REST_WORDS or (word.label == "TIME" and (piece.isdigit() or _named_time(piece))):
             continue
-        # a verbal noun in a premises' name (设计大楼), or premises the tagger read as a verb (西楼)
-        if word.label == "vn" or (word.label == "v" and len(piece) >= 2 and piece.endswith(premises_words)):
+        # a verbal noun in a premises' name (设计大楼), or a block the tagger read as a verb (西楼)
+        if word.label == "vn" or (word.label == "v" and _PREMISES_VERB.fullmatch(piece) is not None):
             continue
         following = words[index + 1] if index + 1 < len(words) else None
         if word.label == "v" and following and ROAD_END.search(text, following.start, following.end):
@@ -155,5 +157,5 @@ def _breaks(text: str, tags: Tags, start: int, end: int) -> bool:
 
 
 def _named_time(piece: str) -> bool:
-    """A word the tagger read as a time that names no time (现代, 古代): part of a name."""
-    return len(piece) >= 2 and _TIME_WORD.search(piece) is None
+    """A word the tagger read as a time that is part of a name here (现代, 时代)."""
+    return piece in _NAMED_TIMES
