@@ -30,8 +30,9 @@ words between them are one (…海门街道_衙门巷社区_乌衣巷74号).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from presidio_analyzer import EntityRecognizer
 
@@ -114,6 +115,8 @@ _GENERIC_PLACES = frozenset({"公路", "道路", "马路", "大街", "大道", "
 """Common nouns a place's name does not run on into (盘山 公路, 泗水县 大街, 虚拟 社区)."""
 
 
+Joined = TypeVar("Joined", tuple[int, int], Hit)
+"""An address found: a tagger span or a hit."""
 MAX_JOIN_GAP = 8
 _SEPARATORS = "-_/ "
 """What people write between the parts of an address (浙江省-金华市-市辖区, 浙江省_台州市, 北京市 朝阳区)."""
@@ -125,13 +128,11 @@ def _joined_spans(text: str, tags: Tags, spans: list[tuple[int, int]]) -> list[t
     Two spans are one address when at most ``MAX_JOIN_GAP`` characters lie between them, all of
     them in name words (no verb, particle or punctuation).
     """
-    out: list[tuple[int, int]] = []
-    for start, end in spans:
-        if out and start - out[-1][1] <= MAX_JOIN_GAP and _names_only(text, tags, out[-1][1], start):
-            out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
-    return out
+    return _joined(
+        spans,
+        lambda left, right: right[0] - left[1] <= MAX_JOIN_GAP and _names_only(text, tags, left[1], right[0]),
+        lambda left, right: (left[0], right[1]),
+    )
 
 
 def _joined_hits(text: str, tags: Tags, hits: list[Hit]) -> list[Hit]:
@@ -140,19 +141,29 @@ def _joined_hits(text: str, tags: Tags, hits: list[Hit]) -> list[Hit]:
 
     (浙江省_台州市_椒江区_海门街道 _ 衙门巷社区_乌衣巷74号; 宁波市江东区 惊驾路972 银城国际5号楼825)
     """
-    out: list[Hit] = []
-    for hit in hits:
-        gap = (out[-1].end, hit.start) if out else (0, 0)
-        if (
-            out
-            and gap[1] - gap[0] <= MAX_JOIN_GAP
-            and (_joinable(text, tags, *gap) or _bridged(text, *gap, hit.end))
-        ):
-            last = out[-1]
-            keep = last if last.score >= hit.score else hit
-            out[-1] = keep._replace(start=last.start, end=hit.end)
+
+    def joins(left: Hit, right: Hit) -> bool:
+        start, end = left.end, right.start
+        return end - start <= MAX_JOIN_GAP and (
+            _joinable(text, tags, start, end) or _bridged(text, start, end, right.end)
+        )
+
+    def merged(left: Hit, right: Hit) -> Hit:
+        return (left if left.score >= right.score else right)._replace(start=left.start, end=right.end)
+
+    return _joined(hits, joins, merged)
+
+
+def _joined(
+    items: list[Joined], joins: Callable[[Joined, Joined], bool], merge: Callable[[Joined, Joined], Joined]
+) -> list[Joined]:
+    """``items`` (in text order), each one that ``joins`` the one before merged into it."""
+    out: list[Joined] = []
+    for item in items:
+        if out and joins(out[-1], item):
+            out[-1] = merge(out[-1], item)
         else:
-            out.append(hit)
+            out.append(item)
     return out
 
 
