@@ -6,8 +6,11 @@ on its own; the last test runs the real engine with the real tagger.
 
 from __future__ import annotations
 
+import re
+
 from huiliu.pii.config import AddressSpec, builtin_spec
 from huiliu.pii.engine import get_engine
+from huiliu.pii.recognizers.cn.address import _STALL
 from huiliu.pii.recognizers.cn.address_tail import extended_end
 from huiliu.pii.tagger import Word
 
@@ -151,3 +154,17 @@ def test_a_verb_ending_in_premises_and_a_real_time_end_the_address() -> None:
     assert _addresses("他在东阳市大联镇开店。") == ["东阳市大联镇"]
     assert _addresses("他在杭州市西湖区上楼。") == ["杭州市西湖区"]
     assert _addresses("解放路12号凌晨3号楼起火") == ["解放路12号"]
+
+
+def test_a_group_of_a_longer_number_is_no_stall() -> None:
+    stall = re.compile(_STALL, re.ASCII)
+    for text in ("12345-2023。", "6212 2623 1234", "403,668.21", "8 C997", "AB997"):
+        assert stall.search(text) is None, text
+    for text, found in (
+        ("二期14682", "14682"),
+        ("市场C997", "C997"),
+        ("B6-1074", "B6-1074"),
+        ("3-11-3367", "3-11-3367"),
+    ):
+        match = stall.search(text)
+        assert match is not None and match.group() == found, text

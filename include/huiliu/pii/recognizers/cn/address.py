@@ -60,7 +60,7 @@ MAX_ADMIN = 12
 _UNIT = r"(?:号楼|号院|号房|单元|栋|幢|座|室|层|楼|号|弄|巷|组|户|期|排|门|区)"
 _STALL = (
     r"(?<![\d-])[A-Za-z]?\d{1,4}(?:-\d{1,5}-\d{1,5}(?:-\d{1,5})?|-\d{2,5})(?![\d-])"
-    r"|(?:(?<!\d)|(?<![A-Za-z\d])[A-Za-z])\d{3,6}(?=[，。；：！？、（）)\]]|[\s,.;:!?(](?![\d\s])|$)"
+    r"|(?<!\d\s)(?:(?<![A-Za-z\d-])[A-Za-z]?)\d{3,6}(?=[，。；：！？、（）)\]]|[\s,.;:!?(](?![\d\s])|$)"
 )
 """A stall, flat or room written as bare numbers: dashed (B6-1074, 125-756), or three digits or more
 (after one letter or none) ending the clause (国际商贸城二期14682, 工具市场C997), never one group of
