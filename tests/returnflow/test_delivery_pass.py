@@ -3,6 +3,7 @@ the guard's verdicts, unchanged deliveries and clean-up after a failure."""
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +27,15 @@ from tests.helpers.deliveries import (
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
-from huiliu.returnflow.delivery import ExtractOpening, ExtractPlan, deliver_snapshot, fingerprint
+from huiliu.open_files import open_now
+from huiliu.returnflow.delivery import (
+    FILES_PER_DELIVERY,
+    OUTBOX_THREADS,
+    ExtractOpening,
+    ExtractPlan,
+    deliver_snapshot,
+    fingerprint,
+)
 from huiliu.returnflow.dictionaries import decoded
 from huiliu.returnflow.overlay import Overlay
 from huiliu.returnflow.records import DeliveryStatus
@@ -335,3 +344,18 @@ def test_text_read_as_dictionaries_holds_the_values_and_a_corrected_column_stays
     assert corrected.schema.field("gender").type == pa.string()
     assert pa.types.is_dictionary(corrected.schema.field("community_code").type)
     assert corrected.column("gender").to_pylist() == ["未知", *plain.column("gender").to_pylist()[1:]]
+
+
+def test_a_pass_raises_the_open_files_limit_it_needs_before_it_opens_anything(
+    registry: DatasetContract, tmp_path: Path
+) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = open_now() + 20  # fewer than three deliveries and the outbox threads may hold
+    resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+    try:
+        outcomes, _ = _run(registry, [plan(STREET), plan(COMMUNITIES[0]), plan(COMMUNITIES[1])], tmp_path)
+        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert raised >= low - 20 + 3 * FILES_PER_DELIVERY + OUTBOX_THREADS
+    assert {o.status for o in outcomes.values()} == {DeliveryStatus.DELIVERED}

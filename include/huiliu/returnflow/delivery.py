@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import DatasetContract, ReturnSpec
 from huiliu.memory import give_back_memory
+from huiliu.open_files import ensure_open_files
 from huiliu.policy.grants import GrantView
 from huiliu.policy.reidentification import (
     GuardAssessment,
@@ -50,6 +51,9 @@ CHUNK_ROWS = 1 << 18
 """Curated rows gathered into one chunk of the streaming pass (each unit gets one write per chunk)."""
 WRITERS = min(4, os.cpu_count() or 1)
 """Threads writing units' rows at once (PyArrow's writers release the GIL)."""
+FILES_PER_DELIVERY = 8
+"""Files an open delivery may hold at once (its data and fingerprint files, the XLSX writer's
+scratch file and its locked folder: six in the outbox), with room to spare."""
 OUTBOX_THREADS = 16
 """Threads opening, sealing and publishing units' deliveries at once: they mostly wait for fsync,
 which the file system serves together (one journal commit for many files)."""
@@ -307,7 +311,14 @@ def deliver_snapshot(
 
     Returns:
         One outcome per plan, in plan order.
+
+    Raises:
+        ConfigurationError: the process may not open enough files to hold every unit's delivery
+            open at once (the soft limit is raised first, as far as the hard one allows).
     """
+    ensure_open_files(
+        len(plans) * FILES_PER_DELIVERY + OUTBOX_THREADS, f"delivering {contract.name} to {len(plans)} units"
+    )
     current, assessed = assess_units(snapshot, contract, plans, levels, released)
     give_back_memory()  # the narrow pass's columns and codes are gone
     ids = {p.grant.id: new_id() for p in plans}
