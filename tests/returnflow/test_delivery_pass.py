@@ -59,13 +59,15 @@ def _run(  # type: ignore[no-untyped-def]
     plans: list[ExtractPlan],
     tmp_path: Path,
     writers: dict[str, ParquetWriter] | None = None,
+    kinds: dict[str, type[ParquetWriter]] | None = None,
     **kwargs: object,
 ):
+    """Deliver ``plans``; ``kinds`` names the writer a unit gets (default :class:`ParquetWriter`)."""
     writers = {} if writers is None else writers
 
     def open_writer(o: ExtractOpening) -> ParquetWriter:
         unit = o.plan.grant.unit_code
-        writers[unit] = ParquetWriter(tmp_path / unit / o.delivery_id, o.schema)
+        writers[unit] = (kinds or {}).get(unit, ParquetWriter)(tmp_path / unit / o.delivery_id, o.schema)
         return writers[unit]
 
     ids = iter(f"D{i}" for i in range(100))
@@ -198,24 +200,9 @@ def test_a_seal_failing_discards_every_delivery_only_after_every_seal_has_ended(
             super().discard()
 
     seen: dict[str, ParquetWriter] = {}
-
-    def open_writer(o: ExtractOpening) -> ParquetWriter:
-        unit = o.plan.grant.unit_code
-        kind = FailingSeal if unit == STREET else SlowSeal
-        seen[unit] = kind(tmp_path / unit / o.delivery_id, o.schema)
-        return seen[unit]
-
-    ids = iter(f"D{i}" for i in range(100))
+    kinds: dict[str, type[ParquetWriter]] = {STREET: FailingSeal, COMMUNITIES[0]: SlowSeal}
     with pytest.raises(OSError, match="no space left"):
-        deliver_snapshot(
-            CuratedSnapshot(registry),
-            registry,
-            [plan(STREET), plan(COMMUNITIES[0])],
-            levels={STREET: "street", COMMUNITIES[0]: "community"},
-            open_writer=open_writer,
-            new_id=lambda: next(ids),
-            fingerprint_key=KEY,
-        )
+        _run(registry, [plan(STREET), plan(COMMUNITIES[0])], tmp_path, writers=seen, kinds=kinds)
     assert events == ["sealed", "discarded"]  # never discarded while its seal was running
     assert {w.state for w in seen.values()} == {"discarded"}
     assert not any(tmp_path.rglob("rows.parquet"))
@@ -229,24 +216,9 @@ def test_a_writer_failing_in_its_thread_discards_every_delivery(
             raise OSError("no space left on device")
 
     seen: dict[str, ParquetWriter] = {}
-
-    def open_writer(o: ExtractOpening) -> ParquetWriter:
-        unit = o.plan.grant.unit_code
-        kind = Failing if unit == COMMUNITIES[1] else ParquetWriter
-        seen[unit] = kind(tmp_path / unit / o.delivery_id, o.schema)
-        return seen[unit]
-
-    ids = iter(f"D{i}" for i in range(100))
+    plans = [plan(STREET), plan(COMMUNITIES[0]), plan(COMMUNITIES[1])]
     with pytest.raises(OSError, match="no space left"):
-        deliver_snapshot(
-            CuratedSnapshot(registry),
-            registry,
-            [plan(STREET), plan(COMMUNITIES[0]), plan(COMMUNITIES[1])],
-            levels={STREET: "street", COMMUNITIES[0]: "community", COMMUNITIES[1]: "community"},
-            open_writer=open_writer,
-            new_id=lambda: next(ids),
-            fingerprint_key=KEY,
-        )
+        _run(registry, plans, tmp_path, writers=seen, kinds={COMMUNITIES[1]: Failing})
     # the street's delivery was open beside the failing one (the other community's may not have been
     # reached: the pass stops at the end of the chunk that failed)
     assert {STREET, COMMUNITIES[1]} <= set(seen)
