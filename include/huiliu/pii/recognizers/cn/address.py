@@ -172,6 +172,7 @@ MAX_BRIDGE = 2
 after it (天童北路和邦大厦C座2430室): the tagger cut a name there, or a slip of typing lies there.
 Two places named side by side (顾村和浦东曹路) stay apart."""
 _NUMBERED_END = re.compile(r"(?:\d|[号栋幢座室层楼])$")
+_CHINESE = re.compile(f"[{HANZI}]+")
 
 
 def _bridged(text: str, start: int, end: int, right_end: int) -> bool:
@@ -180,7 +181,7 @@ def _bridged(text: str, start: int, end: int, right_end: int) -> bool:
     addresses (解放路12号和西湖区文三路3号楼) stay apart."""
     return (
         0 < end - start <= MAX_BRIDGE
-        and all("\u4e00" <= c <= "\u9fff" for c in text[start:end])
+        and _CHINESE.fullmatch(text, start, end) is not None
         and _NUMBERED_END.search(text, 0, start) is None
         and _NUMBERED_END.search(text, end, right_end) is not None
         and not _begins_with(text, end, division_prefixes())
@@ -288,7 +289,7 @@ _NOT_IN_NAMES = frozenset("的在了是和与及或从到向往对把被给也�
 def _cut_after_division(text: str, start: int, names: frozenset[str]) -> int:
     """The start of a division the tagger cut one character short of the address (太原市长 风东街:
     市长, a mayor, took the street's first character), else ``start``."""
-    if start < 3 or not "\u4e00" <= text[start - 1] <= "\u9fff" or text[start - 1] in _NOT_IN_NAMES:
+    if start < 3 or _CHINESE.fullmatch(text, start - 1, start) is None or text[start - 1] in _NOT_IN_NAMES:
         return start
     before = start - 1
     for length in range(min(MAX_ADMIN, before), 1, -1):

@@ -127,7 +127,7 @@ def _rest_is_premises(
     words = [w for w in tags if w.end > end and w.start < limit]
     for index, word in enumerate(words):
         piece = text[word.start : word.end]
-        if word.label in REST_WORDS or (word.label == "TIME" and (piece.isdigit() or _named_time(piece))):
+        if word.label in REST_WORDS or (word.label == "TIME" and (piece.isdigit() or piece in _NAMED_TIMES)):
             continue
         # a verbal noun in a premises' name (设计大楼), or a block the tagger read as a verb (西楼)
         if word.label == "vn" or (word.label == "v" and _PREMISES_VERB.fullmatch(piece) is not None):
@@ -148,14 +148,9 @@ def _rest_is_premises(
 
 def _breaks(text: str, tags: Tags, start: int, end: int) -> bool:
     """Whether a word the tagger read between ``start`` and ``end`` is one no address runs across
-    (a "time" that holds no time is a name: 现代商城)."""
+    (an estate word it read as a time is a name: 现代商城)."""
     return any(
-        w.label in BREAKING and not (w.label == "TIME" and _named_time(text[w.start : w.end]))
+        w.label in BREAKING and not (w.label == "TIME" and text[w.start : w.end] in _NAMED_TIMES)
         for w in tags
         if w.start < end and start < w.end
     )
-
-
-def _named_time(piece: str) -> bool:
-    """A word the tagger read as a time that is part of a name here (现代, 时代)."""
-    return piece in _NAMED_TIMES
