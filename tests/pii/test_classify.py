@@ -197,6 +197,23 @@ def test_streamed_batches_and_uniform_sample(engine: PiiEngine) -> None:
     assert 0.18 < result.column("value").observed[0].match_ratio < 0.32
 
 
+def test_free_text_is_scanned_on_rows_from_the_whole_stream(engine: PiiEngine) -> None:
+    """Personal information that only the last quarter of a table's free text holds is seen: the
+    texts scanned are a uniform part of the sample, not its first rows in stream order."""
+    rows = 40_000
+    rng = np.random.default_rng(11)
+    complaints = ["小区东门路灯损坏已有三天，请尽快安排维修。", "楼道堆放杂物较多，存在消防隐患。"]
+    plain = rng.choice(complaints, rows)
+    phones = mobiles(rng, rows)
+    late = np.char.add(np.char.add("噪音扰民持续到深夜，来电人电话", phones), "，请核实处理。")
+    values = np.where(np.arange(rows) < 30_000, plain, late)  # the numbers come late in the stream
+    batches = pa.table({"description": values}).to_batches(max_chunksize=4_000)
+    column = classify_batches(iter(batches), engine, sample_rows=1_000).column("description")
+    assert column.kind == "free_text"
+    assert column.entity_types[:1] == ["FREE_TEXT"] and "CN_MOBILE" in column.entity_types
+    assert 0.15 < column.entities[0].match_ratio < 0.35  # about a quarter of 200 texts
+
+
 def test_parquet_file_and_card_column(tmp_path: Path, engine: PiiEngine) -> None:
     rng = np.random.default_rng(1)
     path = tmp_path / "cards.parquet"

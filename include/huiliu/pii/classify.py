@@ -244,6 +244,11 @@ class _Sampler:
             merged, keys = merged.take(pa.array(keep)), keys[keep]
         self.sample, self.keys = merged, keys
 
+    def in_random_order(self, column: pa.ChunkedArray) -> pa.ChunkedArray:
+        """A column of the sample (rows in stream order) in the order of the rows' random keys: any
+        first part of it is a uniform sample of the whole stream, not of its start."""
+        return column.take(pa.array(np.argsort(self.keys, kind="stable")))
+
 
 def classify_batches(
     batches: Iterable[pa.RecordBatch],
@@ -299,12 +304,12 @@ def _classify_column(
     name: str, column: pa.ChunkedArray, sampler: _Sampler, engine: PiiEngine, settings: ClassificationSpec
 ) -> ColumnClassification:
     hints = name_hints(name, settings.hints)
-    values = [v for v in (_text(x) for x in column.to_pylist()) if v]
+    values = _texts(column)
     observed = _structured(values, hints, engine) + _shapes(column.type, values, hints)
     chosen = _choose(observed, hints, settings, engine.config.score_threshold)
     kind: Kind = "structured" if chosen else "none"
     if not chosen and values and sum(map(len, values)) / len(values) >= settings.free_text_min_length:
-        observed = _free_text(values, engine)
+        observed = _free_text(_texts(sampler.in_random_order(column)), engine)
         chosen = [m for m in observed[1:] if m.match_ratio >= settings.free_text_min_share]
         chosen, kind = ([observed[0], *chosen], "free_text") if chosen else ([], "none")
     return ColumnClassification(
@@ -319,6 +324,11 @@ def _classify_column(
         name_hints=hints,
         explanation=_explain(kind, chosen, observed, hints, len(values)),
     )
+
+
+def _texts(column: pa.ChunkedArray) -> list[str]:
+    """A sampled column's values as texts, without the missing and the blank."""
+    return [v for v in (_text(x) for x in column.to_pylist()) if v]
 
 
 def _text(value: object) -> str | None:
@@ -485,8 +495,9 @@ def _choose(
 def _free_text(values: list[str], engine: PiiEngine) -> list[EntityMatch]:
     """FREE_TEXT and, per entity type, the share of sampled rows holding it.
 
-    The first ``free_text_sample_rows`` values of the (uniform) sample are scanned with the whole
-    engine, tagger included; the gate scans every row of the column later.
+    ``values`` are the sampled values in random order (:meth:`_Sampler.in_random_order`); the first
+    ``free_text_sample_rows`` of them, a uniform sample of the whole table, are scanned with the
+    whole engine, tagger included. The gate scans every row of the column later.
     """
     values = values[: engine.config.classification.free_text_sample_rows]
     findings = scan_texts(values, engine)
