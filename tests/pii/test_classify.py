@@ -16,6 +16,7 @@ from stdnum.cn import ric
 
 from huiliu.city import CityManifest
 from huiliu.city.identity import bank_cards, mobiles, resident_ids
+from huiliu.identity.resident_id import plausible_legacy_id
 from huiliu.pii.classify import (
     TableClassification,
     classify_batches,
@@ -195,6 +196,26 @@ def test_streamed_batches_and_uniform_sample(engine: PiiEngine) -> None:
     result = classify_batches(iter(batches), engine, sample_rows=1_000)
     assert result.rows == 40_000 and result.sampled_rows == 1_000
     assert 0.18 < result.column("value").observed[0].match_ratio < 0.32
+
+
+def test_first_generation_ids_classify_under_a_hinting_name_and_grid_codes_do_not(engine: PiiEngine) -> None:
+    rows = 2_000
+    rng = np.random.default_rng(13)
+    births = np.datetime64("1930-01-01") + rng.integers(0, 25_000, rows).astype("timedelta64[D]")
+    sequences = rng.integers(0, 999, rows)
+    legacy = [f"520102{b:%y%m%d}{s:03d}" for b, s in zip(births.tolist(), sequences, strict=True)]
+    # grid codes of a town (101) and a township (201), villages 201-231: shaped like 15-digit IDs
+    towns, villages = rng.choice([101, 201], rows), rng.integers(201, 232, rows)
+    grids = [
+        f"520102{t}{v}{g:03d}" for t, v, g in zip(towns, villages, rng.integers(1, 30, rows), strict=True)
+    ]
+    assert all(map(plausible_legacy_id, grids))
+    table = pa.table({"身份证号": legacy, "grid_code": grids, "value": legacy})
+    assert types_of(classify_table(table, engine)) == {
+        "身份证号": ["CN_RESIDENT_ID"],
+        "grid_code": [],
+        "value": [],
+    }
 
 
 def test_free_text_is_scanned_on_rows_from_the_whole_stream(engine: PiiEngine) -> None:

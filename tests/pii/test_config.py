@@ -32,7 +32,11 @@ def test_packaged_registry_lists_every_recognizer_and_operator() -> None:
 def test_recognizer_classes_declare_patterns_and_context_from_the_registry() -> None:
     from huiliu.pii.recognizers.cn import CnMobileRecognizer, CnResidentIdRecognizer
 
-    assert [p.name for p in CnResidentIdRecognizer.PATTERNS] == ["resident_id_18", "resident_id_spaced"]
+    assert [p.name for p in CnResidentIdRecognizer.PATTERNS] == [
+        "resident_id_18",
+        "resident_id_spaced",
+        "resident_id_15",
+    ]
     assert "电话" in CnMobileRecognizer.CONTEXT
 
 

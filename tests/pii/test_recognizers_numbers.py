@@ -108,10 +108,26 @@ def check(engine: PiiEngine, marked: str, entity: str) -> list[RecognizerResult]
         pytest.param(f"号码{make_id('529999', '19900307', 451)}", id="unknown-county-code"),
         pytest.param(f"号码{make_id('110103', '20120307', 451)}", id="code-abolished-before-birth"),
         pytest.param(f"号码⟦{make_id('110103', '19800307', 451)}⟧", id="abolished-code-born-while-in-use"),
+        pytest.param("户主身份证号⟦520102650314123⟧，已核实", id="first-generation-15-digits"),
+        pytest.param("证件号：⟦310115550708041⟧", id="first-generation-code-created-after-birth"),
+        pytest.param("身份证⟦５２０１０２６５０３１４１２３⟧", id="first-generation-full-width"),
+        pytest.param("网格编码520102101201003", id="grid-code-shaped-like-a-first-generation-id"),
+        pytest.param("身份证号520102651314123", id="first-generation-month-13"),
+        pytest.param("身份证号110118650314123", id="first-generation-code-created-after-2004"),
+        pytest.param("身份证号5201026503141231", id="first-generation-inside-longer-number"),
     ],
 )
 def test_resident_id(engine: PiiEngine, marked: str) -> None:
     check(engine, marked, "CN_RESIDENT_ID")
+
+
+def test_a_first_generation_number_needs_a_context_word(engine: PiiEngine) -> None:
+    """15 digits carry no check character and a county's grid codes take their shape: alone they
+    score below the threshold; after 身份证 they are reported, unchecked."""
+    assert found(engine, "登记号码520102650314123。", "CN_RESIDENT_ID") == []
+    result = check(engine, "身份证号⟦520102650314123⟧。", "CN_RESIDENT_ID")[0]
+    assert "checksum_valid" not in result.recognition_metadata  # no check character to test
+    assert result.score >= engine.config.score_threshold
 
 
 def test_wrong_check_digit_is_reported_with_a_lower_score(engine: PiiEngine) -> None:

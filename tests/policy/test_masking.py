@@ -28,6 +28,7 @@ def expected(value: str | None, params: dict[str, object]) -> str | None:
         ("CN_RESIDENT_ID", "52010219900307451x", "520102********451x"),
         ("CN_RESIDENT_ID", "５２０１０２１９９００３０７４５１７", "５２０１０２********４５１７"),
         ("CN_RESIDENT_ID", "5201 0219 9003 0745 17", "5201 02** **** **45 17"),
+        ("CN_RESIDENT_ID", "520102650314123", "520102******123"),  # 15 digits: the last 4 hold the birth day
         ("CN_MOBILE", "13812345678", "138****5678"),
         ("CN_MOBILE", "+8613812345678", "+86138****5678"),
         ("CN_MOBILE", "138-1234-5678", "138-****-5678"),

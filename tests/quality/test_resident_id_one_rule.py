@@ -88,3 +88,39 @@ def test_the_vectorised_region_rule_is_the_scalar_one() -> None:
     row = int(np.searchsorted(codes, 520115))
     assert in_use[row, 2011 - identity.FIRST_YEAR :][:2].tolist() == [False, True]
     assert identity.region_issued("520115", 1950) and not identity.region_in_use("520115", 1950)
+
+
+LEGACY_CASES = {  # name: (15-digit number, whether it is a first-generation ID as issued)
+    "nanming-520102-born-1965": ("520102650314123", True),
+    "pudong-310115-created-1992-born-1955": ("310115550708041", True),
+    "chongwen-110103-abolished-2010-born-1980": ("110103800101451", True),
+    "abolished-1982-before-issue-began": ("110201650314123", False),
+    "created-2015-after-issue-ended": ("110118650314123", False),
+    "unknown-region-999999": ("999999650314123", False),
+    "month-13": ("520102651314123", False),
+    "31-february": ("520102650231123", False),
+    "over-120-years-old-born-1901": ("520102010101123", False),
+    "letters-inside": ("5201026503141x3", False),
+}
+
+
+@pytest.mark.parametrize(("number", "issued"), LEGACY_CASES.values(), ids=LEGACY_CASES.keys())
+def test_first_generation_numbers(number: str, issued: bool) -> None:
+    assert identity.plausible_legacy_id(number) == issued
+    assert not identity.plausible_resident_id(number)  # the 18-digit rule never takes them
+    hits = CnResidentIdRecognizer().find(f"身份证号{number}。")
+    assert [(h.start, h.end, h.validated) for h in hits] == ([(4, 19, None)] if issued else [])
+
+
+def test_a_first_generation_number_upgrades_to_the_valid_18_digit_one() -> None:
+    assert identity.upgraded("520102650314123") == make_id("520102", "19650314", 123)
+    assert identity.valid_resident_id(identity.upgraded("310115550708041"))
+    with pytest.raises(ValueError, match="15-digit"):
+        identity.upgraded("52010219650314123X")
+
+
+def test_first_generation_numbers_were_issued_from_1984_to_2004() -> None:
+    assert identity.plausible_legacy_id("520102070101123", as_of=date(2026, 12, 31))  # born 1907
+    assert not identity.plausible_legacy_id("520102070101123", as_of=date(2027, 1, 2))  # over 120
+    assert identity.plausible_legacy_id("520102990101123", as_of=date(2026, 1, 1))  # born 1999
+    assert not identity.plausible_legacy_id("520102990101123", as_of=date(1998, 6, 1))  # born later

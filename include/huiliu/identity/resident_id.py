@@ -10,7 +10,16 @@ birth year (崇文区 110103, until 2010, for someone born in 2012) or one that 
 ``stdnum.cn.ric.validate`` asks for the code to exist in the birth year itself and would miss them.
 
 The birth date must be a real calendar day, not after today, not before 1900 and not more than 120
-years ago. One region code × year table serves both the scalar checks (``plausible_resident_id``,
+years ago.
+
+First-generation numbers (GB 11643-1989: 15 digits, a 6-digit region code, the birth date as
+YYMMDD in the 1900s and a 3-digit sequence, no check character) were issued from 1984 until the
+second-generation cards replaced them in 2004, and they still fill old registers.
+``plausible_legacy_id`` judges them by the same table: the region code must have been in use at
+some time from the birth year (or 1984, when later) up to 2004. ``upgraded`` gives the 18-digit
+number the same person holds.
+
+One region code × year table serves both the scalar checks (``plausible_resident_id``,
 ``valid_resident_id``) and the vectorised one (``regions_issued``), so they cannot disagree.
 """
 
@@ -41,6 +50,10 @@ LAST_YEAR = 2100
 """The last column of the region table (a code still in use is in use up to it)."""
 MAX_AGE_YEARS = 120
 """Birth dates more than this many years before today are refused."""
+LEGACY_LENGTH = 15
+"""Digits of a first-generation number (GB 11643-1989)."""
+LEGACY_ISSUED = (1984, 2004)
+"""The first and last years first-generation numbers were issued in."""
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -219,6 +232,41 @@ def plausible_resident_id(number: str, as_of: date | None = None) -> bool:
     if born is None or not earliest_birth_date(day) <= born <= day:
         return False
     return region_issued(int(number[:6]), born.year, day.year)
+
+
+def plausible_legacy_id(number: str, as_of: date | None = None) -> bool:
+    """Whether a number is a first-generation (15-digit) resident ID as issued.
+
+    Its birth date (YYMMDD, in the 1900s) must be a real day within ``MAX_AGE_YEARS`` of ``as_of``
+    and before the last year of issue, and its region code in use at some time from the birth
+    year (or the first year of issue, when later) up to the last year of issue. Spaces and dashes
+    are accepted. There is no check character to test.
+
+    Args:
+        number: the number.
+        as_of: the day it is judged on; today (Asia/Shanghai) when omitted.
+    """
+    number = compact(number)
+    if len(number) != LEGACY_LENGTH or not number.isdigit():
+        return False
+    try:
+        born = date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    first, last = LEGACY_ISSUED
+    day = today() if as_of is None else as_of
+    if not earliest_birth_date(day) <= born <= min(day, date(last, 12, 31)):
+        return False
+    return region_issued(int(number[:6]), max(born.year, first), last)
+
+
+def upgraded(number: str) -> str:
+    """The 18-digit number of a first-generation one: ``19`` before the year, and the check character."""
+    number = compact(number)
+    if len(number) != LEGACY_LENGTH or not number.isdigit():
+        raise ValueError(f"not a 15-digit resident ID: {number!r}")
+    body = f"{number[:6]}19{number[6:]}"
+    return body + check_char(body)
 
 
 def check_char(number: str) -> str:

@@ -33,6 +33,7 @@ from presidio_anonymizer.operators import Operator, OperatorType
 from presidio_anonymizer.operators.operators_factory import OperatorsFactory
 
 from huiliu.errors import ConfigurationError
+from huiliu.identity.resident_id import LEGACY_LENGTH
 from huiliu.pii.config import MASK_STYLES, OperatorSpec, PiiConfig, load_config, user_config_path
 from huiliu.pii.name_model import get_name_model
 from huiliu.pii.normalize import NormalizedText, normalize
@@ -139,12 +140,14 @@ def mask_middle(value: str, keep_start: int, keep_end: int, char: str = "*") -> 
 def mask_text(value: str, style: str, keep_start: int = 0, keep_end: int = 0, char: str = "*") -> str:
     """A value masked the way Chinese government systems show it.
 
-    Styles: ``resident_id`` (first 6 and last 4), ``mobile`` (first 3 and last 4 of the national
+    Styles: ``resident_id`` (first 6 and last 4; last 3 of a 15-digit first-generation number,
+    whose fourth-last digit is part of the birth date), ``mobile`` (first 3 and last 4 of the national
     number, a +86 prefix kept), ``card`` (last 4), ``name`` (the surname), ``address`` (every
     digit hidden), ``email`` (first letter and domain), ``middle`` (``keep_start``/``keep_end``).
     """
     if style == "resident_id":
-        return mask_middle(value, 6, 4, char)
+        legacy = sum(map(_significant, value)) == LEGACY_LENGTH
+        return mask_middle(value, 6, 3 if legacy else 4, char)
     if style == "mobile":
         digits = [i for i, c in enumerate(value) if c.isdigit()]
         cut = digits[-11] if len(digits) >= 11 else 0

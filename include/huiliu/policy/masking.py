@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.identity.resident_id import LEGACY_LENGTH
+
 Values: TypeAlias = pa.Array | pa.ChunkedArray
 MaskParams: TypeAlias = Mapping[str, str | int | bool]
 
@@ -163,6 +165,8 @@ def mask_array(values: Values, params: MaskParams) -> pa.Array:
         return _address(text, params, char)
     if style == "resident_id":
         masked, plain = _fast_middle(text, 6, 4, char)
+        first_generation = pc.fill_null(pc.equal(pc.utf8_length(text), LEGACY_LENGTH), False)
+        plain = pc.and_not(plain, first_generation)  # the operator keeps their last 3
     elif style == "card":
         masked, plain = _fast_middle(text, 0, 4, char)
     elif style == "mobile":

@@ -8,6 +8,13 @@ lower-case x, 6-8-4 groups separated by spaces or dashes, full-width digits (nor
 patterns run). A number whose region code and birth date are real but whose check character is
 wrong (a typo) is still personal information: it is reported with the registry's lower
 ``invalid_score`` and ``checksum_valid: false``.
+
+First-generation 15-digit numbers (GB 11643-1989, issued until 2004 and still in old registers)
+are found by their own pattern, judged by ``plausible_legacy_id``: a real 1900s birth date and a
+region code in use while they were issued. They have no check character, and a county's grid
+codes (15 digits too) often take their shape, so alone they score below the engine's threshold:
+they are reported after a context word (身份证, 证件号 …), and a column of them classifies only
+under a name that hints at ID numbers.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from huiliu.identity.resident_id import (
+    LEGACY_LENGTH,
     check_char,
     compact,
+    plausible_legacy_id,
     plausible_resident_id,
     region_in_use,
     region_issued,
@@ -43,9 +52,14 @@ class CnResidentIdRecognizer(CnPatternRecognizer):
     HAS_CHECKSUM: ClassVar[bool] = True
 
     def invalidate_result(self, pattern_text: str) -> bool | None:
-        """Not an ID number: no real birth date, or a region code not in use at any time since the birth."""
+        """Not an ID number: no real birth date, or a region code not in use at any time since the
+        birth (for a 15-digit number: while such numbers were issued)."""
+        if len(compact(pattern_text)) == LEGACY_LENGTH:
+            return not plausible_legacy_id(pattern_text)
         return not plausible_resident_id(pattern_text)
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        """The ISO 7064 MOD 11-2 check character."""
+        """The ISO 7064 MOD 11-2 check character (a 15-digit number has none: no check)."""
+        if len(compact(pattern_text)) == LEGACY_LENGTH:
+            return None
         return check_char(pattern_text) == compact(pattern_text)[-1]
