@@ -18,6 +18,7 @@ from stdnum.cn import ric
 from huiliu.errors import ConfigurationError
 from huiliu.identity.resident_id import (
     compact,
+    plausible_legacy_id,
     plausible_resident_id,
     region_in_use,
     region_issued,
@@ -124,12 +125,14 @@ def test_the_sets_share_no_wording() -> None:
 def test_every_set_plants_every_entity_and_decoy_kind() -> None:
     for which in SETS:
         kinds = {field_kind(f) for t in templates(which) for f in t.fields}
-        assert kinds == {"id", "mobile", "card", "name", "addr", "order", "amount", "date", "stamp"} | {
+        assert kinds == {"id", "oldid", "mobile", "card", "name", "addr", "order", "amount", "date"} | {
+            "stamp",
             "ticket",
             "landline",
             "badid",
             "badluhn",
             "count",
+            "grid",
         }
 
 
@@ -155,10 +158,17 @@ def test_every_span_holds_what_was_planted(texts) -> None:
                 assert value == value.strip()
 
 
+def second_generation(
+    ids: list[tuple[AdversarialText, int, int, str]],
+) -> list[tuple[AdversarialText, int, int, str]]:
+    """The planted 18-character IDs (not the first-generation 15-digit ones)."""
+    return [i for i in ids if len(plain(i[3])) != 15]
+
+
 def test_resident_ids_are_valid_after_normalising(texts) -> None:
     codes = set(region_table()[0].tolist())
     for which in SETS:
-        ids = planted(texts[which], "CN_RESIDENT_ID")
+        ids = second_generation(planted(texts[which], "CN_RESIDENT_ID"))
         assert len(ids) > 300
         for _, _, _, value in ids:
             number = plain(value)
@@ -169,11 +179,25 @@ def test_resident_ids_are_valid_after_normalising(texts) -> None:
             assert valid_resident_id(number)
 
 
+def test_first_generation_ids_were_issued_and_follow_an_id_word(texts) -> None:
+    for which in SETS:
+        ids = [i for i in planted(texts[which], "CN_RESIDENT_ID") if len(plain(i[3])) == 15]
+        assert len(ids) > 50
+        numbers = [plain(v) for *_, v in ids]
+        assert all(plausible_legacy_id(n, as_of=date(2025, 12, 31)) for n in numbers)
+        assert all(1930 <= 1900 + int(n[6:8]) <= 1999 for n in numbers)
+        assert len({n[:2] for n in numbers}) >= 15  # provinces
+        assert any(n.startswith("3101155") for n in numbers)  # 浦东新区, created 1992, born in the 1950s
+        assert any(re.fullmatch(r"[０-９]{15}", v) for *_, v in ids)
+        words = template_set(which).context_words["CN_RESIDENT_ID"]
+        assert all(any(w in t.text[max(0, s - 12) : s] for w in words) for t, s, _, _ in ids)
+
+
 def test_resident_ids_cover_the_country_and_codes_created_after_birth_or_retired(texts) -> None:
     codes, in_use = region_table()
     row = {int(c): i for i, c in enumerate(codes.tolist())}
     for which in SETS:
-        numbers = [plain(v) for *_, v in planted(texts[which], "CN_RESIDENT_ID")]
+        numbers = [plain(v) for *_, v in second_generation(planted(texts[which], "CN_RESIDENT_ID"))]
         assert len({n[:2] for n in numbers}) >= 30  # provinces
         late = [n for n in numbers if not region_in_use(n[:6], int(n[6:10]))]
         assert len(late) >= 0.2 * len(numbers)
@@ -273,6 +297,10 @@ def test_decoys_are_no_personal_information(texts) -> None:
                     assert not plausible_resident_id(value) and not luhn.is_valid(value)
                 if kind == "LUHN_INVALID_16":
                     assert len(value) == 16 and value.isdigit() and not luhn.is_valid(value)
+                if kind == "LEGACY_ID_SHAPED":  # shaped like a first-generation ID, no ID word before it
+                    assert plausible_legacy_id(value, as_of=date(2025, 12, 31))
+                    words = template_set(which).context_words["CN_RESIDENT_ID"]
+                    assert not any(w in text.text[max(0, start - 12) : start] for w in words)
     assert set(kinds) == {
         "ORDER_NUMBER",
         "AMOUNT",
@@ -283,6 +311,7 @@ def test_decoys_are_no_personal_information(texts) -> None:
         "BAD_RESIDENT_ID",
         "LUHN_INVALID_16",
         "COUNT",
+        "LEGACY_ID_SHAPED",
     }
 
 

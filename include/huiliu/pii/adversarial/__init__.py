@@ -14,6 +14,9 @@ Planted values:
   created after the holder's birth (浦东新区 310115 with a 1950s birth, 观山湖区 520115 with a 1980s
   one) and codes long retired; written plain, with a lower-case x, 6-8-4 with spaces or dashes, in
   full-width digits, or inside brackets or quotes.
+* ``CN_RESIDENT_ID`` of the first generation (``{oldid}``, GB 11643-1989): 15 digits, a region
+  code in use while they were issued (1984-2004), a birth date from 1930 to 1999 as YYMMDD; plain,
+  in full-width digits, or inside brackets; always after a word naming an ID number.
 * ``CN_MOBILE``: ``1[3-9]`` and nine digits in the number plan, plain, with ``+86``, ``+86 `` or
   ``0086``, 3-4-4 with spaces or dashes, or full-width.
 * ``BANK_CARD``: 16 and 19 digits, Luhn-valid, UnionPay (62), Visa (4) and Mastercard (5) BINs,
@@ -24,8 +27,9 @@ Planted values:
 
 Decoys, numbers that are none of these: order numbers, amounts, dates, timestamps, ticket ids,
 landlines and service numbers, 18-digit numbers with a region code absent from the table and a
-wrong check character, and 16-digit numbers failing the Luhn check (never in a template with a card
-word). Every planted value's and decoy's span is recorded, end exclusive.
+wrong check character, 16-digit numbers failing the Luhn check (never in a template with a card
+word), and 15-digit codes shaped like a first-generation ID (a county's grid codes, waybills) with
+no word naming an ID number before them. Every planted value's and decoy's span is recorded, end exclusive.
 """
 
 from __future__ import annotations
@@ -50,7 +54,14 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from huiliu.errors import ConfigurationError
-from huiliu.identity.resident_id import FIRST_YEAR, plausible_resident_id, region_issued, region_table
+from huiliu.identity.resident_id import (
+    FIRST_YEAR,
+    LEGACY_ISSUED,
+    plausible_legacy_id,
+    plausible_resident_id,
+    region_issued,
+    region_table,
+)
 from huiliu.pii.accuracy import LabelledText
 
 Which: TypeAlias = Literal["tuning", "heldout"]
@@ -61,6 +72,7 @@ PLANTED: dict[str, str] = {
     "card": "BANK_CARD",
     "name": "PERSON",
     "addr": "ADDRESS",
+    "oldid": "CN_RESIDENT_ID",
 }
 """Field kind → the entity type planted there."""
 DECOYS: dict[str, str] = {
@@ -73,10 +85,13 @@ DECOYS: dict[str, str] = {
     "badid": "BAD_RESIDENT_ID",
     "badluhn": "LUHN_INVALID_16",
     "count": "COUNT",
+    "grid": "LEGACY_ID_SHAPED",
 }
 """Field kind → the kind of number that is no personal information (recorded, never planted)."""
 BIRTH_YEARS = (1930, 2020)
 """First and last birth year of a planted resident ID."""
+LEGACY_BIRTH_YEARS = (1930, 1999)
+"""First and last birth year of a planted first-generation (15-digit) ID."""
 ISSUED_THROUGH = 2025
 """The last year of issue a planted ID's region code is judged against (fixed, for determinism)."""
 CARD_WORDS = ("卡", "账", "帐", "card")
@@ -337,6 +352,31 @@ class _Draw:
                 break
         return body + check_character(body)
 
+    def _oldid(self) -> str | tuple[str, str, str]:
+        number = self.legacy_id()
+        rng = self.rng
+        if rng.random() < 0.25:
+            number = number.translate(_FULL_WIDTH)
+        if rng.random() < 0.12:
+            before, after = rng.choice(_WRAPS)
+            return before, number, after
+        return number
+
+    def legacy_id(self) -> str:
+        """A first-generation 15-digit ID: a region code in use while they were issued, YYMMDD."""
+        rng, regions = self.rng, _regions()
+        first, last = LEGACY_ISSUED
+        while True:
+            if rng.random() < 0.1:  # 浦东新区, in use from 1992, on the numbers of people born in the 1950s
+                region, year = 310115, rng.randint(1950, 1959)
+            else:
+                region = rng.choice(regions.by_province[rng.choice(regions.provinces)])
+                year = rng.randint(*LEGACY_BIRTH_YEARS)
+            if region_issued(region, max(year, first), last):
+                break
+        born = date(year, 1, 1) + timedelta(days=rng.randrange(366 if year % 4 == 0 else 365))
+        return f"{region:06d}{born:%y%m%d}{rng.randrange(1000):03d}"
+
     def _mobile(self) -> str:
         number = self.mobile_number()
         rng = self.rng
@@ -546,6 +586,16 @@ class _Draw:
         body = prefix + "".join(str(rng.randrange(10)) for _ in range(15 - len(prefix)))
         right = int(luhn.calc_check_digit(body))
         return body + str((right + rng.randint(1, 9)) % 10)
+
+    def _grid(self) -> str:
+        """15 digits of a county's code, a town or township (101, 201), a village (201-231) and a
+        number: a grid code, which reads as a first-generation ID of someone born in 1910 or 1920."""
+        rng, regions = self.rng, _regions()
+        while True:
+            region = rng.choice(regions.codes)
+            code = f"{region:06d}{rng.choice((101, 201))}{rng.randint(201, 231)}{rng.randrange(1, 1000):03d}"
+            if plausible_legacy_id(code, as_of=date(ISSUED_THROUGH, 12, 31)):
+                return code
 
     def _count(self) -> str:
         return str(self.rng.randint(1, 99))
