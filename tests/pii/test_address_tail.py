@@ -144,6 +144,26 @@ def test_two_whole_addresses_joined_by_a_word_stay_apart() -> None:
     ]
 
 
+def test_premises_lying_in_an_address_are_joined_to_it_across_de() -> None:
+    assert _addresses("这套经适房位于杭州市九堡地区的蓝桥名苑12幢7单元。") == [
+        "杭州市九堡地区的蓝桥名苑12幢7单元"
+    ]
+    assert _addresses("会议在人民路88号的国贸大厦12层举行") == ["人民路88号的国贸大厦12层"]
+    assert _addresses("他的住址是西湖区文三路12号的朋友家") == [
+        "西湖区文三路12号"
+    ]  # no numbered premises after 的
+
+
+def test_a_copula_after_a_cue_word_is_not_part_of_the_address() -> None:
+    assert _addresses("他的住址是西湖区文三路12号") == ["西湖区文三路12号"]
+    assert _addresses("地址为南明区遵义路12号") == ["南明区遵义路12号"]
+
+
+def test_an_address_written_in_brackets_after_another_is_part_of_it() -> None:
+    assert _addresses("他住在阳光小区（人民路12号）附近") == ["阳光小区（人民路12号）"]
+    assert _addresses("他住在阳光小区（已拆迁）") == ["阳光小区"]
+
+
 def test_a_model_or_order_number_after_a_name_is_no_stall() -> None:
     assert _addresses("海尔集团型号A1000。") == []
     assert _addresses("京东商城订单号A98765。") == []

@@ -145,11 +145,14 @@ def _joined_hits(text: str, tags: Tags, hits: list[Hit]) -> list[Hit]:
     def joins(left: Hit, right: Hit) -> bool:
         start, end = left.end, right.start
         return end - start <= MAX_JOIN_GAP and (
-            _joinable(text, tags, start, end) or _bridged(text, start, end, right.end)
+            _joinable(text, tags, start, end)
+            or _bridged(text, start, end, right.end)
+            or _bracketed(text, start, end, right.end)
         )
 
     def merged(left: Hit, right: Hit) -> Hit:
-        return (left if left.score >= right.score else right)._replace(start=left.start, end=right.end)
+        end = right.end + 1 if _bracketed(text, left.end, right.start, right.end) else right.end
+        return (left if left.score >= right.score else right)._replace(start=left.start, end=end)
 
     return _joined(hits, joins, merged)
 
@@ -171,20 +174,42 @@ MAX_BRIDGE = 2
 """The most Chinese characters of any kind an address is joined across to the numbered premises
 after it (天童北路和邦大厦C座2430室): the tagger cut a name there, or a slip of typing lies there.
 Two places named side by side (顾村和浦东曹路) stay apart."""
-_NUMBERED_END = re.compile(r"(?:\d|[号栋幢座室层楼])$")
+_NUMBERED_END = re.compile(r"(?:\d|[号栋幢座室层楼]|单元)$")
 _CHINESE = re.compile(f"[{HANZI}]+")
 
 
+_AT = re.compile(r"(?:地区|一带)?的")
+"""What lies between an address and the premises in it (人民路88号的国贸大厦12层, 九堡地区的蓝桥名苑12幢)."""
+
+
 def _bridged(text: str, start: int, end: int, right_end: int) -> bool:
-    """Whether one or two Chinese characters lie between an address that ends open (on a road, a
-    division, a zone) and numbered premises that start with no division of their own: two whole
-    addresses (解放路12号和西湖区文三路3号楼) stay apart."""
+    """Whether numbered premises with no division of their own follow an address across one or
+    two Chinese characters, the address ending open (on a road, a division, a zone), or across 的
+    (地区的, 一带的), the premises then lying in it whatever it ends on. Two whole addresses
+    (解放路12号和西湖区文三路3号楼) stay apart."""
+    if (
+        _NUMBERED_END.search(text, end, right_end) is None
+        or _begins_with(text, end, division_prefixes())
+        or _CHINESE.fullmatch(text, start, end) is None
+    ):
+        return False
+    if _AT.fullmatch(text, start, end) is not None:
+        return True
+    return end - start <= MAX_BRIDGE and _NUMBERED_END.search(text, 0, start) is None
+
+
+_AFTER_CUE = "是为：: "
+"""What may stand between a cue word and the address it announces (住址是, 地址为)."""
+_BRACKETS = {"（": "）", "(": ")"}
+
+
+def _bracketed(text: str, start: int, end: int, right_end: int) -> bool:
+    """Whether an address is followed by another in brackets, and nothing else in them: where it
+    lies, written after it (九号花园（建设六马路）, 中国馆1号门(上南路近国展路))."""
     return (
-        0 < end - start <= MAX_BRIDGE
-        and _CHINESE.fullmatch(text, start, end) is not None
-        and _NUMBERED_END.search(text, 0, start) is None
-        and _NUMBERED_END.search(text, end, right_end) is not None
-        and not _begins_with(text, end, division_prefixes())
+        end - start == 1
+        and text[start:right_end].startswith(tuple(_BRACKETS))
+        and (text[right_end : right_end + 1] == _BRACKETS[text[start]])
     )
 
 
@@ -663,11 +688,14 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         return begin, admin
 
     def _after_cue(self, text: str, begin: int, suffix: int) -> int:
-        """The position right after the last cue word inside ``text[begin:suffix]``, else ``begin``."""
+        """The position right after the last cue word inside ``text[begin:suffix]`` and the copula
+        or colon after it (住址是, 地址为, 地址：), else ``begin``."""
         best = begin
         if self._cues is not None:
             for match in self._cues.finditer(text, begin, suffix - 1):
                 best = match.end()
+        while best > begin and best < suffix - 1 and text[best] in _AFTER_CUE:
+            best += 1
         return best
 
     def _skip_divisions(self, text: str, position: int, suffix: int) -> tuple[int, bool]:
