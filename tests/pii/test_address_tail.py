@@ -138,6 +138,12 @@ def test_two_whole_addresses_joined_by_a_word_stay_apart() -> None:
         "杭州市上城区解放路12号",
         "杭州市西湖区文三路3号楼",
     ]
+    assert _addresses(
+        "他家在解放路12号和西湖区文三路3号楼各有一套房。"
+    ) == [  # the road's name starts at 西湖区
+        "解放路12号",
+        "西湖区文三路3号楼",
+    ]
     assert _addresses("他从西湖区文三路12号搬到滨江区江南大道88号") == [
         "西湖区文三路12号",
         "滨江区江南大道88号",

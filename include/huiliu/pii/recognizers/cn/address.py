@@ -198,6 +198,23 @@ def _bridged(text: str, start: int, end: int, right_end: int) -> bool:
     return end - start <= MAX_BRIDGE and _NUMBERED_END.search(text, 0, start) is None
 
 
+_NUMBER_UNIT = re.compile(r"(?<=\d)(?:号楼|号|栋|幢|座|室|层|楼|单元)")
+_JOINERS = "和与及或、"
+
+
+def _after_number_before(text: str, start: int, suffix: int) -> int:
+    """Where a road's name can begin in a run of Chinese characters starting at ``start``: after the
+    unit of a number that ends the address before it (解放路12|号和西湖区文三路), and after a joiner
+    too when a division follows it (…12号和|西湖区文三路; 12号|和平路 keeps its 和)."""
+    unit = _NUMBER_UNIT.match(text, start)
+    if unit is None:
+        return start
+    begin = unit.end()
+    if begin < suffix and text[begin] in _JOINERS and _begins_with(text, begin + 1, division_prefixes()):
+        begin += 1
+    return begin
+
+
 _AFTER_CUE = "是为：: "
 """What may stand between a cue word and the address it announces (住址是, 地址为)."""
 _BRACKETS = {"（": "）", "(": ")"}
@@ -679,7 +696,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         run = self._run.search(text, max(0, suffix - MAX_RUN), suffix)
         if run is None:
             return (suffix if allow_empty else None), False
-        begin = self._after_cue(text, run.start(), suffix)
+        begin = self._after_cue(text, _after_number_before(text, run.start(), suffix), suffix)
         position, admin = self._skip_divisions(text, begin, suffix)
         if position >= suffix:  # the whole run is division names: the suffix has no name of its own
             return None, False
