@@ -66,6 +66,13 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("老⟦李⟧反映楼上漏水", id="surname-with-honorific-before"),
         pytest.param("志愿者⟦胡家全⟧深入乡村为群众服务", id="a-name-holding-a-mark-stays-whole"),
         pytest.param("这座古老的建筑保存完好，养老院就在旁边", id="words-ending-in-an-honorific"),
+        pytest.param("业主于今年3月反映漏水", id="role-noun-then-preposition-before-a-time"),
+        pytest.param("居民于昨日10时在小区门口集合", id="role-noun-then-preposition-before-yesterday"),
+        pytest.param("租户向房东反映热水器损坏", id="role-noun-then-preposition-before-a-noun"),
+        pytest.param("住户⟦于秀兰⟧反映楼上漏水", id="preposition-surname-of-a-name"),
+        pytest.param(
+            "业主⟦向红梅⟧家中漏水", id="preposition-surname-before-a-word-the-tagger-reads-as-a-name"
+        ),
     ],
 )
 def test_person(engine: PiiEngine, marked: str) -> None:

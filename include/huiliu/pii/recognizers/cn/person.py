@@ -138,10 +138,19 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         hits = self.rule_hits(text)
         tags = self.model_tags(text, tags)
         if tags is not None:
-            hits = vote(
-                hits, self.model_spans(text, tags), self.spec.scores.model, "model", self._span_holds(text)
-            )
+            spans = self.model_spans(text, tags)
+            hits = [hit for hit in hits if not self._preposition_before_word(text, hit, spans)]
+            hits = vote(hits, spans, self.spec.scores.model, "model", self._span_holds(text))
         return [hit._replace(start=s, end=e) for hit in hits for s, e in [self._bare_surname(text, *hit[:2])]]
+
+    def _preposition_before_word(self, text: str, hit: Hit, spans: list[tuple[int, int]]) -> bool:
+        """Whether a rule name starting with a surname that is also a preposition (于, 向 …) reads
+        better as the preposition before a word: the two characters after it are a frequent word
+        (居民于近日, 业主于今年, 租户向房东) and the tagger, listening, found no name there (住户于秀兰,
+        业主向红梅 it finds)."""
+        if text[hit.start] not in self._ambiguous or not self._is_word(text[hit.start + 1 : hit.start + 3]):
+            return False
+        return not any(start < hit.end and hit.start < end for start, end in spans)
 
     def _span_holds(self, text: str) -> RuleHolds:
         """Whether the rules' span of a name beats the tagger's.
