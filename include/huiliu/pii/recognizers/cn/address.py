@@ -113,6 +113,34 @@ _CONTINUATION = re.compile(
 """How a word ends that names a compound, an estate or a zone inside a run of places (山口工业区)."""
 _GENERIC_PLACES = frozenset({"公路", "道路", "马路", "大街", "大道", "街道", "社区", "园区"})
 """Common nouns a place's name does not run on into (盘山 公路, 泗水县 大街, 虚拟 社区)."""
+_GENERIC_ALONE = re.compile(
+    r"(?:街道|社区|城区|郊区|市区|开发区|园区|属地|当地|本地|外地|异地|辖区|城中村|小区|村里|镇上)+"
+)
+"""Words that name no place by themselves (请街道核实, 已转属地街道处理, 住在城中村), though some are the
+names of real divisions in the national tables."""
+
+
+_ROAD_NAME_TAIL = re.compile(r"[东西南北中]?(?:路|街|大道|大街|巷|弄)")
+"""How the tagger's address starts when it cut a road's name short (建设 北路, 发展 大道)."""
+_BEFORE_PLACES = frozenset({"v", "r", "d", "p", "c", "u", "s", "f", "vd", "ad"})
+"""Tags of the words that lead into an address without being part of it (住, 该户, 楼上, 地为)."""
+
+
+def _only_words_before_places(tags: Tags, start: int, end: int) -> bool:
+    """Whether ``[start, end)`` is whole words of the tagger, all of them verbs, pronouns, adverbs,
+    prepositions, particles or location words."""
+    inside = [w for w in tags if w.start < end and start < w.end]
+    return (
+        start < end
+        and bool(inside)
+        and inside[0].start == start
+        and inside[-1].end == end
+        and all(w.label in _BEFORE_PLACES for w in inside)
+    )
+
+
+def _generic_only(text: str, start: int, end: int) -> bool:
+    return _GENERIC_ALONE.fullmatch(text, start, end) is not None
 
 
 Joined = TypeVar("Joined", tuple[int, int], Hit)
@@ -413,7 +441,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         if tags is None:
             return rules
         spans = self.model_spans(text, tags)
-        hits = vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text))
+        hits = vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text, tags))
         stops, premises = self.spec.tail_stop_words, tuple(self.spec.premises_words)
         prefixes = division_prefixes()
         extended = merged_overlaps(
@@ -427,13 +455,19 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         )
         return _joined_hits(text, tags, extended)
 
-    def _start_holds(self, text: str) -> RuleHolds:
-        """Whether a rule address starting before the tagger's has evidence: a number, a cue, punctuation."""
+    def _start_holds(self, text: str, tags: Tags) -> RuleHolds:
+        """Whether a rule address starting before the tagger's has evidence: a number, a cue,
+        punctuation; never when only a verb, pronoun, adverb, particle or a location word lies
+        before the tagger's start (，住云岩区…, 经查，该户南明区…, 楼上南明区…)."""
 
         def holds(rule: Hit, model: tuple[int, int]) -> bool:
             rule_start, model_start = rule.start, model[0]
             if any(c.isdigit() for c in text[rule_start:model_start]):
                 return True
+            if _ROAD_NAME_TAIL.match(text, model_start) is not None:
+                return True  # the tagger read a road's name short (建设 北路153号)
+            if _only_words_before_places(tags, rule_start, model_start):
+                return False
             if rule_start > 0 and not text[rule_start - 1].isalnum():
                 return True
             return self._cue_before is not None and self._cue_before.search(text, 0, rule_start) is not None
@@ -458,7 +492,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
                 index += 1
                 continue
             start, end, index, places = self._place_run(text, tags, index)
-            if self._below_city(text, places, end):
+            if self._below_city(text, places, end) and not _generic_only(text, start, end):
                 cue = self._cue_prefix.match(text, start, end) if self._cue_prefix else None
                 spans.append((cue.end() if cue else start, end))
         return _joined_spans(text, tags, spans)

@@ -50,6 +50,8 @@ _RE2_HANZI = r"\x{3400}-\x{9fff}"
 STRONG, WEAK, NONE, IMPOSSIBLE = 2, 1, 0, -1
 _HANZI_CHAR = re.compile(f"[{HANZI}]")
 _NEVER = re.compile(r"(?!)")
+_PARTICLES = "的地得了着过"
+"""Structural and aspect particles: a name never ends in one."""
 
 
 @lru_cache(maxsize=1)
@@ -130,6 +132,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         self._strong = re.compile(alternation(spec.followers)) if spec.followers else None
         self._weak = frozenset(spec.weak_followers) - {" "}
         self._not_in_names = frozenset(spec.not_in_names)
+        self._titles = frozenset(spec.titles)
         self._ambiguous = frozenset(spec.ambiguous_surnames)
 
     def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
@@ -141,7 +144,14 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             spans = self.model_spans(text, tags)
             hits = [hit for hit in hits if not self._preposition_before_word(text, hit, spans)]
             hits = vote(hits, spans, self.spec.scores.model, "model", self._span_holds(text))
+        hits = [hit for hit in hits if not self._word_and_particle(text, hit)]
         return [hit._replace(start=s, end=e) for hit in hits for s, e in [self._bare_surname(text, *hit[:2])]]
+
+    def _word_and_particle(self, text: str, hit: Hit) -> bool:
+        """Whether a three-character name is a frequent ordinary word and a particle (业主高兴地说):
+        no name ends in one."""
+        word, last = text[hit.start : hit.end - 1], text[hit.end - 1 : hit.end]
+        return hit.end - hit.start == 3 and last in _PARTICLES and self._is_word(word)
 
     def _preposition_before_word(self, text: str, hit: Hit, spans: list[tuple[int, int]]) -> bool:
         """Whether a rule name starting with a surname that is also a preposition (于, 向 …) reads
@@ -169,6 +179,8 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         def holds(rule: Hit, model: tuple[int, int]) -> bool:
             if model[0] <= rule.start and rule.end <= model[1] and "·" in text[model[0] : model[1]]:
                 return False  # a foreign name the tagger read whole (卡尔·刘易斯)
+            if model == (rule.start, rule.end - 1) and text[rule.end - 1] in weak:
+                return False  # the tagger ends the name before an adverb or particle (李强|曾多次)
             after = text[rule.end : rule.end + 1]
             last_is_particle = text[rule.end - 1] in weak
             if strong is not None and strong.match(text, rule.end) is not None:
@@ -204,6 +216,12 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             return start + 1, end
         if text[end - 1] in spec.surname_suffixes and self._is_surname(text[start : end - 1]):
             return start, end - 1
+        for cut in (start + 2, start + 1):  # a compound surname first
+            if cut < end and self._is_surname(text[start:cut]):
+                rest = text[cut:end]
+                if rest in self._titles or rest.startswith("某"):  # 周女士, 王警官, 李某某, 罗某
+                    return start, cut
+                break
         return start, end
 
     def _is_surname(self, word: str) -> bool:
