@@ -35,6 +35,7 @@ def test_recognizer_classes_declare_patterns_and_context_from_the_registry() -> 
     assert [p.name for p in CnResidentIdRecognizer.PATTERNS] == [
         "resident_id_18",
         "resident_id_spaced",
+        "resident_id_grouped_by_four",
         "resident_id_15",
     ]
     assert "电话" in CnMobileRecognizer.CONTEXT

@@ -108,6 +108,11 @@ def check(engine: PiiEngine, marked: str, entity: str) -> list[RecognizerResult]
         pytest.param(f"号码{make_id('529999', '19900307', 451)}", id="unknown-county-code"),
         pytest.param(f"号码{make_id('110103', '20120307', 451)}", id="code-abolished-before-birth"),
         pytest.param(f"号码⟦{make_id('110103', '19800307', 451)}⟧", id="abolished-code-born-while-in-use"),
+        pytest.param(
+            f"身份证号⟦{' '.join(VALID_ID[i : i + 4] for i in range(0, 18, 4))}⟧。", id="grouped-by-four"
+        ),
+        pytest.param(f"工单编号{WRONG_CHECK_ID}，请处理", id="a-work-order-number-shaped-like-an-id"),
+        pytest.param(f"工单编号⟦{VALID_ID}⟧，请处理", id="a-valid-id-after-a-work-order-label"),
         pytest.param("户主身份证号⟦520102650314123⟧，已核实", id="first-generation-15-digits"),
         pytest.param("证件号：⟦310115550708041⟧", id="first-generation-code-created-after-birth"),
         pytest.param("身份证⟦５２０１０２６５０３１４１２３⟧", id="first-generation-full-width"),
@@ -208,6 +213,7 @@ def test_an_id_passing_luhn_is_never_a_bank_card(
         pytest.param("手机⟦１３８１２３４５６７８⟧", id="full-width"),
         pytest.param("手机⟦138\u200b1234\u200b5678⟧", id="zero-width"),
         pytest.param("⟦0086 13812345678⟧", id="0086"),
+        pytest.param("手机⟦8613908512345⟧", id="86-without-a-plus"),
         pytest.param("原工单号2026668855122。", id="ticket-number-13-digits"),
         pytest.param("订单号213812345678", id="inside-longer-number"),
         pytest.param("12345热线，等待65秒，18辆车", id="counts"),
@@ -226,6 +232,8 @@ def test_mobile(engine: PiiEngine, marked: str) -> None:
         pytest.param("办公电话⟦86123456⟧", id="local-after-context"),
         pytest.param("共计86123456元", id="local-without-context"),
         pytest.param("编码520102203162", id="community-code"),
+        pytest.param("联系电话⟦0851 8688 1234⟧", id="spaced-groups"),
+        pytest.param("座机⟦(0851) 8688-1234⟧", id="brackets-and-a-dash-inside"),
     ],
 )
 def test_landline(engine: PiiEngine, marked: str) -> None:

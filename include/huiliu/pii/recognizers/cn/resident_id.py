@@ -19,6 +19,7 @@ under a name that hints at ID numbers.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from huiliu.identity.resident_id import (
@@ -43,6 +44,11 @@ __all__ = [
 ]
 
 
+_OTHER_NUMBER_LABEL = re.compile(
+    r"(?:工单|编号|单号|流水号|订单|受理号|批次|序列号|条码|批号|案号)[号码]?[:：]?\s*$"
+)
+
+
 class CnResidentIdRecognizer(CnPatternRecognizer):
     """Resident ID numbers, checksum-validated; a wrong check character lowers the score."""
 
@@ -57,6 +63,17 @@ class CnResidentIdRecognizer(CnPatternRecognizer):
         if len(compact(pattern_text)) == LEGACY_LENGTH:
             return not plausible_legacy_id(pattern_text)
         return not plausible_resident_id(pattern_text)
+
+    def reject_span(self, text: str, start: int, end: int) -> bool:
+        """Not an ID number: 18 characters whose check character is wrong, right after a label of
+        another kind of number (工单编号, 受理号, 流水号, 订单号): a work order's area code, date and
+        serial number take an ID's shape."""
+        number = compact(text[start:end])
+        return (
+            len(number) == 18
+            and check_char(number) != number[-1]
+            and _OTHER_NUMBER_LABEL.search(text, max(0, start - 10), start) is not None
+        )
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """The ISO 7064 MOD 11-2 check character (a 15-digit number has none: no check)."""
