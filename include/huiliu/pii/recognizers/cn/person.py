@@ -50,6 +50,8 @@ _RE2_HANZI = r"\x{3400}-\x{9fff}"
 STRONG, WEAK, NONE, IMPOSSIBLE = 2, 1, 0, -1
 _HANZI_CHAR = re.compile(f"[{HANZI}]")
 _NEVER = re.compile(r"(?!)")
+_CLAN_PLACES = re.compile(f"[{HANZI}]家[湾寨坝岩冲坡沟庄屯营堡垭坳塘组院]")
+"""Rural places named after a clan (李家湾, 孙家寨, 王家组): no person's name."""
 _PARTICLES = "的地得了着过"
 """Structural and aspect particles: a name never ends in one."""
 
@@ -71,6 +73,10 @@ def _group_name(text: str, start: int, end: int) -> bool:
     full, bare = _group_names()
     word = text[start:end]
     return word in full or (word in bare and word == text.strip())
+
+
+def _place_of_a_clan(text: str, hit: Hit) -> bool:
+    return _CLAN_PLACES.fullmatch(text, hit.start, hit.end) is not None
 
 
 def _has_hanzi(text: str) -> bool:
@@ -144,8 +150,22 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             spans = self.model_spans(text, tags)
             hits = [hit for hit in hits if not self._preposition_before_word(text, hit, spans)]
             hits = vote(hits, spans, self.spec.scores.model, "model", self._span_holds(text))
-        hits = [hit for hit in hits if not self._word_and_particle(text, hit)]
+        hits = [
+            self._household(text, hit)
+            for hit in hits
+            if not self._word_and_particle(text, hit) and not _place_of_a_clan(text, hit)
+        ]
         return [hit._replace(start=s, end=e) for hit in hits for s, e in [self._bare_surname(text, *hit[:2])]]
+
+    def _household(self, text: str, hit: Hit) -> Hit:
+        """A two-character name read in a household's name (王建|国户: the household of 王建国), as
+        the three-character name; a household word stays (李华|农户, 张明|住户)."""
+        end = hit.end
+        if end - hit.start != 2 or text[end + 1 : end + 2] != "户" or not self._given_ok(text[end : end + 1]):
+            return hit
+        if text[end] in self._weak or self._is_word(text[end : end + 2]):
+            return hit
+        return hit._replace(end=end + 1)
 
     def _word_and_particle(self, text: str, hit: Hit) -> bool:
         """Whether a three-character name is a frequent ordinary word and a particle (业主高兴地说):
