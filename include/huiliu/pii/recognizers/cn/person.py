@@ -75,6 +75,12 @@ def _group_name(text: str, start: int, end: int) -> bool:
     return word in full or (word in bare and word == text.strip())
 
 
+def _inside_a_name(hit: Hit, starts: set[int], spans: list[tuple[int, int]]) -> bool:
+    """Whether a surname found before a title is the end of a longer name (王家卫先生: 卫): no word
+    of the tagger starts there, or one of its names covers it."""
+    return hit.start not in starts or any(s < hit.end and hit.start < e for s, e in spans)
+
+
 def _place_of_a_clan(text: str, hit: Hit) -> bool:
     return _CLAN_PLACES.fullmatch(text, hit.start, hit.end) is not None
 
@@ -139,6 +145,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         self._weak = frozenset(spec.weak_followers) - {" "}
         self._not_in_names = frozenset(spec.not_in_names)
         self._titles = frozenset(spec.titles)
+        self._titled = re.compile(f"({surname})(?=女士|先生|小姐)")
         self._ambiguous = frozenset(spec.ambiguous_surnames)
 
     def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
@@ -148,7 +155,13 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         tags = self.model_tags(text, tags)
         if tags is not None:
             spans = self.model_spans(text, tags)
-            hits = [hit for hit in hits if not self._preposition_before_word(text, hit, spans)]
+            starts = {word.start for word in tags}
+            hits = [
+                hit
+                for hit in hits
+                if not self._preposition_before_word(text, hit, spans)
+                and not (hit.pattern == "surname_and_title" and _inside_a_name(hit, starts, spans))
+            ]
             hits = vote(hits, spans, self.spec.scores.model, "model", self._span_holds(text))
         hits = [
             self._household(text, hit)
@@ -262,8 +275,21 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
                 hit = self._at_clause(text, start)
                 if hit is not None:
                     hits[start] = hit
+        for hit in self._titled_surnames(text):
+            hits.setdefault(hit.start, hit)
         found = sorted(hits.values())
         return self._joined(text, found) if found else found
+
+    def _titled_surnames(self, text: str) -> list[Hit]:
+        """A surname right before 女士, 先生 or 小姐, anywhere (已回访苏女士, 回访时白女士): a person
+        named by the surname; not when the surname's character ends a word (对于先生们, 任何女士)."""
+        hits = []
+        for match in self._titled.finditer(text):
+            start, end = match.span(1)
+            if start > 0 and self._is_word(text[start - 1 : start + 1]):
+                continue
+            hits.append(Hit(start, end, self.spec.scores.context, "surname_and_title"))
+        return hits
 
     def _joined(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Add names joined to a found name by 和, 与, 、 …: the joiner acts as a context word."""
