@@ -108,6 +108,8 @@ def test_person(engine: PiiEngine, marked: str) -> None:
         pytest.param("住址⟦建设北路153号和谐公寓6栋4单元104室⟧", id="a-road-named-with-a-verb"),
         pytest.param("投诉，⟦建设北路153号⟧漏水", id="a-road-named-with-a-verb-after-a-comma"),
         pytest.param("他在⟦四方河路88号⟧家中休息", id="at-home-is-no-part"),
+        pytest.param("家住⟦碧海花园3-1-1502室⟧，", id="dashed-building-unit-room"),
+        pytest.param("地址：⟦锦绣华庭B座28F⟧", id="a-floor-written-f"),
         pytest.param("请街道核实处理", id="the-street-office"),
         pytest.param("已转属地街道处理", id="the-local-street-office"),
         pytest.param("住在城中村的自建房里", id="an-urban-village-named-by-no-name"),

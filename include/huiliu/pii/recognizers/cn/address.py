@@ -57,14 +57,14 @@ _SECTION = r"(?:[东西南北中]段|[一二三四五六七八九十]段)?"
 _PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 MAX_RUN = 30
 MAX_ADMIN = 12
-_UNIT = r"(?:号楼|号院|号房|单元|栋|幢|座|室|层|楼|号|弄|巷|组|户|期|排|门|区)"
+_UNIT = r"(?:号楼|号院|号房|单元|栋|幢|座|室|层|楼|号|弄|巷|组|户|期|排|门|区|F)"
 _STALL = (
-    r"(?<![\d-])[A-Za-z]?\d{1,4}(?:-\d{1,5}-\d{1,5}(?:-\d{1,5})?|-\d{2,5})(?![\d-])"
+    r"(?<![\d-])[A-Za-z]?\d{1,4}(?:-\d{1,5}-\d{1,5}(?:-\d{1,5})?|-\d{2,5})(?![\d-])(?:室|号)?"
     r"|(?<!\d\s)(?:(?<![A-Za-z\d-])[A-Za-z]?)\d{3,6}(?=[，。；：！？、（）)\]]|[\s,.;:!?(](?![\d\s])|$)"
 )
-"""A stall, flat or room written as bare numbers: dashed (B6-1074, 125-756), or three digits or more
-(after one letter or none) ending the clause (国际商贸城二期14682, 工具市场C997), never one group of
-a longer number (6212 2623…, 403,668.21, 12345-2023)."""
+"""A stall, flat or room written as bare numbers: dashed (B6-1074, 125-756, 3-1-1502室), or three
+digits or more (after one letter or none) ending the clause (国际商贸城二期14682, 工具市场C997), never
+one group of a longer number (6212 2623…, 403,668.21, 12345-2023)."""
 _PREMISES_NAME_END = re.compile(
     r"(?:市场|城|中心|大厦|广场|楼|园|苑|区|期|座|栋|幢|村|小区|公寓|家园|[A-Za-z])$"
 )
