@@ -40,6 +40,7 @@ from presidio_analyzer import EntityRecognizer
 
 from huiliu.pii.config import PatternRecognizerSpec, PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
+from huiliu.pii.recognizers.cn.address import division_prefixes
 from huiliu.pii.recognizers.cn.lexicon import common_word, tagged_name, word_frequencies, word_tags
 from huiliu.pii.recognizers.cn.name_spans import TaggedNames
 from huiliu.pii.recognizers.voting import RuleHolds, vote
@@ -73,6 +74,41 @@ def _group_name(text: str, start: int, end: int) -> bool:
     full, bare = _group_names()
     word = text[start:end]
     return word in full or (word in bare and word == text.strip())
+
+
+_NOT_IN_A_NAME = frozenset("佰仟萬")
+"""Characters of amounts written in capitals (伍佰元整, 陆仟元): 伍 and 陆 are surnames too."""
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span without the emoji, symbols and punctuation at its edges (王阿姨🌹 → 王阿姨)."""
+    while start < end and not _kept(text[start]):
+        start += 1
+    while end > start and not _kept(text[end - 1]):
+        end -= 1
+    return start, end
+
+
+def _kept(char: str) -> bool:
+    return char.isalnum() or char == "·"
+
+
+def _may_be_a_name(text: str, start: int, end: int) -> bool:
+    """Whether a span of the name model may be a name: it holds a letter (not 🙏🙏), and is not an
+    ethnic group's name, a division's name (黎平, 云岩区) or an amount in capitals (伍佰元整)."""
+    name = text[start:end]
+    return (
+        any(c.isalpha() for c in name)
+        and not _group_name(text, start, end)
+        and not _division(name)
+        and not _NOT_IN_A_NAME.intersection(name)
+    )
+
+
+def _division(name: str) -> bool:
+    """Whether a name is a division's, written with its level (云岩区, 石阡县, 安顺市; not 马龙 or 江山,
+    which are people's names as well as places')."""
+    return name[-1:] in "省市县区旗州" and name in division_prefixes()
 
 
 def _inside_a_name(hit: Hit, starts: set[int], spans: list[tuple[int, int]]) -> bool:
@@ -166,7 +202,9 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         hits = [
             self._household(text, hit)
             for hit in hits
-            if not self._word_and_particle(text, hit) and not _place_of_a_clan(text, hit)
+            if not self._word_and_particle(text, hit)
+            and not _place_of_a_clan(text, hit)
+            and not _division(text[hit.start : hit.end])
         ]
         return [hit._replace(start=s, end=e) for hit in hits for s, e in [self._bare_surname(text, *hit[:2])]]
 
@@ -237,8 +275,8 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         """The tagger's names: the name model's as they are (it was trained on where names begin
         and end), or LAC's own put right (see :mod:`huiliu.pii.recognizers.cn.name_spans`)."""
         if self.tagger is not None and self.tagger.names is not None:
-            words = [(word.start, word.end) for word in tags if word.label == "PER"]
-            return [(start, end) for start, end in words if not _group_name(text, start, end)]
+            words = [_trimmed(text, word.start, word.end) for word in tags if word.label == "PER"]
+            return [(start, end) for start, end in words if _may_be_a_name(text, start, end)]
         return self._tagged_names.spans(text, tags)
 
     def _bare_surname(self, text: str, start: int, end: int) -> tuple[int, int]:
