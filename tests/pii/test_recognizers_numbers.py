@@ -232,7 +232,7 @@ def test_mobile(engine: PiiEngine, marked: str) -> None:
         pytest.param("办公电话⟦86123456⟧", id="local-after-context"),
         pytest.param("共计86123456元", id="local-without-context"),
         pytest.param("编码520102203162", id="community-code"),
-        pytest.param("联系电话⟦0851 8688 1234⟧", id="spaced-groups"),
+        pytest.param("提货码 0571 8888 1234", id="a-pick-up-code-in-groups-of-four"),
         pytest.param("座机⟦(0851) 8688-1234⟧", id="brackets-and-a-dash-inside"),
     ],
 )

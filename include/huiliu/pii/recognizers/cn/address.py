@@ -243,6 +243,24 @@ def _after_number_before(text: str, start: int, suffix: int) -> int:
     return begin
 
 
+_PLATE = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
+    r"[A-HJ-NP-Z][·•.\- ]?[A-HJ-NP-Z0-9]{5,6}号?"
+)
+"""A vehicle's plate, perhaps with 号 after it (苏E12345号小型轿车): no address."""
+
+
+def _edges_trimmed(text: str, hit: Hit) -> Hit:
+    """An address without the spaces, tabs, emoji or symbols at its edges (a closing bracket of an
+    address written in brackets stays)."""
+    start, end = hit.start, hit.end
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in "）)"):
+        end -= 1
+    return hit if (start, end) == (hit.start, hit.end) else hit._replace(start=start, end=end)
+
+
 _AFTER_CUE = "是为：: "
 """What may stand between a cue word and the address it announces (住址是, 地址为)."""
 _BRACKETS = {"（": "）", "(": ")"}
@@ -453,7 +471,8 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
                 for h in hits
             ]
         )
-        return _joined_hits(text, tags, extended)
+        found = [_edges_trimmed(text, h) for h in _joined_hits(text, tags, extended)]
+        return [h for h in found if h.start < h.end and _PLATE.fullmatch(text, h.start, h.end) is None]
 
     def _start_holds(self, text: str, tags: Tags) -> RuleHolds:
         """Whether a rule address starting before the tagger's has evidence: a number, a cue,
