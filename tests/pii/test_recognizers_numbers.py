@@ -113,6 +113,7 @@ def check(engine: PiiEngine, marked: str, entity: str) -> list[RecognizerResult]
         ),
         pytest.param(f"工单编号{WRONG_CHECK_ID}，请处理", id="a-work-order-number-shaped-like-an-id"),
         pytest.param(f"工单编号⟦{VALID_ID}⟧，请处理", id="a-valid-id-after-a-work-order-label"),
+        pytest.param(f"身份证编号⟦{WRONG_CHECK_ID}⟧", id="an-id-label-ending-in-a-number-label"),
         pytest.param("户主身份证号⟦520102650314123⟧，已核实", id="first-generation-15-digits"),
         pytest.param("证件号：⟦310115550708041⟧", id="first-generation-code-created-after-birth"),
         pytest.param("身份证⟦５２０１０２６５０３１４１２３⟧", id="first-generation-full-width"),
@@ -249,6 +250,9 @@ def test_landline(engine: PiiEngine, marked: str) -> None:
         pytest.param("账号⟦６２１７０００８１２９２６３６４⟧", id="full-width"),
         pytest.param("编号6217000812926365", id="luhn-fails-without-context"),
         pytest.param(f"身份证{VALID_ID}", id="resident-id-is-not-a-card"),
+        pytest.param(f"快递单号{CARD_19}已签收", id="a-waybill-number-passing-luhn"),
+        pytest.param(f"订单号：{CARD_19}", id="an-order-number-passing-luhn"),
+        pytest.param(f"银行卡编号⟦{CARD_19}⟧", id="a-card-label-ending-in-a-number-label"),
     ],
 )
 def test_bank_card(engine: PiiEngine, marked: str) -> None:

@@ -94,6 +94,19 @@ def remove_contained(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
+_OTHER_NUMBER_LABEL = re.compile(
+    r"(?:工单|编号|单号|流水号|订单|受理号|批次|序列号|条码|批号|案号|发票号码|交易号|商品ID)[号码]?[:：]?\s*$"
+)
+_LABEL_WINDOW = 10
+
+
+def after_other_number_label(text: str, start: int, unless: tuple[str, ...]) -> bool:
+    """Whether a number at ``start`` comes right after a label of another kind of number (工单编号,
+    订单号, 快递单号, 流水号 …), and no word of ``unless`` (卡, 身份证 …) is in that label."""
+    before = text[max(0, start - _LABEL_WINDOW) : start]
+    return _OTHER_NUMBER_LABEL.search(before) is not None and not any(word in before for word in unless)
+
+
 def normalized_from(text: str, nlp_artifacts: NlpArtifacts | None) -> NormalizedText:
     """The normalised text the NLP engine attached to its artifacts, or a fresh one."""
     norm = getattr(nlp_artifacts, "normalized", None)

@@ -4,7 +4,7 @@ A run of 18 digits that is a resident ID number as issued (:mod:`huiliu.identity
 whatever its grouping and whether or not its check character holds) is not a card, even when it
 passes the Luhn check, as about one ID number in eleven does. A number failing the Luhn check scores
 low: it is reported only after a context word such as 银行卡 (a typo in a card number is still a
-card number).
+card number). A number right after a label of another kind of number (订单号, 快递单号) is not a card.
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ from typing import ClassVar
 from stdnum import luhn
 
 from huiliu.identity.resident_id import plausible_resident_id
-from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
+from huiliu.pii.recognizers import (
+    CnPatternRecognizer,
+    after_other_number_label,
+    builtin_context,
+    builtin_patterns,
+)
+
+_CARD_WORDS = ("卡", "账", "帐")
 
 
 def card_digits(text: str) -> str:
@@ -34,6 +41,11 @@ class BankCardRecognizer(CnPatternRecognizer):
         """A resident ID number, or a run of one repeated digit, is not a card."""
         digits = card_digits(pattern_text)
         return plausible_resident_id(digits) or len(set(digits)) == 1
+
+    def reject_span(self, text: str, start: int, end: int) -> bool:  # noqa: ARG002 (the hook's signature)
+        """Not a card: a number right after a label of another kind of number (快递单号, 订单号,
+        流水号), unless the label names a card or an account (银行卡编号)."""
+        return after_other_number_label(text, start, unless=_CARD_WORDS)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """The Luhn check digit."""

@@ -19,7 +19,6 @@ under a name that hints at ID numbers.
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from huiliu.identity.resident_id import (
@@ -32,7 +31,12 @@ from huiliu.identity.resident_id import (
     region_issued,
     valid_resident_id,
 )
-from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
+from huiliu.pii.recognizers import (
+    CnPatternRecognizer,
+    after_other_number_label,
+    builtin_context,
+    builtin_patterns,
+)
 
 __all__ = [
     "CnResidentIdRecognizer",
@@ -44,9 +48,7 @@ __all__ = [
 ]
 
 
-_OTHER_NUMBER_LABEL = re.compile(
-    r"(?:工单|编号|单号|流水号|订单|受理号|批次|序列号|条码|批号|案号)[号码]?[:：]?\s*$"
-)
+_ID_WORDS = ("身份", "证件")
 
 
 class CnResidentIdRecognizer(CnPatternRecognizer):
@@ -72,7 +74,7 @@ class CnResidentIdRecognizer(CnPatternRecognizer):
         return (
             len(number) == 18
             and check_char(number) != number[-1]
-            and _OTHER_NUMBER_LABEL.search(text, max(0, start - 10), start) is not None
+            and after_other_number_label(text, start, unless=_ID_WORDS)
         )
 
     def validate_result(self, pattern_text: str) -> bool | None:
