@@ -2,6 +2,7 @@
 
 ``1[3-9]`` and nine more digits; the number plan (which prefixes are assigned) is checked with
 phonenumbers. An unassigned prefix keeps a lower score, since people still wrote a number there.
+A number right after a label of another kind of number (发票号码, 订单号) is not a mobile.
 """
 
 from __future__ import annotations
@@ -12,8 +13,14 @@ from typing import ClassVar
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
+from huiliu.pii.recognizers import (
+    CnPatternRecognizer,
+    after_other_number_label,
+    builtin_context,
+    builtin_patterns,
+)
 
+_PHONE_WORDS = ("手机", "电话", "联系", "微信")
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
@@ -35,6 +42,11 @@ class CnMobileRecognizer(CnPatternRecognizer):
     KIND: ClassVar[str] = "cn_mobile"
     PATTERNS = builtin_patterns("cn_mobile")
     CONTEXT = builtin_context("cn_mobile")
+
+    def reject_span(self, text: str, start: int, end: int) -> bool:  # noqa: ARG002 (the hook's signature)
+        """Not a mobile number: a number right after a label of another kind of number (发票号码,
+        订单号, 商品ID), unless the label names a phone (联系电话编号)."""
+        return after_other_number_label(text, start, unless=_PHONE_WORDS)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """Whether the prefix is assigned to mobile numbers."""
