@@ -216,6 +216,8 @@ def test_an_id_passing_luhn_is_never_a_bank_card(
         pytest.param("⟦0086 13812345678⟧", id="0086"),
         pytest.param("手机⟦8613908512345⟧", id="86-without-a-plus"),
         pytest.param("发票号码 13812345678", id="an-invoice-number"),
+        pytest.param("手机⟦138.8501.2345⟧", id="dots"),
+        pytest.param("单价138.85元，版本1.3.8", id="a-price-and-a-version"),
         pytest.param("订单号13812345678已发货", id="an-order-number"),
         pytest.param("原工单号2026668855122。", id="ticket-number-13-digits"),
         pytest.param("订单号213812345678", id="inside-longer-number"),

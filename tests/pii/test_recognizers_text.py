@@ -81,6 +81,8 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("配送范围：南明区、云岩区", id="districts-in-a-list"),
         pytest.param("谢谢⟦张⟧哥，⟦赵⟧总明天到", id="informal-titles"),
         pytest.param("⟦马龙⟧夺得冠军", id="a-name-that-is-also-a-district"),
+        pytest.param("籍贯：黎平，户籍：罗甸，品牌：华为，小区：万科城", id="form-fields-holding-no-person"),
+        pytest.param("姓名：⟦王芳⟧", id="a-name-field"),
         pytest.param("⟦王家卫⟧先生的新片", id="a-full-name-before-a-title"),
         pytest.param("对于先生们的建议，任何女士都可以报名", id="titles-after-words"),
         pytest.param("⟦王建国⟧户共4人，均已纳入监测", id="a-household-named-by-its-head"),

@@ -1,4 +1,4 @@
-"""``CN_MOBILE``: mainland mobile numbers, optionally with +86, with spaces or dashes inside.
+"""``CN_MOBILE``: mainland mobile numbers, optionally with +86, with spaces, dashes or dots inside.
 
 ``1[3-9]`` and nine more digits; the number plan (which prefixes are assigned) is checked with
 phonenumbers. An unassigned prefix keeps a lower score, since people still wrote a number there.
@@ -25,8 +25,8 @@ _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR
 
 
 def national_digits(text: str) -> str:
-    """The 11 digits of a mobile number written with +86, spaces or dashes."""
-    return text.replace(" ", "").replace("-", "")[-11:]
+    """The 11 digits of a mobile number written with +86, spaces, dashes or dots."""
+    return text.replace(" ", "").replace("-", "").replace(".", "")[-11:]
 
 
 @lru_cache(maxsize=4096)

@@ -76,6 +76,11 @@ def _group_name(text: str, start: int, end: int) -> bool:
     return word in full or (word in bare and word == text.strip())
 
 
+_NOT_A_PERSON_LABEL = re.compile(
+    r"(?:籍贯|出生地|户籍|户籍地|所在地|区域|地区|小区|楼盘|品牌|商标|产品|型号|配料|成分|药品|单位|公司|学校|民族)"
+    r"[:：]\s*$"
+)
+"""Labels of a form field whose value is no person (籍贯：黎平, 品牌：华为, 小区：万科城)."""
 _NOT_IN_A_NAME = frozenset("佰仟萬")
 """Characters of amounts written in capitals (伍佰元整, 陆仟元): 伍 and 陆 are surnames too."""
 
@@ -205,6 +210,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             if not self._word_and_particle(text, hit)
             and not _place_of_a_clan(text, hit)
             and not _division(text[hit.start : hit.end])
+            and _NOT_A_PERSON_LABEL.search(text, max(0, hit.start - 6), hit.start) is None
         ]
         return [hit._replace(start=s, end=e) for hit in hits for s, e in [self._bare_surname(text, *hit[:2])]]
 
