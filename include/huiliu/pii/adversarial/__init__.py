@@ -34,6 +34,7 @@ no word naming an ID number before them. Every planted value's and decoy's span 
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import json
 import random
@@ -315,10 +316,18 @@ class _Draw:
             number = f"{number[:6]}-{number[6:14]}-{number[14:]}"
         elif form < 0.5:
             number = number.translate(_FULL_WIDTH)
-        if rng.random() < 0.12:
-            before, after = rng.choice(_WRAPS)
+        return self._wrapped(number)
+
+    def _wrapped(self, number: str) -> str | tuple[str, str, str]:
+        """A number, one time in eight or so inside brackets or quotes."""
+        if self.rng.random() < 0.12:
+            before, after = self.rng.choice(_WRAPS)
             return before, number, after
         return number
+
+    def _day_of(self, year: int) -> date:
+        """A day of ``year``, drawn uniformly."""
+        return date(year, 1, 1) + timedelta(days=self.rng.randrange(366 if calendar.isleap(year) else 365))
 
     def resident_id(self) -> str:
         """An 18-character resident ID with a valid check character (upper-case X)."""
@@ -343,7 +352,7 @@ class _Draw:
                 year = rng.randint(first_year, last_year)
                 if region_issued(region, year, ISSUED_THROUGH):
                     break
-        born = date(year, 1, 1) + timedelta(days=rng.randrange(366 if year % 4 == 0 else 365))
+        born = self._day_of(year)
         sequence = rng.randrange(1000)
         want_x = rng.random() < 0.2
         for step in range(1000 if want_x else 1):
@@ -357,10 +366,7 @@ class _Draw:
         rng = self.rng
         if rng.random() < 0.25:
             number = number.translate(_FULL_WIDTH)
-        if rng.random() < 0.12:
-            before, after = rng.choice(_WRAPS)
-            return before, number, after
-        return number
+        return self._wrapped(number)
 
     def legacy_id(self) -> str:
         """A first-generation 15-digit ID: a region code in use while they were issued, YYMMDD."""
@@ -374,7 +380,7 @@ class _Draw:
                 year = rng.randint(*LEGACY_BIRTH_YEARS)
             if region_issued(region, max(year, first), last):
                 break
-        born = date(year, 1, 1) + timedelta(days=rng.randrange(366 if year % 4 == 0 else 365))
+        born = self._day_of(year)
         return f"{region:06d}{born:%y%m%d}{rng.randrange(1000):03d}"
 
     def _mobile(self) -> str:

@@ -37,7 +37,7 @@ from typing import ClassVar, TypeVar
 from presidio_analyzer import EntityRecognizer
 
 from huiliu.divisions import load_hierarchy, reference
-from huiliu.pii.config import AddressSpec, builtin_spec
+from huiliu.pii.config import AddressSpec, PatternRecognizerSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
 from huiliu.pii.recognizers.cn.address_tail import ROAD_END as _ROAD_END
 from huiliu.pii.recognizers.cn.address_tail import extended_end
@@ -243,11 +243,13 @@ def _after_number_before(text: str, start: int, suffix: int) -> int:
     return begin
 
 
-_PLATE = re.compile(
-    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
-    r"[A-HJ-NP-Z][·•.\- ]?[A-HJ-NP-Z0-9]{5,6}号?"
-)
-"""A vehicle's plate, perhaps with 号 after it (苏E12345号小型轿车): no address."""
+@lru_cache(maxsize=1)
+def _plate_with_hao() -> re.Pattern[str]:
+    """The vehicle-plate recognizer's own patterns, with 号 allowed after them: a plate written with
+    号 (苏E12345号小型轿车) is no address."""
+    spec = builtin_spec("cn_vehicle_plate")
+    assert isinstance(spec, PatternRecognizerSpec)
+    return re.compile("(?:" + "|".join(p.expression for p in spec.patterns) + ")号?", re.ASCII)
 
 
 def _edges_trimmed(text: str, hit: Hit) -> Hit:
@@ -472,7 +474,8 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
             ]
         )
         found = [_edges_trimmed(text, h) for h in _joined_hits(text, tags, extended)]
-        return [h for h in found if h.start < h.end and _PLATE.fullmatch(text, h.start, h.end) is None]
+        plate = _plate_with_hao()
+        return [h for h in found if h.start < h.end and plate.fullmatch(text, h.start, h.end) is None]
 
     def _start_holds(self, text: str, tags: Tags) -> RuleHolds:
         """Whether a rule address starting before the tagger's has evidence: a number, a cue,
