@@ -68,10 +68,11 @@ def list_cmd(
         print_json([r.as_dict() for r in rows])
         return
     table = Table(title=f"quarantine.{dataset} — {len(rows)} row(s) {state}")
-    for header in ("quarantine id", "state", "held", "failed rules"):
+    for header in ("quarantine id", "state", "held", "failed rules", "why · 原因"):
         table.add_column(header, overflow="fold")
     for row in rows[:limit]:
-        table.add_row(row.quarantine_id, row.state, "yes" if row.held else "", row.failed_rules)
+        why = "\n".join(f["message"] for f in row.failures if "message" in f)
+        table.add_row(row.quarantine_id, row.state, "yes" if row.held else "", row.failed_rules, why)
     console.print(table)
 
 

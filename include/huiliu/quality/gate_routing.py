@@ -305,6 +305,9 @@ class BatchRouter:
                 if not routing.surely_held:
                     routing.failing += staged.failing
         keys = pending.result()
-        rules = [*combine(routing.outcomes), duplicate_rule(keys.resolution, self.key, routing.rows)]
+        rules = [
+            *combine(routing.outcomes, self.parameters),
+            duplicate_rule(keys.resolution, self.key, routing.rows),
+        ]
         verdict = decide(rules, routing.rows, self.contract.quality.max_failing_share)
         return RoutedBatch(verdict=verdict, routing=routing, keys=keys)

@@ -52,10 +52,22 @@ META = ("_batch_id", "_ingested_at", "_source", *(f.name for f in zones.QUARANTI
 
 
 class FailureSummary(TypedDict):
-    """A failure without the row's values: the rule and the columns it looked at."""
+    """A failure without the row's values: the rule, the columns it looked at and, where the rule
+    can say, why the value failed (a code and what to do; no value is quoted)."""
 
     rule: str
     columns: list[str]
+    reason: NotRequired[str]
+    message: NotRequired[str]
+    message_en: NotRequired[str]
+
+
+def _summary(failure: Failure) -> FailureSummary:
+    summary = FailureSummary(rule=failure["rule"], columns=sorted(failure.get("values", {})))
+    for key in ("reason", "message", "message_en"):
+        if key in failure:
+            summary[key] = failure[key]
+    return summary
 
 
 class QuarantinedRowRecord(TypedDict):
@@ -87,9 +99,7 @@ class QuarantinedRow:
 
     def as_dict(self, with_values: bool = False) -> QuarantinedRowRecord:
         failures: list[Failure] | list[FailureSummary] = (
-            self.failures
-            if with_values
-            else [FailureSummary(rule=f["rule"], columns=sorted(f.get("values", {}))) for f in self.failures]
+            self.failures if with_values else [_summary(f) for f in self.failures]
         )
         body: QuarantinedRowRecord = {
             "quarantine_id": self.quarantine_id,
@@ -267,7 +277,7 @@ def _revalidate(contract: DatasetContract, rows: pa.Table, settings: Settings) -
     runner = SuiteRunner(load_checked_suite(contract, settings), contract.name)
     parameters = run_parameters(contract, datetime.now(UTC), settings)
     outcomes = runner.validate(data_frame(contract, rows, 0), parameters, "release")
-    verdict = decide(combine([outcomes]), rows.num_rows, 1.0)
+    verdict = decide(combine([outcomes], parameters), rows.num_rows, 1.0)
     ids = rows.column("_quarantine_id").to_pylist()
     return {ids[p]: [verdict.rules[r].rule for r in rules] for p, rules in verdict.failures_by_row.items()}
 

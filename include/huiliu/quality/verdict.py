@@ -12,9 +12,9 @@ A batch is also held when more than the contract's ``max_failing_share`` of its 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,8 @@ class RuleResult:
     mostly: float = 1.0
     row_level: bool = True
     rows: list[npt.NDArray[np.int64]] = field(default_factory=list, repr=False)
+    kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The expectation's arguments, suite parameters resolved (what explains a failing value)."""
 
     def add(self, outcome: ExpectationOutcome) -> None:
         """Sum one chunk's outcome; a row-level rule is judged on the summed counts, as GX would
@@ -82,15 +84,29 @@ class RuleResult:
         }
 
 
-def combine(chunks: Sequence[Sequence[ExpectationOutcome]]) -> list[RuleResult]:
-    """Sum each expectation's outcomes over the chunks (same suite, same order in every chunk)."""
+def combine(
+    chunks: Sequence[Sequence[ExpectationOutcome]], parameters: Mapping[str, Any] | None = None
+) -> list[RuleResult]:
+    """Sum each expectation's outcomes over the chunks (same suite, same order in every chunk);
+    ``parameters`` are the run's suite parameters, put in place of ``{"$PARAMETER": name}``."""
     rules: list[RuleResult] = []
     for chunk in chunks:
         for index, outcome in enumerate(chunk):
             if index == len(rules):
-                rules.append(RuleResult(outcome.rule, outcome.type, outcome.columns, outcome.severity))
+                kwargs = _resolved(outcome.kwargs, parameters or {})
+                rules.append(
+                    RuleResult(outcome.rule, outcome.type, outcome.columns, outcome.severity, kwargs=kwargs)
+                )
             rules[index].add(outcome)
     return rules
+
+
+def _resolved(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    def value(given: Any) -> Any:
+        name = given.get("$PARAMETER") if isinstance(given, Mapping) else None
+        return parameters.get(name) if isinstance(name, str) else given
+
+    return {key: value(given) for key, given in kwargs.items()}
 
 
 def duplicate_rule(resolution: DuplicateResolution, key: Sequence[str], rows_total: int) -> RuleResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,7 @@ from huiliu.contracts.model import DatasetContract
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import conform, landing_schema
 from huiliu.lake.writer import CommittedBatch, StagedBatchWriter
+from huiliu.quality.failure_reasons import Reason, explains, reasons_for
 from huiliu.quality.verdict import RuleResult, Verdict
 from huiliu.settings import Settings
 
@@ -38,11 +39,15 @@ QUARANTINE_FIELDS = (
 
 class Failure(TypedDict):
     """One rule a quarantined row failed, as ``_failures`` lists them (JSON): the rule, its severity
-    and the row's values of the rule's columns, as text."""
+    and the row's values of the rule's columns, as text; for a rule that can say why
+    (:mod:`huiliu.quality.failure_reasons`), the reason's code and what to do (zh-CN, English)."""
 
     rule: str
     severity: str
     values: dict[str, str | None]
+    reason: NotRequired[str]
+    message: NotRequired[str]
+    message_en: NotRequired[str]
 
 
 def curated_schema(contract: DatasetContract) -> pa.Schema:
@@ -126,18 +131,42 @@ def _failures(
         return names, details
     subset = rows.take(pa.array(failing, pa.int64()))
     values = {c: subset.column(c).to_pylist() for c in {c for r in rules for c in r.columns}}
+    failed = [verdict.failures_by_row[int(positions[i])] for i in failing]
+    reasons = _reasons(rules, failed, values)
     for j, i in enumerate(failing):
-        entries: list[Failure] = [
-            {
+        entries: list[Failure] = []
+        for r in failed[j]:
+            entry: Failure = {
                 "rule": rules[r].rule,
                 "severity": rules[r].severity,
                 "values": {c: _text(values[c][j]) for c in rules[r].columns},
             }
-            for r in verdict.failures_by_row[int(positions[i])]
-        ]
+            reason = reasons.get((r, j))
+            if reason is not None:
+                entry["reason"], entry["message"], entry["message_en"] = (
+                    reason.code,
+                    reason.message,
+                    reason.message_en,
+                )
+            entries.append(entry)
         names[i] = "; ".join(e["rule"] for e in entries)
         details[i] = json.dumps(entries, ensure_ascii=False)
     return names, details
+
+
+def _reasons(
+    rules: Sequence[RuleResult], failed: Sequence[Sequence[int]], values: dict[str, list[Any]]
+) -> dict[tuple[int, int], Reason]:
+    """(rule, failing row) → why the row's value fails the rule, for the rules that can say."""
+    out: dict[tuple[int, int], Reason] = {}
+    for r, rule in enumerate(rules):
+        if not explains(rule.type) or len(rule.columns) != 1:
+            continue
+        at = [j for j, of_row in enumerate(failed) if r in of_row]
+        column = values[rule.columns[0]]
+        found = reasons_for(rule.type, rule.kwargs, [column[j] for j in at])
+        out.update(((r, j), reason) for j, reason in zip(at, found, strict=True) if reason is not None)
+    return out
 
 
 def quarantine_rows(

@@ -26,7 +26,9 @@ from huiliu.identity.resident_id import (
     ID_CHECK_CHARS,
     ID_LENGTH,
     ID_WEIGHTS,
+    LEGACY_LENGTH,
     earliest_birth_date,
+    plausible_legacy_id,
     regions_issued,
 )
 from huiliu.identity.resident_id import load_region_tables as load_region_tables
@@ -46,6 +48,8 @@ from huiliu.quality.rules.arrays import (
 from huiliu.quality.rules.timestamps import as_of_date, wall_clock_times
 
 REASONS = ("length", "format", "checksum", "birth_date", "region", "outside_city")
+FIRST_GENERATION = "first_generation"
+"""The reason given instead of ``length`` for a first-generation 15-digit number as issued."""
 _CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode(), dtype=np.uint8)
 _ZERO = ord("0")
 _X = ord("X")
@@ -181,12 +185,23 @@ def valid_resident_ids(
 def resident_id_reasons(
     values: ArrayLike, *, as_of: date, region_prefixes: Sequence[str] = ()
 ) -> npt.NDArray[np.object_]:
-    """The first rule each value fails (one of REASONS), or None for valid values and nulls."""
+    """The first rule each value fails (one of REASONS), or None for valid values and nulls.
+
+    A 15-digit number that is a first-generation ID as issued (GB 11643-1989, see
+    :func:`~huiliu.identity.resident_id.plausible_legacy_id`) fails ``length`` as
+    :data:`FIRST_GENERATION`: the holder has an 18-digit number to ask for.
+    """
     nulls, passes = _rule_checks(values, as_of, region_prefixes)
     failing = ~passes
     first = np.argmax(failing, axis=1)
     reasons: npt.NDArray[np.object_] = np.array(REASONS, dtype=object)[first]
     reasons[nulls | ~failing.any(axis=1)] = None
+    strings = as_arrow_strings(values)
+    legacy_length = to_numpy_bool(pc.equal(pc.utf8_length(strings), LEGACY_LENGTH), null_as=False)
+    short = np.flatnonzero((reasons == "length") & legacy_length)
+    for row, text in zip(short.tolist(), strings.take(pa.array(short)).to_pylist(), strict=True):
+        if plausible_legacy_id(text, as_of):
+            reasons[row] = FIRST_GENERATION
     return reasons
 
 
