@@ -97,6 +97,17 @@ def _print_reconciliation(reconciliation: ReconciliationResult) -> None:
             f"{check.get('mismatches') or 0:,}",
         )
     console.print(table)
+    flagged = sum(check.get("mismatches") or 0 for check in reconciliation["checks"])
+    if reconciliation["state"] == "success" and flagged:
+        console.print(
+            f"核对发现 {flagged:,} 处跨部门不一致（演示城市故意埋设的矛盾，如已死亡仍领取补贴）；"
+            "“failed”表示存在需退回部门核实的记录，不是运行出错。\n"
+            f"The checks found {flagged:,} records that disagree across departments (the demo city "
+            "plants such conflicts on purpose, e.g. allowances paid after a death); "
+            "'failed' means records to send back to the departments, not a broken run. "
+            "List them with `huiliu reconcile flags` (personal keys masked).",
+            highlight=False,
+        )
 
 
 def _print_portal(portal: PortalRecord) -> None:
