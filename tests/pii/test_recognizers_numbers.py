@@ -294,3 +294,23 @@ def test_results_explain_recognizer_pattern_and_context(engine: PiiEngine) -> No
     assert meta["pattern"] == "mobile"
     assert meta["context_word"] == "电话"
     assert meta["validated"] is True
+
+
+@pytest.mark.parametrize(
+    ("marked", "entity"),
+    [
+        pytest.param("他说电话是⟦一三八零零一三八零零零⟧，晚上打", "CN_MOBILE", id="mobile-read-out"),
+        pytest.param("回拨⟦幺三九 一二三四 五六七八⟧即可", "CN_MOBILE", id="spoken-groups"),
+        pytest.param("身份证号⟦五二零一零二一九九零零三零七四五一七⟧", "CN_RESIDENT_ID", id="id-read-out"),
+        pytest.param("你手机⟦13800138000⟧一直打不通", "CN_MOBILE", id="ascii-mobile-before-yizhi"),
+    ],
+)
+def test_numbers_written_in_chinese_numerals_are_found_where_written(marked: str, entity: str) -> None:
+    text, spans = unmark(marked)
+    found = [(f.entity_type, f.start, f.end) for f in scan_texts([text], get_engine())[0]]
+    assert found == [(entity, *spans[0])]
+
+
+def test_words_of_numerals_are_no_numbers() -> None:
+    texts = ["他一五一十地说了经过", "三三两两的人走过", "二〇二四年十二月一日"]
+    assert scan_texts(texts, get_engine()) == [[], [], []]

@@ -9,6 +9,12 @@ Normalisation is NFKC applied character by character (full-width letters, digits
 become ASCII, the ideographic space a plain space) with zero-width characters removed. Working
 character by character means every character of the normalised text comes from exactly one
 character of the original, which keeps the offset map exact.
+
+Numbers read out or typed as Chinese numerals (一三八零零一三八零零零, 幺三九 一二三四 五六七八, as
+hotline transcripts and chats write phone numbers) become ASCII digits, one character for one,
+when at least seven of them stand together (single spaces or dashes between them allowed) and no
+ASCII digit touches them: a phone or ID number, never a word (一五一十, 三三两两, 二〇二四年), and a
+mobile followed by 一直 stays a mobile.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,6 +33,12 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
 """Characters removed before detection: zero-width space/joiners, word joiner, BOM, soft hyphen."""
 _RANGES = ((0, 0x20000), (0x2F800, 0x2FA20))  # BMP, SMP and the CJK compatibility supplement
 _BULK_MIN = 64
+_CHINESE_NUMERALS = "〇零一幺二两三四五六七八九"
+_AS_DIGITS = str.maketrans(_CHINESE_NUMERALS, "0011223456789")
+_NUMERAL = f"[{_CHINESE_NUMERALS}]"
+_SPOKEN_NUMBER = re.compile(f"(?<![0-9{_CHINESE_NUMERALS}]){_NUMERAL}(?:[ -]?{_NUMERAL}){{6,}}(?![0-9])")
+_MAY_BE_SPOKEN = f"{_NUMERAL}[ -]?{_NUMERAL}[ -]?{_NUMERAL}"
+"""An RE2 pattern every text holding a spoken number matches (few others do): which texts to look at."""
 
 
 class NormalizedText(NamedTuple):
@@ -73,7 +86,30 @@ def _tables() -> tuple[dict[int, str | None], re.Pattern[str]]:
 
 
 def normalize(text: str) -> NormalizedText:
-    """Normalise one text for detection (NFKC per character, zero-width characters removed)."""
+    """Normalise one text for detection (NFKC per character, zero-width characters removed,
+    numbers in Chinese numerals as digits)."""
+    norm = _nfkc(text)
+    spoken = _spoken_digits(norm.text)
+    return norm if spoken is norm.text else norm._replace(text=spoken)
+
+
+def _spoken_digits(text: str) -> str:
+    """A text with its numbers written in Chinese numerals as ASCII digits (the same length);
+    the very text given when it holds none."""
+    if _CHINESE_NUMERALS_SEARCH.search(text) is None:
+        return text
+    changed = _SPOKEN_NUMBER.sub(_as_digits, text)
+    return text if changed == text else changed
+
+
+def _as_digits(match: re.Match[str]) -> str:
+    return match.group().translate(_AS_DIGITS)
+
+
+_CHINESE_NUMERALS_SEARCH = re.compile(f"[{_CHINESE_NUMERALS}]")
+
+
+def _nfkc(text: str) -> NormalizedText:
     table, deleted = _tables()
     if deleted.search(text) is None:
         if unicodedata.is_normalized("NFKC", text):
@@ -108,10 +144,24 @@ def normalize_batch(texts: list[str]) -> tuple[list[NormalizedText], pa.Array]:
     )
     new = tuple.__new__
     if safe.all():
-        return [new(NormalizedText, (t, n, None)) for t, n in zip(texts, bulk.to_pylist(), strict=True)], bulk
+        norms = [new(NormalizedText, (t, n, None)) for t, n in zip(texts, bulk.to_pylist(), strict=True)]
+        return _with_spoken_digits(norms, bulk)
     pairs = zip(texts, bulk.to_pylist(), safe, strict=True)
-    norms = [new(NormalizedText, (t, n, None)) if ok else normalize(t) for t, n, ok in pairs]
-    return norms, pa.array([n.text for n in norms], pa.string())
+    norms = [new(NormalizedText, (t, n, None)) if ok else _nfkc(t) for t, n, ok in pairs]
+    return _with_spoken_digits(norms, pa.array([n.text for n in norms], pa.string()))
+
+
+def _with_spoken_digits(
+    norms: list[NormalizedText], array: pa.Array
+) -> tuple[list[NormalizedText], pa.Array]:
+    """NFKC-normalised texts (and their array) with spoken numbers as digits, as :func:`normalize`."""
+    maybe = pc.match_substring_regex(array, _MAY_BE_SPOKEN).to_numpy(zero_copy_only=False)
+    changed = False
+    for row in np.flatnonzero(maybe).tolist():
+        spoken = _spoken_digits(norms[row].text)
+        if spoken is not norms[row].text:
+            norms[row], changed = norms[row]._replace(text=spoken), True
+    return norms, pa.array([n.text for n in norms], pa.string()) if changed else array
 
 
 @lru_cache(maxsize=1)
