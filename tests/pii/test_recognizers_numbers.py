@@ -239,6 +239,10 @@ def test_mobile(engine: PiiEngine, marked: str) -> None:
         pytest.param("编码520102203162", id="community-code"),
         pytest.param("提货码 0571 8888 1234", id="a-pick-up-code-in-groups-of-four"),
         pytest.param("座机⟦(0851) 8688-1234⟧", id="brackets-and-a-dash-inside"),
+        pytest.param("办公电话⟦0851 8688 1234⟧，工作日接听", id="spaced-groups-after-context"),
+        pytest.param("座机⟦(0851) 8688 1234⟧", id="brackets-and-spaced-groups"),
+        pytest.param("取件码0851 8688 1234", id="spaced-groups-without-context"),
+        pytest.param("电话0851 8688 12345", id="spaced-groups-too-long"),
     ],
 )
 def test_landline(engine: PiiEngine, marked: str) -> None:

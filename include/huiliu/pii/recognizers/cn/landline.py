@@ -1,11 +1,13 @@
 """``CN_LANDLINE``: fixed-line numbers, with an area code (0851-86123456) or, after a context word, without.
 
 Numbers with an area code are checked with phonenumbers; a number without one (seven or eight
-digits) scores low and is only reported when a context word such as 电话 or 座机 precedes it.
+digits), or one written in spaced groups (0851 8688 1234, the shape of many pick-up and ticket
+codes), scores low and is only reported when a context word such as 电话 or 座机 precedes it.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import ClassVar
 
@@ -14,6 +16,7 @@ import phonenumbers
 from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
 
 _KEEP_DIGITS = str.maketrans("", "", " -()")
+_SPACED_LOCAL = re.compile(r"\d \d{4}$")
 
 
 @lru_cache(maxsize=4096)
@@ -34,8 +37,10 @@ class CnLandlineRecognizer(CnPatternRecognizer):
     CONTEXT = builtin_context("cn_landline")
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        """The number plan for numbers with an area code; None for local numbers."""
+        """The number plan for numbers with an area code; None for local numbers, and for a valid
+        number written in spaced groups, which keeps its low score and needs a context word."""
         digits = pattern_text.translate(_KEEP_DIGITS)
         if not digits.startswith("0"):
             return None
-        return valid_landline(digits)
+        valid = valid_landline(digits)
+        return None if valid and _SPACED_LOCAL.search(pattern_text) else valid
