@@ -8,8 +8,13 @@ from huiliu.cli.output import console
 
 
 def printed(result: ReconciliationResult) -> str:
-    with console.capture() as captured:
-        _print_reconciliation(result)
+    width = console.width
+    console.width = 400  # one message, one line, whatever the terminal running the tests
+    try:
+        with console.capture() as captured:
+            _print_reconciliation(result)
+    finally:
+        console.width = width
     return captured.get()
 
 

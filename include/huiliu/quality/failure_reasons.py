@@ -129,10 +129,14 @@ _MOBILE = {
 }
 
 
+def _texts(values: Sequence[Any]) -> list[str | None]:
+    return [None if v is None else str(v) for v in values]
+
+
 def _resident_id(values: Sequence[Any], kwargs: Mapping[str, Any]) -> list[Reason | None]:
     prefixes = kwargs.get("region_prefixes") or ()
     reasons = resident_id_reasons(
-        [None if v is None else str(v) for v in values],
+        _texts(values),
         as_of=as_of_date(kwargs.get("as_of")),
         region_prefixes=tuple(prefixes) if isinstance(prefixes, list | tuple) else (),
     )
@@ -148,7 +152,7 @@ def _credit_code_reason(value: str) -> Reason:
 
 
 def _credit_code(values: Sequence[Any], _kwargs: Mapping[str, Any]) -> list[Reason | None]:
-    texts = [None if v is None else str(v) for v in values]
+    texts = _texts(values)
     valid = valid_credit_codes(texts)
     return [
         None if ok or text is None else _credit_code_reason(text)
@@ -157,7 +161,7 @@ def _credit_code(values: Sequence[Any], _kwargs: Mapping[str, Any]) -> list[Reas
 
 
 def _mobile(values: Sequence[Any], kwargs: Mapping[str, Any]) -> list[Reason | None]:
-    texts = [None if v is None else str(v) for v in values]
+    texts = _texts(values)
     fixed_line = kwargs.get("allow_fixed_line") is True
     valid = (valid_cn_phones if fixed_line else valid_cn_mobiles)(texts)
     plain = national_numbers(texts) >= 0  # 11 digits starting with 1, after normalising

@@ -197,6 +197,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         if tags is not None:
             spans = self.model_spans(text, tags)
             starts = {word.start for word in tags}
+            starts.update(e for s, e in spans if text[e : e + 1] == text[s] and self._titled_at(text, e))
             hits = [
                 hit
                 for hit in hits
@@ -282,8 +283,18 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         and end), or LAC's own put right (see :mod:`huiliu.pii.recognizers.cn.name_spans`)."""
         if self.tagger is not None and self.tagger.names is not None:
             words = [_trimmed(text, word.start, word.end) for word in tags if word.label == "PER"]
+            words = [self._without_repeated_surname(text, start, end) for start, end in words]
             return [(start, end) for start, end in words if _may_be_a_name(text, start, end)]
         return self._tagged_names.spans(text, tags)
+
+    def _without_repeated_surname(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """A name run into its own surname before a title (总监孙晶孙女士, 经理张伟张总): the name."""
+        if end - start >= 3 and text[end - 1] == text[start] and self._titled_at(text, end - 1):
+            return start, end - 1
+        return start, end
+
+    def _titled_at(self, text: str, surname: int) -> bool:
+        return any(text.startswith(title, surname + 1) for title in self._titles)
 
     def _bare_surname(self, text: str, start: int, end: int) -> tuple[int, int]:
         """A name that is a surname and a mark making it a person's (林老, 刘家, 郭某, 杜氏, 老李): the
