@@ -307,6 +307,10 @@ def test_results_explain_recognizer_pattern_and_context(engine: PiiEngine) -> No
         pytest.param("回拨⟦幺三九 一二三四 五六七八⟧即可", "CN_MOBILE", id="spoken-groups"),
         pytest.param("身份证号⟦五二零一零二一九九零零三零七四五一七⟧", "CN_RESIDENT_ID", id="id-read-out"),
         pytest.param("你手机⟦13800138000⟧一直打不通", "CN_MOBILE", id="ascii-mobile-before-yizhi"),
+        pytest.param("电话⟦一三八，五一二三，四五六七⟧，谢谢", "CN_MOBILE", id="read-out-with-commas"),
+        pytest.param("回电⟦幺五零、八五幺二、三四五六⟧", "CN_MOBILE", id="read-out-with-dunhao"),
+        pytest.param("手机⟦138，5123，4567⟧", "CN_MOBILE", id="digits-with-commas"),
+        pytest.param("座机⟦零八五幺，八六二五三幺四七⟧", "CN_LANDLINE", id="landline-read-out-with-a-comma"),
     ],
 )
 def test_numbers_written_in_chinese_numerals_are_found_where_written(marked: str, entity: str) -> None:
@@ -316,5 +320,11 @@ def test_numbers_written_in_chinese_numerals_are_found_where_written(marked: str
 
 
 def test_words_of_numerals_are_no_numbers() -> None:
-    texts = ["他一五一十地说了经过", "三三两两的人走过", "二〇二四年十二月一日"]
-    assert scan_texts(texts, get_engine()) == [[], [], []]
+    texts = [
+        "他一五一十地说了经过",
+        "三三两两的人走过",
+        "二〇二四年十二月一日",
+        "第一、二、三、四、五、六、七条",
+        "共计138,512,345元",
+    ]
+    assert scan_texts(texts, get_engine()) == [[], [], [], [], []]

@@ -12,7 +12,7 @@ character of the original, which keeps the offset map exact.
 
 Numbers read out or typed as Chinese numerals (一三八零零一三八零零零, 幺三九 一二三四 五六七八, as
 hotline transcripts and chats write phone numbers) become ASCII digits, one character for one,
-when at least seven of them stand together (single spaces or dashes between them allowed) and no
+when at least seven of them stand together (a space, dash, comma or 、 between groups allowed) and no
 ASCII digit touches them: a phone or ID number, never a word (一五一十, 三三两两, 二〇二四年), and a
 mobile followed by 一直 stays a mobile.
 """
@@ -36,8 +36,9 @@ _BULK_MIN = 64
 _CHINESE_NUMERALS = "〇零一幺二两三四五六七八九"
 _AS_DIGITS = str.maketrans(_CHINESE_NUMERALS, "0011223456789")
 _NUMERAL = f"[{_CHINESE_NUMERALS}]"
-_SPOKEN_NUMBER = re.compile(f"(?<![0-9{_CHINESE_NUMERALS}]){_NUMERAL}(?:[ -]?{_NUMERAL}){{6,}}(?![0-9])")
-_MAY_BE_SPOKEN = f"{_NUMERAL}[ -]?{_NUMERAL}[ -]?{_NUMERAL}"
+_GAP = "(?:[ ,、-] ?)?"  # how read-out groups are written apart: 一三八 五一二三, 一三八，五一二三
+_SPOKEN_NUMBER = re.compile(f"(?<![0-9{_CHINESE_NUMERALS}]){_NUMERAL}(?:{_GAP}{_NUMERAL}){{6,}}(?![0-9])")
+_MAY_BE_SPOKEN = f"{_NUMERAL}{_GAP}{_NUMERAL}{_GAP}{_NUMERAL}"
 """An RE2 pattern every text holding a spoken number matches (few others do): which texts to look at."""
 
 

@@ -37,7 +37,7 @@ from typing import ClassVar, TypeVar
 from presidio_analyzer import EntityRecognizer
 
 from huiliu.divisions import load_hierarchy, reference
-from huiliu.pii.config import AddressSpec, PatternRecognizerSpec, builtin_spec
+from huiliu.pii.config import AddressSpec, PatternRecognizerSpec, PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
 from huiliu.pii.recognizers.cn.address_tail import ROAD_END as _ROAD_END
 from huiliu.pii.recognizers.cn.address_tail import extended_end
@@ -243,6 +243,26 @@ def _after_number_before(text: str, start: int, suffix: int) -> int:
     return begin
 
 
+_COURT = "(?:最高法|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼黔滇])"
+_CASE_NUMBER = re.compile(
+    rf"[(（]\d{{4}}[)）]{_COURT}\d{{0,4}}[\u4e00-\u9fff]{{1,4}}\d{{1,6}}号"
+    rf"|{_COURT}\d{{2,4}}[\u4e00-\u9fff]{{1,4}}\d{{1,6}}号"
+)
+"""A court case number, （2024）黔0102民初1234号, （2022）黔民申789号: the year, the court's province and
+code, the kind of case, its number; no address, though it ends in 号 (nor is what follows it, 民事调解书)."""
+
+
+@lru_cache(maxsize=1)
+def _clan() -> str:
+    """A surname, from the person recognizer's registry entry: a village group named after a clan
+    (王家组, 欧阳家组) is one, an expert group (专家组) is not."""
+    spec = builtin_spec("person")
+    assert isinstance(spec, PersonSpec)
+    surnames = "".join(c for c in spec.surnames if not c.isspace())
+    compounds = "|".join(re.escape(c) for c in spec.compound_surnames)
+    return f"(?:{compounds}|[{re.escape(surnames)}])" if compounds else f"[{re.escape(surnames)}]"
+
+
 @lru_cache(maxsize=1)
 def _plate_with_hao() -> re.Pattern[str]:
     """The vehicle-plate recognizer's own patterns, with 号 allowed after them: a plate written with
@@ -441,7 +461,8 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         self._chain = re.compile(_BUILDING_CHAIN, re.ASCII)
         self._stall = re.compile(_STALL, re.ASCII)
         self._compound_after = re.compile(f"[{HANZI}]{{1,8}}?(?:{compound})(?=\\d|[^{HANZI}]|$)", re.ASCII)
-        self._village = re.compile(r"村(?:\d{1,2}|[一二三四五六七八九十]{1,3})组(?:\d{1,4}号)?", re.ASCII)
+        group = f"(?:\\d{{1,2}}|[一二三四五六七八九十]{{1,3}}|{_clan()}家[{HANZI}]?)"  # 3, 三, 王家, 李家湾
+        self._village = re.compile(f"村{group}组(?:\\d{{1,4}}号)?", re.ASCII)
         self._tail = re.compile(_TAIL, re.ASCII)
         self._building = re.compile(_BUILDING, re.ASCII)
         self._run = re.compile(f"[{HANZI}]{{1,{MAX_RUN}}}$", re.ASCII)
@@ -475,7 +496,14 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         )
         found = [_edges_trimmed(text, h) for h in _joined_hits(text, tags, extended)]
         plate = _plate_with_hao()
-        return [h for h in found if h.start < h.end and plate.fullmatch(text, h.start, h.end) is None]
+        cases = [m.span() for m in _CASE_NUMBER.finditer(text)] if "号" in text else []
+        return [
+            h
+            for h in found
+            if h.start < h.end
+            and plate.fullmatch(text, h.start, h.end) is None
+            and not any(start <= h.start < end for start, end in cases)
+        ]
 
     def _start_holds(self, text: str, tags: Tags) -> RuleHolds:
         """Whether a rule address starting before the tagger's has evidence: a number, a cue,

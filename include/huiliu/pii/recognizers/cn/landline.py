@@ -15,7 +15,7 @@ import phonenumbers
 
 from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin_patterns
 
-_KEEP_DIGITS = str.maketrans("", "", " -()")
+_KEEP_DIGITS = str.maketrans("", "", " -(),")
 _SPACED_LOCAL = re.compile(r"\d \d{4}$")
 
 

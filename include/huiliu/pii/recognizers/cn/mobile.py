@@ -25,8 +25,8 @@ _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR
 
 
 def national_digits(text: str) -> str:
-    """The 11 digits of a mobile number written with +86, spaces, dashes or dots."""
-    return text.replace(" ", "").replace("-", "").replace(".", "")[-11:]
+    """The 11 digits of a mobile number written with +86, spaces, dashes, dots or commas."""
+    return "".join(c for c in text if c.isdigit())[-11:]
 
 
 @lru_cache(maxsize=4096)
