@@ -130,6 +130,8 @@ def test_person(engine: PiiEngine, marked: str) -> None:
         pytest.param("（2023）最高法民申789号", id="a-case-number-of-the-supreme-court"),
         pytest.param("家住⟦黔东路12号⟧", id="a-road-named-after-the-province"),
         pytest.param("经国际艺术村专家组审议通过", id="an-expert-group-is-no-village-group"),
+        pytest.param("户籍：⟦崇礼镇高河村7社⟧", id="a-village-group-called-she"),
+        pytest.param("家住⟦新华村一队12号⟧", id="a-village-group-called-dui"),
         pytest.param("地址：⟦锦绣华庭B座28F⟧", id="a-floor-written-f"),
         pytest.param("请街道核实处理", id="the-street-office"),
         pytest.param("已转属地街道处理", id="the-local-street-office"),

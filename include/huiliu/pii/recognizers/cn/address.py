@@ -461,8 +461,9 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         self._chain = re.compile(_BUILDING_CHAIN, re.ASCII)
         self._stall = re.compile(_STALL, re.ASCII)
         self._compound_after = re.compile(f"[{HANZI}]{{1,8}}?(?:{compound})(?=\\d|[^{HANZI}]|$)", re.ASCII)
-        group = f"(?:\\d{{1,2}}|[一二三四五六七八九十]{{1,3}}|{_clan()}家[{HANZI}]?)"  # 3, 三, 王家, 李家湾
-        self._village = re.compile(f"村{group}组(?:\\d{{1,4}}号)?", re.ASCII)
+        numbered = "(?:\\d{1,2}|[一二三四五六七八九十]{1,3})(?:组|社|队)"  # 3组, 三组, 7社, 一队
+        clan = f"{_clan()}家[{HANZI}]?组"  # 王家组, 李家湾组
+        self._village = re.compile(f"村(?:{numbered}|{clan})(?:\\d{{1,4}}号)?", re.ASCII)
         self._tail = re.compile(_TAIL, re.ASCII)
         self._building = re.compile(_BUILDING, re.ASCII)
         self._run = re.compile(f"[{HANZI}]{{1,{MAX_RUN}}}$", re.ASCII)
