@@ -86,6 +86,7 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("⟦王家卫⟧先生的新片", id="a-full-name-before-a-title"),
         pytest.param("对于先生们的建议，任何女士都可以报名", id="titles-after-words"),
         pytest.param("留学中心总监⟦孙晶⟧⟦孙⟧女士介绍", id="a-name-and-its-surname-with-a-title"),
+        pytest.param("小区居民都叫她“⟦刘⟧妈妈”", id="a-surname-like-adverb-before-a-pronoun"),
         pytest.param("项目经理⟦张伟⟧⟦张⟧总介绍说", id="a-name-and-its-surname-with-an-informal-title"),
         pytest.param("⟦王建国⟧户共4人，均已纳入监测", id="a-household-named-by-its-head"),
         pytest.param("监测户⟦周建军⟧户已脱贫", id="a-household-after-a-role-noun"),
