@@ -36,6 +36,7 @@ _BULK_MIN = 64
 _CHINESE_NUMERALS = "〇零一幺二两三四五六七八九"
 _AS_DIGITS = str.maketrans(_CHINESE_NUMERALS, "0011223456789")
 _NUMERAL = f"[{_CHINESE_NUMERALS}]"
+_ANY_NUMERAL = re.compile(_NUMERAL)
 _GAP = "(?:[ ,、-] ?)?"  # how read-out groups are written apart: 一三八 五一二三, 一三八，五一二三
 _SPOKEN_NUMBER = re.compile(f"(?<![0-9{_CHINESE_NUMERALS}]){_NUMERAL}(?:{_GAP}{_NUMERAL}){{6,}}(?![0-9])")
 _MAY_BE_SPOKEN = f"{_NUMERAL}{_GAP}{_NUMERAL}{_GAP}{_NUMERAL}"
@@ -97,7 +98,7 @@ def normalize(text: str) -> NormalizedText:
 def _spoken_digits(text: str) -> str:
     """A text with its numbers written in Chinese numerals as ASCII digits (the same length);
     the very text given when it holds none."""
-    if _CHINESE_NUMERALS_SEARCH.search(text) is None:
+    if _ANY_NUMERAL.search(text) is None:
         return text
     changed = _SPOKEN_NUMBER.sub(_as_digits, text)
     return text if changed == text else changed
@@ -105,9 +106,6 @@ def _spoken_digits(text: str) -> str:
 
 def _as_digits(match: re.Match[str]) -> str:
     return match.group().translate(_AS_DIGITS)
-
-
-_CHINESE_NUMERALS_SEARCH = re.compile(f"[{_CHINESE_NUMERALS}]")
 
 
 def _nfkc(text: str) -> NormalizedText:
