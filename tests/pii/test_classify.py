@@ -20,8 +20,10 @@ from huiliu.identity.resident_id import plausible_legacy_id
 from huiliu.pii.classify import (
     TableClassification,
     classify_batches,
+    classify_parquet,
     classify_table,
     name_hints,
+    repeating_text_columns,
 )
 from huiliu.pii.engine import PiiEngine, get_engine
 from tests.pii import make_city
@@ -242,6 +244,41 @@ def test_parquet_file_and_card_column(tmp_path: Path, engine: PiiEngine) -> None
     result = classify_batches(pq.ParquetFile(path).iter_batches(batch_size=300), engine)  # streamed
     assert types_of(result) == {"卡号": ["BANK_CARD"], "备注": []}
     assert result.column("卡号").entities[0].checksum_valid_ratio == 1.0
+
+
+def test_a_parquet_file_classifies_as_its_stream_and_reads_repeating_text_as_dictionaries(
+    tmp_path: Path, engine: PiiEngine
+) -> None:
+    """性别 and 民族 (two values each, with nulls) are read as dictionaries, the IDs and phones are
+    not; the classification is the one of the same file's plain stream, types included."""
+    rng = np.random.default_rng(4)
+    rows = 6000
+    birth = np.datetime64("1960-01-01") + rng.integers(0, 15_000, rows).astype("timedelta64[D]")
+    gender = pa.array(np.where(rng.random(rows) < 0.5, "男", "女")).to_pylist()
+    gender[::97] = [None] * len(gender[::97])
+    table = pa.table(
+        {
+            "身份证号": resident_ids(np.full(rows, 520102), birth, rng.integers(0, 999, rows)),
+            "性别": gender,
+            "民族": np.where(rng.random(rows) < 0.9, "汉族", "苗族"),
+            "手机": mobiles(rng, rows),
+        }
+    )
+    path = tmp_path / "residents.parquet"
+    pq.write_table(table, path, row_group_size=2_000)
+    assert repeating_text_columns(pq.ParquetFile(path).metadata) == ["性别", "民族"]
+    result = classify_parquet(path, engine, source="residents")
+    streamed = classify_batches(
+        pq.ParquetFile(path).iter_batches(batch_size=1_000), engine, source="residents"
+    )
+    assert result.as_dict() == streamed.as_dict()
+    assert types_of(result) == {
+        "身份证号": ["CN_RESIDENT_ID"],
+        "性别": ["GENDER"],
+        "民族": ["ETHNICITY"],
+        "手机": ["CN_MOBILE"],
+    }
+    assert result.column("性别").arrow_type == "string" and result.column("性别").nulls == len(gender[::97])
 
 
 def ids_issued_after_birth(rows: int) -> list[str]:

@@ -143,6 +143,28 @@ def _lac_inputs(lac: LexicalTagger, texts: list[str]) -> list[tuple[np.ndarray, 
     return inputs
 
 
+def test_pieces_padded_to_one_length_read_as_alone() -> None:
+    """The network's convolutions see the padding as they see a piece's end: each padded piece's
+    path equals its path alone, bit for bit."""
+    lac, model = LexicalTagger(names=None), NameModel()
+    texts = ["会议由张主任主持，王某某列席。", "居民李秀英反映小区路灯不亮", "请联系宋轩", "吕芳"]
+    inputs = _lac_inputs(lac, texts)
+    lengths = np.array([len(t) for t in texts])
+    ids = np.zeros((len(texts), lengths[0]), dtype=np.int64)
+    emissions = np.full((len(texts), lengths[0], inputs[0][1].shape[2]), 9.0, dtype=np.float32)
+    path = np.zeros((len(texts), lengths[0]), dtype=np.int64)
+    for k, (one_ids, one_emissions, one_path) in enumerate(inputs):
+        ids[k, : lengths[k]], emissions[k, : lengths[k]], path[k, : lengths[k]] = (
+            one_ids,
+            one_emissions,
+            one_path,
+        )
+    ids[:, -1] = 7  # what the padding holds changes nothing
+    together = model.paths(ids, emissions, path, lengths)
+    for k, (one_ids, one_emissions, one_path) in enumerate(inputs):
+        assert together[k, : lengths[k]].tolist() == model.paths(one_ids, one_emissions, one_path)[0].tolist()
+
+
 def test_an_ensemble_decodes_its_members_mean_scores(tmp_path: Path) -> None:
     """Two members whose output scores differ by a constant: their ensemble reads every text as one
     member does with half that constant added, which is what a recall bias adds."""

@@ -9,10 +9,13 @@ import pytest
 
 from huiliu.pii.crf import viterbi
 from huiliu.pii.tagger import (
+    DECODE_FILL,
+    DECODE_SIZE,
     MAX_PIECE,
     NOT_A_NAME,
     LexicalTagger,
     Word,
+    decode_batches,
     get_tagger,
     split_pieces,
     with_names,
@@ -86,6 +89,49 @@ def test_viterbi_s_path_scores_the_most_of_every_path_and_breaks_ties_low() -> N
             assert scores[tuple(path)] == best
             # ties break low: the path ends on the lowest tag any best path ends on
             assert path[-1] == min(p[-1] for p, s in scores.items() if s == best)
+
+
+def test_sequences_of_different_lengths_decode_together_as_alone() -> None:
+    """A batch padded at the end, with each sequence's length: every path equals its own, whatever
+    the padding holds."""
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        tags = int(rng.integers(2, 6))
+        lengths = np.sort(rng.integers(1, 9, size=int(rng.integers(1, 6))))[::-1].copy()
+        transitions = rng.integers(-2, 3, size=(tags, tags)).astype(np.float32)
+        padded = rng.normal(size=(len(lengths), int(lengths[0]), tags)).astype(np.float32) * 50
+        alone = [rng.integers(-2, 3, size=(1, int(n), tags)).astype(np.float32) for n in lengths]
+        for k, sequence in enumerate(alone):
+            padded[k, : len(sequence[0])] = sequence[0]
+        paths = viterbi(padded, transitions, lengths)
+        for k, sequence in enumerate(alone):
+            assert paths[k, : lengths[k]].tolist() == viterbi(sequence, transitions)[0].tolist()
+
+
+def test_lengths_out_of_order_are_refused() -> None:
+    emissions = np.zeros((2, 3, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="non-increasing"):
+        viterbi(emissions, np.zeros((2, 2), dtype=np.float32), np.array([2, 3]))
+
+
+def test_pieces_are_decoded_longest_first_in_batches_of_like_lengths() -> None:
+    lengths = [5, 100, 95, 91, 90, 79, 3, 100]
+    batches = decode_batches(lengths)
+    assert sorted(p for batch in batches for p in batch) == list(range(len(lengths)))
+    for batch in batches:
+        sizes = [lengths[p] for p in batch]
+        assert sizes == sorted(sizes, reverse=True)
+        assert sizes[-1] >= DECODE_FILL * sizes[0] and len(batch) <= DECODE_SIZE
+    first = sorted((n for n in lengths if n >= DECODE_FILL * 100), reverse=True)
+    assert [lengths[p] for p in batches[0]] == first[:DECODE_SIZE] and 79 not in first
+    assert len(decode_batches([7] * (DECODE_SIZE + 1))) == 2
+
+
+def test_texts_of_many_lengths_tag_as_alone(tagger: LexicalTagger) -> None:
+    """Pieces of many lengths (one character to a cut 200-character piece) share decoding batches."""
+    base = "居民李秀英反映南明区花果园街道花溪社区24栋2单元3003室楼道灯坏了，请联系宋轩。"
+    texts = [base[:n] for n in range(1, len(base) + 1)] + [base * 7, "王芳", "张"]
+    assert tagger.tag_many(texts) == [tagger.tag(t) for t in texts]
 
 
 def _path_score(emissions: np.ndarray, transitions: np.ndarray, path: tuple[int, ...]) -> float:

@@ -115,9 +115,7 @@ def classify(
     config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Print JSON {"columns": [{"name", "entity_types", "match_ratio", "explanation", …}]} for a file."""
-    import pyarrow.parquet as pq
-
-    from huiliu.pii.classify import classify_batches
+    from huiliu.pii.classify import classify_batches, classify_parquet
 
     if not path.exists():
         fail(f"no such file: {path}")
@@ -129,10 +127,10 @@ def classify(
     engine = _engine(config)
     try:
         if suffix == ".parquet":
-            batches = pq.ParquetFile(path).iter_batches(batch_size=65_536)
+            result = classify_parquet(path, engine, sample_rows=sample_rows, source=str(path))
         else:
             batches = text_batches(path, TABLE_SUFFIXES[suffix])
-        result = classify_batches(batches, engine, sample_rows=sample_rows, source=str(path))
+            result = classify_batches(batches, engine, sample_rows=sample_rows, source=str(path))
     except FileRejectedError as exc:
         fail(str(exc), 2)
     except (pa.ArrowException, OSError) as exc:

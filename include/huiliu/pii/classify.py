@@ -23,12 +23,15 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal, TypeAlias, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import SENSITIVE_PI_TYPES
@@ -43,6 +46,7 @@ Kind: TypeAlias = Literal["structured", "free_text", "none"]
 COLUMN_THREADS = 2
 """Columns classified at once: the tagger (ONNX Runtime, NumPy) runs outside the GIL, so one
 column's tagging overlaps another column's rules."""
+REPEATING_BYTES_PER_ROW = 2
 PROBE = 100  # values (spread over the sample) tried first; a recognizer matching none is skipped
 GENDER_VALUES = frozenset({"男", "女", "男性", "女性"})
 GENDER_CODES = frozenset({"m", "f", "male", "female", "1", "2"})
@@ -236,7 +240,7 @@ class _Sampler:
         rows = np.flatnonzero(keys < self.keys.max()) if len(self.keys) >= self.size else np.arange(len(keys))
         if len(rows) > self.size:
             rows = np.sort(rows[np.argpartition(keys[rows], self.size)[: self.size]])
-        part = pa.Table.from_batches([batch.take(pa.array(rows))])  # only the few candidate rows
+        part = _as_text(pa.Table.from_batches([batch.take(pa.array(rows))]))  # only the few candidate rows
         merged = part if self.sample is None else pa.concat_tables([self.sample, part])
         keys = np.concatenate([self.keys, keys[rows]])
         if len(keys) > self.size:
@@ -248,6 +252,16 @@ class _Sampler:
         """A column of the sample (rows in stream order) in the order of the rows' random keys: any
         first part of it is a uniform sample of the whole stream, not of its start."""
         return column.take(pa.array(np.argsort(self.keys, kind="stable")))
+
+
+def _as_text(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns as their values' type (the sample's columns are plain)."""
+    if not any(pa.types.is_dictionary(f.type) for f in table.schema):
+        return table
+    schema = pa.schema(
+        [f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in table.schema]
+    )
+    return table.cast(schema)
 
 
 def classify_batches(
@@ -276,6 +290,39 @@ def classify_batches(
         }
         columns = tuple(started[name].result() for name in schema.names)
     return TableClassification(columns, sampler.rows, sample.num_rows, source)
+
+
+def classify_parquet(path: Path, engine: PiiEngine | None = None, **options: Any) -> TableClassification:
+    """Classify the columns of a Parquet file, streamed by Arrow's dataset scanner: it reads the
+    next row groups, on Arrow's threads, while the sampler takes the rows of the last. Text
+    columns of few distinct values (:func:`repeating_text_columns`) are read as dictionaries;
+    the sample holds their values as text, as of any other column."""
+    dictionaries = repeating_text_columns(pq.ParquetFile(path).metadata)
+    read = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionaries))
+    batches = ds.dataset(path, format=read).to_batches(batch_size=65_536)
+    return classify_batches(batches, engine, **options)
+
+
+def repeating_text_columns(metadata: pq.FileMetaData) -> list[str]:
+    """Top-level text columns stored as dictionaries in every row group, at fewer than
+    ``REPEATING_BYTES_PER_ROW`` bytes a row (a few distinct values, such as 性别 or 民族): decoding
+    their indices is cheaper than making a text of every row."""
+    schema = metadata.schema.to_arrow_schema()
+    chunks: dict[str, list[Any]] = defaultdict(list)
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for column in range(row_group.num_columns):
+            chunk = row_group.column(column)
+            chunks[chunk.path_in_schema].append(chunk)
+    return [
+        name
+        for name in schema.names
+        if is_plain_text(schema.field(name).type)
+        and chunks.get(name)
+        and all(chunk.has_dictionary_page for chunk in chunks[name])
+        and sum(chunk.total_uncompressed_size for chunk in chunks[name])
+        < REPEATING_BYTES_PER_ROW * max(1, metadata.num_rows)
+    ]
 
 
 def _text_length(column: pa.ChunkedArray) -> int:
@@ -500,7 +547,10 @@ def _free_text(values: list[str], engine: PiiEngine) -> list[EntityMatch]:
     whole engine, tagger included. The gate scans every row of the column later.
     """
     values = values[: engine.config.classification.free_text_sample_rows]
-    findings = scan_texts(values, engine)
+    half = len(values) // 2
+    with ThreadPoolExecutor(1) as pool:  # halves on two threads: the tagger's runs leave the GIL
+        second = pool.submit(scan_texts, values[half:], engine)
+        findings = scan_texts(values[:half], engine) + second.result()
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for value, row in zip(values, findings, strict=True):
         for entity in {f.entity_type for f in row}:

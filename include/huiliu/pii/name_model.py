@@ -50,6 +50,7 @@ PAIR_PRIME = 7919
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class NameModel:
@@ -70,24 +71,34 @@ class NameModel:
         self._transitions = np.mean([m.transitions for m in self.members], axis=0)
         self._start = np.mean([m.start for m in self.members], axis=0)
 
-    def paths(self, ids: IntArray, emissions: npt.NDArray[np.floating], lac_path: IntArray) -> IntArray:
+    def paths(
+        self,
+        ids: IntArray,
+        emissions: npt.NDArray[np.floating],
+        lac_path: IntArray,
+        lengths: IntArray | None = None,
+    ) -> IntArray:
         """The best ``O``/``B``/``I`` path of each piece of a ``(batch, length)`` batch.
 
         Args:
-            ids: LAC's character ids of the pieces (all of one length).
+            ids: LAC's character ids of the pieces.
             emissions: LAC's emission scores for them, ``(batch, length, 59)``.
             lac_path: the tags LAC's CRF decoded from those scores, ``(batch, length)``.
+            lengths: each piece's length (non-increasing) when they differ: a piece is padded at
+                its end, and its path is exactly the one it gets alone (tags past its length are
+                meaningless). Without it, every piece is the batch's length.
         """
         emissions = emissions.astype(np.float32, copy=False)
+        inside = None if lengths is None else np.arange(ids.shape[1])[None, :] < lengths[:, None]
         with _one_blas_thread:
-            scores = self.members[0].scores(ids, emissions, lac_path)
+            scores = self.members[0].scores(ids, emissions, lac_path, inside)
             for member in self.members[1:]:
-                scores += member.scores(ids, emissions, lac_path)
+                scores += member.scores(ids, emissions, lac_path, inside)
         if len(self.members) > 1:
             scores /= len(self.members)
         scores[:, :, BEGIN] += self.recall_bias
         scores[:, :, INSIDE] += self.recall_bias / 2
-        return _viterbi(scores, self._transitions, self._start)
+        return _viterbi(scores, self._transitions, self._start, lengths)
 
 
 def _member_weights(w: dict[str, npt.NDArray[Any]]) -> list[dict[str, npt.NDArray[Any]]]:
@@ -126,9 +137,15 @@ class _Network:
         self.transitions = w["transitions"].astype(np.float32)
         self.start = w["start"].astype(np.float32)
 
-    def scores(self, ids: IntArray, emissions: FloatArray, lac_path: IntArray) -> FloatArray:
-        """Each character's ``O``/``B``/``I`` scores, ``(batch, length, 3)``."""
+    def scores(
+        self, ids: IntArray, emissions: FloatArray, lac_path: IntArray, inside: BoolArray | None = None
+    ) -> FloatArray:
+        """Each character's ``O``/``B``/``I`` scores, ``(batch, length, 3)``; with ``inside`` (which
+        characters of the padded batch belong to their piece), the padding reads as outside the
+        piece, as it does at a piece's real end, and the scores there are meaningless."""
         rows = self._rows[np.minimum(ids, len(self._rows) - 1)]
+        if inside is not None:
+            rows[~inside] = 0  # a pair with the padding is a pair with nothing, as at a piece's end
         left = np.zeros_like(rows)
         left[:, 1:] = rows[:, :-1]
         right = np.zeros_like(rows)
@@ -142,10 +159,10 @@ class _Network:
             ],
             axis=-1,
         )
-        hidden = np.maximum(self._first(dense, rows, lac_path), 0.0)
+        hidden = np.maximum(self._first(dense, rows, lac_path, inside), 0.0)
         for matrix, bias, dilation in self._convolutions:
-            hidden = np.maximum(_convolve(hidden, matrix, bias, dilation), 0.0) + hidden
-        return _convolve(hidden, *self._output, 1)
+            hidden = np.maximum(_convolve(hidden, matrix, bias, dilation, inside), 0.0) + hidden
+        return _convolve(hidden, *self._output, 1, inside)
 
 
 class _FirstConvolution:
@@ -169,11 +186,13 @@ class _FirstConvolution:
         self.by_char = chars @ _as_matrix(weight[:, scores:pairs_at])  # (characters, kernel·out)
         self.by_tag = tags @ _as_matrix(weight[:, tags_at:])
 
-    def __call__(self, dense: FloatArray, rows: IntArray, lac_path: IntArray) -> FloatArray:
+    def __call__(
+        self, dense: FloatArray, rows: IntArray, lac_path: IntArray, inside: BoolArray | None = None
+    ) -> FloatArray:
         projected = (dense - self.mean) @ self.dense
         projected += self.by_char[rows]
         projected += self.by_tag[lac_path]
-        return _shift_sum(projected, self.bias, self.kernel, self.dilation)
+        return _shift_sum(projected, self.bias, self.kernel, self.dilation, inside)
 
 
 def spans_of(path: IntArray, offset: int = 0) -> list[tuple[int, int]]:
@@ -241,16 +260,22 @@ def _as_matrix(weight: npt.NDArray[np.floating]) -> FloatArray:
     return np.ascontiguousarray(weight.astype(np.float32).transpose(1, 2, 0).reshape(inputs, kernel * out))
 
 
-def _convolve(x: FloatArray, matrix: FloatArray, bias: FloatArray, dilation: int) -> FloatArray:
+def _convolve(
+    x: FloatArray, matrix: FloatArray, bias: FloatArray, dilation: int, inside: BoolArray | None = None
+) -> FloatArray:
     """A same-length 1-D convolution of ``(batch, length, channels)``: one matrix product, then
     each kernel position's part added at its shift."""
-    return _shift_sum(x @ matrix, bias, matrix.shape[1] // len(bias), dilation)
+    return _shift_sum(x @ matrix, bias, matrix.shape[1] // len(bias), dilation, inside)
 
 
-def _shift_sum(projected: FloatArray, bias: FloatArray, kernel: int, dilation: int) -> FloatArray:
+def _shift_sum(
+    projected: FloatArray, bias: FloatArray, kernel: int, dilation: int, inside: BoolArray | None = None
+) -> FloatArray:
     """``bias`` plus, for each kernel position ``k``, the ``k``-th block of ``projected`` (``(batch,
     length, kernel·out)``) taken from ``(k - kernel // 2)·dilation`` characters away (zero outside
-    the piece)."""
+    the piece, and on the padding where ``inside`` is false)."""
+    if inside is not None:
+        projected[~inside] = 0.0
     batch, length, _ = projected.shape
     parts = projected.reshape(batch, length, kernel, len(bias))
     out = np.empty((batch, length, len(bias)), dtype=np.float32)
@@ -266,11 +291,13 @@ def _shift_sum(projected: FloatArray, bias: FloatArray, kernel: int, dilation: i
     return out
 
 
-def _viterbi(scores: FloatArray, transitions: FloatArray, start: FloatArray) -> IntArray:
+def _viterbi(
+    scores: FloatArray, transitions: FloatArray, start: FloatArray, lengths: IntArray | None = None
+) -> IntArray:
     """The best path under the CRF's transition and start scores."""
     with_start = scores.copy()
     with_start[:, 0] += start
-    return viterbi(with_start, transitions)
+    return viterbi(with_start, transitions, lengths)
 
 
 def packaged_weights() -> Path:

