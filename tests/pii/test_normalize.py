@@ -22,7 +22,16 @@ from huiliu.pii.normalize import normalize
         pytest.param("号码一三九-〇八五一-二两三四", "号码139-0851-2234", id="dashes-and-two"),
         pytest.param("一五一十地说了，三三两两", "一五一十地说了,三三两两", id="idioms-stay"),
         pytest.param("二〇二四年十二月一日", "二〇二四年十二月一日", id="a-year-stays"),
-        pytest.param("电话138零零一三八零零零", "电话138零零一三八零零零", id="mixed-stays"),
+        pytest.param("电话138零零一三八零零零", "电话13800138000", id="digits-and-numerals-mixed"),
+        pytest.param(
+            "13812345678一直没人接", "13812345678一直没人接", id="one-numeral-after-digits-is-a-word"
+        ),
+        pytest.param(
+            "一三八零零一三八零零零一直没人接", "13800138000一直没人接", id="yizhi-after-a-read-out-number"
+        ),
+        pytest.param("一三八零零一三八零零一的", "13800138001的", id="a-last-one-before-de-is-a-digit"),
+        pytest.param("贵A一二三四五在门口", "贵A12345在门口", id="plate-read-out"),
+        pytest.param("3号楼一二单元", "3号楼一二单元", id="short-mixed-stays"),
     ],
 )
 def test_normalised_text(text: str, expected: str) -> None:
@@ -61,7 +70,14 @@ def test_numerals_as_digits_keep_every_offset_and_agree_in_bulk() -> None:
     norm = normalize(text)
     assert norm.text == "回电13800138000"
     assert text[slice(*norm.to_original(2, 13))] == "一三八零零一三八零零零"
-    texts = [text, "三三两两", "幺三九 一二三四 五六七八", "plain"] * 20  # the bulk path
+    texts = [
+        text,
+        "三三两两",
+        "幺三九 一二三四 五六七八",
+        "138零零一三八零零零",
+        "贵A一二三四五",
+        "plain",
+    ] * 20
     bulk, array = normalize_batch(texts)
     assert bulk == [normalize(t) for t in texts]
     assert array.to_pylist() == [n.text for n in bulk]

@@ -311,6 +311,10 @@ def test_results_explain_recognizer_pattern_and_context(engine: PiiEngine) -> No
         pytest.param("回电⟦幺五零、八五幺二、三四五六⟧", "CN_MOBILE", id="read-out-with-dunhao"),
         pytest.param("手机⟦138，5123，4567⟧", "CN_MOBILE", id="digits-with-commas"),
         pytest.param("座机⟦零八五幺，八六二五三幺四七⟧", "CN_LANDLINE", id="landline-read-out-with-a-comma"),
+        pytest.param("电话⟦一三八零零一三八零零零⟧一直打不通", "CN_MOBILE", id="read-out-before-yizhi"),
+        pytest.param("回电⟦138零零一三八零零零⟧", "CN_MOBILE", id="digits-and-numerals-mixed"),
+        pytest.param("身份证⟦52010219八零零一零一一二三四⟧", "CN_RESIDENT_ID", id="id-digits-and-numerals"),
+        pytest.param("车牌⟦贵A一二三四五⟧停在门口", "CN_VEHICLE_PLATE", id="plate-read-out"),
     ],
 )
 def test_numbers_written_in_chinese_numerals_are_found_where_written(marked: str, entity: str) -> None:
@@ -326,5 +330,7 @@ def test_words_of_numerals_are_no_numbers() -> None:
         "二〇二四年十二月一日",
         "第一、二、三、四、五、六、七条",
         "共计138,512,345元",
+        "第3组一二三排轮换值班",
+        "新A轮融资一两三个月到位",
     ]
-    assert scan_texts(texts, get_engine()) == [[], [], [], [], []]
+    assert scan_texts(texts, get_engine()) == [[]] * len(texts)

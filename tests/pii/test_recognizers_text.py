@@ -201,6 +201,7 @@ def test_address(engine: PiiEngine, marked: str) -> None:
         pytest.param("其母信仰⟦佛教⟧，本人为⟦基督徒⟧。", "RELIGION", id="religions"),
         pytest.param("新教材已发放。", "RELIGION", id="new-textbooks"),
         pytest.param("患有⟦高血压⟧和⟦糖尿病⟧多年。", "HEALTH", id="illnesses"),
+        pytest.param("老人患⟦阿尔茨海默病⟧，儿子确诊⟦帕金森病⟧。", "HEALTH", id="illnesses-named-with-bing"),
         pytest.param("持有⟦肢体残疾二级⟧证明。", "HEALTH", id="disability-grade"),
         pytest.param("⟦视力残疾⟧", "HEALTH", id="disability-value"),
         pytest.param("视力检查时间调整。", "HEALTH", id="eyesight-is-not-a-disability"),

@@ -12,9 +12,11 @@ character of the original, which keeps the offset map exact.
 
 Numbers read out or typed as Chinese numerals (一三八零零一三八零零零, 幺三九 一二三四 五六七八, as
 hotline transcripts and chats write phone numbers) become ASCII digits, one character for one,
-when at least seven of them stand together (a space, dash, comma or 、 between groups allowed) and no
-ASCII digit touches them: a phone or ID number, never a word (一五一十, 三三两两, 二〇二四年), and a
-mobile followed by 一直 stays a mobile.
+when at least seven of them stand together (a space, dash, comma or 、 between groups allowed): a
+phone or ID number, never a word (一五一十, 三三两两, 二〇二四年). A number mixing ASCII digits and
+numerals (138零零一三八零零零) is read when it is seven long and three numerals stand together in it,
+so a mobile followed by 一直 stays a mobile; a plate read out after its province and letter
+(贵A一二三四五) is read too.
 """
 
 from __future__ import annotations
@@ -39,8 +41,21 @@ _NUMERAL = f"[{_CHINESE_NUMERALS}]"
 _ANY_NUMERAL = re.compile(_NUMERAL)
 _GAP = "(?:[ ,、-] ?)?"  # how read-out groups are written apart: 一三八 五一二三, 一三八，五一二三
 _SPOKEN_NUMBER = re.compile(f"(?<![0-9{_CHINESE_NUMERALS}]){_NUMERAL}(?:{_GAP}{_NUMERAL}){{6,}}(?![0-9])")
+_DIGIT_OR_NUMERAL = f"[0-9{_CHINESE_NUMERALS}]"
+_MIXED_NUMBER = re.compile(
+    f"(?<![0-9{_CHINESE_NUMERALS}]){_DIGIT_OR_NUMERAL}(?:{_GAP}{_DIGIT_OR_NUMERAL}){{6,}}(?![0-9{_CHINESE_NUMERALS}])"
+)
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_CHARACTER = f"[A-HJ-NP-Z0-9{_CHINESE_NUMERALS}]"
+_SPOKEN_PLATE = re.compile(
+    f"(?<=[{_PROVINCES}][A-HJ-NP-Z])[·•.\\- ]?{_PLATE_CHARACTER}{{5,6}}(?![0-9A-Za-z{_CHINESE_NUMERALS}])"
+)
 _MAY_BE_SPOKEN = f"{_NUMERAL}{_GAP}{_NUMERAL}{_GAP}{_NUMERAL}"
 """An RE2 pattern every text holding a spoken number matches (few others do): which texts to look at."""
+_THREE_NUMERALS = re.compile(_MAY_BE_SPOKEN)
+_GAP_CHARACTERS = " ,、-"
+_WORD_AFTER_NUMERAL = frozenset("直起定下样般共些点旦切再向致边次天个家位名种把块条件遍趟")
+"""What follows 一 or 两 when they begin a word after a number (一直, 一起, 两次, 两个)."""
 
 
 class NormalizedText(NamedTuple):
@@ -100,12 +115,32 @@ def _spoken_digits(text: str) -> str:
     the very text given when it holds none."""
     if _ANY_NUMERAL.search(text) is None:
         return text
-    changed = _SPOKEN_NUMBER.sub(_as_digits, text)
+    changed = _SPOKEN_NUMBER.sub(_number_as_digits, text)
+    if _THREE_NUMERALS.search(changed) is not None:
+        changed = _MIXED_NUMBER.sub(_mixed_as_digits, changed)
+        changed = _SPOKEN_PLATE.sub(_as_digits, changed)
     return text if changed == text else changed
 
 
 def _as_digits(match: re.Match[str]) -> str:
     return match.group().translate(_AS_DIGITS)
+
+
+def _number_as_digits(match: re.Match[str], mixed: bool = False) -> str:
+    """A number read out as digits, but for a last 一 or 两 that begins a word (一直, 两次): it
+    stays, and the number before it is read when still seven long. A number mixing ASCII digits
+    and numerals (138零零一三八零零零) is read only when three numerals stand together in it: one
+    numeral after a number is a word (13812345678一直)."""
+    number, tail = match.group(), ""
+    if number[-1] in "一两" and match.string[match.end() : match.end() + 1] in _WORD_AFTER_NUMERAL:
+        number, tail = number[:-1], number[-1]
+    if sum(c not in _GAP_CHARACTERS for c in number) < 7 or (mixed and not _THREE_NUMERALS.search(number)):
+        return match.group()
+    return number.translate(_AS_DIGITS) + tail
+
+
+def _mixed_as_digits(match: re.Match[str]) -> str:
+    return _number_as_digits(match, mixed=True)
 
 
 def _nfkc(text: str) -> NormalizedText:
