@@ -243,6 +243,26 @@ def _after_number_before(text: str, start: int, suffix: int) -> int:
     return begin
 
 
+_NOT_A_UNIT_NAME = "民委里内外口头上下边前后中小级支干部两各每全本该这那"
+"""First characters of no named village unit after 村 (村民小组, 村小组, 村里组织, 村支部)."""
+_PLACE_FEATURES = "坡寨坝湾冲沟院庄塘田山河井岭坪脚头边屯林桥湖洞岩"
+"""The land a village group is named after, before its 组 (大坡组, 田坝组, 河边组)."""
+_CROSSING = re.compile(
+    rf"[与和同跟、]([{HANZI}]{{1,8}}?(?:大道|大街|路|街|道|巷|胡同))(?=交叉口|交口|交汇处|交界处|十字路口|丁字路口|路口|口)"
+)
+"""A second road after a road where the two cross (鞍山西道与赤峰道交口): part of the address."""
+_CROSSED_ROAD_END = re.compile(r"(?:大道|大街|路|街|道|巷|胡同)$")
+"""How a road two roads' crossing is named after ends (天津's 道 too)."""
+
+
+def _crossing_end(text: str, end: int) -> int:
+    """The end of a second road that crosses the road an address ends on, or ``end``."""
+    if _CROSSED_ROAD_END.search(text, 0, end) is None:
+        return end
+    crossing = _CROSSING.match(text, end)
+    return end if crossing is None else crossing.end(1)
+
+
 _COURT = "(?:最高法|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼黔滇])"
 _CASE_NUMBER = re.compile(
     rf"[(（]\d{{4}}[)）]{_COURT}\d{{0,4}}[\u4e00-\u9fff]{{1,4}}\d{{1,6}}号"
@@ -463,7 +483,10 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         self._compound_after = re.compile(f"[{HANZI}]{{1,8}}?(?:{compound})(?=\\d|[^{HANZI}]|$)", re.ASCII)
         numbered = "(?:\\d{1,2}|[一二三四五六七八九十]{1,3})(?:组|社|队)"  # 3组, 三组, 7社, 一队
         clan = f"{_clan()}家[{HANZI}]?组"  # 王家组, 李家湾组
-        self._village = re.compile(f"村(?:{numbered}|{clan})(?:\\d{{1,4}}号)?", re.ASCII)
+        settlement = f"[^{_NOT_A_UNIT_NAME}][{HANZI}]{{1,2}}?[寨屯]"  # 高定寨, 杨家寨
+        group = f"[^{_NOT_A_UNIT_NAME}][{HANZI}]?[{_PLACE_FEATURES}]组"  # 大坡组, 田坝组 (专家组 is none)
+        named = f"(?:{settlement}|{group})(?![长织成员会])"
+        self._village = re.compile(f"村(?:{numbered}|{clan}|{named})(?:\\d{{1,4}}号)?", re.ASCII)
         self._tail = re.compile(_TAIL, re.ASCII)
         self._building = re.compile(_BUILDING, re.ASCII)
         self._run = re.compile(f"[{HANZI}]{{1,{MAX_RUN}}}$", re.ASCII)
@@ -490,7 +513,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
             [
                 h._replace(
                     start=start_with_divisions(text, h.start, prefixes),
-                    end=extended_end(text, tags, h.end, stops, premises),
+                    end=extended_end(text, tags, _crossing_end(text, h.end), stops, premises),
                 )
                 for h in hits
             ]
