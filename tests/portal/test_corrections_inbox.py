@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
+import time
 from pathlib import Path
 
 import openpyxl
@@ -15,8 +18,10 @@ from huiliu.cli.main import app
 from huiliu.contracts import load_contract
 from huiliu.returnflow.correction_sheet import FIRST_FORM_ROW, fill_correction
 from huiliu.returnflow.corrections import list_corrections
+from huiliu.returnflow.corrections_inbox import INBOX_LEASE, take_in
 from huiliu.returnflow.push import deliver
 from huiliu.returnflow.records import Delivery, DeliveryStatus, deliveries
+from huiliu.store.leases import dataset_lease
 from tests.helpers.deliveries import STREET
 from tests.portal.conftest import DATASET, A, City
 
@@ -68,4 +73,29 @@ def test_dropped_workbooks_are_filed_or_refused_with_their_problems(delivered: C
     assert not list((inbox / A).glob("*.xlsx"))
 
     again = json.loads(runner.invoke(app, ["corrections", "intake", "--json"]).stdout)
-    assert again == {"filed": {}, "refused": []} and len(list_corrections(unit_code=A)) == 1
+    assert again == {"filed": {}, "refused": [], "waiting": []} and len(list_corrections(unit_code=A)) == 1
+
+
+def test_a_workbook_still_changing_waits_for_the_next_sweep(delivered: City) -> None:
+    fresh = _drop(delivered, A, A, "fresh.xlsx", [(3, "status", "迁出", "已迁出本社区")])
+
+    waiting = take_in(delivered.settings, load_contract, settle_seconds=60)
+    assert waiting.as_dict() == {"filed": {}, "refused": [], "waiting": [str(fresh)]}
+    assert fresh.exists() and list_corrections(unit_code=A) == []
+
+    settled = time.time() - 120
+    os.utime(fresh, (settled, settled))
+    filed = take_in(delivered.settings, load_contract, settle_seconds=60)
+    assert list(filed.filed) == [str(delivered.settings.inbox_path / A / "done" / "fresh.xlsx")]
+    assert [c.row for c in list_corrections(unit_code=A)] == [3]
+
+
+def test_a_sweep_waits_for_another_sweep_s_lease(delivered: City) -> None:
+    _drop(delivered, A, A, "good.xlsx", [(3, "status", "迁出", "已迁出本社区")])
+    with dataset_lease(INBOX_LEASE, "intake"):
+        sweeping = threading.Thread(target=take_in, args=(delivered.settings, load_contract))
+        sweeping.start()
+        sweeping.join(timeout=2)
+        assert sweeping.is_alive() and list_corrections(unit_code=A) == []  # waits for the lease
+    sweeping.join(timeout=60)
+    assert not sweeping.is_alive() and [c.row for c in list_corrections(unit_code=A)] == [3]

@@ -67,6 +67,18 @@ class ReleaseOutcome(TypedDict):
     """The withheld deliveries."""
 
 
+class CorrectionsIntake(TypedDict):
+    """What a sweep of the correction inbox did: workbooks filed and the corrections in them, workbooks
+    refused (moved to ``refused/`` with their problems), workbooks left for the next sweep."""
+
+    workbooks_filed: int
+    corrections: int
+    refused: int
+    waiting: int
+    filed: dict[str, list[str]]
+    refused_files: list[str]
+
+
 class OrphanRemoval(TypedDict):
     """What ``remove_orphans`` returns: files and bytes removed, and each table that had any."""
 

@@ -4,13 +4,16 @@ Each receiving unit has a folder ``<inbox>/<unit_code>/`` (permissioned for that
 outbox). :func:`take_in` files the 纠错 sheet of every ``*.xlsx`` there as that unit's corrections,
 exactly as ``POST /api/v1/corrections/xlsx`` would, and moves the workbook to ``done/`` — or to
 ``refused/`` with ``<name>.problems.json`` naming each problem in Chinese and English (another unit's
-workbook reads as an unknown delivery). A second sweep finds nothing left to do.
+workbook reads as an unknown delivery). A second sweep finds nothing left to do. The
+``corrections_intake`` DAG sweeps every 15 minutes, leaving a workbook changed in the last minute
+for the next sweep; ``huiliu corrections intake`` sweeps at once.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,21 +25,28 @@ from huiliu.returnflow.corrections import file_correction_sheet, sheet_delivery
 from huiliu.returnflow.push import fingerprint_key
 from huiliu.returnflow.records import get_delivery
 from huiliu.settings import Settings
+from huiliu.store.leases import dataset_lease
 
 UNIT_FOLDER = re.compile(r"^[0-9]{6,15}$")
 DONE, REFUSED = "done", "refused"
 ContractOf = Callable[[str], DatasetContract]
 
 
+INBOX_LEASE = "corrections-inbox"
+"""The lease one sweep holds: a scheduled sweep and one run by hand never file a workbook twice."""
+
+
 @dataclass
 class Intake:
-    """What one sweep did: workbooks filed (with their corrections) and refused."""
+    """What one sweep did: workbooks filed (with their corrections) and refused, and those left for
+    the next sweep because they changed too recently (a copy may still be under way)."""
 
     filed: dict[str, list[str]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {"filed": self.filed, "refused": self.refused}
+        return {"filed": self.filed, "refused": self.refused, "waiting": self.waiting}
 
 
 def _problem(zh: str, en: str, field_name: str = "file") -> list[dict[str, object]]:
@@ -85,15 +95,28 @@ def _move(path: Path, where: str) -> Path:
     return target
 
 
-def take_in(settings: Settings, contract_of: ContractOf) -> Intake:
-    """File every workbook waiting in the units' folders (see the module docstring)."""
-    intake = Intake()
+def take_in(settings: Settings, contract_of: ContractOf, settle_seconds: float = 0.0) -> Intake:
+    """File every workbook waiting in the units' folders (see the module docstring), holding the
+    inbox's lease; a workbook changed less than ``settle_seconds`` ago is left for the next sweep.
+
+    Raises:
+        DatasetBusyError: another sweep held the inbox for the whole wait.
+    """
     root = settings.inbox_path
     if not root.is_dir():
-        return intake
+        return Intake()
+    with dataset_lease(INBOX_LEASE, "intake"):
+        return _sweep(root, settings, contract_of, time.time() - settle_seconds)
+
+
+def _sweep(root: Path, settings: Settings, contract_of: ContractOf, settled_before: float) -> Intake:
+    intake = Intake()
     for unit_folder in sorted(p for p in root.iterdir() if p.is_dir() and UNIT_FOLDER.match(p.name)):
         for path in sorted(unit_folder.glob("*.xlsx")):
             if path.is_symlink() or not path.is_file():
+                continue
+            if path.stat().st_mtime > settled_before:
+                intake.waiting.append(str(path))
                 continue
             try:
                 filed = _file_one(path, unit_folder.name, contract_of, settings)

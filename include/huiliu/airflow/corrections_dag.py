@@ -1,0 +1,59 @@
+"""The corrections_intake DAG: every 15 minutes, file the 纠错 workbooks units dropped in their inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, CronTriggerTimetable, task
+
+from huiliu.airflow.records import MULTIPLE_OUTPUTS, CorrectionsIntake
+
+DAG_ID = "corrections_intake"
+OWNER = "data-bureau"
+SCHEDULE = "*/15 * * * *"
+SETTLE_SECONDS = 60
+"""A workbook changed less than this long ago may still be being copied into the inbox: it waits
+for the next sweep."""
+
+
+def take_in_task(settle_seconds: int = SETTLE_SECONDS) -> CorrectionsIntake:
+    """File every settled workbook of the units' inbox folders; report what was filed and refused."""
+    from huiliu.contracts import load_contract
+    from huiliu.returnflow.corrections_inbox import take_in
+    from huiliu.settings import get_settings
+
+    intake = take_in(get_settings(), load_contract, settle_seconds=settle_seconds)
+    return {
+        "workbooks_filed": len(intake.filed),
+        "corrections": sum(len(ids) for ids in intake.filed.values()),
+        "refused": len(intake.refused),
+        "waiting": len(intake.waiting),
+        "filed": intake.filed,
+        "refused_files": intake.refused,
+    }
+
+
+def build_corrections_dag() -> DAG:
+    from huiliu.settings import get_settings
+
+    with DAG(
+        dag_id=DAG_ID,
+        description="纠错回收: file the correction workbooks units dropped in their inbox folders",
+        schedule=CronTriggerTimetable(SCHEDULE, timezone=get_settings().timezone),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        tags=["huiliu", "returnflow", "corrections"],
+        default_args={
+            "owner": OWNER,
+            "retries": 1,
+            "retry_delay": timedelta(minutes=5),
+            "execution_timeout": timedelta(minutes=30),
+        },
+        doc_md="Files the 纠错 sheet of every workbook in `inbox/<unit_code>/` as that unit's corrections "
+        "(moved to `done/`), or moves it to `refused/` with `<name>.problems.json` naming each problem in "
+        "Chinese and English. A workbook changed in the last minute waits for the next sweep. The owning "
+        "department's steward then decides each correction (`huiliu corrections accept|reject`).",
+    ) as dag:
+        task(task_id="take_in_corrections", multiple_outputs=MULTIPLE_OUTPUTS)(take_in_task)()
+    return dag
