@@ -39,6 +39,15 @@ def test_the_model_span_wins_unless_the_rule_has_evidence_of_its_own() -> None:
     assert (kept.start, kept.end) == (0, 12)
 
 
+def test_names_the_tagger_ran_together_keep_their_spans_when_the_rules_hold() -> None:
+    """联系人：Ouyang Xiu、Lyu Bin, read by the tagger as one name: the rules' two names stand."""
+    rules = [Hit(4, 14, 0.85, "pinyin_after_context_word"), Hit(15, 22, 0.85, "pinyin_joined")]
+    held = vote(rules, [(4, 22)], 0.6, "model", lambda rule, model: True)
+    assert [(h.start, h.end, h.voters) for h in held] == [(4, 14, "rules+model"), (15, 22, "rules+model")]
+    assert all(h.score == combined_score(0.85, 0.6) for h in held)
+    assert [(h.start, h.end) for h in vote(rules, [(4, 22)], 0.6, "model")] == [(4, 22)]
+
+
 def test_one_model_span_over_two_rule_hits_makes_one_address() -> None:
     hits = vote([Hit(0, 4, 0.6, "a"), Hit(6, 10, 0.8, "b")], [(0, 10)], 0.6, "model_start")
     assert len(hits) == 1 and (hits[0].start, hits[0].end, hits[0].pattern) == (0, 10, "b")

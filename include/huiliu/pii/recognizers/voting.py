@@ -8,7 +8,9 @@ address grammar, the division gazetteer) and the tagger (LAC's ``PER`` and ``LOC
   ``1 - (1 - rule) * (1 - model)`` (two independent pieces of evidence; always above either alone),
   ``found_by: rules+model``, and the span the entity's ``span`` rule picks: ``model`` takes the
   tagger's span unless the rule's rests on evidence of its own (names: a follower word such as
-  反映 or 家庭 right after the rule's name); ``model_start`` starts where the tagger's place names
+  反映 or 家庭 right after the rule's name), and when the rules' own span holds and they found
+  several names inside the tagger's one (Ouyang Xiu、Lyu Bin read as one name), each of them is
+  reported with its own span; ``model_start`` starts where the tagger's place names
   start, unless the rules' span begins earlier on evidence of its own (a house number, or a cue
   word or punctuation right before it), and ends at the farther end of both (addresses: the
   tagger knows where a place name begins, the rules' grammar reaches the room numbers);
@@ -70,6 +72,14 @@ def vote(
             last = max(end, *(rule_hits[i].end for i in agreeing))
         else:
             holds = rule_holds is not None and rule_holds(best, (start, end))
+            if holds and len(agreeing) > 1:  # the tagger ran two names into one: each keeps its span
+                hits.extend(
+                    rule_hits[i]._replace(
+                        score=combined_score(rule_hits[i].score, model_score), voters="rules+model"
+                    )
+                    for i in agreeing
+                )
+                continue
             first, last = (best.start, best.end) if holds else (start, end)
         score = combined_score(best.score, model_score)
         hits.append(best._replace(start=first, end=last, score=score, voters="rules+model"))

@@ -27,7 +27,9 @@ foreign names joined, names inside terms found). The votes combine as
 :mod:`huiliu.pii.recognizers.voting` describes, a name both found taking the tagger's span unless
 a follower word right after the rules' name confirms where the rules end it. A person named by
 the surname alone, with a mark after it (林老, 刘家, 郭某, 杜氏) or before it (老李), is reported as
-the surname: the mark is a form of address, not part of the name.
+the surname: the mark is a form of address, not part of the name. Names in pinyin (联系人：Zhang Wei,
+Wang Fang女士) are found where a name is certain, as :mod:`huiliu.pii.recognizers.cn.romanised_names`
+describes.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, buil
 from huiliu.pii.recognizers.cn.address import division_prefixes
 from huiliu.pii.recognizers.cn.lexicon import common_word, tagged_name, word_frequencies, word_tags
 from huiliu.pii.recognizers.cn.name_spans import TaggedNames
+from huiliu.pii.recognizers.cn.romanised_names import WHOLE_VALUE, romanised_names, surname_spellings
 from huiliu.pii.recognizers.voting import RuleHolds, vote
 from huiliu.pii.tagger import Tags
 
@@ -53,6 +56,11 @@ _HANZI_CHAR = re.compile(f"[{HANZI}]")
 _NEVER = re.compile(r"(?!)")
 _CLAN_PLACES = re.compile(f"[{HANZI}]家[湾寨坝岩冲坡沟庄屯营堡垭坳塘组院]")
 """Rural places named after a clan (李家湾, 孙家寨, 王家组): no person's name."""
+_PINYIN_GATE = "[A-Z][A-Za-z]* [A-Z]"
+"""What every text holding a name in pinyin (Zhang Wei, ZHANG San) matches."""
+_BARE_PINYIN_SCORE = 0.3
+"""A value that is only a name in pinyin (Zhang Wei): below the registry's threshold, so a name only
+under a column name that hints one."""
 _PARTICLES = "的地得了着过"
 """Structural and aspect particles: a name never ends in one."""
 
@@ -160,9 +168,10 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
     def gate(self) -> str | None:
         """Texts without a surname after a context word or at a clause start hold no rule candidate.
 
-        With the tagger listening, any text with two Chinese characters may hold a name.
+        With the tagger listening, any text with two Chinese characters may hold a name; so may a
+        text with two capitalised words (a name in pinyin).
         """
-        return f"[{_RE2_HANZI}]{{2}}" if self.listens_to_model else self._gate
+        return f"[{_RE2_HANZI}]{{2}}|{_PINYIN_GATE}" if self.listens_to_model else self._gate
 
     def _compile(self, spec: PersonSpec) -> None:
         def alternation(words: list[str]) -> str:
@@ -177,6 +186,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         starts = f"(?:{alternation(spec.context)}):?|^|[{_CLAUSE_BREAK}]"
         self._gate = (
             f"(?:{starts})(?:{alternation(spec.compound_surnames)}|[{re.escape(surnames)}])[{_RE2_HANZI}]"
+            f"|{_PINYIN_GATE}"
         )
         self._after_context = re.compile(f"({alternation(spec.context)}):?{name_ahead}", re.ASCII)
         self._tagged_names = TaggedNames(spec, self._is_word)
@@ -332,8 +342,14 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
                     hits[start] = hit
         for hit in self._titled_surnames(text):
             hits.setdefault(hit.start, hit)
+        for name in romanised_names(text, self._surname_spellings(), self.spec.context, self.spec.titles):
+            score = _BARE_PINYIN_SCORE if name.rule == WHOLE_VALUE else self.spec.scores.context
+            hits.setdefault(name.start, Hit(name.start, name.end, score, name.rule, name.word))
         found = sorted(hits.values())
         return self._joined(text, found) if found else found
+
+    def _surname_spellings(self) -> frozenset[str]:
+        return surname_spellings("".join(sorted(self._surnames)), tuple(sorted(self._compounds)))
 
     def _titled_surnames(self, text: str) -> list[Hit]:
         """A surname right before 女士, 先生 or 小姐, anywhere (已回访苏女士, 回访时白女士): a person
