@@ -243,6 +243,10 @@ def _after_number_before(text: str, start: int, suffix: int) -> int:
     return begin
 
 
+CLAN_PLACE_FEATURES = "湾寨坝岩冲坡沟庄屯营堡垭坳塘组院"
+"""What follows 家 in a rural place named after a clan (李家湾, 孙家寨, 王家组)."""
+_GOING_TO = "到在住去回赴往至于"
+"""What comes before a place someone goes to or lives in (到王家组, 住在李家湾, 来自孙家寨)."""
 _NOT_A_UNIT_NAME = "民委里内外口头上下边前后中小级支干部两各每全本该这那"
 """First characters of no named village unit after 村 (村民小组, 村小组, 村里组织, 村支部)."""
 _PLACE_FEATURES = "坡寨坝湾冲沟院庄塘田山河井岭坪脚头边屯林桥湖洞岩"
@@ -452,7 +456,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
 
     KIND: ClassVar[str] = "cn_address"
     CONTEXT = builtin_context("address")
-    GATE: ClassVar[str | None] = r"\d(?:号|栋|幢|座)|组"
+    GATE: ClassVar[str | None] = rf"\d(?:号|栋|幢|座)|组|家[{CLAN_PLACE_FEATURES}]|村.{{1,3}}[寨屯]"
     USES_MODEL: ClassVar[bool] = True
 
     def __init__(self, spec: AddressSpec | None = None, name: str | None = None) -> None:
@@ -487,6 +491,10 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         group = f"[^{_NOT_A_UNIT_NAME}][{HANZI}]?[{_PLACE_FEATURES}]组"  # 大坡组, 田坝组 (专家组 is none)
         named = f"(?:{settlement}|{group})(?![长织成员会])"
         self._village = re.compile(f"村(?:{numbered}|{clan}|{named})(?:\\d{{1,4}}号)?", re.ASCII)
+        self._clan_place = re.compile(
+            f"(?<=[{_GOING_TO}])(?:{_clan()})家[{CLAN_PLACE_FEATURES}](?![长织成员会队团建])(?:\\d{{1,4}}号)?",
+            re.ASCII,
+        )
         self._tail = re.compile(_TAIL, re.ASCII)
         self._building = re.compile(_BUILDING, re.ASCII)
         self._run = re.compile(f"[{HANZI}]{{1,{MAX_RUN}}}$", re.ASCII)
@@ -765,7 +773,8 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         return hits
 
     def _villages(self, text: str, found: list[Hit]) -> list[Hit]:
-        """Addresses anchored on a village and its group (outside addresses ``found``)."""
+        """Addresses anchored on a village and its group (outside addresses ``found``), and a place
+        named after a clan where someone goes or lives (到王家组走访, 住在李家湾)."""
         hits = []
         for match in self._village.finditer(text):
             if _inside(match.start(), found):
@@ -773,7 +782,12 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
             start, admin = self._start(text, match.start())
             if start is not None:
                 hits.append(self._hit(text, start, match.end(), self.spec.scores.village, admin, "village"))
-        return hits
+        for match in self._clan_place.finditer(text):
+            if _begins_with(text, match.start(), division_prefixes()):
+                continue  # a division named so (石家庄) is no clan's place
+            if not _inside(match.start(), found) and not _inside(match.start(), hits):
+                hits.append(self._hit(text, *match.span(), self.spec.scores.village, False, "clan_place"))
+        return sorted(hits)
 
     def _numbered(self, text: str, found: list[Hit]) -> list[Hit]:
         """Building-unit-room numbers written with dashes (7-6-1046) right after a cue word (住在, 地址)."""

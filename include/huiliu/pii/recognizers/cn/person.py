@@ -42,7 +42,7 @@ from presidio_analyzer import EntityRecognizer
 
 from huiliu.pii.config import PatternRecognizerSpec, PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
-from huiliu.pii.recognizers.cn.address import division_prefixes
+from huiliu.pii.recognizers.cn.address import CLAN_PLACE_FEATURES, division_prefixes
 from huiliu.pii.recognizers.cn.lexicon import common_word, tagged_name, word_frequencies, word_tags
 from huiliu.pii.recognizers.cn.name_spans import TaggedNames
 from huiliu.pii.recognizers.cn.romanised_names import WHOLE_VALUE, romanised_names, surname_spellings
@@ -54,7 +54,7 @@ _RE2_HANZI = r"\x{3400}-\x{9fff}"
 STRONG, WEAK, NONE, IMPOSSIBLE = 2, 1, 0, -1
 _HANZI_CHAR = re.compile(f"[{HANZI}]")
 _NEVER = re.compile(r"(?!)")
-_CLAN_PLACES = re.compile(f"[{HANZI}]家[湾寨坝岩冲坡沟庄屯营堡垭坳塘组院]")
+_CLAN_PLACES = re.compile(f"[{HANZI}]家[{CLAN_PLACE_FEATURES}]")
 """Rural places named after a clan (李家湾, 孙家寨, 王家组): no person's name."""
 _PINYIN_GATE = "[A-Z][A-Za-z]* [A-Z]"
 """What every text holding a name in pinyin (Zhang Wei, ZHANG San) matches."""
@@ -131,7 +131,9 @@ def _inside_a_name(hit: Hit, starts: set[int], spans: list[tuple[int, int]]) -> 
 
 
 def _place_of_a_clan(text: str, hit: Hit) -> bool:
-    return _CLAN_PLACES.fullmatch(text, hit.start, hit.end) is not None
+    """Whether the hit is a rural place named after a clan, or its surname (王 or 王家 of 王家组)."""
+    place = _CLAN_PLACES.match(text, hit.start)
+    return place is not None and hit.end <= place.end()
 
 
 def _has_hanzi(text: str) -> bool:
