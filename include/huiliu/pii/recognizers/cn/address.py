@@ -243,6 +243,10 @@ def _after_number_before(text: str, start: int, suffix: int) -> int:
     return begin
 
 
+ROAD_NAMED_AFTER = re.compile(r"([东西南北中]?(?:大道|大街|路|街))(?=[口边旁侧]|附近|一带|沿线|\d)")
+"""A road's suffix after a person's name, with a place word or a number after it (左权路口, 中山路附近,
+杨靖宇路128号): the name is the road's, not a person's. 路上 and 街上 are no such words: 张伟路上遇到
+李娜 is a person on the way."""
 CLAN_PLACE_FEATURES = "湾寨坝岩冲坡沟庄屯营堡垭坳塘组院"
 """What follows 家 in a rural place named after a clan (李家湾, 孙家寨, 王家组)."""
 _GOING_TO = "到在住去回赴往至于"
@@ -566,11 +570,17 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
                 self._is_place(text, word)
                 or self._numbered_premises(text, tags, index)
                 or self._sited_company(text, word)
+                or (word.label == "PER" and ROAD_NAMED_AFTER.match(text, word.end) is not None)
             ):
                 index += 1
                 continue
             if self._sited_company(text, tags[index]):  # 富阳市高桥镇高尔夫路巨润混泥土有限公司
                 spans.append((tags[index].start, tags[index].end))
+                index += 1
+                continue
+            road = ROAD_NAMED_AFTER.match(text, word.end) if word.label == "PER" else None
+            if road is not None:  # 杨靖宇路上, 左权路口: a road named after a person
+                spans.append((word.start, road.end(1)))
                 index += 1
                 continue
             start, end, index, places = self._place_run(text, tags, index)

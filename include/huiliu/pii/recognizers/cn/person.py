@@ -42,7 +42,7 @@ from presidio_analyzer import EntityRecognizer
 
 from huiliu.pii.config import PatternRecognizerSpec, PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
-from huiliu.pii.recognizers.cn.address import CLAN_PLACE_FEATURES, division_prefixes
+from huiliu.pii.recognizers.cn.address import CLAN_PLACE_FEATURES, ROAD_NAMED_AFTER, division_prefixes
 from huiliu.pii.recognizers.cn.lexicon import common_word, tagged_name, word_frequencies, word_tags
 from huiliu.pii.recognizers.cn.name_spans import TaggedNames
 from huiliu.pii.recognizers.cn.romanised_names import WHOLE_VALUE, romanised_names, surname_spellings
@@ -222,6 +222,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             for hit in hits
             if not self._word_and_particle(text, hit)
             and not _place_of_a_clan(text, hit)
+            and ROAD_NAMED_AFTER.match(text, hit.end) is None
             and not _division(text[hit.start : hit.end])
             and _NOT_A_PERSON_LABEL.search(text, max(0, hit.start - 6), hit.start) is None
         ]
