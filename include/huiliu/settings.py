@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     lease_ttl_seconds: float = Field(
         default=60, ge=1, description="how long a SQLite lease outlives a holder that stopped renewing it"
     )
+    inbox_settle_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="how long a workbook in the correction inbox must stay unchanged (its time and its "
+        "inode's) before the scheduled sweep files it: a copy may still be under way",
+    )
     id_region_prefixes: str = Field(
         default="",
         description="comma-separated region-code prefixes resident ID numbers must start with "

@@ -67,9 +67,11 @@ def test_a_dag_run_files_settled_workbooks_and_leaves_fresh_ones(
     approved_grant(contract, UNIT, NOW)
     deliver(load_contract(contract.name), settings=huiliu_home)
     settled = _dropped_workbook(huiliu_home, "settled.xlsx", row=3, age_seconds=600)
-    fresh = _dropped_workbook(huiliu_home, "fresh.xlsx", row=4, age_seconds=0)
+    fresh = _dropped_workbook(huiliu_home, "fresh.xlsx", row=4, age_seconds=-3600)  # still changing
     refused = _dropped_workbook(huiliu_home, "refused.xlsx", row=999, age_seconds=600)
 
+    airflow_env.env["HUILIU_INBOX_SETTLE_SECONDS"] = "5"  # the test's files were all written just now
+    time.sleep(6)
     run = airflow_env.huiliu("dags", "run", "corrections_intake")
 
     assert run.returncode == 0, run.stdout + run.stderr

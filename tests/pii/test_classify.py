@@ -281,6 +281,20 @@ def test_a_parquet_file_classifies_as_its_stream_and_reads_repeating_text_as_dic
     assert result.column("性别").arrow_type == "string" and result.column("性别").nulls == len(gender[::97])
 
 
+def test_a_parquet_file_without_rows_and_large_strings_classify_as_their_stream(
+    tmp_path: Path, engine: PiiEngine
+) -> None:
+    empty, wide = tmp_path / "empty.parquet", tmp_path / "large.parquet"
+    pq.write_table(pa.table({"性别": pa.array([], pa.string())}), empty)
+    gender = pa.array(["男", "女"] * 500, pa.large_string())
+    pq.write_table(pa.table({"性别": gender, "民族": pa.array(["汉族"] * 1000)}), wide)
+    for path in (empty, wide):
+        streamed = classify_batches(pq.ParquetFile(path).iter_batches(batch_size=300), engine)
+        assert classify_parquet(path, engine).as_dict() == streamed.as_dict()
+    assert classify_parquet(empty, engine).columns == ()
+    assert classify_parquet(wide, engine).column("性别").arrow_type == "large_string"
+
+
 def ids_issued_after_birth(rows: int) -> list[str]:
     """ID numbers whose region code was created after the holder's birth (浦东新区 310115 from 1992,
     观山湖区 520115 from 2012): every one also passes the Luhn check of cards, one in four has a lower-case x

@@ -150,9 +150,10 @@ def test_pieces_padded_to_one_length_read_as_alone() -> None:
     texts = ["会议由张主任主持，王某某列席。", "居民李秀英反映小区路灯不亮", "请联系宋轩", "吕芳"]
     inputs = _lac_inputs(lac, texts)
     lengths = np.array([len(t) for t in texts])
-    ids = np.zeros((len(texts), lengths[0]), dtype=np.int64)
-    emissions = np.full((len(texts), lengths[0], inputs[0][1].shape[2]), 9.0, dtype=np.float32)
-    path = np.zeros((len(texts), lengths[0]), dtype=np.int64)
+    width = lengths[0] + 3  # every piece padded, the longest too
+    ids = np.zeros((len(texts), width), dtype=np.int64)
+    emissions = np.full((len(texts), width, inputs[0][1].shape[2]), 9.0, dtype=np.float32)
+    path = np.zeros((len(texts), width), dtype=np.int64)
     for k, (one_ids, one_emissions, one_path) in enumerate(inputs):
         ids[k, : lengths[k]], emissions[k, : lengths[k]], path[k, : lengths[k]] = (
             one_ids,

@@ -30,6 +30,9 @@ from huiliu.pii.normalize import normalize
             "一三八零零一三八零零零一直没人接", "13800138000一直没人接", id="yizhi-after-a-read-out-number"
         ),
         pytest.param("一三八零零一三八零零一的", "13800138001的", id="a-last-one-before-de-is-a-digit"),
+        pytest.param(
+            "一三九一二三四五六七一点前", "13912345671点前", id="a-mobile-ending-in-one-before-dian"
+        ),
         pytest.param("贵A一二三四五在门口", "贵A12345在门口", id="plate-read-out"),
         pytest.param("3号楼一二单元", "3号楼一二单元", id="short-mixed-stays"),
     ],

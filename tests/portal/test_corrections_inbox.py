@@ -79,13 +79,13 @@ def test_dropped_workbooks_are_filed_or_refused_with_their_problems(delivered: C
 def test_a_workbook_still_changing_waits_for_the_next_sweep(delivered: City) -> None:
     fresh = _drop(delivered, A, A, "fresh.xlsx", [(3, "status", "迁出", "已迁出本社区")])
 
+    settled = time.time() - 600  # copied with its source's time: the inode's time still says fresh
+    os.utime(fresh, (settled, settled))
     waiting = take_in(delivered.settings, load_contract, settle_seconds=60)
     assert waiting.as_dict() == {"filed": {}, "refused": [], "waiting": [str(fresh)]}
     assert fresh.exists() and list_corrections(unit_code=A) == []
 
-    settled = time.time() - 120
-    os.utime(fresh, (settled, settled))
-    filed = take_in(delivered.settings, load_contract, settle_seconds=60)
+    filed = take_in(delivered.settings, load_contract, settle_seconds=60, now=time.time() + 120)
     assert list(filed.filed) == [str(delivered.settings.inbox_path / A / "done" / "fresh.xlsx")]
     assert [c.row for c in list_corrections(unit_code=A)] == [3]
 

@@ -11,18 +11,17 @@ from huiliu.airflow.records import MULTIPLE_OUTPUTS, CorrectionsIntake
 DAG_ID = "corrections_intake"
 OWNER = "data-bureau"
 SCHEDULE = "*/15 * * * *"
-SETTLE_SECONDS = 60
-"""A workbook changed less than this long ago may still be being copied into the inbox: it waits
-for the next sweep."""
 
 
-def take_in_task(settle_seconds: int = SETTLE_SECONDS) -> CorrectionsIntake:
-    """File every settled workbook of the units' inbox folders; report what was filed and refused."""
+def take_in_task() -> CorrectionsIntake:
+    """File every settled workbook of the units' inbox folders (unchanged for the settings'
+    ``inbox_settle_seconds``: a copy may still be under way); report what was filed and refused."""
     from huiliu.contracts import load_contract
     from huiliu.returnflow.corrections_inbox import take_in
     from huiliu.settings import get_settings
 
-    intake = take_in(get_settings(), load_contract, settle_seconds=settle_seconds)
+    settings = get_settings()
+    intake = take_in(settings, load_contract, settle_seconds=settings.inbox_settle_seconds)
     return {
         "workbooks_filed": len(intake.filed),
         "corrections": sum(len(ids) for ids in intake.filed.values()),

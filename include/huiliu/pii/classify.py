@@ -277,6 +277,8 @@ def classify_batches(
     sampler = _Sampler(sample_rows or settings.sample_rows, np.random.default_rng(seed))
     schema: pa.Schema | None = None
     for batch in batches:
+        if batch.num_rows == 0:
+            continue  # a table without rows has no columns to classify, however it was read
         schema = schema or batch.schema
         sampler.add(batch)
     if schema is None or sampler.sample is None:
@@ -304,9 +306,9 @@ def classify_parquet(path: Path, engine: PiiEngine | None = None, **options: Any
 
 
 def repeating_text_columns(metadata: pq.FileMetaData) -> list[str]:
-    """Top-level text columns stored as dictionaries in every row group, at fewer than
-    ``REPEATING_BYTES_PER_ROW`` bytes a row (a few distinct values, such as 性别 or 民族): decoding
-    their indices is cheaper than making a text of every row."""
+    """Top-level ``string`` columns with a dictionary in every row group, whose chunks hold fewer than
+    ``REPEATING_BYTES_PER_ROW`` bytes a row over the whole file (a few distinct values, such as 性别
+    or 民族): decoding their indices is cheaper than making a text of every row."""
     schema = metadata.schema.to_arrow_schema()
     chunks: dict[str, list[Any]] = defaultdict(list)
     for group in range(metadata.num_row_groups):
@@ -317,7 +319,7 @@ def repeating_text_columns(metadata: pq.FileMetaData) -> list[str]:
     return [
         name
         for name in schema.names
-        if is_plain_text(schema.field(name).type)
+        if pa.types.is_string(schema.field(name).type)
         and chunks.get(name)
         and all(chunk.has_dictionary_page for chunk in chunks[name])
         and sum(chunk.total_uncompressed_size for chunk in chunks[name])

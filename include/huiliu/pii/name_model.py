@@ -18,8 +18,9 @@ Two such networks, trained alike from different random starts, read every text t
 scores are averaged (:class:`NameModel`), which finds more names, and fewer false ones, than
 either alone. ``tools/train_name_model.py`` rebuilds the weights from those files. The weights
 (``models/person_names.npz``, 7 MB, half precision) ship inside the ``huiliu`` package; nothing
-is downloaded. Inference is NumPy on batches of equal-length pieces, the same batches the
-tagger runs LAC on, so each text gets exactly the tags it gets alone.
+is downloaded. Inference is NumPy on the tagger's decoding batches (pieces of similar lengths,
+padded at the end; the padding reads as the outside of a piece), so each text gets exactly the
+tags it gets alone.
 """
 
 from __future__ import annotations

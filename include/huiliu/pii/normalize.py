@@ -127,16 +127,28 @@ def _as_digits(match: re.Match[str]) -> str:
 
 
 def _number_as_digits(match: re.Match[str], mixed: bool = False) -> str:
-    """A number read out as digits, but for a last 一 or 两 that begins a word (一直, 两次): it
-    stays, and the number before it is read when still seven long. A number mixing ASCII digits
+    """A number read out as digits, but for a last 一 or 两 that begins a word (一直, 两次) after a
+    whole mobile or ID number: it stays (一三八…零零零一直 is a mobile and 一直; 一三九…六七一点 is a
+    mobile ending in 1 before 点). A number mixing ASCII digits
     and numerals (138零零一三八零零零) is read only when three numerals stand together in it: one
     numeral after a number is a word (13812345678一直)."""
     number, tail = match.group(), ""
-    if number[-1] in "一两" and match.string[match.end() : match.end() + 1] in _WORD_AFTER_NUMERAL:
+    if (
+        number[-1] in "一两"
+        and match.string[match.end() : match.end() + 1] in _WORD_AFTER_NUMERAL
+        and _complete(number[:-1])
+        and not _complete(number)
+    ):
         number, tail = number[:-1], number[-1]
     if sum(c not in _GAP_CHARACTERS for c in number) < 7 or (mixed and not _THREE_NUMERALS.search(number)):
         return match.group()
     return number.translate(_AS_DIGITS) + tail
+
+
+def _complete(number: str) -> bool:
+    """Whether a number's digits make a whole mobile (11, starting with 1) or ID number (15 or 18)."""
+    digits = "".join(c for c in number if c not in _GAP_CHARACTERS).translate(_AS_DIGITS)
+    return (len(digits) == 11 and digits[0] == "1") or len(digits) in (15, 18)
 
 
 def _mixed_as_digits(match: re.Match[str]) -> str:

@@ -46,7 +46,8 @@ BATCH_SIZE = 64
 DECODE_SIZE = 64
 """Pieces encoded and decoded together (LAC's CRF and the name model), of any lengths: the encoder's
 batches of one length are often small, and decoding costs a step of Python per character of a
-batch. It also bounds what one call holds (the emission scores of one such group)."""
+batch. It also bounds what one call holds (the emission scores of one such group), and the
+encoder's batches (a ``batch_size`` above it changes nothing)."""
 DECODE_FILL = 0.9
 _SENTENCE_ENDS = "。！？；!?;\n"
 

@@ -6,7 +6,7 @@ exactly as ``POST /api/v1/corrections/xlsx`` would, and moves the workbook to ``
 ``refused/`` with ``<name>.problems.json`` naming each problem in Chinese and English (another unit's
 workbook reads as an unknown delivery). A second sweep finds nothing left to do. The
 ``corrections_intake`` DAG sweeps every 15 minutes, leaving a workbook changed in the last minute
-for the next sweep; ``huiliu corrections intake`` sweeps at once.
+(``inbox_settle_seconds``) for the next sweep; ``huiliu corrections intake`` sweeps at once.
 """
 
 from __future__ import annotations
@@ -95,9 +95,12 @@ def _move(path: Path, where: str) -> Path:
     return target
 
 
-def take_in(settings: Settings, contract_of: ContractOf, settle_seconds: float = 0.0) -> Intake:
+def take_in(
+    settings: Settings, contract_of: ContractOf, settle_seconds: float = 0.0, now: float | None = None
+) -> Intake:
     """File every workbook waiting in the units' folders (see the module docstring), holding the
-    inbox's lease; a workbook changed less than ``settle_seconds`` ago is left for the next sweep.
+    inbox's lease; a workbook changed less than ``settle_seconds`` before ``now`` (its time or its
+    inode's: a copy keeping the source's time still changes the inode) waits for the next sweep.
 
     Raises:
         DatasetBusyError: another sweep held the inbox for the whole wait.
@@ -106,7 +109,7 @@ def take_in(settings: Settings, contract_of: ContractOf, settle_seconds: float =
     if not root.is_dir():
         return Intake()
     with dataset_lease(INBOX_LEASE, "intake"):
-        return _sweep(root, settings, contract_of, time.time() - settle_seconds)
+        return _sweep(root, settings, contract_of, (time.time() if now is None else now) - settle_seconds)
 
 
 def _sweep(root: Path, settings: Settings, contract_of: ContractOf, settled_before: float) -> Intake:
@@ -115,7 +118,8 @@ def _sweep(root: Path, settings: Settings, contract_of: ContractOf, settled_befo
         for path in sorted(unit_folder.glob("*.xlsx")):
             if path.is_symlink() or not path.is_file():
                 continue
-            if path.stat().st_mtime > settled_before:
+            status = path.stat()
+            if max(status.st_mtime, status.st_ctime) > settled_before:
                 intake.waiting.append(str(path))
                 continue
             try:

@@ -243,20 +243,26 @@ def _after_number_before(text: str, start: int, suffix: int) -> int:
     return begin
 
 
-ROAD_NAMED_AFTER = re.compile(r"([东西南北中]?(?:大道|大街|路|街))(?=[口边旁侧]|附近|一带|沿线|\d)")
-"""A road's suffix after a person's name, with a place word or a number after it (左权路口, 中山路附近,
-杨靖宇路128号): the name is the road's, not a person's. 路上 and 街上 are no such words: 张伟路上遇到
-李娜 is a person on the way."""
+ROAD_NAMED_AFTER = re.compile(r"([东西南北中]?(?:大道|大街|路|街))(?=口|附近|一带|沿线|\d)")
+"""A road's suffix after a person's name, with a crossing, a place word or a number after it (左权路口,
+中山路附近, 杨靖宇路128号): the name is the road's, not a person's. 路上, 路边 and 街边 are no such words:
+张伟路上遇到李娜 and 王芳街边摆摊 are persons on the way and by the street."""
 CLAN_PLACE_FEATURES = "湾寨坝岩冲坡沟庄屯营堡垭坳塘组院"
 """What follows 家 in a rural place named after a clan (李家湾, 孙家寨, 王家组)."""
+_COMMON_JIA = frozenset(
+    {"农家", "国家", "全家", "公家", "万家", "商家", "管家", "东家", "皇家", "酒家", "船家", "本家"}
+)
+"""Words of a surname's character and 家 that name no clan (农家院, 全家)."""
 _GOING_TO = "到在住去回赴往至于"
 """What comes before a place someone goes to or lives in (到王家组, 住在李家湾, 来自孙家寨)."""
 _NOT_A_UNIT_NAME = "民委里内外口头上下边前后中小级支干部两各每全本该这那"
 """First characters of no named village unit after 村 (村民小组, 村小组, 村里组织, 村支部)."""
 _PLACE_FEATURES = "坡寨坝湾冲沟院庄塘田山河井岭坪脚头边屯林桥湖洞岩"
 """The land a village group is named after, before its 组 (大坡组, 田坝组, 河边组)."""
+_ROAD_NAME_CHARACTER = f"(?![的了和与及同跟起走到在是去来他她我你们这那个一])[{HANZI}]"
 _CROSSING = re.compile(
-    rf"[与和同跟、]([{HANZI}]{{1,8}}?(?:大道|大街|路|街|道|巷|胡同))(?=交叉口|交口|交汇处|交界处|十字路口|丁字路口|路口|口)"
+    rf"[与和同跟、]((?:{_ROAD_NAME_CHARACTER}){{1,6}}?(?:大道|大街|路|街|道|巷|胡同))"
+    "(?=交叉口|交口|交汇处|交界处|十字路口|丁字路口|路口|口)"
 )
 """A second road after a road where the two cross (鞍山西道与赤峰道交口): part of the address."""
 _CROSSED_ROAD_END = re.compile(r"(?:大道|大街|路|街|道|巷|胡同)$")
@@ -491,8 +497,9 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         self._compound_after = re.compile(f"[{HANZI}]{{1,8}}?(?:{compound})(?=\\d|[^{HANZI}]|$)", re.ASCII)
         numbered = "(?:\\d{1,2}|[一二三四五六七八九十]{1,3})(?:组|社|队)"  # 3组, 三组, 7社, 一队
         clan = f"{_clan()}家[{HANZI}]?组"  # 王家组, 李家湾组
-        settlement = f"[^{_NOT_A_UNIT_NAME}][{HANZI}]{{1,2}}?[寨屯]"  # 高定寨, 杨家寨
-        group = f"[^{_NOT_A_UNIT_NAME}][{HANZI}]?[{_PLACE_FEATURES}]组"  # 大坡组, 田坝组 (专家组 is none)
+        first = f"(?![{_NOT_A_UNIT_NAME}村寨屯组])[{HANZI}]"  # a name's first character
+        settlement = f"{first}[{HANZI}]{{1,2}}?[寨屯]"  # 高定寨, 杨家寨 (村村寨寨 is none)
+        group = f"{first}[{HANZI}]?[{_PLACE_FEATURES}]组"  # 大坡组, 田坝组 (专家组 is none)
         named = f"(?:{settlement}|{group})(?![长织成员会])"
         self._village = re.compile(f"村(?:{numbered}|{clan}|{named})(?:\\d{{1,4}}号)?", re.ASCII)
         self._clan_place = re.compile(
@@ -579,7 +586,7 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
                 index += 1
                 continue
             road = ROAD_NAMED_AFTER.match(text, word.end) if word.label == "PER" else None
-            if road is not None:  # 杨靖宇路上, 左权路口: a road named after a person
+            if road is not None:  # 左权路口, 杨靖宇路128号: a road named after a person
                 spans.append((word.start, road.end(1)))
                 index += 1
                 continue
@@ -793,8 +800,11 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
             if start is not None:
                 hits.append(self._hit(text, start, match.end(), self.spec.scores.village, admin, "village"))
         for match in self._clan_place.finditer(text):
-            if _begins_with(text, match.start(), division_prefixes()):
-                continue  # a division named so (石家庄) is no clan's place
+            if (
+                _begins_with(text, match.start(), division_prefixes())
+                or text[match.start() : match.start() + 2] in _COMMON_JIA
+            ):
+                continue  # a division named so (石家庄) or a common noun (农家院) is no clan's place
             if not _inside(match.start(), found) and not _inside(match.start(), hits):
                 hits.append(self._hit(text, *match.span(), self.spec.scores.village, False, "clan_place"))
         return sorted(hits)

@@ -200,6 +200,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         self._titles = frozenset(spec.titles)
         self._titled = re.compile(f"({surname})(?=女士|先生|小姐)")
         self._ambiguous = frozenset(spec.ambiguous_surnames)
+        self._spellings = surname_spellings(surnames, tuple(spec.compound_surnames))
 
     def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
         """The names the rules and the tagger find, voted on; a bare surname read with its mark
@@ -345,14 +346,11 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
                     hits[start] = hit
         for hit in self._titled_surnames(text):
             hits.setdefault(hit.start, hit)
-        for name in romanised_names(text, self._surname_spellings(), self.spec.context, self.spec.titles):
+        for name in romanised_names(text, self._spellings, self.spec.context, self.spec.titles):
             score = _BARE_PINYIN_SCORE if name.rule == WHOLE_VALUE else self.spec.scores.context
             hits.setdefault(name.start, Hit(name.start, name.end, score, name.rule, name.word))
         found = sorted(hits.values())
         return self._joined(text, found) if found else found
-
-    def _surname_spellings(self) -> frozenset[str]:
-        return surname_spellings("".join(sorted(self._surnames)), tuple(sorted(self._compounds)))
 
     def _titled_surnames(self, text: str) -> list[Hit]:
         """A surname right before 女士, 先生 or 小姐, anywhere (已回访苏女士, 回访时白女士): a person

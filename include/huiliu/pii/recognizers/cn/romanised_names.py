@@ -2,7 +2,7 @@
 
 Forms, chats and hotline notes often carry a person's name in pinyin. A romanised name is a
 surname of the person registry, in pinyin (every reading of its characters: 单 is Shan as well as
-Dan, 吕 Lv, Lyu, Lu or Lü), then a given name of one or two pinyin syllables, written joined, with a
+Dan, 吕 Lv, Lyu or Lu), then a given name of one or two pinyin syllables, written joined, with a
 hyphen or a space (Weiming, Wei-Ming, Wei Ming); the surname capitalised or in capitals, as the
 given name. Pinyin syllables come from pypinyin's character table, so nothing here lists them by
 hand.
@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-_WORD = r"[A-Z][a-z]{0,6}|[A-Z]{1,7}"
-_GIVEN = r"[A-Z][a-z]{0,6}(?:-[A-Za-z][a-z]{0,6}| [A-Z][a-z]{0,6})?|[A-Z]{1,7}(?:[- ][A-Z]{1,7})?"
+_WORD = r"[A-Z][a-z]{0,11}|[A-Z]{1,12}"  # Shangguan, Xiaoming, XIAOMING
+_GIVEN = r"[A-Z][a-z]{0,11}(?:-[A-Za-z][a-z]{0,6}| [A-Z][a-z]{0,6})?|[A-Z]{1,12}(?:[- ][A-Z]{1,7})?"
 _ROMANISED = re.compile(rf"(?<![A-Za-z])({_WORD}) ({_GIVEN})(?![A-Za-z])", re.ASCII)
-_ENGLISH_TITLES = re.compile(r"(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? ?$", re.IGNORECASE)
+_ENGLISH_TITLES = re.compile(r"(?<![A-Za-z])(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? ?$", re.IGNORECASE)
 _LABEL_GAP = re.compile(r"[:：\s]*$")
 _JOINER = re.compile(r"[ ]?[、,，/和与及][ ]?")
 _U_SPELLINGS = {"lv": ("lyu", "lu", "lü"), "nv": ("nyu", "nu", "nü")}
@@ -100,14 +100,17 @@ def romanised_names(
         return []
     context_words, title_words = tuple(context), tuple(t for t in titles if len(t) > 1)
     found: list[RomanisedName] = []
-    for match in _ROMANISED.finditer(text):
+    position = 0
+    while (match := _ROMANISED.search(text, position)) is not None:
         surname, given = match.group(1), match.group(2)
         start, end = match.span()
+        position = match.start(2)  # Mr Li Ming: a word rejected as a surname may be followed by one
         if " " in given and not is_given_name(given):  # Li Ming Called: the name is Li Ming
             given = given.split(" ")[0]
             end = match.start(2) + len(given)
         if surname.lower() not in surnames or not is_given_name(given):
             continue
+        position = end
         before = text[max(0, start - 12) : start]
         label = before[: _LABEL_GAP.search(before).start()]  # type: ignore[union-attr]
         word = next((w for w in context_words if label.endswith(w)), None)
@@ -115,7 +118,7 @@ def romanised_names(
             found.append(RomanisedName(start, end, "pinyin_after_context_word", word))
         elif _ENGLISH_TITLES.search(before):
             found.append(RomanisedName(start, end, "pinyin_after_title", None))
-        elif text.startswith(title_words, end) or text.startswith(title_words, end + 1):
+        elif text.startswith(title_words, end + (text[end : end + 1] == " ")):
             found.append(RomanisedName(start, end, "pinyin_before_title", None))
         elif found and found[-1].end < start and _JOINER.fullmatch(text, found[-1].end, start):
             found.append(RomanisedName(start, end, "pinyin_joined", found[-1].word))
