@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import DAG
 
-from huiliu.airflow.records import MULTIPLE_OUTPUTS, CorrectionsIntake
+from huiliu.airflow.housekeeping import housekeeping_dag
+from huiliu.airflow.records import CorrectionsIntake
 
 DAG_ID = "corrections_intake"
-OWNER = "data-bureau"
 SCHEDULE = "*/15 * * * *"
 
 
@@ -33,26 +33,17 @@ def take_in_task() -> CorrectionsIntake:
 
 
 def build_corrections_dag() -> DAG:
-    from huiliu.settings import get_settings
-
-    with DAG(
-        dag_id=DAG_ID,
+    return housekeeping_dag(
+        DAG_ID,
         description="纠错回收: file the correction workbooks units dropped in their inbox folders",
-        schedule=CronTriggerTimetable(SCHEDULE, timezone=get_settings().timezone),
-        start_date=datetime(2026, 1, 1),
-        catchup=False,
-        max_active_runs=1,
-        tags=["huiliu", "returnflow", "corrections"],
-        default_args={
-            "owner": OWNER,
-            "retries": 1,
-            "retry_delay": timedelta(minutes=5),
-            "execution_timeout": timedelta(minutes=30),
-        },
+        schedule=SCHEDULE,
+        tags=["returnflow", "corrections"],
+        retry_delay=timedelta(minutes=5),
+        execution_timeout=timedelta(minutes=30),
         doc_md="Files the 纠错 sheet of every workbook in `inbox/<unit_code>/` as that unit's corrections "
         "(moved to `done/`), or moves it to `refused/` with `<name>.problems.json` naming each problem in "
         "Chinese and English. A workbook changed in the last minute waits for the next sweep. The owning "
         "department's steward then decides each correction (`huiliu corrections accept|reject`).",
-    ) as dag:
-        task(task_id="take_in_corrections", multiple_outputs=MULTIPLE_OUTPUTS)(take_in_task)()
-    return dag
+        task_id="take_in_corrections",
+        run=take_in_task,
+    )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import DAG
 
-from huiliu.airflow.records import MULTIPLE_OUTPUTS, OrphanRemoval
+from huiliu.airflow.housekeeping import housekeeping_dag
+from huiliu.airflow.records import OrphanRemoval
 
 DAG_ID = "lake_maintenance"
-OWNER = "data-bureau"
 SCHEDULE = "30 3 * * *"  # after the nightly ingestion runs
 
 
@@ -26,24 +26,15 @@ def remove_orphans_task(older_than_hours: int = 24) -> OrphanRemoval:
 
 
 def build_maintenance_dag() -> DAG:
-    from huiliu.settings import get_settings
-
-    with DAG(
-        dag_id=DAG_ID,
+    return housekeeping_dag(
+        DAG_ID,
         description="湖维护: remove lake files that no snapshot or metadata refers to",
-        schedule=CronTriggerTimetable(SCHEDULE, timezone=get_settings().timezone),
-        start_date=datetime(2026, 1, 1),
-        catchup=False,
-        max_active_runs=1,
-        tags=["huiliu", "maintenance"],
-        default_args={
-            "owner": OWNER,
-            "retries": 1,
-            "retry_delay": timedelta(minutes=10),
-            "execution_timeout": timedelta(hours=2),
-        },
+        schedule=SCHEDULE,
+        tags=["maintenance"],
+        retry_delay=timedelta(minutes=10),
+        execution_timeout=timedelta(hours=2),
         doc_md="Removes files under each lake table, older than 24 h, that no table state refers to; "
         "the report is the task's return value.",
-    ) as dag:
-        task(task_id="remove_orphans", multiple_outputs=MULTIPLE_OUTPUTS)(remove_orphans_task)()
-    return dag
+        task_id="remove_orphans",
+        run=remove_orphans_task,
+    )
