@@ -198,6 +198,10 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         self._weak = frozenset(spec.weak_followers) - {" "}
         self._not_in_names = frozenset(spec.not_in_names)
         self._titles = frozenset(spec.titles)
+        self._titles_before = sorted(spec.titles_before, key=len, reverse=True)
+        long_titles = [t for t in spec.titles if len(t) > 1]
+        self._long_title = re.compile(alternation(long_titles)) if long_titles else _NEVER
+        self._cut_before_title = self._weak | frozenset("副总常代原前现老小大执首")
         self._titled = re.compile(f"({surname})(?=女士|先生|小姐)")
         self._ambiguous = frozenset(spec.ambiguous_surnames)
         self._spellings = surname_spellings(surnames, tuple(spec.compound_surnames))
@@ -298,8 +302,36 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         if self.tagger is not None and self.tagger.names is not None:
             words = [_trimmed(text, word.start, word.end) for word in tags if word.label == "PER"]
             words = [self._without_repeated_surname(text, start, end) for start, end in words]
+            words = [self._bounded_by_titles(text, start, end, tags) for start, end in words]
             return [(start, end) for start, end in words if _may_be_a_name(text, start, end)]
         return self._tagged_names.spans(text, tags)
+
+    def _bounded_by_titles(self, text: str, start: int, end: int, tags: Tags) -> tuple[int, int]:
+        """A name of the tagger put right by the titles around it.
+
+        A title before it is cut off (王储玛哈·哇集拉隆功, when two characters or more are left). Before
+        a title after it (a word of two characters or more: 主任, 外长, 支队长), a last character that
+        is a particle or 副 is cut off (托娅副外长, 李明向主任); a two-character name goes on by one
+        character that the tagger reads as part of the title's word (朱朗标主任: 标主任), as no
+        title is written so.
+        """
+        for title in self._titles_before:
+            if text.startswith(title, start) and end - start - len(title) >= 2:
+                start += len(title)
+                break
+        if self._long_title.match(text, end) is not None:
+            cut = end - start >= 3 and text[end - 1] in self._cut_before_title
+            return (start, end - 1) if cut else (start, end)
+        last = text[end : end + 1]
+        if (
+            end - start == 2
+            and self._given_ok(last)
+            and last not in self._cut_before_title
+            and self._long_title.match(text, end + 1) is not None
+            and any(w.start == end and w.end > end + 1 for w in tags)
+        ):
+            return start, end + 1
+        return start, end
 
     def _without_repeated_surname(self, text: str, start: int, end: int) -> tuple[int, int]:
         """A name run into its own surname before a title (总监孙晶孙女士, 经理张伟张总): the name."""
