@@ -95,7 +95,16 @@ def load(args: argparse.Namespace) -> list[Example]:
         record = json.loads(line)
         names = record["label"].get("name", {})
         examples.append((record["text"], sorted((a, b + 1) for spans in names.values() for a, b in spans)))
+    if args.resume:
+        for text, tags in char_lines(args.resume):
+            examples.append((text, [(a, b) for a, b in person_spans(tags, ("-NAME",)) if _a_name(text[a:b])]))
     return examples
+
+
+def _a_name(span: str) -> bool:
+    """Whether a span the Resume corpus tags ``NAME`` is a person's name: a few Chinese characters
+    (about one span in eight so tagged is a company or a post, 华兰生物工程有限公司, 常务副总经理)."""
+    return len(span) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in span)
 
 
 def without_evaluation_text(examples: list[Example], patterns: list[str]) -> list[Example]:
@@ -110,6 +119,20 @@ def without_evaluation_text(examples: list[Example], patterns: list[str]) -> lis
         for text, spans in examples
         if not any(text[i : i + WINDOW] in windows for i in range(max(1, len(text) - WINDOW + 1)))
     ]
+
+
+def without_people_of(
+    examples: list[Example], msra_texts: set[str], every: int = 30, most: int = 1500
+) -> tuple[list[Example], list[Example]]:
+    """A split of the MSRA sentences (every ``every``-th, at most ``most``) and the training
+    sentences left when every sentence naming one of its people is dropped: a model trained on those
+    is scored on the split's people as on people it never saw, which is how the texts it will read
+    stand to it (the people of a news corpus recur in it; those of a city's hotline tickets do not)."""
+    split = [e for e in examples if e[0] in msra_texts][::every][:most]
+    people = {text[a:b] for text, spans in split for a, b in spans if b - a >= 2}
+    in_split = {text for text, _ in split}
+    rest = [e for e in examples if e[0] not in in_split and not any(p in e[0] for p in people)]
+    return split, rest
 
 
 def with_other_names(examples: list[Example], copies: int, seed: int) -> list[Example]:
@@ -190,8 +213,31 @@ def lac_features(examples: list[Example]) -> dict[str, np.ndarray]:
     }
 
 
+def surname_flags() -> np.ndarray:
+    """Per LAC character id, whether the character is one of the registry's surnames and whether it
+    begins a compound surname (``(vocabulary, 2)``, 0 or 1): what a name's first character is, known
+    also for surnames the training sentences seldom show."""
+    from huiliu.pii.config import PersonSpec, builtin_spec
+
+    spec = builtin_spec("person")
+    assert isinstance(spec, PersonSpec)
+    single = {c for c in spec.surnames if not c.isspace()}
+    compound = {c[0] for c in spec.compound_surnames}
+    vocab = LexicalTagger()._vocab
+    flags = np.zeros((max(vocab.values()) + 2, 2), np.uint8)
+    for char, index in vocab.items():  # several characters may share an id: any of them counts
+        flags[index] |= np.array((char in single, char in compound), np.uint8)
+    return flags
+
+
 def train(
-    features: dict[str, np.ndarray], epochs: int, min_count: int, seed: int, char_dropout: float, hidden: int
+    features: dict[str, np.ndarray],
+    epochs: int,
+    min_count: int,
+    seed: int,
+    char_dropout: float,
+    hidden: int,
+    flags: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     import torch
     from torch import nn
@@ -208,7 +254,9 @@ def train(
     rows[known] = np.arange(1, len(known) + 1)
     mean, std = emissions.mean(0), emissions.std(0) + 1e-3
     tag_count = emissions.shape[1]
-    inputs = tag_count + CHAR_DIM + 2 * PAIR_DIM + TAG_DIM
+    flag_count = 0 if flags is None else flags.shape[1]
+    inputs = tag_count + CHAR_DIM + 2 * PAIR_DIM + TAG_DIM + flag_count
+    flag_rows = None if flags is None else torch.from_numpy(flags.astype(np.float32))
 
     class Net(nn.Module):
         def __init__(self) -> None:
@@ -225,20 +273,22 @@ def train(
             self.start = nn.Parameter(torch.zeros(3))
             self.drop = nn.Dropout(0.2)
 
-        def forward(self, chars: torch.Tensor, scores: torch.Tensor, tags: torch.Tensor) -> torch.Tensor:
+        def forward(
+            self, chars: torch.Tensor, scores: torch.Tensor, tags: torch.Tensor, lac_ids: torch.Tensor
+        ) -> torch.Tensor:
             none = torch.zeros_like(chars[:, :1])
             left = torch.cat([none, chars[:, :-1]], 1)
             right = torch.cat([chars[:, 1:], none], 1)
-            x = torch.cat(
-                [
-                    scores,
-                    self.drop(self.chars(chars)),
-                    self.drop(self.pairs((left * PAIR_PRIME + chars) % PAIR_BUCKETS)),
-                    self.drop(self.pairs((chars * PAIR_PRIME + right) % PAIR_BUCKETS)),
-                    self.tags(tags),
-                ],
-                -1,
-            ).transpose(1, 2)
+            parts = [
+                scores,
+                self.drop(self.chars(chars)),
+                self.drop(self.pairs((left * PAIR_PRIME + chars) % PAIR_BUCKETS)),
+                self.drop(self.pairs((chars * PAIR_PRIME + right) % PAIR_BUCKETS)),
+                self.tags(tags),
+            ]
+            if flag_rows is not None:
+                parts.append(flag_rows[lac_ids.clamp(max=len(flag_rows) - 1)])
+            x = torch.cat(parts, -1).transpose(1, 2)
             h = self.drop(torch.relu(self.convs[0](x)))
             for conv in self.convs[1:]:
                 h = torch.relu(conv(h)) + h
@@ -277,7 +327,8 @@ def train(
             chars = torch.from_numpy(known_rows)
             scores = torch.from_numpy((emissions[window] - mean) / std)
             tags = torch.from_numpy(lac_tags[window])
-            loss = crf_loss(net(chars, scores, tags), torch.from_numpy(labels[window]), net)
+            lac_ids = torch.from_numpy(ids[window].astype(np.int64))
+            loss = crf_loss(net(chars, scores, tags, lac_ids), torch.from_numpy(labels[window]), net)
             optimiser.zero_grad()
             (loss / (len(members) * length)).backward()
             optimiser.step()
@@ -297,6 +348,8 @@ def train(
         "transitions": weights["transitions"],
         "start": weights["start"],
     }
+    if flags is not None:
+        saved["flags"] = flags
     for n, dilation in enumerate(DILATIONS, start=1):
         saved[f"conv{n}_weight"] = weights[f"convs.{n - 1}.weight"].astype(np.float16)
         saved[f"conv{n}_bias"] = weights[f"convs.{n - 1}.bias"]
@@ -320,6 +373,7 @@ def main() -> None:
     parser.add_argument("--msra", type=Path, required=True)
     parser.add_argument("--weibo", type=Path, required=True)
     parser.add_argument("--cluener", type=Path, required=True)
+    parser.add_argument("--resume", type=Path, help="the Resume NER training split (train.char.bmes)")
     parser.add_argument("--exclude", nargs="*", default=list(EXCLUDED))
     parser.add_argument("--out", type=Path, default=Path("include/huiliu/pii/models/person_names.npz"))
     parser.add_argument("--epochs", type=int, default=10)
@@ -333,10 +387,30 @@ def main() -> None:
     parser.add_argument(
         "--members", type=int, default=2, help="networks trained alike, with seeds --seed, --seed + 1, …"
     )
+    parser.add_argument(
+        "--surname-flags",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="give the network, per character, whether it is a surname of the registry's list",
+    )
+    parser.add_argument(
+        "--unseen-people",
+        type=Path,
+        help="hold out the people of a split of the MSRA sentences: write the split here (huiliu's "
+        "corpus format, for `huiliu pii evaluate`) and train without any sentence naming them",
+    )
     args = parser.parse_args()
     examples = load(args)
     kept = without_evaluation_text(examples, args.exclude)
     print(f"{len(kept)} of {len(examples)} sentences kept ({sum(len(s) for _, s in kept)} names)")
+    if args.unseen_people:
+        msra_texts = {text for text, _ in char_lines(args.msra)}
+        split, kept = without_people_of(kept, msra_texts)
+        with args.unseen_people.open("w", encoding="utf-8") as out:
+            for text, spans in split:
+                entities = [{"type": "PERSON", "start": a, "end": b} for a, b in spans]
+                out.write(json.dumps({"text": text, "entities": entities}, ensure_ascii=False) + "\n")
+        print(f"{len(split)} sentences held out with their people; {len(kept)} left to train on")
     if args.other_names:
         kept += with_other_names(kept, args.other_names, args.seed)
         print(f"{len(kept)} sentences with the copies holding other names")
@@ -347,8 +421,9 @@ def main() -> None:
     else:
         features = lac_features(kept)
         np.savez(features_file, **features)
+    flags = surname_flags() if args.surname_flags else None
     members = [
-        train(features, args.epochs, args.min_count, args.seed + m, args.char_dropout, args.hidden)
+        train(features, args.epochs, args.min_count, args.seed + m, args.char_dropout, args.hidden, flags)
         for m in range(args.members)
     ]
     np.savez_compressed(args.out, **ensemble(members))

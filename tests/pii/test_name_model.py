@@ -57,12 +57,14 @@ def test_a_dilated_convolution_equals_the_sum_it_stands_for() -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_the_first_convolution_s_tables_equal_the_convolution_of_all_inputs() -> None:
-    """Character and tag parts looked up from tables, LAC's scores scaled through the weights: the
-    same as normalising the scores and convolving the five inputs side by side, borders included."""
+@pytest.mark.parametrize("with_flags", [False, True], ids=["without-surname-flags", "with-surname-flags"])
+def test_the_first_convolution_s_tables_equal_the_convolution_of_all_inputs(with_flags: bool) -> None:
+    """Character, tag and surname-flag parts looked up from tables, LAC's scores scaled through the
+    weights: the same as normalising the scores and convolving the inputs side by side, borders
+    included."""
     rng = np.random.default_rng(4)
-    scores, chars, pairs, tags, out, kernel = 6, 4, 3, 2, 5, 5
-    inputs = scores + chars + 2 * pairs + tags
+    scores, chars, pairs, tags, out, kernel, vocabulary = 6, 4, 3, 2, 5, 5, 12
+    inputs = scores + chars + 2 * pairs + tags + (2 if with_flags else 0)
     weights = {
         "conv1_weight": rng.normal(size=(out, inputs, kernel)).astype(np.float32),
         "conv1_bias": rng.normal(size=out).astype(np.float32),
@@ -73,21 +75,25 @@ def test_the_first_convolution_s_tables_equal_the_convolution_of_all_inputs() ->
         "tags": rng.normal(size=(7, tags)).astype(np.float32),
         "pairs": rng.normal(size=(16, pairs)).astype(np.float32),
     }
+    flags = rng.integers(0, 2, size=(vocabulary, 2)).astype(np.uint8)
+    if with_flags:
+        weights["flags"] = flags
     batch, length = 3, 6
     emissions = rng.normal(size=(batch, length, scores)).astype(np.float32)
     pair_inputs = rng.normal(size=(batch, length, 2 * pairs)).astype(np.float32)
     rows = rng.integers(0, 10, size=(batch, length))
     lac_path = rng.integers(0, 7, size=(batch, length))
-    got = _FirstConvolution(weights)(np.concatenate([emissions, pair_inputs], -1), rows, lac_path)
-    features = np.concatenate(
-        [
-            (emissions - weights["mean"]) / weights["std"],
-            weights["chars"][rows],
-            pair_inputs,
-            weights["tags"][lac_path],
-        ],
-        -1,
-    )
+    ids = rng.integers(0, vocabulary + 3, size=(batch, length))  # ids past the table read as its last row
+    got = _FirstConvolution(weights)(np.concatenate([emissions, pair_inputs], -1), rows, lac_path, ids)
+    parts = [
+        (emissions - weights["mean"]) / weights["std"],
+        weights["chars"][rows],
+        pair_inputs,
+        weights["tags"][lac_path],
+    ]
+    if with_flags:
+        parts.append(flags[np.minimum(ids, vocabulary - 1)].astype(np.float32))
+    features = np.concatenate(parts, -1)
     expected = _convolve(features, _as_matrix(weights["conv1_weight"]), weights["conv1_bias"], dilation=2)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 

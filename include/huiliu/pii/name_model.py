@@ -160,7 +160,7 @@ class _Network:
             ],
             axis=-1,
         )
-        hidden = np.maximum(self._first(dense, rows, lac_path, inside), 0.0)
+        hidden = np.maximum(self._first(dense, rows, lac_path, ids, inside), 0.0)
         for matrix, bias, dilation in self._convolutions:
             hidden = np.maximum(_convolve(hidden, matrix, bias, dilation, inside), 0.0) + hidden
         return _convolve(hidden, *self._output, 1, inside)
@@ -168,8 +168,13 @@ class _Network:
 
 class _FirstConvolution:
     """The first convolution over ``[normalised LAC scores, character, left pair, right pair,
-    LAC tag]``, its character and tag parts as tables and the scores' scaling folded into its
-    weights."""
+    LAC tag, surname flags]``, its character, tag and flag parts as tables and the scores' scaling
+    folded into its weights.
+
+    The surname flags (present in networks trained with them) say, per LAC character id, whether
+    the character is a surname of the registry's list and whether it begins a compound surname;
+    their four combinations are a table of four rows.
+    """
 
     def __init__(self, w: dict[str, npt.NDArray[Any]]) -> None:
         weight = w["conv1_weight"].astype(np.float32)  # (out, in, kernel)
@@ -185,14 +190,28 @@ class _FirstConvolution:
         self.bias = w["conv1_bias"].astype(np.float32)
         self.dense = _as_matrix(np.concatenate([normalised, weight[:, pairs_at:tags_at]], axis=1))
         self.by_char = chars @ _as_matrix(weight[:, scores:pairs_at])  # (characters, kernel·out)
-        self.by_tag = tags @ _as_matrix(weight[:, tags_at:])
+        flags_at = tags_at + tags.shape[1]
+        self.by_tag = tags @ _as_matrix(weight[:, tags_at:flags_at])
+        self.flag_code: IntArray | None = None
+        if "flags" in w:
+            flags = w["flags"].astype(np.int64)
+            self.flag_code = flags[:, 0] + 2 * flags[:, 1]
+            combinations = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=np.float32)
+            self.by_flag = combinations @ _as_matrix(weight[:, flags_at:])
 
     def __call__(
-        self, dense: FloatArray, rows: IntArray, lac_path: IntArray, inside: BoolArray | None = None
+        self,
+        dense: FloatArray,
+        rows: IntArray,
+        lac_path: IntArray,
+        ids: IntArray,
+        inside: BoolArray | None = None,
     ) -> FloatArray:
         projected = (dense - self.mean) @ self.dense
         projected += self.by_char[rows]
         projected += self.by_tag[lac_path]
+        if self.flag_code is not None:
+            projected += self.by_flag[self.flag_code[np.minimum(ids, len(self.flag_code) - 1)]]
         return _shift_sum(projected, self.bias, self.kernel, self.dilation, inside)
 
 
