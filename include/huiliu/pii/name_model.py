@@ -3,16 +3,18 @@
 LAC (:mod:`huiliu.pii.tagger`) was trained for word segmentation and tagging; its ``PER`` words
 miss many transliterated names (内塔尼亚胡 comes out as 内/PER 塔尼亚胡/LOC), cut Chinese names
 short or run them on into the next word. This model reads, for every character, LAC's emission
-scores (57 tags), the tag LAC's own CRF gave it, the character itself and the two character pairs
-it is part of, through three convolutions (five characters either side), and tags each character
-``O``, ``B`` (a name begins) or ``I`` (a name goes on); a CRF (transition and start scores)
-decodes the best path.
+scores (57 tags), the tag LAC's own CRF gave it, the character itself, the two character pairs
+it is part of and whether it is a surname of the PII registry's list (a flag the weights carry as
+a table by LAC's character id), through three convolutions (five characters either side), and
+tags each character ``O``, ``B`` (a name begins) or ``I`` (a name goes on); a CRF (transition and
+start scores) decodes the best path.
 
 It was trained on public annotated corpora only: the SIGHAN 2006 MSRA NER training data, the
-Weibo NER training split and the CLUENER2020 training split, after removing every sentence that
-shares twelve characters with any evaluation file of ``bench/corpora`` (held out or tuning), and
-on a copy of each sentence holding names with other names in their place (names of other
-sentences, or made up from the training names' surnames and given-name characters), so that it
+Weibo NER training split, the CLUENER2020 training split and the Resume NER training split, after
+removing every sentence that shares twelve characters with any evaluation file of
+``bench/corpora`` (held out or tuning), and on two copies of each sentence holding names with
+other names in their place (names of other sentences, or made up from the training names'
+surnames and given-name characters), so that it
 reads a name from its surroundings rather than remembering the people of the training data.
 Two such networks, trained alike from different random starts, read every text together: their
 scores are averaged (:class:`NameModel`), which finds more names, and fewer false ones, than
