@@ -18,9 +18,10 @@ Inputs (none is kept in this repository):
 * ``--weibo``: the Weibo NER 2nd edition training split (``weiboNER_2nd_conll.train``,
   github.com/OYE93/Chinese-NLP-Corpus); named mentions (``PER.NAM``) only.
 * ``--cluener``: the CLUENER2020 training split (``train.json``); its ``name`` label.
-* ``--resume``: the Resume NER training split (Zhang & Yang 2018, ``ResumeNER/train.char.bmes``,
-  BMES), résumés of company officers; its ``NAME`` label, spans of up to four Chinese characters
-  only (the corpus also tags some companies and posts ``NAME``).
+* ``--resume``: the Resume NER training split (Zhang & Yang 2018, as distributed with Lattice
+  LSTM, github.com/jiesutd/LatticeLSTM ``ResumeNER/train.char.bmes``, BMES), résumés of company
+  officers; its ``NAME`` label, spans of up to four Chinese characters only (the corpus also tags
+  some companies and posts ``NAME``).
 
 Every sentence sharing twelve characters with any file given to ``--exclude`` (by default every
 evaluation corpus in ``bench/corpora`` and every slice in ``tests/fixtures/pii_corpora``) is
