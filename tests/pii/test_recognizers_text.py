@@ -99,6 +99,8 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("⟦托娅⟧副外长说，亚洲金融形势趋稳", id="a-deputy-title-after-a-name"),
         pytest.param("⟦李明⟧向主任汇报了情况", id="a-preposition-before-a-title"),
         pytest.param("⟦张伟⟧请主任签字", id="a-verb-before-a-title"),
+        pytest.param("⟦周恩来⟧总理说", id="a-name-ending-like-a-particle-before-a-title"),
+        pytest.param("⟦李大同⟧主任介绍", id="a-name-ending-like-a-joiner-before-a-title"),
         pytest.param("经⟦朱朗标⟧主任等进行了手术", id="a-three-character-name-before-a-title"),
         pytest.param("泰国王储⟦玛哈·哇集拉隆功⟧今天上午参观", id="a-title-before-a-name-cut-off"),
         pytest.param("⟦王子豪⟧馆长介绍", id="a-name-starting-like-a-title-before-it"),

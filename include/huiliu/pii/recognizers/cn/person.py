@@ -89,6 +89,10 @@ _NOT_A_PERSON_LABEL = re.compile(
     r"[:：]\s*$"
 )
 """Labels of a form field whose value is no person (籍贯：黎平, 品牌：华为, 小区：万科城)."""
+_BEFORE_A_TITLE = "副代原前现执首总向与及跟对给让被把将从"
+"""Characters that stand before a title (副主任, 代局长, 原厂长, 总经理) or are a preposition before one
+(向主任, 给局长), and seldom end a name: a name of the tagger ending in one before a title is cut
+before it. Particles that also end names (周恩来, 李大同, 刘永为, 刘山在, 李长和) are not among them."""
 _NOT_IN_A_NAME = frozenset("佰仟萬")
 """Characters of amounts written in capitals (伍佰元整, 陆仟元): 伍 and 陆 are surnames too."""
 
@@ -201,7 +205,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         self._titles_before = sorted(spec.titles_before, key=len, reverse=True)
         long_titles = [t for t in spec.titles if len(t) > 1]
         self._long_title = re.compile(alternation(long_titles)) if long_titles else _NEVER
-        self._cut_before_title = self._weak | frozenset("副总常代原前现老小大执首")
+        self._cut_before_title = frozenset(_BEFORE_A_TITLE)
         self._titled = re.compile(f"({surname})(?=女士|先生|小姐)")
         self._ambiguous = frozenset(spec.ambiguous_surnames)
         self._spellings = surname_spellings(surnames, tuple(spec.compound_surnames))
@@ -311,7 +315,8 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
 
         A title before it is cut off (王储玛哈·哇集拉隆功, when two characters or more are left). Before
         a title after it (a word of two characters or more: 主任, 外长, 支队长), a last character that
-        is a particle or 副 is cut off (托娅副外长, 李明向主任); a two-character name goes on by one
+        begins a title or is a preposition is cut off (托娅副外长, 李明向主任; :data:`_BEFORE_A_TITLE`);
+        a two-character name goes on by one
         character that the tagger reads as part of the title's word (朱朗标主任: 标主任), as no
         title is written so.
         """
