@@ -265,8 +265,26 @@ _CROSSING = re.compile(
     "(?=交叉口|交口|交汇处|交界处|十字路口|丁字路口|路口|口)"
 )
 """A second road after a road where the two cross (鞍山西道与赤峰道交口): part of the address."""
+_BARE_CROSSING = re.compile(
+    rf"((?:{_ROAD_NAME_CHARACTER}){{1,8}}?(?:大道|大街|路|街|道|巷|胡同))[与和同跟、]"
+    rf"((?:{_ROAD_NAME_CHARACTER}){{1,6}}?(?:大道|大街|路|街|道|巷|胡同))"
+    "(?=交叉口|交口|交汇处|十字路口|丁字路口|路口)"
+)
+"""Two roads named where they cross, with no address before them (鞍山西道与赤峰道交口)."""
 _CROSSED_ROAD_END = re.compile(r"(?:大道|大街|路|街|道|巷|胡同)$")
 """How a road two roads' crossing is named after ends (天津's 道 too)."""
+
+
+def _bare_crossings(text: str, tags: Tags) -> list[tuple[int, int]]:
+    """Two roads named where they cross (鞍山西道与赤峰道交口), the first one starting where the tagger's
+    place word ending on it starts (so 事故发生于 is not taken into it)."""
+    found = []
+    for match in _BARE_CROSSING.finditer(text):
+        first_end = match.end(1)
+        word = next((w for w in tags if w.end == first_end and w.label == "LOC"), None)
+        if word is not None and word.start >= match.start(1):
+            found.append((word.start, match.end(2)))
+    return found
 
 
 def _crossing_end(text: str, end: int) -> int:
@@ -525,6 +543,10 @@ class CnAddressRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[
         if tags is None:
             return rules
         spans = self.model_spans(text, tags)
+        for start, end in _bare_crossings(text, tags):
+            crossing = self._hit(text, start, end, self.spec.scores.road, False, "crossing")
+            if not _overlaps(crossing, rules):
+                rules = sorted([*rules, crossing])
         hits = vote(rules, spans, self.spec.scores.model, "model_start", self._start_holds(text, tags))
         stops, premises = self.spec.tail_stop_words, tuple(self.spec.premises_words)
         prefixes = division_prefixes()
