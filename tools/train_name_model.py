@@ -232,7 +232,7 @@ def surname_flags() -> np.ndarray:
 
     spec = builtin_spec("person")
     assert isinstance(spec, PersonSpec)
-    single = {c for c in spec.surnames if not c.isspace()}
+    single = set(spec.surname_characters)
     compound = {c[0] for c in spec.compound_surnames}
     vocab = LexicalTagger()._vocab
     flags = np.zeros((max(vocab.values()) + 2, 2), np.uint8)

@@ -175,6 +175,11 @@ class PersonSpec(RecognizerSpec):
     )
     scores: PersonScores = Field(default_factory=PersonScores)
 
+    @property
+    def surname_characters(self) -> str:
+        """The single-character surnames, without the spaces and line breaks the YAML folds in."""
+        return "".join(c for c in self.surnames if not c.isspace())
+
 
 class AddressScores(Spec):
     full: Score = Field(default=0.85, description="road, number and compound or building")

@@ -260,25 +260,26 @@ _NOT_A_UNIT_NAME = "民委里内外口头上下边前后中小级支干部两各
 _PLACE_FEATURES = "坡寨坝湾冲沟院庄塘田山河井岭坪脚头边屯林桥湖洞岩"
 """The land a village group is named after, before its 组 (大坡组, 田坝组, 河边组)."""
 _ROAD_NAME_CHARACTER = f"(?![的了和与及同跟起走到在是去来他她我你们这那个一])[{HANZI}]"
-_CROSSING = re.compile(
-    rf"[与和同跟、]((?:{_ROAD_NAME_CHARACTER}){{1,6}}?(?:大道|大街|路|街|道|巷|胡同))"
-    "(?=交叉口|交口|交汇处|交界处|十字路口|丁字路口|路口|口)"
-)
+_CROSSED_ROAD_SUFFIX = "(?:大道|大街|路|街|道|巷|胡同)"
+"""How a road two roads' crossing is named after ends (天津's 道 too)."""
+_CROSSING_WORDS = "交叉口|交口|交汇处|十字路口|丁字路口|路口"
+"""What names the place where two roads cross."""
+_CROSSED_ROAD = rf"((?:{_ROAD_NAME_CHARACTER}){{1,6}}?{_CROSSED_ROAD_SUFFIX})"
+_CROSSING = re.compile(rf"[与和同跟、]{_CROSSED_ROAD}(?={_CROSSING_WORDS}|交界处|口)")
 """A second road after a road where the two cross (鞍山西道与赤峰道交口): part of the address."""
 _BARE_CROSSING = re.compile(
-    rf"((?:{_ROAD_NAME_CHARACTER}){{1,8}}?(?:大道|大街|路|街|道|巷|胡同))[与和同跟、]"
-    rf"((?:{_ROAD_NAME_CHARACTER}){{1,6}}?(?:大道|大街|路|街|道|巷|胡同))"
-    "(?=交叉口|交口|交汇处|十字路口|丁字路口|路口)"
+    rf"((?:{_ROAD_NAME_CHARACTER}){{1,8}}?{_CROSSED_ROAD_SUFFIX})[与和同跟、]{_CROSSED_ROAD}(?={_CROSSING_WORDS})"
 )
 """Two roads named where they cross, with no address before them (鞍山西道与赤峰道交口)."""
-_CROSSED_ROAD_END = re.compile(r"(?:大道|大街|路|街|道|巷|胡同)$")
-"""How a road two roads' crossing is named after ends (天津's 道 too)."""
+_CROSSED_ROAD_END = re.compile(f"{_CROSSED_ROAD_SUFFIX}$")
 
 
 def _bare_crossings(text: str, tags: Tags) -> list[tuple[int, int]]:
     """Two roads named where they cross (鞍山西道与赤峰道交口), the first one starting where the tagger's
     place word ending on it starts (so 事故发生于 is not taken into it)."""
-    found = []
+    found: list[tuple[int, int]] = []
+    if "口" not in text and "交汇处" not in text:  # no crossing named: the pattern need not run
+        return found
     for match in _BARE_CROSSING.finditer(text):
         first_end = match.end(1)
         word = next((w for w in tags if w.end == first_end and w.label == "LOC"), None)
@@ -310,7 +311,7 @@ def _clan() -> str:
     (王家组, 欧阳家组) is one, an expert group (专家组) is not."""
     spec = builtin_spec("person")
     assert isinstance(spec, PersonSpec)
-    surnames = "".join(c for c in spec.surnames if not c.isspace())
+    surnames = spec.surname_characters
     compounds = "|".join(re.escape(c) for c in spec.compound_surnames)
     return f"(?:{compounds}|[{re.escape(surnames)}])" if compounds else f"[{re.escape(surnames)}]"
 

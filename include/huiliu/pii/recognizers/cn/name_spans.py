@@ -56,7 +56,7 @@ class TaggedNames:
     """Name spans from the tagger's words, under a :class:`PersonSpec`."""
 
     def __init__(self, spec: PersonSpec, is_word: Callable[[str], bool] = common_word) -> None:
-        surnames = "".join(c for c in spec.surnames if not c.isspace())
+        surnames = spec.surname_characters
         self._surnames = frozenset(surnames)
         self._compounds = frozenset(spec.compound_surnames)
         self._particles = frozenset(spec.weak_followers) | frozenset(spec.not_in_names)

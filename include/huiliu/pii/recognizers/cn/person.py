@@ -183,7 +183,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         def alternation(words: list[str]) -> str:
             return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
-        surnames = "".join(c for c in spec.surnames if not c.isspace())
+        surnames = spec.surname_characters
         self._surnames = frozenset(surnames)
         self._compounds = frozenset(spec.compound_surnames)
         self._joiners = frozenset(spec.joiners)
