@@ -163,6 +163,6 @@ def check_decision(
             allowed = Action.DROP if rule is None or floor else rule.action
             assert _treated(decided, entity).protection >= allowed.protection
             if rule is not None and rule.action is decided.action is Action.MASK:
-                assert dict(CATALOG.mask_params[entity]) == dict(decided.mask_params)
+                assert dict(CATALOG.mask_params[entity]) == dict(decided.mask_params_of(entity))
             if rule is not None and rule.action is decided.action is Action.GENERALIZE:
                 assert decided.applies_as == entity

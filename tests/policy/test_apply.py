@@ -12,7 +12,7 @@ from huiliu.policy.apply import apply_policy
 from huiliu.policy.columns import decide_columns
 from huiliu.policy.loader import load_policy
 from huiliu.policy.vocabulary import Tier
-from tests.helpers.classifications import RESIDENT_COLUMNS, classified
+from tests.helpers.classifications import RESIDENT_COLUMNS, classified, column
 
 POLICY = load_policy()
 RESIDENTS = load_contract("resident_registry")
@@ -98,3 +98,14 @@ def test_nothing_returned_still_counts_the_rows() -> None:
 def test_an_empty_batch_gives_an_empty_table_of_the_returned_columns() -> None:
     out = delivered(Tier.GRID, ROWS.slice(0, 0))
     assert out.num_rows == 0 and "id_number" in out.column_names
+
+
+def test_a_column_of_mobiles_and_landlines_reaches_a_community_masked_value_by_value() -> None:
+    phones = column("phone", "CN_MOBILE", "CN_LANDLINE")
+    columns = [phones if c.name == "phone" else c for c in RESIDENT_COLUMNS]
+    decision = decide_columns(POLICY, Tier.COMMUNITY, RESIDENTS, classified(RESIDENTS, *columns))
+    rows = ROWS.set_column(
+        ROWS.schema.get_field_index("phone"), "phone", pa.array(["13812345678", "0851-86253147", "不详"])
+    )
+    out = apply_policy(rows, decision, grant_id="G1", key=KEY)
+    assert out.column("phone").to_pylist() == ["138****5678", "0851-******47", "**"]

@@ -156,13 +156,38 @@ def test_a_column_of_several_types_gets_the_most_protective_action() -> None:
     assert "the most protective: hash" in phone.reason_en
 
 
-def test_types_masked_differently_in_one_column_are_not_returned() -> None:
+def test_types_masked_differently_in_one_column_are_masked_value_by_value() -> None:
     policy = street_policy({"NO_PII": "keep", "CN_MOBILE": "mask", "CN_LANDLINE": "mask"})
     table = classified(RESIDENTS, column("phone", "CN_MOBILE", "CN_LANDLINE"))
     phone = next(
         c for c in decide_columns(policy, Tier.STREET, RESIDENTS, table).columns if c.column == "phone"
     )
-    assert phone.action is Action.DROP and "treated one way only" in phone.reason_en
+    assert phone.action is Action.MASK and phone.mask_params == ()
+    assert dict(phone.masks) == {
+        "CN_MOBILE": (("style", "mobile"),),
+        "CN_LANDLINE": (("keep_end", 2), ("keep_start", 4), ("style", "middle")),
+    }
+    assert phone.mask_params_of("CN_LANDLINE") == (("keep_end", 2), ("keep_start", 4), ("style", "middle"))
+    assert "each value is masked as the type it is" in phone.reason_en
+    assert "逐个值识别其类型" in phone.reason_zh
+
+
+def test_a_kept_type_beside_a_masked_one_is_masked_with_it() -> None:
+    policy = street_policy({"NO_PII": "keep", "CN_MOBILE": "mask", "CN_LANDLINE": "keep"})
+    table = classified(RESIDENTS, column("phone", "CN_MOBILE", "CN_LANDLINE"))
+    phone = next(
+        c for c in decide_columns(policy, Tier.STREET, RESIDENTS, table).columns if c.column == "phone"
+    )
+    assert (phone.action, phone.masks, dict(phone.mask_params)) == (Action.MASK, (), {"style": "mobile"})
+
+
+def test_types_generalised_along_different_ladders_in_one_column_are_not_returned() -> None:
+    policy = street_policy({"NO_PII": "keep", "DATE_OF_BIRTH": "generalize", "AGE": "generalize"})
+    table = classified(RESIDENTS, column("birth_date", "DATE_OF_BIRTH", "AGE"))
+    birth = next(
+        c for c in decide_columns(policy, Tier.STREET, RESIDENTS, table).columns if c.column == "birth_date"
+    )
+    assert birth.action is Action.DROP and "treated one way only" in birth.reason_en
 
 
 HOTLINE = load_contract("hotline_tickets")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiliu.pii.engine import mask_text
-from huiliu.policy.masking import anonymize_array, mask_array
+from huiliu.policy.masking import anonymize_array, mask_array, mask_array_by_type
 from huiliu.policy.vocabulary import entity_catalog
 
 MASKS = dict(entity_catalog().mask_params)
@@ -90,3 +90,53 @@ def test_a_slice_of_a_column_is_masked_as_its_own_values(entity: str) -> None:
         window = values[start : start + length]
         got = mask_array(pa.array(values, pa.string()).slice(start, length), params).to_pylist()
         assert got == [expected(v, params) for v in window]
+
+
+PHONES = {"CN_MOBILE": MASKS["CN_MOBILE"], "CN_LANDLINE": MASKS["CN_LANDLINE"]}
+
+
+@pytest.mark.slow
+def test_a_column_of_mobiles_and_landlines_is_masked_value_by_value() -> None:
+    values = [
+        "13812345678",
+        "0851-86253147",
+        "+86 139 8765 4321",
+        None,
+        "（0851）86253147",
+        "１３８１２３４５６７８",
+        "不详",
+        "13812345678",
+    ]
+    got = mask_array_by_type(pa.array(values, pa.string()), PHONES).to_pylist()
+    assert got == [
+        expected("13812345678", MASKS["CN_MOBILE"]),
+        expected("0851-86253147", MASKS["CN_LANDLINE"]),
+        expected("+86 139 8765 4321", MASKS["CN_MOBILE"]),
+        None,
+        expected("（0851）86253147", MASKS["CN_LANDLINE"]),
+        expected("１３８１２３４５６７８", MASKS["CN_MOBILE"]),
+        "**",  # neither a mobile nor a landline: hidden entirely
+        expected("13812345678", MASKS["CN_MOBILE"]),
+    ]
+    assert got[:2] == ["138****5678", "0851-******47"]
+
+
+def test_values_of_no_type_named_are_hidden_entirely() -> None:
+    def nothing(values: list[str], entities: tuple[str, ...]) -> list[str | None]:
+        return [None] * len(values)
+
+    got = mask_array_by_type(pa.array(["13812345678", "备注：见附件", None]), PHONES, nothing).to_pylist()
+    assert got == ["***********", "******", None]
+
+
+def test_each_distinct_value_is_classified_once() -> None:
+    seen: list[list[str]] = []
+
+    def mobiles(values: list[str], entities: tuple[str, ...]) -> list[str | None]:
+        seen.append(values)
+        return ["CN_MOBILE" if v.startswith("1") else "CN_LANDLINE" for v in values]
+
+    column = pa.chunked_array([["13812345678", "085186253147"], ["13812345678", None]])
+    got = mask_array_by_type(column, PHONES, mobiles).to_pylist()
+    assert got == ["138****5678", "0851******47", "138****5678", None]
+    assert sorted(seen[0]) == ["085186253147", "13812345678"] and len(seen) == 1

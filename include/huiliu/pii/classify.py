@@ -451,6 +451,30 @@ def _structured(values: list[str], hints: tuple[str, ...], engine: PiiEngine) ->
     return [t.match(e, len(values), e in hints, engine) for e, t in tallies.items() if t.matched]
 
 
+def value_entity_types(
+    values: list[str], candidates: Iterable[str], engine: PiiEngine | None = None
+) -> list[str | None]:
+    """Each value's entity type among ``candidates``: the type of the best finding that covers the
+    value as column classification requires (``min_coverage``), or None when none does. This is how
+    a column classified as several types (mobiles and landlines) is treated value by value."""
+    engine = engine or get_engine()
+    wanted = frozenset(candidates)
+    settings = engine.config.classification
+    norms = [n.text.strip() for n in normalize_batch(values)[0]] if values else []
+    array = pa.array(norms, pa.string())
+    tagged = _TaggedValues(norms, engine)
+    best: list[tuple[float, str] | None] = [None] * len(norms)
+    for recognizer, gate in zip(engine.recognizers, recognizer_gates(engine), strict=True):
+        if recognizer.entity not in wanted:
+            continue
+        rows = list(range(len(norms))) if gate is None else gated_rows(array, gate)
+        for row, hit in _covering(recognizer, rows, tagged, settings).items():
+            held = best[row]
+            if hit is not None and (held is None or hit.score > held[0]):
+                best[row] = (hit.score, recognizer.entity)
+    return [None if found is None else found[1] for found in best]
+
+
 def _covering(
     recognizer: ChineseRecognizer, rows: list[int], tagged: _TaggedValues, settings: ClassificationSpec
 ) -> dict[int, Hit | None]:

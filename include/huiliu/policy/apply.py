@@ -16,7 +16,7 @@ from huiliu.errors import AccessError
 from huiliu.policy.columns import ColumnDecision, ReturnDecision
 from huiliu.policy.generalisation import generalise
 from huiliu.policy.hashing import hash_array
-from huiliu.policy.masking import Values, anonymize_array, mask_array
+from huiliu.policy.masking import Values, anonymize_array, mask_array, mask_array_by_type
 from huiliu.policy.vocabulary import Action
 
 
@@ -31,6 +31,8 @@ def _unkeyed(values: Values, column: ColumnDecision) -> Values:
     action = column.action
     if action is Action.KEEP:
         return values
+    if action is Action.MASK and column.masks:
+        return mask_array_by_type(values, {entity: dict(params) for entity, params in column.masks})
     if action is Action.MASK:
         return mask_array(values, dict(column.mask_params))
     if action is Action.GENERALIZE and column.applies_as is not None:

@@ -42,7 +42,11 @@ class ColumnDecision:
         entity_types: its entity types (classified first, then declared; ``NO_PII`` when none).
         action: the action applied (``drop``: not returned).
         applies_as: the entity type whose mask, ladder or canonical form the action uses.
-        mask_params: the ``cn_mask`` parameters when the action is ``mask``.
+        mask_params: the ``cn_mask`` parameters when the action is ``mask`` and the column is
+            masked one way.
+        masks: when the column holds several types the tier masks in different ways (mobiles and
+            landlines in one column), each type's ``cn_mask`` parameters: every value is masked as
+            the type it is, and a value of none of them is hidden entirely.
         sensitive: whether it holds sensitive personal information (PIPL art. 28 or the contract).
         reason_zh: why, in Chinese.
         reason_en: why, in English.
@@ -54,6 +58,7 @@ class ColumnDecision:
     action: Action
     applies_as: str | None = None
     mask_params: MaskParams = ()
+    masks: tuple[tuple[str, MaskParams], ...] = ()
     sensitive: bool = False
     reason_zh: str
     reason_en: str
@@ -61,6 +66,10 @@ class ColumnDecision:
     @property
     def returned(self) -> bool:
         return self.action is not Action.DROP
+
+    def mask_params_of(self, entity: str) -> MaskParams:
+        """The ``cn_mask`` parameters the column's values of ``entity`` are masked with."""
+        return dict(self.masks).get(entity, ()) if self.masks else self.mask_params
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -251,7 +260,8 @@ def _operator(action: Action, entity: str, context: _Context) -> object:
 def _structured(
     column: ColumnSpec, types: tuple[str, ...], context: _Context, sensitive: bool
 ) -> ColumnDecision:
-    """The most protective of the types' actions; types that need different masks or ladders: dropped."""
+    """The most protective of the types' actions. Types masked in different ways are masked value by
+    value (:func:`_masked_by_type`); types generalised along different ladders: dropped."""
     actions = [_type_action(t, context) for t in types]
     top = max(actions, key=lambda a: a.action.protection)
     why_zh, why_en = "；".join(a.why_zh for a in actions), "; ".join(a.why_en for a in actions)
@@ -262,6 +272,8 @@ def _structured(
         return _dropped(column, types, why_zh, why_en, sensitive)
     holders = [a.entity for a in actions if a.action is top.action]
     if len({_operator(top.action, e, context) for e in holders}) > 1:
+        if top.action is Action.MASK:
+            return _masked_by_type(column, types, holders, context, sensitive, (why_zh, why_en))
         return _dropped(
             column,
             types,
@@ -283,6 +295,29 @@ def _structured(
         sensitive=sensitive,
         reason_zh=why_zh,
         reason_en=why_en,
+    )
+
+
+def _masked_by_type(
+    column: ColumnSpec,
+    types: tuple[str, ...],
+    holders: list[str],
+    context: _Context,
+    sensitive: bool,
+    why: tuple[str, str],
+) -> ColumnDecision:
+    """A column holding types the tier masks in different ways: each value masked as its own type."""
+    return ColumnDecision(
+        column=column.name,
+        description=_description(column),
+        entity_types=types,
+        action=Action.MASK,
+        masks=tuple((entity, _mask_params(entity, context)) for entity in holders),
+        sensitive=sensitive,
+        reason_zh=f"{why[0]}；该列含 {'、'.join(holders)}，本层级对它们的遮盖方式不同："
+        "逐个值识别其类型，按该类型遮盖；不属其中任何类型的值全部遮盖",
+        reason_en=f"{why[1]}; the column holds {', '.join(holders)}, which this tier masks in different "
+        "ways: each value is masked as the type it is, and a value of none of them is hidden entirely",
     )
 
 

@@ -3,6 +3,8 @@
 `mask` is the PII gate's ``cn_mask`` presidio-anonymizer operator with the registry's parameters
 per entity type; values of the common shapes (plain ASCII, every name, every address) get the
 operator's exact result from Arrow kernels, and the operator masks the rest once per distinct value.
+A column holding several types masked in different ways is masked value by value, as the type
+the PII gate's recognizers find each value to be.
 Free text is returned only through the PII gate's anonymiser, once per distinct text; nulls stay null.
 """
 
@@ -182,6 +184,35 @@ def mask_array(values: Values, params: MaskParams) -> pa.Array:
         return masked
     rest = per_distinct(pc.filter(text, odd), _operator(params))
     return pc.replace_with_mask(masked, odd, rest)
+
+
+ValueTypes: TypeAlias = Callable[[list[str], tuple[str, ...]], list[str | None]]
+"""Each value's entity type among the ones given, or None (the PII gate's classification of one value)."""
+
+
+def mask_array_by_type(
+    values: Values, masks: Mapping[str, MaskParams], value_types: ValueTypes | None = None
+) -> pa.Array:
+    """A column holding several entity types, each value masked as the type it is (``masks``: each
+    type's ``cn_mask`` parameters); a value of none of them has every character hidden. Each distinct
+    value is classified once, by the PII gate's recognizers unless ``value_types`` is given."""
+    if value_types is None:
+        from huiliu.pii.classify import value_entity_types
+
+        value_types = value_entity_types
+    entities = tuple(masks)
+    char = str(next(iter(masks.values()), {}).get("masking_char", "*"))
+
+    def masked(distinct: pa.Array) -> pa.Array:
+        found = np.array(value_types(distinct.to_pylist(), entities), dtype=object)
+        out = _keep_ends(distinct, 0, 0, char)
+        for entity in entities:
+            these = pa.array(found == entity)
+            if pc.any(these).as_py():
+                out = pc.replace_with_mask(out, these, mask_array(pc.filter(distinct, these), masks[entity]))
+        return out
+
+    return per_distinct(as_text(values), masked)
 
 
 def anonymize_array(values: Values) -> pa.Array:
