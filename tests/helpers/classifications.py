@@ -38,15 +38,19 @@ RESIDENT_COLUMNS = (
 """The resident registry's personal-information columns as the gate classifies them."""
 
 
-def store_resident_classification(batch: str = "b1", *, needs_approval: bool = False) -> None:
-    """Store a gate classification of the resident registry, as the PII gate would."""
+def store_resident_classification(
+    batch: str = "b1", *, needs_approval: bool = False, replacing: tuple[ColumnClassification, ...] = ()
+) -> None:
+    """Store a gate classification of the resident registry, as the PII gate would (``replacing``:
+    columns classified otherwise than in :data:`RESIDENT_COLUMNS`)."""
     from huiliu.contracts import load_contract
     from huiliu.pii import decisions
     from huiliu.store.batches import register_dataset
 
     contract = load_contract("resident_registry")
     register_dataset(contract)
-    table = classified(contract, *RESIDENT_COLUMNS, column("_batch_id"))
+    others = {c.name: c for c in replacing}
+    table = classified(contract, *(others.get(c.name, c) for c in RESIDENT_COLUMNS), column("_batch_id"))
     fields = {
         "rows": 100,
         "sampled_rows": 100,

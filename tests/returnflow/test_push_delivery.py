@@ -257,3 +257,41 @@ def test_a_new_batch_for_one_community_leaves_the_other_units_deliveries_as_they
     assert again[STREET].status is DeliveryStatus.DELIVERED  # type: ignore[attr-defined]
     street = pq.read_table(Path(again[STREET].outbox_path) / "resident_registry.parquet")  # type: ignore[attr-defined]
     assert street.num_rows == 80 and street.column("status").to_pylist().count("迁出") == 1
+
+
+def test_a_phone_column_of_mobiles_and_landlines_reaches_a_community_masked_value_by_value(
+    governance_store: str, huiliu_home: Settings
+) -> None:
+    from tests.helpers.classifications import column, store_resident_classification
+    from tests.helpers.deliveries import approvers
+
+    contract = load_contract("resident_registry")
+    phones = ["13812345678", "0851-86253147", "不详", "(0851)8625-3148"]
+    residents = [
+        person(i, COMMUNITIES[0], birth_date=date(1980 + i % 4, 1, 1), gender="男" if i // 4 % 2 else "女")
+        | {"phone": phones[i % 4]}
+        for i in range(40)
+    ]
+    append_curated(contract, residents, "b1", NOW - timedelta(days=3))
+    store_resident_classification("b1", replacing=(column("phone", "CN_MOBILE", "CN_LANDLINE"),))
+    approvers()
+    approved_grant(contract, COMMUNITIES[0], NOW)
+
+    outcome = _by_unit(deliver(contract, now=NOW))[COMMUNITIES[0]]
+    assert outcome.status is DeliveryStatus.DELIVERED  # type: ignore[attr-defined]
+    folder = Path(outcome.outbox_path)  # type: ignore[attr-defined]
+    masked = {"13812345678": "138****5678", "0851-86253147": "0851-******47", "不详": "**"}
+    masked["(0851)8625-3148"] = "(0851)****-**48"
+    delivered = pq.read_table(folder / "resident_registry.parquet").column("phone").to_pylist()
+    assert sorted(delivered) == sorted(masked[phones[i % 4]] for i in range(40))
+    with (folder / "resident_registry.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert sorted(r["phone"] for r in csv.DictReader(handle)) == sorted(delivered)
+    sheet = openpyxl.load_workbook(folder / "resident_registry.xlsx", read_only=True)
+    header = next(sheet.worksheets[0].iter_rows(values_only=True))
+    index = next(i for i, title in enumerate(header) if "联系电话" in str(title))
+    cells = [row[index] for row in sheet.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert sorted(cells) == sorted(delivered)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert {c["name"]: c["action"] for c in manifest["columns"]}["phone"] == "mask"
+    notes = "\n".join(str(c) for row in sheet["说明"].iter_rows(values_only=True) for c in row if c)
+    assert "逐个值识别其类型" in notes
