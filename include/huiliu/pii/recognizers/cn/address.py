@@ -78,7 +78,10 @@ _ROOM_AFTER = re.compile(r"(?<=[座元栋幢楼层])\d{2,5}室?(?!\d)", re.ASCII
 _FINE = re.compile(
     r"(?:街道|镇|乡|村|社区|小区|路|街|大道|巷|弄|胡同|组|屯|苑|园|公寓|大厦|广场|新村|山庄|"
     r"号|号院|号楼|栋|幢|座|单元|室|层|楼)$|\d"
+    r"|(?:苑|园|城|村|庄|湾|府|邸|小区|新村|家园|公寓|广场|大厦)[一二三四五六七八九十]{1,3}期$"
 )
+"""How a place word ends that is finer than a city: a street, a village, a compound, a building, a
+number, or a phase of an estate (花果园二期, 松坪村三期)."""
 _PREMISES = re.compile(
     r"(?:\d{1,5}|[A-Za-z]{1,2}\d{0,3}|[一二三四五六七八九十]{1,3})(?:号楼|栋|幢|座|单元|层|楼|室|号|区)"
     rf"|{_STALL}|(?<![A-Za-z\d])[A-Za-z]-\d{{2,5}}(?![\d-])",
