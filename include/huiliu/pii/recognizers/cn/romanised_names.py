@@ -10,10 +10,12 @@ hand.
 Pinyin spells many English words too (Long, Fan, Bin, He), so a romanised name is only reported
 where a Chinese name would be certain: right after a context word of the registry (联系人：Zhang
 Wei, 申请人 ZHANG San) or an English title (Mr. Li Ming), right before a title (Wang Fang女士, Li
-Lei老师), or joined to such a name (联系人：Zhang Wei、Li Na). A value that is nothing but such a
-name (a column of names in pinyin) is reported with a score below the registry's threshold: it
-counts for column classification under a name such as 姓名拼音 or name, not in free text. Hong
-Kong and Wade-Giles spellings (Chan Tai Man, Wong) are not pinyin and are not read.
+Lei老师), written as passports and international forms write it, the surname in capitals and
+the given name not (ZHANG Weiming, LI Na), or joined to such a name (联系人：Zhang Wei、Li Na).
+Any other value that is nothing but a pinyin name (a column of names in pinyin) is reported
+with a score below the registry's threshold: it counts for column classification under a name
+such as 姓名拼音 or name, not in free text. Hong Kong and Wade-Giles spellings (Chan Tai Man,
+Wong) are not pinyin and are not read.
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ def romanised_names(
             found.append(RomanisedName(start, end, "pinyin_after_title", None))
         elif text.startswith(title_words, end + (text[end : end + 1] == " ")):
             found.append(RomanisedName(start, end, "pinyin_before_title", None))
+        elif surname.isupper() and len(surname) > 1 and given[1:2].islower():
+            found.append(RomanisedName(start, end, "pinyin_surname_in_capitals", None))
         elif found and found[-1].end < start and _JOINER.fullmatch(text, found[-1].end, start):
             found.append(RomanisedName(start, end, "pinyin_joined", found[-1].word))
         elif not text[:start].strip() and not text[end:].strip():
