@@ -145,6 +145,11 @@ class PersonSpec(RecognizerSpec):
     titles: list[str] = Field(
         default_factory=list, description="titles and kin terms after a name, not part of it (先生, 大娘)"
     )
+    english_labels: list[str] = Field(
+        default_factory=list,
+        description="English role labels of forms (Name, Applicant, Passenger), matched in any case: "
+        "a name in pinyin right after one is a name, and one is never a name itself",
+    )
     titles_before: list[str] = Field(
         default_factory=list, description="titles before a name, not part of it (王储, 总统)"
     )

@@ -93,6 +93,9 @@ _BEFORE_A_TITLE = "副代原前现执首总向与及跟对给让被把将从"
 """Characters that stand before a title (副主任, 代局长, 原厂长, 总经理) or are a preposition before one
 (向主任, 给局长), and seldom end a name: a name of the tagger ending in one before a title is cut
 before it. Particles that also end names (周恩来, 李大同, 刘永为, 刘山在, 李长和) are not among them."""
+_BRACKET = re.compile(r"[()（）\[\]【】]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_INITIAL_MARKS = "·.•"
 _NOT_IN_A_NAME = frozenset("佰仟萬")
 """Characters of amounts written in capitals (伍佰元整, 陆仟元): 伍 and 陆 are surnames too."""
 
@@ -110,16 +113,43 @@ def _kept(char: str) -> bool:
     return char.isalnum() or char == "·"
 
 
+def _before_bracket(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span of the name model cut at a bracket inside it: 阿特金森(martinatkinson → 阿特金森 (a
+    name and its spelling in brackets are two)."""
+    bracket = _BRACKET.search(text, start + 1, end)
+    return (start, bracket.start()) if bracket is not None else (start, end)
+
+
 def _may_be_a_name(text: str, start: int, end: int) -> bool:
     """Whether a span of the name model may be a name: it holds a letter (not 🙏🙏), and is not an
-    ethnic group's name, a division's name (黎平, 云岩区) or an amount in capitals (伍佰元整)."""
+    ethnic group's name, a division's name (黎平, 云岩区), an amount in capitals (伍佰元整), a
+    nickname mixing Chinese characters and Latin words (叶子silence, Mc小小豪; 杨xx and the initial
+    of A·约翰森 are no words) or an English phrase (please rename: a lower-case word among several)."""
     name = text[start:end]
     return (
         any(c.isalpha() for c in name)
         and not _group_name(text, start, end)
         and not _division(name)
         and not _NOT_IN_A_NAME.intersection(name)
+        and not _mixes_scripts(name)
+        and not _english_phrase(name)
     )
+
+
+def _mixes_scripts(name: str) -> bool:
+    if not _has_hanzi(name):
+        return False
+    for word in _LATIN_WORD.finditer(name):
+        placeholder = set(word.group()) <= {"x", "X"}
+        initial = len(word.group()) == 1 and name[word.end() : word.end() + 1] in _INITIAL_MARKS
+        if not (placeholder or initial):
+            return True
+    return False
+
+
+def _english_phrase(name: str) -> bool:
+    words = _LATIN_WORD.findall(name)
+    return len(words) > 1 and any(word[0].islower() for word in words)
 
 
 def _division(name: str) -> bool:
@@ -209,6 +239,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
         self._titled = re.compile(f"({surname})(?=女士|先生|小姐)")
         self._ambiguous = frozenset(spec.ambiguous_surnames)
         self._spellings = surname_spellings(surnames, tuple(spec.compound_surnames))
+        self._english_labels = frozenset(label.lower() for label in spec.english_labels)
 
     def find(self, text: str, tags: Tags | None = None) -> list[Hit]:
         """The names the rules and the tagger find, voted on; a bare surname read with its mark
@@ -307,8 +338,17 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             words = [_trimmed(text, word.start, word.end) for word in tags if word.label == "PER"]
             words = [self._without_repeated_surname(text, start, end) for start, end in words]
             words = [self._bounded_by_titles(text, start, end, tags) for start, end in words]
-            return [(start, end) for start, end in words if _may_be_a_name(text, start, end)]
+            words = [_before_bracket(text, start, end) for start, end in words]
+            return [
+                (start, end)
+                for start, end in words
+                if _may_be_a_name(text, start, end) and not self._english_label(text[start:end])
+            ]
         return self._tagged_names.spans(text, tags)
+
+    def _english_label(self, word: str) -> bool:
+        """Whether the tagger's name is an English role label of a form (Passenger, Owner's)."""
+        return word.lower().removesuffix("'s").removesuffix("’s") in self._english_labels
 
     def _bounded_by_titles(self, text: str, start: int, end: int, tags: Tags) -> tuple[int, int]:
         """A name of the tagger put right by the titles around it.
@@ -383,7 +423,8 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
                     hits[start] = hit
         for hit in self._titled_surnames(text):
             hits.setdefault(hit.start, hit)
-        for name in romanised_names(text, self._spellings, self.spec.context, self.spec.titles):
+        spec = self.spec
+        for name in romanised_names(text, self._spellings, spec.context, spec.titles, spec.english_labels):
             score = _BARE_PINYIN_SCORE if name.rule == WHOLE_VALUE else self.spec.scores.context
             hits.setdefault(name.start, Hit(name.start, name.end, score, name.rule, name.word))
         found = sorted(hits.values())

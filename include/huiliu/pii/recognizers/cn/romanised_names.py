@@ -9,7 +9,8 @@ hand.
 
 Pinyin spells many English words too (Long, Fan, Bin, He), so a romanised name is only reported
 where a Chinese name would be certain: right after a context word of the registry (联系人：Zhang
-Wei, 申请人 ZHANG San) or an English title (Mr. Li Ming), right before a title (Wang Fang女士, Li
+Wei, 申请人 ZHANG San), an English role label of a form (Applicant: Li Ming, in any case) or an
+English title (Mr. Li Ming), right before a title (Wang Fang女士, Li
 Lei老师), written as passports and international forms write it, the surname in capitals and
 the given name not (ZHANG Weiming, LI Na), or joined to such a name (联系人：Zhang Wei、Li Na).
 Any other value that is nothing but a pinyin name (a column of names in pinyin) is reported
@@ -82,6 +83,15 @@ def surname_spellings(surnames: str, compounds: tuple[str, ...]) -> frozenset[st
     return frozenset(spellings | u_spelled | _spelled_u(spellings))
 
 
+@lru_cache(maxsize=8)
+def _english_label(labels: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A pattern of the English role labels ending a text, a whole word in any case."""
+    if not labels:
+        return None
+    words = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z])(?:{words})(?:'s name)?$", re.IGNORECASE)
+
+
 def is_given_name(word: str) -> bool:
     """One or two pinyin syllables (Wei, Weiming, Wei-Ming, Wei Ming)."""
     parts = [p for p in re.split(r"[- ]", word.lower()) if p]
@@ -95,12 +105,17 @@ def is_given_name(word: str) -> bool:
 
 
 def romanised_names(
-    text: str, surnames: frozenset[str], context: Iterable[str], titles: Iterable[str]
+    text: str,
+    surnames: frozenset[str],
+    context: Iterable[str],
+    titles: Iterable[str],
+    english_labels: Iterable[str] = (),
 ) -> list[RomanisedName]:
     """The pinyin names of a text that stand where a name is certain (see the module docstring)."""
     if not any("A" <= c <= "Z" for c in text):
         return []
     context_words, title_words = tuple(context), tuple(t for t in titles if len(t) > 1)
+    labels = _english_label(tuple(english_labels))
     found: list[RomanisedName] = []
     position = 0
     while (match := _ROMANISED.search(text, position)) is not None:
@@ -116,6 +131,8 @@ def romanised_names(
         before = text[max(0, start - 12) : start]
         label = before[: _LABEL_GAP.search(before).start()]  # type: ignore[union-attr]
         word = next((w for w in context_words if label.endswith(w)), None)
+        if word is None and labels is not None and (english := labels.search(label)) is not None:
+            word = english.group()
         if word is not None:
             found.append(RomanisedName(start, end, "pinyin_after_context_word", word))
         elif _ENGLISH_TITLES.search(before):
