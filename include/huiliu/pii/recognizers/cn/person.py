@@ -43,7 +43,13 @@ from presidio_analyzer import EntityRecognizer
 from huiliu.pii.config import PatternRecognizerSpec, PersonSpec, builtin_spec
 from huiliu.pii.recognizers import HANZI, LANGUAGE, ChineseRecognizer, Hit, builtin_context
 from huiliu.pii.recognizers.cn.address import CLAN_PLACE_FEATURES, ROAD_NAMED_AFTER, division_prefixes
-from huiliu.pii.recognizers.cn.lexicon import common_word, tagged_name, word_frequencies, word_tags
+from huiliu.pii.recognizers.cn.lexicon import (
+    common_word,
+    country_names,
+    tagged_name,
+    word_frequencies,
+    word_tags,
+)
 from huiliu.pii.recognizers.cn.name_spans import TaggedNames
 from huiliu.pii.recognizers.cn.romanised_names import WHOLE_VALUE, romanised_names, surname_spellings
 from huiliu.pii.recognizers.voting import RuleHolds, vote
@@ -122,14 +128,16 @@ def _before_bracket(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _may_be_a_name(text: str, start: int, end: int) -> bool:
     """Whether a span of the name model may be a name: it holds a letter (not 🙏🙏), and is not an
-    ethnic group's name, a division's name (黎平, 云岩区), an amount in capitals (伍佰元整), a
-    nickname mixing Chinese characters and Latin words (叶子silence, Mc小小豪; 杨xx and the initial
-    of A·约翰森 are no words) or an English phrase (please rename: a lower-case word among several)."""
+    ethnic group's name, a division's name (黎平, 云岩区), a country's (乌干达), an amount in
+    capitals (伍佰元整), a nickname mixing Chinese characters and Latin words (叶子silence,
+    Mc小小豪; 杨xx and the initial of A·约翰森 are no words) or an English phrase (please rename: a
+    lower-case word among several)."""
     name = text[start:end]
     return (
         any(c.isalpha() for c in name)
         and not _group_name(text, start, end)
         and not _division(name)
+        and name not in country_names()
         and not _NOT_IN_A_NAME.intersection(name)
         and not _mixes_scripts(name)
         and not _english_phrase(name)
