@@ -51,6 +51,8 @@ def check(engine: PiiEngine, marked: str, entity: str) -> None:
         pytest.param("主裁判⟦阿特金森⟧（martinatkinson）吹罚了点球", id="a-name-ends-at-its-bracket"),
         pytest.param("⟦A·约翰森⟧表示将继续比赛", id="an-initial-before-a-transliterated-name"),
         pytest.param("西面是有“高原明珠”之称的乌干达", id="a-country-is-no-name"),
+        pytest.param("参赛的有德国、英格兰、阿根廷、比利时和巴拉圭", id="countries-in-a-list-are-no-names"),
+        pytest.param("⟦巴特勒⟧说，伊拉克现在比以往任何时候都更需要合作", id="a-country-starting-a-clause"),
         pytest.param("⟦张伟⟧路边等车", id="a-person-by-the-road"),
         pytest.param("He Long said the Long March began", id="pinyin-words-without-context"),
         pytest.param("经查，⟦刘德华⟧已于2024年迁出本辖区。", id="clause-start-jieba-nr"),

@@ -128,16 +128,15 @@ def _before_bracket(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _may_be_a_name(text: str, start: int, end: int) -> bool:
     """Whether a span of the name model may be a name: it holds a letter (not 🙏🙏), and is not an
-    ethnic group's name, a division's name (黎平, 云岩区), a country's (乌干达), an amount in
-    capitals (伍佰元整), a nickname mixing Chinese characters and Latin words (叶子silence,
-    Mc小小豪; 杨xx and the initial of A·约翰森 are no words) or an English phrase (please rename: a
-    lower-case word among several)."""
+    ethnic group's name, a division's name (黎平, 云岩区), an amount in capitals (伍佰元整), a
+    nickname mixing Chinese characters and Latin words (叶子silence, Mc小小豪; 杨xx and the
+    initial of A·约翰森 are no words) or an English phrase (please rename: a lower-case word among
+    several). A country's name alone (乌干达) is no name either, whoever found it (:meth:`find`)."""
     name = text[start:end]
     return (
         any(c.isalpha() for c in name)
         and not _group_name(text, start, end)
         and not _division(name)
-        and name not in country_names()
         and not _NOT_IN_A_NAME.intersection(name)
         and not _mixes_scripts(name)
         and not _english_phrase(name)
@@ -272,6 +271,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             and not _place_of_a_clan(text, hit)
             and ROAD_NAMED_AFTER.match(text, hit.end) is None
             and not _division(text[hit.start : hit.end])
+            and text[hit.start : hit.end] not in country_names()
             and _NOT_A_PERSON_LABEL.search(text, max(0, hit.start - 6), hit.start) is None
         ]
         return [hit._replace(start=s, end=e) for hit in hits for s, e in [self._bare_surname(text, *hit[:2])]]
