@@ -102,6 +102,9 @@ before it. Particles that also end names (周恩来, 李大同, 刘永为, 刘�
 _BRACKET = re.compile(r"[()（）\[\]【】]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _INITIAL_MARKS = "·.•"
+_LIST_MARK = "、"
+_LISTED_NAME_RULES = frozenset({"whole_clause", "joined_to_name"})
+_PLACE_LABELS = frozenset({"LOC", "ORG"})
 _NOT_IN_A_NAME = frozenset("佰仟萬")
 """Characters of amounts written in capitals (伍佰元整, 陆仟元): 伍 and 陆 are surnames too."""
 
@@ -157,6 +160,19 @@ def _mixes_scripts(name: str) -> bool:
 def _english_phrase(name: str) -> bool:
     words = _LATIN_WORD.findall(name)
     return len(words) > 1 and any(word[0].islower() for word in words)
+
+
+def _among_places(text: str, hit: Hit, tags: Tags) -> bool:
+    """Whether a name only the rules found is an item of a list (、) between two items the tagger
+    reads as places or organisations (四川、吉林、河南; 康佳、惠普、海尔): the items of a list are of
+    one kind, and a name the tagger does not confirm is one of theirs."""
+    if hit.voters != "rules" or hit.pattern not in _LISTED_NAME_RULES:
+        return False
+    if text[hit.start - 1 : hit.start] != _LIST_MARK or text[hit.end : hit.end + 1] != _LIST_MARK:
+        return False
+    before = next((w for w in tags if w.end == hit.start - 1), None)
+    after = next((w for w in tags if w.start == hit.end + 1), None)
+    return before is not None and after is not None and {before.label, after.label} <= _PLACE_LABELS
 
 
 def _division(name: str) -> bool:
@@ -264,6 +280,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
                 and not (hit.pattern == "surname_and_title" and _inside_a_name(hit, starts, spans))
             ]
             hits = vote(hits, spans, self.spec.scores.model, "model", self._span_holds(text))
+            hits = [hit for hit in hits if not _among_places(text, hit, tags)]
         hits = [
             self._household(text, hit)
             for hit in hits
