@@ -8,7 +8,8 @@ import pytest
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import Classification, PersonalInformation
-from huiliu.policy.columns import ReturnDecision, decide_columns
+from huiliu.pii.classify import TableClassification
+from huiliu.policy.columns import ColumnDecision, ReturnDecision, decide_columns
 from huiliu.policy.loader import load_policy, policy_from_data
 from huiliu.policy.rules import ReturnPolicy
 from huiliu.policy.vocabulary import Action, Tier
@@ -19,6 +20,11 @@ SHIPPED = load_policy()
 
 def actions(decision: ReturnDecision) -> dict[str, str]:
     return {c.column: c.action.value for c in decision.columns}
+
+
+def decided(policy: ReturnPolicy, tier: Tier, table: TableClassification, name: str) -> ColumnDecision:
+    """The decision for one column of the resident registry."""
+    return next(c for c in decide_columns(policy, tier, RESIDENTS, table).columns if c.column == name)
 
 
 def street_policy(rules: dict[str, str], grade: str = "important") -> ReturnPolicy:
@@ -140,7 +146,7 @@ def test_technical_columns_are_not_returned() -> None:
 
 def test_declared_types_join_the_classified_ones() -> None:
     table = classified(RESIDENTS, column("name"))  # the gate saw no names in the sample
-    name = next(c for c in decide_columns(SHIPPED, Tier.GRID, RESIDENTS, table).columns if c.column == "name")
+    name = decided(SHIPPED, Tier.GRID, table, "name")
     assert name.entity_types == ("PERSON",) and name.action is Action.MASK
 
 
@@ -149,9 +155,7 @@ def test_a_column_of_several_types_gets_the_most_protective_action() -> None:
         {"NO_PII": "keep", "CN_MOBILE": "mask", "CN_RESIDENT_ID": "hash", "PERSON": "keep"}
     )
     table = classified(RESIDENTS, column("phone", "CN_MOBILE", "CN_RESIDENT_ID"), column("name", "PERSON"))
-    phone = next(
-        c for c in decide_columns(policy, Tier.STREET, RESIDENTS, table).columns if c.column == "phone"
-    )
+    phone = decided(policy, Tier.STREET, table, "phone")
     assert (phone.action, phone.applies_as) == (Action.HASH, "CN_RESIDENT_ID")
     assert "the most protective: hash" in phone.reason_en
 
@@ -159,9 +163,7 @@ def test_a_column_of_several_types_gets_the_most_protective_action() -> None:
 def test_types_masked_differently_in_one_column_are_masked_value_by_value() -> None:
     policy = street_policy({"NO_PII": "keep", "CN_MOBILE": "mask", "CN_LANDLINE": "mask"})
     table = classified(RESIDENTS, column("phone", "CN_MOBILE", "CN_LANDLINE"))
-    phone = next(
-        c for c in decide_columns(policy, Tier.STREET, RESIDENTS, table).columns if c.column == "phone"
-    )
+    phone = decided(policy, Tier.STREET, table, "phone")
     assert phone.action is Action.MASK and phone.mask_params == ()
     assert dict(phone.masks) == {
         "CN_MOBILE": (("style", "mobile"),),
@@ -175,18 +177,14 @@ def test_types_masked_differently_in_one_column_are_masked_value_by_value() -> N
 def test_a_kept_type_beside_a_masked_one_is_masked_with_it() -> None:
     policy = street_policy({"NO_PII": "keep", "CN_MOBILE": "mask", "CN_LANDLINE": "keep"})
     table = classified(RESIDENTS, column("phone", "CN_MOBILE", "CN_LANDLINE"))
-    phone = next(
-        c for c in decide_columns(policy, Tier.STREET, RESIDENTS, table).columns if c.column == "phone"
-    )
+    phone = decided(policy, Tier.STREET, table, "phone")
     assert (phone.action, phone.masks, dict(phone.mask_params)) == (Action.MASK, (), {"style": "mobile"})
 
 
 def test_types_generalised_along_different_ladders_in_one_column_are_not_returned() -> None:
     policy = street_policy({"NO_PII": "keep", "DATE_OF_BIRTH": "generalize", "AGE": "generalize"})
     table = classified(RESIDENTS, column("birth_date", "DATE_OF_BIRTH", "AGE"))
-    birth = next(
-        c for c in decide_columns(policy, Tier.STREET, RESIDENTS, table).columns if c.column == "birth_date"
-    )
+    birth = decided(policy, Tier.STREET, table, "birth_date")
     assert birth.action is Action.DROP and "treated one way only" in birth.reason_en
 
 

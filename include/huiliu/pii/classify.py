@@ -432,12 +432,12 @@ def _structured(values: list[str], hints: tuple[str, ...], engine: PiiEngine) ->
     if not values:
         return []
     settings = engine.config.classification
-    norms = [n.text.strip() for n in normalize_batch(values)[0]]
+    norms = _normalised(values)
     array = pa.array(norms, pa.string())
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     tagged = _TaggedValues(norms, engine)
     for recognizer, gate in zip(engine.recognizers, recognizer_gates(engine), strict=True):
-        rows = list(range(len(norms))) if gate is None else gated_rows(array, gate)  # values that may match
+        rows = _gated(array, gate)  # values that may match
         probe = rows[:: max(1, len(rows) // PROBE)]
         if recognizer.entity not in hints and not any(
             _covering(recognizer, probe, tagged, settings).values()
@@ -460,19 +460,28 @@ def value_entity_types(
     engine = engine or get_engine()
     wanted = frozenset(candidates)
     settings = engine.config.classification
-    norms = [n.text.strip() for n in normalize_batch(values)[0]] if values else []
+    norms = _normalised(values) if values else []
     array = pa.array(norms, pa.string())
     tagged = _TaggedValues(norms, engine)
     best: list[tuple[float, str] | None] = [None] * len(norms)
     for recognizer, gate in zip(engine.recognizers, recognizer_gates(engine), strict=True):
         if recognizer.entity not in wanted:
             continue
-        rows = list(range(len(norms))) if gate is None else gated_rows(array, gate)
-        for row, hit in _covering(recognizer, rows, tagged, settings).items():
+        for row, hit in _covering(recognizer, _gated(array, gate), tagged, settings).items():
             held = best[row]
             if hit is not None and (held is None or hit.score > held[0]):
                 best[row] = (hit.score, recognizer.entity)
     return [None if found is None else found[1] for found in best]
+
+
+def _normalised(values: list[str]) -> list[str]:
+    """Values as the recognizers read them: normalised (full-width digits, spacing) and stripped."""
+    return [n.text.strip() for n in normalize_batch(values)[0]]
+
+
+def _gated(values: pa.Array, gate: str | None) -> list[int]:
+    """The rows of ``values`` a recognizer's gate lets through (every row when it has none)."""
+    return list(range(len(values))) if gate is None else gated_rows(values, gate)
 
 
 def _covering(

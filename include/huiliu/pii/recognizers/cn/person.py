@@ -450,7 +450,7 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
             hits.setdefault(hit.start, hit)
         spec = self.spec
         for name in romanised_names(text, self._spellings, spec.context, spec.titles, spec.english_labels):
-            score = _BARE_PINYIN_SCORE if name.rule == WHOLE_VALUE else self.spec.scores.context
+            score = _BARE_PINYIN_SCORE if name.rule == WHOLE_VALUE else spec.scores.context
             hits.setdefault(name.start, Hit(name.start, name.end, score, name.rule, name.word))
         found = sorted(hits.values())
         return self._joined(text, found) if found else found

@@ -10,9 +10,9 @@ hand.
 Pinyin spells many English words too (Long, Fan, Bin, He), so a romanised name is only reported
 where a Chinese name would be certain: right after a context word of the registry (联系人：Zhang
 Wei, 申请人 ZHANG San), an English role label of a form (Applicant: Li Ming, in any case) or an
-English title (Mr. Li Ming), right before a title (Wang Fang女士, Li
-Lei老师), written as passports and international forms write it, the surname in capitals and
-the given name not (ZHANG Weiming, LI Na), or joined to such a name (联系人：Zhang Wei、Li Na).
+English title (Mr. Li Ming), right before a title (Wang Fang女士, Li Lei老师), written as passports
+and international forms write it, the surname in capitals and the given name not (ZHANG Weiming,
+LI Na), or joined to such a name (联系人：Zhang Wei、Li Na).
 Any other value that is nothing but a pinyin name (a column of names in pinyin) is reported
 with a score below the registry's threshold: it counts for column classification under a name
 such as 姓名拼音 or name, not in free text. Hong Kong and Wade-Giles spellings (Chan Tai Man,
@@ -84,7 +84,7 @@ def surname_spellings(surnames: str, compounds: tuple[str, ...]) -> frozenset[st
 
 
 @lru_cache(maxsize=8)
-def _english_label(labels: tuple[str, ...]) -> re.Pattern[str] | None:
+def _english_label_pattern(labels: tuple[str, ...]) -> re.Pattern[str] | None:
     """A pattern of the English role labels ending a text, a whole word in any case."""
     if not labels:
         return None
@@ -115,7 +115,7 @@ def romanised_names(
     if not any("A" <= c <= "Z" for c in text):
         return []
     context_words, title_words = tuple(context), tuple(t for t in titles if len(t) > 1)
-    labels = _english_label(tuple(english_labels))
+    labels = _english_label_pattern(tuple(english_labels))
     found: list[RomanisedName] = []
     position = 0
     while (match := _ROMANISED.search(text, position)) is not None:
