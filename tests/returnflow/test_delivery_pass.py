@@ -3,6 +3,7 @@ the guard's verdicts, unchanged deliveries and clean-up after a failure."""
 
 from __future__ import annotations
 
+import gc
 import resource
 import time
 from collections.abc import Iterator
@@ -322,6 +323,7 @@ def test_a_pass_raises_the_open_files_limit_it_needs_before_it_opens_anything(
     registry: DatasetContract, tmp_path: Path
 ) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    gc.collect()  # files earlier tests left unreferenced close now, not while the pass counts its own
     low = open_now() + 20  # fewer than three deliveries and the outbox threads may hold
     resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
     try:
