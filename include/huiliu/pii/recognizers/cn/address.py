@@ -44,7 +44,9 @@ from huiliu.pii.recognizers.cn.address_tail import extended_end
 from huiliu.pii.recognizers.voting import RuleHolds, merged_overlaps, vote
 from huiliu.pii.tagger import Tags, Word
 
-_NUMBER = r"\d{1,5}(?:-\d{1,4})?号(?:附\d{1,3}号)?"
+_PLOT = "[甲乙丙丁]?"
+"""A plot split from a numbered one carries a heavenly stem before its number (复兴路甲1号, 乙12号院)."""
+_NUMBER = _PLOT + r"\d{1,5}(?:-\d{1,4})?号(?:附\d{1,3}号)?"
 _ZONE = r"(?:[A-Za-z]{1,2}区|[A-Za-z\d一二三四五六七八九十]{1,2}期)?"
 _BUILDING = _ZONE + r"\d{1,3}(?:栋|幢|号楼|座)(?:\d{1,2}单元)?(?:\d{1,5}(?:室|号房)?)?"
 _BUILDING_CHAIN = (
@@ -99,7 +101,7 @@ MAX_PREMISES_GAP = 24
 _COARSE_LEVEL = re.compile(r"(?:区|县|市|旗|州|盟)$")
 _FINE_INSIDE = re.compile(r"街道|镇|乡|村|社区|小区|路|街|大道|巷|弄|胡同|工业区|开发区")
 _PREMISES_NUMBER = re.compile(
-    rf"[A-Za-z]?\d{{1,5}}(?:号|栋|幢|座|单元|室|区|楼|层)|[A-Za-z]\d{{0,5}}(?:栋|幢|座)|{_STALL}",
+    rf"(?:[A-Za-z]|{_PLOT})\d{{1,5}}(?:号|栋|幢|座|单元|室|区|楼|层)|[A-Za-z]\d{{0,5}}(?:栋|幢|座)|{_STALL}",
     re.ASCII,
 )
 _DIVISION_LIKE = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:省|市|县|区)")
