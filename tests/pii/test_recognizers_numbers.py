@@ -267,8 +267,17 @@ def test_bank_card(engine: PiiEngine, marked: str) -> None:
     check(engine, marked, "BANK_CARD")
 
 
-def test_card_failing_luhn_after_context_is_reported_unchecked(engine: PiiEngine) -> None:
-    result = check(engine, "银行卡号⟦6217000812926365⟧", "BANK_CARD")[0]
+@pytest.mark.parametrize(
+    "marked",
+    [
+        pytest.param("银行卡号⟦6217000812926365⟧", id="a-card-number-label"),
+        pytest.param("请打入其农行卡⟦6228 4801 2345 6789 012⟧，户名陈德明", id="a-bank-s-short-name"),
+        pytest.param("工资卡⟦6217000812926365⟧", id="a-salary-card"),
+        pytest.param("存折⟦6228480123456789012⟧", id="a-passbook"),
+    ],
+)
+def test_card_failing_luhn_after_context_is_reported_unchecked(engine: PiiEngine, marked: str) -> None:
+    result = check(engine, marked, "BANK_CARD")[0]
     assert result.recognition_metadata["checksum_valid"] is False
 
 
