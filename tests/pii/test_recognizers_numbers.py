@@ -167,6 +167,8 @@ def test_code_created_after_birth_has_a_valid_checksum(engine: PiiEngine, number
         pytest.param(f"身份证：⟦{GUANSHANHU_X.lower()}⟧", id="lower-case-x"),
         pytest.param(f"⟦{grouped(GUANSHANHU_1980, ' ')}⟧，⟦{grouped(PUDONG_1955, '-')}⟧", id="6-8-4-groups"),
         pytest.param(f"证件号⟦{grouped(GUANSHANHU_X, '-').translate(FULL_WIDTH)}⟧", id="full-width"),
+        pytest.param(f"台湾居民居住证⟦{luhn_id('830000', '19580611')}⟧已登记", id="taiwan-resident-permit"),
+        pytest.param(f"永居证号码：⟦{make_id('931392', '19791002', 7)}⟧", id="foreign-permanent-resident"),
     ],
 )
 def test_the_scanner_finds_the_same_resident_ids(engine: PiiEngine, marked: str) -> None:
@@ -182,6 +184,8 @@ LUHN_IDS = {
     "guanshanhu-520115-born-1980": GUANSHANHU_1980,
     "nanming-520102-born-1990": luhn_id("520102", "19900307"),
     "pudong-born-1952-wrong-check-character": luhn_typo_id("310115", "19520229"),
+    "taiwan-resident-permit-830000": luhn_id("830000", "19580611"),
+    "foreign-permanent-resident-shanghai-japan": luhn_id("931392", "19791002"),
 }
 WRITTEN = {
     "after-card-context": lambda n: f"银行卡号{n}",

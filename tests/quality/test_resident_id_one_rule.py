@@ -63,6 +63,16 @@ CASES = {  # name: (number, the quality rule's reason or None for a valid number
     "exactly-120-years-old": (make_id("310101", years_ago(120)), None),
     "a-day-over-120-years-old": (make_id("310101", years_ago(120, 1)), "birth_date"),
     "born-1899": (make_id("310101", "18991231"), "birth_date"),
+    "hong-kong-resident-permit-810000": (make_id("810000", "19850101"), None),
+    "macau-resident-permit-820000": (make_id("820000", "19600718"), None),
+    "taiwan-resident-permit-830000": (make_id("830000", "19520301"), None),
+    "taiwan-resident-permit-wrong-check-character": (wrong_check(make_id("830000", "19520301")), "checksum"),
+    "foreign-permanent-resident-shanghai-usa": (make_id("931840", "19750101"), None),
+    "foreign-permanent-resident-guizhou-korea": (make_id("952410", "20011130"), None),
+    "foreign-permanent-resident-chinese-nationality": (make_id("931156", "19750101"), "region"),
+    "foreign-permanent-resident-no-such-country": (make_id("931999", "19750101"), "region"),
+    "foreign-permanent-resident-no-mainland-province": (make_id("971840", "19750101"), "region"),
+    "foreign-permanent-resident-born-tomorrow": (make_id("931840", TODAY + timedelta(days=1)), "birth_date"),
 }
 
 
@@ -81,13 +91,27 @@ def test_resident_id_rules_agree(number: str, reason: str | None) -> None:
 def test_the_vectorised_region_rule_is_the_scalar_one() -> None:
     codes, in_use = identity.region_table()
     rng = np.random.default_rng(5)
-    regions = np.r_[rng.choice(codes, 4000), rng.integers(100_000, 1_000_000, 1000)]
+    permits = np.flatnonzero(identity.permit_first_issued())
+    regions = np.r_[rng.choice(codes, 4000), rng.integers(100_000, 1_000_000, 1000), rng.choice(permits, 500)]
     years = rng.integers(1890, TODAY.year + 3, len(regions))
     vectorised = identity.regions_issued(regions, years, TODAY.year).tolist()
     assert vectorised == [identity.region_issued(int(r), int(y)) for r, y in zip(regions, years, strict=True)]
     row = int(np.searchsorted(codes, 520115))
     assert in_use[row, 2011 - identity.FIRST_YEAR :][:2].tolist() == [False, True]
     assert identity.region_issued("520115", 1950) and not identity.region_in_use("520115", 1950)
+
+
+@pytest.mark.parametrize(
+    ("number", "first_issued"),
+    [(make_id("830000", "19520301"), 2018), (make_id("931840", "19750101"), 2023)],
+    ids=["taiwan-resident-permit", "foreign-permanent-resident"],
+)
+def test_a_permit_number_is_valid_only_once_such_permits_were_issued(number: str, first_issued: int) -> None:
+    before, after = date(first_issued - 1, 12, 31), date(first_issued, 12, 31)
+    assert rules.valid_resident_ids([number], as_of=after).tolist() == [True]
+    assert rules.explain_resident_id(number, as_of=before) == "region"
+    assert identity.valid_resident_id(number, as_of=after)
+    assert not identity.plausible_resident_id(number, as_of=before)
 
 
 LEGACY_CASES = {  # name: (15-digit number, whether it is a first-generation ID as issued)

@@ -10,6 +10,8 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pytest
+from iso3166 import countries_by_numeric
+from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.util import isdigits
@@ -149,6 +151,23 @@ def _in_use_since(value: str, year: int) -> bool:
     return False
 
 
+def _permit_issued(value: str) -> bool:
+    """Numbers stdnum does not know: a Taiwan resident's residence permit (830000, from 2018) or a
+    foreign permanent resident ID (9, a mainland province stdnum knows, an ISO 3166-1 nationality
+    other than China's; from 2023)."""
+    if value.startswith("830000"):
+        return AS_OF.year >= 2018
+    province = numdb.get("cn/loc").info(value[1:3])[0][1]
+    return (
+        value[0] == "9"
+        and AS_OF.year >= 2023
+        and "province" in province
+        and int(value[1:3]) < 70
+        and value[3:6] in countries_by_numeric
+        and value[3:6] != "156"
+    )
+
+
 def _first_generation(value: str) -> bool:
     """A 15-digit number issued from 1984 to 2004: stdnum accepts its upgraded 18-digit number's region
     for some year of issue from the birth year on, and the holder was born by then."""
@@ -190,7 +209,7 @@ def _stdnum_reason(value: str, prefixes: tuple[str, ...]) -> str | None:
         return "birth_date"
     if not EARLIEST <= born <= AS_OF:
         return "birth_date"
-    if not accepted and not _in_use_since(value, born.year):
+    if not accepted and not _in_use_since(value, born.year) and not _permit_issued(value):
         return "region"
     return None if not prefixes or value.startswith(prefixes) else "outside_city"
 

@@ -19,6 +19,14 @@ second-generation cards replaced them in 2004, and they still fill old registers
 some time from the birth year (or 1984, when later) up to 2004. ``upgraded`` gives the 18-digit
 number the same person holds.
 
+Two other documents carry numbers of the same standard, and stand in the same ID fields of a
+register: the residence permits of Hong Kong, Macau and Taiwan residents (港澳台居民居住证, issued from
+2018; 810000 and 820000, which the table holds as the two regions, and 830000 for Taiwan, which it
+does not), and the foreign permanent resident ID card (外国人永久居留身份证, from 2023: ``9``, the
+issuing province's two digits, the holder's nationality as an ISO 3166-1 numeric code, then the birth
+date, sequence and check character). Their leading six digits are accepted for any birth year once
+such numbers were issued (:func:`permit_first_issued`).
+
 One region code × year table serves both the scalar checks (``plausible_resident_id``,
 ``valid_resident_id``) and the vectorised one (``regions_issued``), so they cannot disagree.
 """
@@ -33,6 +41,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from iso3166 import countries_by_numeric
 from stdnum import numdb
 from stdnum.cn import ric
 
@@ -55,6 +64,16 @@ LEGACY_LENGTH = 15
 LEGACY_ISSUED = (1984, 2004)
 """The first and last years first-generation numbers were issued in."""
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+TAIWAN_RESIDENCE_PERMIT = 830_000
+"""The leading digits of a Taiwan resident's residence permit number (港澳台居民居住证)."""
+RESIDENCE_PERMITS_FROM = 2018
+"""The first year residence permits of Hong Kong, Macau and Taiwan residents were issued."""
+FOREIGN_PERMANENT_RESIDENCE = 9
+"""The first digit of a foreign permanent resident ID number (外国人永久居留身份证, 2023 edition)."""
+FOREIGN_PERMANENT_RESIDENCE_FROM = 2023
+"""The first year such numbers were issued."""
+CHINA_NUMERIC = "156"
+"""China's ISO 3166-1 numeric code: a foreign permanent resident's nationality is never it."""
 
 
 def compact(number: str) -> str:
@@ -131,6 +150,26 @@ def issuable_table(through_year: int) -> np.ndarray:
     return issuable
 
 
+@lru_cache(maxsize=1)
+def permit_first_issued() -> np.ndarray:
+    """For every number below 1,000,000 that leads a residence permit's number, the first year such
+    permits were issued (0: none).
+
+    830000 leads a Taiwan resident's residence permit; ``9PPCCC`` a foreign permanent resident ID,
+    ``PP`` a mainland province of the region table and ``CCC`` a nationality other than China's.
+    """
+    first = np.zeros(1_000_000, dtype=np.int16)
+    first[TAIWAN_RESIDENCE_PERMIT] = RESIDENCE_PERMITS_FROM
+    codes, _ = region_table()
+    provinces = np.unique(codes // 10_000)
+    provinces = provinces[provinces < 70]  # 71 Taiwan, 81 Hong Kong, 82 Macau issue none
+    countries = np.array([int(n) for n in countries_by_numeric if n != CHINA_NUMERIC], dtype=np.int64)
+    leads = FOREIGN_PERMANENT_RESIDENCE * 100_000 + provinces[:, None] * 1_000 + countries[None, :]
+    first[leads.ravel()] = FOREIGN_PERMANENT_RESIDENCE_FROM
+    first.flags.writeable = False
+    return first
+
+
 def load_region_tables(through_year: int | None = None) -> None:
     """Build the region table and its lookups now (they are kept for the life of the process).
 
@@ -138,11 +177,13 @@ def load_region_tables(through_year: int | None = None) -> None:
         through_year: the last year of issue of the lookups wanted; this year when omitted.
     """
     _region_rows()
+    permit_first_issued()
     issuable_table(today().year if through_year is None else through_year)
 
 
 def regions_issued(regions: np.ndarray, years: np.ndarray, through_year: int) -> np.ndarray:
-    """Which region codes were in use at some time from their birth year up to ``through_year``.
+    """Which region codes were in use at some time from their birth year up to ``through_year``
+    (or lead a residence permit's number issued by then: :func:`permit_first_issued`).
 
     Args:
         regions: 6-digit region codes as integers (any other value is refused).
@@ -160,16 +201,28 @@ def regions_issued(regions: np.ndarray, years: np.ndarray, through_year: int) ->
     column = np.clip(years, FIRST_YEAR, LAST_YEAR) - FIRST_YEAR
     dated = (years >= FIRST_YEAR) & (years <= LAST_YEAR)
     issued: np.ndarray = (row >= 0) & dated & issuable[np.maximum(row, 0), column]
+    permit = np.where(known, permit_first_issued()[np.clip(regions, 0, 999_999)], 0)
+    issued |= dated & (permit > 0) & (permit <= through_year)
     return issued
 
 
 def region_issued(region: str | int, year: int, through_year: int | None = None) -> bool:
-    """Whether a region code was in use at some time from ``year`` up to ``through_year`` (this year)."""
-    row = _region_row(region)
-    if row < 0 or not FIRST_YEAR <= year <= LAST_YEAR:
+    """Whether a region code was in use at some time from ``year`` up to ``through_year`` (this year),
+    or leads a residence permit's number issued by then (:func:`permit_first_issued`)."""
+    code = _code_of(region)
+    if code < 0 or not FIRST_YEAR <= year <= LAST_YEAR:
         return False
     through = today().year if through_year is None else through_year
-    return bool(issuable_table(through)[row, year - FIRST_YEAR])
+    if 0 < int(permit_first_issued()[code]) <= through:
+        return True
+    row = int(_region_rows()[code])
+    return row >= 0 and bool(issuable_table(through)[row, year - FIRST_YEAR])
+
+
+def _code_of(region: str | int) -> int:
+    """A region code as a number, or -1 when it is not one of up to six digits."""
+    text = str(region)
+    return int(text) if text.isdigit() and len(text) <= 6 else -1
 
 
 def region_in_use(region: str | int, year: int) -> bool:
@@ -180,8 +233,8 @@ def region_in_use(region: str | int, year: int) -> bool:
 
 def _region_row(region: str | int) -> int:
     """The row of a region code in ``region_table()``, or -1."""
-    text = str(region)
-    return int(_region_rows()[int(text)]) if text.isdigit() and len(text) <= 6 else -1
+    code = _code_of(region)
+    return int(_region_rows()[code]) if code >= 0 else -1
 
 
 def today() -> date:
