@@ -200,6 +200,25 @@ def test_streamed_batches_and_uniform_sample(engine: PiiEngine) -> None:
     assert 0.18 < result.column("value").observed[0].match_ratio < 0.32
 
 
+def test_travel_permits_classify_under_a_hinting_name_and_look_alike_codes_do_not(engine: PiiEngine) -> None:
+    rng = np.random.default_rng(17)
+    hk_macau = [f"C{n:08d}" for n in rng.integers(0, 10**8, 500)]
+    home_return = [
+        f"{letter}{n:08d}"
+        for letter, n in zip(rng.choice(["H", "M"], 500), rng.integers(0, 10**8, 500), strict=True)
+    ]
+    compatriot = [f"{n:08d}" for n in rng.integers(0, 10**8, 500)]
+    table = pa.table(
+        {"hk_permit_no": hk_macau, "回乡证号": home_return, "台胞证号码": compatriot, "order_code": hk_macau}
+    )
+    assert types_of(classify_table(table, engine)) == {
+        "hk_permit_no": ["CN_TRAVEL_PERMIT"],
+        "回乡证号": ["CN_TRAVEL_PERMIT"],
+        "台胞证号码": ["CN_TRAVEL_PERMIT"],
+        "order_code": [],
+    }
+
+
 def test_first_generation_ids_classify_under_a_hinting_name_and_grid_codes_do_not(engine: PiiEngine) -> None:
     rows = 2_000
     rng = np.random.default_rng(13)

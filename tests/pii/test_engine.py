@@ -65,6 +65,12 @@ def test_anonymize_uses_the_operator_of_each_entity(engine: PiiEngine) -> None:
     assert masked == "居民张*，身份证520102********4517，<民族>，患有<健康信息>，电话138****5678。"
 
 
+def test_travel_permits_are_masked_to_their_letter_and_last_two_digits(engine: PiiEngine) -> None:
+    text = "申请人持往来港澳通行证C12345678，台胞证号码08765432。"
+    masked = engine.anonymize(text, engine.analyze(text))
+    assert masked == "申请人持往来港澳通行证C******78，台胞证号码0*****32。"
+
+
 def test_evidence_is_never_the_raw_value(engine: PiiEngine) -> None:
     assert (
         engine.mask("CN_USCC", "91520102MABGCNAC14") == "91**************14"

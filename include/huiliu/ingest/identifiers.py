@@ -24,6 +24,7 @@ IDENTIFIER_ENTITY_TYPES = frozenset(
         "CN_LANDLINE",
         "BANK_CARD",
         "CN_PASSPORT",
+        "CN_TRAVEL_PERMIT",
         "CN_VEHICLE_PLATE",
         "CN_USCC",
         "EMAIL_ADDRESS",
