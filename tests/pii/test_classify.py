@@ -219,6 +219,18 @@ def test_travel_permits_classify_under_a_hinting_name_and_look_alike_codes_do_no
     }
 
 
+def test_messaging_accounts_classify_under_a_hinting_name(engine: PiiEngine) -> None:
+    rng = np.random.default_rng(19)
+    qq = [str(n) for n in rng.integers(10_000, 10**10, 500)]
+    wechat = [f"wx_{n}" for n in rng.integers(1000, 10**8, 500)]
+    table = pa.table({"qq": qq, "微信号": wechat, "amount": qq})
+    assert types_of(classify_table(table, engine)) == {
+        "qq": ["CN_IM_ACCOUNT"],
+        "微信号": ["CN_IM_ACCOUNT"],
+        "amount": [],
+    }
+
+
 def test_first_generation_ids_classify_under_a_hinting_name_and_grid_codes_do_not(engine: PiiEngine) -> None:
     rows = 2_000
     rng = np.random.default_rng(13)

@@ -23,8 +23,8 @@ def test_packaged_registry_lists_every_recognizer_and_operator() -> None:
     entities = {spec.entity for spec in config.recognizers.values()}
     assert entities == {
         "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "BANK_CARD", "EMAIL_ADDRESS", "CN_PASSPORT",
-        "CN_TRAVEL_PERMIT", "CN_VEHICLE_PLATE", "CN_USCC", "PERSON", "ADDRESS", "ETHNICITY", "RELIGION",
-        "HEALTH",
+        "CN_TRAVEL_PERMIT", "CN_IM_ACCOUNT", "CN_VEHICLE_PLATE", "CN_USCC", "PERSON", "ADDRESS", "ETHNICITY",
+        "RELIGION", "HEALTH",
     }  # fmt: skip
     assert entities <= set(config.anonymizers)
     assert "DEFAULT" in config.anonymizers

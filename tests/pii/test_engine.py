@@ -71,6 +71,12 @@ def test_travel_permits_are_masked_to_their_letter_and_last_two_digits(engine: P
     assert masked == "申请人持往来港澳通行证C******78，台胞证号码0*****32。"
 
 
+def test_messaging_accounts_keep_their_first_and_last_two_characters(engine: PiiEngine) -> None:
+    text = "投诉人QQ：123456789，微信号：zhangsan_1990。"
+    masked = engine.anonymize(text, engine.analyze(text))
+    assert masked == "投诉人QQ：12*****89，微信号：zh******_**90。"  # a separator stays
+
+
 def test_evidence_is_never_the_raw_value(engine: PiiEngine) -> None:
     assert (
         engine.mask("CN_USCC", "91520102MABGCNAC14") == "91**************14"

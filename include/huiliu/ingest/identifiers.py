@@ -25,6 +25,7 @@ IDENTIFIER_ENTITY_TYPES = frozenset(
         "BANK_CARD",
         "CN_PASSPORT",
         "CN_TRAVEL_PERMIT",
+        "CN_IM_ACCOUNT",
         "CN_VEHICLE_PLATE",
         "CN_USCC",
         "EMAIL_ADDRESS",
