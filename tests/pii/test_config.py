@@ -24,7 +24,7 @@ def test_packaged_registry_lists_every_recognizer_and_operator() -> None:
     assert entities == {
         "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "BANK_CARD", "EMAIL_ADDRESS", "CN_PASSPORT",
         "CN_TRAVEL_PERMIT", "CN_IM_ACCOUNT", "CN_VEHICLE_PLATE", "CN_USCC", "PERSON", "ADDRESS", "ETHNICITY",
-        "RELIGION", "HEALTH",
+        "RELIGION", "HEALTH", "DATE_OF_BIRTH", "AGE",
     }  # fmt: skip
     assert entities <= set(config.anonymizers)
     assert "DEFAULT" in config.anonymizers

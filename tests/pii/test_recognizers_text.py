@@ -270,3 +270,27 @@ def test_address(engine: PiiEngine, marked: str) -> None:
 )
 def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> None:
     check(engine, marked, entity)
+
+
+@pytest.mark.parametrize(
+    ("marked", "entity"),
+    [
+        pytest.param("男，⟦1990年3月7日⟧出生，汉族", "DATE_OF_BIRTH", id="date-then-born"),
+        pytest.param("女，⟦1975年12月⟧生；", "DATE_OF_BIRTH", id="month-then-sheng"),
+        pytest.param("⟦1990年3月7日⟧生。", "DATE_OF_BIRTH", id="sheng-and-full-stop"),
+        pytest.param("出生日期：⟦1990-03-07⟧", "DATE_OF_BIRTH", id="after-birth-word-dashes"),
+        pytest.param("生于⟦1985.6.1⟧的居民", "DATE_OF_BIRTH", id="after-sheng-yu-dots"),
+        pytest.param("出生日期⟦19900307⟧", "DATE_OF_BIRTH", id="eight-digits-after-birth-word"),
+        pytest.param("本条例自2020年3月1日起施行", "DATE_OF_BIRTH", id="other-date"),
+        pytest.param("2020年3月生效", "DATE_OF_BIRTH", id="sheng-xiao-is-not-born"),
+        pytest.param("受理编号19900307", "DATE_OF_BIRTH", id="eight-digits-alone"),
+        pytest.param("身份证520102199003074517", "DATE_OF_BIRTH", id="birth-date-inside-an-id"),
+        pytest.param("王某，⟦45岁⟧，住花果园", "AGE", id="years-old"),
+        pytest.param("年满⟦18周岁⟧", "AGE", id="full-years"),
+        pytest.param("年龄：⟦45⟧，性别男", "AGE", id="number-after-age-word"),
+        pytest.param("共有45人参加", "AGE", id="count-of-people"),
+        pytest.param("年龄45%以上", "AGE", id="share"),
+    ],
+)
+def test_birth_dates_and_ages(engine: PiiEngine, marked: str, entity: str) -> None:
+    check(engine, marked, entity)

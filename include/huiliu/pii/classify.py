@@ -354,7 +354,7 @@ def _classify_column(
 ) -> ColumnClassification:
     hints = name_hints(name, settings.hints)
     values = _texts(column)
-    observed = _structured(values, hints, engine) + _shapes(column.type, values, hints)
+    observed = _best_per_type(_structured(values, hints, engine) + _shapes(column.type, values, hints))
     chosen = _choose(observed, hints, settings, engine.config.score_threshold)
     kind: Kind = "structured" if chosen else "none"
     if not chosen and values and sum(map(len, values)) / len(values) >= settings.free_text_min_length:
@@ -548,6 +548,17 @@ def _shape(entity: str, matched: int, total: int, hinted: bool) -> EntityMatch:
     ratio, rule = matched / total, f"{entity.lower()}_value"
     confidence = _confidence(ratio, 0.8, hinted)
     return EntityMatch(entity, ratio, matched, confidence, None, ("value_shape",), (rule,), score=0.8)
+
+
+def _best_per_type(matches: list[EntityMatch]) -> list[EntityMatch]:
+    """One match per entity type, the one covering most values (a date column under a birth name is
+    matched by the birth-date recognizer and by its value shape alike), in their first order."""
+    best: dict[str, EntityMatch] = {}
+    for m in matches:
+        kept = best.get(m.entity_type)
+        if kept is None or (m.match_ratio, m.confidence) > (kept.match_ratio, kept.confidence):
+            best[m.entity_type] = m
+    return [m for m in matches if best[m.entity_type] is m]
 
 
 def _choose(
