@@ -287,6 +287,8 @@ def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> No
         pytest.param("身份证520102199003074517", "DATE_OF_BIRTH", id="birth-date-inside-an-id"),
         pytest.param("王某，⟦45岁⟧，住花果园", "AGE", id="years-old"),
         pytest.param("年满⟦18周岁⟧", "AGE", id="full-years"),
+        pytest.param("现年⟦六十五岁⟧，⟦一百零二岁⟧的老人", "AGE", id="numerals"),
+        pytest.param("千岁、万岁", "AGE", id="no-age-in-numerals"),
         pytest.param("年龄：⟦45⟧，性别男", "AGE", id="number-after-age-word"),
         pytest.param("共有45人参加", "AGE", id="count-of-people"),
         pytest.param("年龄45%以上", "AGE", id="share"),
