@@ -35,6 +35,9 @@ from huiliu.pii.normalize import normalize
         ),
         pytest.param("贵A一二三四五在门口", "贵A12345在门口", id="plate-read-out"),
         pytest.param("3号楼一二单元", "3号楼一二单元", id="short-mixed-stays"),
+        pytest.param("电话0851—86868686", "电话0851-86868686", id="em-dash-between-digits"),
+        pytest.param("138–1234‒5678", "138-1234-5678", id="en-and-figure-dashes"),
+        pytest.param("——好的—1号", "——好的—1号", id="dashes-not-between-digits-stay"),
     ],
 )
 def test_normalised_text(text: str, expected: str) -> None:
@@ -79,6 +82,7 @@ def test_numerals_as_digits_keep_every_offset_and_agree_in_bulk() -> None:
         "幺三九 一二三四 五六七八",
         "138零零一三八零零零",
         "贵A一二三四五",
+        "座机0851—86868686",
         "plain",
     ] * 20
     bulk, array = normalize_batch(texts)

@@ -247,6 +247,14 @@ def test_mobile(engine: PiiEngine, marked: str) -> None:
         pytest.param("座机⟦(0851) 8688 1234⟧", id="brackets-and-spaced-groups"),
         pytest.param("取件码0851 8688 1234", id="spaced-groups-without-context"),
         pytest.param("电话0851 8688 12345", id="spaced-groups-too-long"),
+        pytest.param("电话⟦0851—86868686⟧", id="em-dash-of-a-chinese-input-method"),
+        pytest.param("电话：⟦021-6123 4567⟧", id="dash-then-spaced-groups-after-context"),
+        pytest.param("⟦+86-851-86868686⟧", id="country-code-dashes"),
+        pytest.param("⟦+86 851 8686 8686⟧", id="country-code-spaced-groups"),
+        pytest.param("⟦0086 10 6234 5678⟧", id="double-zero-country-code-beijing"),
+        pytest.param("⟦+86(851)86868686⟧", id="country-code-bracketed-area-code"),
+        pytest.param("+86 138 1234 5678", id="country-code-mobile-is-no-landline"),
+        pytest.param("0086-10-12345678", id="country-code-invalid-local-number"),
     ],
 )
 def test_landline(engine: PiiEngine, marked: str) -> None:

@@ -16,7 +16,8 @@ when at least seven of them stand together (a space, dash, comma or 、 between 
 phone or ID number, never a word (一五一十, 三三两两, 二〇二四年). A number mixing ASCII digits and
 numerals (138零零一三八零零零) is read when it is seven long and three numerals stand together in it,
 so a mobile followed by 一直 stays a mobile; a plate read out after its province and letter
-(贵A一二三四五) is read too.
+(贵A一二三四五) is read too. A dash between two digits (0851—86868686, typed with a Chinese input
+method's em dash) becomes ASCII ``-``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ _MAY_BE_SPOKEN = f"{_NUMERAL}{_GAP}{_NUMERAL}{_GAP}{_NUMERAL}"
 """An RE2 pattern every text holding a spoken number matches (few others do): which texts to look at."""
 _THREE_NUMERALS = re.compile(_MAY_BE_SPOKEN)
 _GAP_CHARACTERS = " ,、-"
+_DASHES = "\u2010\u2012\u2013\u2014\u2015"
+"""Dashes NFKC leaves as they are (hyphen, figure dash, en dash, em dash, horizontal bar)."""
+_DASH_BETWEEN_DIGITS = re.compile(f"(?<=[0-9])[{_DASHES}](?=[0-9])")
+_MAY_HOLD_DASH = f"[0-9][{_DASHES}][0-9]"
+"""An RE2 pattern of the texts holding a dash between digits."""
 _WORD_AFTER_NUMERAL = frozenset("直起定下样般共些点旦切再向致边次天个家位名种把块条件遍趟")
 """What follows 一 or 两 when they begin a word after a number (一直, 一起, 两次, 两个)."""
 
@@ -106,8 +112,18 @@ def normalize(text: str) -> NormalizedText:
     """Normalise one text for detection (NFKC per character, zero-width characters removed,
     numbers in Chinese numerals as digits)."""
     norm = _nfkc(text)
-    spoken = _spoken_digits(norm.text)
-    return norm if spoken is norm.text else norm._replace(text=spoken)
+    read = _numbers_read(norm.text)
+    return norm if read is norm.text else norm._replace(text=read)
+
+
+def _numbers_read(text: str) -> str:
+    """A text with its spoken numbers as digits and its dashes between digits as ``-`` (the same
+    length); the very text given when neither is in it."""
+    read = _spoken_digits(text)
+    if not any(dash in read for dash in _DASHES):
+        return read
+    dashed = _DASH_BETWEEN_DIGITS.sub("-", read)
+    return read if dashed == read else dashed
 
 
 def _spoken_digits(text: str) -> str:
@@ -200,13 +216,16 @@ def normalize_batch(texts: list[str]) -> tuple[list[NormalizedText], pa.Array]:
 def _with_spoken_digits(
     norms: list[NormalizedText], array: pa.Array
 ) -> tuple[list[NormalizedText], pa.Array]:
-    """NFKC-normalised texts (and their array) with spoken numbers as digits, as :func:`normalize`."""
-    maybe = pc.match_substring_regex(array, _MAY_BE_SPOKEN).to_numpy(zero_copy_only=False)
+    """NFKC-normalised texts (and their array) with spoken numbers as digits and dashes between
+    digits as ``-``, as :func:`normalize`."""
+    maybe = pc.match_substring_regex(array, f"{_MAY_BE_SPOKEN}|{_MAY_HOLD_DASH}").to_numpy(
+        zero_copy_only=False
+    )
     changed = False
     for row in np.flatnonzero(maybe).tolist():
-        spoken = _spoken_digits(norms[row].text)
-        if spoken is not norms[row].text:
-            norms[row], changed = norms[row]._replace(text=spoken), True
+        read = _numbers_read(norms[row].text)
+        if read is not norms[row].text:
+            norms[row], changed = norms[row]._replace(text=read), True
     return norms, pa.array([n.text for n in norms], pa.string()) if changed else array
 
 

@@ -1,8 +1,11 @@
-"""``CN_LANDLINE``: fixed-line numbers, with an area code (0851-86123456) or, after a context word, without.
+"""``CN_LANDLINE``: fixed-line numbers, with an area code (0851-86123456, +86 851 8612 3456) or,
+after a context word, without.
 
 Numbers with an area code are checked with phonenumbers; a number without one (seven or eight
 digits), or one written in spaced groups (0851 8688 1234, the shape of many pick-up and ticket
-codes), scores low and is only reported when a context word such as 电话 or 座机 precedes it.
+codes), scores low and is only reported when a context word such as 电话 or 座机 precedes it. After
+the country code (+86, 0086) the area code loses its 0, and spaced groups are a phone number
+whatever precedes them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from huiliu.pii.recognizers import CnPatternRecognizer, builtin_context, builtin
 
 _KEEP_DIGITS = str.maketrans("", "", " -(),")
 _SPACED_LOCAL = re.compile(r"\d \d{4}$")
+_COUNTRY_CODES = ("+86", "0086")
 
 
 @lru_cache(maxsize=4096)
@@ -40,6 +44,9 @@ class CnLandlineRecognizer(CnPatternRecognizer):
         """The number plan for numbers with an area code; None for local numbers, and for a valid
         number written in spaced groups, which keeps its low score and needs a context word."""
         digits = pattern_text.translate(_KEEP_DIGITS)
+        for country in _COUNTRY_CODES:
+            if digits.startswith(country):
+                return valid_landline("0" + digits.removeprefix(country))
         if not digits.startswith("0"):
             return None
         valid = valid_landline(digits)
