@@ -28,7 +28,7 @@ def test_check_passes_the_shipped_policy() -> None:
     result = runner.invoke(app, ["policy", "check"])
     assert result.exit_code == 0, result.output
     assert (
-        "return_policy.yaml — 2025.1+" in result.stdout
+        "return_policy.yaml — 2025.2+" in result.stdout
         and "1 valid policy file(s), 0 problem(s)" in result.stdout
     )
 
@@ -64,7 +64,7 @@ def test_explain_shows_what_a_community_gets_and_why_in_chinese(units: Settings)
     flat = "".join(ch for ch in out if ch not in " \n│┃")  # the table may wrap cells at any width
     assert "公民身份号码(GB11643)" in flat and "脱敏" in flat and "泛化为出生年份" in flat
     assert "《个人信息保护法》第二十八条" in flat  # ethnicity is not returned to a community
-    assert "返还 10 列，不返还 2 列；策略版本 2025.1+" in out and "个人信息分类来自批次 b1" in out
+    assert "返还 10 列，不返还 2 列；策略版本 2025.2+" in out and "个人信息分类来自批次 b1" in out
 
 
 def test_explain_in_english_and_as_json(units: Settings) -> None:
@@ -76,7 +76,7 @@ def test_explain_in_english_and_as_json(units: Settings) -> None:
     assert "receives of Resident registry" in english.stdout and "11 of 12 columns returned" in english.stdout
     data = json.loads(runner.invoke(app, ["policy", "explain", STREET, "resident_registry", "--json"]).stdout)
     assert data["unit"] == {"code": STREET, "name": data["unit"]["name"], "tier": "street"}
-    assert data["policy"]["version"].startswith("2025.1+") and data["classified_batch"] == "b1"
+    assert data["policy"]["version"].startswith("2025.2+") and data["classified_batch"] == "b1"
     ethnicity = next(c for c in data["columns"] if c["column"] == "ethnicity")
     assert ethnicity["action"] == "keep" and ethnicity["sensitive"] is True
 
