@@ -209,13 +209,22 @@ def test_travel_permits_classify_under_a_hinting_name_and_look_alike_codes_do_no
     ]
     compatriot = [f"{n:08d}" for n in rng.integers(0, 10**8, 500)]
     table = pa.table(
-        {"hk_permit_no": hk_macau, "回乡证号": home_return, "台胞证号码": compatriot, "order_code": hk_macau}
+        {
+            "港澳通行证号": hk_macau,
+            "回乡证号": home_return,
+            "台胞证号码": compatriot,
+            "order_code": hk_macau,
+            "permit_no": compatriot,
+            "车辆通行证号": compatriot,
+        }
     )
     assert types_of(classify_table(table, engine)) == {
-        "hk_permit_no": ["CN_TRAVEL_PERMIT"],
+        "港澳通行证号": ["CN_TRAVEL_PERMIT"],
         "回乡证号": ["CN_TRAVEL_PERMIT"],
         "台胞证号码": ["CN_TRAVEL_PERMIT"],
         "order_code": [],
+        "permit_no": [],
+        "车辆通行证号": [],
     }
 
 
@@ -223,11 +232,12 @@ def test_messaging_accounts_classify_under_a_hinting_name(engine: PiiEngine) -> 
     rng = np.random.default_rng(19)
     qq = [str(n) for n in rng.integers(10_000, 10**10, 500)]
     wechat = [f"wx_{n}" for n in rng.integers(1000, 10**8, 500)]
-    table = pa.table({"qq": qq, "微信号": wechat, "amount": qq})
+    table = pa.table({"qq": qq, "微信号": wechat, "amount": qq, "微信支付金额": qq})
     assert types_of(classify_table(table, engine)) == {
         "qq": ["CN_IM_ACCOUNT"],
         "微信号": ["CN_IM_ACCOUNT"],
         "amount": [],
+        "微信支付金额": [],
     }
 
 

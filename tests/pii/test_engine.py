@@ -53,8 +53,6 @@ def test_import_stays_light() -> None:
         pytest.param("欧阳娜娜", "name", "欧***", id="long-name"),
         pytest.param("遵义路128号阳光小区3栋", "address", "遵义路***号阳光小区*栋", id="address"),
         pytest.param("zhang.san@example.com", "email", "z***@example.com", id="email"),
-        pytest.param("1990年3月7日", "birth_date", "1990年*月*日", id="birth-date"),
-        pytest.param("1990-03-07", "birth_date", "1990-**-**", id="birth-date-dashes"),
     ],
 )
 def test_masking_conventions(value: str, style: str, masked: str) -> None:
@@ -73,16 +71,16 @@ def test_travel_permits_are_masked_to_their_letter_and_last_two_digits(engine: P
     assert masked == "申请人持往来港澳通行证C******78，台胞证号码0*****32。"
 
 
-def test_messaging_accounts_keep_their_first_and_last_two_characters(engine: PiiEngine) -> None:
-    text = "投诉人QQ：123456789，微信号：zhangsan_1990。"
+def test_messaging_accounts_keep_their_first_and_last_characters(engine: PiiEngine) -> None:
+    text = "投诉人QQ：123456789，微信号：zhangsan_1990，QQ 10001。"
     masked = engine.anonymize(text, engine.analyze(text))
-    assert masked == "投诉人QQ：12*****89，微信号：zh******_**90。"  # a separator stays
+    assert masked == "投诉人QQ：1*******9，微信号：z*******_***0，QQ 1***1。"  # a separator stays
 
 
-def test_birth_dates_keep_their_year_and_ages_are_replaced(engine: PiiEngine) -> None:
+def test_birth_dates_and_ages_are_replaced(engine: PiiEngine) -> None:
     text = "居民王建国，男，1990年3月7日出生，现年35岁。"
     masked = engine.anonymize(text, engine.analyze(text))
-    assert masked == "居民王**，男，1990年*月*日出生，现年<年龄>。"
+    assert masked == "居民王**，男，<出生日期>出生，现年<年龄>。"
 
 
 def test_evidence_is_never_the_raw_value(engine: PiiEngine) -> None:

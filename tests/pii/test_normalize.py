@@ -38,6 +38,9 @@ from huiliu.pii.normalize import normalize
         pytest.param("电话0851—86868686", "电话0851-86868686", id="em-dash-between-digits"),
         pytest.param("138–1234‒5678", "138-1234-5678", id="en-and-figure-dashes"),
         pytest.param("——好的—1号", "——好的—1号", id="dashes-not-between-digits-stay"),
+        pytest.param("0851——86868686，0851−8686", "0851--86868686,0851-8686", id="double-dash-and-minus"),
+        pytest.param("一三八—一二三四—五六七八", "138-1234-5678", id="dashes-between-numerals-then-read"),
+        pytest.param("一——二", "一--二", id="dashes-between-two-numerals-only"),
     ],
 )
 def test_normalised_text(text: str, expected: str) -> None:

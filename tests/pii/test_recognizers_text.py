@@ -278,6 +278,10 @@ def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> No
         pytest.param("男，⟦1990年3月7日⟧出生，汉族", "DATE_OF_BIRTH", id="date-then-born"),
         pytest.param("女，⟦1975年12月⟧生；", "DATE_OF_BIRTH", id="month-then-sheng"),
         pytest.param("⟦1990年3月7日⟧生。", "DATE_OF_BIRTH", id="sheng-and-full-stop"),
+        pytest.param("⟦1990年3月7日⟧生于贵州省贵阳市", "DATE_OF_BIRTH", id="date-then-born-in"),
+        pytest.param("⟦一九九〇年三月七日⟧出生", "DATE_OF_BIRTH", id="date-in-numerals"),
+        pytest.param("出生地贵阳，2020年3月1日登记", "DATE_OF_BIRTH", id="birthplace-is-no-birth-word"),
+        pytest.param("出生证明编号20200301", "DATE_OF_BIRTH", id="birth-certificate-is-no-birth-word"),
         pytest.param("出生日期：⟦1990-03-07⟧", "DATE_OF_BIRTH", id="after-birth-word-dashes"),
         pytest.param("生于⟦1985.6.1⟧的居民", "DATE_OF_BIRTH", id="after-sheng-yu-dots"),
         pytest.param("出生日期⟦19900307⟧", "DATE_OF_BIRTH", id="eight-digits-after-birth-word"),
@@ -292,6 +296,9 @@ def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> No
         pytest.param("年龄：⟦45⟧，性别男", "AGE", id="number-after-age-word"),
         pytest.param("共有45人参加", "AGE", id="count-of-people"),
         pytest.param("年龄45%以上", "AGE", id="share"),
+        pytest.param("60岁以上老人免费，3周岁以下儿童", "AGE", id="age-limits-of-a-rule"),
+        pytest.param("18-60岁、18至60岁的居民", "AGE", id="ends-of-a-range"),
+        pytest.param("年满5年，Stage 3，page 12", "AGE", id="no-age-words"),
     ],
 )
 def test_birth_dates_and_ages(engine: PiiEngine, marked: str, entity: str) -> None:

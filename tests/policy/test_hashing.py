@@ -49,11 +49,18 @@ def test_stable_across_runs_and_different_across_grants_and_keys() -> None:
         ),
         ("CN_MOBILE", ["13812345678", "+8613812345678", "138-1234-5678", " 13812345678 "]),
         ("EMAIL_ADDRESS", ["Wang.Fang@Example.com", "wang.fang@example.com"]),
+        ("CN_IM_ACCOUNT", ["Zhang-San88", "zhang-san88", "ｚｈａｎｇ-ｓａｎ88"]),
     ],
 )
 def test_one_identifier_spelt_differently_hashes_alike(entity: str, spellings: list[str]) -> None:
     digests = hashing.hash_array(pa.array(spellings), key=KEY, grant_id="G1", entity_type=entity).to_pylist()
     assert len(set(digests)) == 1
+
+
+def test_a_dash_inside_a_messaging_account_tells_two_accounts_apart() -> None:
+    accounts = pa.array(["zhang-san88", "zhangsan88", "zhang_san88"])
+    digests = hashing.hash_array(accounts, key=KEY, grant_id="G1", entity_type="CN_IM_ACCOUNT").to_pylist()
+    assert len(set(digests)) == 3
 
 
 def test_large_columns_hashed_in_duckdb_give_the_same_digests(monkeypatch: pytest.MonkeyPatch) -> None:

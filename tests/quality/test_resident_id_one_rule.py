@@ -71,6 +71,7 @@ CASES = {  # name: (number, the quality rule's reason or None for a valid number
     "foreign-permanent-resident-guizhou-korea": (make_id("952410", "20011130"), None),
     "foreign-permanent-resident-chinese-nationality": (make_id("931156", "19750101"), "region"),
     "foreign-permanent-resident-no-such-country": (make_id("931999", "19750101"), "region"),
+    "foreign-permanent-resident-hong-kong-nationality": (make_id("931344", "19750101"), "region"),
     "foreign-permanent-resident-no-mainland-province": (make_id("971840", "19750101"), "region"),
     "foreign-permanent-resident-born-tomorrow": (make_id("931840", TODAY + timedelta(days=1)), "birth_date"),
 }
@@ -112,6 +113,15 @@ def test_a_permit_number_is_valid_only_once_such_permits_were_issued(number: str
     assert rules.explain_resident_id(number, as_of=before) == "region"
     assert identity.valid_resident_id(number, as_of=after)
     assert not identity.plausible_resident_id(number, as_of=before)
+
+
+def test_a_foreign_permanent_resident_id_is_inside_the_prefixes_of_its_issuing_province() -> None:
+    guizhou, shanghai = make_id("952410", "20011130"), make_id("931840", "19750101")
+    taiwan, nanming = make_id("830000", "19520301"), make_id("520102", "19900307")
+    reasons = rules.resident_id_reasons(
+        [guizhou, shanghai, taiwan, nanming], as_of=TODAY, region_prefixes=["5201"]
+    )
+    assert reasons.tolist() == [None, "outside_city", "outside_city", None]
 
 
 LEGACY_CASES = {  # name: (15-digit number, whether it is a first-generation ID as issued)

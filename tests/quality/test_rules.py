@@ -154,7 +154,7 @@ def _in_use_since(value: str, year: int) -> bool:
 def _permit_issued(value: str) -> bool:
     """Numbers stdnum does not know: a Taiwan resident's residence permit (830000, from 2018) or a
     foreign permanent resident ID (9, a mainland province stdnum knows, an ISO 3166-1 nationality
-    other than China's; from 2023)."""
+    other than China's, Taiwan's, Hong Kong's or Macau's; from 2023)."""
     if value.startswith("830000"):
         return AS_OF.year >= 2018
     province = numdb.get("cn/loc").info(value[1:3])[0][1]
@@ -164,7 +164,7 @@ def _permit_issued(value: str) -> bool:
         and "province" in province
         and int(value[1:3]) < 70
         and value[3:6] in countries_by_numeric
-        and value[3:6] != "156"
+        and value[3:6] not in ("156", "158", "344", "446")
     )
 
 

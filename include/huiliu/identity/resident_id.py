@@ -72,8 +72,9 @@ FOREIGN_PERMANENT_RESIDENCE = 9
 """The first digit of a foreign permanent resident ID number (外国人永久居留身份证, 2023 edition)."""
 FOREIGN_PERMANENT_RESIDENCE_FROM = 2023
 """The first year such numbers were issued."""
-CHINA_NUMERIC = "156"
-"""China's ISO 3166-1 numeric code: a foreign permanent resident's nationality is never it."""
+CHINESE_NUMERIC = frozenset({"156", "158", "344", "446"})
+"""ISO 3166-1 numeric codes of China, Taiwan, Hong Kong and Macau: never a foreign permanent
+resident's nationality (their residents hold residence permits)."""
 
 
 def compact(number: str) -> str:
@@ -156,14 +157,15 @@ def permit_first_issued() -> np.ndarray:
     permits were issued (0: none).
 
     830000 leads a Taiwan resident's residence permit; ``9PPCCC`` a foreign permanent resident ID,
-    ``PP`` a mainland province of the region table and ``CCC`` a nationality other than China's.
+    ``PP`` a mainland province of the region table and ``CCC`` a nationality other than China's
+    (:data:`CHINESE_NUMERIC`).
     """
     first = np.zeros(1_000_000, dtype=np.int16)
     first[TAIWAN_RESIDENCE_PERMIT] = RESIDENCE_PERMITS_FROM
     codes, _ = region_table()
     provinces = np.unique(codes // 10_000)
     provinces = provinces[provinces < 70]  # 71 Taiwan, 81 Hong Kong, 82 Macau issue none
-    countries = np.array([int(n) for n in countries_by_numeric if n != CHINA_NUMERIC], dtype=np.int64)
+    countries = np.array([int(n) for n in countries_by_numeric if n not in CHINESE_NUMERIC], dtype=np.int64)
     leads = FOREIGN_PERMANENT_RESIDENCE * 100_000 + provinces[:, None] * 1_000 + countries[None, :]
     first[leads.ravel()] = FOREIGN_PERMANENT_RESIDENCE_FROM
     first.flags.writeable = False

@@ -54,7 +54,7 @@ PatternKind: TypeAlias = Literal[
 PATTERN_KINDS: tuple[str, ...] = get_args(PatternKind)
 KINDS: tuple[str, ...] = (*PATTERN_KINDS, "cn_person", "cn_address")
 OPERATORS = ("cn_mask", "mask", "replace", "redact", "hash", "keep")
-MASK_STYLES = ("resident_id", "mobile", "card", "name", "address", "email", "birth_date", "middle")
+MASK_STYLES = ("resident_id", "mobile", "card", "name", "address", "email", "middle")
 Score: TypeAlias = Annotated[float, Field(ge=0.0, le=1.0)]
 
 

@@ -143,8 +143,7 @@ def mask_text(value: str, style: str, keep_start: int = 0, keep_end: int = 0, ch
     Styles: ``resident_id`` (first 6 and last 4; last 3 of a 15-digit first-generation number,
     whose fourth-last digit is part of the birth date), ``mobile`` (first 3 and last 4 of the national
     number, a +86 prefix kept), ``card`` (last 4), ``name`` (the surname), ``address`` (every
-    digit hidden), ``email`` (first letter and domain), ``birth_date`` (the year's four digits
-    kept, every later digit hidden), ``middle`` (``keep_start``/``keep_end``).
+    digit hidden), ``email`` (first letter and domain), ``middle`` (``keep_start``/``keep_end``).
     """
     if style == "resident_id":
         legacy = sum(map(_significant, value)) == LEGACY_LENGTH
@@ -159,10 +158,6 @@ def mask_text(value: str, style: str, keep_start: int = 0, keep_end: int = 0, ch
         return value[:1] + char * max(1, len(value) - 1)
     if style == "address":
         return "".join(char if c.isdigit() else c for c in value)
-    if style == "birth_date":
-        digits = [i for i, c in enumerate(value) if c.isdigit()]
-        hidden = set(digits[4:])
-        return "".join(char if i in hidden else c for i, c in enumerate(value))
     if style == "email":
         local, at, domain = value.partition("@")
         return (local[:1] + char * 3 + at + domain) if at else mask_middle(value, 1, 0, char)

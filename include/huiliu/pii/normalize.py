@@ -16,8 +16,9 @@ when at least seven of them stand together (a space, dash, comma or 、 between 
 phone or ID number, never a word (一五一十, 三三两两, 二〇二四年). A number mixing ASCII digits and
 numerals (138零零一三八零零零) is read when it is seven long and three numerals stand together in it,
 so a mobile followed by 一直 stays a mobile; a plate read out after its province and letter
-(贵A一二三四五) is read too. A dash between two digits (0851—86868686, typed with a Chinese input
-method's em dash) becomes ASCII ``-``.
+(贵A一二三四五) is read too. Dashes between two digits or numerals (0851—86868686, 0851——86868686
+as a Chinese input method types them, a minus sign) become ASCII ``-``, one for one, before numbers
+are read.
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ _MAY_BE_SPOKEN = f"{_NUMERAL}{_GAP}{_NUMERAL}{_GAP}{_NUMERAL}"
 """An RE2 pattern every text holding a spoken number matches (few others do): which texts to look at."""
 _THREE_NUMERALS = re.compile(_MAY_BE_SPOKEN)
 _GAP_CHARACTERS = " ,、-"
-_DASHES = "\u2010\u2012\u2013\u2014\u2015"
-"""Dashes NFKC leaves as they are (hyphen, figure dash, en dash, em dash, horizontal bar)."""
-_DASH_BETWEEN_DIGITS = re.compile(f"(?<=[0-9])[{_DASHES}](?=[0-9])")
-_MAY_HOLD_DASH = f"[0-9][{_DASHES}][0-9]"
-"""An RE2 pattern of the texts holding a dash between digits."""
+_DASHES = "\u2010\u2012\u2013\u2014\u2015\u2212"
+"""Dashes NFKC leaves as they are (hyphen, figure dash, en dash, em dash, horizontal bar, minus)."""
+_DASHES_BETWEEN_DIGITS = re.compile(
+    f"(?<=[0-9{_CHINESE_NUMERALS}])[{_DASHES}]{{1,2}}(?=[0-9{_CHINESE_NUMERALS}])"
+)
+_MAY_HOLD_DASH = f"[0-9{_CHINESE_NUMERALS}][{_DASHES}]{{1,2}}[0-9{_CHINESE_NUMERALS}]"
+"""An RE2 pattern of the texts holding dashes between digits or numerals."""
 _WORD_AFTER_NUMERAL = frozenset("直起定下样般共些点旦切再向致边次天个家位名种把块条件遍趟")
 """What follows 一 or 两 when they begin a word after a number (一直, 一起, 两次, 两个)."""
 
@@ -117,13 +120,13 @@ def normalize(text: str) -> NormalizedText:
 
 
 def _numbers_read(text: str) -> str:
-    """A text with its spoken numbers as digits and its dashes between digits as ``-`` (the same
-    length); the very text given when neither is in it."""
-    read = _spoken_digits(text)
-    if not any(dash in read for dash in _DASHES):
-        return read
-    dashed = _DASH_BETWEEN_DIGITS.sub("-", read)
-    return read if dashed == read else dashed
+    """A text with its dashes between digits or numerals as ``-`` and its spoken numbers as digits
+    (the same length); the very text given when neither is in it."""
+    if any(dash in text for dash in _DASHES):
+        dashed = _DASHES_BETWEEN_DIGITS.sub(lambda m: "-" * len(m.group()), text)
+        if dashed != text:
+            return _spoken_digits(dashed)
+    return _spoken_digits(text)
 
 
 def _spoken_digits(text: str) -> str:

@@ -30,6 +30,7 @@ MIN_KEY_BYTES = 32
 DUCKDB_FROM = 20_000
 """Rows from which DuckDB computes the digests (faster in bulk, slower to start)."""
 _LABEL = b"huiliu return-policy hash, grant "
+_CASE_FREE_ACCOUNTS = frozenset({"EMAIL_ADDRESS", "CN_IM_ACCOUNT"})
 
 
 def grant_key(key: bytes, grant_id: str) -> bytes:
@@ -40,13 +41,14 @@ def grant_key(key: bytes, grant_id: str) -> bytes:
 
 
 def canonical(values: Values, entity_type: str | None) -> pa.Array:
-    """Text as it is hashed: NFKC and trimmed; identifiers also without spaces or dashes, in upper case."""
+    """Text as it is hashed: NFKC and trimmed; identifiers also without spaces or dashes, in upper
+    case; e-mail addresses and messaging accounts (whose dashes are part of them) in lower case."""
     text = pc.utf8_trim_whitespace(pc.utf8_normalize(as_text(values), "NFKC"))
-    if entity_type in IDENTIFIER_ENTITY_TYPES and entity_type != "EMAIL_ADDRESS":
+    if entity_type in IDENTIFIER_ENTITY_TYPES and entity_type not in _CASE_FREE_ACCOUNTS:
         text = pc.utf8_upper(pc.replace_substring_regex(text, r"[\s\-·]", ""))
     if entity_type == "CN_MOBILE":
         text = pc.replace_substring_regex(text, r"^(?:\+?86)(1\d{10})$", r"\1")
-    if entity_type == "EMAIL_ADDRESS":
+    if entity_type in _CASE_FREE_ACCOUNTS:
         text = pc.utf8_lower(text)
     return text
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiliu.identity.resident_id import (
+    FOREIGN_PERMANENT_RESIDENCE,
     ID_CHECK_CHARS,
     ID_LENGTH,
     ID_WEIGHTS,
@@ -144,10 +145,16 @@ def _code_checks(ids: _ParsedIds, as_of: date, region_prefixes: Sequence[str]) -
     born = ids.year * 10_000 + ids.month * 100 + ids.day
     born_ok = ids.real & (born <= _day_number(as_of)) & (born >= _day_number(earliest_birth_date(as_of)))
     region = regions_issued(decimal_number(ids.digits[:6]), ids.year, as_of.year)
-    inside = (
-        starts_with_any(ids.columns, region_prefixes) if region_prefixes else np.ones(len(ids.year), bool)
-    )
+    inside = _issued_inside(ids.columns, region_prefixes) if region_prefixes else np.ones(len(ids.year), bool)
     return np.column_stack([ids.well_formed, ids.checksum, born_ok, region, inside])
+
+
+def _issued_inside(columns: npt.NDArray[np.uint8], region_prefixes: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Which numbers were issued inside the prefixes: their region code starts with one, or, for a
+    foreign permanent resident ID (``9`` and the issuing province), its province is a prefix's."""
+    foreign: npt.NDArray[np.bool_] = columns[0] == ord(str(FOREIGN_PERMANENT_RESIDENCE))
+    provinces = sorted({p[:2] for p in region_prefixes if len(p) >= 2})
+    return starts_with_any(columns, region_prefixes) | (foreign & starts_with_any(columns[1:], provinces))
 
 
 def _rule_checks(

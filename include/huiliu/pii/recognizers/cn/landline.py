@@ -4,7 +4,7 @@ after a context word, without.
 Numbers with an area code are checked with phonenumbers; a number without one (seven or eight
 digits), or one written in spaced groups (0851 8688 1234, the shape of many pick-up and ticket
 codes), scores low and is only reported when a context word such as 电话 or 座机 precedes it. After
-the country code (+86, 0086) the area code loses its 0, and spaced groups are a phone number
+the country code (+86, 0086) the area code usually loses its 0, and spaced groups are a phone number
 whatever precedes them.
 """
 
@@ -46,7 +46,7 @@ class CnLandlineRecognizer(CnPatternRecognizer):
         digits = pattern_text.translate(_KEEP_DIGITS)
         for country in _COUNTRY_CODES:
             if digits.startswith(country):
-                return valid_landline("0" + digits.removeprefix(country))
+                return valid_landline("0" + digits.removeprefix(country).removeprefix("0"))
         if not digits.startswith("0"):
             return None
         valid = valid_landline(digits)
