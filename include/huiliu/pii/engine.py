@@ -215,8 +215,16 @@ class PiiEngine:
         return {entity: _operator(spec) for entity, spec in self.config.anonymizers.items()}
 
     def anonymize(self, text: str, results: Iterable[Any]) -> str:
-        """The text with every finding (anything with entity_type, start, end, score) replaced."""
-        inputs = [AnonymizerInput(r.entity_type, r.start, r.end, r.score) for r in results]
+        """The text with every finding (anything with entity_type, start, end, score) replaced.
+
+        A person the text already names by the surname alone before 某 (王某, 欧阳某某) is left as
+        written: it shows what the name mask would (the surname), and 王*某 would read as a name.
+        """
+        inputs = [
+            AnonymizerInput(r.entity_type, r.start, r.end, r.score)
+            for r in results
+            if not _surname_before_mou(text, r)
+        ]
         if not inputs:
             return text
         return self.anonymizer.anonymize(text, inputs, operators=self.operators()).text
@@ -230,6 +238,15 @@ class PiiEngine:
             value, [AnonymizerInput(entity, 0, len(value), 1.0)], self.operators()
         )
         return masked.text
+
+
+def _surname_before_mou(text: str, result: Any) -> bool:
+    """A person's finding that is a surname (one or two characters) right before 某."""
+    return bool(
+        result.entity_type == "PERSON"
+        and result.end - result.start <= 2
+        and text.startswith("某", result.end)
+    )
 
 
 def _operator(spec: OperatorSpec) -> OperatorConfig:
