@@ -83,10 +83,10 @@ def test_birth_dates_and_ages_are_replaced(engine: PiiEngine) -> None:
     assert masked == "居民王**，男，<出生日期>出生，现年<年龄>。"
 
 
-def test_a_person_named_by_surname_and_mou_is_left_as_written(engine: PiiEngine) -> None:
-    text = "居民张某反映，当事人欧阳某某称，证人李四在场。"
+def test_a_person_named_by_the_surname_alone_is_left_as_written(engine: PiiEngine) -> None:
+    text = "居民张某反映，当事人欧阳某某称，证人李四在场，张女士来电称其母亲王秀兰走失。"
     masked = engine.anonymize(text, engine.analyze(text))
-    assert masked == "居民张某反映，当事人欧阳某某称，证人李*在场。"
+    assert masked == "居民张某反映，当事人欧阳某某称，证人李*在场，张女士来电称其母亲王**走失。"
 
 
 def test_evidence_is_never_the_raw_value(engine: PiiEngine) -> None:

@@ -20,7 +20,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from presidio_anonymizer.operators.operators_factory import OperatorsFactory
 
 from huiliu.errors import ConfigurationError
 from huiliu.identity.resident_id import LEGACY_LENGTH
-from huiliu.pii.config import MASK_STYLES, OperatorSpec, PiiConfig, load_config, user_config_path
+from huiliu.pii.config import MASK_STYLES, OperatorSpec, PersonSpec, PiiConfig, load_config, user_config_path
 from huiliu.pii.name_model import get_name_model
 from huiliu.pii.normalize import NormalizedText, normalize
 from huiliu.pii.overlaps import resolve_overlaps
@@ -210,6 +210,16 @@ class PiiEngine:
         """A plain ``AnalyzerEngine.analyze`` call on one text (original offsets), overlaps resolved."""
         return resolve_overlaps(self.analyzer.analyze(text=text, language=LANGUAGE))
 
+    @cached_property
+    def surnames(self) -> frozenset[str]:
+        """The surnames of the registry's name recognizers (single and compound)."""
+        return frozenset(
+            name
+            for spec in self.config.recognizers.values()
+            if isinstance(spec, PersonSpec)
+            for name in (*spec.surnames, *spec.compound_surnames)
+        )
+
     def operators(self) -> dict[str, OperatorConfig]:
         """The anonymizer operator of every entity, ``DEFAULT`` included."""
         return {entity: _operator(spec) for entity, spec in self.config.anonymizers.items()}
@@ -217,13 +227,14 @@ class PiiEngine:
     def anonymize(self, text: str, results: Iterable[Any]) -> str:
         """The text with every finding (anything with entity_type, start, end, score) replaced.
 
-        A person the text already names by the surname alone before 某 (王某, 欧阳某某) is left as
-        written: it shows what the name mask would (the surname), and 王*某 would read as a name.
+        A person the text names by the surname alone (王某, 欧阳某某, 张女士, 老李) is left as written:
+        it shows what the name mask would (the surname), and 王*某 or 张*女士 would read as a name.
         """
+        surnames = self.surnames
         inputs = [
             AnonymizerInput(r.entity_type, r.start, r.end, r.score)
             for r in results
-            if not _surname_before_mou(text, r)
+            if not (r.entity_type == "PERSON" and text[r.start : r.end] in surnames)
         ]
         if not inputs:
             return text
@@ -238,15 +249,6 @@ class PiiEngine:
             value, [AnonymizerInput(entity, 0, len(value), 1.0)], self.operators()
         )
         return masked.text
-
-
-def _surname_before_mou(text: str, result: Any) -> bool:
-    """A person's finding that is a surname (one or two characters) right before 某."""
-    return bool(
-        result.entity_type == "PERSON"
-        and result.end - result.start <= 2
-        and text.startswith("某", result.end)
-    )
 
 
 def _operator(spec: OperatorSpec) -> OperatorConfig:
