@@ -285,6 +285,7 @@ def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> No
         pytest.param("出生日期：⟦1990-03-07⟧", "DATE_OF_BIRTH", id="after-birth-word-dashes"),
         pytest.param("生于⟦1985.6.1⟧的居民", "DATE_OF_BIRTH", id="after-sheng-yu-dots"),
         pytest.param("出生日期⟦19900307⟧", "DATE_OF_BIRTH", id="eight-digits-after-birth-word"),
+        pytest.param("出生年月：⟦199003⟧；出生年月：⟦1990.03⟧", "DATE_OF_BIRTH", id="a-month-after-birth-words"),
         pytest.param("本条例自2020年3月1日起施行", "DATE_OF_BIRTH", id="other-date"),
         pytest.param("2020年3月生效", "DATE_OF_BIRTH", id="sheng-xiao-is-not-born"),
         pytest.param("受理编号19900307", "DATE_OF_BIRTH", id="eight-digits-alone"),
