@@ -211,6 +211,7 @@ def test_travel_permits_classify_under_a_hinting_name_and_look_alike_codes_do_no
     table = pa.table(
         {
             "港澳通行证号": hk_macau,
+            "通行证号码": hk_macau,
             "回乡证号": home_return,
             "台胞证号码": compatriot,
             "order_code": hk_macau,
@@ -220,6 +221,7 @@ def test_travel_permits_classify_under_a_hinting_name_and_look_alike_codes_do_no
     )
     assert types_of(classify_table(table, engine)) == {
         "港澳通行证号": ["CN_TRAVEL_PERMIT"],
+        "通行证号码": ["CN_TRAVEL_PERMIT"],
         "回乡证号": ["CN_TRAVEL_PERMIT"],
         "台胞证号码": ["CN_TRAVEL_PERMIT"],
         "order_code": [],
@@ -232,10 +234,11 @@ def test_messaging_accounts_classify_under_a_hinting_name(engine: PiiEngine) -> 
     rng = np.random.default_rng(19)
     qq = [str(n) for n in rng.integers(10_000, 10**10, 500)]
     wechat = [f"wx_{n}" for n in rng.integers(1000, 10**8, 500)]
-    table = pa.table({"qq": qq, "微信号": wechat, "amount": qq, "微信支付金额": qq})
+    table = pa.table({"qq": qq, "微信号": wechat, "微信账号": wechat, "amount": qq, "微信支付金额": qq})
     assert types_of(classify_table(table, engine)) == {
         "qq": ["CN_IM_ACCOUNT"],
         "微信号": ["CN_IM_ACCOUNT"],
+        "微信账号": ["CN_IM_ACCOUNT"],
         "amount": [],
         "微信支付金额": [],
     }

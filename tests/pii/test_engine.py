@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-from huiliu.pii.engine import ChineseNlpEngine, PiiEngine, get_engine, mask_text
+from huiliu.pii.config import load_config
+from huiliu.pii.engine import ChineseNlpEngine, PiiEngine, build_engine, get_engine, mask_text
+
+
+class F(NamedTuple):
+    entity_type: str
+    start: int
+    end: int
+    score: float
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +93,26 @@ def test_birth_dates_and_ages_are_replaced(engine: PiiEngine) -> None:
     assert masked == "居民王**，男，<出生日期>出生，现年<年龄>。"
 
 
-def test_a_person_named_by_the_surname_alone_is_left_as_written(engine: PiiEngine) -> None:
-    text = "居民张某反映，当事人欧阳某某称，证人李四在场，张女士来电称其母亲王秀兰走失。"
+def test_a_person_named_by_surname_and_mark_is_left_as_written(engine: PiiEngine) -> None:
+    text = "居民张某反映，当事人欧阳某某称，证人李四在场，张女士来电称其母亲王秀兰走失，老李说。"
     masked = engine.anonymize(text, engine.analyze(text))
-    assert masked == "居民张某反映，当事人欧阳某某称，证人李*在场，张女士来电称其母亲王**走失。"
+    assert masked == "居民张某反映，当事人欧阳某某称，证人李*在场，张女士来电称其母亲王**走失，老李说。"
+
+
+def test_a_two_character_name_that_is_a_compound_surname_is_masked(engine: PiiEngine) -> None:
+    text = "投诉人欧阳，女，居民司马。"
+    results = [F("PERSON", 3, 5, 0.9), F("PERSON", 10, 12, 0.9)]
+    assert engine.anonymize(text, results) == "投诉人欧*，女，居民司*。"
+
+
+def test_under_another_name_operator_a_marked_surname_is_replaced_too(tmp_path: Path) -> None:
+    config = tmp_path / "pii.yaml"
+    config.write_text(
+        "anonymizers:\n  PERSON: {operator: replace, params: {new_value: <姓名>}}\n", encoding="utf-8"
+    )
+    engine = build_engine(load_config(config))
+    text = "居民张某反映"
+    assert engine.anonymize(text, [F("PERSON", 2, 3, 0.9)]) == "居民<姓名>某反映"
 
 
 def test_evidence_is_never_the_raw_value(engine: PiiEngine) -> None:

@@ -285,13 +285,15 @@ def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> No
         pytest.param("出生日期：⟦1990-03-07⟧", "DATE_OF_BIRTH", id="after-birth-word-dashes"),
         pytest.param("生于⟦1985.6.1⟧的居民", "DATE_OF_BIRTH", id="after-sheng-yu-dots"),
         pytest.param("出生日期⟦19900307⟧", "DATE_OF_BIRTH", id="eight-digits-after-birth-word"),
-        pytest.param("出生年月：⟦199003⟧；出生年月：⟦1990.03⟧", "DATE_OF_BIRTH", id="a-month-after-birth-words"),
+        pytest.param(
+            "出生年月：⟦1990.03⟧；生日蛋糕订单202312", "DATE_OF_BIRTH", id="a-month-after-birth-words"
+        ),
         pytest.param("本条例自2020年3月1日起施行", "DATE_OF_BIRTH", id="other-date"),
         pytest.param("2020年3月生效", "DATE_OF_BIRTH", id="sheng-xiao-is-not-born"),
         pytest.param("受理编号19900307", "DATE_OF_BIRTH", id="eight-digits-alone"),
         pytest.param("身份证520102199003074517", "DATE_OF_BIRTH", id="birth-date-inside-an-id"),
         pytest.param("王某，⟦45岁⟧，住花果园", "AGE", id="years-old"),
-        pytest.param("年满⟦18周岁⟧", "AGE", id="full-years"),
+        pytest.param("他今年⟦18周岁⟧", "AGE", id="full-years"),
         pytest.param("现年⟦六十五岁⟧，⟦一百零二岁⟧的老人", "AGE", id="numerals"),
         pytest.param("千岁、万岁", "AGE", id="no-age-in-numerals"),
         pytest.param("年龄：⟦45⟧，性别男", "AGE", id="number-after-age-word"),
@@ -300,6 +302,7 @@ def test_sensitive_categories(engine: PiiEngine, marked: str, entity: str) -> No
         pytest.param("60岁以上老人免费，3周岁以下儿童", "AGE", id="age-limits-of-a-rule"),
         pytest.param("18-60岁、18至60岁的居民", "AGE", id="ends-of-a-range"),
         pytest.param("年满5年，Stage 3，page 12", "AGE", id="no-age-words"),
+        pytest.param("年满60周岁的老人，未满18岁，年龄段18-60岁", "AGE", id="limits-after-man-and-ranges"),
     ],
 )
 def test_birth_dates_and_ages(engine: PiiEngine, marked: str, entity: str) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.overlaps import resolve_overlaps
-from huiliu.pii.recognizers import Hit
+from huiliu.pii.recognizers import Hit, remove_contained
 from huiliu.pii.recognizers.voting import combined_score, vote
 
 
@@ -74,6 +76,56 @@ def test_ties_go_to_the_longer_then_the_type_name() -> None:
 def test_same_type_findings_are_left_to_the_recognizer() -> None:
     a, b = F("PERSON", 0, 4, 0.9), F("PERSON", 1, 3, 0.5)
     assert resolve_overlaps([a, b]) == [a, b]
+
+
+def _pairwise_resolved(findings: list[F]) -> list[F]:
+    """The rule of resolve_overlaps, compared pair by pair."""
+    ranked = sorted(findings, key=lambda f: (-f.score, -(f.end - f.start), f.entity_type))
+    dropped: set[int] = set()
+    for position, item in enumerate(ranked):
+        for better in ranked[:position]:
+            inside = better.start <= item.start and item.end <= better.end
+            if better.entity_type != item.entity_type and inside and id(better) not in dropped:
+                dropped.add(id(item))
+                break
+    return [f for f in findings if id(f) not in dropped]
+
+
+_SPANS = st.tuples(st.integers(0, 30), st.integers(0, 8)).map(lambda s: (s[0], s[0] + s[1]))
+_FINDINGS = st.lists(
+    st.builds(
+        lambda kind, span, score: F(kind, span[0], span[1], score),
+        st.sampled_from(["PERSON", "ADDRESS", "AGE"]),
+        _SPANS,
+        st.sampled_from([0.05, 0.5, 0.6, 0.85, 1.0]),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FINDINGS)
+def test_overlaps_are_resolved_as_the_pairwise_rule_says(findings: list[F]) -> None:
+    assert resolve_overlaps(findings) == _pairwise_resolved(findings)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_SPANS, st.sampled_from([0.0, 0.05, 0.5, 1.0])), max_size=25))
+def test_contained_hits_are_removed_as_the_pairwise_rule_says(
+    spans: list[tuple[tuple[int, int], float]],
+) -> None:
+    hits = [Hit(start, end, score, "p") for (start, end), score in spans]
+    ordered = sorted(
+        {(h.start, h.end, h.score): h for h in reversed(hits)}.values(),
+        key=lambda h: (h.start, -(h.end - h.start), -h.score),
+    )
+    expected: list[Hit] = []
+    for hit in ordered:
+        if hit.score and not any(
+            k.start <= hit.start and hit.end <= k.end and hit.score <= k.score for k in expected
+        ):
+            expected.append(hit)
+    assert remove_contained(hits) == (expected if len(hits) > 1 else hits)
 
 
 @pytest.fixture(scope="module")

@@ -211,7 +211,8 @@ def _stdnum_reason(value: str, prefixes: tuple[str, ...]) -> str | None:
         return "birth_date"
     if not accepted and not _in_use_since(value, born.year) and not _permit_issued(value):
         return "region"
-    return None if not prefixes or value.startswith(prefixes) else "outside_city"
+    foreign_inside = value[0] == "9" and value[1:3] in {p[:2] for p in prefixes}
+    return None if not prefixes or value.startswith(prefixes) or foreign_inside else "outside_city"
 
 
 @pytest.mark.parametrize("prefixes", [(), ("52", "1101")], ids=["any-region", "prefixes"])

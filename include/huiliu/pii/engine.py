@@ -211,14 +211,26 @@ class PiiEngine:
         return resolve_overlaps(self.analyzer.analyze(text=text, language=LANGUAGE))
 
     @cached_property
-    def surnames(self) -> frozenset[str]:
-        """The surnames of the registry's name recognizers (single and compound)."""
-        return frozenset(
-            name
-            for spec in self.config.recognizers.values()
-            if isinstance(spec, PersonSpec)
-            for name in (*spec.surnames, *spec.compound_surnames)
-        )
+    def _person_marks(self) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]] | None:
+        """The surnames, the marks after them (某, 氏, titles) and before them (老) of the registry's
+        name recognizers; None unless names are masked to their surname (``cn_mask``, ``name``)."""
+        operator = self.config.operator_for("PERSON")
+        if operator.operator != "cn_mask" or operator.params.get("style") != "name":
+            return None
+        specs = [s for s in self.config.recognizers.values() if isinstance(s, PersonSpec)]
+        surnames = frozenset(n for s in specs for n in (*s.surnames, *s.compound_surnames) if n.strip())
+        after = tuple({m for s in specs for m in (*s.surname_suffixes, *s.titles) if m.strip()})
+        before = frozenset(m for s in specs for m in s.surname_prefixes if m.strip())
+        return surnames, after, before
+
+    def _marked_surname(self, text: str, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` is a surname with a mark after or before it (王某, 张女士, 老李)."""
+        if self._person_marks is None:
+            return False
+        surnames, after, before = self._person_marks
+        if text[start:end] not in surnames:
+            return False
+        return text.startswith(after, end) or (start > 0 and text[start - 1] in before)
 
     def operators(self) -> dict[str, OperatorConfig]:
         """The anonymizer operator of every entity, ``DEFAULT`` included."""
@@ -227,14 +239,14 @@ class PiiEngine:
     def anonymize(self, text: str, results: Iterable[Any]) -> str:
         """The text with every finding (anything with entity_type, start, end, score) replaced.
 
-        A person the text names by the surname alone (王某, 欧阳某某, 张女士, 老李) is left as written:
-        it shows what the name mask would (the surname), and 王*某 or 张*女士 would read as a name.
+        Under the name mask, a person the text names by the surname and a mark (王某, 欧阳某某,
+        张女士, 老李) is left as written: it shows what the mask would (the surname), and 王*某 or
+        张*女士 would read as a name.
         """
-        surnames = self.surnames
         inputs = [
             AnonymizerInput(r.entity_type, r.start, r.end, r.score)
             for r in results
-            if not (r.entity_type == "PERSON" and text[r.start : r.end] in surnames)
+            if not (r.entity_type == "PERSON" and self._marked_surname(text, r.start, r.end))
         ]
         if not inputs:
             return text

@@ -44,15 +44,31 @@ def resolve_overlaps(findings: list[S]) -> list[S]:
     if len(findings) < 2 or len({f.entity_type for f in findings}) < 2:
         return findings
     ranked = sorted(findings, key=_rank)
+    place = {id(f): i for i, f in enumerate(ranked)}
+    covers = _covering_other_types(ranked)
     dropped: set[int] = set()
-    for position, item in enumerate(ranked):
-        for better in ranked[:position]:
-            if (
-                better.entity_type != item.entity_type
-                and better.start <= item.start
-                and item.end <= better.end
-                and id(better) not in dropped
-            ):
-                dropped.add(id(item))
-                break
+    for item in ranked:
+        if any(place[id(c)] < place[id(item)] and id(c) not in dropped for c in covers.get(id(item), ())):
+            dropped.add(id(item))
     return [f for f in findings if id(f) not in dropped]
+
+
+def _covering_other_types(ranked: list[S]) -> dict[int, list[S]]:
+    """For each finding (by ``id``), the findings of another type ranked above it whose span holds it
+    (and perhaps some ranked below, which the caller skips).
+
+    One sweep in order of start: only findings still reaching a start can hold what starts there,
+    so texts with many findings side by side are not compared pair by pair. The sort is stable over
+    ``ranked``: of two findings on one span the higher-ranked comes first, and holds the other.
+    """
+    covers: dict[int, list[S]] = {}
+    reaching: list[S] = []
+    for item in sorted(ranked, key=lambda f: (f.start, -f.end)):
+        reaching = [r for r in reaching if r.end >= item.start]
+        for other in reaching:
+            if other.entity_type == item.entity_type:
+                continue
+            if item.end <= other.end:  # other starts no later: it holds item
+                covers.setdefault(id(item), []).append(other)
+        reaching.append(item)
+    return covers

@@ -382,10 +382,10 @@ def _without_duplicates(findings: list[Finding]) -> list[Finding]:
         unique.setdefault((f.start, f.end, f.score, f.entity_type), f)
     ordered = sorted(unique.values(), key=lambda f: (f.entity_type, f.start, -(f.end - f.start), -f.score))
     kept: list[Finding] = []
+    reaching: list[Finding] = []  # kept findings of this type reaching the current start
     for f in ordered:
-        if not any(
-            k.entity_type == f.entity_type and k.start <= f.start and f.end <= k.end and f.score <= k.score
-            for k in kept
-        ):
+        reaching = [k for k in reaching if k.entity_type == f.entity_type and k.end >= f.start]
+        if not any(k.start <= f.start and f.end <= k.end and f.score <= k.score for k in reaching):
             kept.append(f)
+            reaching.append(f)
     return kept

@@ -86,11 +86,14 @@ def remove_contained(hits: list[Hit]) -> list[Hit]:
         seen.setdefault((hit.start, hit.end, hit.score), hit)
     ordered = sorted(seen.values(), key=lambda h: (h.start, -(h.end - h.start), -h.score))
     kept: list[Hit] = []
+    reaching: list[Hit] = []  # the kept hits that reach the current start: only they can contain it
     for hit in ordered:
         if hit.score == 0:
             continue
-        if not any(k.start <= hit.start and hit.end <= k.end and hit.score <= k.score for k in kept):
+        reaching = [k for k in reaching if k.end >= hit.start]
+        if not any(k.start <= hit.start and hit.end <= k.end and hit.score <= k.score for k in reaching):
             kept.append(hit)
+            reaching.append(hit)
     return kept
 
 
