@@ -315,6 +315,7 @@ def test_card_failing_luhn_after_context_is_reported_unchecked(engine: PiiEngine
         pytest.param("QQ⟦10001⟧或扣扣 ⟦8876543⟧", "CN_IM_ACCOUNT", id="qq-number-unspaced-and-short"),
         pytest.param("QQ号码为：⟦123456789⟧", "CN_IM_ACCOUNT", id="qq-number-after-a-longer-label"),
         pytest.param("市民通过QQ、微信及12345热线反映", "CN_IM_ACCOUNT", id="the-12345-hotline"),
+        pytest.param("加入QQ群：12345678，QQ群号 87654321", "CN_IM_ACCOUNT", id="qq-group-numbers"),
         pytest.param("关注微信公众号gy12345", "CN_IM_ACCOUNT", id="an-official-account"),
         pytest.param("微信号：⟦zhangsan_1990⟧，vx ⟦wxid_abc123⟧", "CN_IM_ACCOUNT", id="wechat-ids"),
         pytest.param("微信 message 已发送", "CN_IM_ACCOUNT", id="english-word-after-wechat"),
