@@ -34,12 +34,13 @@ from presidio_anonymizer.operators.operators_factory import OperatorsFactory
 
 from huiliu.errors import ConfigurationError
 from huiliu.identity.resident_id import LEGACY_LENGTH
-from huiliu.pii.config import MASK_STYLES, OperatorSpec, PersonSpec, PiiConfig, load_config, user_config_path
+from huiliu.pii.config import MASK_STYLES, OperatorSpec, PiiConfig, load_config, user_config_path
 from huiliu.pii.name_model import get_name_model
 from huiliu.pii.normalize import NormalizedText, normalize
 from huiliu.pii.overlaps import resolve_overlaps
 from huiliu.pii.recognizers import LANGUAGE, ChineseRecognizer
 from huiliu.pii.recognizers.cn import RECOGNIZER_KINDS
+from huiliu.pii.recognizers.cn.person import CnPersonRecognizer
 from huiliu.pii.tagger import LexicalTagger, Tags
 
 
@@ -211,26 +212,12 @@ class PiiEngine:
         return resolve_overlaps(self.analyzer.analyze(text=text, language=LANGUAGE))
 
     @cached_property
-    def _person_marks(self) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]] | None:
-        """The surnames, the marks after them (某, 氏, titles) and before them (老) of the registry's
-        name recognizers; None unless names are masked to their surname (``cn_mask``, ``name``)."""
+    def _surname_readers(self) -> tuple[CnPersonRecognizer, ...]:
+        """The name recognizers, when names are masked to their surname (``cn_mask``, ``name``)."""
         operator = self.config.operator_for("PERSON")
         if operator.operator != "cn_mask" or operator.params.get("style") != "name":
-            return None
-        specs = [s for s in self.config.recognizers.values() if isinstance(s, PersonSpec)]
-        surnames = frozenset(n for s in specs for n in (*s.surnames, *s.compound_surnames) if n.strip())
-        after = tuple({m for s in specs for m in (*s.surname_suffixes, *s.titles) if m.strip()})
-        before = frozenset(m for s in specs for m in s.surname_prefixes if m.strip())
-        return surnames, after, before
-
-    def _marked_surname(self, text: str, start: int, end: int) -> bool:
-        """Whether ``text[start:end]`` is a surname with a mark after or before it (王某, 张女士, 老李)."""
-        if self._person_marks is None:
-            return False
-        surnames, after, before = self._person_marks
-        if text[start:end] not in surnames:
-            return False
-        return text.startswith(after, end) or (start > 0 and text[start - 1] in before)
+            return ()
+        return tuple(r for r in self.recognizers if isinstance(r, CnPersonRecognizer))
 
     def operators(self) -> dict[str, OperatorConfig]:
         """The anonymizer operator of every entity, ``DEFAULT`` included."""
@@ -246,7 +233,10 @@ class PiiEngine:
         inputs = [
             AnonymizerInput(r.entity_type, r.start, r.end, r.score)
             for r in results
-            if not (r.entity_type == "PERSON" and self._marked_surname(text, r.start, r.end))
+            if not (
+                r.entity_type == "PERSON"
+                and any(p.names_by_surname(text, r.start, r.end) for p in self._surname_readers)
+            )
         ]
         if not inputs:
             return text

@@ -431,6 +431,15 @@ class CnPersonRecognizer(ChineseRecognizer, EntityRecognizer):  # type: ignore[m
     def _is_surname(self, word: str) -> bool:
         return word in self._surnames or word in self._compounds
 
+    def names_by_surname(self, text: str, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` is a surname a mark makes a person's name (王某, 张女士, 老李):
+        the form :meth:`_bare_surname` cuts a name to."""
+        if not self._is_surname(text[start:end]):
+            return False
+        marked_after = end < len(text) and text[end] in self.spec.surname_suffixes
+        titled = any(text.startswith(title, end) for title in self._titles)
+        return marked_after or titled or (start > 0 and text[start - 1] in self.spec.surname_prefixes)
+
     def rule_hits(self, text: str) -> list[Hit]:
         """The names the rules find (surnames, context words, clause boundaries, jieba's tags)."""
         hits: dict[int, Hit] = {}
