@@ -28,6 +28,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple, NotRequired, TypeAlias, TypedDict
 
@@ -40,7 +41,14 @@ from presidio_analyzer import RecognizerResult
 from huiliu.pii.engine import PiiEngine, get_engine
 from huiliu.pii.normalize import NormalizedText, normalize_batch
 from huiliu.pii.overlaps import resolve_overlaps
-from huiliu.pii.recognizers import CHECKSUM_KEY, CONTEXT_KEY, PATTERN_KEY, VALIDATED_KEY, ChineseRecognizer
+from huiliu.pii.recognizers import (
+    CHECKSUM_KEY,
+    CONTEXT_KEY,
+    PATTERN_KEY,
+    VALIDATED_KEY,
+    ChineseRecognizer,
+    uncontained,
+)
 from huiliu.pii.tagger import Tags
 
 Texts: TypeAlias = Sequence[str | None] | pa.Array | pa.ChunkedArray
@@ -381,11 +389,6 @@ def _without_duplicates(findings: list[Finding]) -> list[Finding]:
     for f in findings:
         unique.setdefault((f.start, f.end, f.score, f.entity_type), f)
     ordered = sorted(unique.values(), key=lambda f: (f.entity_type, f.start, -(f.end - f.start), -f.score))
-    kept: list[Finding] = []
-    reaching: list[Finding] = []  # kept findings of this type reaching the current start
-    for f in ordered:
-        reaching = [k for k in reaching if k.entity_type == f.entity_type and k.end >= f.start]
-        if not any(k.start <= f.start and f.end <= k.end and f.score <= k.score for k in reaching):
-            kept.append(f)
-            reaching.append(f)
-    return kept
+    return [
+        f for _, same_type in groupby(ordered, key=lambda f: f.entity_type) for f in uncontained(same_type)
+    ]

@@ -24,7 +24,8 @@ place patterns and context words are written; a user registry replaces them per 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, TypeVar
 
 from presidio_analyzer import (
     AnalysisExplanation,
@@ -85,15 +86,35 @@ def remove_contained(hits: list[Hit]) -> list[Hit]:
     for hit in hits:
         seen.setdefault((hit.start, hit.end, hit.score), hit)
     ordered = sorted(seen.values(), key=lambda h: (h.start, -(h.end - h.start), -h.score))
-    kept: list[Hit] = []
-    reaching: list[Hit] = []  # the kept hits that reach the current start: only they can contain it
-    for hit in ordered:
-        if hit.score == 0:
-            continue
-        reaching = [k for k in reaching if k.end >= hit.start]
-        if not any(k.start <= hit.start and hit.end <= k.end and hit.score <= k.score for k in reaching):
-            kept.append(hit)
-            reaching.append(hit)
+    return uncontained(h for h in ordered if h.score != 0)
+
+
+class _Scored(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+
+
+_S = TypeVar("_S", bound=_Scored)
+
+
+def uncontained(ordered: Iterable[_S]) -> list[_S]:
+    """Spans of one entity type (ordered by start, the longer first, the higher score first) but
+    those inside a kept one of equal or higher score.
+
+    Only the kept spans still reaching a span's start can hold it, so spans side by side are not
+    compared pair by pair.
+    """
+    kept: list[_S] = []
+    reaching: list[_S] = []
+    for item in ordered:
+        reaching = [k for k in reaching if k.end >= item.start]
+        if not any(k.start <= item.start and item.end <= k.end and item.score <= k.score for k in reaching):
+            kept.append(item)
+            reaching.append(item)
     return kept
 
 
