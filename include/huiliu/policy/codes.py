@@ -17,6 +17,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu.row_passes import gather, mark_present, ranked
+
 LOOKUP_SPAN = 1 << 22
 """Whole numbers (and dates) whose range is at most this wide are encoded through a lookup table."""
 
@@ -75,7 +77,7 @@ def _spread(indices: pa.Array, mapping: Codes, out: Codes) -> None:
     a null index."""
     if indices.null_count:
         indices = indices.fill_null(len(mapping) - 1)
-    np.take(mapping, indices.to_numpy(), out=out)
+    gather(mapping, indices.to_numpy(), out)
 
 
 def _by_lookup(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array] | None:
@@ -86,10 +88,17 @@ def _by_lookup(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array] | N
         return np.zeros(len(values), dtype=np.int32), pa.array([], values.type)
     if high - low >= LOOKUP_SPAN:
         return None
-    offsets = np.asarray(pc.fill_null(numbers, low).to_numpy(), dtype=np.int64) - low
+    chunks = numbers.chunks if isinstance(numbers, pa.ChunkedArray) else [numbers]
+    filled = [np.asarray(pc.fill_null(c, low).to_numpy()) for c in chunks]
     present = np.zeros(high - low + 1, dtype=bool)
-    present[offsets] = True
-    codes = renumbering(present)[offsets] + 1
+    for part in filled:
+        mark_present(part, low, present)
+    renumber = renumbering(present)
+    codes = np.empty(len(values), dtype=np.int32)
+    at = 0
+    for part in filled:
+        ranked(part, low, renumber, codes[at : at + len(part)])
+        at += len(part)
     if numbers.null_count:
         codes[np.asarray(pc.is_null(numbers).to_numpy(zero_copy_only=False))] = 0
     dictionary = pa.array(np.flatnonzero(present) + low, pa.int64()).cast(numbers.type)

@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from huiliu.policy.codes import Codes, renumbering
+from huiliu.row_passes import counts, looked_up, mark_present, pair_counts
 
 DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
@@ -28,9 +29,9 @@ def compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int64
     """The keys renumbered 0..n-1 over the values present, and n."""
     if span <= min(LOOKUP_SPAN, LOOKUP_PER_ROW * len(key)):
         present = np.zeros(span, dtype=bool)
-        present[key] = True
+        mark_present(key, 0, present)
         renumber = renumbering(present)
-        return renumber[key].astype(np.int64), int(renumber[-1]) + 1 if span else 0
+        return looked_up(renumber, key).astype(np.int64), int(renumber[-1]) + 1 if span else 0
     dense, uniques = pd.factorize(key, sort=False)
     return dense.astype(np.int64), len(uniques)
 
@@ -76,7 +77,7 @@ def counted(
     for codes, width in zip(columns[1:], cardinalities[1:], strict=True):
         key *= width
         key += codes
-    rows = np.bincount(key, minlength=int(span))
+    rows = counts(key, int(span))
     present = np.flatnonzero(rows > 0)
     renumber = renumbering(rows > 0)
     codes_of: list[Codes] = []
@@ -84,7 +85,7 @@ def counted(
     for width in reversed(cardinalities):
         codes_of.append(left % width)
         left //= width
-    return renumber[key], codes_of[::-1], rows[present].astype(np.int64)
+    return looked_up(renumber, key), codes_of[::-1], rows[present]
 
 
 def unit_counts(
@@ -94,9 +95,7 @@ def unit_counts(
     span = units * cardinality
     if span > DIRECT_KEYS:
         return None
-    key = unit_index * cardinality
-    key += codes
-    return np.bincount(key, minlength=span).reshape(units, cardinality)
+    return pair_counts(unit_index, codes, cardinality, span).reshape(units, cardinality)
 
 
 def unit_of(counts: npt.NDArray[np.int64]) -> Codes | None:

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu import row_passes
 from huiliu.policy.codes import Codes, encode
 from huiliu.policy.grouping import counted, dense, representatives, unit_counts, unit_of
 
@@ -140,7 +141,7 @@ class _Encoded:
         """The column one ladder step coarser, computed on its distinct values only."""
         coarser, dictionary = encode(step.generalise(self.dictionary))
         mapping = np.concatenate([np.zeros(1, dtype=coarser.dtype), coarser])  # null stays null
-        return _Encoded(mapping[self.codes], dictionary)
+        return _Encoded(row_passes.looked_up(mapping, self.codes), dictionary)
 
     def value(self, code: int) -> str | None:
         return None if code == 0 else str(self.dictionary[code - 1].as_py())
@@ -201,7 +202,7 @@ class _Combinations:
             groups, count = dense(unit_index, parts, widths)
             member = representatives(groups, count)
             unit, codes = unit_index[member], [c[member] for c in parts]
-            rows = np.bincount(groups, minlength=count).astype(np.int64)
+            rows = row_passes.counts(groups, count)
         pairs, width = None, 1
         if sensitive is not None:
             width = int(sensitive.max(initial=0)) + 1
@@ -440,7 +441,7 @@ def assess_rows(
         return codes if everyone else codes[has_unit]
 
     unit_index = within(rows.unit_codes) - 1
-    unit_rows = np.bincount(unit_index, minlength=len(labels))
+    unit_rows = row_passes.counts(unit_index, len(labels))
     sensitive_codes = None if rows.sensitive is None or rule.l == 1 else within(rows.sensitive)
     columns = {name: _Encoded(within(c.codes), c.dictionary) for name, c in rows.columns.items()}
     top = len(rule.ladder)
@@ -488,10 +489,10 @@ def assess_rows(
 
     kept = ~(finest_rare | (chosen < 0)[finest.unit])  # per finest combination: its rows go out
     if everyone:
-        keep = kept[finest_of_row]
+        keep = row_passes.looked_up(kept, finest_of_row)
     else:
         keep = np.zeros(len(rows.unit_codes), dtype=bool)
-        keep[has_unit] = kept[finest_of_row]
+        keep[has_unit] = row_passes.looked_up(kept, finest_of_row)
     suppressed = np.bincount(finest.unit, weights=finest.rows * finest_rare, minlength=len(labels))
     return GuardAssessment(
         units=_verdicts(labels, rule, unit_rows, chosen, suppressed, smallest, lifted, held_rare),

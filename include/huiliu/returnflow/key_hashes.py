@@ -2,13 +2,14 @@
 
 Equal keys always hash alike; two different keys rarely do, and when they do, the rows only get a
 closer look (the caller compares the keys of the rows whose hashes repeat). A text key is hashed
-by NumPy over its UTF-8 bytes, as 8-byte words; any other key by DuckDB's ``hash``. Either way one
+over its UTF-8 bytes, as 8-byte words, by a compiled loop (:func:`huiliu.row_passes.hash_texts`);
+any other key by DuckDB's ``hash``. Either way one
 hash function serves every row of a table, as it depends only on the key's type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain
 
 import duckdb
@@ -17,15 +18,10 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from huiliu.arrow_text import is_plain_text, text_buffers
+from huiliu.row_passes import hash_texts
 from huiliu.sql_identifiers import quote_identifier
 
 Hashes = npt.NDArray[np.uint64]
-
-_GATHERED_BYTES = 1 << 20
-"""Texts of unequal lengths are gathered into words this many bytes' worth of rows at a time."""
-_SEED = 0x9E3779B97F4A7C15
-_MULTIPLIER = np.uint64(0xBF58476D1CE4E5B9)
-_FINAL = np.uint64(0x94D049BB133111EB)
 
 
 def key_hashes(batches: Iterable[pa.RecordBatch], key: Sequence[str]) -> Hashes:
@@ -41,48 +37,14 @@ def key_hashes(batches: Iterable[pa.RecordBatch], key: Sequence[str]) -> Hashes:
 
 
 def text_hashes(values: pa.Array) -> Hashes:
-    """A 64-bit hash of each text's UTF-8 bytes (0 for null)."""
+    """A 64-bit hash of each text's UTF-8 bytes (0 for null), read from the array's buffers in one pass."""
     hashes = np.zeros(len(values), dtype=np.uint64)
     if not len(values):
         return hashes
     offsets, data = text_buffers(values)
-    starts, lengths = offsets[:-1], np.diff(offsets)
-    if lengths.min() == lengths.max():  # one length: the texts lie side by side
-        width_of_all, at = int(lengths[0]), int(starts[0])
-        side_by_side = data[at : at + width_of_all * len(values)].reshape(len(values), width_of_all)
-        hashes[:] = _words_hashed(side_by_side)
-    else:
-        for length in np.flatnonzero(np.bincount(lengths)):
-            rows = np.flatnonzero(lengths == length)
-            hashes[rows] = np.concatenate(list(_gathered_hashes(data, starts[rows], int(length))))
+    hash_texts(offsets, data, hashes)
     if values.null_count:
         hashes[np.asarray(values.is_null().to_numpy(zero_copy_only=False))] = 0
-    return hashes
-
-
-def _gathered_hashes(
-    data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], length: int
-) -> Iterator[Hashes]:
-    """The hashes of the texts of one length starting at ``starts``, gathered a block of rows at a time."""
-    step = max(1, _GATHERED_BYTES // max(length, 1))
-    for lo in range(0, len(starts), step):
-        block = starts[lo : lo + step]
-        yield _words_hashed(data[block[:, None] + np.arange(length)])
-
-
-def _words_hashed(texts: npt.NDArray[np.uint8]) -> Hashes:
-    """The hash of each row of a (rows, length) array of bytes: its length, then its 8-byte words."""
-    rows, length = texts.shape
-    words = -(-length // 8)
-    padded = np.zeros((rows, words * 8), dtype=np.uint8)
-    padded[:, :length] = texts
-    hashes = np.full(rows, (_SEED * (length + 1)) % (1 << 64), dtype=np.uint64)
-    for word in padded.view(np.uint64).T:
-        hashes ^= word
-        hashes *= _MULTIPLIER
-        hashes ^= hashes >> np.uint64(31)
-    hashes *= _FINAL
-    hashes ^= hashes >> np.uint64(29)
     return hashes
 
 

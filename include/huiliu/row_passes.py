@@ -1,0 +1,120 @@
+"""Single passes over a column's rows, compiled: counting codes, looking codes up, hashing texts.
+
+The re-identification guard and the search for a record's current version work on whole columns
+of integer codes (32-bit) and on Arrow's text buffers. NumPy's ``bincount`` and its indexing by an
+array first widen 32-bit codes to 64-bit positions (a fresh array of eight bytes a row, then a pass
+to find the largest), and hashing texts of unequal lengths gathers them length by length. These
+loops read the rows as they lie, once, and release the interpreter lock while they run, so the
+other core can read Parquet beside them. They are compiled by Numba on first use and cached on
+disk beside this module, so a later process loads them instead of compiling again.
+
+Codes handed to them must lie inside the table they index (``0 <= code < len(table)``): the
+callers build codes that way, and a loop does not check each row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+Counts = npt.NDArray[np.int64]
+Hashes = npt.NDArray[np.uint64]
+
+
+def _compiled(function: F) -> F:
+    """``function`` compiled to machine code, without the interpreter lock, cached on disk."""
+    return cast(F, numba.njit(cache=True, nogil=True)(function))
+
+
+@_compiled
+def counts(codes: npt.NDArray[np.integer[Any]], span: int) -> Counts:
+    """Rows per code: ``np.bincount(codes, minlength=span)`` for codes below ``span``."""
+    out = np.zeros(span, dtype=np.int64)
+    for code in codes:
+        out[code] += 1
+    return out
+
+
+@_compiled
+def pair_counts(
+    first: npt.NDArray[np.integer[Any]], second: npt.NDArray[np.integer[Any]], width: int, span: int
+) -> Counts:
+    """Rows per pair of codes, counted at ``first * width + second`` (``second`` below ``width``)."""
+    out = np.zeros(span, dtype=np.int64)
+    for i in range(first.size):
+        out[first[i] * width + second[i]] += 1
+    return out
+
+
+@_compiled
+def gather(table: npt.NDArray[Any], index: npt.NDArray[np.integer[Any]], out: npt.NDArray[Any]) -> None:
+    """``out[i] = table[index[i]]`` for every row (``table[index]``, written into ``out``)."""
+    for i in range(index.size):
+        out[i] = table[index[i]]
+
+
+def looked_up(table: npt.NDArray[Any], index: npt.NDArray[np.integer[Any]]) -> npt.NDArray[Any]:
+    """``table[index]``: each row's entry of ``table``."""
+    out = np.empty(len(index), dtype=table.dtype)
+    gather(table, index, out)
+    return out
+
+
+@_compiled
+def mark_present(values: npt.NDArray[np.integer[Any]], low: int, present: npt.NDArray[np.bool_]) -> None:
+    """``present[v - low] = True`` for every value ``v``."""
+    for value in values:
+        present[value - low] = True
+
+
+@_compiled
+def ranked(
+    values: npt.NDArray[np.integer[Any]],
+    low: int,
+    renumber: npt.NDArray[np.int32],
+    out: npt.NDArray[np.int32],
+) -> None:
+    """``out[i] = renumber[values[i] - low] + 1``: each value's place among those present, from 1."""
+    for i in range(values.size):
+        out[i] = renumber[values[i] - low] + 1
+
+
+_SEED = np.uint64(0x9E3779B97F4A7C15)
+_MULTIPLIER = np.uint64(0xBF58476D1CE4E5B9)
+_FINAL = np.uint64(0x94D049BB133111EB)
+_MIX_SHIFT = np.uint64(31)
+_FINAL_SHIFT = np.uint64(29)
+
+
+@_compiled
+def hash_texts(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8], out: Hashes) -> None:
+    """A 64-bit hash of each text (the bytes from ``offsets[i]`` to ``offsets[i + 1]``) into ``out``.
+
+    The hash starts from the text's length, then takes its bytes as little-endian 8-byte words
+    (the last one padded with zeros), each mixed in by a multiply and a shift.
+    """
+    for i in range(out.size):
+        start, end = offsets[i], offsets[i + 1]
+        h = _SEED * np.uint64(end - start + 1)
+        at = start
+        while at < end:
+            word = np.uint64(0)
+            if at + 8 <= end:  # a whole word: a loop of fixed length, unrolled by the compiler
+                for b in range(8):
+                    word |= np.uint64(data[at + b]) << np.uint64(8 * b)
+            else:
+                for b in range(end - at):
+                    word |= np.uint64(data[at + b]) << np.uint64(8 * b)
+            h ^= word
+            h *= _MULTIPLIER
+            h ^= h >> _MIX_SHIFT
+            at += 8
+        h *= _FINAL
+        h ^= h >> _FINAL_SHIFT
+        out[i] = h

@@ -1,0 +1,105 @@
+"""The compiled passes over rows give what NumPy's own operations give, for every code and dtype
+the guard and the key hashes hand them, and the text hash is the one its definition describes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huiliu.arrow_text import text_buffers
+from huiliu.row_passes import counts, hash_texts, looked_up, mark_present, pair_counts, ranked
+
+CODE_TYPES = st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32])
+
+
+@settings(max_examples=150, deadline=None)
+@given(codes=st.lists(st.integers(0, 120), max_size=200), extra=st.integers(0, 5), kind=CODE_TYPES)
+def test_counts_are_numpy_bincount(codes: list[int], extra: int, kind: type) -> None:
+    array = np.array(codes, dtype=kind)
+    span = (max(codes) + 1 if codes else 0) + extra
+
+    assert counts(array, span).tolist() == np.bincount(array.astype(np.int64), minlength=span).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 6)), max_size=200))
+def test_pair_counts_count_each_pair_where_its_key_lies(pairs: list[tuple[int, int]]) -> None:
+    first = np.array([a for a, _ in pairs], dtype=np.int32)
+    second = np.array([b for _, b in pairs], dtype=np.int32)
+
+    table = pair_counts(first, second, 7, 10 * 7).reshape(10, 7)
+
+    expected = np.zeros((10, 7), dtype=np.int64)
+    for a, b in pairs:
+        expected[a, b] += 1
+    assert table.tolist() == expected.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    table=st.lists(st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=40),
+    picks=st.lists(st.integers(0, 10**6), max_size=200),
+    kind=CODE_TYPES,
+)
+def test_looked_up_is_numpy_indexing(table: list[int], picks: list[int], kind: type) -> None:
+    entries = np.array(table, dtype=np.int32)
+    index = np.array([p % len(table) for p in picks], dtype=np.int64)
+    index = index[index <= np.iinfo(kind).max].astype(kind)
+
+    found = looked_up(entries, index)
+
+    assert found.dtype == entries.dtype
+    assert found.tolist() == entries[index.astype(np.int64)].tolist()
+    flags = entries % 2 == 0
+    assert looked_up(flags, index).tolist() == flags[index.astype(np.int64)].tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(st.integers(-50_000, 50_000), min_size=1, max_size=200),
+    kind=st.sampled_from([np.int32, np.int64]),
+)
+def test_values_are_ranked_among_those_present_from_one(values: list[int], kind: type) -> None:
+    array = np.array(values, dtype=kind)
+    low, high = min(values), max(values)
+    present = np.zeros(high - low + 1, dtype=bool)
+
+    mark_present(array, low, present)
+    out = np.empty(len(values), dtype=np.int32)
+    ranked(array, low, np.cumsum(present, dtype=np.int32) - 1, out)
+
+    distinct = sorted(set(values))
+    assert np.flatnonzero(present).tolist() == [v - low for v in distinct]
+    assert out.tolist() == [distinct.index(v) + 1 for v in values]
+
+
+def _reference_hash(text: bytes) -> int:
+    """The text hash as its definition reads: the length, then little-endian 8-byte words."""
+    mask = (1 << 64) - 1
+    h = (0x9E3779B97F4A7C15 * (len(text) + 1)) & mask
+    for at in range(0, len(text), 8):
+        h ^= int.from_bytes(text[at : at + 8], "little")
+        h = (h * 0xBF58476D1CE4E5B9) & mask
+        h ^= h >> 31
+    h = (h * 0x94D049BB133111EB) & mask
+    return h ^ (h >> 29)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(st.text(alphabet="0123456789Xx甲é -", max_size=40), max_size=30),
+    start=st.integers(0, 3),
+    large=st.booleans(),
+)
+def test_text_hash_is_its_definition_for_any_slice_and_offset_width(
+    texts: list[str], start: int, large: bool
+) -> None:
+    array = pa.array(["pad"] * start + texts, pa.large_string() if large else pa.string()).slice(start)
+    offsets, data = text_buffers(array)
+    out = np.zeros(len(texts), dtype=np.uint64)
+
+    hash_texts(offsets, data, out)
+
+    assert out.tolist() == [_reference_hash(t.encode()) for t in texts]
