@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiliu.arrow_text import text_buffers
-from huiliu.row_passes import counts, hash_texts, looked_up, mark_present, pair_counts, ranked
+from huiliu.row_passes import (
+    counts,
+    hash_texts,
+    least_per_unit,
+    looked_up,
+    mark_present,
+    mark_repeated,
+    pair_counts,
+    ranked,
+)
 
 CODE_TYPES = st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32])
 
@@ -103,3 +112,29 @@ def test_text_hash_is_its_definition_for_any_slice_and_offset_width(
     hash_texts(offsets, data, out)
 
     assert out.tolist() == [_reference_hash(t.encode()) for t in texts]
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.sampled_from([0, 1, 2, 7, 2**63, 2**64 - 1, 2**32, 3 * 2**40]), max_size=300))
+def test_every_row_whose_hash_repeats_is_marked_and_no_other(values: list[int]) -> None:
+    hashes = np.array(values, dtype=np.uint64)
+    shared = np.zeros(len(values), dtype=bool)
+
+    mark_repeated(hashes, shared)
+
+    assert shared.tolist() == [values.count(v) > 1 for v in values]
+
+
+@settings(max_examples=150, deadline=None)
+@given(entries=st.lists(st.tuples(st.integers(0, 5), st.integers(1, 50), st.booleans()), max_size=100))
+def test_least_per_unit_leaves_out_the_skipped_entries(entries: list[tuple[int, int, bool]]) -> None:
+    units = np.array([u for u, _, _ in entries], dtype=np.int32)
+    rows = np.array([r for _, r, _ in entries], dtype=np.int64)
+    skipped = np.array([s for _, _, s in entries], dtype=bool)
+
+    least = least_per_unit(units, rows, skipped, 6)
+
+    none = np.iinfo(np.int64).max
+    assert least.tolist() == [
+        min((r for u, r, s in entries if u == unit and not s), default=none) for unit in range(6)
+    ]

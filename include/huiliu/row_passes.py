@@ -53,6 +53,19 @@ def pair_counts(
 
 
 @_compiled
+def least_per_unit(
+    units: npt.NDArray[np.integer[Any]], rows: Counts, skipped: npt.NDArray[np.bool_], count: int
+) -> Counts:
+    """Per unit (``units[i]`` below ``count``), the least of its entries' ``rows``, leaving out the
+    entries ``skipped`` marks (a unit without any: the largest 64-bit number)."""
+    out = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    for i in range(units.size):
+        if not skipped[i] and rows[i] < out[units[i]]:
+            out[units[i]] = rows[i]
+    return out
+
+
+@_compiled
 def gather(table: npt.NDArray[Any], index: npt.NDArray[np.integer[Any]], out: npt.NDArray[Any]) -> None:
     """``out[i] = table[index[i]]`` for every row (``table[index]``, written into ``out``)."""
     for i in range(index.size):
@@ -118,3 +131,32 @@ def hash_texts(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8], out:
         h *= _FINAL
         h ^= h >> _FINAL_SHIFT
         out[i] = h
+
+
+@_compiled
+def mark_repeated(hashes: Hashes, shared: npt.NDArray[np.bool_]) -> None:
+    """``shared[i] = True`` for every row whose hash another row also holds.
+
+    One pass over the rows, through an open-addressing table of at least twice as many slots,
+    each holding a hash and the first row that held it: a hash found again marks both rows.
+    """
+    size = 1
+    while size < 2 * hashes.size:
+        size <<= 1
+    last = size - 1
+    slots = np.zeros(size, dtype=np.uint64)
+    first = np.full(size, -1, dtype=np.int32)  # rows are fewer than 2**31
+    for i in range(hashes.size):
+        h = hashes[i]
+        at = np.int64(h & np.uint64(last))
+        while True:
+            holder = first[at]
+            if holder < 0:
+                slots[at] = h
+                first[at] = i
+                break
+            if slots[at] == h:
+                shared[i] = True
+                shared[holder] = True
+                break
+            at = (at + 1) & last

@@ -89,7 +89,7 @@ def _by_lookup(values: pa.Array | pa.ChunkedArray) -> tuple[Codes, pa.Array] | N
     if high - low >= LOOKUP_SPAN:
         return None
     chunks = numbers.chunks if isinstance(numbers, pa.ChunkedArray) else [numbers]
-    filled = [np.asarray(pc.fill_null(c, low).to_numpy()) for c in chunks]
+    filled = [np.asarray((pc.fill_null(c, low) if c.null_count else c).to_numpy()) for c in chunks]
     present = np.zeros(high - low + 1, dtype=bool)
     for part in filled:
         mark_present(part, low, present)

@@ -477,8 +477,7 @@ def assess_rows(
         rare, distinct = level.rare(rule)
         rare_rows = np.bincount(level.unit, weights=level.rows * rare, minlength=len(labels))
         passes = pending & (rare_rows <= rule.max_suppressed_share * unit_rows)
-        least = np.full(len(labels), np.iinfo(np.int64).max)
-        np.minimum.at(least, level.unit[~rare], level.rows[~rare])
+        least = row_passes.least_per_unit(level.unit, level.rows, rare, len(labels))
         if step == top:
             lifted = pending & ~passes & np.isin(np.array(labels, dtype=object), list(released))
             passes |= lifted

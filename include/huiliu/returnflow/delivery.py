@@ -204,19 +204,20 @@ def assess_units(
         finding = reading.submit(snapshot.current)  # the keys are read beside the guard's columns
         read = snapshot.columns(wanted, dictionaries=wanted)
         tiered = _measured_tiers(plans, levels, read)
-        ready = _guard_rows(tiered[0], read, returns) if tiered else None  # beside the current versions
+        # every tier's rows are encoded beside the current versions (four bytes a row per column)
+        encoded = [_guard_rows(tier, read, returns) for tier in tiered]
         current = finding.result()
-    # the memory the key hashes held is kept for the tiers' codes (given back, it would be faulted in
-    # again at once); the caller gives it back after the narrow pass
+    # the memory the key hashes held is kept for the tiers' measures (given back, it would be faulted
+    # in again at once); the caller gives it back after the narrow pass
     tiers_out: list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]] = []
-    # one tier at a time: measured side by side they are faster, but their codes would add up in memory
+    # one tier at a time: measured side by side they are faster, but their groupings would add up in memory
     for tier in tiered:
-        rows, ready = ready or _guard_rows(tier, read, returns), None
+        rows = encoded.pop(0)
         lifted = frozenset(u for u, p in tier.by_unit.items() if p.grant.id in released)
         tiers_out.append(
             (tier.scope, tier.by_unit, assess_rows(rows.only(current), tier.plan.guard, released=lifted))
         )
-        del rows  # the next tier's codes are not held beside these
+        del rows  # a measured tier's codes are not held beside the next tier's measure
     return current, tiers_out
 
 

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from huiliu.arrow_text import is_plain_text, text_buffers
-from huiliu.row_passes import hash_texts
+from huiliu.row_passes import hash_texts, mark_repeated
 from huiliu.sql_identifiers import quote_identifier
 
 Hashes = npt.NDArray[np.uint64]
@@ -62,18 +62,15 @@ def _duckdb_hashes(schema: pa.Schema, batches: Iterable[pa.RecordBatch], key: Se
 
 
 def repeated(hashes: Hashes) -> npt.NDArray[np.bool_]:
-    """Per hash, whether another row's hash equals it.
+    """Per hash, whether another row's hash equals it (both rows of every equal pair are marked).
 
     The hashes are sorted once (a vectorised sort of 64-bit numbers); when no two neighbours are
-    equal, no hash repeats. Otherwise their order is taken too, and both rows of every equal pair
-    are marked.
+    equal, no hash repeats. Otherwise one compiled pass through a hash table marks the rows
+    (:func:`huiliu.row_passes.mark_repeated`), instead of ordering them.
     """
     shared = np.zeros(len(hashes), dtype=bool)
     ordered = np.sort(hashes)
-    if not (ordered[1:] == ordered[:-1]).any():
-        return shared
-    order = np.argsort(hashes)
-    equal = hashes[order[1:]] == hashes[order[:-1]]
-    shared[order[1:][equal]] = True
-    shared[order[:-1][equal]] = True
+    if (ordered[1:] == ordered[:-1]).any():
+        del ordered
+        mark_repeated(hashes, shared)
     return shared
