@@ -201,8 +201,13 @@ def assess_units(
     if returns.sensitive_column:
         wanted.append(returns.sensitive_column)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-current") as reading:
-        finding = reading.submit(snapshot.current)  # the keys are read beside the guard's columns
-        read = snapshot.columns(wanted, dictionaries=wanted)
+        together = snapshot.columns_and_key_hashes(wanted, dictionaries=wanted)
+        if together is not None:  # the keys were hashed as the guard's columns were read
+            read, hashes = together
+            finding = reading.submit(snapshot.current, hashes)
+        else:  # the keys are read beside the guard's columns
+            finding = reading.submit(snapshot.current)
+            read = snapshot.columns(wanted, dictionaries=wanted)
         tiered = _measured_tiers(plans, levels, read)
         # every tier's rows are encoded beside the current versions (four bytes a row per column)
         encoded = [_guard_rows(tier, read, returns) for tier in tiered]

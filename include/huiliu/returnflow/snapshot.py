@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 import duckdb
 import numpy as np
 import pyarrow as pa
-from pyiceberg.io.pyarrow import ArrowScan
+import pyarrow.parquet as pq
+from pyiceberg.expressions import AlwaysTrue
+from pyiceberg.io.pyarrow import ArrowScan, pyarrow_to_schema, schema_to_pyarrow
+from pyiceberg.manifest import FileFormat
 from pyiceberg.table import FileScanTask, Table
 
 from huiliu.arrow_text import is_plain_text
@@ -26,7 +29,7 @@ from huiliu.errors import LakeError
 from huiliu.lake.catalog import lake_table
 from huiliu.memory import give_back_memory
 from huiliu.quality.records import curated_row_filter
-from huiliu.returnflow.key_hashes import key_hashes, repeated
+from huiliu.returnflow.key_hashes import Hashes, key_hashes, repeated
 from huiliu.returnflow.overlay import Overlay
 from huiliu.sql_identifiers import quote_identifier
 
@@ -117,11 +120,88 @@ class CuratedSnapshot:
         encoded = [
             n for n in dict.fromkeys(dictionaries) if n in untouched and is_plain_text(schema.field(n).type)
         ]
-        reader = self._reader(read, encoded)
-        parts = [batch for task in self._planned() for batch in reader.to_record_batches([task])]
+        files = self._plain_files(read)
+        if files is not None:
+            parts = [b for path in files for b in self._read_file(path, read, encoded).to_batches()]
+        else:
+            reader = self._reader(read, encoded)
+            parts = [batch for task in self._planned() for batch in reader.to_record_batches([task])]
         if not parts:
             return pa.table({n: pa.array([], schema.field(n).type) for n in names})
-        return self.overlay.apply(pa.Table.from_batches(_as_dictionaries(parts, encoded))).select(names)
+        return self.overlay.apply(_one_table(_as_dictionaries(parts, encoded))).select(names)
+
+    def columns_and_key_hashes(
+        self, names: Sequence[str], *, dictionaries: Sequence[str] = ()
+    ) -> tuple[pa.Table, Hashes] | None:
+        """:meth:`columns` and each row's key hash (as :meth:`current` takes them), both from one
+        read of each data file: a file's key column is hashed and let go before the next file is read.
+
+        None when the snapshot's files need PyIceberg's reader (:meth:`_plain_files`) or the
+        overlay corrects one of these columns or the key.
+        """
+        names = list(dict.fromkeys(names))
+        key = list(self.contract.schema_.primary_key)
+        read = list(dict.fromkeys([*names, *key]))
+        if self._corrected(read):
+            return None
+        files = self._plain_files(read)
+        if files is None:
+            return None
+        schema = self.table.schema().as_arrow()
+        encoded = [
+            n for n in dict.fromkeys(dictionaries) if n in names and is_plain_text(schema.field(n).type)
+        ]
+        parts: list[pa.RecordBatch] = []
+        hashes: list[Hashes] = []
+        for path in files:
+            rows = self._read_file(path, read, encoded)
+            hashes.append(key_hashes(rows.select(key).to_batches(), key))
+            parts.extend(rows.select(names).to_batches())
+            del rows  # the file's key column goes with it
+        if not parts:
+            return pa.table({n: pa.array([], schema.field(n).type) for n in names}), np.zeros(0, np.uint64)
+        table = _one_table(_as_dictionaries(parts, encoded))
+        return table, np.concatenate(hashes)
+
+    def _plain_files(self, names: Sequence[str]) -> list[str] | None:
+        """The snapshot's data files, in order, when PyArrow alone reads these columns of them
+        exactly as PyIceberg's reader would (None: PyIceberg must read them).
+
+        That holds when no row is filtered out (no release in flight) and, in every file, no row is
+        deleted, and each column is stored under its current name, with its field id (written, or
+        given by the table's name mapping) and its type as the snapshot's schema has them, in the
+        Arrow type PyIceberg would hand on (text as stored, anything else needing no cast).
+        """
+        if not isinstance(self._row_filter, AlwaysTrue):
+            return None
+        projected = self._scan(names).projection()
+        wanted = [projected.find_field(n) for n in names]
+        as_read = schema_to_pyarrow(projected)
+        mapping = self.table.metadata.name_mapping()
+        paths = []
+        for task in self._planned():
+            if task.delete_files or task.file.file_format != FileFormat.PARQUET:
+                return None
+            with self.table.io.new_input(task.file.file_path).open() as stored:
+                physical = pq.read_schema(stored)
+            try:
+                in_file = pyarrow_to_schema(physical, mapping)
+                stored_fields = [in_file.find_field(field.field_id) for field in wanted]
+            except ValueError:  # no field ids and no mapping, or a column the file does not hold
+                return None
+            for field, stored_field in zip(wanted, stored_fields, strict=True):
+                if (stored_field.name, stored_field.field_type) != (field.name, field.field_type):
+                    return None
+                stored_type, read_type = physical.field(field.name).type, as_read.field(field.name).type
+                if stored_type != read_type and not (is_plain_text(stored_type) and is_plain_text(read_type)):
+                    return None  # PyIceberg would cast it; text it hands on as stored
+            paths.append(task.file.file_path)
+        return paths
+
+    def _read_file(self, path: str, names: Sequence[str], dictionaries: Sequence[str]) -> pa.Table:
+        """Some columns of one data file, read by PyArrow (``dictionaries`` as dictionary arrays)."""
+        with self.table.io.new_input(path).open() as stored:
+            return pq.read_table(stored, columns=list(names), read_dictionary=list(dictionaries))
 
     def record_batches(self, names: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The rows (or some columns of them) in the same order, one data file at a time."""
@@ -175,16 +255,18 @@ class CuratedSnapshot:
         """Rows in the snapshot's planned files (an upper bound when a row filter leaves rows out)."""
         return sum(task.file.record_count for task in self._planned())
 
-    def current(self) -> np.ndarray:
+    def current(self, hashes: Hashes | None = None) -> np.ndarray:
         """Per row, whether it is the latest version of its record (ties: the first in row order).
 
         A first pass hashes each row's key (:mod:`huiliu.returnflow.key_hashes`, streamed: eight
-        bytes a row are held); a row whose key hash no other row shares is the only version of its
-        record. Only the rows that share a hash are read again with their keys and ordered exactly
-        (so a hash collision between two records never hides one of them).
+        bytes a row are held), unless ``hashes`` were taken already (:meth:`columns_and_key_hashes`);
+        a row whose key hash no other row shares is the only version of its record. Only the rows
+        that share a hash are read again with their keys and ordered exactly (so a hash collision
+        between two records never hides one of them).
         """
         key = list(self.contract.schema_.primary_key)
-        hashes = self._key_hashes(key)
+        if hashes is None:
+            hashes = self._key_hashes(key)
         mask = np.ones(len(hashes), dtype=bool)
         shared = repeated(hashes)
         if not shared.any():
@@ -220,6 +302,17 @@ class CuratedSnapshot:
                 parts.append(rows.append_column("_position", pa.array(inside, pa.int64())))
             offset += batch.num_rows
         return pa.concat_tables(parts)
+
+
+def _one_table(batches: list[pa.RecordBatch]) -> pa.Table:
+    """The batches as one table; a column whose files hold it in different types (text as
+    ``string`` in one file and ``large_string`` in another, where a column was added after the
+    first files were written) is cast to the type that holds both."""
+    schemas = {batch.schema for batch in batches}
+    if len(schemas) > 1:
+        common = pa.unify_schemas(list(schemas), promote_options="permissive")
+        batches = [b if b.schema == common else b.cast(common) for b in batches]
+    return pa.Table.from_batches(batches)
 
 
 def _as_dictionaries(batches: list[pa.RecordBatch], names: Sequence[str]) -> list[pa.RecordBatch]:
