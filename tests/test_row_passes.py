@@ -16,6 +16,7 @@ from huiliu.row_passes import (
     looked_up,
     mark_present,
     mark_repeated,
+    numbered,
     pair_counts,
     ranked,
 )
@@ -138,3 +139,16 @@ def test_least_per_unit_leaves_out_the_skipped_entries(entries: list[tuple[int, 
     assert least.tolist() == [
         min((r for u, r, s in entries if u == unit and not s), default=none) for unit in range(6)
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(keys=st.lists(st.integers(0, 40), max_size=200), extra=st.integers(0, 5))
+def test_keys_are_numbered_in_the_order_of_their_values(keys: list[int], extra: int) -> None:
+    span = (max(keys) + 1 if keys else 0) + extra
+
+    groups, values, rows = numbered(np.array(keys, dtype=np.int32), span)
+
+    distinct = sorted(set(keys))
+    assert values.tolist() == distinct
+    assert groups.tolist() == [distinct.index(k) for k in keys]
+    assert rows.tolist() == [keys.count(k) for k in distinct]

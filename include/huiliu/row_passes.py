@@ -42,6 +42,35 @@ def counts(codes: npt.NDArray[np.integer[Any]], span: int) -> Counts:
 
 
 @_compiled
+def numbered(
+    keys: npt.NDArray[np.integer[Any]], span: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], Counts]:
+    """The keys (below ``span``) numbered 0..n-1 in the order of their values: each row's number,
+    then per number its key and its rows. One table of ``span`` 32-bit slots serves first as the
+    count of each key, then as its number."""
+    table = np.zeros(span, dtype=np.int32)
+    for key in keys:
+        table[key] += 1
+    present = 0
+    for slot in range(span):
+        if table[slot] > 0:
+            present += 1
+    values = np.empty(present, dtype=np.int64)
+    rows = np.empty(present, dtype=np.int64)
+    number = 0
+    for slot in range(span):
+        if table[slot] > 0:
+            values[number] = slot
+            rows[number] = table[slot]
+            table[slot] = number
+            number += 1
+    groups = np.empty(keys.size, dtype=np.int32)
+    for i in range(keys.size):
+        groups[i] = table[keys[i]]
+    return groups, values, rows
+
+
+@_compiled
 def pair_counts(
     first: npt.NDArray[np.integer[Any]], second: npt.NDArray[np.integer[Any]], width: int, span: int
 ) -> Counts:

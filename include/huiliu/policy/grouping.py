@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from huiliu.policy.codes import Codes, renumbering
-from huiliu.row_passes import counts, looked_up, mark_present, pair_counts
+from huiliu.row_passes import looked_up, mark_present, numbered, pair_counts
 
 DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
@@ -77,15 +77,13 @@ def counted(
     for codes, width in zip(columns[1:], cardinalities[1:], strict=True):
         key *= width
         key += codes
-    rows = counts(key, int(span))
-    present = np.flatnonzero(rows > 0)
-    renumber = renumbering(rows > 0)
+    groups, present, rows = numbered(key, int(span))
     codes_of: list[Codes] = []
     left = present.astype(np.int32)
     for width in reversed(cardinalities):
         codes_of.append(left % width)
         left //= width
-    return looked_up(renumber, key), codes_of[::-1], rows[present]
+    return groups, codes_of[::-1], rows
 
 
 def unit_counts(
