@@ -33,6 +33,10 @@ from huiliu.returnflow.key_hashes import Hashes, key_hashes, repeated
 from huiliu.returnflow.overlay import Overlay
 from huiliu.sql_identifiers import quote_identifier
 
+_SCHEMAS_KEPT = 4096
+_STORED_SCHEMAS: dict[str, pa.Schema] = {}
+_SCHEMAS_LOCK = threading.Lock()
+
 INGESTED_AT = "_ingested_at"
 TECHNICAL_COLUMNS = ("_batch_id", "_ingested_at", "_source")
 """Columns huiliu adds when landing; they are never returned to a unit."""
@@ -182,8 +186,7 @@ class CuratedSnapshot:
         for task in self._planned():
             if task.delete_files or task.file.file_format != FileFormat.PARQUET:
                 return None
-            with self.table.io.new_input(task.file.file_path).open() as stored:
-                physical = pq.read_schema(stored)
+            physical = self._stored_schema(task.file.file_path)
             try:
                 in_file = pyarrow_to_schema(physical, mapping)
                 stored_fields = [in_file.find_field(field.field_id) for field in wanted]
@@ -197,6 +200,20 @@ class CuratedSnapshot:
                     return None  # PyIceberg would cast it; text it hands on as stored
             paths.append(task.file.file_path)
         return paths
+
+    def _stored_schema(self, path: str) -> pa.Schema:
+        """The Arrow schema a data file stores (from its footer; a data file never changes, so each
+        is read once per process, up to :data:`_SCHEMAS_KEPT` of them)."""
+        with _SCHEMAS_LOCK:
+            known = _STORED_SCHEMAS.get(path)
+        if known is None:
+            with self.table.io.new_input(path).open() as stored:
+                known = pq.read_schema(stored)
+            with _SCHEMAS_LOCK:
+                if len(_STORED_SCHEMAS) >= _SCHEMAS_KEPT:
+                    _STORED_SCHEMAS.clear()
+                _STORED_SCHEMAS[path] = known
+        return known
 
     def _read_file(self, path: str, names: Sequence[str], dictionaries: Sequence[str]) -> pa.Table:
         """Some columns of one data file, read by PyArrow (``dictionaries`` as dictionary arrays)."""
