@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from pyiceberg.expressions import NotIn
 from pyiceberg.types import StringType
@@ -66,7 +68,7 @@ def test_pyarrow_alone_reads_what_pyiceberg_reads_in_the_same_order(
     _by_pyiceberg(slow_snapshot := CuratedSnapshot(registry), monkeypatch)
     slow = slow_snapshot.columns(names, dictionaries=GUARD)
 
-    assert fast.schema == slow.schema
+    assert fast.schema.equals(slow.schema, check_metadata=True)
     assert decoded(fast).equals(decoded(slow))
     ids = fast.column(ID).to_pylist()
     assert len(ids) == 17 and len(set(ids)) == 15  # two records re-issued
@@ -133,3 +135,59 @@ def test_an_empty_table_reads_as_no_rows(huiliu_home: Settings) -> None:
 
     assert together is not None and together[0].num_rows == 0 and len(together[1]) == 0
     assert np.asarray(together[1]).dtype == np.uint64
+
+
+def test_rows_read_by_pyarrow_lie_where_the_delivery_pass_reads_them(
+    registry: DatasetContract, tmp_path: Path
+) -> None:
+    schema = landing_schema(registry)
+    data = pa.RecordBatch.from_pylist(
+        residents(40, COMMUNITIES[1], 500),
+        schema=pa.schema([f for f in schema if not f.name.startswith("_")]),
+    )
+    path = tmp_path / "many_row_groups.parquet"
+    pq.write_table(
+        pa.Table.from_batches(
+            [with_meta_columns(data, schema, "b5", datetime(2026, 11, 21, tzinfo=UTC), "test")]
+        ),
+        path,
+        row_group_size=7,
+    )
+    lake_table(registry.curated_table).add_files([str(path)])
+    snapshot = CuratedSnapshot(registry)
+    names = [ID, "community_code", "birth_date"]
+    assert snapshot._plain_files(names) is not None
+
+    read = snapshot.columns(names)
+    streamed = pa.concat_tables([chunk.select(names) for _, chunk in snapshot.chunks(5)])
+
+    assert read.num_rows == 57 and read.equals(streamed)
+
+
+@pytest.mark.parametrize(
+    ("column", "stored", "others_plain"),
+    [
+        ("_ingested_at", pa.timestamp("ns", tz="UTC"), True),  # PyIceberg would cast it to microseconds
+        ("birth_date", pa.timestamp("ms"), True),  # a type PyIceberg promotes or casts on read
+        ("birth_date", pa.month_day_nano_interval(), False),  # no Iceberg type: the file is PyIceberg's
+    ],
+)
+def test_a_file_storing_a_column_in_another_type_is_read_by_pyiceberg(
+    registry: DatasetContract,
+    monkeypatch: pytest.MonkeyPatch,
+    column: str,
+    stored: pa.DataType,
+    others_plain: bool,
+) -> None:
+    snapshot = CuratedSnapshot(registry)
+    real = snapshot._stored_schema
+
+    def stored_schema(path: str) -> pa.Schema:
+        kept = real(path)
+        at = kept.get_field_index(column)
+        return kept.set(at, pa.field(column, stored, metadata=kept.field(column).metadata))
+
+    monkeypatch.setattr(snapshot, "_stored_schema", stored_schema)
+
+    assert snapshot._plain_files([column]) is None
+    assert (snapshot._plain_files(["gender"]) is not None) is others_plain

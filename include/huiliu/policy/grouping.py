@@ -71,7 +71,7 @@ def counted(
     row's combination (numbered 0..n-1), and per combination its code of each column and its rows
     (None: the key spans more than :data:`DIRECT_KEYS`)."""
     span = np.prod(cardinalities, dtype=np.float64)
-    if not columns or span > DIRECT_KEYS:
+    if not columns or span > DIRECT_KEYS or len(columns[0]) >= 2**31:  # counted in 32-bit slots
         return None
     key = columns[0].astype(np.int32)  # below DIRECT_KEYS
     for codes, width in zip(columns[1:], cardinalities[1:], strict=True):

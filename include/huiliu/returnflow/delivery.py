@@ -54,6 +54,10 @@ WRITERS = min(4, os.cpu_count() or 1)
 FILES_PER_DELIVERY = 8
 """Files an open delivery may hold at once (its data and fingerprint files, the XLSX writer's
 scratch file and its locked folder: six in the outbox), with room to spare."""
+ENCODED_AHEAD = 2
+"""Tiers whose rows the narrow pass encodes while the current versions are found (a street and a
+community tier, usually all there are); a further tier is encoded when its turn comes, so that the
+codes of many tiers are never held at once."""
 OUTBOX_THREADS = 16
 """Threads opening, sealing and publishing units' deliveries at once: they mostly wait for fsync,
 which the file system serves together (one journal commit for many files)."""
@@ -209,15 +213,15 @@ def assess_units(
             finding = reading.submit(snapshot.current)
             read = snapshot.columns(wanted, dictionaries=wanted)
         tiered = _measured_tiers(plans, levels, read)
-        # every tier's rows are encoded beside the current versions (four bytes a row per column)
-        encoded = [_guard_rows(tier, read, returns) for tier in tiered]
+        # the first tiers' rows are encoded beside the current versions (four bytes a row per column)
+        encoded = [_guard_rows(tier, read, returns) for tier in tiered[:ENCODED_AHEAD]]
         current = finding.result()
     # the memory the key hashes held is kept for the tiers' measures (given back, it would be faulted
     # in again at once); the caller gives it back after the narrow pass
     tiers_out: list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]] = []
     # one tier at a time: measured side by side they are faster, but their groupings would add up in memory
     for tier in tiered:
-        rows = encoded.pop(0)
+        rows = encoded.pop(0) if encoded else _guard_rows(tier, read, returns)
         lifted = frozenset(u for u, p in tier.by_unit.items() if p.grant.id in released)
         tiers_out.append(
             (tier.scope, tier.by_unit, assess_rows(rows.only(current), tier.plan.guard, released=lifted))

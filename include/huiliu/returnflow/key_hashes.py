@@ -68,6 +68,8 @@ def repeated(hashes: Hashes) -> npt.NDArray[np.bool_]:
     equal, no hash repeats. Otherwise one compiled pass through a hash table marks the rows
     (:func:`huiliu.row_passes.mark_repeated`), instead of ordering them.
     """
+    if len(hashes) >= 2**31:
+        raise ValueError(f"{len(hashes)} rows: a table's key hashes are marked for fewer than 2**31 rows")
     shared = np.zeros(len(hashes), dtype=bool)
     ordered = np.sort(hashes)
     if (ordered[1:] == ordered[:-1]).any():

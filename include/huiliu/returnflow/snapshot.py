@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
@@ -19,7 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.expressions import AlwaysTrue
-from pyiceberg.io.pyarrow import ArrowScan, pyarrow_to_schema, schema_to_pyarrow
+from pyiceberg.io.pyarrow import (
+    ArrowScan,
+    UnsupportedPyArrowTypeException,
+    pyarrow_to_schema,
+    schema_to_pyarrow,
+)
 from pyiceberg.manifest import FileFormat
 from pyiceberg.table import FileScanTask, Table
 
@@ -40,6 +46,15 @@ _SCHEMAS_LOCK = threading.Lock()
 INGESTED_AT = "_ingested_at"
 TECHNICAL_COLUMNS = ("_batch_id", "_ingested_at", "_source")
 """Columns huiliu adds when landing; they are never returned to a unit."""
+
+
+@dataclass(frozen=True)
+class _PlainFiles:
+    """A snapshot's data files PyArrow alone may read, in order, and whether each column read is
+    optional (may hold nulls) in the snapshot's schema."""
+
+    paths: list[str]
+    optional: dict[str, bool]
 
 
 class _DictionaryReads(logging.Filter):
@@ -126,7 +141,11 @@ class CuratedSnapshot:
         ]
         files = self._plain_files(read)
         if files is not None:
-            parts = [b for path in files for b in self._read_file(path, read, encoded).to_batches()]
+            parts = [
+                b
+                for path in files.paths
+                for b in self._read_file(path, read, encoded, files.optional).to_batches()
+            ]
         else:
             reader = self._reader(read, encoded)
             parts = [batch for task in self._planned() for batch in reader.to_record_batches([task])]
@@ -157,8 +176,8 @@ class CuratedSnapshot:
         ]
         parts: list[pa.RecordBatch] = []
         hashes: list[Hashes] = []
-        for path in files:
-            rows = self._read_file(path, read, encoded)
+        for path in files.paths:
+            rows = self._read_file(path, read, encoded, files.optional)
             hashes.append(key_hashes(rows.select(key).to_batches(), key))
             parts.extend(rows.select(names).to_batches())
             del rows  # the file's key column goes with it
@@ -167,7 +186,7 @@ class CuratedSnapshot:
         table = _one_table(_as_dictionaries(parts, encoded))
         return table, np.concatenate(hashes)
 
-    def _plain_files(self, names: Sequence[str]) -> list[str] | None:
+    def _plain_files(self, names: Sequence[str]) -> _PlainFiles | None:
         """The snapshot's data files, in order, when PyArrow alone reads these columns of them
         exactly as PyIceberg's reader would (None: PyIceberg must read them).
 
@@ -188,10 +207,15 @@ class CuratedSnapshot:
                 return None
             physical = self._stored_schema(task.file.file_path)
             try:
-                in_file = pyarrow_to_schema(physical, mapping)
+                in_file = pyarrow_to_schema(
+                    physical,
+                    mapping,
+                    downcast_ns_timestamp_to_us=True,
+                    format_version=self.table.metadata.format_version,
+                )
                 stored_fields = [in_file.find_field(field.field_id) for field in wanted]
-            except ValueError:  # no field ids and no mapping, or a column the file does not hold
-                return None
+            except (ValueError, UnsupportedPyArrowTypeException):
+                return None  # no field ids and no mapping, a column the file lacks, a type of no Iceberg type
             for field, stored_field in zip(wanted, stored_fields, strict=True):
                 if (stored_field.name, stored_field.field_type) != (field.name, field.field_type):
                     return None
@@ -199,7 +223,7 @@ class CuratedSnapshot:
                 if stored_type != read_type and not (is_plain_text(stored_type) and is_plain_text(read_type)):
                     return None  # PyIceberg would cast it; text it hands on as stored
             paths.append(task.file.file_path)
-        return paths
+        return _PlainFiles(paths=paths, optional={field.name: field.optional for field in wanted})
 
     def _stored_schema(self, path: str) -> pa.Schema:
         """The Arrow schema a data file stores (from its footer; a data file never changes, so each
@@ -215,10 +239,16 @@ class CuratedSnapshot:
                 _STORED_SCHEMAS[path] = known
         return known
 
-    def _read_file(self, path: str, names: Sequence[str], dictionaries: Sequence[str]) -> pa.Table:
-        """Some columns of one data file, read by PyArrow (``dictionaries`` as dictionary arrays)."""
+    def _read_file(
+        self, path: str, names: Sequence[str], dictionaries: Sequence[str], optional: dict[str, bool]
+    ) -> pa.Table:
+        """Some columns of one data file, read by PyArrow (``dictionaries`` as dictionary arrays),
+        their fields as PyIceberg hands them on: nullable as the snapshot's schema says, without
+        the file's field metadata."""
         with self.table.io.new_input(path).open() as stored:
-            return pq.read_table(stored, columns=list(names), read_dictionary=list(dictionaries))
+            rows = pq.read_table(stored, columns=list(names), read_dictionary=list(dictionaries))
+        fields = [pa.field(n, rows.schema.field(n).type, nullable=optional[n]) for n in names]
+        return pa.Table.from_arrays(rows.columns, schema=pa.schema(fields))
 
     def record_batches(self, names: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The rows (or some columns of them) in the same order, one data file at a time."""
