@@ -122,6 +122,17 @@ class CuratedSnapshot:
     def _corrected(self, names: Sequence[str]) -> bool:
         return any(n in self.overlay.values for n in names)
 
+    def _text_columns(self, dictionaries: Sequence[str], *, among: set[str]) -> list[str]:
+        """The columns of ``dictionaries`` among ``among`` that hold plain text: those read as
+        dictionary arrays."""
+        schema = self.table.schema().as_arrow()
+        return [n for n in dict.fromkeys(dictionaries) if n in among and is_plain_text(schema.field(n).type)]
+
+    def _no_rows(self, names: Sequence[str]) -> pa.Table:
+        """These columns, empty, in the table's types."""
+        schema = self.table.schema().as_arrow()
+        return pa.table({n: pa.array([], schema.field(n).type) for n in names})
+
     def columns(self, names: Sequence[str], *, dictionaries: Sequence[str] = ()) -> pa.Table:
         """Some columns of every row, in the snapshot's row order, with the overlay's corrections.
 
@@ -134,11 +145,8 @@ class CuratedSnapshot:
         names = list(dict.fromkeys(names))
         corrected = self._corrected(names)
         read = list(dict.fromkeys([*names, *self.overlay.key])) if corrected else names
-        schema = self.table.schema().as_arrow()
         untouched = set(names) - set(self.overlay.values) - (set(self.overlay.key) if corrected else set())
-        encoded = [
-            n for n in dict.fromkeys(dictionaries) if n in untouched and is_plain_text(schema.field(n).type)
-        ]
+        encoded = self._text_columns(dictionaries, among=untouched)
         files = self._plain_files(read)
         if files is not None:
             parts = [
@@ -150,7 +158,7 @@ class CuratedSnapshot:
             reader = self._reader(read, encoded)
             parts = [batch for task in self._planned() for batch in reader.to_record_batches([task])]
         if not parts:
-            return pa.table({n: pa.array([], schema.field(n).type) for n in names})
+            return self._no_rows(names)
         return self.overlay.apply(_one_table(_as_dictionaries(parts, encoded))).select(names)
 
     def columns_and_key_hashes(
@@ -170,10 +178,7 @@ class CuratedSnapshot:
         files = self._plain_files(read)
         if files is None:
             return None
-        schema = self.table.schema().as_arrow()
-        encoded = [
-            n for n in dict.fromkeys(dictionaries) if n in names and is_plain_text(schema.field(n).type)
-        ]
+        encoded = self._text_columns(dictionaries, among=set(names))
         parts: list[pa.RecordBatch] = []
         hashes: list[Hashes] = []
         for path in files.paths:
@@ -182,7 +187,7 @@ class CuratedSnapshot:
             parts.extend(rows.select(names).to_batches())
             del rows  # the file's key column goes with it
         if not parts:
-            return pa.table({n: pa.array([], schema.field(n).type) for n in names}), np.zeros(0, np.uint64)
+            return self._no_rows(names), np.zeros(0, np.uint64)
         table = _one_table(_as_dictionaries(parts, encoded))
         return table, np.concatenate(hashes)
 
