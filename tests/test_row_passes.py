@@ -10,8 +10,11 @@ from hypothesis import strategies as st
 
 from huiliu.arrow_text import text_buffers
 from huiliu.row_passes import (
+    any_byte,
+    any_leading,
     counts,
     hash_texts,
+    hide_in_plain_texts,
     least_per_unit,
     looked_up,
     mark_present,
@@ -19,6 +22,7 @@ from huiliu.row_passes import (
     numbered,
     pair_counts,
     ranked,
+    translate_bytes,
 )
 
 CODE_TYPES = st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32])
@@ -152,3 +156,86 @@ def test_keys_are_numbered_in_the_order_of_their_values(keys: list[int], extra: 
     assert values.tolist() == distinct
     assert groups.tolist() == [distinct.index(k) for k in keys]
     assert rows.tolist() == [keys.count(k) for k in distinct]
+
+
+PLAIN_TEXT = st.text(alphabet=st.sampled_from(list("0123456789abXY-号 ")), max_size=20)
+DIGIT_BYTES = np.zeros(256, dtype=bool)
+DIGIT_BYTES[list(b"0123456789")] = True
+
+
+def _hidden_by_definition(text: str, keep_start: int, keep_end: int, hidden: int, least: int) -> str | None:
+    """The text with its middle hidden when it is plain (digits only, at least ``least``), else None."""
+    if not text or len(text) < least or not all(c in "0123456789" for c in text):
+        return None
+    last = len(text) - keep_end
+    first = keep_start if hidden < 0 else max(keep_start, last - hidden)
+    return text[:first] + "*" * max(last - first, 0) + text[max(last, first) :]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(PLAIN_TEXT, max_size=30),
+    keep=st.tuples(st.integers(0, 6), st.integers(0, 6)),
+    hidden=st.integers(-1, 5),
+    extra=st.integers(0, 4),
+    cut=st.integers(0, 3),
+)
+def test_plain_texts_have_their_middle_hidden_and_others_stay(
+    texts: list[str], keep: tuple[int, int], hidden: int, extra: int, cut: int
+) -> None:
+    values = pa.array(texts, pa.string()).slice(min(cut, len(texts)))
+    offsets, data = text_buffers(values)
+    least = keep[0] + keep[1] + max(hidden, 0) + extra
+    out, plain = data.copy(), np.empty(len(values), dtype=bool)
+
+    hide_in_plain_texts(offsets, data, DIGIT_BYTES, keep[0], keep[1], hidden, least, ord("*"), out, plain)
+
+    for i, text in enumerate(values.to_pylist()):
+        wanted = _hidden_by_definition(text, keep[0], keep[1], hidden, least)
+        got = bytes(out[offsets[i] : offsets[i + 1]]).decode()
+        assert plain[i] == (wanted is not None)
+        assert got == (text if wanted is None else wanted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(st.text(alphabet=st.sampled_from(list("a=+-@1张 ")), max_size=5), max_size=20),
+    cut=st.integers(0, 3),
+)
+def test_any_leading_finds_a_text_that_starts_with_a_marked_byte(texts: list[str], cut: int) -> None:
+    values = pa.array(texts, pa.string()).slice(min(cut, len(texts)))
+    marked = np.zeros(256, dtype=bool)
+    marked[list(b"=+-@")] = True
+    offsets, data = text_buffers(values)
+
+    assert any_leading(offsets, data, marked) == any(
+        t[:1] in ("=", "+", "-", "@") for t in values.to_pylist()
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(st.text(alphabet=st.sampled_from(list("ab1张٣ ")), max_size=5), max_size=20),
+    cut=st.integers(0, 3),
+)
+def test_any_byte_looks_only_inside_the_values_given(texts: list[str], cut: int) -> None:
+    values = pa.array(texts, pa.string()).slice(min(cut, len(texts)))
+    marked = np.zeros(256, dtype=bool)
+    marked["٣".encode()[0]] = True
+    offsets, data = text_buffers(values)
+
+    assert any_byte(data, offsets[0], offsets[-1], marked) == any("٣" in t for t in values.to_pylist())
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=60), bounds=st.tuples(st.integers(0, 60), st.integers(0, 60)))
+def test_translate_bytes_maps_only_the_bytes_in_its_range(data: bytes, bounds: tuple[int, int]) -> None:
+    start, end = min(bounds[0], len(data)), min(max(bounds), len(data))
+    table = np.arange(256, dtype=np.uint8)[::-1].copy()
+    source = np.frombuffer(data, dtype=np.uint8)
+    out = np.full(len(data), 7, dtype=np.uint8)
+
+    translate_bytes(source, start, end, table, out)
+
+    assert out[start:end].tolist() == table[source[start:end]].tolist()
+    assert (np.delete(out, np.arange(start, end)) == 7).all()

@@ -1,4 +1,4 @@
-"""Single passes over a column's rows, compiled: counting codes, looking codes up, hashing texts.
+"""Single passes over a column's rows, compiled: counting codes, looking codes up, hashing and masking texts.
 
 The re-identification guard and the search for a record's current version work on whole columns
 of integer codes (32-bit) and on Arrow's text buffers. NumPy's ``bincount`` and its indexing by an
@@ -7,6 +7,10 @@ to find the largest), and hashing texts of unequal lengths gathers them length b
 loops read the rows as they lie, once, and release the interpreter lock while they run, so the
 other core can read Parquet beside them. They are compiled by Numba on first use and cached on
 disk beside this module, so a later process loads them instead of compiling again.
+
+The delivery masks plain ASCII values (ID numbers, mobiles) in place in a copy of Arrow's text data,
+and asks whether any value starts with, or holds, a byte of a given set, without a Python string or
+a fresh array per row.
 
 Codes handed to them must lie inside the table they index (``0 <= code < len(table)``): the
 callers build codes that way, and a loop does not check each row.
@@ -189,3 +193,72 @@ def mark_repeated(hashes: Hashes, shared: npt.NDArray[np.bool_]) -> None:
                 shared[holder] = True
                 break
             at = (at + 1) & last
+
+
+@_compiled
+def hide_in_plain_texts(
+    offsets: npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    shape: npt.NDArray[np.bool_],
+    keep_start: int,
+    keep_end: int,
+    hidden: int,
+    least: int,
+    char: int,
+    out: npt.NDArray[np.uint8],
+    plain: npt.NDArray[np.bool_],
+) -> None:
+    """Hide bytes of every plain text, in ``out`` (a copy of ``data``); mark in ``plain`` which texts were.
+
+    A text is plain when it is not empty, holds at least ``least`` bytes and every byte is one
+    ``shape`` allows (ASCII ones, so a byte is a character). Its bytes from ``keep_start`` to
+    ``keep_end`` before its end are set to ``char``; when ``hidden`` is not negative, only the
+    ``hidden`` bytes just before the last ``keep_end``. Other texts are left as they are.
+    """
+    for i in range(plain.size):
+        start, end = offsets[i], offsets[i + 1]
+        length = end - start
+        ok = length > 0 and length >= least
+        at = start
+        while ok and at < end:
+            ok = shape[data[at]]
+            at += 1
+        plain[i] = ok
+        if ok:
+            last = end - keep_end
+            first = start + keep_start if hidden < 0 else max(start + keep_start, last - hidden)
+            for b in range(first, last):
+                out[b] = char
+
+
+@_compiled
+def any_leading(
+    offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8], bytes_: npt.NDArray[np.bool_]
+) -> bool:
+    """Whether any non-empty text starts with a byte ``bytes_`` marks."""
+    for i in range(offsets.size - 1):  # noqa: SIM110 (Numba compiles the loop, not a generator)
+        if offsets[i + 1] > offsets[i] and bytes_[data[offsets[i]]]:
+            return True
+    return False
+
+
+@_compiled
+def any_byte(data: npt.NDArray[np.uint8], start: int, end: int, bytes_: npt.NDArray[np.bool_]) -> bool:
+    """Whether any of ``data[start:end]`` is a byte ``bytes_`` marks."""
+    for at in range(start, end):  # noqa: SIM110 (Numba compiles the loop, not a generator)
+        if bytes_[data[at]]:
+            return True
+    return False
+
+
+@_compiled
+def translate_bytes(
+    data: npt.NDArray[np.uint8],
+    start: int,
+    end: int,
+    table: npt.NDArray[np.uint8],
+    out: npt.NDArray[np.uint8],
+) -> None:
+    """``out[at] = table[data[at]]`` for every byte from ``start`` to ``end``."""
+    for at in range(start, end):
+        out[at] = table[data[at]]

@@ -10,6 +10,7 @@ Free text is returned only through the PII gate's anonymiser, once per distinct 
 
 from __future__ import annotations
 
+import string
 import sys
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -19,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu import row_passes
+from huiliu.arrow_text import text_buffers
 from huiliu.identity.resident_id import LEGACY_LENGTH
 
 Values: TypeAlias = pa.Array | pa.ChunkedArray
@@ -28,6 +31,12 @@ _PLAIN = pc.ascii_is_alnum
 """Non-empty and only ASCII letters and digits."""
 _DIGITS = pc.ascii_is_decimal
 """Non-empty and only ASCII digits."""
+_ALNUM_BYTES = np.zeros(256, dtype=bool)
+_ALNUM_BYTES[[ord(c) for c in string.ascii_letters + string.digits]] = True
+_DIGIT_BYTES = np.zeros(256, dtype=bool)
+_DIGIT_BYTES[[ord(c) for c in string.digits]] = True
+_SHAPE_BYTES = {_PLAIN: _ALNUM_BYTES, _DIGITS: _DIGIT_BYTES}
+"""Each shape's bytes (the compiled pass masks plain values without the Arrow kernels)."""
 
 
 def as_text(values: Values) -> pa.Array:
@@ -64,12 +73,47 @@ def _long_enough(text: pa.Array, shape: Callable[[pa.Array], pa.Array], length: 
     return pc.fill_null(shaped, True)
 
 
+def _hidden_in_place(
+    text: pa.Array,
+    shape: Callable[[pa.Array], pa.Array],
+    keep: tuple[int, int],
+    hidden: int,
+    least: int,
+    char: str,
+) -> tuple[pa.Array, pa.Array] | None:
+    """The plain values (of the ``shape``, at least ``least`` characters) with characters hidden
+    between the ``keep`` first and last ones (only ``hidden`` of them, before the last, when it is
+    not negative), in one compiled pass over a copy of the text data; and which values were plain
+    (nulls: true). None when ``char`` is not one ASCII byte."""
+    if len(char) != 1 or not char.isascii() or not len(text):
+        return None
+    offsets, data = text_buffers(text)
+    out = data.copy()
+    plain = np.empty(len(text), dtype=bool)
+    row_passes.hide_in_plain_texts(
+        offsets, data, _SHAPE_BYTES[shape], keep[0], keep[1], hidden, least, ord(char), out, plain
+    )
+    validity = text.buffers()[0]
+    if text.null_count:
+        plain |= ~np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    masked = pa.StringArray.from_buffers(
+        len(text), text.buffers()[1], pa.py_buffer(out), validity, text.null_count, text.offset
+    )
+    return masked, pa.array(plain)
+
+
 def _fast_middle(text: pa.Array, start: int, end: int, char: str) -> tuple[pa.Array, pa.Array]:
+    in_place = _hidden_in_place(text, _PLAIN, (start, end), -1, start + end, char)
+    if in_place is not None:
+        return in_place
     return _keep_ends(text, start, end, char), _long_enough(text, _PLAIN, start + end)
 
 
 def _fast_mobile(text: pa.Array, char: str) -> tuple[pa.Array, pa.Array]:
     """Digits only, at least 11: everything before the last 8 kept, then 4 hidden, then the last 4."""
+    in_place = _hidden_in_place(text, _DIGITS, (0, 4), 4, 11, char)
+    if in_place is not None:
+        return in_place
     masked = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(text, 0, -8),
         pc.binary_repeat(char, 4),
@@ -115,23 +159,24 @@ def _other_digit_leads() -> np.ndarray:
 
 def _may_hold_other_digits(text: pa.Array) -> bool:
     """False when no value holds a byte a non-ASCII digit starts with (read off the UTF-8 data)."""
-    _, offsets, data = text.buffers()
-    if data is None or not len(text):
+    if not len(text):
         return False
-    bounds = np.frombuffer(offsets, dtype=np.int32)[[text.offset, text.offset + len(text)]]
-    return bool(_other_digit_leads()[np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[1]]].any())
+    offsets, data = text_buffers(text)
+    return bool(row_passes.any_byte(data, offsets[0], offsets[-1], _other_digit_leads()))
 
 
 def _ascii_digits_hidden(text: pa.Array, char: str) -> pa.Array:
     """ASCII digits replaced byte for byte in the UTF-8 data (they never occur inside another character)."""
-    validity, offsets, data = text.buffers()
-    if data is None:
+    validity, offsets_buffer, data_buffer = text.buffers()
+    if data_buffer is None or not len(text):
         return text
+    offsets, data = text_buffers(text)
     replaced = np.arange(256, dtype=np.uint8)  # each byte to itself, 0-9 to the mask character
     replaced[ord("0") : ord("9") + 1] = ord(char)
-    hidden = replaced[np.frombuffer(data, dtype=np.uint8)]
+    hidden = np.empty_like(data)
+    row_passes.translate_bytes(data, offsets[0], offsets[-1], replaced, hidden)
     return pa.StringArray.from_buffers(
-        len(text), offsets, pa.py_buffer(hidden), validity, text.null_count, text.offset
+        len(text), offsets_buffer, pa.py_buffer(hidden), validity, text.null_count, text.offset
     )
 
 

@@ -82,6 +82,12 @@ def _repeats(column: pa.Array) -> bool:
         return True
 
 
+SINK_BUFFER = 1 << 16
+"""Bytes a Parquet writer gathers before handing them to its file: its many small writes (page
+headers, pages, statistics) then reach the Python file object, its checksum and the disk in a few
+calls, and many open deliveries hold little."""
+
+
 class ParquetExport:
     """Rows to a Parquet file, each written batch one row group (the same batches give the same bytes).
 
@@ -94,6 +100,7 @@ class ParquetExport:
     ) -> None:
         self._file, self._schema, self._dictionary = file, schema, dictionary
         self._writer: pq.ParquetWriter | None = None
+        self._sink: pa.NativeFile | None = None
 
     def _begin(self, first: pa.RecordBatch | None) -> pq.ParquetWriter:
         encoded: bool | list[str] = False
@@ -103,7 +110,8 @@ class ParquetExport:
                 for name, column in zip(self._schema.names, first.columns if first else [], strict=False)
                 if _repeats(column)
             ]
-        return pq.ParquetWriter(self._file, self._schema, use_dictionary=encoded)
+        self._sink = pa.BufferedOutputStream(pa.PythonFile(self._file, mode="w"), buffer_size=SINK_BUFFER)
+        return pq.ParquetWriter(self._sink, self._schema, use_dictionary=encoded)
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows:
@@ -115,6 +123,8 @@ class ParquetExport:
         if self._writer is None:
             self._writer = self._begin(None)
         self._writer.close()
+        assert self._sink is not None
+        self._sink.close()  # the last gathered bytes reach the file
 
 
 def _csv_type(field: pa.Field) -> pa.DataType:

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiliu import row_passes
 from huiliu.arrow_text import is_plain_text, text_buffers
 
 QUOTE = "'"
@@ -49,8 +50,7 @@ def _may_be_formula_like(values: pa.Array) -> bool:
     if not len(values):
         return False
     offsets, data = text_buffers(values)
-    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-    return bool(_STARTS[data[starts]].any())
+    return row_passes.any_leading(offsets, data, _STARTS)
 
 
 def formula_like(values: pa.Array) -> np.ndarray:
