@@ -25,6 +25,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from huiliu.arrow_text import Offsets
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 Counts = npt.NDArray[np.int64]
@@ -139,7 +141,7 @@ _FINAL_SHIFT = np.uint64(29)
 
 
 @_compiled
-def hash_texts(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8], out: Hashes) -> None:
+def hash_texts(offsets: Offsets, data: npt.NDArray[np.uint8], out: Hashes) -> None:
     """A 64-bit hash of each text (the bytes from ``offsets[i]`` to ``offsets[i + 1]``) into ``out``.
 
     The hash starts from the text's length, then takes its bytes as little-endian 8-byte words
@@ -197,7 +199,7 @@ def mark_repeated(hashes: Hashes, shared: npt.NDArray[np.bool_]) -> None:
 
 @_compiled
 def hide_in_plain_texts(
-    offsets: npt.NDArray[np.int64],
+    offsets: Offsets,
     data: npt.NDArray[np.uint8],
     shape: npt.NDArray[np.bool_],
     keep_start: int,
@@ -232,9 +234,7 @@ def hide_in_plain_texts(
 
 
 @_compiled
-def any_leading(
-    offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8], bytes_: npt.NDArray[np.bool_]
-) -> bool:
+def any_leading(offsets: Offsets, data: npt.NDArray[np.uint8], bytes_: npt.NDArray[np.bool_]) -> bool:
     """Whether any non-empty text starts with a byte ``bytes_`` marks."""
     for i in range(offsets.size - 1):  # noqa: SIM110 (Numba compiles the loop, not a generator)
         if offsets[i + 1] > offsets[i] and bytes_[data[offsets[i]]]:

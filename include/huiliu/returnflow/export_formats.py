@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from huiliu.returnflow.checksummed import ChecksummedFile
 from huiliu.returnflow.manifest import OutboxError
-from huiliu.returnflow.spreadsheet_safety import neutralise_for_csv
+from huiliu.returnflow.spreadsheet_safety import is_text, neutralise_for_csv
 
 BOM = b"\xef\xbb\xbf"
 
@@ -146,19 +146,26 @@ class CsvExport:
     def __init__(self, file: BinaryIO | ChecksummedFile, schema: pa.Schema, *, zone: str) -> None:
         self._zone = zone
         self._schema = pa.schema([pa.field(f.name, _csv_type(f)) for f in schema])
+        # per column, what its values need before they are written (most columns: nothing)
+        self._decoded = [pa.types.is_dictionary(f.type) or pa.types.is_string_view(f.type) for f in schema]
+        self._text = [is_text(f.type) for f in self._schema]
+        self._timed = [pa.types.is_timestamp(f.type) for f in self._schema]
         file.write(BOM)
         file.flush()
         options = pacsv.WriteOptions(eol="\r\n", quoting_style="needed")
         self._writer = pacsv.CSVWriter(file, self._schema, write_options=options)
 
-    def _prepared(self, values: pa.Array, type_: pa.DataType) -> pa.Array:
-        values = neutralise_for_csv(plain(values))
-        if pa.types.is_timestamp(type_):
-            values = local_time(values, self._zone).cast(type_, safe=False)
+    def _prepared(self, values: pa.Array, i: int) -> pa.Array:
+        if self._decoded[i]:
+            values = plain(values)
+        if self._text[i]:
+            values = neutralise_for_csv(values)
+        elif self._timed[i]:
+            values = local_time(values, self._zone).cast(self._schema.field(i).type, safe=False)
         return values
 
     def write(self, batch: pa.RecordBatch) -> None:
-        columns = [self._prepared(batch.column(i), f.type) for i, f in enumerate(self._schema)]
+        columns = [self._prepared(batch.column(i), i) for i in range(len(self._schema))]
         self._writer.write_batch(pa.record_batch(columns, schema=self._schema))
 
     def close(self) -> None:
