@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 from tests.helpers.outbox_cases import DATASET, HOSTILE, UNIT, description, fingerprints, rows
 
-from huiliu.returnflow.manifest import DeliveredColumn, DeliveryManifest
+from huiliu.returnflow import outbox
+from huiliu.returnflow.manifest import DeliveredColumn, DeliveryManifest, OutboxError
 from huiliu.returnflow.outbox import delivery_folder, write_delivery
 from huiliu.returnflow.spreadsheet_safety import NEUTRALISED
 
@@ -71,6 +72,41 @@ def test_fingerprints_are_stored_one_per_row(delivered: tuple[Path, DeliveryMani
     assert stored.column_names == ["fingerprint"]
     assert stored.column(0).to_pylist() == list(range(10_000, 10_000 + ROWS))
     assert manifest.fingerprints is not None and manifest.fingerprints.count == ROWS
+
+
+def test_fingerprints_of_many_small_writes_are_gathered_into_few_row_groups_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "FINGERPRINT_GROUP", 7)
+    sizes = [3, 0, 5, 1, 9, 2]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    manifest = write_delivery(
+        tmp_path,
+        description(),
+        [rows(n, at) for n, at in zip(sizes, starts, strict=True)],
+        fingerprints=[fingerprints(n, at) for n, at in zip(sizes, starts, strict=True)],
+        formats=["parquet"],
+        zone="UTC",
+    )
+
+    stored = pq.ParquetFile(delivery_folder(tmp_path, UNIT, DATASET, "D0001") / "fingerprints.parquet")
+    assert stored.read().column(0).to_pylist() == list(range(10_000, 10_000 + sum(sizes)))
+    # 3+0+5 reach 7, then 1+9, then the last 2 when the delivery is sealed
+    assert [stored.metadata.row_group(i).num_rows for i in range(stored.num_row_groups)] == [8, 10, 2]
+    assert manifest.fingerprints is not None and manifest.fingerprints.count == sum(sizes)
+
+
+def test_fingerprints_of_another_type_than_the_first_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutboxError, match="fingerprints of type int64 after fingerprints of type uint64"):
+        write_delivery(
+            tmp_path,
+            description(),
+            [rows(2), rows(2, 2)],
+            fingerprints=[fingerprints(2), pa.array([1, 2], pa.int64())],
+            formats=["parquet"],
+            zone="UTC",
+        )
+    assert not delivery_folder(tmp_path, UNIT, DATASET, "D0001").exists()
 
 
 def test_the_manifest_lists_every_files_size_and_checksum(delivered: tuple[Path, DeliveryManifest]) -> None:

@@ -31,7 +31,7 @@ absent from the files). ``files`` lists the data files in the order of the reque
 from __future__ import annotations
 
 import re
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +73,13 @@ def checked_delivery_id(value: object) -> str:
     """A delivery id fit to name a folder: letters, digits, - and _, not starting with a dot or dash."""
     rule = "1-64 ASCII letters, digits, - or _, the first a letter or digit"
     return _checked("delivery id", value, DELIVERY_ID, rule)
+
+
+def _flat(record: Any) -> dict[str, Any]:
+    """A record's fields by name, in order (the manifest's records hold only texts, numbers and
+    times, or records and tuples of records the caller flattens itself): ``dataclasses.asdict``
+    without its deep copy."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,19 +226,19 @@ class DeliveryManifest:
 
     def as_dict(self) -> dict[str, Any]:
         """The manifest in its stable ``manifest.json`` shape (see the module docstring)."""
-        described = {f.name: getattr(self.description, f.name) for f in fields(self.description)}
+        described = _flat(self.description)
         for key, value in described.items():
             if isinstance(value, datetime):
                 described[key] = value.isoformat()
-        described["columns"] = [asdict(c) for c in self.description.columns]
+        described["columns"] = [_flat(c) for c in self.description.columns]
         return {
             "schema_version": MANIFEST_SCHEMA_VERSION,
             **described,
             "rows": self.rows,
             "data_sheets": list(self.data_sheets),
-            "files": [asdict(f) for f in self.files],
-            "fingerprints": asdict(self.fingerprints) if self.fingerprints else None,
-            "notices": asdict(self.notices) if self.notices else None,
+            "files": [_flat(f) for f in self.files],
+            "fingerprints": _flat(self.fingerprints) if self.fingerprints else None,
+            "notices": _flat(self.notices) if self.notices else None,
         }
 
     @classmethod

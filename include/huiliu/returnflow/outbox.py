@@ -62,6 +62,10 @@ from huiliu.returnflow.xlsx_export import XlsxExport, sheet_spans
 
 DEFAULT_FORMATS: tuple[OutputFormat, ...] = (OutputFormat.PARQUET, OutputFormat.CSV, OutputFormat.XLSX)
 FINGERPRINT_COLUMN = "fingerprint"
+FINGERPRINT_GROUP = 1 << 16
+"""Fingerprints gathered (copied out of the rows' batches) before they are written as one row group
+of the fingerprint file, 512 KiB a delivery at most: a unit whose rows arrive in many small runs
+gets a few row groups, not one per run."""
 READ_CHUNK = 1 << 20
 
 __all__ = [
@@ -156,6 +160,9 @@ class OutboxDelivery:
         self._fingerprints: tuple[ChecksummedFile, ParquetExport] | None = None
         self._sealed: tuple[list[DeliveredFile], FingerprintFile | None] | None = None
         self._fingerprint_count = 0
+        self._gathered: list[pa.Array] = []
+        self._fingerprint_type: pa.DataType | None = None
+        self._gathered_count = 0
         self.rows = 0
         self.manifest: DeliveryManifest | None = None
         """The published delivery's manifest (set by :meth:`publish`)."""
@@ -257,15 +264,32 @@ class OutboxDelivery:
             raise OutboxError(
                 f"delivery {self.description.delivery_id}: {len(fingerprints)} fingerprints for {count} rows"
             )
-        writer = self._fingerprint_writer(fingerprints.type)
-        writer.write(pa.record_batch([fingerprints], names=[FINGERPRINT_COLUMN]))
+        if self._fingerprints is not None and fingerprints.type != self._fingerprint_type:
+            raise OutboxError(
+                f"delivery {self.description.delivery_id}: fingerprints of type {fingerprints.type} after "
+                f"fingerprints of type {self._fingerprint_type}; give every batch's fingerprints one type"
+            )
+        self._fingerprint_writer(fingerprints.type)
         self._notices.see(fingerprints, self._fingerprint_count)
         self._fingerprint_count += count
+        self._gathered.append(pa.concat_arrays([fingerprints]))  # a copy: the rows' batch is not kept
+        self._gathered_count += count
+        if self._gathered_count >= FINGERPRINT_GROUP:
+            self._write_gathered()
+
+    def _write_gathered(self) -> None:
+        """Write the gathered fingerprints as one row group."""
+        if not self._gathered:
+            return
+        values = self._gathered[0] if len(self._gathered) == 1 else pa.concat_arrays(self._gathered)
+        self._gathered, self._gathered_count = [], 0
+        self._fingerprint_writer(values.type).write(pa.record_batch([values], names=[FINGERPRINT_COLUMN]))
 
     def _fingerprint_writer(self, type_: pa.DataType) -> ParquetExport:
         if self._fingerprints is None:
             file = ChecksummedFile(self._partial.create_file(FINGERPRINTS_FILE))
             schema = pa.schema([(FINGERPRINT_COLUMN, type_)])
+            self._fingerprint_type = type_
             self._fingerprints = file, ParquetExport(file, schema, dictionary=False)  # keyed: all distinct
         return self._fingerprints[1]
 
@@ -381,6 +405,7 @@ class OutboxDelivery:
     def _close_fingerprints(self) -> FingerprintFile | None:
         if not self._fingerprinted:
             return None
+        self._write_gathered()
         writer = self._fingerprint_writer(pa.uint64())  # an empty delivery: no type was given
         writer.close()
         assert self._fingerprints is not None
