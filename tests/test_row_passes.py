@@ -22,6 +22,7 @@ from huiliu.row_passes import (
     numbered,
     pair_counts,
     ranked,
+    siphash_texts,
     translate_bytes,
 )
 
@@ -239,3 +240,23 @@ def test_translate_bytes_maps_only_the_bytes_in_its_range(data: bytes, bounds: t
 
     assert out[start:end].tolist() == table[source[start:end]].tolist()
     assert (np.delete(out, np.arange(start, end)) == 7).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(st.text(max_size=30), max_size=20),
+    key=st.text(alphabet="0123456789abcdef", min_size=16, max_size=16),
+    cut=st.integers(0, 3),
+)
+def test_siphash_of_texts_is_the_one_pandas_starts_from(texts: list[str], key: str, cut: int) -> None:
+    from pandas._libs.hashing import hash_object_array
+
+    values = pa.array(texts, pa.string()).slice(min(cut, len(texts)))
+    offsets, data = text_buffers(values)
+    halves = np.frombuffer(key.encode(), dtype="<u8")
+    out = np.zeros(len(values), dtype=np.uint64)
+
+    siphash_texts(offsets, data, halves[0], halves[1], out)
+
+    wanted = hash_object_array(np.array(values.to_pylist(), dtype=object), key)
+    assert out.tolist() == wanted.tolist()

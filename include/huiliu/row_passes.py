@@ -9,8 +9,9 @@ other core can read Parquet beside them. They are compiled by Numba on first use
 disk beside this module, so a later process loads them instead of compiling again.
 
 The delivery masks plain ASCII values (ID numbers, mobiles) in place in a copy of Arrow's text data,
-and asks whether any value starts with, or holds, a byte of a given set, without a Python string or
-a fresh array per row.
+asks whether any value starts with, or holds, a byte of a given set, and hashes record keys with
+SipHash-2-4 as pandas does (the record fingerprints' definition), without a Python string or a
+fresh array per row.
 
 Codes handed to them must lie inside the table they index (``0 <= code < len(table)``): the
 callers build codes that way, and a loop does not check each row.
@@ -262,3 +263,66 @@ def translate_bytes(
     """``out[at] = table[data[at]]`` for every byte from ``start`` to ``end``."""
     for at in range(start, end):
         out[at] = table[data[at]]
+
+
+_SIP_CONSTANTS = (
+    np.uint64(0x736F6D6570736575),
+    np.uint64(0x646F72616E646F6D),
+    np.uint64(0x6C7967656E657261),
+    np.uint64(0x7465646279746573),
+)
+
+
+@numba.njit(inline="always")
+def _rotated(x: np.uint64, bits: int) -> np.uint64:
+    return (x << np.uint64(bits)) | (x >> np.uint64(64 - bits))
+
+
+@numba.njit(inline="always")
+def _sip_round(
+    v0: np.uint64, v1: np.uint64, v2: np.uint64, v3: np.uint64
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    v0 += v1
+    v1 = _rotated(v1, 13) ^ v0
+    v0 = _rotated(v0, 32)
+    v2 += v3
+    v3 = _rotated(v3, 16) ^ v2
+    v0 += v3
+    v3 = _rotated(v3, 21) ^ v0
+    v2 += v1
+    v1 = _rotated(v1, 17) ^ v2
+    v2 = _rotated(v2, 32)
+    return v0, v1, v2, v3
+
+
+@_compiled
+def siphash_texts(
+    offsets: Offsets, data: npt.NDArray[np.uint8], k0: np.uint64, k1: np.uint64, out: Hashes
+) -> None:
+    """SipHash-2-4 of each text's bytes under the 128-bit key ``k0, k1`` (its two little-endian
+    halves) into ``out``: the hash pandas' ``hash_array`` starts from for a text."""
+    c0, c1, c2, c3 = _SIP_CONSTANTS
+    for i in range(out.size):
+        start, end = offsets[i], offsets[i + 1]
+        v0, v1, v2, v3 = k0 ^ c0, k1 ^ c1, k0 ^ c2, k1 ^ c3
+        at = start
+        while at + 8 <= end:
+            word = np.uint64(0)
+            for b in range(8):
+                word |= np.uint64(data[at + b]) << np.uint64(8 * b)
+            v3 ^= word
+            v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+            v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+            v0 ^= word
+            at += 8
+        last = np.uint64(end - start) << np.uint64(56)
+        for b in range(end - at):
+            last |= np.uint64(data[at + b]) << np.uint64(8 * b)
+        v3 ^= last
+        v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+        v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+        v0 ^= last
+        v2 ^= np.uint64(0xFF)
+        for _ in range(4):
+            v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+        out[i] = v0 ^ v1 ^ v2 ^ v3

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.helpers.deliveries import (
     COMMUNITIES,
     KEY,
@@ -234,6 +236,49 @@ def test_fingerprints_are_keyed_and_stable() -> None:
     assert one != fingerprint(keys, b"another-key-of-16-bytes").to_pylist()
     with pytest.raises(ValueError, match="16 bytes"):
         fingerprint(keys, b"short")
+
+
+def _pandas_fingerprints(keys: pa.Table, key: bytes) -> list[int]:
+    """The fingerprints' definition: pandas' hash of the key columns as Python texts, no index."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {n: [None if v is None else str(v) for v in keys.column(n).to_pylist()] for n in keys.column_names},
+        dtype=object,
+    )
+    hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=key[:16].hex()[:16], categorize=False)
+    return [int(v) for v in hashed]
+
+
+KEY_COLUMNS = {"text": ["a"], "text+number": ["a", "b"], "number+text": ["b", "a"], "text+text": ["a", "c"]}
+KEY_TEXT = st.text(alphabet=st.sampled_from(list("0123456789Xx张三 é\U0001f600")), max_size=40)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    texts=st.lists(KEY_TEXT, min_size=1, max_size=25),
+    numbers=st.lists(st.integers(-(2**40), 2**40), min_size=25, max_size=25),
+    split=st.integers(0, 25),
+    large=st.booleans(),
+    columns=st.sampled_from(sorted(KEY_COLUMNS)),
+    key=st.binary(min_size=16, max_size=40),
+)
+def test_fingerprints_are_pandas_hash_of_the_key_texts(
+    texts: list[str], numbers: list[int], split: int, large: bool, columns: str, key: bytes
+) -> None:
+    kind = pa.large_string() if large else pa.string()
+    cut = min(split, len(texts))
+    text = pa.chunked_array([pa.array(texts[:cut], kind), pa.array(texts[cut:], kind)])
+    number = pa.array(numbers[: len(texts)], pa.int64())
+    table = pa.table({"a": text, "b": number, "c": pa.array(list(reversed(texts)), kind)})
+    keys = table.select(KEY_COLUMNS[columns])
+
+    assert fingerprint(keys, key).to_pylist() == _pandas_fingerprints(keys, key)
+
+
+def test_fingerprints_of_keys_with_nulls_are_pandas_hash_too() -> None:
+    keys = pa.table({"id_number": ["520102198001010011", None, ""], "seq": [1, 2, None]})
+    assert fingerprint(keys, KEY).to_pylist() == _pandas_fingerprints(keys, KEY)
 
 
 ID = "id_number"
