@@ -1,7 +1,8 @@
 """The file formats a delivery is written in, each a streaming writer fed one record batch at a time.
 
 * Parquet: the rows exactly as given (types, precision, nulls), for programs; each written batch is
-  one row group and nothing is buffered, so many open deliveries hold no rows between writes. A
+  one row group, and between writes a file holds no rows, only up to :data:`SINK_BUFFER` bytes
+  already encoded, so many open deliveries hold little. A
   column is dictionary-encoded when its first batch repeats values (at most half of its first
   1,024 values distinct):
   keyed hashes, names and addresses are not, since building a dictionary per row group that is

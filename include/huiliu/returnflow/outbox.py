@@ -4,7 +4,8 @@ Layout: ``<root>/<unit_code>/<dataset>/<delivery_id>/`` holds ``<dataset>.parque
 ``<dataset>.csv``, ``<dataset>.xlsx`` (:mod:`huiliu.returnflow.export_formats`),
 ``fingerprints.parquet`` (one keyed primary-key fingerprint per delivered row, column
 ``fingerprint``) and ``manifest.json`` (:mod:`huiliu.returnflow.manifest`). The rows arrive already
-scoped and masked by the policy; the outbox writes them as they are, batch by batch, in flat memory.
+scoped and masked by the policy; the outbox writes them as they are, batch by batch, in flat memory
+(a delivery gathers at most :data:`FINGERPRINT_GROUP` fingerprints before writing them).
 
 Publishing is atomic: everything is written into the hidden sibling ``.<delivery_id>.partial/``
 (locked while it is written), each file fsynced, the manifest last, then the folder is renamed into
