@@ -35,8 +35,7 @@ _ALNUM_BYTES = np.zeros(256, dtype=bool)
 _ALNUM_BYTES[[ord(c) for c in string.ascii_letters + string.digits]] = True
 _DIGIT_BYTES = np.zeros(256, dtype=bool)
 _DIGIT_BYTES[[ord(c) for c in string.digits]] = True
-_SHAPE_BYTES = {_PLAIN: _ALNUM_BYTES, _DIGITS: _DIGIT_BYTES}
-"""Each shape's bytes (the compiled pass masks plain values without the Arrow kernels)."""
+"""The bytes of each shape, for the compiled pass that masks plain values without Arrow kernels."""
 
 
 def as_text(values: Values) -> pa.Array:
@@ -73,15 +72,24 @@ def _long_enough(text: pa.Array, shape: Callable[[pa.Array], pa.Array], length: 
     return pc.fill_null(shaped, True)
 
 
+def _with_data(text: pa.Array, data: np.ndarray) -> pa.Array:
+    """The text array with its UTF-8 data replaced by ``data`` of the same layout (same offsets,
+    validity and slice)."""
+    validity, offsets, _ = text.buffers()
+    return pa.StringArray.from_buffers(
+        len(text), offsets, pa.py_buffer(data), validity, text.null_count, text.offset
+    )
+
+
 def _hidden_in_place(
     text: pa.Array,
-    shape: Callable[[pa.Array], pa.Array],
+    shape: np.ndarray,
     keep: tuple[int, int],
     hidden: int,
     least: int,
     char: str,
 ) -> tuple[pa.Array, pa.Array] | None:
-    """The plain values (of the ``shape``, at least ``least`` characters) with characters hidden
+    """The plain values (only bytes ``shape`` marks, at least ``least``) with characters hidden
     between the ``keep`` first and last ones (only ``hidden`` of them, before the last, when it is
     not negative), in one compiled pass over a copy of the text data; and which values were plain
     (nulls: true). None when ``char`` is not one ASCII byte."""
@@ -91,19 +99,15 @@ def _hidden_in_place(
     out = data.copy()
     plain = np.empty(len(text), dtype=bool)
     row_passes.hide_in_plain_texts(
-        offsets, data, _SHAPE_BYTES[shape], keep[0], keep[1], hidden, least, ord(char), out, plain
+        offsets, data, shape, keep[0], keep[1], hidden, least, ord(char), out, plain
     )
-    validity = text.buffers()[0]
     if text.null_count:
         plain |= ~np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    masked = pa.StringArray.from_buffers(
-        len(text), text.buffers()[1], pa.py_buffer(out), validity, text.null_count, text.offset
-    )
-    return masked, pa.array(plain)
+    return _with_data(text, out), pa.array(plain)
 
 
 def _fast_middle(text: pa.Array, start: int, end: int, char: str) -> tuple[pa.Array, pa.Array]:
-    in_place = _hidden_in_place(text, _PLAIN, (start, end), -1, start + end, char)
+    in_place = _hidden_in_place(text, _ALNUM_BYTES, (start, end), -1, start + end, char)
     if in_place is not None:
         return in_place
     return _keep_ends(text, start, end, char), _long_enough(text, _PLAIN, start + end)
@@ -111,7 +115,7 @@ def _fast_middle(text: pa.Array, start: int, end: int, char: str) -> tuple[pa.Ar
 
 def _fast_mobile(text: pa.Array, char: str) -> tuple[pa.Array, pa.Array]:
     """Digits only, at least 11: everything before the last 8 kept, then 4 hidden, then the last 4."""
-    in_place = _hidden_in_place(text, _DIGITS, (0, 4), 4, 11, char)
+    in_place = _hidden_in_place(text, _DIGIT_BYTES, (0, 4), 4, 11, char)
     if in_place is not None:
         return in_place
     masked = pc.binary_join_element_wise(
@@ -167,17 +171,14 @@ def _may_hold_other_digits(text: pa.Array) -> bool:
 
 def _ascii_digits_hidden(text: pa.Array, char: str) -> pa.Array:
     """ASCII digits replaced byte for byte in the UTF-8 data (they never occur inside another character)."""
-    validity, offsets_buffer, data_buffer = text.buffers()
-    if data_buffer is None or not len(text):
+    if text.buffers()[2] is None or not len(text):
         return text
     offsets, data = text_buffers(text)
     replaced = np.arange(256, dtype=np.uint8)  # each byte to itself, 0-9 to the mask character
     replaced[ord("0") : ord("9") + 1] = ord(char)
     hidden = np.empty_like(data)
     row_passes.translate_bytes(data, offsets[0], offsets[-1], replaced, hidden)
-    return pa.StringArray.from_buffers(
-        len(text), offsets_buffer, pa.py_buffer(hidden), validity, text.null_count, text.offset
-    )
+    return _with_data(text, hidden)
 
 
 def _address(text: pa.Array, params: MaskParams, char: str) -> pa.Array:

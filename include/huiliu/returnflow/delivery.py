@@ -176,22 +176,16 @@ def fingerprint(keys: pa.Table, key: bytes) -> pa.Array:
 
     if len(key) < 16:
         raise ValueError("the fingerprint key must hold at least 16 bytes")
+    from pandas.core.util.hashing import combine_hash_arrays
+
     hash_key = key[:16].hex()[:16]
-    # pandas' combination of the columns' hashes (CPython's tuple hash)
-    out = np.full(keys.num_rows, 0x345678, dtype=np.uint64)
-    mult = np.uint64(1000003)
-    for i, name in enumerate(keys.column_names):
-        values = keys.column(name)
-        if is_plain_text(values.type) and not values.null_count:
-            hashed = _text_fingerprints(values.combine_chunks(), hash_key)
-        else:
-            hashed = pd.util.hash_array(_as_text(values), hash_key=hash_key, categorize=False)
-        inverse = keys.num_columns - i
-        out ^= hashed
-        out *= mult
-        mult += np.uint64(82520 + inverse + inverse)
-    out += np.uint64(97531)
-    return pa.array(out)
+    hashed = (
+        _text_fingerprints(values.combine_chunks(), hash_key)
+        if is_plain_text(values.type) and not values.null_count
+        else pd.util.hash_array(_as_text(values), hash_key=hash_key, categorize=False)
+        for values in keys.columns
+    )
+    return pa.array(combine_hash_arrays(hashed, keys.num_columns, keys.num_rows))
 
 
 def _text_fingerprints(values: pa.Array, hash_key: str) -> np.ndarray:
