@@ -20,9 +20,11 @@ from huiliu.row_passes import (
     mark_present,
     mark_repeated,
     numbered,
+    numbered_combinations,
     pair_counts,
     ranked,
     siphash_texts,
+    sums_below,
     translate_bytes,
 )
 
@@ -157,6 +159,39 @@ def test_keys_are_numbered_in_the_order_of_their_values(keys: list[int], extra: 
     assert values.tolist() == distinct
     assert groups.tolist() == [distinct.index(k) for k in keys]
     assert rows.tolist() == [keys.count(k) for k in distinct]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2), st.integers(0, 6)), max_size=200),
+    columns=st.integers(1, 3),
+)
+def test_combinations_are_numbered_as_their_mixed_radix_keys(
+    rows: list[tuple[int, int, int]], columns: int
+) -> None:
+    widths = [5, 3, 7][:columns]
+    codes = tuple(np.array([r[c] for r in rows], dtype=np.int32) for c in range(columns))
+    keys = [int(np.ravel_multi_index(r[:columns], widths)) for r in rows]
+
+    got = numbered_combinations(codes, np.array(widths, dtype=np.int64), int(np.prod(widths)))
+    expected = numbered(np.array(keys, dtype=np.int32), int(np.prod(widths)))
+
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine.tolist() == theirs.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    table=st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), max_size=8),
+    limit=st.integers(0, 14),
+    kind=st.sampled_from([np.int32, np.int64]),
+)
+def test_sums_below_add_each_rows_entries_under_the_limit(
+    table: list[list[int]], limit: int, kind: type
+) -> None:
+    array = np.array(table, dtype=kind).reshape(len(table), 3)
+
+    assert sums_below(array, limit).tolist() == [sum(e for e in row if e < limit) for row in table]
 
 
 PLAIN_TEXT = st.text(alphabet=st.sampled_from(list("0123456789abXY-号 ")), max_size=20)

@@ -78,13 +78,43 @@ def numbered(
 
 
 @_compiled
+def numbered_combinations(
+    columns: tuple[npt.NDArray[np.int32], ...], widths: npt.NDArray[np.int64], span: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], Counts]:
+    """:func:`numbered` of each row's combination of codes, as one key in mixed radix
+    (``columns[0][i] * widths[1] * … + columns[-1][i]``, below ``span``), built row by row without
+    a fresh array per column."""
+    keys = np.empty(columns[0].size, dtype=np.int32)
+    for i in range(keys.size):
+        key = 0
+        for c in range(len(columns)):
+            key = key * widths[c] + columns[c][i]
+        keys[i] = key
+    return numbered(keys, span)
+
+
+@_compiled
 def pair_counts(
     first: npt.NDArray[np.integer[Any]], second: npt.NDArray[np.integer[Any]], width: int, span: int
-) -> Counts:
-    """Rows per pair of codes, counted at ``first * width + second`` (``second`` below ``width``)."""
-    out = np.zeros(span, dtype=np.int64)
+) -> npt.NDArray[np.int32]:
+    """Rows per pair of codes, counted at ``first * width + second`` (``second`` below ``width``),
+    in 32-bit counts (fewer than 2**31 rows)."""
+    out = np.zeros(span, dtype=np.int32)
     for i in range(first.size):
         out[first[i] * width + second[i]] += 1
+    return out
+
+
+@_compiled
+def sums_below(table: npt.NDArray[np.integer[Any]], limit: int) -> Counts:
+    """Per row of a 2-D table, the sum of its entries below ``limit``."""
+    out = np.zeros(table.shape[0], dtype=np.int64)
+    for row in range(table.shape[0]):
+        total = 0
+        for entry in table[row]:
+            if entry < limit:
+                total += entry
+        out[row] = total
     return out
 
 

@@ -208,3 +208,12 @@ def registry_with_a_rare_resident(now: datetime) -> DatasetContract:
     store_resident_classification("b1")
     approvers()
     return contract
+
+
+def decoded(read: pa.Table) -> pa.Table:
+    """The columns read, dictionary arrays decoded to their values."""
+    for index, stored in enumerate(read.schema):
+        if pa.types.is_dictionary(stored.type):
+            values = read.column(index).cast(stored.type.value_type)
+            read = read.set_column(index, pa.field(stored.name, values.type), values)
+    return read

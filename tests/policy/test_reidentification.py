@@ -430,3 +430,40 @@ def test_a_ladder_step_sees_each_distinct_value_once() -> None:
     generalised = generalise(table, 1, GuardRule(k=2, max_suppressed_share=0.5, ladder=(step,)))
     assert generalised.column("birth_year").to_pylist() == [1980, 1980, None, 1990, 1980, 1990]
     assert len(seen) == 1 and sorted(seen[0]) == [1984, 1991]
+
+
+COMMUNITY_TO_UNIT = LadderStep(
+    column="community",
+    generalise=lambda a: pc.utf8_slice_codeunits(a, 0, 1),
+    label_zh="社区 → 所属单位",
+    label_en="community → its unit",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=ROWS, rule=RULES, halves=st.lists(st.integers(0, 1), min_size=120, max_size=120), data=st.data())
+def test_a_column_known_to_tell_the_unit_gives_the_assessment_found_without_it(
+    rows: list[tuple[str | None, int | None, str | None, str]],
+    rule: GuardRule,
+    halves: list[int],
+    data: st.DataObject,
+) -> None:
+    # each unit's rows lie in its own two communities; the delivery knows the unit of each community
+    # code (its row scope is a function of it) and hands that on instead of letting the guard count
+    units, quasi, sensitive = _columns(rows)
+    named = [None if r[0] is None else f"{r[0]}{h}" for r, h in zip(rows, halves[: len(rows)], strict=True)]
+    communities = pa.array(named, pa.string())
+    quasi = quasi.append_column("community", communities)
+    if data.draw(st.booleans()):  # the community generalised before the guard groups the rows, or not
+        rule = replace(rule, ladder=(COMMUNITY_TO_UNIT, *rule.ladder))
+    plain = GuardRows.of(quasi, units, sensitive=sensitive if rule.l > 1 else None)
+    column = plain.columns["community"]
+    unit_of_code = np.zeros(column.cardinality, dtype=np.int32)
+    for code, value in enumerate(column.dictionary.to_pylist(), start=1):
+        unit_of_code[code] = plain.labels.index(value[0])
+
+    hinted = assess_rows(replace(plain, determining=("community", unit_of_code)), rule)
+    counted = assess_rows(plain, rule)
+
+    assert hinted.units == counted.units
+    assert hinted.keep.tolist() == counted.keep.tolist()

@@ -49,7 +49,7 @@ from huiliu.pii.classify import TableClassification
 from huiliu.policy.apply import apply_policy
 from huiliu.policy.columns import decide_columns
 from huiliu.policy.grants import GrantView
-from huiliu.policy.reidentification import generalise
+from huiliu.policy.reidentification import assess, generalise
 from huiliu.policy.rules import ReturnPolicy
 from huiliu.policy.vocabulary import FREE_TEXT, NO_PII, Action, Tier
 from huiliu.returnflow.delivery import (
@@ -63,6 +63,7 @@ from huiliu.returnflow.outbox import FINGERPRINT_COLUMN, open_delivery
 from huiliu.returnflow.plans import plan_grants
 from huiliu.returnflow.push import describe
 from huiliu.returnflow.records import DeliveryStatus
+from huiliu.returnflow.scope import tiers
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings
 
@@ -567,3 +568,29 @@ def test_every_extract_meets_its_k_and_l_or_is_held_and_gets_nothing(
                 assert verdict.suppressed <= scenario.policy.guard.max_suppressed_share * verdict.rows
             if published is not None:
                 _check_guard(scenario, published[0], outcome.plan.grant.unit_code)
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenario=scenarios())
+def test_each_units_verdict_is_the_guards_on_the_current_rows_its_tier_receives(
+    lake: Settings, scenario: Scenario
+) -> None:
+    # the delivery projects each column on its distinct values and scopes each unit code once;
+    # the guard given the current rows as the tier's policy delivers them must come to the same verdicts
+    with delivered(scenario) as run:
+        rows = run.truth.current
+        measured = [o for o in run.outcomes if o.verdict is not None]
+        for scope in tiers((o.plan.grant.unit_code, o.plan.grant.unit_level) for o in measured):
+            mine = [o for o in measured if o.plan.grant.unit_code in scope.units]
+            # the tier's first plan projects for all of them (a hashed value is hashed under its key)
+            plan = next(o.plan for o in run.outcomes if o.plan.grant.unit_code in scope.units)
+            as_delivered = plan.deliverable(rows)
+            sensitive = plan.sensitive if plan.guard.l > 1 else None
+            expected = assess(
+                as_delivered.select(list(plan.quasi_identifiers)),
+                scope.keys(rows.column("community_code"), "community"),
+                plan.guard,
+                sensitive=as_delivered.column(sensitive) if sensitive else None,
+            )
+            for outcome in mine:
+                assert outcome.verdict == expected.units[outcome.plan.grant.unit_code]

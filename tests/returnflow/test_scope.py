@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from huiliu.policy.reidentification import EncodedColumn
 from huiliu.returnflow.scope import TierScope, partition, tiers
 
 STREET, COMMUNITY, OTHER = "520102016", "520102016001", "520102016002"
@@ -75,7 +76,10 @@ def test_no_row_outside_a_units_subtree_is_ever_given_to_it(
     ),
     cut=st.integers(0, 40),
 )
-def test_keys_as_dictionaries_are_the_keys(codes: list[str | None], cut: int) -> None:
+def test_keys_of_the_distinct_codes_spread_over_the_rows_are_the_keys(
+    codes: list[str | None], cut: int
+) -> None:
+    # the guard's narrow pass scopes each distinct code once and spreads its unit over the rows
     street, community = tiers([(STREET, "street"), (COMMUNITY, "community")])
     text = pa.array(codes, pa.string())
     as_read = [  # chunks as read from dictionary pages, and as plain text
@@ -85,4 +89,6 @@ def test_keys_as_dictionaries_are_the_keys(codes: list[str | None], cut: int) ->
     for scope in (street, community):
         expected = scope.keys(text, "community").to_pylist()
         for read in as_read:
-            assert scope.dictionary_keys(read, "community").cast(pa.string()).to_pylist() == expected
+            units = EncodedColumn.of(read).mapped(lambda distinct, s=scope: s.keys(distinct, "community"))
+            spread = [None if c == 0 else units.dictionary[c - 1].as_py() for c in units.codes.tolist()]
+            assert spread == expected

@@ -14,14 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from pyiceberg.expressions import NotIn
 from pyiceberg.types import StringType
-from tests.helpers.deliveries import COMMUNITIES, OUTSIDE, append_curated, residents
+from tests.helpers.deliveries import COMMUNITIES, OUTSIDE, append_curated, decoded, residents
 
 from huiliu.contracts import load_contract
 from huiliu.contracts.model import DatasetContract
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.schema import landing_schema, with_meta_columns
 from huiliu.lake.writer import StagedBatchWriter
-from huiliu.returnflow.dictionaries import decoded
 from huiliu.returnflow.overlay import Overlay
 from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import Settings

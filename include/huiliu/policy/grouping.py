@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from huiliu.policy.codes import Codes, renumbering
-from huiliu.row_passes import looked_up, mark_present, numbered, pair_counts
+from huiliu.row_passes import looked_up, mark_present, numbered_combinations, pair_counts
 
 DIRECT_KEYS = 1 << 22
 """Group keys below this span are counted directly; wider ones are compacted first."""
@@ -23,6 +23,8 @@ LOOKUP_SPAN = 1 << 25
 LOOKUP_PER_ROW = 4
 """Nor above this many times the number of keys: a sparse lookup table costs more than hashing
 (a few keys, which pandas' hash table holds in cache, are hashed whatever their span)."""
+UnitCounts = npt.NDArray[np.int32]
+"""Rows per unit (row) and code (column), in 32-bit counts."""
 
 
 def compact(key: npt.NDArray[np.int64], span: int) -> tuple[npt.NDArray[np.int64], int]:
@@ -73,11 +75,11 @@ def counted(
     span = np.prod(cardinalities, dtype=np.float64)
     if not columns or span > DIRECT_KEYS or len(columns[0]) >= 2**31:  # counted in 32-bit slots
         return None
-    key = columns[0].astype(np.int32)  # below DIRECT_KEYS
-    for codes, width in zip(columns[1:], cardinalities[1:], strict=True):
-        key *= width
-        key += codes
-    groups, present, rows = numbered(key, int(span))
+    groups, present, rows = numbered_combinations(
+        tuple(np.ascontiguousarray(c, dtype=np.int32) for c in columns),
+        np.array(cardinalities, dtype=np.int64),
+        int(span),
+    )
     codes_of: list[Codes] = []
     left = present.astype(np.int32)
     for width in reversed(cardinalities):
@@ -86,9 +88,7 @@ def counted(
     return groups, codes_of[::-1], rows
 
 
-def unit_counts(
-    unit_index: Codes, codes: Codes, cardinality: int, units: int
-) -> npt.NDArray[np.int64] | None:
+def unit_counts(unit_index: Codes, codes: Codes, cardinality: int, units: int) -> UnitCounts | None:
     """Rows per unit and code, as a (units, cardinality) table (None: wider than :data:`DIRECT_KEYS`)."""
     span = units * cardinality
     if span > DIRECT_KEYS:
@@ -96,7 +96,7 @@ def unit_counts(
     return pair_counts(unit_index, codes, cardinality, span).reshape(units, cardinality)
 
 
-def unit_of(counts: npt.NDArray[np.int64]) -> Codes | None:
+def unit_of(counts: UnitCounts) -> Codes | None:
     """Per code, its unit, when each code's rows (``counts``: :func:`unit_counts`) lie in one unit
     (None: a code's rows lie in two)."""
     if ((counts > 0).sum(axis=0) > 1).any():

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from huiliu import row_passes
 from huiliu.policy.codes import Codes, encode
-from huiliu.policy.grouping import counted, dense, representatives, unit_counts, unit_of
+from huiliu.policy.grouping import UnitCounts, counted, dense, representatives, unit_counts, unit_of
 
 RARE_SHOWN = 20
 """At most this many rare combinations are kept per held unit (the largest first)."""
@@ -123,25 +123,40 @@ class GuardAssessment:
 
 
 @dataclass
-class _Encoded:
+class EncodedColumn:
     """A column as dense codes (0 for null) over its dictionary of distinct values."""
 
     codes: Codes
     dictionary: pa.Array
 
     @classmethod
-    def of(cls, values: pa.Array | pa.ChunkedArray) -> _Encoded:
+    def of(cls, values: pa.Array | pa.ChunkedArray) -> EncodedColumn:
         return cls(*encode(values))
 
     @property
     def cardinality(self) -> int:
         return len(self.dictionary) + 1
 
-    def generalised(self, step: LadderStep) -> _Encoded:
+    def generalised(self, step: LadderStep) -> EncodedColumn:
         """The column one ladder step coarser, computed on its distinct values only."""
-        coarser, dictionary = encode(step.generalise(self.dictionary))
-        mapping = np.concatenate([np.zeros(1, dtype=coarser.dtype), coarser])  # null stays null
-        return _Encoded(row_passes.looked_up(mapping, self.codes), dictionary)
+        return self.mapped(step.generalise)
+
+    def mapped(self, function: Callable[[pa.Array], pa.Array]) -> EncodedColumn:
+        """The column with a function of one value applied to each row's value, computed on its
+        distinct values only (nulls stay null; values the function makes equal share one code)."""
+        return self.recoded(function(self.dictionary))
+
+    def recoded(self, values: pa.Array) -> EncodedColumn:
+        """The column with each entry of its dictionary replaced by the entry of ``values`` at its
+        place, spread over the rows (nulls stay null; equal new values share one code)."""
+        mapping, dictionary = self.recoding(values)
+        return EncodedColumn(row_passes.looked_up(mapping, self.codes), dictionary)
+
+    def recoding(self, values: pa.Array) -> tuple[Codes, pa.Array]:
+        """Per code of this column, its code in :meth:`recoded` (0 for 0: null stays null), and
+        the distinct new values."""
+        coarser, dictionary = encode(values)
+        return np.concatenate([np.zeros(1, dtype=coarser.dtype), coarser]), dictionary
 
     def value(self, code: int) -> str | None:
         return None if code == 0 else str(self.dictionary[code - 1].as_py())
@@ -169,7 +184,7 @@ class _Combinations:
     """
 
     unit: Codes
-    columns: dict[str, _Encoded]
+    columns: dict[str, EncodedColumn]
     rows: npt.NDArray[np.int64]
     pairs: npt.NDArray[np.int64] | None = None
     width: int = 1
@@ -178,7 +193,7 @@ class _Combinations:
     def of_rows(
         cls,
         unit_index: Codes,
-        columns: dict[str, _Encoded],
+        columns: dict[str, EncodedColumn],
         sensitive: Codes | None,
         *,
         units: int,
@@ -210,7 +225,7 @@ class _Combinations:
         combinations = cls(
             unit=unit,
             columns={
-                name: _Encoded(c, column.dictionary)
+                name: EncodedColumn(c, column.dictionary)
                 for (name, column), c in zip(columns.items(), codes, strict=True)
             },
             rows=rows,
@@ -238,7 +253,7 @@ class _Combinations:
             pairs = np.unique(parent[self.pairs // self.width] * self.width + self.pairs % self.width)
         combinations = _Combinations(
             unit=self.unit[member],
-            columns={name: _Encoded(c.codes[member], c.dictionary) for name, c in columns.items()},
+            columns={name: EncodedColumn(c.codes[member], c.dictionary) for name, c in columns.items()},
             rows=np.bincount(parent, weights=self.rows, minlength=count).astype(np.int64),
             pairs=pairs,
             width=self.width,
@@ -288,17 +303,17 @@ class _Combinations:
         return found
 
 
-def _certainly_rare(counts: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
+def _certainly_rare(counts: UnitCounts, k: int) -> npt.NDArray[np.int64]:
     """Per unit, its rows whose value of a column (``counts``: rows per unit and value) fewer than
     k of the unit's rows share: rare whatever their other columns hold (a group is never larger
     than the group of fewer columns)."""
-    return np.asarray(np.where(counts < k, counts, 0).sum(axis=1), dtype=np.int64)
+    return row_passes.sums_below(counts, k)
 
 
 def _some_may_pass(
     unit_index: Codes,
-    columns: dict[str, _Encoded],
-    counted: dict[str, npt.NDArray[np.int64] | None],
+    columns: dict[str, EncodedColumn],
+    counted: dict[str, UnitCounts | None],
     rule: GuardRule,
     unit_rows: npt.NDArray[np.int64],
 ) -> bool:
@@ -326,9 +341,9 @@ def _some_may_pass(
 
 def _determining(
     unit_index: Codes,
-    columns: dict[str, _Encoded],
+    columns: dict[str, EncodedColumn],
     unit_rows: npt.NDArray[np.int64],
-    counted: dict[str, npt.NDArray[np.int64] | None],
+    counted: dict[str, UnitCounts | None],
 ) -> tuple[str, Codes] | None:
     """A column whose every value lies in one unit, and the unit of each of its codes (None: none).
 
@@ -366,9 +381,12 @@ class GuardRows:
     """Per row, 0 for no unit, else 1 + the index of its unit in :attr:`labels`."""
     labels: list[str]
     """The units (one may have no rows: it gets no verdict)."""
-    columns: dict[str, _Encoded]
+    columns: dict[str, EncodedColumn]
     sensitive: Codes | None = None
     """Per row, the code of its sensitive value (None: ℓ-diversity is not measured)."""
+    determining: tuple[str, Codes] | None = None
+    """A column whose every value lies in one unit, and per code of it the index of that unit
+    (``unit_codes - 1``; any index for a code of no unit), when the caller knows one."""
 
     @classmethod
     def of(
@@ -385,7 +403,7 @@ class GuardRows:
         return cls(
             unit_codes=unit_codes,
             labels=[str(u) for u in dictionary.to_pylist()],
-            columns={name: _Encoded.of(quasi.column(name)) for name in quasi.column_names},
+            columns={name: EncodedColumn.of(quasi.column(name)) for name in quasi.column_names},
             sensitive=None if sensitive is None else encode(sensitive)[0],
         )
 
@@ -432,27 +450,31 @@ def assess_rows(
     work value by value (as every generalisation of the policy does).
     """
     labels = rows.labels
-    has_unit = rows.unit_codes > 0
-    if not has_unit.any():
-        return GuardAssessment(units={}, keep=np.zeros(len(has_unit), dtype=bool))
-    everyone = bool(has_unit.all())
+    per_code = row_passes.counts(rows.unit_codes, len(labels) + 1)  # code 0: rows of no unit
+    unit_rows = per_code[1:]
+    if not unit_rows.any():
+        return GuardAssessment(units={}, keep=np.zeros(len(rows.unit_codes), dtype=bool))
+    has_unit = None if not per_code[0] else rows.unit_codes > 0  # None: every row has a unit
 
     def within(codes: Codes) -> Codes:
-        return codes if everyone else codes[has_unit]
+        return codes if has_unit is None else codes[has_unit]
 
     unit_index = within(rows.unit_codes) - 1
-    unit_rows = row_passes.counts(unit_index, len(labels))
     sensitive_codes = None if rows.sensitive is None or rule.l == 1 else within(rows.sensitive)
-    columns = {name: _Encoded(within(c.codes), c.dictionary) for name, c in rows.columns.items()}
+    columns = {name: EncodedColumn(within(c.codes), c.dictionary) for name, c in rows.columns.items()}
     top = len(rule.ladder)
     first = 0  # no unit can pass before this step: its rows need not be grouped finer
-    counts: dict[str, npt.NDArray[np.int64] | None] = {}  # rows per unit and value, of the columns counted
+    counts: dict[str, UnitCounts | None] = {}  # rows per unit and value, of the columns counted
     while first < top and not _some_may_pass(unit_index, columns, counts, rule, unit_rows):
         ladder = rule.ladder[first]
         columns[ladder.column] = columns[ladder.column].generalised(ladder)
         counts.pop(ladder.column, None)
         first += 1
-    unit_of = _determining(unit_index, columns, unit_rows, counts)
+    known = rows.determining
+    if known is not None and known[0] in columns and known[0] not in {s.column for s in rule.ladder[:first]}:
+        unit_of: tuple[str, Codes] | None = known
+    else:
+        unit_of = _determining(unit_index, columns, unit_rows, counts)
     level, finest_of_row = _Combinations.of_rows(
         unit_index, columns, sensitive_codes, units=len(labels), unit_of=unit_of
     )
@@ -487,7 +509,7 @@ def assess_rows(
         finest_rare[decided] = rare[at_level[decided]]
 
     kept = ~(finest_rare | (chosen < 0)[finest.unit])  # per finest combination: its rows go out
-    if everyone:
+    if has_unit is None:
         keep = row_passes.looked_up(kept, finest_of_row)
     else:
         keep = np.zeros(len(rows.unit_codes), dtype=bool)

@@ -32,6 +32,7 @@ from huiliu.memory import give_back_memory
 from huiliu.open_files import ensure_open_files
 from huiliu.policy.grants import GrantView
 from huiliu.policy.reidentification import (
+    EncodedColumn,
     GuardAssessment,
     GuardRows,
     GuardRule,
@@ -39,8 +40,6 @@ from huiliu.policy.reidentification import (
     assess_rows,
     generalise,
 )
-from huiliu.policy.vocabulary import Action
-from huiliu.returnflow.dictionaries import as_read, decoded
 from huiliu.returnflow.lineage import ColumnAction
 from huiliu.returnflow.records import DeliveryStatus
 from huiliu.returnflow.scope import TierScope, UnitRuns, partition, tiers
@@ -55,10 +54,9 @@ WRITERS = min(4, os.cpu_count() or 1)
 FILES_PER_DELIVERY = 8
 """Files an open delivery may hold at once (its data and fingerprint files, the XLSX writer's
 scratch file and its locked folder: six in the outbox), with room to spare."""
-ENCODED_AHEAD = 2
-"""Tiers whose rows the narrow pass encodes while the current versions are found (a street and a
-community tier, usually all there are); a further tier is encoded when its turn comes, so that the
-codes of many tiers are never held at once."""
+TIERS_AT_ONCE = 2
+"""Tiers the guard measures side by side (a street and a community tier, usually all there are):
+each holds its groupings, a few bytes a row, while it is measured."""
 OUTBOX_THREADS = 16
 """Threads opening, sealing and publishing units' deliveries at once: they mostly wait for fsync,
 which the file system serves together (one journal commit for many files)."""
@@ -238,81 +236,66 @@ def assess_units(
         else:  # the keys are read beside the guard's columns
             finding = reading.submit(snapshot.current)
             read = snapshot.columns(wanted, dictionaries=wanted)
-        tiered = _measured_tiers(plans, levels, read)
-        # the first tiers' rows are encoded beside the current versions (four bytes a row per column)
-        encoded = [_guard_rows(tier, read, returns) for tier in tiered[:ENCODED_AHEAD]]
+        # each column read is encoded once, beside the current versions (four bytes a row per column)
+        encoded = {name: EncodedColumn.of(read.column(name)) for name in read.column_names}
+        del read
         current = finding.result()
     # the memory the key hashes held is kept for the tiers' measures (given back, it would be faulted
     # in again at once); the caller gives it back after the narrow pass
-    tiers_out: list[tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]] = []
-    # one tier at a time: measured side by side they are faster, but their groupings would add up in memory
-    for tier in tiered:
-        rows = encoded.pop(0) if encoded else _guard_rows(tier, read, returns)
-        lifted = frozenset(u for u, p in tier.by_unit.items() if p.grant.id in released)
-        tiers_out.append(
-            (tier.scope, tier.by_unit, assess_rows(rows.only(current), tier.plan.guard, released=lifted))
-        )
-        del rows  # a measured tier's codes are not held beside the next tier's measure
-    return current, tiers_out
+    with ThreadPoolExecutor(max_workers=TIERS_AT_ONCE, thread_name_prefix="huiliu-guard") as measuring:
+        measures = [
+            measuring.submit(_assess_tier, scope, by_unit, encoded, returns, current, released)
+            for scope, by_unit in _tier_plans(plans, levels)
+        ]
+        return current, [m.result() for m in measures]
 
 
-@dataclass(frozen=True)
-class _MeasuredTier:
-    """A tier's scope and plans, and what the guard measures of its rows: the quasi-identifiers as
-    delivered (and the sensitive column, for ℓ-diversity)."""
+def _assess_tier(
+    scope: TierScope,
+    by_unit: dict[str, ExtractPlan],
+    encoded: dict[str, EncodedColumn],
+    returns: ReturnSpec,
+    current: np.ndarray,
+    released: frozenset[str],
+) -> tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]:
+    """One tier's scope, plans and the guard's assessment of its units' current rows."""
+    plan = next(iter(by_unit.values()))
+    rows = _guard_rows(scope, plan, encoded, returns).only(current)
+    lifted = frozenset(u for u, p in by_unit.items() if p.grant.id in released)
+    return scope, by_unit, assess_rows(rows, plan.guard, released=lifted)
 
-    scope: TierScope
-    by_unit: dict[str, ExtractPlan]
-    quasi: pa.Table
-    sensitive: pa.ChunkedArray | None
 
-    @property
-    def plan(self) -> ExtractPlan:
-        return next(iter(self.by_unit.values()))
+def _guard_rows(
+    scope: TierScope, plan: ExtractPlan, encoded: dict[str, EncodedColumn], returns: ReturnSpec
+) -> GuardRows:
+    """A tier's measured rows (whether current or not), each in its unit of the tier: the
+    quasi-identifiers as the tier's policy delivers them (and the sensitive column, for ℓ-diversity).
 
-
-def _measured_tiers(
-    plans: Sequence[ExtractPlan], levels: dict[str, str], read: pa.Table
-) -> list[_MeasuredTier]:
-    """Every tier's measured columns, projected by the tier's policy from the columns read.
-
-    The columns are decoded for the projections only, and only those a plan changes: a delivered
-    column equal to the column read is then taken as read (as dictionary arrays, which are grouped
-    by their distinct values).
+    Every action of a policy is a function of one value, so each column read is projected alone, on
+    its distinct values only, and spread over the rows by its codes; a column the projection leaves
+    as it is keeps the codes read.
     """
-    narrow = decoded(read, kept=_kept_by_every_plan(plans))
-    tiers_out = []
-    for scope, by_unit in _tier_plans(plans, levels):
-        plan = next(iter(by_unit.values()))
-        delivered = as_read(plan.deliverable(narrow), read, narrow)
-        sensitive = plan.sensitive if plan.guard.l > 1 and plan.sensitive in delivered.column_names else None
-        tiers_out.append(
-            _MeasuredTier(
-                scope=scope,
-                by_unit=by_unit,
-                quasi=delivered.select([c for c in plan.quasi_identifiers if c in delivered.column_names]),
-                sensitive=delivered.column(sensitive) if sensitive else None,
-            )
-        )
-    return tiers_out
-
-
-def _kept_by_every_plan(plans: Sequence[ExtractPlan]) -> frozenset[str]:
-    """Curated columns each plan either keeps, under their own name, or does not deliver at all:
-    no projection changes their values."""
-    kept: set[str] = set()
-    changed: set[str] = set()
-    for plan in plans:
-        for column in plan.columns:
-            same = column.action == Action.KEEP and column.name == column.source
-            (kept if same else changed).add(column.source)
-    return frozenset(kept - changed)
-
-
-def _guard_rows(tier: _MeasuredTier, read: pa.Table, returns: ReturnSpec) -> GuardRows:
-    """A tier's measured rows, encoded, each in its unit of the tier (whether current or not)."""
-    units = tier.scope.dictionary_keys(read.column(returns.unit_column), returns.unit_level)
-    return GuardRows.of(tier.quasi, units, sensitive=tier.sensitive)
+    sensitive = plan.sensitive if plan.guard.l > 1 else None
+    measured = {*plan.quasi_identifiers, *([sensitive] if sensitive else [])}
+    delivered: dict[str, EncodedColumn] = {}
+    for source, column in encoded.items():  # a delivered column may be named anew (birth year)
+        projected = plan.deliverable(pa.table({source: column.dictionary}))
+        for name in measured.intersection(projected.column_names) - delivered.keys():
+            values = projected.column(name).combine_chunks()
+            same = values.type == column.dictionary.type and values.equals(column.dictionary)
+            delivered[name] = column if same else column.recoded(values)
+    read_units = encoded[returns.unit_column]
+    to_unit, units = read_units.recoding(scope.keys(read_units.dictionary, returns.unit_level))
+    columns = {name: delivered[name] for name in plan.quasi_identifiers if name in delivered}
+    # the unit column delivered as read tells each row's unit by its value
+    telling = columns.get(returns.unit_column) is read_units
+    return GuardRows(
+        unit_codes=row_passes.looked_up(to_unit, read_units.codes),
+        labels=[str(u) for u in units.to_pylist()],
+        columns=columns,
+        sensitive=delivered[sensitive].codes if sensitive in delivered else None,
+        determining=(returns.unit_column, np.maximum(to_unit - 1, 0)) if telling else None,
+    )
 
 
 def deliver_snapshot(

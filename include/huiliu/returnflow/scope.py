@@ -42,19 +42,6 @@ class TierScope:
         encoded = codes if pa.types.is_dictionary(codes.type) else pc.dictionary_encode(codes)
         return self._units_of(encoded.dictionary, row_level).take(encoded.indices)
 
-    def dictionary_keys(self, codes: pa.ChunkedArray, row_level: str) -> pa.ChunkedArray:
-        """:meth:`keys` as dictionary arrays: each chunk's indices over the units of its distinct codes.
-
-        A unit may appear more than once in a chunk's dictionary, and a code of no unit is a null
-        entry of it.
-        """
-        chunks = []
-        for chunk in codes.chunks:
-            encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
-            units = self._units_of(encoded.dictionary, row_level)
-            chunks.append(pa.DictionaryArray.from_arrays(encoded.indices.cast(pa.int32()), units))
-        return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.string()))
-
     def _units_of(self, distinct: pa.Array, row_level: str) -> pa.Array:
         """Per distinct code (a few hundred, judged once each), its granted unit of this tier, or null."""
         if not is_plain_text(distinct.type):

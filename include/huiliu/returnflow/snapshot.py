@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -165,7 +166,8 @@ class CuratedSnapshot:
         self, names: Sequence[str], *, dictionaries: Sequence[str] = ()
     ) -> tuple[pa.Table, Hashes] | None:
         """:meth:`columns` and each row's key hash (as :meth:`current` takes them), both from one
-        read of each data file: a file's key column is hashed and let go before the next file is read.
+        read of each data file: a file's key column is hashed while the next file is read, and let go
+        once hashed.
 
         None when the snapshot's files need PyIceberg's reader (:meth:`_plain_files`) or the
         overlay corrects one of these columns or the key.
@@ -180,16 +182,19 @@ class CuratedSnapshot:
             return None
         encoded = self._text_columns(dictionaries, among=set(names))
         parts: list[pa.RecordBatch] = []
-        hashes: list[Hashes] = []
-        for path in files.paths:
-            rows = self._read_file(path, read, encoded, files.optional)
-            hashes.append(key_hashes(rows.select(key).to_batches(), key))
-            parts.extend(rows.select(names).to_batches())
-            del rows  # the file's key column goes with it
+        # a file's keys are hashed while the next file is read; its key column then goes
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-key-hashes") as hashing:
+            hashes: list[Future[Hashes]] = []
+            for path in files.paths:
+                rows = self._read_file(path, read, encoded, files.optional)
+                hashes.append(hashing.submit(key_hashes, rows.select(key).to_batches(), key))
+                parts.extend(rows.select(names).to_batches())
+                del rows
+            hashed = [h.result() for h in hashes]
         if not parts:
             return self._no_rows(names), np.zeros(0, np.uint64)
         table = _one_table(_as_dictionaries(parts, encoded))
-        return table, np.concatenate(hashes)
+        return table, np.concatenate(hashed)
 
     def _plain_files(self, names: Sequence[str]) -> _PlainFiles | None:
         """The snapshot's data files, in order, when PyArrow alone reads these columns of them
