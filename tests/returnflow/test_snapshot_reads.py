@@ -5,6 +5,7 @@ correction), PyIceberg reads it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,12 @@ from huiliu.settings import Settings
 
 ID = "id_number"
 GUARD = ["community_code", "birth_date", "gender", "ethnicity"]
+
+
+@pytest.fixture
+def worker() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-key-hashes") as pool:
+        yield pool
 
 
 def _gated(contract: DatasetContract, rows: list[dict[str, object]], batch: str, at: datetime) -> None:
@@ -74,12 +81,13 @@ def test_pyarrow_alone_reads_what_pyiceberg_reads_in_the_same_order(
 
 
 def test_key_hashes_taken_with_the_columns_find_the_same_current_versions(
-    registry: DatasetContract, monkeypatch: pytest.MonkeyPatch
+    registry: DatasetContract, worker: ThreadPoolExecutor
 ) -> None:
     snapshot = CuratedSnapshot(registry)
-    together = snapshot.columns_and_key_hashes(GUARD, dictionaries=GUARD)
+    together = snapshot.columns_and_key_hashes(GUARD, dictionaries=GUARD, worker=worker)
     assert together is not None
-    read, hashes = together
+    read, hashing = together
+    hashes = hashing.result()
 
     assert decoded(read).equals(decoded(snapshot.columns(GUARD, dictionaries=GUARD)))
     assert hashes.tolist() == snapshot._key_hashes([ID]).tolist()
@@ -88,16 +96,20 @@ def test_key_hashes_taken_with_the_columns_find_the_same_current_versions(
     assert int(current.sum()) == 15  # each re-issued record's earlier row is not current
 
 
-def test_a_filtered_snapshot_is_read_by_pyiceberg(registry: DatasetContract) -> None:
+def test_a_filtered_snapshot_is_read_by_pyiceberg(
+    registry: DatasetContract, worker: ThreadPoolExecutor
+) -> None:
     snapshot = CuratedSnapshot(registry)
     snapshot._row_filter = NotIn("_batch_id", ["b4"])  # a release still in flight
 
     assert snapshot._plain_files(GUARD) is None
-    assert snapshot.columns_and_key_hashes(GUARD) is None
+    assert snapshot.columns_and_key_hashes(GUARD, worker=worker) is None
     assert snapshot.columns([ID]).num_rows == 15
 
 
-def test_a_renamed_or_added_column_is_read_by_pyiceberg(registry: DatasetContract) -> None:
+def test_a_renamed_or_added_column_is_read_by_pyiceberg(
+    registry: DatasetContract, worker: ThreadPoolExecutor
+) -> None:
     table = lake_table(registry.curated_table)
     with table.update_schema() as update:
         update.rename_column("ethnicity", "nation")
@@ -110,30 +122,33 @@ def test_a_renamed_or_added_column_is_read_by_pyiceberg(registry: DatasetContrac
 
     assert snapshot._plain_files(["nation"]) is None
     assert snapshot._plain_files(["grid"]) is None
-    assert snapshot.columns_and_key_hashes(["community_code", "nation"]) is None
+    assert snapshot.columns_and_key_hashes(["community_code", "nation"], worker=worker) is None
     read = snapshot.columns(["nation", "grid"])
     assert set(read.column("nation").to_pylist()) == {"汉族"}
     assert read.column("grid").to_pylist().count("G1") == 1 and read.column("grid").null_count == 17
     assert snapshot._plain_files(["community_code", "gender"]) is not None
 
 
-def test_a_corrected_column_is_read_by_pyiceberg_with_its_correction(registry: DatasetContract) -> None:
+def test_a_corrected_column_is_read_by_pyiceberg_with_its_correction(
+    registry: DatasetContract, worker: ThreadPoolExecutor
+) -> None:
     first = CuratedSnapshot(registry).columns([ID]).column(ID)[0].as_py()
     overlay = Overlay(key=(ID,), values={"gender": {first: "未知"}})
     snapshot = CuratedSnapshot(registry, overlay=overlay)
 
-    assert snapshot.columns_and_key_hashes(GUARD) is None
+    assert snapshot.columns_and_key_hashes(GUARD, worker=worker) is None
     assert snapshot.columns(["gender"]).column("gender")[0].as_py() == "未知"
 
 
-def test_an_empty_table_reads_as_no_rows(huiliu_home: Settings) -> None:
+def test_an_empty_table_reads_as_no_rows(huiliu_home: Settings, worker: ThreadPoolExecutor) -> None:
     contract = load_contract("resident_registry")
     lake_table(contract.curated_table, landing_schema(contract))
 
-    together = CuratedSnapshot(contract).columns_and_key_hashes(GUARD)
+    together = CuratedSnapshot(contract).columns_and_key_hashes(GUARD, worker=worker)
 
-    assert together is not None and together[0].num_rows == 0 and len(together[1]) == 0
-    assert np.asarray(together[1]).dtype == np.uint64
+    assert together is not None and together[0].num_rows == 0
+    hashes = together[1].result()
+    assert len(hashes) == 0 and hashes.dtype == np.uint64
 
 
 def test_rows_read_by_pyarrow_lie_where_the_delivery_pass_reads_them(

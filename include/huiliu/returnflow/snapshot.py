@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -163,11 +163,11 @@ class CuratedSnapshot:
         return self.overlay.apply(_one_table(_as_dictionaries(parts, encoded))).select(names)
 
     def columns_and_key_hashes(
-        self, names: Sequence[str], *, dictionaries: Sequence[str] = ()
-    ) -> tuple[pa.Table, Hashes] | None:
+        self, names: Sequence[str], *, dictionaries: Sequence[str] = (), worker: Executor
+    ) -> tuple[pa.Table, Future[Hashes]] | None:
         """:meth:`columns` and each row's key hash (as :meth:`current` takes them), both from one
-        read of each data file: a file's key column is hashed while the next file is read, and let go
-        once hashed.
+        read of each data file: a file's key column is hashed on ``worker`` while the next file is
+        read, and let go once hashed. The columns are returned once read; the hashes when taken.
 
         None when the snapshot's files need PyIceberg's reader (:meth:`_plain_files`) or the
         overlay corrects one of these columns or the key.
@@ -182,19 +182,18 @@ class CuratedSnapshot:
             return None
         encoded = self._text_columns(dictionaries, among=set(names))
         parts: list[pa.RecordBatch] = []
-        # a file's keys are hashed while the next file is read; its key column then goes
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-key-hashes") as hashing:
-            hashes: list[Future[Hashes]] = []
-            for path in files.paths:
-                rows = self._read_file(path, read, encoded, files.optional)
-                hashes.append(hashing.submit(key_hashes, rows.select(key).to_batches(), key))
-                parts.extend(rows.select(names).to_batches())
-                del rows
-            hashed = [h.result() for h in hashes]
+        hashes: list[Future[Hashes]] = []
+        for path in files.paths:
+            rows = self._read_file(path, read, encoded, files.optional)
+            hashes.append(worker.submit(key_hashes, rows.select(key).to_batches(), key))
+            parts.extend(rows.select(names).to_batches())
+            del rows
+        every = worker.submit(
+            lambda: np.concatenate([h.result() for h in hashes] or [np.zeros(0, np.uint64)])
+        )
         if not parts:
-            return self._no_rows(names), np.zeros(0, np.uint64)
-        table = _one_table(_as_dictionaries(parts, encoded))
-        return table, np.concatenate(hashed)
+            return self._no_rows(names), every
+        return _one_table(_as_dictionaries(parts, encoded)), every
 
     def _plain_files(self, names: Sequence[str]) -> _PlainFiles | None:
         """The snapshot's data files, in order, when PyArrow alone reads these columns of them
@@ -359,6 +358,11 @@ class CuratedSnapshot:
                 parts.append(rows.append_column("_position", pa.array(inside, pa.int64())))
             offset += batch.num_rows
         return pa.concat_tables(parts)
+
+
+def _joined(hashes: list[Future[Hashes]]) -> Hashes:
+    """The files' key hashes, in file order, once each is taken."""
+    return np.concatenate([h.result() for h in hashes] or [np.zeros(0, np.uint64)])
 
 
 def _one_table(batches: list[pa.RecordBatch]) -> pa.Table:
