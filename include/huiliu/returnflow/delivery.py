@@ -56,7 +56,7 @@ FILES_PER_DELIVERY = 8
 scratch file and its locked folder: six in the outbox), with room to spare."""
 TIERS_AT_ONCE = 2
 """Tiers the guard measures side by side (a street and a community tier, usually all there are):
-each holds its groupings, a few bytes a row, while it is measured."""
+each holds its rows' codes and groupings, a few bytes a row, while it is measured."""
 OUTBOX_THREADS = 16
 """Threads opening, sealing and publishing units' deliveries at once: they mostly wait for fsync,
 which the file system serves together (one journal commit for many files)."""
@@ -243,26 +243,21 @@ def assess_units(
     # the memory the key hashes held is kept for the tiers' measures (given back, it would be faulted
     # in again at once); the caller gives it back after the narrow pass
     with ThreadPoolExecutor(max_workers=TIERS_AT_ONCE, thread_name_prefix="huiliu-guard") as measuring:
-        measures = [
-            measuring.submit(_assess_tier, scope, by_unit, encoded, returns, current, released)
-            for scope, by_unit in _tier_plans(plans, levels)
+        measures: list[Future[GuardAssessment]] = []
+        tiered = _tier_plans(plans, levels)
+        for scope, by_unit in tiered:
+            if len(measures) >= TIERS_AT_ONCE:  # no more tiers' rows held at once than are measured
+                measures[-TIERS_AT_ONCE].result()
+            plan = next(iter(by_unit.values()))
+            # the policy projects the tier's columns on this thread; only the measures run side by side
+            rows = _guard_rows(scope, plan, encoded, returns).only(current)
+            lifted = frozenset(u for u, p in by_unit.items() if p.grant.id in released)
+            measures.append(measuring.submit(assess_rows, rows, plan.guard, released=lifted))
+            del rows
+        return current, [
+            (scope, by_unit, measure.result())
+            for (scope, by_unit), measure in zip(tiered, measures, strict=True)
         ]
-        return current, [m.result() for m in measures]
-
-
-def _assess_tier(
-    scope: TierScope,
-    by_unit: dict[str, ExtractPlan],
-    encoded: dict[str, EncodedColumn],
-    returns: ReturnSpec,
-    current: np.ndarray,
-    released: frozenset[str],
-) -> tuple[TierScope, dict[str, ExtractPlan], GuardAssessment]:
-    """One tier's scope, plans and the guard's assessment of its units' current rows."""
-    plan = next(iter(by_unit.values()))
-    rows = _guard_rows(scope, plan, encoded, returns).only(current)
-    lifted = frozenset(u for u, p in by_unit.items() if p.grant.id in released)
-    return scope, by_unit, assess_rows(rows, plan.guard, released=lifted)
 
 
 def _guard_rows(
