@@ -57,7 +57,7 @@ def figure(result: Evaluation, entity: str) -> tuple[float, float]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12's target (names recall 0.92 on the MSRA test split) is not reached: 0.904 today; "
+    reason="issue 12's target (names recall 0.92 on the MSRA test split) is not reached: 0.905 today; "
     "see README, PII accuracy on real text",
 )
 def test_person_on_msra_reaches_the_issue_target(msra_whole: Evaluation) -> None:

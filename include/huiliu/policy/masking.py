@@ -31,11 +31,11 @@ _PLAIN = pc.ascii_is_alnum
 """Non-empty and only ASCII letters and digits."""
 _DIGITS = pc.ascii_is_decimal
 """Non-empty and only ASCII digits."""
+# the bytes of each shape, for the compiled pass that masks plain values without Arrow kernels
 _ALNUM_BYTES = np.zeros(256, dtype=bool)
 _ALNUM_BYTES[[ord(c) for c in string.ascii_letters + string.digits]] = True
 _DIGIT_BYTES = np.zeros(256, dtype=bool)
 _DIGIT_BYTES[[ord(c) for c in string.digits]] = True
-"""The bytes of each shape, for the compiled pass that masks plain values without Arrow kernels."""
 
 
 def as_text(values: Values) -> pa.Array:

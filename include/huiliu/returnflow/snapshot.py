@@ -188,9 +188,7 @@ class CuratedSnapshot:
             hashes.append(worker.submit(key_hashes, rows.select(key).to_batches(), key))
             parts.extend(rows.select(names).to_batches())
             del rows
-        every = worker.submit(
-            lambda: np.concatenate([h.result() for h in hashes] or [np.zeros(0, np.uint64)])
-        )
+        every = worker.submit(_joined, hashes)
         if not parts:
             return self._no_rows(names), every
         return _one_table(_as_dictionaries(parts, encoded)), every
