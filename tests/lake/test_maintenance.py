@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tests.lake.test_writer import SCHEMA, _batch
 from typer.testing import CliRunner
@@ -282,3 +283,26 @@ def test_huiliu_lake_maintain_fails_when_a_table_failed(huiliu_home: Settings) -
     assert result.exit_code == 1
     assert json.loads(result.stdout)["tables"][0]["error"].startswith(f"lake table {TABLE}: 1 file(s)")
     assert "lake maintenance did not finish" in result.stderr
+
+
+def test_removing_orphans_drops_the_key_hash_indexes_of_files_that_are_gone(huiliu_home: Settings) -> None:
+    from huiliu.lake import key_index
+
+    kept = _commit(huiliu_home, "b1", ["1", "2"])
+    stranded = _strand(huiliu_home, "killed")
+    _age(stranded, 48)
+    table = lake_table(TABLE, settings=huiliu_home)
+    folder = key_index.index_folder(huiliu_home)
+    files = [key_index.IndexedFile(p.as_uri(), p.stat().st_size, 2, ("id",), "f") for p in [*kept, *stranded]]
+    for file in files:
+        key_index.keep(file, np.arange(2, dtype=np.uint64), folder)
+    assert all(file.location.startswith("file://") for file in files) and table.io
+
+    remove_orphans(tables=[TABLE], dry_run=True, settings=huiliu_home)
+    assert all(key_index.load(file, folder) is not None for file in files)  # a dry run keeps them
+
+    remove_orphans(tables=[TABLE], settings=huiliu_home)
+
+    assert [key_index.load(file, folder) is not None for file in files] == [True] * len(kept) + [False] * len(
+        stranded
+    )

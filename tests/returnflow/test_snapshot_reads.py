@@ -84,15 +84,15 @@ def test_key_hashes_taken_with_the_columns_find_the_same_current_versions(
     registry: DatasetContract, worker: ThreadPoolExecutor
 ) -> None:
     snapshot = CuratedSnapshot(registry)
-    together = snapshot.columns_and_key_hashes(GUARD, dictionaries=GUARD, worker=worker)
+    together = snapshot.columns_and_current(GUARD, dictionaries=GUARD, worker=worker)
     assert together is not None
-    read, hashing = together
+    read, hashing, finding = together
     hashes = hashing.result()
 
     assert decoded(read).equals(decoded(snapshot.columns(GUARD, dictionaries=GUARD)))
     assert hashes.tolist() == snapshot._key_hashes([ID]).tolist()
-    current = snapshot.current(hashes)
-    assert current.tolist() == snapshot.current().tolist()
+    current = finding.result()
+    assert current.tolist() == snapshot.current(hashes).tolist() == snapshot.current().tolist()
     assert int(current.sum()) == 15  # each re-issued record's earlier row is not current
 
 
@@ -103,7 +103,7 @@ def test_a_filtered_snapshot_is_read_by_pyiceberg(
     snapshot._row_filter = NotIn("_batch_id", ["b4"])  # a release still in flight
 
     assert snapshot._plain_files(GUARD) is None
-    assert snapshot.columns_and_key_hashes(GUARD, worker=worker) is None
+    assert snapshot.columns_and_current(GUARD, worker=worker) is None
     assert snapshot.columns([ID]).num_rows == 15
 
 
@@ -122,7 +122,7 @@ def test_a_renamed_or_added_column_is_read_by_pyiceberg(
 
     assert snapshot._plain_files(["nation"]) is None
     assert snapshot._plain_files(["grid"]) is None
-    assert snapshot.columns_and_key_hashes(["community_code", "nation"], worker=worker) is None
+    assert snapshot.columns_and_current(["community_code", "nation"], worker=worker) is None
     read = snapshot.columns(["nation", "grid"])
     assert set(read.column("nation").to_pylist()) == {"汉族"}
     assert read.column("grid").to_pylist().count("G1") == 1 and read.column("grid").null_count == 17
@@ -136,7 +136,7 @@ def test_a_corrected_column_is_read_by_pyiceberg_with_its_correction(
     overlay = Overlay(key=(ID,), values={"gender": {first: "未知"}})
     snapshot = CuratedSnapshot(registry, overlay=overlay)
 
-    assert snapshot.columns_and_key_hashes(GUARD, worker=worker) is None
+    assert snapshot.columns_and_current(GUARD, worker=worker) is None
     assert snapshot.columns(["gender"]).column("gender")[0].as_py() == "未知"
 
 
@@ -144,11 +144,11 @@ def test_an_empty_table_reads_as_no_rows(huiliu_home: Settings, worker: ThreadPo
     contract = load_contract("resident_registry")
     lake_table(contract.curated_table, landing_schema(contract))
 
-    together = CuratedSnapshot(contract).columns_and_key_hashes(GUARD, worker=worker)
+    together = CuratedSnapshot(contract).columns_and_current(GUARD, worker=worker)
 
     assert together is not None and together[0].num_rows == 0
     hashes = together[1].result()
-    assert len(hashes) == 0 and hashes.dtype == np.uint64
+    assert len(hashes) == 0 and hashes.dtype == np.uint64 and len(together[2].result()) == 0
 
 
 def test_rows_read_by_pyarrow_lie_where_the_delivery_pass_reads_them(

@@ -7,7 +7,8 @@ space. ``find_orphans`` lists them: every file under the table's location that i
 metadata file, one of its previous metadata files, a statistics file, a manifest list, a manifest,
 or a data or delete file of any snapshot still in the table's history (so time travel keeps
 working), and that is older than a safety window (a run in progress has staged files it has not
-committed yet; they are young). ``remove_orphans`` deletes them and reports what it removed.
+committed yet; they are young). ``remove_orphans`` deletes them and reports what it removed, and
+then drops the key-hash indexes of data files that are gone (:mod:`huiliu.lake.key_index`).
 
 Files are listed and deleted through the table's own file IO, so the storage settings of the
 catalog (``PYICEBERG_CATALOG__<NAME>__S3__ENDPOINT`` and the like) apply: a local warehouse and
@@ -25,11 +26,13 @@ from datetime import UTC, datetime, timedelta
 
 from pyarrow import fs
 from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import PyArrowFileIO
 from pyiceberg.manifest import ManifestEntryStatus, ManifestFile
 from pyiceberg.table import Table
 
 from huiliu.errors import HuiliuError, LakeError, safe_message
+from huiliu.lake import key_index
 from huiliu.lake.catalog import lake_table, table_identifiers
 from huiliu.settings import Settings, get_settings
 
@@ -378,6 +381,20 @@ def remove_orphans(
             report.append(TableOrphans(identifier, error=message))
     if progress is not None:
         progress("", len(chosen), len(chosen))
+    if not dry_run and chosen:
+        try:
+            prune_key_indexes(settings, lake_table(chosen[0], settings=settings).io)
+        except Exception as exc:  # a cache: failing to prune it must not fail maintenance
+            log.warning("the key-hash indexes were not pruned: %s", _error_message(exc))
     if any(t.error is not None for t in report):
         raise LakeMaintenanceError(report)
     return report
+
+
+def prune_key_indexes(settings: Settings, io: FileIO) -> int:
+    """Remove the key-hash indexes (:mod:`huiliu.lake.key_index`) of data files that are gone; how many."""
+    folder = key_index.index_folder(settings)
+    removed = key_index.prune(lambda location: io.new_input(location).exists(), folder)
+    if removed:
+        log.info("removed the key-hash indexes of %d data files no longer in the lake", removed)
+    return removed

@@ -229,10 +229,9 @@ def assess_units(
     if returns.sensitive_column:
         wanted.append(returns.sensitive_column)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiliu-current") as reading:
-        together = snapshot.columns_and_key_hashes(wanted, dictionaries=wanted, worker=reading)
-        if together is not None:  # the keys are hashed as the guard's columns are read
-            read, hashes = together
-            finding = reading.submit(lambda: snapshot.current(hashes.result()))  # after the hashes
+        together = snapshot.columns_and_current(wanted, dictionaries=wanted, worker=reading)
+        if together is not None:  # the keys are hashed (or their hashes taken) as the columns are read
+            read, _, finding = together
         else:  # the keys are read beside the guard's columns
             finding = reading.submit(snapshot.current)
             read = snapshot.columns(wanted, dictionaries=wanted)

@@ -23,6 +23,20 @@ from huiliu.sql_identifiers import quote_identifier
 
 Hashes = npt.NDArray[np.uint64]
 
+TEXT_HASH = "text-words-1"
+"""The version of :func:`huiliu.row_passes.hash_texts`; a change to it must change this name, so
+that hashes kept by :mod:`huiliu.lake.key_index` are not taken for the new function's."""
+
+
+def hash_function(schema: pa.Schema, key: Sequence[str]) -> str:
+    """The name of the function that hashes this key (of these columns' types), as
+    :func:`key_hashes` chooses it: text keys by huiliu's own loop, others by DuckDB's ``hash``
+    (named with DuckDB's version, which may change it)."""
+    if len(key) == 1 and is_plain_text(schema.field(key[0]).type):
+        return TEXT_HASH
+    types = ",".join(str(schema.field(k).type) for k in key)
+    return f"duckdb-{duckdb.__version__}({types})"
+
 
 def key_hashes(batches: Iterable[pa.RecordBatch], key: Sequence[str]) -> Hashes:
     """Each row's key (the columns ``key`` of the batches, in order) hashed to 64 bits."""

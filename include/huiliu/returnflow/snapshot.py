@@ -33,10 +33,11 @@ from pyiceberg.table import FileScanTask, Table
 from huiliu.arrow_text import is_plain_text
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
+from huiliu.lake import key_index
 from huiliu.lake.catalog import lake_table
 from huiliu.memory import give_back_memory
 from huiliu.quality.records import curated_row_filter
-from huiliu.returnflow.key_hashes import Hashes, key_hashes, repeated
+from huiliu.returnflow.key_hashes import Hashes, hash_function, key_hashes, repeated
 from huiliu.returnflow.overlay import Overlay
 from huiliu.sql_identifiers import quote_identifier
 
@@ -54,8 +55,12 @@ class _PlainFiles:
     """A snapshot's data files PyArrow alone may read, in order, and whether each column read is
     optional (may hold nulls) in the snapshot's schema."""
 
-    paths: list[str]
+    tasks: list[FileScanTask]
     optional: dict[str, bool]
+
+    @property
+    def paths(self) -> list[str]:
+        return [task.file.file_path for task in self.tasks]
 
 
 class _DictionaryReads(logging.Filter):
@@ -162,12 +167,17 @@ class CuratedSnapshot:
             return self._no_rows(names)
         return self.overlay.apply(_one_table(_as_dictionaries(parts, encoded))).select(names)
 
-    def columns_and_key_hashes(
+    def columns_and_current(
         self, names: Sequence[str], *, dictionaries: Sequence[str] = (), worker: Executor
-    ) -> tuple[pa.Table, Future[Hashes]] | None:
-        """:meth:`columns` and each row's key hash (as :meth:`current` takes them), both from one
-        read of each data file: a file's key column is hashed on ``worker`` while the next file is
-        read, and let go once hashed. The columns are returned once read; the hashes when taken.
+    ) -> tuple[pa.Table, Future[Hashes], Future[np.ndarray]] | None:
+        """:meth:`columns`, each row's key hash and :meth:`current` of them, from one read of each
+        data file.
+
+        A file's key hashes are taken from its index (:mod:`huiliu.lake.key_index`) when it has
+        one; otherwise its key column is read with the other columns, hashed on ``worker`` while
+        the next file is read, and kept in the file's index. The current versions are found on
+        ``worker`` once every file's hashes are taken: while the columns are read, when every file
+        is indexed. The columns are returned once read; the hashes and current versions as futures.
 
         None when the snapshot's files need PyIceberg's reader (:meth:`_plain_files`) or the
         overlay corrects one of these columns or the key.
@@ -180,18 +190,44 @@ class CuratedSnapshot:
         files = self._plain_files(read)
         if files is None:
             return None
+        indexed = [self._indexed(task, key) for task in files.tasks]
+        known = [key_index.load(file) for file in indexed]
+        found = None
+        if all(hashed is not None for hashed in known):  # found while the columns are read
+            found = self._finding_current([_done(hashed) for hashed in known if hashed is not None], worker)
         encoded = self._text_columns(dictionaries, among=set(names))
         parts: list[pa.RecordBatch] = []
         hashes: list[Future[Hashes]] = []
-        for path in files.paths:
-            rows = self._read_file(path, read, encoded, files.optional)
-            hashes.append(worker.submit(key_hashes, rows.select(key).to_batches(), key))
+        for task, file, hashed in zip(files.tasks, indexed, known, strict=True):
+            wanted = read if hashed is None else names
+            rows = self._read_file(task.file.file_path, wanted, encoded, files.optional)
+            if hashed is None:
+                hashes.append(worker.submit(_hashed_and_kept, rows.select(key).to_batches(), file))
+            else:
+                hashes.append(_done(hashed))
             parts.extend(rows.select(names).to_batches())
             del rows
+        every, current = found or self._finding_current(hashes, worker)
+        columns = _one_table(_as_dictionaries(parts, encoded)) if parts else self._no_rows(names)
+        return columns, every, current
+
+    def _finding_current(
+        self, hashes: list[Future[Hashes]], worker: Executor
+    ) -> tuple[Future[Hashes], Future[np.ndarray]]:
+        """The files' hashes joined, and the current versions found from them, both on ``worker``."""
         every = worker.submit(_joined, hashes)
-        if not parts:
-            return self._no_rows(names), every
-        return _one_table(_as_dictionaries(parts, encoded)), every
+        return every, worker.submit(lambda: self.current(every.result()))
+
+    def _indexed(self, task: FileScanTask, key: Sequence[str]) -> key_index.IndexedFile:
+        """A data file of the snapshot as its key-hash index names it."""
+        path = task.file.file_path
+        return key_index.IndexedFile(
+            location=path,
+            size=task.file.file_size_in_bytes,
+            rows=task.file.record_count,
+            key=tuple(key),
+            function=hash_function(self._stored_schema(path), key),
+        )
 
     def _plain_files(self, names: Sequence[str]) -> _PlainFiles | None:
         """The snapshot's data files, in order, when PyArrow alone reads these columns of them
@@ -208,7 +244,7 @@ class CuratedSnapshot:
         wanted = [projected.find_field(n) for n in names]
         as_read = schema_to_pyarrow(projected)
         mapping = self.table.metadata.name_mapping()
-        paths = []
+        tasks = []
         for task in self._planned():
             if task.delete_files or task.file.file_format != FileFormat.PARQUET:
                 return None
@@ -229,8 +265,8 @@ class CuratedSnapshot:
                 stored_type, read_type = physical.field(field.name).type, as_read.field(field.name).type
                 if stored_type != read_type and not (is_plain_text(stored_type) and is_plain_text(read_type)):
                     return None  # PyIceberg would cast it; text it hands on as stored
-            paths.append(task.file.file_path)
-        return _PlainFiles(paths=paths, optional={field.name: field.optional for field in wanted})
+            tasks.append(task)
+        return _PlainFiles(tasks=tasks, optional={field.name: field.optional for field in wanted})
 
     def _stored_schema(self, path: str) -> pa.Schema:
         """The Arrow schema a data file stores (from its footer; a data file never changes, so each
@@ -313,7 +349,7 @@ class CuratedSnapshot:
         """Per row, whether it is the latest version of its record (ties: the first in row order).
 
         A first pass hashes each row's key (:mod:`huiliu.returnflow.key_hashes`, streamed: eight
-        bytes a row are held), unless ``hashes`` were taken already (:meth:`columns_and_key_hashes`);
+        bytes a row are held), unless ``hashes`` were taken already (:meth:`columns_and_current`);
         a row whose key hash no other row shares is the only version of its record. Only the rows
         that share a hash are read again with their keys and ordered exactly (so a hash collision
         between two records never hides one of them).
@@ -342,8 +378,20 @@ class CuratedSnapshot:
         return mask
 
     def _key_hashes(self, key: Sequence[str]) -> np.ndarray:
-        """Each row's key hashed to 64 bits, in row order."""
-        return key_hashes(self.record_batches(key), key)
+        """Each row's key hashed to 64 bits, in row order (taken from the files' indexes where
+        PyArrow alone reads the key, and kept there for files without one)."""
+        files = None if self._corrected(key) else self._plain_files(key)
+        if files is None:
+            return key_hashes(self.record_batches(key), key)
+        parts = []
+        for task in files.tasks:
+            indexed = self._indexed(task, key)
+            known = key_index.load(indexed)
+            if known is None:
+                keys = self._read_file(task.file.file_path, key, (), files.optional)
+                known = _hashed_and_kept(keys.to_batches(), indexed)
+            parts.append(known)
+        return np.concatenate(parts or [np.zeros(0, np.uint64)])
 
     def _rows_at(self, positions: np.ndarray, names: Sequence[str]) -> pa.Table:
         """Some columns of the rows at ``positions`` (sorted), with a ``_position`` column."""
@@ -356,6 +404,21 @@ class CuratedSnapshot:
                 parts.append(rows.append_column("_position", pa.array(inside, pa.int64())))
             offset += batch.num_rows
         return pa.concat_tables(parts)
+
+
+def _hashed_and_kept(batches: list[pa.RecordBatch], file: key_index.IndexedFile) -> Hashes:
+    """A data file's key hashes, kept in its index for the next reader."""
+    hashes = key_hashes(batches, file.key)
+    if len(hashes) == file.rows:  # the file as its manifest describes it
+        key_index.keep(file, hashes)
+    return hashes
+
+
+def _done(hashes: Hashes) -> Future[Hashes]:
+    """Hashes already taken, as a future."""
+    done: Future[Hashes] = Future()
+    done.set_result(hashes)
+    return done
 
 
 def _joined(hashes: list[Future[Hashes]]) -> Hashes:
