@@ -165,8 +165,7 @@ def prepare(rows: int) -> dict[str, Any]:
         stamped = with_meta_columns(
             data, schema, f"bench-{batch}", AT - timedelta(days=len(batches) - batch), "bench"
         )
-        key = contract.schema_.primary_key  # files as the gate writes them, each with its key-hash index
-        with StagedBatchWriter(table, f"bench-{batch}", schema, key=key) as curated:
+        with StagedBatchWriter(table, f"bench-{batch}", schema) as curated:  # files as the gate writes them
             curated.write_file(pa.Table.from_batches([stamped]))
             curated.commit()
     store_resident_classification(f"bench-{batches[-1]}")

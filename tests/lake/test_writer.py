@@ -9,12 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from huiliu.lake import key_index
 from huiliu.lake.catalog import lake_table
-from huiliu.lake.key_hashes import hash_function, key_hashes
 from huiliu.lake.stats import lake_stats
 from huiliu.lake.writer import StagedBatchWriter
 from huiliu.settings import Settings
@@ -208,6 +205,7 @@ def test_write_file_replaces_an_earlier_landing_of_the_batch(huiliu_home: Settin
 
 
 def _column_encodings(path: str) -> dict[str, set[str]]:
+    import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(path).metadata
     found: dict[str, set[str]] = {}
@@ -309,86 +307,3 @@ def test_files_are_committed_in_reserved_order_whichever_write_finishes_first(hu
 
     assert [t.file.record_count for t in table.scan().plan_files()] == [100, 50, 100, 50, 100, 100, 50]
     assert table.scan().to_arrow()["id"].to_pylist() == [f"r{i:06d}" for i in range(550)]
-
-
-def _hashes_of_file(path: str, settings: Settings) -> list[int]:
-    """The file's keys as read back, hashed: what a reader without the index computes."""
-
-    return key_hashes(
-        pq.read_table(path.removeprefix("file://"), columns=["id"]).to_batches(), ["id"]
-    ).tolist()
-
-
-def _index_of(writer_or_path: str, rows: int, settings: Settings) -> list[int] | None:
-    file = key_index.IndexedFile(
-        location=writer_or_path,
-        size=Path(writer_or_path.removeprefix("file://")).stat().st_size,
-        rows=rows,
-        key=("id",),
-        function=hash_function(SCHEMA, ["id"]),
-    )
-    found = key_index.load(file, key_index.index_folder(settings))
-    return None if found is None else found.tolist()
-
-
-def test_files_written_with_the_key_carry_the_hashes_a_reader_would_compute(huiliu_home: Settings) -> None:
-    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
-    ids = [f"52010219900101{n:04d}" for n in range(7)]
-    with StagedBatchWriter(table, "streamed", SCHEMA, rows_per_file=3, key=["id"]) as streamed:
-        for chunk in range(0, len(ids), 2):
-            streamed.write(_batch("streamed", ids[chunk : chunk + 2]))
-        streamed.commit()
-    rows = pa.Table.from_batches([_batch("whole", ids)])
-    keep = np.array([True, False, True, True, False, True, True])
-    with StagedBatchWriter(table, "whole", SCHEMA, rows_per_file=4, key=["id"]) as whole:
-        whole.write_file(rows, keep=keep)
-        whole.commit()
-    written = [*streamed.staged_files, *whole.staged_files]
-
-    assert len(written) == 5  # 3 + 3 + 1 streamed, 4 + 3 rows before the kept ones are taken
-    for path in written:
-        truth = _hashes_of_file(path, huiliu_home)
-        assert _index_of(path, len(truth), huiliu_home) == truth
-
-
-def test_a_copied_file_takes_its_sources_index_and_an_aborted_batch_leaves_none(
-    huiliu_home: Settings,
-) -> None:
-    landing = lake_table("landing.writer_test", SCHEMA, huiliu_home)
-    with StagedBatchWriter(landing, "b1", SCHEMA, key=["id"]) as landed:
-        landed.write(_batch("b1", ["x1", "x2", "x3"]))
-        landed.commit()
-    source = landed.staged_files[0]
-    curated = lake_table("curated.writer_test", SCHEMA, huiliu_home)
-    with StagedBatchWriter(curated, "b1", SCHEMA, key=["id"]) as copied:
-        copied.copy_file(source, 3)
-        copied.commit()
-    copy = copied.staged_files[0]
-    assert _index_of(copy, 3, huiliu_home) == _hashes_of_file(copy, huiliu_home)
-
-    aborted = StagedBatchWriter(curated, "b2", SCHEMA, key=["id"])
-    aborted.write_file(pa.Table.from_batches([_batch("b2", ["y1", "y2"])]))
-    staged = aborted.staged_files[0]
-    assert _index_of(staged, 2, huiliu_home) is not None
-    aborted.abort()
-
-    assert not key_index.index_path(staged, key_index.index_folder(huiliu_home)).exists()
-
-
-def test_a_writer_without_the_key_or_unable_to_index_still_writes_its_files(
-    huiliu_home: Settings, caplog: pytest.LogCaptureFixture
-) -> None:
-    table = lake_table("landing.writer_test", SCHEMA, huiliu_home)
-    with StagedBatchWriter(table, "plain", SCHEMA) as plain:
-        plain.write(_batch("plain", ["a", "b"]))
-        plain.commit()
-    assert _index_of(plain.staged_files[0], 2, huiliu_home) is None
-
-    folder = key_index.index_folder(huiliu_home)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    folder.write_text("a file where the index folder would be")
-    with StagedBatchWriter(table, "unindexed", SCHEMA, key=["id"]) as writer:
-        writer.write(_batch("unindexed", ["c", "d"]))
-        writer.commit()
-    assert "were not kept" in caplog.text
-    assert [r for r in _rows(huiliu_home) if r[0] == "unindexed"] == [("unindexed", "c"), ("unindexed", "d")]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,14 +14,13 @@ import pytest
 
 from huiliu.contracts import load_contract
 from huiliu.ingest import land_dataset
-from huiliu.lake import key_index, writer
+from huiliu.lake import writer
 from huiliu.lake.catalog import lake_table
 from huiliu.lake.writer import StagedBatchWriter
 from huiliu.quality import zones
 from huiliu.quality.batch_stream import BatchScan, FilePiece
 from huiliu.quality.file_copies import FileCopies, PieceRows, split_rows
 from huiliu.quality.gate import run_gate
-from huiliu.returnflow.snapshot import CuratedSnapshot
 from huiliu.settings import PROJECT_ROOT, Settings
 from tests.helpers.residents import a_community, bad_rows, insert, person
 from tests.helpers.source_tables import SourceDb
@@ -208,30 +205,3 @@ def test_pieces_split_for_the_writers_keep_their_rows_order_and_place_in_the_fil
     assert np.concatenate([p.failed for p in parts if p.failed is not None]).tolist() == failed.tolist()
     assert [sum(p.num_rows for p in run) for run in split_rows(pieces, 100)] == [1] * 12
     assert split_rows([], 2) == []
-
-
-def test_curated_files_of_a_gated_batch_come_with_their_key_hashes_indexed(
-    source: SourceDb, huiliu_home: Settings, files_of_20: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    batch_id = _land_in_files_of_20(source, huiliu_home, bad_at=21)
-    run_gate(CONTRACT, batch_id, as_of=AS_OF, settings=huiliu_home)
-    snapshot = CuratedSnapshot(CONTRACT)
-    read: list[list[str]] = []
-    original = snapshot._read_file
-
-    def recorded(path: str, names: list[str], *rest: object) -> pa.Table:
-        read.append(list(names))
-        return original(path, names, *rest)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(snapshot, "_read_file", recorded)
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        together = snapshot.columns_and_current(["community_code"], worker=worker)
-        assert together is not None
-        hashes, current = together[1].result(), together[2].result()
-
-    assert len(read) == len(snapshot._planned()) >= 3  # two copies, the rest rewritten
-    assert all("id_number" not in names for names in read)
-    shutil.rmtree(key_index.index_folder(huiliu_home))
-    unindexed = CuratedSnapshot(CONTRACT)
-    assert hashes.tolist() == unindexed._key_hashes(["id_number"]).tolist()
-    assert current.tolist() == unindexed.current().tolist() and int(current.sum()) == 50

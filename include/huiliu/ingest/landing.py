@@ -115,8 +115,7 @@ def _write_and_commit(plan: _Plan) -> CommittedBatch:
     table = lake_table(plan.contract.landing_table, schema, plan.settings)
     source = map(plan.identifiers, plan.batches)
     batches = prefetch(_stamped(source, schema, plan.batch_id, plan.source_label))
-    key = plan.contract.schema_.primary_key  # each file's key hashes indexed: the gate's copies take them
-    with closing(batches), StagedBatchWriter(table, plan.batch_id, schema, key=key) as writer:
+    with closing(batches), StagedBatchWriter(table, plan.batch_id, schema) as writer:
         for batch in batches:
             writer.write(batch)
         if plan.before_commit is not None:

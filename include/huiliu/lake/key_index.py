@@ -1,7 +1,7 @@
 """Each curated data file's key hashes, kept on local disk so a file's keys are read and hashed once.
 
 A committed data file never changes (Iceberg writes a new file for every change), so the hashes of
-its keys (:mod:`huiliu.lake.key_hashes`) hold for as long as the file exists. The first
+its keys (:mod:`huiliu.returnflow.key_hashes`) hold for as long as the file exists. The first
 reader that hashes a file keeps them in an index file under ``home/indexes/key_hashes``, named by
 the SHA-256 of the data file's location; later readers of any snapshot holding that file take the
 hashes from there instead of reading and hashing its key column again (about half of the
@@ -45,7 +45,7 @@ MAGIC = b"HUILIU-KEY-HASHES\n"
 @dataclass(frozen=True)
 class IndexedFile:
     """One data file as its index names it: where it is, its size and rows, its key and the hash
-    function its key hashes were made with (:func:`huiliu.lake.key_hashes.hash_function`)."""
+    function its key hashes were made with (:func:`huiliu.returnflow.key_hashes.hash_function`)."""
 
     location: str
     size: int
@@ -110,11 +110,6 @@ def keep(file: IndexedFile, hashes: Hashes, folder: Path | None = None) -> None:
             raise
     except OSError as exc:
         log.warning("the key hashes of %s were not kept (%s); they are hashed again", file.location, exc)
-
-
-def forget(location: str, folder: Path | None = None) -> None:
-    """Remove a data file's index (its file was deleted before any snapshot held it)."""
-    index_path(location, folder).unlink(missing_ok=True)
 
 
 def prune(exists: Callable[[str], bool], folder: Path | None = None) -> int:

@@ -6,10 +6,6 @@ the new files. Files are committed in the order their writes were reserved (``re
 order writer threads happened to start them, so the same batch gated twice reads back in the same
 row order. ``abort`` deletes the staged files; a crash before commit leaves only unreferenced
 files behind, never a partial batch.
-
-Given the table's key, the writer also keeps each file's key hashes in its index
-(:mod:`huiliu.lake.key_index`) as it writes it, from the rows it already holds, so that no reader
-has to read and hash the file's keys; a copied file takes its source's index when there is one.
 """
 
 from __future__ import annotations
@@ -19,7 +15,6 @@ import shutil
 import threading
 import uuid
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -33,9 +28,7 @@ from pyiceberg.expressions.literals import literal
 from pyiceberg.io import OutputStream
 from pyiceberg.table import Table
 
-from huiliu.lake import key_index
 from huiliu.lake.atomic_catalog import in_group_commit
-from huiliu.lake.key_hashes import hash_function, key_hashes
 
 log = logging.getLogger(__name__)
 ROWS_PER_FILE = 500_000  # files the gates can read one at a time
@@ -90,14 +83,8 @@ class StagedBatchWriter:
     """Write Arrow batches of one landing batch to Parquet, then commit or abort."""
 
     def __init__(
-        self,
-        table: Table,
-        batch_id: str,
-        schema: pa.Schema,
-        rows_per_file: int | None = None,
-        key: Sequence[str] = (),
+        self, table: Table, batch_id: str, schema: pa.Schema, rows_per_file: int | None = None
     ) -> None:
-        """``key``: the table's primary key, whose hashes are indexed per file (none: no index)."""
         self.table = table
         self.batch_id = batch_id
         self.schema = schema
@@ -108,12 +95,8 @@ class StagedBatchWriter:
         self._writer: pq.ParquetWriter | None = None
         self._stream: OutputStream | None = None
         self._rows_in_file = 0
-        self._open_path = ""
-        self._keys_in_file: list[pa.RecordBatch] = []  # the open file's keys, for its index
         self._committed = False
         self._lock = threading.Lock()
-        self.key = tuple(key)
-        self._hash_function = hash_function(schema, self.key) if self.key else ""
 
     def _safe_batch_dir(self) -> str:
         return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.batch_id)
@@ -141,7 +124,6 @@ class StagedBatchWriter:
         path = self._new_path()
         self._stream = self.table.io.new_output(path).create(overwrite=True)
         self._writer = writer = _parquet_writer(self._stream, self.schema, first)
-        self._open_path = path
         self._stage(path, self.reserve())
         self._rows_in_file = 0
         return writer
@@ -152,27 +134,6 @@ class StagedBatchWriter:
             self._stream.close()
             self._writer = None
             self._stream = None
-            keys, self._keys_in_file = self._keys_in_file, []
-            self._index(self._open_path, pa.Table.from_batches(keys) if keys else None)
-
-    def _indexed(self, path: str, rows: int) -> key_index.IndexedFile:
-        return key_index.IndexedFile(
-            location=path,
-            size=len(self.table.io.new_input(path)),
-            rows=rows,
-            key=self.key,
-            function=self._hash_function,
-        )
-
-    def _index(self, path: str, keys: pa.Table | None) -> None:
-        """Keep the hashes of a written file's keys (``keys``: its rows' key columns, in order)."""
-        if not self.key or keys is None:
-            return
-        try:
-            hashes = key_hashes(keys.to_batches(), self.key)
-            key_index.keep(self._indexed(path, len(hashes)), hashes)
-        except Exception as exc:  # an index only spares a later read; the file is written either way
-            log.warning("batch %s: the key hashes of %s were not kept: %s", self.batch_id, path, exc)
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Append one record batch to the staged files (each of exactly ``rows_per_file`` rows
@@ -184,8 +145,6 @@ class StagedBatchWriter:
                 writer = self._open_file(batch)
             part = batch.slice(0, self.rows_per_file - self._rows_in_file)
             writer.write_batch(part)
-            if self.key:
-                self._keys_in_file.append(part.select(list(self.key)))
             self._rows_in_file += part.num_rows
             self.rows += part.num_rows
             batch = batch.slice(part.num_rows)
@@ -211,9 +170,6 @@ class StagedBatchWriter:
             path = self._new_path()
             self._stage(path, slot, part_number)
             written = 0
-            keys = part.select(list(self.key)) if self.key else None
-            if keys is not None and wanted is not None:
-                keys = keys.filter(pa.array(wanted))
             with (
                 self.table.io.new_output(path).create(overwrite=True) as stream,
                 _parquet_writer(stream, self.schema, part) as writer,
@@ -225,7 +181,6 @@ class StagedBatchWriter:
                     if piece.num_rows:
                         writer.write_table(piece, row_group_size=row_group_rows)
                         written += piece.num_rows
-            self._index(path, keys)
             with self._lock:
                 self.rows += written
 
@@ -238,10 +193,6 @@ class StagedBatchWriter:
         io = self.table.io
         with io.new_input(source).open() as original, io.new_output(path).create(overwrite=True) as copy:
             shutil.copyfileobj(original, copy, COPY_BUFFER_BYTES)
-        if self.key:  # the same bytes: the source's key hashes, if it has an index
-            hashes = key_index.load(self._indexed(source, rows))
-            if hashes is not None:
-                key_index.keep(self._indexed(path, rows), hashes)
         with self._lock:
             self.rows += rows
 
@@ -325,8 +276,6 @@ class StagedBatchWriter:
                 self.table.io.delete(path)
             except OSError:  # already gone, or storage refused: unreferenced either way
                 log.warning("could not delete staged file of batch %s", self.batch_id)
-            if self.key:
-                key_index.forget(path)
         with self._lock:
             self._staged.clear()
             self.rows = 0

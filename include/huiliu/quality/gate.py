@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypedDict
 
-import pyarrow as pa
-
 from huiliu import faults
 from huiliu.contracts.model import DatasetContract
 from huiliu.errors import BatchHeldError, ConfigurationError
@@ -157,7 +155,7 @@ def _hold_pii_rejected(
     summary = {"huiliu.quality-status": QualityStatus.HELD.value, GATE_RUN_PROPERTY: uuid.uuid4().hex}
     schema, schema_q = zones.curated_schema(contract), zones.quarantine_schema(contract)
     with (
-        _curated_writer(contract, batch_id, schema, settings) as curated,
+        StagedBatchWriter(lake_table(contract.curated_table, schema, settings), batch_id, schema) as curated,
         StagedBatchWriter(
             lake_table(contract.quarantine_table, schema_q, settings), batch_id, schema_q
         ) as held,
@@ -166,14 +164,6 @@ def _hold_pii_rejected(
             held, contract, scan, verdict=verdict, ranks=ranks, settings=settings, marks=rejected.marks
         )
         return _commit_zones(curated, held, summary, verdict=verdict, validation_result=None)
-
-
-def _curated_writer(
-    contract: DatasetContract, batch_id: str, schema: pa.Schema, settings: Settings
-) -> StagedBatchWriter:
-    """The writer of a batch's curated files, which indexes each file's key hashes as it writes it."""
-    table = lake_table(contract.curated_table, schema, settings)
-    return StagedBatchWriter(table, batch_id, schema, key=contract.schema_.primary_key)
 
 
 def require_landed(contract: DatasetContract, batch_id: str) -> None:
@@ -201,7 +191,7 @@ def gate_batch(contract: DatasetContract, batch_id: str, as_of: datetime, settin
     router = BatchRouter(contract, batch_id, as_of, settings)
     schema, schema_q = zones.curated_schema(contract), zones.quarantine_schema(contract)
     with (
-        _curated_writer(contract, batch_id, schema, settings) as curated,
+        StagedBatchWriter(lake_table(contract.curated_table, schema, settings), batch_id, schema) as curated,
         ThreadPoolExecutor(max_workers=GATE_THREADS, thread_name_prefix="huiliu-gate") as pool,
     ):
         routed = router.route(curated, pool)

@@ -35,9 +35,9 @@ from huiliu.contracts.model import DatasetContract
 from huiliu.errors import LakeError
 from huiliu.lake import key_index
 from huiliu.lake.catalog import lake_table
-from huiliu.lake.key_hashes import Hashes, hash_function, key_hashes, repeated
 from huiliu.memory import give_back_memory
 from huiliu.quality.records import curated_row_filter
+from huiliu.returnflow.key_hashes import Hashes, hash_function, key_hashes, repeated
 from huiliu.returnflow.overlay import Overlay
 from huiliu.sql_identifiers import quote_identifier
 
@@ -348,7 +348,7 @@ class CuratedSnapshot:
     def current(self, hashes: Hashes | None = None) -> np.ndarray:
         """Per row, whether it is the latest version of its record (ties: the first in row order).
 
-        A first pass hashes each row's key (:mod:`huiliu.lake.key_hashes`, streamed: eight
+        A first pass hashes each row's key (:mod:`huiliu.returnflow.key_hashes`, streamed: eight
         bytes a row are held), unless ``hashes`` were taken already (:meth:`columns_and_current`);
         a row whose key hash no other row shares is the only version of its record. Only the rows
         that share a hash are read again with their keys and ordered exactly (so a hash collision

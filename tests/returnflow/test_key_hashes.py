@@ -11,7 +11,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huiliu.lake.key_hashes import key_hashes, repeated, text_hashes
+from huiliu.returnflow.key_hashes import key_hashes, repeated, text_hashes
 
 KEYS = st.one_of(st.none(), st.text(alphabet="0123456789X甲é", max_size=30))
 
