@@ -95,6 +95,12 @@ def _the_return_flow_delivered_and_a_rerun_reused_its_grants(first: dict, second
     assert returned["rows"] == sum(d["rows"] for d in delivered)
     again = [d for d in second["deliveries"]["deliveries"] if d["status"] == "delivered"]
     assert len(again) == len(delivered)  # the re-run delivered nothing new: its rows were unchanged
+    made = second["deliveries"]["deliveries"]  # every record says which grant and which DAG run made it
+    assert [d["created_at"] for d in made] == sorted(d["created_at"] for d in made)
+    assert [d["id"] for d in made[: len(returned["deliveries"])]] == [d["id"] for d in returned["deliveries"]]
+    runs = {d["run_id"] for d in made}
+    assert None not in runs and len(runs) > len({d["run_id"] for d in returned["deliveries"]})
+    assert all(d["grant"] in {g["grant"] for g in returned["grants"]} for d in made)
     _the_community_pulled_and_its_accepted_correction_came_back(first["portal"], second["portal"])
 
 

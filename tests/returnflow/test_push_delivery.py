@@ -212,6 +212,11 @@ def test_the_command_line_delivers_lists_the_held_extract_and_releases_it(
     assert run.exit_code == 0, run.output
     statuses = {d["unit"]: d["status"] for d in json.loads(run.stdout)["deliveries"]}
     assert statuses == {STREET: "delivered", COMMUNITIES[0]: "delivered", COMMUNITIES[1]: "held"}
+    from huiliu.returnflow.records import deliveries
+
+    made = deliveries(dataset="resident_registry")  # each names the hand-made run that made them
+    assert len(made) == 3 and len({d.run_id for d in made}) == 1 and made[0].dag_id is None
+    assert str(made[0].run_id).startswith("cli__")
 
     held = runner.invoke(app, ["deliveries", "held", "resident_registry"], env=env)
     assert held.exit_code == 0 and "稀有组合 rare: birth_date=1930-1939" in held.stdout

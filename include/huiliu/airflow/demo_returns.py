@@ -71,15 +71,19 @@ class DeliveryDagRun(TypedDict):
 
 
 class DeliveryMade(TypedDict):
-    """One delivery of a granted dataset (fields of ``Delivery.as_dict()``)."""
+    """One delivery of a granted dataset (fields of ``Delivery.as_dict()``), and the DAG run that made it."""
 
     id: str
+    grant: str
     unit: str
     dataset: str
+    snapshot_id: int
     status: str
     rows: int
     suppressed: int
     outbox_path: str | None
+    created_at: str
+    run_id: str | None
 
 
 class ReturnsRecord(TypedDict):
@@ -106,7 +110,10 @@ class ReturnsSummary:
     def as_dict(self) -> ReturnsRecord:
         from huiliu.returnflow.records import DeliveryStatus, deliveries
 
-        made = [d for name in {g["dataset"] for g in self.grants} for d in deliveries(dataset=name)]
+        made = sorted(
+            (d for name in {g["dataset"] for g in self.grants} for d in deliveries(dataset=name)),
+            key=lambda d: (d.created_at, d.id),
+        )
         delivered = [d for d in made if d.status is DeliveryStatus.DELIVERED]
         files = [p for d in delivered if d.outbox_path for p in Path(d.outbox_path).iterdir()]
         return {
@@ -117,12 +124,16 @@ class ReturnsSummary:
             "deliveries": [
                 {
                     "id": d.id,
+                    "grant": d.grant_id,
                     "unit": d.unit_code,
                     "dataset": d.dataset,
+                    "snapshot_id": d.snapshot_id,
                     "status": d.status.value,
                     "rows": d.rows,
                     "suppressed": d.suppressed,
                     "outbox_path": d.outbox_path,
+                    "created_at": d.created_at.isoformat(timespec="seconds"),
+                    "run_id": d.run_id,
                 }
                 for d in made
             ],

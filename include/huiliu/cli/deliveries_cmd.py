@@ -123,11 +123,13 @@ def run_cmd(
     The delivery DAG does this when the curated table changes; this runs the same delivery by hand.
     """
     from huiliu.returnflow.push import deliver
+    from huiliu.store.models import utcnow
 
     contract = _contract(dataset)
+    by_hand = f"cli__{utcnow().isoformat(timespec='seconds')}"  # recorded as the run that made them
     try:
         with console.status(f"交付 delivering {dataset} …"):
-            run = deliver(contract)
+            run = deliver(contract, run_id=by_hand)
     except HuiliuError as exc:
         fail(str(exc))
     if as_json:

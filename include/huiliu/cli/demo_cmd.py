@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from huiliu.cli.deliveries_cmd import STATUS_ZH
 from huiliu.cli.output import console, fail
 from huiliu.errors import HuiliuError
 
@@ -135,10 +136,13 @@ def _print_deliveries(deliveries: ReturnsRecord) -> None:
         title=f"数据回流 deliveries — {units} 个单位 units, {files} 个文件 files, "
         f"{deliveries['rows']:,} 行 rows, {deliveries['held_extracts']} 次扣留 held"
     )
-    for header in ("unit", "dataset", "status", "rows", "suppressed"):
+    headers = ("交付 delivery", "单位 unit", "数据集 dataset", "运行 run", "状态 status", "行数 rows")
+    for header in (*headers, "抑制 suppressed"):
         table.add_column(header, overflow="fold")
-    for d in deliveries["deliveries"]:
-        table.add_row(d["unit"], d["dataset"], d["status"], f"{d['rows']:,}", str(d["suppressed"]))
+    for d in deliveries["deliveries"]:  # oldest first: a unit's later runs below its first
+        status = f"{STATUS_ZH[d['status']]} {d['status']}"
+        cells = (d["id"], d["unit"], d["dataset"], d["run_id"] or "—", status, f"{d['rows']:,}")
+        table.add_row(*cells, str(d["suppressed"]))
     console.print(table)
     for grant in deliveries["grants"]:
         console.print(
