@@ -190,15 +190,15 @@ class CuratedSnapshot:
         files = self._plain_files(read)
         if files is None:
             return None
-        indexed = [self._indexed(task, key) for task in files.tasks]
-        known = [key_index.load(file) for file in indexed]
-        found = None
-        if all(hashed is not None for hashed in known):  # found while the columns are read
-            found = self._finding_current([_done(hashed) for hashed in known if hashed is not None], worker)
+        indexes = self._kept_hashes(files, key)
+        taken = [_done(hashed) for _, _, hashed in indexes if hashed is not None]
+        found = (
+            self._finding_current(taken, worker) if len(taken) == len(indexes) else None
+        )  # during the read
         encoded = self._text_columns(dictionaries, among=set(names))
         parts: list[pa.RecordBatch] = []
         hashes: list[Future[Hashes]] = []
-        for task, file, hashed in zip(files.tasks, indexed, known, strict=True):
+        for task, file, hashed in indexes:
             wanted = read if hashed is None else names
             rows = self._read_file(task.file.file_path, wanted, encoded, files.optional)
             if hashed is None:
@@ -217,6 +217,14 @@ class CuratedSnapshot:
         """The files' hashes joined, and the current versions found from them, both on ``worker``."""
         every = worker.submit(_joined, hashes)
         return every, worker.submit(lambda: self.current(every.result()))
+
+    def _kept_hashes(
+        self, files: _PlainFiles, key: Sequence[str]
+    ) -> list[tuple[FileScanTask, key_index.IndexedFile, Hashes | None]]:
+        """Each file, as its key-hash index names it, and its key hashes from that index (None:
+        the file has no index that matches it)."""
+        named = [(task, self._indexed(task, key)) for task in files.tasks]
+        return [(task, file, key_index.load(file)) for task, file in named]
 
     def _indexed(self, task: FileScanTask, key: Sequence[str]) -> key_index.IndexedFile:
         """A data file of the snapshot as its key-hash index names it."""
@@ -383,14 +391,14 @@ class CuratedSnapshot:
         files = None if self._corrected(key) else self._plain_files(key)
         if files is None:
             return key_hashes(self.record_batches(key), key)
-        parts = []
-        for task in files.tasks:
-            indexed = self._indexed(task, key)
-            known = key_index.load(indexed)
-            if known is None:
-                keys = self._read_file(task.file.file_path, key, (), files.optional)
-                known = _hashed_and_kept(keys.to_batches(), indexed)
-            parts.append(known)
+        parts = [
+            hashed
+            if hashed is not None
+            else _hashed_and_kept(
+                self._read_file(task.file.file_path, key, (), files.optional).to_batches(), file
+            )
+            for task, file, hashed in self._kept_hashes(files, key)
+        ]
         return np.concatenate(parts or [np.zeros(0, np.uint64)])
 
     def _rows_at(self, positions: np.ndarray, names: Sequence[str]) -> pa.Table:
