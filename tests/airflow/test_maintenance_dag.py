@@ -61,6 +61,6 @@ def test_a_dag_run_removes_what_the_library_finds(huiliu_home: Settings, airflow
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert "lake_maintenance: success" in run.stdout
-    assert [f.path for t in expected for f in t.files] == [f"data/killed/{p.name}" for p in old]
+    assert [f.path for t in expected.tables for f in t.files] == [f"data/killed/{p.name}" for p in old]
     assert not any(p.exists() for p in old) and all(p.exists() for p in young)
     assert sorted(lake_table(TABLE, settings=huiliu_home).scan().to_arrow()["id"].to_pylist()) == ["1"]

@@ -76,16 +76,16 @@ def test_only_unreferenced_files_older_than_the_window_are_removed(huiliu_home: 
 
     preview = remove_orphans(tables=[TABLE], dry_run=True, settings=huiliu_home)
 
-    assert [len(t.files) for t in preview] == [len(old_orphans)] and not preview[0].removed
-    assert {f.path for f in preview[0].files} == {f"data/killed/{p.name}" for p in old_orphans}
+    assert [len(t.files) for t in preview.tables] == [len(old_orphans)] and not preview.tables[0].removed
+    assert {f.path for f in preview.tables[0].files} == {f"data/killed/{p.name}" for p in old_orphans}
     assert _table_files(huiliu_home) == everything  # a dry run removes nothing
-    assert preview[0].kept_young == len(young_orphans)
+    assert preview.tables[0].kept_young == len(young_orphans)
 
     size = sum(p.stat().st_size for p in old_orphans)
     report = remove_orphans(tables=[TABLE], settings=huiliu_home)
 
-    assert report[0].removed and len(report[0].files) == len(old_orphans) == 2
-    assert report[0].bytes == size
+    assert report.tables[0].removed and len(report.tables[0].files) == len(old_orphans) == 2
+    assert report.tables[0].bytes == size
     assert _table_files(huiliu_home) == everything - set(old_orphans)
     assert all(p.exists() for p in replaced)  # only an old snapshot reads them: still referenced
     assert _rows(huiliu_home) == before == ["1", "2", "3", "4"]
@@ -95,7 +95,7 @@ def test_only_unreferenced_files_older_than_the_window_are_removed(huiliu_home: 
 
     again = remove_orphans(tables=[TABLE], settings=huiliu_home)
 
-    assert again[0].files == [] and _table_files(huiliu_home) == everything - set(old_orphans)
+    assert again.tables[0].files == [] and _table_files(huiliu_home) == everything - set(old_orphans)
 
 
 def test_files_younger_than_the_window_stay_until_they_are_old(huiliu_home: Settings) -> None:
@@ -103,12 +103,13 @@ def test_files_younger_than_the_window_stay_until_they_are_old(huiliu_home: Sett
     staged = _strand(huiliu_home, "slow_run")
     _age(staged, 5)
 
-    assert remove_orphans(tables=[TABLE], older_than=timedelta(hours=6), settings=huiliu_home)[0].files == []
+    early = remove_orphans(tables=[TABLE], older_than=timedelta(hours=6), settings=huiliu_home)
+    assert early.tables[0].files == []
     assert all(p.exists() for p in staged)
 
     report = remove_orphans(tables=[TABLE], older_than=timedelta(hours=4), settings=huiliu_home)
 
-    assert len(report[0].files) == 2 and not any(p.exists() for p in staged)
+    assert len(report.tables[0].files) == 2 and not any(p.exists() for p in staged)
 
 
 def test_a_window_shorter_than_an_hour_is_refused(huiliu_home: Settings) -> None:
@@ -165,7 +166,7 @@ def test_a_table_whose_files_are_missing_is_left_alone_and_the_others_are_still_
     with pytest.raises(LakeMaintenanceError) as raised:
         remove_orphans(settings=huiliu_home)
 
-    by_table = {t.table: t for t in raised.value.report}
+    by_table = {t.table: t for t in raised.value.report.tables}
     assert by_table[TABLE].error is not None and not by_table[TABLE].removed
     assert "1 file(s) its current state reads were not found" in by_table[TABLE].error
     assert "nothing was removed" in str(raised.value)
@@ -182,7 +183,7 @@ def test_tables_sharing_a_location_are_left_alone(huiliu_home: Settings) -> None
 
     report = remove_orphans(settings=huiliu_home)
 
-    skipped = {t.table: t.skipped for t in report if t.skipped}
+    skipped = {t.table: t.skipped for t in report.tables if t.skipped}
     assert set(skipped) == {TABLE, "landing.t_same_place"}
     assert "overlaps lake table" in skipped[TABLE]
     assert all(p.exists() for p in staged) and _rows(huiliu_home) == ["1"]
@@ -203,7 +204,7 @@ def test_expiring_snapshots_is_asked_for_and_frees_the_files_only_they_read(
     preview = remove_orphans(
         tables=[TABLE], dry_run=True, expire_older_than=timedelta(days=7), settings=huiliu_home
     )
-    assert preview[0].expired_snapshots == history - 1 >= 2
+    assert preview.tables[0].expired_snapshots == history - 1 >= 2
     assert len(lake_table(TABLE, settings=huiliu_home).snapshots()) == history
 
     with pytest.raises(LakeError, match="too soon: keep at least 1 day"):
@@ -212,9 +213,9 @@ def test_expiring_snapshots_is_asked_for_and_frees_the_files_only_they_read(
     report = remove_orphans(tables=[TABLE], expire_older_than=timedelta(days=7), settings=huiliu_home)
 
     table = lake_table(TABLE, settings=huiliu_home)
-    assert report[0].expired_snapshots == history - 1
+    assert report.tables[0].expired_snapshots == history - 1
     assert [s.snapshot_id for s in table.snapshots()] == [current]
-    assert f"data/b1/{replaced[0].name}" in {f.path for f in report[0].files}
+    assert f"data/b1/{replaced[0].name}" in {f.path for f in report.tables[0].files}
     assert not any(p.exists() for p in replaced) and all(p.exists() for p in kept)
     assert _rows(huiliu_home) == ["1", "2", "3", "4"]
 
@@ -298,11 +299,37 @@ def test_removing_orphans_drops_the_key_hash_indexes_of_files_that_are_gone(huil
         key_index.keep(file, np.arange(2, dtype=np.uint64), folder)
     assert all(file.location.startswith("file://") for file in files) and table.io
 
-    remove_orphans(tables=[TABLE], dry_run=True, settings=huiliu_home)
+    gone = sorted(p.as_uri() for p in stranded)
+    preview = remove_orphans(tables=[TABLE], dry_run=True, settings=huiliu_home)
+    assert sorted(preview.key_indexes) == gone
     assert all(key_index.load(file, folder) is not None for file in files)  # a dry run keeps them
 
-    remove_orphans(tables=[TABLE], settings=huiliu_home)
+    report = remove_orphans(tables=[TABLE], settings=huiliu_home)
 
+    assert sorted(report.key_indexes) == gone and report.key_index_error is None
     assert [key_index.load(file, folder) is not None for file in files] == [True] * len(kept) + [False] * len(
         stranded
     )
+    assert remove_orphans(tables=[TABLE], settings=huiliu_home).key_indexes == []
+
+
+def test_huiliu_lake_maintain_lists_the_key_hash_indexes_it_removes(huiliu_home: Settings) -> None:
+    from huiliu.lake import key_index
+
+    _commit(huiliu_home, "b1", ["1"])
+    gone = huiliu_home.home / "gone.parquet"
+    key_index.keep(
+        key_index.IndexedFile(gone.as_uri(), 10, 2, ("id",), "f"),
+        np.arange(2, dtype=np.uint64),
+        key_index.index_folder(huiliu_home),
+    )
+
+    preview = CliRunner().invoke(app, ["lake", "maintain", "--dry-run"])
+    done = CliRunner().invoke(app, ["lake", "maintain", "--json"])
+
+    assert preview.exit_code == 0, preview.output
+    assert "would remove the key-hash indexes of 1 data file(s) no longer in the lake" in preview.stdout
+    assert "将删除 1 个已不在湖中的数据文件的键哈希索引" in preview.stdout
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["key_hash_indexes"] == {"removed": 1, "data_files": [gone.as_uri()]}
+    assert not list(key_index.index_folder(huiliu_home).glob("*/*.keys"))

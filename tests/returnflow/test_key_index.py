@@ -167,9 +167,16 @@ def test_pruning_drops_the_indexes_of_files_that_are_gone_and_unreadable_ones(tm
     unreadable.parent.mkdir(parents=True, exist_ok=True)
     unreadable.write_bytes(b"HUILIU-KEY-HASHES\n{not json")
 
-    removed = key_index.prune(lambda location: location.endswith("kept.parquet"), tmp_path)
+    def exists(location: str) -> bool:
+        return location.endswith("kept.parquet")
 
-    assert removed == 2
+    listed = key_index.prune(exists, tmp_path, dry_run=True)
+    assert sorted(listed) == sorted(["file:///lake/gone.parquet", str(unreadable)])
+    assert unreadable.exists() and key_index.load(indexed("file:///lake/gone.parquet"), tmp_path) is not None
+
+    removed = key_index.prune(exists, tmp_path)
+
+    assert sorted(removed) == sorted(listed)
     kept = key_index.load(indexed("file:///lake/kept.parquet"), tmp_path)
     assert kept is not None and kept.tolist() == [1, 2]
     assert key_index.load(indexed("file:///lake/gone.parquet"), tmp_path) is None

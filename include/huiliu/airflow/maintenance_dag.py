@@ -19,9 +19,10 @@ def remove_orphans_task(older_than_hours: int = 24) -> OrphanRemoval:
 
     report = remove_orphans(older_than=timedelta(hours=older_than_hours))
     return {
-        "files": sum(len(t.files) for t in report),
-        "bytes": sum(t.bytes for t in report),
-        "tables": [t.as_dict() for t in report if t.files],
+        "files": sum(len(t.files) for t in report.tables),
+        "bytes": sum(t.bytes for t in report.tables),
+        "tables": [t.as_dict() for t in report.tables if t.files],
+        "key_hash_indexes": len(report.key_indexes),
     }
 
 

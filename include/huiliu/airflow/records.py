@@ -80,8 +80,10 @@ class CorrectionsIntake(TypedDict):
 
 
 class OrphanRemoval(TypedDict):
-    """What ``remove_orphans`` returns: files and bytes removed, and each table that had any."""
+    """What ``remove_orphans`` returns: files and bytes removed, each table that had any, and how
+    many key-hash indexes of data files no longer in the lake were removed."""
 
     files: int
     bytes: int
     tables: list[dict[str, object]]
+    key_hash_indexes: int

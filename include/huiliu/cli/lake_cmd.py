@@ -16,7 +16,7 @@ from huiliu.cli.output import console, err_console, fail, print_json
 from huiliu.errors import HuiliuError
 
 if TYPE_CHECKING:
-    from huiliu.lake.maintenance import TableOrphans
+    from huiliu.lake.maintenance import MaintenanceReport
 
 PROGRESS_FROM_TABLES = 5  # fewer tables finish before a bar would be worth drawing
 
@@ -60,7 +60,8 @@ def _progress(show: bool) -> Iterator[Callable[[str, int, int], None] | None]:
         bar.stop()
 
 
-def _print_report(report: list[TableOrphans], dry_run: bool) -> None:
+def _print_report(done: MaintenanceReport, dry_run: bool) -> None:
+    report = done.tables
     verb_zh, verb = ("将删除", "would remove") if dry_run else ("已删除", "removed")
     listing = Table(
         Column("表 table", no_wrap=True),
@@ -91,6 +92,16 @@ def _print_report(report: list[TableOrphans], dry_run: bool) -> None:
         f"{verb} {files} file(s), {size / 1e6:.1f} MB; {len(report)} table(s) checked",
         highlight=False,
     )
+    if done.key_index_error is not None:
+        console.print(
+            f"键哈希索引未清理 / key-hash indexes not pruned: {done.key_index_error}", highlight=False
+        )
+    elif done.key_indexes:
+        console.print(
+            f"{verb_zh} {len(done.key_indexes)} 个已不在湖中的数据文件的键哈希索引 / "
+            f"{verb} the key-hash indexes of {len(done.key_indexes)} data file(s) no longer in the lake",
+            highlight=False,
+        )
 
 
 def maintain(
@@ -113,7 +124,7 @@ def maintain(
     expire_after = parse_duration("--expire-snapshots-older-than", expire) if expire else None
     failed: LakeMaintenanceError | None = None
     refused: HuiliuError | None = None
-    report: list[TableOrphans] = []
+    report: MaintenanceReport | None = None
     with _progress(show=not as_json and err_console.is_terminal) as progress:
         try:
             report = remove_orphans(
@@ -129,8 +140,9 @@ def maintain(
             refused = exc
     if refused is not None:
         fail(str(refused))
+    assert report is not None
     if as_json:
-        print_json({"dry_run": dry_run, "tables": [t.as_dict() for t in report]})
+        print_json({"dry_run": dry_run, **report.as_dict()})
     else:
         _print_report(report, dry_run)
     if failed is not None:

@@ -112,10 +112,15 @@ def keep(file: IndexedFile, hashes: Hashes, folder: Path | None = None) -> None:
         log.warning("the key hashes of %s were not kept (%s); they are hashed again", file.location, exc)
 
 
-def prune(exists: Callable[[str], bool], folder: Path | None = None) -> int:
+def prune(exists: Callable[[str], bool], folder: Path | None = None, *, dry_run: bool = False) -> list[str]:
     """Remove the indexes whose data file no longer exists (``exists`` tells by its location),
-    and unreadable ones; how many were removed."""
-    removed = 0
+    and unreadable ones (``dry_run``: remove nothing).
+
+    Returns:
+        What was (or would be) removed, in order: the data file's location for the index of a file
+        that is gone, the index file's own path for one that cannot be read.
+    """
+    removed = []
     for path in sorted((folder or index_folder()).glob("*/*.keys")):
         try:
             with path.open("rb") as stored:
@@ -124,6 +129,7 @@ def prune(exists: Callable[[str], bool], folder: Path | None = None) -> int:
         except (OSError, ValueError, KeyError, TypeError):
             location = None
         if location is None or not exists(location):
-            path.unlink(missing_ok=True)
-            removed += 1
+            if not dry_run:
+                path.unlink(missing_ok=True)
+            removed.append(location if isinstance(location, str) else str(path))
     return removed

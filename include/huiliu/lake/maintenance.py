@@ -7,8 +7,8 @@ space. ``find_orphans`` lists them: every file under the table's location that i
 metadata file, one of its previous metadata files, a statistics file, a manifest list, a manifest,
 or a data or delete file of any snapshot still in the table's history (so time travel keeps
 working), and that is older than a safety window (a run in progress has staged files it has not
-committed yet; they are young). ``remove_orphans`` deletes them and reports what it removed, and
-then drops the key-hash indexes of data files that are gone (:mod:`huiliu.lake.key_index`).
+committed yet; they are young). ``remove_orphans`` deletes them, then drops the key-hash indexes of
+data files that are gone (:mod:`huiliu.lake.key_index`), and reports both.
 
 Files are listed and deleted through the table's own file IO, so the storage settings of the
 catalog (``PYICEBERG_CATALOG__<NAME>__S3__ENDPOINT`` and the like) apply: a local warehouse and
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -67,6 +67,11 @@ class TableOrphans:
     skipped: str | None = None  # why the table was left alone
     error: str | None = None
     metadata_location: str = field(default="", repr=False)  # the table state the files were checked against
+    location: str = field(default="", repr=False)  # the table's location, the files' paths relative to it
+
+    def locations(self) -> list[str]:
+        """The orphaned files' full locations."""
+        return [f"{self.location.rstrip('/')}/{f.path}" for f in self.files]
 
     @property
     def bytes(self) -> int:
@@ -83,6 +88,29 @@ class TableOrphans:
             "skipped": self.skipped,
             "error": self.error,
             "paths": [f.path for f in self.files],
+        }
+
+
+@dataclass
+class MaintenanceReport:
+    """What one maintenance run did (or, in a dry run, would do).
+
+    Attributes:
+        tables: each table's orphaned files.
+        key_indexes: the key-hash indexes removed: the location of each data file that is gone (or
+            the index file's path, for an index that could not be read).
+        key_index_error: why the indexes were not pruned (a cache: maintenance goes on without it).
+    """
+
+    tables: list[TableOrphans]
+    key_indexes: list[str] = field(default_factory=list)
+    key_index_error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "tables": [t.as_dict() for t in self.tables],
+            "key_hash_indexes": {"removed": len(self.key_indexes), "data_files": self.key_indexes},
+            "key_hash_indexes_error": self.key_index_error,
         }
 
 
@@ -188,7 +216,7 @@ def find_orphans(table: Table, older_than: timedelta = DEFAULT_SAFETY_WINDOW) ->
     table.refresh()
     name = ".".join(table.name())
     storage = _Storage.of(table)
-    result = TableOrphans(name, metadata_location=table.metadata_location)
+    result = TableOrphans(name, metadata_location=table.metadata_location, location=table.location())
     listed = storage.files()
     refs = _references(table, storage)
     _check_listing(name, storage, {info.path for info in listed}, refs)
@@ -322,12 +350,17 @@ def _maintain_one(
     return orphans
 
 
+def _where(location: str, io: FileIO) -> tuple[str, str, str]:
+    """A file's location as its file system names it (``file:///a`` and ``/a`` alike)."""
+    return PyArrowFileIO.parse_location(location, io.properties)
+
+
 class LakeMaintenanceError(LakeError):
     """Maintenance failed for some tables; the others were maintained (``report`` has them all)."""
 
-    def __init__(self, report: list[TableOrphans]) -> None:
+    def __init__(self, report: MaintenanceReport) -> None:
         self.report = report
-        failed = [t for t in report if t.error is not None]
+        failed = [t for t in report.tables if t.error is not None]
         listed = "; ".join(f"{t.table}: {t.error}" for t in failed)
         super().__init__(f"lake maintenance failed for {len(failed)} table(s): {listed}")
 
@@ -340,8 +373,9 @@ def remove_orphans(
     expire_older_than: timedelta | None = None,
     settings: Settings | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> list[TableOrphans]:
-    """Find (and unless ``dry_run``, delete) the orphaned files of every lake table, or of ``tables``.
+) -> MaintenanceReport:
+    """Find (and unless ``dry_run``, delete) the orphaned files of every lake table, or of ``tables``,
+    then the key-hash indexes of data files no longer in the lake.
 
     With ``expire_older_than``, each table's snapshots older than that are expired first (under
     its dataset's lease), so files only they referred to become orphans. ``progress`` is called with
@@ -381,20 +415,34 @@ def remove_orphans(
             report.append(TableOrphans(identifier, error=message))
     if progress is not None:
         progress("", len(chosen), len(chosen))
-    if not dry_run and chosen:
+    result = MaintenanceReport(report)
+    if chosen:
         try:
-            prune_key_indexes(settings, lake_table(chosen[0], settings=settings).io)
+            io = lake_table(chosen[0], settings=settings).io
+            # a dry run also lists the indexes of the orphans it would remove
+            going = [location for t in report for location in t.locations()] if dry_run else []
+            result.key_indexes = prune_key_indexes(settings, io, dry_run=dry_run, going=going)
         except Exception as exc:  # a cache: failing to prune it must not fail maintenance
-            log.warning("the key-hash indexes were not pruned: %s", _error_message(exc))
+            result.key_index_error = _error_message(exc)
+            log.warning("the key-hash indexes were not pruned: %s", result.key_index_error)
     if any(t.error is not None for t in report):
-        raise LakeMaintenanceError(report)
-    return report
+        raise LakeMaintenanceError(result)
+    return result
 
 
-def prune_key_indexes(settings: Settings, io: FileIO) -> int:
-    """Remove the key-hash indexes (:mod:`huiliu.lake.key_index`) of data files that are gone; how many."""
+def prune_key_indexes(
+    settings: Settings, io: FileIO, *, dry_run: bool = False, going: Sequence[str] = ()
+) -> list[str]:
+    """Remove the key-hash indexes (:mod:`huiliu.lake.key_index`) of data files that are gone
+    (``dry_run``: only list them, counting the files at ``going`` as gone too); the data files'
+    locations."""
+    gone = {_where(location, io) for location in going}
+
+    def exists(location: str) -> bool:
+        return _where(location, io) not in gone and io.new_input(location).exists()
+
     folder = key_index.index_folder(settings)
-    removed = key_index.prune(lambda location: io.new_input(location).exists(), folder)
-    if removed:
-        log.info("removed the key-hash indexes of %d data files no longer in the lake", removed)
+    removed = key_index.prune(exists, folder, dry_run=dry_run)
+    if removed and not dry_run:
+        log.info("removed the key-hash indexes of %d data files no longer in the lake", len(removed))
     return removed
