@@ -91,16 +91,20 @@ def _print_report(done: MaintenanceReport, dry_run: bool) -> None:
         f"{verb_zh} {files} 个文件，{size / 1e6:.1f} MB，共检查 {len(report)} 张表 / "
         f"{verb} {files} file(s), {size / 1e6:.1f} MB; {len(report)} table(s) checked",
         highlight=False,
+        soft_wrap=True,
     )
     if done.key_index_error is not None:
         console.print(
-            f"键哈希索引未清理 / key-hash indexes not pruned: {done.key_index_error}", highlight=False
+            f"键哈希索引未清理 / key-hash indexes not pruned: {done.key_index_error}",
+            highlight=False,
+            soft_wrap=True,
         )
     elif done.key_indexes:
         console.print(
             f"{verb_zh} {len(done.key_indexes)} 个已不在湖中的数据文件的键哈希索引 / "
             f"{verb} the key-hash indexes of {len(done.key_indexes)} data file(s) no longer in the lake",
             highlight=False,
+            soft_wrap=True,
         )
 
 
