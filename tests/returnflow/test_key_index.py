@@ -95,6 +95,17 @@ def _garbage(path: Path) -> None:
     path.write_bytes(b"not an index")
 
 
+def _a_bit_flipped(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[-13] ^= 0x10  # inside one of the hashes
+    path.write_bytes(bytes(raw))
+
+
+def _two_hashes_swapped(path: Path) -> None:
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-16] + raw[-8:] + raw[-16:-8])
+
+
 def _another_hash_function(path: Path) -> None:
     path.write_bytes(path.read_bytes().replace(b"text-words-1", b"text-words-0"))
 
@@ -107,7 +118,16 @@ def _another_files_size(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "spoil", [_truncated, _padded, _garbage, _another_hash_function, _another_files_size]
+    "spoil",
+    [
+        _truncated,
+        _padded,
+        _garbage,
+        _a_bit_flipped,
+        _two_hashes_swapped,
+        _another_hash_function,
+        _another_files_size,
+    ],
 )
 def test_an_index_that_does_not_match_its_file_is_ignored_and_written_again(
     registry: DatasetContract,

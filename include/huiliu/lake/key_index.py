@@ -8,10 +8,11 @@ hashes from there instead of reading and hashing its key column again (about hal
 re-identification guard's pass on a 1M-row registry).
 
 An index is taken only when its header matches the data file (location, size in bytes, rows), the
-key's columns and the hash function's version, and its length matches its rows; a missing, torn,
-stale or foreign index is ignored and the keys are hashed again. The folder is a cache: deleting it
-loses nothing, and an index that cannot be written (a read-only home) is only logged. Lake
-maintenance drops the indexes of data files that are gone (:func:`prune`).
+key's columns and the hash function's version, its length matches its rows and its hashes match the
+CRC-32 kept beside them; a missing, torn, damaged, stale or foreign index is ignored and the keys are
+hashed again (a wrong hash could make two versions of a record look like two records). The folder
+is a cache: deleting it loses nothing, and an index that cannot be written (a read-only home) is
+only logged. Lake maintenance drops the indexes of data files that are gone (:func:`prune`).
 
 The hashes are as sensitive as the keys themselves (a key of few digits, such as an ID number, is
 found again from its hash by trying every number): folders and files are the owner's alone, as the
@@ -25,6 +26,7 @@ import json
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 
 Hashes = npt.NDArray[np.uint64]
 
-MAGIC = b"HUILIU-KEY-HASHES\n"
+MAGIC = b"HUILIU-KEY-HASHES-2\n"
 """The first bytes of every index file."""
 
 
@@ -83,12 +85,20 @@ def load(file: IndexedFile, folder: Path | None = None) -> Hashes | None:
         with path.open("rb") as stored:
             if stored.read(len(header)) != header:
                 return None
-            hashes = np.fromfile(stored, dtype="<u8")
+            stored_words = np.fromfile(stored, dtype="<u8")
     except OSError:
         return None
-    if len(hashes) != file.rows:  # torn or padded
+    if len(stored_words) != file.rows + 1:  # torn or padded
+        return None
+    hashes = stored_words[1:]
+    if _checksum(hashes) != int(stored_words[0]):  # damaged
         return None
     return hashes.astype(np.uint64, copy=False)
+
+
+def _checksum(hashes: npt.NDArray[np.uint64]) -> int:
+    """The CRC-32 of the hashes' bytes as they are stored (little-endian words)."""
+    return zlib.crc32(np.ascontiguousarray(hashes, dtype="<u8").data.cast("B"))
 
 
 def keep(file: IndexedFile, hashes: Hashes, folder: Path | None = None) -> None:
@@ -102,8 +112,10 @@ def keep(file: IndexedFile, hashes: Hashes, folder: Path | None = None) -> None:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
+                words = np.ascontiguousarray(hashes, dtype="<u8")
                 out.write(file.header())
-                out.write(np.ascontiguousarray(hashes, dtype="<u8").tobytes())
+                out.write(np.array([_checksum(words)], dtype="<u8").tobytes())
+                out.write(words.tobytes())
             Path(temporary).replace(path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
