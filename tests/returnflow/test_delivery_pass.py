@@ -7,6 +7,7 @@ import gc
 import resource
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,6 +109,31 @@ def test_each_unit_gets_its_own_subtree_and_the_street_all_of_its_communities(
         c for w in writers.values() for c in _delivered(w).column("community_code").to_pylist()
     }
     assert street.column_names == ["name", "birth_year", "gender", "community_code", "status"]
+
+
+def test_a_pass_for_one_unit_masks_and_writes_only_the_rows_it_receives(
+    registry: DatasetContract, tmp_path: Path
+) -> None:
+    mixed = [
+        *residents(6, COMMUNITIES[0], 400),
+        *residents(4, COMMUNITIES[1], 500),
+        *residents(5, OUTSIDE, 600),
+    ]
+    append_curated(registry, mixed, "b2", datetime(2026, 11, 2, tzinfo=UTC))  # one data file, three places
+    _, every = _run(registry, [plan(STREET), *(plan(c) for c in COMMUNITIES)], tmp_path / "all")
+    projected: list[int] = []
+    alone = plan(COMMUNITIES[1])
+
+    def counted(rows: pa.Table) -> pa.Table:
+        if rows.num_columns > 1:  # the pass's rows (the guard projects one column's values at a time)
+            projected.append(rows.num_rows)
+        return alone.project(rows)
+
+    outcomes, writers = _run(registry, [replace(alone, project=counted)], tmp_path / "one")
+
+    assert outcomes[COMMUNITIES[1]].rows == 10
+    assert sum(projected) == 10  # not the 15 rows of the file it shares with other places
+    assert _delivered(writers[COMMUNITIES[1]]).equals(_delivered(every[COMMUNITIES[1]]))
 
 
 def test_only_the_current_version_of_a_record_is_delivered(registry: DatasetContract, tmp_path: Path) -> None:

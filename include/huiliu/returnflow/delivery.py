@@ -457,14 +457,18 @@ class _Streaming:
         key_columns = list(contract.schema_.primary_key)
         for offset, read in self.snapshot.chunks(CHUNK_ROWS):
             writes: list[tuple[ExtractPlan, pa.Table, pa.Array, np.ndarray]] = []
-            order = _by_unit_code(read.column(returns.unit_column))
-            chunk = read.take(pa.array(order))  # a unit's rows are now one run at every tier
-            del read
-            here = slice(offset, offset + chunk.num_rows)
+            codes = read.column(returns.unit_column)
+            # per tier, each row's granted unit (or null); only rows some unit receives are kept
+            tier_keys = [scope.keys(codes, returns.unit_level) for scope, _, _ in assessed]
+            order = _by_unit_code(codes, among=_received(tier_keys))
+            taken = pa.array(order)
+            chunk = read.take(taken)  # a unit's rows are now one run at every tier
+            here = slice(offset, offset + read.num_rows)
+            del read, codes
             keep = current[here][order]
             printed: pa.Array | None = None  # the chunk's fingerprints, computed once for every tier
-            for scope, by_unit, assessment in assessed:
-                keys = scope.keys(chunk.column(returns.unit_column), returns.unit_level)
+            for (_, by_unit, assessment), unsorted in zip(assessed, tier_keys, strict=True):
+                keys = unsorted.take(taken)
                 runs = partition(keys, assessment.keep[here][order] & keep)
                 if not runs.units:
                     continue
@@ -561,14 +565,30 @@ def _unit_writes(
     return writes
 
 
-def _by_unit_code(codes: pa.ChunkedArray) -> np.ndarray:
-    """The order that sorts rows by unit code, stably (nulls last): each unit's subtree is one run."""
+def _received(tier_keys: list[pa.Array]) -> np.ndarray | None:
+    """Rows some tier's granted unit receives (None: every row)."""
+    received: np.ndarray | None = None
+    for keys in tier_keys:
+        if keys.null_count == 0:
+            return None
+        valid = keys.is_valid().to_numpy(zero_copy_only=False)
+        received = valid if received is None else received | valid
+    return None if received is not None and received.all() else received
+
+
+def _by_unit_code(codes: pa.ChunkedArray, among: np.ndarray | None = None) -> np.ndarray:
+    """The order that sorts rows (``among``: only these rows) by unit code, stably (nulls last):
+    each unit's subtree is one run. A pass for a few units then takes, masks and writes their rows
+    only, not the whole chunk's."""
     encoded = pc.dictionary_encode(codes.combine_chunks())
     rank = np.empty(len(encoded.dictionary) + 1, dtype=np.int64)
     rank[pc.array_sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
     rank[-1] = len(encoded.dictionary)  # null codes
     indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return np.argsort(rank[indices], kind="stable")
+    if among is None:
+        return np.argsort(rank[indices], kind="stable")
+    rows = np.flatnonzero(among)
+    return rows[np.argsort(rank[indices[rows]], kind="stable")]
 
 
 def _by_projection(
