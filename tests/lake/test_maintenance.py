@@ -323,6 +323,9 @@ def test_huiliu_lake_maintain_lists_the_key_hash_indexes_it_removes(huiliu_home:
         np.arange(2, dtype=np.uint64),
         key_index.index_folder(huiliu_home),
     )
+    former = key_index.index_path("file:///lake/old.parquet", key_index.index_folder(huiliu_home))
+    former.parent.mkdir(parents=True, exist_ok=True)
+    former.write_bytes(b'HUILIU-KEY-HASHES\n{"location": "file:///lake/old.parquet"}\n')  # a former layout
 
     preview = CliRunner().invoke(app, ["lake", "maintain", "--dry-run"])
     done = CliRunner().invoke(app, ["lake", "maintain", "--json"])
@@ -330,6 +333,11 @@ def test_huiliu_lake_maintain_lists_the_key_hash_indexes_it_removes(huiliu_home:
     assert preview.exit_code == 0, preview.output
     assert "would remove the key-hash indexes of 1 data file(s) no longer in the lake" in preview.stdout
     assert "将删除 1 个已不在湖中的数据文件的键哈希索引" in preview.stdout
+    assert "would remove 1 unreadable key-hash index file(s)" in preview.stdout
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout)["key_hash_indexes"] == {"removed": 1, "data_files": [gone.as_uri()]}
+    assert json.loads(done.stdout)["key_hash_indexes"] == {
+        "removed": 2,
+        "data_files": [gone.as_uri()],
+        "unreadable": [str(former)],
+    }
     assert not list(key_index.index_folder(huiliu_home).glob("*/*.keys"))

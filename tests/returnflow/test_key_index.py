@@ -181,26 +181,38 @@ def test_pruning_drops_the_indexes_of_files_that_are_gone_and_unreadable_ones(tm
         return key_index.IndexedFile(location=location, size=10, rows=2, key=("id",), function="f")
 
     hashes = np.array([1, 2], dtype=np.uint64)
-    for location in ("file:///lake/kept.parquet", "file:///lake/gone.parquet"):
+    for location in ("file:///lake/kept.parquet", "file:///lake/gone.parquet", "s3://down/a.parquet"):
         key_index.keep(indexed(location), hashes, tmp_path)
-    unreadable = key_index.index_path("file:///lake/torn.parquet", tmp_path)
-    unreadable.parent.mkdir(parents=True, exist_ok=True)
-    unreadable.write_bytes(b"HUILIU-KEY-HASHES\n{not json")
+    unreadable = []
+    for name, raw in [
+        ("torn", key_index.MAGIC + b"{not json"),
+        ("no-location", key_index.MAGIC + b'{"location": 7}\n'),
+        ("former-layout", b'HUILIU-KEY-HASHES\n{"location": "file:///lake/old.parquet"}\n'),
+    ]:
+        path = key_index.index_path(f"file:///lake/{name}.parquet", tmp_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw)
+        unreadable.append(str(path))
 
     def exists(location: str) -> bool:
+        if location.startswith("s3://"):
+            raise OSError("storage not answering")
         return location.endswith("kept.parquet")
 
     listed = key_index.prune(exists, tmp_path, dry_run=True)
-    assert sorted(listed) == sorted(["file:///lake/gone.parquet", str(unreadable)])
-    assert unreadable.exists() and key_index.load(indexed("file:///lake/gone.parquet"), tmp_path) is not None
+    assert listed.gone == ["file:///lake/gone.parquet"] and sorted(listed.unreadable) == sorted(unreadable)
+    assert all(Path(p).exists() for p in unreadable)
+    assert key_index.load(indexed("file:///lake/gone.parquet"), tmp_path) is not None
 
     removed = key_index.prune(exists, tmp_path)
 
-    assert sorted(removed) == sorted(listed)
+    assert removed == listed
+    assert removed.error is not None and "s3://down/a.parquet" in removed.error
     kept = key_index.load(indexed("file:///lake/kept.parquet"), tmp_path)
     assert kept is not None and kept.tolist() == [1, 2]
+    assert key_index.load(indexed("s3://down/a.parquet"), tmp_path) is not None  # not checked: kept
     assert key_index.load(indexed("file:///lake/gone.parquet"), tmp_path) is None
-    assert not unreadable.exists()
+    assert not any(Path(p).exists() for p in unreadable)
 
 
 def test_hashes_for_another_row_count_are_refused(tmp_path: Path) -> None:

@@ -80,10 +80,12 @@ class CorrectionsIntake(TypedDict):
 
 
 class OrphanRemoval(TypedDict):
-    """What ``remove_orphans`` returns: files and bytes removed, each table that had any, and how
-    many key-hash indexes of data files no longer in the lake were removed."""
+    """What ``remove_orphans`` returns: files and bytes removed, each table that had any, how many
+    key-hash indexes were removed (of data files no longer in the lake, or unreadable) and why some
+    were kept, if they were."""
 
     files: int
     bytes: int
     tables: list[dict[str, object]]
     key_hash_indexes: int
+    key_hash_indexes_error: str | None

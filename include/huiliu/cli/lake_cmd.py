@@ -93,16 +93,24 @@ def _print_report(done: MaintenanceReport, dry_run: bool) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    if done.key_index_error is not None:
-        console.print(
-            f"键哈希索引未清理 / key-hash indexes not pruned: {done.key_index_error}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    elif done.key_indexes:
+    if done.key_indexes:
         console.print(
             f"{verb_zh} {len(done.key_indexes)} 个已不在湖中的数据文件的键哈希索引 / "
             f"{verb} the key-hash indexes of {len(done.key_indexes)} data file(s) no longer in the lake",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if done.unreadable_indexes:
+        console.print(
+            f"{verb_zh} {len(done.unreadable_indexes)} 个无法读取的键哈希索引（已损坏或为旧格式） / "
+            f"{verb} {len(done.unreadable_indexes)} unreadable key-hash index file(s) "
+            "(damaged or of a former layout)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if done.key_index_error is not None:
+        console.print(
+            f"键哈希索引未全部清理 / key-hash indexes not all pruned: {done.key_index_error}",
             highlight=False,
             soft_wrap=True,
         )

@@ -28,7 +28,7 @@ import os
 import tempfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -124,15 +124,26 @@ def keep(file: IndexedFile, hashes: Hashes, folder: Path | None = None) -> None:
         log.warning("the key hashes of %s were not kept (%s); they are hashed again", file.location, exc)
 
 
-def prune(exists: Callable[[str], bool], folder: Path | None = None, *, dry_run: bool = False) -> list[str]:
-    """Remove the indexes whose data file no longer exists (``exists`` tells by its location),
-    and unreadable ones (``dry_run``: remove nothing).
+@dataclass
+class Pruned:
+    """What :func:`prune` removed (or, in a dry run, would remove).
 
-    Returns:
-        What was (or would be) removed, in order: the data file's location for the index of a file
-        that is gone, the index file's own path for one that cannot be read.
+    Attributes:
+        gone: the locations of the data files that are gone, whose indexes went.
+        unreadable: the paths of index files that could not be read (damaged, or of a former layout).
+        error: why some indexes were kept: their data file's existence could not be checked.
     """
-    removed = []
+
+    gone: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def prune(exists: Callable[[str], bool], folder: Path | None = None, *, dry_run: bool = False) -> Pruned:
+    """Remove the indexes whose data file no longer exists (``exists`` tells by its location),
+    and unreadable ones (``dry_run``: remove nothing). An index whose data file cannot be checked
+    (``exists`` raises) is kept, and the first such failure is reported."""
+    pruned = Pruned()
     for path in sorted((folder or index_folder()).glob("*/*.keys")):
         try:
             with path.open("rb") as stored:
@@ -140,8 +151,16 @@ def prune(exists: Callable[[str], bool], folder: Path | None = None, *, dry_run:
             location = json.loads(head[1])["location"] if head[0] == MAGIC else None
         except (OSError, ValueError, KeyError, TypeError):
             location = None
-        if location is None or not exists(location):
-            if not dry_run:
-                path.unlink(missing_ok=True)
-            removed.append(location if isinstance(location, str) else str(path))
-    return removed
+        if not isinstance(location, str):
+            pruned.unreadable.append(str(path))
+        else:
+            try:
+                if exists(location):
+                    continue
+            except Exception as exc:  # e.g. object storage not answering: keep the index
+                pruned.error = pruned.error or f"{location}: {type(exc).__name__}: {exc}"[:500]
+                continue
+            pruned.gone.append(location)
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    return pruned

@@ -97,19 +97,26 @@ class MaintenanceReport:
 
     Attributes:
         tables: each table's orphaned files.
-        key_indexes: the key-hash indexes removed: the location of each data file that is gone (or
-            the index file's path, for an index that could not be read).
-        key_index_error: why the indexes were not pruned (a cache: maintenance goes on without it).
+        key_indexes: the data files that are gone, whose key-hash indexes were removed.
+        unreadable_indexes: index files removed because they could not be read (damaged, or of a
+            former layout).
+        key_index_error: why some or all indexes were not pruned (a cache: maintenance goes on
+            without it).
     """
 
     tables: list[TableOrphans]
     key_indexes: list[str] = field(default_factory=list)
+    unreadable_indexes: list[str] = field(default_factory=list)
     key_index_error: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
             "tables": [t.as_dict() for t in self.tables],
-            "key_hash_indexes": {"removed": len(self.key_indexes), "data_files": self.key_indexes},
+            "key_hash_indexes": {
+                "removed": len(self.key_indexes) + len(self.unreadable_indexes),
+                "data_files": self.key_indexes,
+                "unreadable": self.unreadable_indexes,
+            },
             "key_hash_indexes_error": self.key_index_error,
         }
 
@@ -421,7 +428,9 @@ def remove_orphans(
             io = lake_table(chosen[0], settings=settings).io
             # a dry run also lists the indexes of the orphans it would remove
             going = [location for t in report for location in t.locations()] if dry_run else []
-            result.key_indexes = prune_key_indexes(settings, io, dry_run=dry_run, going=going)
+            pruned = prune_key_indexes(settings, io, dry_run=dry_run, going=going)
+            result.key_indexes, result.unreadable_indexes = pruned.gone, pruned.unreadable
+            result.key_index_error = pruned.error
         except Exception as exc:  # a cache: failing to prune it must not fail maintenance
             result.key_index_error = _error_message(exc)
             log.warning("the key-hash indexes were not pruned: %s", result.key_index_error)
@@ -432,17 +441,23 @@ def remove_orphans(
 
 def prune_key_indexes(
     settings: Settings, io: FileIO, *, dry_run: bool = False, going: Sequence[str] = ()
-) -> list[str]:
-    """Remove the key-hash indexes (:mod:`huiliu.lake.key_index`) of data files that are gone
-    (``dry_run``: only list them, counting the files at ``going`` as gone too); the data files'
-    locations."""
+) -> key_index.Pruned:
+    """Remove the key-hash indexes (:mod:`huiliu.lake.key_index`) of data files that are gone, and
+    unreadable ones (``dry_run``: only list them, counting the files at ``going`` as gone too)."""
     gone = {_where(location, io) for location in going}
 
     def exists(location: str) -> bool:
-        return _where(location, io) not in gone and io.new_input(location).exists()
+        return not (gone and _where(location, io) in gone) and io.new_input(location).exists()
 
-    folder = key_index.index_folder(settings)
-    removed = key_index.prune(exists, folder, dry_run=dry_run)
-    if removed and not dry_run:
-        log.info("removed the key-hash indexes of %d data files no longer in the lake", len(removed))
-    return removed
+    pruned = key_index.prune(exists, key_index.index_folder(settings), dry_run=dry_run)
+    if not dry_run and (pruned.gone or pruned.unreadable):
+        log.info(
+            "removed the key-hash indexes of %d data files no longer in the lake and %d unreadable ones",
+            len(pruned.gone),
+            len(pruned.unreadable),
+        )
+    if pruned.error:
+        log.warning(
+            "some key-hash indexes were kept: their data files could not be checked: %s", pruned.error
+        )
+    return pruned
