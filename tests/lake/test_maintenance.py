@@ -301,16 +301,16 @@ def test_removing_orphans_drops_the_key_hash_indexes_of_files_that_are_gone(huil
 
     gone = sorted(p.as_uri() for p in stranded)
     preview = remove_orphans(tables=[TABLE], dry_run=True, settings=huiliu_home)
-    assert sorted(preview.key_indexes) == gone
+    assert sorted(preview.indexes.gone) == gone
     assert all(key_index.load(file, folder) is not None for file in files)  # a dry run keeps them
 
     report = remove_orphans(tables=[TABLE], settings=huiliu_home)
 
-    assert sorted(report.key_indexes) == gone and report.key_index_error is None
+    assert sorted(report.indexes.gone) == gone and report.indexes.error is None
     assert [key_index.load(file, folder) is not None for file in files] == [True] * len(kept) + [False] * len(
         stranded
     )
-    assert remove_orphans(tables=[TABLE], settings=huiliu_home).key_indexes == []
+    assert remove_orphans(tables=[TABLE], settings=huiliu_home).indexes.gone == []
 
 
 def test_huiliu_lake_maintain_lists_the_key_hash_indexes_it_removes(huiliu_home: Settings) -> None:

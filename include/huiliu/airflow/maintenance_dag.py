@@ -22,8 +22,8 @@ def remove_orphans_task(older_than_hours: int = 24) -> OrphanRemoval:
         "files": sum(len(t.files) for t in report.tables),
         "bytes": sum(t.bytes for t in report.tables),
         "tables": [t.as_dict() for t in report.tables if t.files],
-        "key_hash_indexes": len(report.key_indexes) + len(report.unreadable_indexes),
-        "key_hash_indexes_error": report.key_index_error,
+        "key_hash_indexes": report.indexes.removed,
+        "key_hash_indexes_error": report.indexes.error,
     }
 
 

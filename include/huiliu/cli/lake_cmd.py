@@ -61,7 +61,7 @@ def _progress(show: bool) -> Iterator[Callable[[str, int, int], None] | None]:
 
 
 def _print_report(done: MaintenanceReport, dry_run: bool) -> None:
-    report = done.tables
+    report, indexes = done.tables, done.indexes
     verb_zh, verb = ("将删除", "would remove") if dry_run else ("已删除", "removed")
     listing = Table(
         Column("表 table", no_wrap=True),
@@ -93,24 +93,24 @@ def _print_report(done: MaintenanceReport, dry_run: bool) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    if done.key_indexes:
+    if indexes.gone:
         console.print(
-            f"{verb_zh} {len(done.key_indexes)} 个已不在湖中的数据文件的键哈希索引 / "
-            f"{verb} the key-hash indexes of {len(done.key_indexes)} data file(s) no longer in the lake",
+            f"{verb_zh} {len(indexes.gone)} 个已不在湖中的数据文件的键哈希索引 / "
+            f"{verb} the key-hash indexes of {len(indexes.gone)} data file(s) no longer in the lake",
             highlight=False,
             soft_wrap=True,
         )
-    if done.unreadable_indexes:
+    if indexes.unreadable:
         console.print(
-            f"{verb_zh} {len(done.unreadable_indexes)} 个无法读取的键哈希索引（已损坏或为旧格式） / "
-            f"{verb} {len(done.unreadable_indexes)} unreadable key-hash index file(s) "
+            f"{verb_zh} {len(indexes.unreadable)} 个无法读取的键哈希索引（已损坏或为旧格式） / "
+            f"{verb} {len(indexes.unreadable)} unreadable key-hash index file(s) "
             "(damaged or of a former layout)",
             highlight=False,
             soft_wrap=True,
         )
-    if done.key_index_error is not None:
+    if indexes.error is not None:
         console.print(
-            f"键哈希索引未全部清理 / key-hash indexes not all pruned: {done.key_index_error}",
+            f"键哈希索引未全部清理 / key-hash indexes not all pruned: {indexes.error}",
             highlight=False,
             soft_wrap=True,
         )

@@ -138,6 +138,11 @@ class Pruned:
     unreadable: list[str] = field(default_factory=list)
     error: str | None = None
 
+    @property
+    def removed(self) -> int:
+        """Index files removed (or that would be)."""
+        return len(self.gone) + len(self.unreadable)
+
 
 def prune(exists: Callable[[str], bool], folder: Path | None = None, *, dry_run: bool = False) -> Pruned:
     """Remove the indexes whose data file no longer exists (``exists`` tells by its location),

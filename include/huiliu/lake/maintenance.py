@@ -93,31 +93,21 @@ class TableOrphans:
 
 @dataclass
 class MaintenanceReport:
-    """What one maintenance run did (or, in a dry run, would do).
-
-    Attributes:
-        tables: each table's orphaned files.
-        key_indexes: the data files that are gone, whose key-hash indexes were removed.
-        unreadable_indexes: index files removed because they could not be read (damaged, or of a
-            former layout).
-        key_index_error: why some or all indexes were not pruned (a cache: maintenance goes on
-            without it).
-    """
+    """What one maintenance run did (or, in a dry run, would do): each table's orphaned files, and
+    the key-hash indexes pruned (a cache: maintenance goes on when pruning fails, ``indexes.error``)."""
 
     tables: list[TableOrphans]
-    key_indexes: list[str] = field(default_factory=list)
-    unreadable_indexes: list[str] = field(default_factory=list)
-    key_index_error: str | None = None
+    indexes: key_index.Pruned = field(default_factory=key_index.Pruned)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "tables": [t.as_dict() for t in self.tables],
             "key_hash_indexes": {
-                "removed": len(self.key_indexes) + len(self.unreadable_indexes),
-                "data_files": self.key_indexes,
-                "unreadable": self.unreadable_indexes,
+                "removed": self.indexes.removed,
+                "data_files": self.indexes.gone,
+                "unreadable": self.indexes.unreadable,
             },
-            "key_hash_indexes_error": self.key_index_error,
+            "key_hash_indexes_error": self.indexes.error,
         }
 
 
@@ -428,12 +418,10 @@ def remove_orphans(
             io = lake_table(chosen[0], settings=settings).io
             # a dry run also lists the indexes of the orphans it would remove
             going = [location for t in report for location in t.locations()] if dry_run else []
-            pruned = prune_key_indexes(settings, io, dry_run=dry_run, going=going)
-            result.key_indexes, result.unreadable_indexes = pruned.gone, pruned.unreadable
-            result.key_index_error = pruned.error
+            result.indexes = prune_key_indexes(settings, io, dry_run=dry_run, going=going)
         except Exception as exc:  # a cache: failing to prune it must not fail maintenance
-            result.key_index_error = _error_message(exc)
-            log.warning("the key-hash indexes were not pruned: %s", result.key_index_error)
+            result.indexes.error = _error_message(exc)
+            log.warning("the key-hash indexes were not pruned: %s", result.indexes.error)
     if any(t.error is not None for t in report):
         raise LakeMaintenanceError(result)
     return result
@@ -450,7 +438,7 @@ def prune_key_indexes(
         return not (gone and _where(location, io) in gone) and io.new_input(location).exists()
 
     pruned = key_index.prune(exists, key_index.index_folder(settings), dry_run=dry_run)
-    if not dry_run and (pruned.gone or pruned.unreadable):
+    if not dry_run and pruned.removed:
         log.info(
             "removed the key-hash indexes of %d data files no longer in the lake and %d unreadable ones",
             len(pruned.gone),
